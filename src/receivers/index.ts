@@ -1,0 +1,7 @@
+import type { ReceiverPlugin } from './types.js';
+import { webhookReceiver } from './webhook.js';
+
+/** Local receivers by transport name; each mounts its routes under its own path prefix. */
+export const receivers: ReadonlyMap<string, ReceiverPlugin> = new Map<string, ReceiverPlugin>([
+  ['webhook', webhookReceiver],
+]);

@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { JWK } from 'jose';
+import type { Inbox } from './inbox.js';
+
+/**
+ * A local authority receiver stands in for an authority's Fachverfahren: in the demo (so that a
+ * submission visibly arrives) and in tests (the outside world, speaking the real protocol over HTTP).
+ * It holds the authority's private keys, which the central runtime never has.
+ */
+export interface ReceiverAuthority {
+  id: string;
+  name: string;
+  /** Private RSA key: decrypts payloads encrypted for this authority. */
+  decryptionKey: JWK;
+  /** Private signing key: signs receipts, transport reports and event tokens. */
+  signingKey: JWK;
+}
+
+export interface ReceiverOptions {
+  authorities: Map<string, ReceiverAuthority>;
+  inbox: Inbox;
+  /** Public keys of the senders whose signatures this receiver accepts (the runtime's JWKS). */
+  senderKeys: () => Promise<JWK[]>;
+}
+
+/** Every protocol receiver is a function that adds its routes under its own prefix. */
+export type ReceiverPlugin = (app: FastifyInstance, options: ReceiverOptions) => Promise<void>;

@@ -1,0 +1,14 @@
+import { EfaError } from '../../core/errors.js';
+import type { Transport } from '../types.js';
+import { webhook } from './webhook.js';
+
+/** The one place transports are registered. A new adapter is one file plus one line here. */
+export const transports: ReadonlyMap<string, Transport> = new Map<string, Transport>([
+  [webhook.name, webhook],
+]);
+
+export function transportNamed(name: string): Transport {
+  const transport = transports.get(name);
+  if (!transport) throw new EfaError('EFA_UNKNOWN_TRANSPORT', `no transport named "${name}"; known: ${[...transports.keys()].join(', ')}`);
+  return transport;
+}

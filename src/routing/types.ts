@@ -1,0 +1,112 @@
+import type { JWK } from 'jose';
+
+/** A public key as JSON Web Key (RFC 7517). Private members are never accepted in routing data. */
+export type PublicJwk = JWK;
+
+export interface Authority {
+  id: string;
+  name: string;
+  /** Contact shown to the applicant on the receipt. */
+  contact?: { email?: string; phone?: string; web?: string };
+}
+
+/** Responsibility: for a service (LeiKa key, or "*" for all) and an ARS prefix, the authority. */
+export interface ResponsibilityRule {
+  leikaKey: string;
+  arsPrefix: string;
+  authorityId: string;
+}
+
+/** The DVDV-style directory entry: how a given authority receives a given service. */
+export interface DirectoryEntry {
+  authorityId: string;
+  /** LeiKa key, or "*" for every service of that authority. */
+  serviceKey: string;
+  /** Name of a registered transport adapter (webhook, fit-connect, xta, osci, ...). */
+  transport: string;
+  /** Base URL of the authority's receiving endpoint. */
+  address: string;
+  /** Which document the authority's Fachverfahren reads; the payload is serialised so before encryption. */
+  payloadFormat: 'json' | 'xml';
+  /** The authority's public encryption key (RSA, RSA-OAEP-256): payloads are encrypted for it. */
+  encryptionKey: PublicJwk;
+  /** The authority's public signing key: receipts and event tokens it signs are verified with it. */
+  verificationKey?: PublicJwk;
+  /** Protocol identifiers of the authority (FIT-Connect destination id, XTA reader id, ...). */
+  identifiers: Record<string, string>;
+  /** Transport-specific settings, validated against the transport's configSchema. */
+  options: Record<string, unknown>;
+}
+
+/**
+ * What a transport delivers. The payload was encrypted for the authority at submit time, so a
+ * transport (and the worker, and the database) never sees the applicant's plaintext.
+ */
+export interface OutboundMessage {
+  /** Stable across retries and redeliveries: receivers deduplicate by it. Equals the submission id. */
+  messageId: string;
+  /** Human reference number shown to the applicant. */
+  reference: string;
+  submittedAt: string;
+  tenant: string;
+  service: { id: string; version: string; leikaKey: string; title: string };
+  authority: { id: string; name: string };
+  /** 12-digit ARS that decided responsibility. */
+  region: string;
+  payload: {
+    /** JWE compact serialisation (RSA-OAEP-256 + A256GCM) for the authority's encryption key. */
+    jwe: string;
+    mediaType: 'application/json' | 'application/xml';
+    /** Hex SHA-512 of the plaintext, so a receiver can prove nothing was swapped. */
+    sha512: string;
+    /** URI of the JSON Schema the plaintext conforms to. */
+    schemaUri: string;
+  };
+}
+
+/** The runtime's own identity towards authorities: it signs what it sends. */
+export interface SenderIdentity {
+  id: string;
+  /** Private signing key (Ed25519) as a CryptoKey usable by jose and node:crypto. */
+  signingKey: CryptoKey;
+  /** Its public half, as published at /.well-known/jwks.json. */
+  publicJwk: PublicJwk & { kid: string };
+}
+
+export interface TransportContext {
+  endpoint: DirectoryEntry;
+  sender: SenderIdentity;
+  /** Per-attempt timeout; a transport aborts its HTTP calls after it. */
+  timeoutMs: number;
+}
+
+/** Proof of delivery as the receiver gave it. */
+export interface Receipt {
+  transport: string;
+  deliveredAt: string;
+  /** The receiver's own id for the message, if it assigns one. */
+  receiverReference?: string;
+  /** The signed receipt or report as received (JWS, XML, ...), kept for the operator. */
+  evidence?: string;
+  /** True when the receipt's signature was checked against the authority's verification key. */
+  verified: boolean;
+  /** True when the receiver said it had this message id already. */
+  duplicate?: boolean;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * A transport adapter: one file under src/routing/transports/, registered in transports/index.ts.
+ * `send` throws TransportError; retryable errors are retried by the delivery worker.
+ */
+export interface Transport {
+  readonly name: string;
+  /** JSON Schema (2020-12) for DirectoryEntry.options of this transport. */
+  readonly configSchema: Record<string, unknown>;
+  send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt>;
+  check(ctx: TransportContext): Promise<HealthResult>;
+}
