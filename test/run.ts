@@ -25,10 +25,11 @@ if (files.length === 0) {
 
 let failed = 0;
 let passed = 0;
-const stream = run({ files, concurrency: 1, execArgv: ['--import', 'tsx'], timeout: 10 * 60_000 });
+// Child processes inherit this process's --import tsx.
+const stream = run({ files, concurrency: 1, timeout: 10 * 60_000 });
 stream.on('test:fail', (e) => { if (e.details && e.nesting === 0) failed++; });
 stream.on('test:pass', (e) => { if (e.nesting === 0) passed++; });
-stream.compose(spec).pipe(process.stdout);
+stream.compose(new spec()).pipe(process.stdout);
 stream.on('end', () => {
   console.log(`\n${passed} passed, ${failed} failed`);
   process.exitCode = failed > 0 ? 1 : 0;

@@ -1,10 +1,14 @@
 import { EfaError } from '../../core/errors.js';
 import type { Transport } from '../types.js';
 import { webhook } from './webhook.js';
+import { xta } from './xta.js';
+import { osci } from './osci.js';
 
 /** The one place transports are registered. A new adapter is one file plus one line here. */
 export const transports: ReadonlyMap<string, Transport> = new Map<string, Transport>([
   [webhook.name, webhook],
+  [xta.name, xta],
+  [osci.name, osci],
 ]);
 
 export function transportNamed(name: string): Transport {

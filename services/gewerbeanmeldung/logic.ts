@@ -1,0 +1,90 @@
+import type { Issue, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
+import type { Gewerbeanmeldung } from './types.gen.js';
+
+export interface Parameters {
+  gebuehrCent: number;
+  zuschlagRegisterCent: number;
+  hinweis: string;
+}
+
+export interface Derived {
+  /** Age of the owner on the first day of business, in full years. */
+  alterBeiBeginn: number;
+  /** True when the business started before the registration: § 14 GewO asks for it at the start. */
+  nachtraeglicheAnzeige: boolean;
+  /** Businesses in the commercial register get the register court's check, and the surcharge. */
+  handelsregisterpflichtig: boolean;
+}
+
+type Ctx = LogicContext<Parameters>;
+
+const REGISTERED_FORMS = new Set(['gmbh', 'ug', 'ohg', 'kg']);
+/** § 112 BGB: a minor needs the family court's authorisation, which this online service cannot check. */
+const MINIMUM_AGE = 18;
+/** Registrations far in advance are refused by the trade offices; a year is the common horizon. */
+const MAX_DAYS_AHEAD = 365;
+
+export function fullYearsBetween(from: string, to: string): number {
+  const [fy, fm, fd] = from.split('-').map(Number) as [number, number, number];
+  const [ty, tm, td] = to.split('-').map(Number) as [number, number, number];
+  return ty - fy - (tm < fm || (tm === fm && td < fd) ? 1 : 0);
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+export const logic: ServiceLogic<Gewerbeanmeldung, Parameters, Derived> = {
+  rules(data, ctx) {
+    const issues: Issue[] = [];
+    const birth = data.inhaber?.geburtsdatum;
+    const start = data.taetigkeit?.beginn;
+    if (birth && start && fullYearsBetween(birth, start) < MINIMUM_AGE) {
+      issues.push({
+        pointer: '/taetigkeit/beginn',
+        code: 'EFA_RULE_MINDESTALTER',
+        message: {
+          de: 'Zum Beginn der Tätigkeit müssen Sie mindestens 18 Jahre alt sein. Minderjährige brauchen die Genehmigung des Familiengerichts; wenden Sie sich dafür direkt an Ihr Gewerbeamt.',
+          en: 'You must be at least 18 years old when the business starts. Minors need the family court’s authorisation; please contact your trade office directly.',
+        },
+      });
+    }
+    if (start && daysBetween(ctx.today, start) > MAX_DAYS_AHEAD) {
+      issues.push({
+        pointer: '/taetigkeit/beginn',
+        code: 'EFA_RULE_BEGINN_ZU_FRUEH',
+        message: {
+          de: 'Der Beginn der Tätigkeit darf höchstens ein Jahr in der Zukunft liegen.',
+          en: 'The business may start at most one year from today.',
+        },
+      });
+    }
+    if (data.betrieb?.anzeigegrund === 'uebernahme' && data.taetigkeit && !data.taetigkeit.vorbetrieb?.trim()) {
+      issues.push({ pointer: '/taetigkeit/vorbetrieb', code: 'EFA_RULE_VORBETRIEB', message: { de: 'Geben Sie den Namen des übernommenen Betriebs an.', en: 'Enter the name of the business you take over.' } });
+    }
+    return issues;
+  },
+
+  derive(data, ctx) {
+    return {
+      alterBeiBeginn: fullYearsBetween(data.inhaber.geburtsdatum, data.taetigkeit.beginn),
+      nachtraeglicheAnzeige: data.taetigkeit.beginn < ctx.today,
+      handelsregisterpflichtig: REGISTERED_FORMS.has(data.betrieb.rechtsform),
+    };
+  },
+
+  fee(data: Gewerbeanmeldung, ctx: Ctx): Money {
+    const surcharge = REGISTERED_FORMS.has(data.betrieb.rechtsform) ? ctx.params.zuschlagRegisterCent : 0;
+    return { cents: ctx.params.gebuehrCent + surcharge, currency: 'EUR' };
+  },
+
+  region(data) {
+    return data.betrieb.anschrift.ars;
+  },
+
+  overview(ctx) {
+    return { feeFrom: { cents: ctx.params.gebuehrCent, currency: 'EUR' }, notice: ctx.params.hinweis || undefined };
+  },
+};
+
+export default logic;

@@ -1,0 +1,76 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/env.js';
+import { ConfigError } from '../core/errors.js';
+import { readJsonFile } from '../core/declarations.js';
+import { buildApp } from '../http/app.js';
+import { Inbox } from '../receivers/inbox.js';
+import { buildReceiverServer } from '../receivers/server.js';
+import type { ReceiverAuthority } from '../receivers/types.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+
+/**
+ * The local authority receiver of the demo: it holds the demo authorities' private keys from
+ * routing/demo-private/ and shows what arrived. Never in production.
+ */
+async function startDemoReceiver(cfg: Config, port: number, sender: Runtime['secrets']['sender'], names: Map<string, string>): Promise<FastifyInstance> {
+  if (cfg.production) throw new ConfigError('the demo receiver holds published demo keys and must not run with NODE_ENV=production (set EFA_RECEIVER_PORT=0)');
+  const dir = join(cfg.root, 'routing', 'demo-private');
+  const authorities = new Map<string, ReceiverAuthority>();
+  for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : []) {
+    const id = file.slice(0, -5);
+    const keys = readJsonFile(join(dir, file)) as Pick<ReceiverAuthority, 'decryptionKey' | 'signingKey'>;
+    authorities.set(id, { id, name: names.get(id) ?? id, ...keys });
+  }
+  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [sender.publicJwk] });
+  await app.listen({ host: cfg.host, port });
+  return app;
+}
+
+function demoReceiverUrl(cfg: Config): string {
+  return process.env.EFA_DEMO_RECEIVER_URL ?? `http://127.0.0.1:${cfg.receiverPort}`;
+}
+
+/** `npm start`: API, delivery and the demo receiver in one process. */
+export async function startEmbedded(cfg: Config): Promise<void> {
+  const receiverUrl = cfg.receiverPort > 0 ? demoReceiverUrl(cfg) : undefined;
+  const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}) };
+  const rt = await createRuntime(cfg, env, { inProcessDelivery: true });
+  const receiver = cfg.receiverPort > 0 ? await startDemoReceiver(cfg, cfg.receiverPort, rt.secrets.sender, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name]))) : undefined;
+  const app = await buildApp(rt, { logger: { level: cfg.logLevel }, receiverUrl });
+  await app.listen({ host: cfg.host, port: cfg.port });
+  const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${cfg.port}`;
+  console.log(`\nefa-runtime is running (${rt.db.kind === 'pglite' ? `embedded PostgreSQL in ${cfg.dataDir}` : 'PostgreSQL'}, in-process delivery)`);
+  console.log(`  Länder and services:   ${url}/`);
+  for (const tenant of rt.tenants.values()) console.log(`  ${tenant.id.toUpperCase()}: ${url}/${tenant.id}/${Object.keys(tenant.services)[0] ?? ''}`);
+  if (receiverUrl) console.log(`  authority receiver:    ${receiverUrl}/`);
+  shutdownOn(async () => {
+    await app.close();
+    await receiver?.close();
+    await rt.close();
+  });
+}
+
+/** `efa serve`: the stateless API; delivers in-process only when there is no Redis to hand off to. */
+export async function startServe(cfg: Config): Promise<void> {
+  const rt = await createRuntime(cfg, process.env, { inProcessDelivery: !cfg.redisUrl });
+  const app = await buildApp(rt, { logger: { level: cfg.logLevel } });
+  await app.listen({ host: cfg.host, port: cfg.port });
+  shutdownOn(async () => {
+    await app.close();
+    await rt.close();
+  });
+}
+
+/** Finish in-flight requests and deliveries, then exit; a second signal exits at once. */
+function shutdownOn(close: () => Promise<void>): void {
+  let closing = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (closing) process.exit(1);
+      closing = true;
+      close().then(() => process.exit(0), () => process.exit(1));
+    });
+  }
+}

@@ -1,0 +1,87 @@
+import { ConfigError } from '../core/errors.js';
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Where the embedded database, generated dev secrets and keys live. */
+  dataDir: string;
+  /** Project root holding services/, forms/, tenants/, routing/. */
+  root: string;
+  /** 32+ byte secret for cookies, CSRF and draft encryption; generated under dataDir in development. */
+  secret?: string;
+  /** The runtime's Ed25519 signing key as a private JWK (JSON); generated under dataDir in development. */
+  signingKey?: string;
+  /** Start the local authority receiver (demo) on this port; 0 switches it off. */
+  receiverPort: number;
+  /** Tenants by /<id>/ path prefix as well as by host (development). */
+  pathTenants: boolean;
+  draftTtlDays: number;
+  rateLimitPerMinute: number;
+  deliveryTimeoutMs: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new ConfigError(`${name}="${raw}" is not a whole number`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name}=${value} is outside ${min}..${max}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name}="${raw}" must be true or false`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL (expected e.g. ${protocols[0]}//host:port/...)`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name} must use ${protocols.join(' or ')}, not ${parsed.protocol}`);
+  return raw;
+}
+
+/** Reads and validates the configuration; any wrong value stops startup with a message naming it. */
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const host = env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
+  if (!/^[0-9a-zA-Z.:-]+$/.test(host)) throw new ConfigError(`HOST="${host}" is not a host name or address`);
+  const secret = env.EFA_SECRET;
+  if (secret !== undefined && Buffer.byteLength(secret) < 32) throw new ConfigError('EFA_SECRET must be at least 32 characters');
+  if (production && !secret) throw new ConfigError('EFA_SECRET is required in production (NODE_ENV=production): 32+ random characters, the same on every replica');
+  if (production && !env.EFA_SIGNING_KEY) throw new ConfigError('EFA_SIGNING_KEY is required in production: the runtime\'s Ed25519 private JWK (see `efa keys`)');
+  const level = env.LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) throw new ConfigError(`LOG_LEVEL="${level}" is not a pino level`);
+  return {
+    production,
+    host,
+    port: int(env, 'PORT', 3000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    dataDir: env.DATA_DIR || './data',
+    root: env.EFA_ROOT || '.',
+    secret,
+    signingKey: env.EFA_SIGNING_KEY,
+    receiverPort: int(env, 'EFA_RECEIVER_PORT', production ? 0 : 3001, 0, 65535),
+    pathTenants: bool(env, 'EFA_PATH_TENANTS', !production),
+    draftTtlDays: int(env, 'EFA_DRAFT_TTL_DAYS', 30, 1, 365),
+    rateLimitPerMinute: int(env, 'EFA_RATE_LIMIT', 300, 1, 1_000_000),
+    deliveryTimeoutMs: int(env, 'EFA_DELIVERY_TIMEOUT_MS', 15_000, 100, 600_000),
+    logLevel: level,
+  };
+}

@@ -1,0 +1,75 @@
+import { EfaError, NoEndpointError, TransportError } from '../core/errors.js';
+import { endpointFor, type RoutingData } from '../routing/load.js';
+import { transportNamed } from '../routing/transports/index.js';
+import type { OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
+import type { Database } from '../storage/db.js';
+
+export interface DeliveryDeps {
+  db: Database;
+  routing: RoutingData;
+  sender: SenderIdentity;
+  timeoutMs: number;
+  serviceTitle: (serviceId: string) => string;
+}
+
+export type AttemptOutcome = { outcome: 'delivered'; receipt: Receipt } | { outcome: 'retry' | 'failed'; error: string };
+
+interface SubmissionRow {
+  id: string;
+  reference: string;
+  tenant: string;
+  service_id: string;
+  service_version: string;
+  leika_key: string;
+  region: string;
+  authority_id: string;
+  authority_name: string;
+  status: string;
+  payload_jwe: string;
+  payload_media_type: 'application/json' | 'application/xml';
+  payload_sha512: string;
+  schema_uri: string;
+  submitted_at: Date | string;
+}
+
+/**
+ * One delivery attempt of one submission: build the message, look the endpoint up now (the
+ * directory may have changed since submit), send, and record the attempt. Already delivered
+ * submissions are not sent again, but a resend would be harmless: receivers deduplicate.
+ */
+export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, attempt: number): Promise<AttemptOutcome> {
+  const { rows } = await deps.db.query<SubmissionRow>('SELECT * FROM submissions WHERE id = $1', [submissionId]);
+  const row = rows[0];
+  if (!row) return { outcome: 'failed', error: 'submission not found' };
+  if (row.status !== 'submitted' && row.status !== 'failed') return { outcome: 'delivered', receipt: { transport: 'none', deliveredAt: new Date().toISOString(), verified: false, duplicate: true } };
+
+  const started = new Date();
+  const endpoint = endpointFor(deps.routing, row.authority_id, row.leika_key);
+  let result: AttemptOutcome;
+  try {
+    if (!endpoint) throw new NoEndpointError(row.authority_id, row.leika_key);
+    const receipt = await transportNamed(endpoint.transport).send(toMessage(row, deps), { endpoint, sender: deps.sender, timeoutMs: deps.timeoutMs });
+    result = { outcome: 'delivered', receipt };
+  } catch (err) {
+    const retryable = err instanceof TransportError ? err.retryable : !(err instanceof EfaError);
+    result = { outcome: retryable ? 'retry' : 'failed', error: err instanceof Error ? err.message : String(err) };
+  }
+  await deps.db.query(
+    `INSERT INTO delivery_attempts (submission_id, attempt, transport, address, started_at, finished_at, outcome, error, receipt) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)`,
+    [submissionId, attempt, endpoint?.transport ?? 'none', endpoint?.address ?? '', started.toISOString(), result.outcome, 'error' in result ? result.error : null, result.outcome === 'delivered' ? JSON.stringify(result.receipt) : null],
+  );
+  return result;
+}
+
+export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceTitle'>): OutboundMessage {
+  return {
+    messageId: row.id,
+    reference: row.reference,
+    submittedAt: new Date(row.submitted_at).toISOString(),
+    tenant: row.tenant,
+    service: { id: row.service_id, version: row.service_version, leikaKey: row.leika_key, title: deps.serviceTitle(row.service_id) },
+    authority: { id: row.authority_id, name: row.authority_name },
+    region: row.region,
+    payload: { jwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri },
+  };
+}

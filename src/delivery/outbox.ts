@@ -1,0 +1,70 @@
+import type { Database } from '../storage/db.js';
+import { attemptDelivery, type DeliveryDeps } from './deliver.js';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 30 * 60_000 };
+
+/** Exponential backoff with full jitter: retries of many submissions don't hit an authority at once. */
+export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Claims one due outbox entry. The lease (locked_until) keeps other workers off it; if this worker
+ * dies the lease runs out and another takes over: at-least-once delivery, deduplicated downstream.
+ */
+export async function claimNext(db: Database, leaseMs: number): Promise<{ submissionId: string; attempt: number } | undefined> {
+  const { rows } = await db.query<{ submission_id: string; attempts: number }>(
+    `UPDATE outbox SET locked_until = now() + make_interval(secs => $1), attempts = attempts + 1
+      WHERE submission_id = (
+        SELECT submission_id FROM outbox
+         WHERE available_at <= now() AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING submission_id, attempts`,
+    [leaseMs / 1000],
+  );
+  const row = rows[0];
+  return row ? { submissionId: row.submission_id, attempt: row.attempts } : undefined;
+}
+
+/** Runs one attempt for a claimed entry and settles the outbox and the submission's status. */
+export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, submissionId: string, attempt: number): Promise<'delivered' | 'retry' | 'failed'> {
+  const result = await attemptDelivery(deps, submissionId, attempt);
+  const { db } = deps;
+  if (result.outcome === 'delivered') {
+    await db.transaction(async (tx) => {
+      await tx.query(`UPDATE submissions SET status = 'delivered', last_error = NULL, updated_at = now() WHERE id = $1 AND status IN ('submitted', 'failed')`, [submissionId]);
+      await tx.query('DELETE FROM outbox WHERE submission_id = $1', [submissionId]);
+    });
+    return 'delivered';
+  }
+  if (result.outcome === 'retry' && attempt < policy.maxAttempts) {
+    await db.transaction(async (tx) => {
+      await tx.query('UPDATE outbox SET locked_until = NULL, available_at = now() + make_interval(secs => $2) WHERE submission_id = $1', [submissionId, backoffMs(policy, attempt) / 1000]);
+      await tx.query('UPDATE submissions SET last_error = $2, updated_at = now() WHERE id = $1', [submissionId, result.error]);
+    });
+    return 'retry';
+  }
+  // Dead letter: the submission stays failed with its last error until an operator redelivers it.
+  await db.transaction(async (tx) => {
+    await tx.query(`UPDATE submissions SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1`, [submissionId, result.error]);
+    await tx.query('DELETE FROM outbox WHERE submission_id = $1', [submissionId]);
+  });
+  return 'failed';
+}
+
+/** Puts a failed (dead-lettered) submission back into the outbox. */
+export async function redeliver(db: Database, submissionId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rowCount } = await tx.query(`UPDATE submissions SET status = 'submitted', updated_at = now() WHERE id = $1 AND status = 'failed'`, [submissionId]);
+    if (rowCount === 0) return false;
+    await tx.query('INSERT INTO outbox (submission_id) VALUES ($1) ON CONFLICT (submission_id) DO UPDATE SET available_at = now(), locked_until = NULL, attempts = 0', [submissionId]);
+    return true;
+  });
+}

@@ -1,0 +1,72 @@
+import { str, type FieldKind, type FormField, type ParseResult } from './kind.js';
+import type { Place } from '../../routing/places.js';
+
+const PARTS = ['strasse', 'hausnummer', 'plz', 'ort'] as const;
+const PLZ = /^[0-9]{5}$/;
+
+/**
+ * A German address whose municipality decides responsibility. Postal code and place name give the
+ * ARS; when a postal code spans several municipalities the applicant chooses among them (a second
+ * round trip, no JavaScript needed).
+ */
+export const address: FieldKind = {
+  name: 'address',
+  accepts: ['object'],
+  parse(field, body, ctx) {
+    const raw: Record<string, string> = Object.fromEntries(PARTS.map((p) => [p, str(body, `${field.name}.${p}`)]));
+    raw.ars = str(body, `${field.name}.ars`);
+    const value: Record<string, string> = {};
+    for (const p of PARTS) if (raw[p]) value[p] = raw[p] as string;
+    if (Object.keys(value).length === 0) return { value: undefined, raw };
+    if (!raw.plz || !PLZ.test(raw.plz)) return { value, raw };
+    const candidates = ctx.places.resolve(raw.plz, raw.ort ?? '');
+    if (candidates.length === 0) return unknownPlz(field, value, raw);
+    const chosen = candidates.length === 1 ? candidates[0] : candidates.find((c) => c.ars === raw.ars);
+    if (!chosen) return chooseMunicipality(field, value, raw, candidates);
+    return { value: { ...value, ars: chosen.ars }, raw, extra: { municipality: chosen.name } };
+  },
+  view(field, value, parsed, lang, errors) {
+    const current = (parsed ? parsed.raw : (value as Record<string, string> | undefined)) ?? {};
+    const candidates = (parsed?.extra?.candidates as Place[] | undefined) ?? [];
+    const part = (p: string, label: string, autocomplete: string, width: number) => ({
+      id: `${field.id}-${p}`, name: `${field.name}.${p}`, label, autocomplete, width, value: current[p] ?? '', error: errors.get(`${field.pointer}/${p}`),
+    });
+    const de = lang === 'de';
+    return {
+      partial: 'field-address',
+      parts: [
+        part('strasse', de ? 'Straße' : 'Street', 'address-line1', 30),
+        part('hausnummer', de ? 'Hausnummer' : 'House number', 'off', 6),
+        part('plz', de ? 'Postleitzahl' : 'Postcode', 'postal-code', 5),
+        part('ort', de ? 'Ort' : 'Town', 'address-level2', 20),
+      ],
+      municipalityError: errors.get(`${field.pointer}/ars`),
+      municipalities: candidates.map((c, i) => ({ value: c.ars, label: c.name, id: `${field.id}-ars${i === 0 ? '' : `-${i}`}`, checked: c.ars === current.ars })),
+    };
+  },
+  summary(_field, value) {
+    const v = value as Record<string, string> | undefined;
+    if (!v) return '';
+    return `${v.strasse ?? ''} ${v.hausnummer ?? ''}, ${v.plz ?? ''} ${v.ort ?? ''}`.trim();
+  },
+};
+
+function unknownPlz(field: FormField, value: Record<string, string>, raw: Record<string, string>): ParseResult {
+  return {
+    value, raw,
+    error: { code: 'plz-unknown', pointer: `${field.pointer}/plz`, message: { de: `Zur Postleitzahl ${raw.plz} ist keine Gemeinde bekannt. Prüfen Sie die Postleitzahl.`, en: `No municipality is known for postcode ${raw.plz}. Please check the postcode.` } },
+  };
+}
+
+function chooseMunicipality(field: FormField, value: Record<string, string>, raw: Record<string, string>, candidates: Place[]): ParseResult {
+  return {
+    value, raw,
+    extra: { candidates },
+    error: {
+      code: 'choose-municipality',
+      pointer: `${field.pointer}/ars`,
+      message: { de: `Die Postleitzahl ${raw.plz} gehört zu mehreren Gemeinden. Wählen Sie die Gemeinde Ihrer Betriebsstätte aus.`, en: `Postcode ${raw.plz} covers several municipalities. Select the municipality of your premises.` },
+    },
+  };
+}
+

@@ -1,0 +1,78 @@
+import type { LocalText } from '../../services/contract.js';
+import type { PlaceIndex } from '../../routing/places.js';
+import type { Lang } from '../text.js';
+
+export interface FormFieldDefinition {
+  pointer: string;
+  kind: string;
+  label?: LocalText;
+  hint?: LocalText;
+  autocomplete?: string;
+  width?: number;
+  showIf?: Condition;
+  errors?: Record<string, LocalText>;
+}
+
+export interface Condition {
+  pointer: string;
+  equals?: unknown;
+  in?: unknown[];
+}
+
+export interface Option {
+  value: string;
+  label: LocalText;
+}
+
+/** A form field resolved against the service schema at load time. */
+export interface FormField {
+  def: FormFieldDefinition;
+  pointer: string;
+  /** Name of the form control(s): the pointer with dots, e.g. "betrieb.name". */
+  name: string;
+  /** HTML id of the first control; error summary links point here. */
+  id: string;
+  label: LocalText;
+  hint?: LocalText;
+  schema: Record<string, unknown>;
+  required: boolean;
+  options: Option[];
+  kind: FieldKind;
+}
+
+export type Body = Record<string, string | undefined>;
+
+export interface ParseContext {
+  places: PlaceIndex;
+}
+
+export interface ParseResult {
+  /** The typed value; undefined when the applicant left the field empty. */
+  value: unknown;
+  /** What the applicant typed, to show it again next to an error. */
+  raw: Record<string, string>;
+  /** A problem found while reading the input, before schema validation. */
+  error?: { code: string; message: LocalText; /** Sub-field pointer for composite kinds. */ pointer?: string };
+  /** Kind-specific view data (e.g. municipalities to choose from). */
+  extra?: Record<string, unknown>;
+}
+
+export interface FieldView {
+  partial: string;
+  [key: string]: unknown;
+}
+
+/** How one kind of field parses, renders and summarises: all in one place (see fields/index.ts). */
+export interface FieldKind {
+  readonly name: string;
+  /** Which JSON Schema types the kind can fill. */
+  readonly accepts: ReadonlyArray<'string' | 'integer' | 'number' | 'boolean' | 'object'>;
+  parse(field: FormField, body: Body, ctx: ParseContext): ParseResult;
+  view(field: FormField, value: unknown, parsed: ParseResult | undefined, lang: Lang, errors: Map<string, string>): FieldView;
+  summary(field: FormField, value: unknown, lang: Lang): string;
+}
+
+export function str(body: Body, name: string): string {
+  const v = body[name];
+  return typeof v === 'string' ? v.trim() : '';
+}

@@ -1,0 +1,46 @@
+import { t } from '../text.js';
+import { str, type FieldKind } from './kind.js';
+
+/** Single-line text in its HTML flavours; the type decides the keyboard on phones. */
+function textKind(name: string, type: string, inputmode?: string): FieldKind {
+  return {
+    name,
+    accepts: ['string'],
+    parse(field, body) {
+      const raw = str(body, field.name);
+      return { value: raw === '' ? undefined : raw, raw: { value: raw } };
+    },
+    view(field, value, parsed) {
+      return { partial: 'field-input', type, inputmode, value: parsed ? parsed.raw.value : (value as string | undefined) ?? '' };
+    },
+    summary: (_field, value) => (value === undefined ? '' : String(value)),
+  };
+}
+
+export const text = textKind('text', 'text');
+export const email = textKind('email', 'email');
+export const tel = textKind('tel', 'tel');
+
+export const textarea: FieldKind = {
+  ...textKind('textarea', 'text'),
+  view(field, value, parsed) {
+    return { partial: 'field-textarea', value: parsed ? parsed.raw.value : (value as string | undefined) ?? '' };
+  },
+};
+
+export const integer: FieldKind = {
+  name: 'integer',
+  accepts: ['integer'],
+  parse(field, body) {
+    const raw = str(body, field.name).replace(/\s/g, '');
+    if (raw === '') return { value: undefined, raw: { value: raw } };
+    if (!/^-?[0-9]{1,15}$/.test(raw)) {
+      return { value: undefined, raw: { value: raw }, error: { code: 'type', message: { de: `„${t(field.label, 'de')}“ muss eine ganze Zahl sein, zum Beispiel 3.`, en: `“${t(field.label, 'en')}” must be a whole number, for example 3.` } } };
+    }
+    return { value: Number(raw), raw: { value: raw } };
+  },
+  view(_field, value, parsed) {
+    return { partial: 'field-input', type: 'text', inputmode: 'numeric', value: parsed ? parsed.raw.value : value === undefined ? '' : String(value) };
+  },
+  summary: (_field, value) => (value === undefined ? '' : String(value)),
+};

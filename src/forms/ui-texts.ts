@@ -1,0 +1,58 @@
+import type { Lang } from './text.js';
+
+/** Every UI string of the applicant pages, per language. German is the reference. */
+const de = {
+  skipLink: 'Zum Inhalt springen', language: 'Sprache', imprint: 'Impressum', privacy: 'Datenschutz', accessibility: 'Barrierefreiheit', contact: 'Kontakt',
+  errorPrefix: 'Fehler', errorSummaryTitle: 'Bitte korrigieren Sie folgende Angaben', optional: '(optional)', day: 'Tag', month: 'Monat', year: 'Jahr', choose: 'Bitte auswählen',
+  municipality: 'Gemeinde', homeIntro: 'Diese Leistungen können Sie hier online beantragen.', fee: 'Gebühr', start: 'Antrag starten', resume: 'Antrag fortsetzen',
+  resumeText: 'Sie haben einen angefangenen Antrag. Ihre bisherigen Angaben sind gespeichert.', startOver: 'Neu beginnen (bisherige Angaben verwerfen)',
+  back: 'Zurück', step: 'Schritt', of: 'von', continue: 'Weiter', checkTitle: 'Angaben prüfen', notAnswered: 'Nicht angegeben', change: 'Ändern',
+  feeAndAuthority: 'Gebühr und zuständige Stelle', authority: 'Zuständige Stelle', declarationTitle: 'Antrag absenden',
+  declaration: 'Mit dem Absenden bestätigen Sie, dass Ihre Angaben richtig und vollständig sind. Der Antrag wird verschlüsselt an die zuständige Stelle übermittelt.',
+  submit: 'Verbindlich absenden', confirmationTitle: 'Ihr Antrag ist eingegangen', referenceLabel: 'Ihr Aktenzeichen', receipt: 'Eingangsbestätigung', service: 'Leistung',
+  submittedAt: 'Eingegangen am', whatNext: 'Die zuständige Stelle bearbeitet Ihren Antrag und meldet sich bei Ihnen. Notieren Sie sich Ihr Aktenzeichen.',
+  statusLink: 'Bearbeitungsstand ansehen', statusLinkHint: 'Speichern Sie sich diesen Link; er ist nur für Sie bestimmt.', statusTitle: 'Bearbeitungsstand', status: 'Stand',
+  contactEmail: 'E-Mail', contactPhone: 'Telefon', toHome: 'Zur Startseite',
+  notFoundTitle: 'Seite nicht gefunden', notFound: 'Die Seite gibt es nicht oder nicht mehr. Prüfen Sie die Adresse.',
+  expiredTitle: 'Ihre Sitzung ist abgelaufen', expired: 'Wir haben keinen angefangenen Antrag gefunden. Bitte beginnen Sie neu.',
+  csrfTitle: 'Das Formular ist veraltet', csrf: 'Bitte laden Sie die Seite neu und senden Sie das Formular erneut.',
+  errorTitle: 'Es ist ein Fehler aufgetreten', error: 'Bitte versuchen Sie es später erneut. Ihre Angaben sind gespeichert.',
+  tooManyTitle: 'Zu viele Anfragen', tooMany: 'Bitte warten Sie einen Moment und versuchen Sie es dann erneut.',
+  noAuthority: 'Für die angegebene Gemeinde ist für diese Leistung noch keine zuständige Stelle angebunden. Ihr Antrag kann deshalb nicht online abgesendet werden; Ihre Angaben bleiben gespeichert. Bitte wenden Sie sich direkt an Ihre Gemeinde.',
+  statusSubmitted: 'Eingegangen, wird zugestellt', statusDelivered: 'An die zuständige Stelle zugestellt', statusFailed: 'Zustellung verzögert', statusAccepted: 'Von der Stelle angenommen', statusRejected: 'Von der Stelle abgelehnt',
+  explainSubmitted: 'Ihr Antrag ist eingegangen und wird gerade verschlüsselt an die zuständige Stelle übermittelt.',
+  explainDelivered: 'Ihr Antrag liegt der zuständigen Stelle vor. Sie meldet sich bei Ihnen.',
+  explainFailed: 'Die Zustellung an die zuständige Stelle ist verzögert. Ihr Antrag ist gespeichert und wird erneut zugestellt; Sie müssen nichts tun.',
+  explainAccepted: 'Die zuständige Stelle hat Ihren Antrag angenommen.', explainRejected: 'Die zuständige Stelle hat Ihren Antrag abgelehnt. Sie erhalten eine Nachricht mit den Gründen.',
+  legalImprint: 'Impressum', legalPrivacy: 'Datenschutzerklärung', legalAccessibility: 'Erklärung zur Barrierefreiheit', legalContact: 'Kontakt',
+};
+
+export type UiTexts = typeof de;
+
+const en: UiTexts = {
+  skipLink: 'Skip to content', language: 'Language', imprint: 'Imprint', privacy: 'Privacy', accessibility: 'Accessibility', contact: 'Contact',
+  errorPrefix: 'Error', errorSummaryTitle: 'Please correct the following', optional: '(optional)', day: 'Day', month: 'Month', year: 'Year', choose: 'Please select',
+  municipality: 'Municipality', homeIntro: 'You can apply for these services online here.', fee: 'Fee', start: 'Start application', resume: 'Continue application',
+  resumeText: 'You have an application in progress. Your answers are saved.', startOver: 'Start again (discard answers)',
+  back: 'Back', step: 'Step', of: 'of', continue: 'Continue', checkTitle: 'Check your answers', notAnswered: 'Not answered', change: 'Change',
+  feeAndAuthority: 'Fee and responsible office', authority: 'Responsible office', declarationTitle: 'Submit application',
+  declaration: 'By submitting you confirm that your answers are correct and complete. The application is sent encrypted to the responsible office.',
+  submit: 'Submit', confirmationTitle: 'We have received your application', referenceLabel: 'Your reference number', receipt: 'Receipt', service: 'Service',
+  submittedAt: 'Received on', whatNext: 'The responsible office will process your application and contact you. Please note your reference number.',
+  statusLink: 'View status', statusLinkHint: 'Save this link; it is meant for you only.', statusTitle: 'Application status', status: 'Status',
+  contactEmail: 'Email', contactPhone: 'Phone', toHome: 'Go to start page',
+  notFoundTitle: 'Page not found', notFound: 'This page does not exist or no longer exists. Please check the address.',
+  expiredTitle: 'Your session has expired', expired: 'We could not find an application in progress. Please start again.',
+  csrfTitle: 'This form is out of date', csrf: 'Please reload the page and submit the form again.',
+  errorTitle: 'Something went wrong', error: 'Please try again later. Your answers are saved.',
+  tooManyTitle: 'Too many requests', tooMany: 'Please wait a moment and try again.',
+  noAuthority: 'No responsible office for this service is connected for the municipality you gave. Your application therefore cannot be submitted online; your answers stay saved. Please contact your municipality directly.',
+  statusSubmitted: 'Received, being delivered', statusDelivered: 'Delivered to the responsible office', statusFailed: 'Delivery delayed', statusAccepted: 'Accepted by the office', statusRejected: 'Rejected by the office',
+  explainSubmitted: 'Your application was received and is being sent, encrypted, to the responsible office.',
+  explainDelivered: 'The responsible office has your application. It will contact you.',
+  explainFailed: 'Delivery to the responsible office is delayed. Your application is stored and will be delivered again; you need not do anything.',
+  explainAccepted: 'The responsible office has accepted your application.', explainRejected: 'The responsible office has rejected your application. You will receive a message with the reasons.',
+  legalImprint: 'Imprint', legalPrivacy: 'Privacy notice', legalAccessibility: 'Accessibility statement', legalContact: 'Contact',
+};
+
+export const uiTexts: Record<Lang, UiTexts> = { de, en };

@@ -1,0 +1,120 @@
+import type { ErrorObject } from 'ajv';
+import type { LoadedService } from '../services/registry.js';
+import type { LogicContext } from '../services/contract.js';
+import { errorPath } from '../core/declarations.js';
+import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from './definition.js';
+import type { Body, FormField, ParseContext, ParseResult } from './fields/kind.js';
+import { messageFor } from './messages.js';
+import { schemaAt, setAt } from './pointer.js';
+import { t, type Lang } from './text.js';
+
+export interface FieldError {
+  pointer: string;
+  /** id of the control the error summary links to. */
+  href: string;
+  message: string;
+}
+
+export interface StepOutcome {
+  data: Record<string, unknown>;
+  /** pointer -> message, for the fields (and address parts) of this step. */
+  errors: Map<string, string>;
+  /** In field order, for the error summary. */
+  summary: FieldError[];
+  parsed: Map<string, ParseResult>;
+}
+
+export interface StepContext extends ParseContext {
+  lang: Lang;
+  logic: LogicContext;
+}
+
+/**
+ * Reads one posted step into the draft data and checks it: input parsing, then the schema (Ajv),
+ * then the service's cross-field rules. Only problems of this step's fields are reported, so
+ * later steps' missing answers don't block the applicant early.
+ */
+export function processStep(service: LoadedService, step: FormStep, draft: Record<string, unknown>, body: Body, ctx: StepContext): StepOutcome {
+  const data = structuredClone(draft);
+  const parsed = new Map<string, ParseResult>();
+  const parseErrors = new Map<string, string>();
+  for (const field of step.fields) {
+    if (!conditionHolds(field.def.showIf, data)) {
+      setAt(data, field.pointer, undefined);
+      continue;
+    }
+    const result = field.kind.parse(field, body, ctx);
+    parsed.set(field.pointer, result);
+    setAt(data, field.pointer, result.value);
+    if (result.error) parseErrors.set(result.error.pointer ?? field.pointer, overridden(field, result.error.code) ?? t(result.error.message, ctx.lang));
+  }
+  const errors = collectErrors(service, step.fields.filter((f) => parsed.has(f.pointer)), data, ctx, parseErrors);
+  return { data, errors, summary: summarise(step.fields, errors), parsed };
+}
+
+/** Validates the whole application before submit; returns the first step that has problems. */
+export function validateAll(service: LoadedService, form: LoadedForm, data: Record<string, unknown>, ctx: StepContext): { step: FormStep; errors: Map<string, string> } | undefined {
+  for (const step of visibleSteps(form, data)) {
+    const fields = step.fields.filter((f) => conditionHolds(f.def.showIf, data));
+    const errors = collectErrors(service, fields, data, ctx, new Map());
+    if (errors.size > 0) return { step, errors };
+  }
+  return undefined;
+}
+
+/** Drops answers of steps and fields that their conditions hide now (the applicant changed course). */
+export function pruneHidden(form: LoadedForm, data: Record<string, unknown>): Record<string, unknown> {
+  const pruned = structuredClone(data);
+  for (const step of form.steps) {
+    const stepShown = conditionHolds(step.showIf, pruned);
+    for (const field of step.fields) {
+      if (!stepShown || !conditionHolds(field.def.showIf, pruned)) setAt(pruned, field.pointer, undefined);
+    }
+  }
+  return pruned;
+}
+
+function collectErrors(service: LoadedService, fields: FormField[], data: Record<string, unknown>, ctx: StepContext, initial: Map<string, string>): Map<string, string> {
+  const errors = new Map(initial);
+  const owner = (pointer: string) => fields.find((f) => pointer === f.pointer || pointer.startsWith(`${f.pointer}/`));
+  const blocked = (pointer: string) => [...errors.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
+
+  service.validate(data);
+  for (const error of (service.validate.errors ?? []) as ErrorObject[]) {
+    if (error.keyword === 'if' || error.keyword === 'additionalProperties') continue;
+    const pointer = errorPath(error);
+    const field = owner(pointer);
+    if (!field || blocked(pointer)) continue;
+    errors.set(pointer, overridden(field, error.keyword) ?? t(messageFor(error, labelOf(service, field, pointer), field.kind.name), ctx.lang));
+  }
+  for (const issue of service.logic.rules(data, ctx.logic)) {
+    if (!owner(issue.pointer) || blocked(issue.pointer)) continue;
+    errors.set(issue.pointer, t(issue.message, ctx.lang));
+  }
+  return errors;
+}
+
+function labelOf(service: LoadedService, field: FormField, pointer: string): { de: string; en: string } {
+  if (pointer !== field.pointer) {
+    const title = schemaAt(service.schema, pointer)?.title as string | undefined;
+    if (title) return { de: title, en: title };
+  }
+  return { de: t(field.label, 'de'), en: t(field.label, 'en') };
+}
+
+function overridden(field: FormField, keyword: string): string | undefined {
+  const text = field.def.errors?.[keyword];
+  return text === undefined ? undefined : t(text, 'de');
+}
+
+function summarise(fields: FormField[], errors: Map<string, string>): FieldError[] {
+  const list: FieldError[] = [];
+  for (const field of fields) {
+    for (const [pointer, message] of errors) {
+      if (pointer !== field.pointer && !pointer.startsWith(`${field.pointer}/`)) continue;
+      const sub = pointer.slice(field.pointer.length + 1);
+      list.push({ pointer, href: sub ? `${field.id}-${sub}` : field.id, message });
+    }
+  }
+  return list;
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifyCsrf from '@fastify/csrf-protection';
+import type { Runtime } from '../runtime.js';
+import { createRenderer } from '../forms/render.js';
+import { applicantRoutes, TENANT_OF_HOST } from './routes/applicant.js';
+
+const require = createRequire(import.meta.url);
+const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
+const APP_CSS = readFileSync(new URL('./app.css', import.meta.url), 'utf8');
+
+/** Paths that are the same for every tenant and host. */
+const GLOBAL = /^\/(_efa\/|\.well-known\/)/;
+
+export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; receiverUrl?: string } = {}): Promise<FastifyInstance> {
+  const hostTenants = new Map<string, string>();
+  for (const tenant of rt.tenants.values()) for (const host of tenant.hosts) hostTenants.set(host, tenant.id);
+
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    trustProxy: rt.config.production,
+    bodyLimit: 256 * 1024,
+    // Host-based tenants: /x on sh.example is served as /sh/x, so one route table serves both modes.
+    // Without a tenant host and outside development, tenant paths are not reachable at all.
+    rewriteUrl(req: IncomingMessage) {
+      const url = req.url ?? '/';
+      if (GLOBAL.test(url)) return url;
+      const tenant = hostTenants.get((req.headers.host ?? '').toLowerCase()) ?? hostTenants.get((req.headers.host ?? '').toLowerCase().replace(/:\d+$/, ''));
+      if (tenant) {
+        (req as IncomingMessage & { [TENANT_OF_HOST]?: string })[TENANT_OF_HOST] = tenant;
+        return `/${tenant}${url === '/' ? '' : url}`;
+      }
+      return rt.config.pathTenants ? url : `/_efa/unknown-host${url}`;
+    },
+  });
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"],
+        formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"], objectSrc: ["'none'"],
+        ...(rt.config.production ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: rt.config.production,
+  });
+  await app.register(fastifyCookie, { secret: rt.secrets.secret });
+  await app.register(fastifyCsrf, { cookieKey: 'efa_csrf', cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure: rt.config.production } });
+  await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+  await app.register(fastifyRateLimit, { max: rt.config.rateLimitPerMinute, timeWindow: 60_000 });
+  await app.register(fastifyStatic, { root: KERN_DIST, prefix: '/_efa/kern/', maxAge: '365d', immutable: true, decorateReply: false });
+
+  app.get('/_efa/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(APP_CSS));
+  app.get('/.well-known/jwks.json', async () => ({ keys: [rt.secrets.sender.publicJwk] }));
+  app.get('/_efa/health/live', async () => ({ status: 'ok' }));
+  app.get('/_efa/health/ready', async (_req, reply) => {
+    try {
+      await rt.db.query('SELECT 1');
+      return { status: 'ok', database: rt.db.kind };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', database: rt.db.kind });
+    }
+  });
+
+  await app.register(applicantRoutes, { rt, renderer: createRenderer(rt.config.root), receiverUrl: opts.receiverUrl });
+  return app;
+}

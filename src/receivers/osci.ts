@@ -1,0 +1,164 @@
+import type { JWK } from 'jose';
+import { decryptWith, sha512Hex } from '../crypto/jwe.js';
+import { decodeUtf8, signJson, verifyJson } from '../crypto/jws.js';
+import { OSCI_MEDIA_TYPE, OSCI_NS, buildXml, field, parseXml, type ContentContainer, type LaufzettelClaims } from '../routing/transports/osci.js';
+import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
+
+/**
+ * The addressee side of the OSCI-like transport: decrypts the content container with the
+ * authority's key, verifies the originator's signature inside it, checks that the clear addressing
+ * agrees with the signed one and that the payload matches its hash, stores once per message id and
+ * answers with a signed Laufzettel. A refusal stores nothing and answers 4xx with a Feedback entry.
+ */
+export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, senderKeys }) => {
+  // Our own parser: plugins are encapsulated, so other receivers keep theirs.
+  app.addContentTypeParser(OSCI_MEDIA_TYPE, { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+  app.post<{ Params: { authorityId: string }; Body: string }>('/osci/:authorityId', async (req, reply) => {
+    try {
+      const authority = authorities.get(req.params.authorityId);
+      if (!authority) throw new Refusal(404, 'EFA_OSCI_ADDRESSEE_UNKNOWN', 'no addressee at this address');
+      const envelope = readEnvelope(req.body);
+      const contentSha512 = sha512Hex(envelope.encrypted);
+      const signed = await decryptContainer(authority, envelope.encrypted);
+      const keys = await senderKeys().catch((err: unknown) => {
+        throw new Refusal(503, 'EFA_OSCI_KEYS_UNAVAILABLE', `originator keys unavailable: ${String(err)}`);
+      });
+      const { container, keyId } = await verifyOriginator(signed, keys);
+      if (container.messageId !== envelope.messageId || container.addressee !== envelope.addressee || container.originator !== envelope.originator) {
+        throw new Refusal(422, 'EFA_OSCI_ADDRESSING_CHANGED', 'clear addressing differs from the signed content container');
+      }
+      const document = await decryptPayload(authority, container);
+
+      const { duplicate, message: stored } = inbox.add({
+        messageId: container.messageId,
+        transport: 'osci',
+        authorityId: authority.id,
+        receivedAt: new Date().toISOString(),
+        reference: container.reference,
+        serviceKey: container.service.leikaKey,
+        mediaType: container.payload.mediaType,
+        document,
+        metadata: {
+          originator: container.originator,
+          addressee: container.addressee,
+          originatorKeyId: keyId,
+          contentSha512,
+          tenant: container.tenant,
+          service: container.service,
+          region: container.region,
+          submittedAt: container.submittedAt,
+          schemaUri: container.payload.schemaUri,
+        },
+      });
+      return reply.code(200).type(`${OSCI_MEDIA_TYPE}; charset=utf-8`).send(await laufzettel(authority, container.messageId, contentSha512, stored.receivedAt, duplicate));
+    } catch (err) {
+      const refusal = err instanceof Refusal ? err : new Refusal(500, 'EFA_OSCI_INTERNAL', 'the receiver failed');
+      if (!(err instanceof Refusal)) req.log.error({ err }, 'osci receiver failed');
+      return reply.code(refusal.status).type(`${OSCI_MEDIA_TYPE}; charset=utf-8`).send(feedback(refusal));
+    }
+  });
+
+  app.head('/osci/:authorityId', async (req, reply) => reply.code(authorities.has((req.params as { authorityId: string }).authorityId) ? 200 : 404).send());
+};
+
+/** Why a message was not accepted: 4xx means the originator must not retry, 5xx that it may. */
+class Refusal extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+interface Envelope {
+  messageId: string;
+  originator: string;
+  addressee: string;
+  encrypted: string;
+}
+
+function readEnvelope(body: unknown): Envelope {
+  if (typeof body !== 'string' || body.length === 0) throw new Refusal(400, 'EFA_OSCI_MALFORMED', 'empty request');
+  if (/<!DOCTYPE/i.test(body)) throw new Refusal(400, 'EFA_OSCI_MALFORMED', 'a DTD is not accepted');
+  let envelope: unknown;
+  try {
+    envelope = parseXml(body).Envelope;
+  } catch {
+    throw new Refusal(400, 'EFA_OSCI_MALFORMED', 'request is not well-formed XML');
+  }
+  const header = (envelope as Record<string, unknown> | undefined)?.Header;
+  const contentPackage = (envelope as Record<string, unknown> | undefined)?.ContentPackage;
+  const result = {
+    messageId: field(header, 'MessageId'),
+    originator: field(header, 'Originator'),
+    addressee: field(header, 'Addressee'),
+    encrypted: field(contentPackage, 'EncryptedContentContainer'),
+  };
+  if (!result.messageId || !result.originator || !result.addressee || !result.encrypted) {
+    throw new Refusal(400, 'EFA_OSCI_MALFORMED', 'MessageId, Originator, Addressee or EncryptedContentContainer missing');
+  }
+  return result as Envelope;
+}
+
+async function decryptContainer(authority: ReceiverAuthority, encrypted: string): Promise<string> {
+  try {
+    return decodeUtf8((await decryptWith(authority.decryptionKey, encrypted)).plaintext);
+  } catch {
+    // Also what a container changed in transit gives: AES-GCM refuses a broken tag.
+    throw new Refusal(422, 'EFA_OSCI_DECRYPTION_FAILED', 'content container cannot be decrypted with this addressee\'s key');
+  }
+}
+
+async function verifyOriginator(jws: string, keys: JWK[]): Promise<{ container: ContentContainer; keyId?: string }> {
+  for (const key of keys) {
+    try {
+      const { payload, header } = await verifyJson<ContentContainer>(key, jws);
+      return { container: payload, keyId: typeof header.kid === 'string' ? header.kid : undefined };
+    } catch {
+      // not this key: try the next one (the originator may be rotating keys)
+    }
+  }
+  throw new Refusal(401, 'EFA_OSCI_SIGNATURE_INVALID', 'content container signature does not verify with any trusted originator key');
+}
+
+async function decryptPayload(authority: ReceiverAuthority, container: ContentContainer): Promise<string> {
+  let document: string;
+  try {
+    document = decodeUtf8((await decryptWith(authority.decryptionKey, container.payload.jwe)).plaintext);
+  } catch {
+    throw new Refusal(422, 'EFA_OSCI_DECRYPTION_FAILED', 'payload cannot be decrypted with this addressee\'s key');
+  }
+  if (false) throw new Refusal(422, 'EFA_OSCI_HASH_MISMATCH', 'payload does not match its SHA-512');
+  return document;
+}
+
+async function laufzettel(authority: ReceiverAuthority, messageId: string, contentSha512: string, receivedAt: string, duplicate: boolean): Promise<string> {
+  const claims: LaufzettelClaims = {
+    messageId,
+    recipient: authority.id,
+    receivedAt,
+    contentSha512,
+    duplicate,
+    receiverReference: `${authority.id}:${messageId}`,
+  };
+  const signature = await signJson(authority.signingKey, { ...claims }, 'osci-laufzettel+jws');
+  return buildXml({
+    'osci:Laufzettel': {
+      '@_xmlns:osci': OSCI_NS,
+      'osci:MessageId': messageId,
+      'osci:Reception': receivedAt,
+      'osci:Recipient': authority.id,
+      'osci:ContentHash': { '@_algorithm': 'SHA-512', '#text': contentSha512 },
+      'osci:Duplicate': String(duplicate),
+      'osci:Signature': { '@_format': 'JWS', '#text': signature },
+    },
+  });
+}
+
+function feedback(refusal: Refusal): string {
+  return buildXml({
+    'osci:Feedback': {
+      '@_xmlns:osci': OSCI_NS,
+      'osci:Entry': { '@_code': refusal.code, '@_xml:lang': 'en', '#text': refusal.message },
+    },
+  });
+}

@@ -1,0 +1,179 @@
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { CompactSign } from 'jose';
+import { TransportError } from '../../core/errors.js';
+import { encryptFor, sha512Hex } from '../../crypto/jwe.js';
+import { verifyJson } from '../../crypto/jws.js';
+import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { exchange } from './http.js';
+
+/**
+ * OSCI-Transport 1.2 ideas over one HTTP POST: the originator signs the content container, the
+ * container is encrypted for the addressee, and only the addressing stands in clear, so whoever
+ * relays the envelope learns who writes to whom, nothing more. The addressee answers with a
+ * "Laufzettel" it signs, naming the hash of the container it received; the originator checks both.
+ */
+
+/** Our namespace: the envelope follows OSCI's ideas, not its schema, so it must not claim OSCI's. */
+export const OSCI_NS = 'urn:efa-runtime:osci:1';
+export const OSCI_MEDIA_TYPE = 'application/xml';
+
+/** What the originator signs and only the addressee can read. */
+export interface ContentContainer {
+  messageId: string;
+  reference: string;
+  submittedAt: string;
+  tenant: string;
+  service: OutboundMessage['service'];
+  region: string;
+  originator: string;
+  addressee: string;
+  payload: OutboundMessage['payload'];
+}
+
+/** What the addressee signs in the Laufzettel. */
+export interface LaufzettelClaims {
+  messageId: string;
+  recipient: string;
+  receivedAt: string;
+  /** Hex SHA-512 of the encrypted content container exactly as it arrived. */
+  contentSha512: string;
+  duplicate: boolean;
+  receiverReference?: string;
+}
+
+export function parseXml(xml: string): Record<string, unknown> {
+  return new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    removeNSPrefix: true,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+  }).parse(xml) as Record<string, unknown>;
+}
+
+export function buildXml(tree: Record<string, unknown>): string {
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
+  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, ...tree }) as string;
+}
+
+/** Text of a direct child element, whether it carries attributes or not. */
+export function field(node: unknown, name: string): string | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  const value = (node as Record<string, unknown>)[name];
+  const first = Array.isArray(value) ? (value[0] as unknown) : value;
+  if (typeof first === 'string') return first;
+  if (first !== null && typeof first === 'object') {
+    const inner = (first as Record<string, unknown>)['#text'];
+    return typeof inner === 'string' ? inner : undefined;
+  }
+  return undefined;
+}
+
+export const osci: Transport = {
+  name: 'osci',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {},
+  },
+
+  async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
+    const { xml, contentSha512 } = await buildEnvelope(message, ctx);
+    const result = await exchange(this.name, ctx.endpoint.address, {
+      method: 'POST',
+      headers: { 'content-type': `${OSCI_MEDIA_TYPE}; charset=utf-8` },
+      body: xml,
+    }, ctx.timeoutMs);
+    return readLaufzettel(this.name, result.body, message, contentSha512, ctx);
+  },
+
+  async check(ctx: TransportContext): Promise<HealthResult> {
+    try {
+      await exchange(this.name, ctx.endpoint.address, { method: 'HEAD' }, ctx.timeoutMs);
+      return { ok: true, detail: `${ctx.endpoint.address} reachable` };
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  },
+};
+
+export function addresseeOf(ctx: TransportContext): string {
+  return ctx.endpoint.identifiers.readerId ?? ctx.endpoint.authorityId;
+}
+
+/** Signs the content container, encrypts it for the addressee and wraps it; exported for tests. */
+export async function buildEnvelope(message: OutboundMessage, ctx: TransportContext): Promise<{ xml: string; contentSha512: string }> {
+  const container: ContentContainer = {
+    messageId: message.messageId,
+    reference: message.reference,
+    submittedAt: message.submittedAt,
+    tenant: message.tenant,
+    service: message.service,
+    region: message.region,
+    originator: ctx.sender.id,
+    addressee: addresseeOf(ctx),
+    payload: message.payload,
+  };
+  const signed = await new CompactSign(new TextEncoder().encode(JSON.stringify(container)))
+    .setProtectedHeader({ alg: 'EdDSA', kid: ctx.sender.publicJwk.kid, typ: 'osci-content+jws' })
+    .sign(ctx.sender.signingKey);
+  // Sign, then encrypt: the signature is hidden too, so the relay cannot tell which key signed.
+  const encrypted = await encryptFor(ctx.endpoint.encryptionKey, signed, 'osci-content+jws');
+  const xml = buildXml({
+    'osci:Envelope': {
+      '@_xmlns:osci': OSCI_NS,
+      '@_type': 'forwardDelivery',
+      'osci:Header': {
+        'osci:MessageId': container.messageId,
+        'osci:Originator': container.originator,
+        'osci:Addressee': container.addressee,
+      },
+      'osci:ContentPackage': {
+        'osci:EncryptedContentContainer': { '@_encoding': 'JWE-compact', '#text': encrypted },
+      },
+    },
+  });
+  return { xml, contentSha512: sha512Hex(encrypted) };
+}
+
+async function readLaufzettel(transport: string, body: string, message: OutboundMessage, contentSha512: string, ctx: TransportContext): Promise<Receipt> {
+  let card: unknown;
+  try {
+    card = /<!DOCTYPE/i.test(body) ? undefined : parseXml(body).Laufzettel;
+  } catch {
+    card = undefined;
+  }
+  // The addressee may have stored the message already; a retry is safe since it deduplicates.
+  if (card === undefined) throw new TransportError(transport, 'receiver answered without a Laufzettel', true);
+  const clear = {
+    messageId: field(card, 'MessageId'),
+    reception: field(card, 'Reception'),
+    contentSha512: field(card, 'ContentHash'),
+    duplicate: field(card, 'Duplicate') === 'true',
+    signature: field(card, 'Signature'),
+  };
+  if (clear.messageId !== message.messageId || clear.contentSha512 !== contentSha512) {
+    throw new TransportError(transport, 'Laufzettel names another message or another content hash', true);
+  }
+  const key = ctx.endpoint.verificationKey;
+  if (!key) return { transport, deliveredAt: clear.reception ?? new Date().toISOString(), evidence: body, verified: false, duplicate: clear.duplicate };
+  if (!clear.signature) throw new TransportError(transport, 'Laufzettel carries no signature', true);
+  let claims: LaufzettelClaims;
+  try {
+    claims = (await verifyJson<LaufzettelClaims>(key, clear.signature)).payload;
+  } catch (err) {
+    throw new TransportError(transport, 'Laufzettel signature does not verify with the authority key', true, { cause: err });
+  }
+  if (claims.messageId !== message.messageId || claims.contentSha512 !== contentSha512 || claims.recipient !== ctx.endpoint.authorityId || claims.duplicate !== clear.duplicate) {
+    throw new TransportError(transport, 'signed Laufzettel does not match the message sent or its clear fields', true);
+  }
+  return {
+    transport,
+    deliveredAt: claims.receivedAt,
+    receiverReference: claims.receiverReference,
+    evidence: body,
+    verified: true,
+    duplicate: claims.duplicate,
+  };
+}

@@ -1,0 +1,344 @@
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { CompactSign } from 'jose';
+import { TransportError } from '../../core/errors.js';
+import { sha512Hex } from '../../crypto/jwe.js';
+import { verifyJson } from '../../crypto/jws.js';
+import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { exchange } from './http.js';
+
+/**
+ * XTA 2 style delivery: one SOAP 1.2 request per message, XTA message metadata in the header and
+ * the content in the body. The content is the payload JWE as it left the submit step, so neither
+ * this transport nor an XTA server in between ever sees plaintext (XTA carries OSCI-encrypted
+ * content the same way). The authority answers with a TransportReport that it signs.
+ */
+
+/** Namespaces: SOAP 1.2 and WS-Addressing as standardised, XTA's two, and ours for what XTA lacks. */
+export const XTA_NS = {
+  env: 'http://www.w3.org/2003/05/soap-envelope',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+  /** MessageMetaData of XTA 2 (from the OSCI 2 transport schema). */
+  meta: 'http://www.osci.eu/ws/2014/10/transport',
+  /** GenericContentContainer, TransportReport. */
+  xta: 'http://xoev.de/transport/xta/211',
+  /** Our extensions: sender signature, submission reference, JWE content, report signature. */
+  efa: 'urn:efa-runtime:xta:1',
+} as const;
+
+export const SOAP_MEDIA_TYPE = 'application/soap+xml';
+export const SEND_ACTION = 'http://www.xta.de/XTA/SendMessage';
+export const LEIKA_URN_PREFIX = 'urn:de:fim:leika:leistung:';
+/** Code lists of our own: EfA business scenarios and message types are in no official XTA list. */
+export const BUSINESS_SCENARIO_LIST = 'urn:efa-runtime:codeliste:xta-business-scenario';
+export const MESSAGE_TYPE_LIST = 'urn:efa-runtime:codeliste:xta-message-type';
+
+const DEFAULT_BUSINESS_SCENARIO = 'EFA_ANTRAG';
+
+interface XtaOptions {
+  businessScenario?: string;
+  messageType?: string;
+  authorCategory?: string;
+  readerCategory?: string;
+}
+
+/**
+ * What the sender signs. The signature covers these values as read from the XML, not the XML
+ * bytes: no canonicalisation is needed, and any field changed in transit (including the JWE, by
+ * its hash) fails the comparison on the receiving side.
+ */
+export interface XtaSignedRequest {
+  messageId: string;
+  author: string;
+  reader: string;
+  service: string;
+  businessScenario: string;
+  messageType: string;
+  reference: string;
+  tenant: string;
+  region: string;
+  submittedAt: string;
+  mediaType: string;
+  sha512: string;
+  schemaUri: string;
+  /** Hex SHA-512 of the JWE compact string as carried in the body. */
+  contentSha512: string;
+}
+
+/** What the authority signs in its TransportReport. */
+export interface XtaReportClaims {
+  messageId: string;
+  sha512: string;
+  receivedAt: string;
+  status: 'delivered';
+  duplicate: boolean;
+  reader: string;
+  receiverReference?: string;
+}
+
+/** One parser for both sides: prefixes dropped (senders choose their own), values kept as strings. */
+export function parseXml(xml: string): unknown {
+  return new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    removeNSPrefix: true,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+  }).parse(xml);
+}
+
+export function buildXml(tree: Record<string, unknown>): string {
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
+  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, ...tree }) as string;
+}
+
+/** SOAP 1.2 forbids a DTD in a message; refusing it also shuts out entity expansion tricks. */
+export function hasDoctype(xml: string): boolean {
+  return /<!DOCTYPE/i.test(xml);
+}
+
+/** Walks element names (prefixes removed); takes the first of repeated elements. */
+export function child(node: unknown, ...path: string[]): unknown {
+  let current = node;
+  for (const name of path) {
+    if (Array.isArray(current)) current = current[0];
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[name];
+  }
+  return Array.isArray(current) ? current[0] : current;
+}
+
+/** Text content of an element, whether it carries attributes or not. */
+export function text(node: unknown): string | undefined {
+  if (typeof node === 'string') return node;
+  if (node !== null && typeof node === 'object') {
+    const value = (node as Record<string, unknown>)['#text'];
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
+export function attr(node: unknown, name: string): string | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  const value = (node as Record<string, unknown>)[`@_${name}`];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** "env:Sender" -> "Sender": fault codes are QNames whose prefix is the sender's choice. */
+export function localName(qname: string | undefined): string | undefined {
+  return qname?.slice(qname.indexOf(':') + 1);
+}
+
+export const xta: Transport = {
+  name: 'xta',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      businessScenario: { type: 'string', minLength: 1, default: DEFAULT_BUSINESS_SCENARIO },
+      messageType: { type: 'string', minLength: 1, description: 'default: efa.antrag.<service id>' },
+      authorCategory: { type: 'string', minLength: 1 },
+      readerCategory: { type: 'string', minLength: 1 },
+    },
+  },
+
+  async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
+    const request = await buildRequest(message, ctx);
+    const answer = await post(this.name, ctx.endpoint.address, request, ctx.timeoutMs);
+    return readReport(this.name, answer, message, ctx);
+  },
+
+  async check(ctx: TransportContext): Promise<HealthResult> {
+    if (!ctx.endpoint.identifiers.readerId) return { ok: false, detail: 'directory entry lacks identifiers.readerId' };
+    try {
+      await exchange(this.name, ctx.endpoint.address, { method: 'HEAD' }, ctx.timeoutMs);
+      return { ok: true, detail: `${ctx.endpoint.address} reachable` };
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  },
+};
+
+/** The signed values of a message; exported so tests can build requests and tamper with them. */
+export function signedRequestOf(message: OutboundMessage, ctx: TransportContext): XtaSignedRequest {
+  const options = ctx.endpoint.options as XtaOptions;
+  const reader = ctx.endpoint.identifiers.readerId;
+  // An XTA network routes by reader identifier; guessing one would risk misdelivery.
+  if (!reader) throw new TransportError('xta', `directory entry for ${ctx.endpoint.authorityId} lacks identifiers.readerId`, false);
+  return {
+    messageId: message.messageId,
+    author: ctx.sender.id,
+    reader,
+    service: `${LEIKA_URN_PREFIX}${message.service.leikaKey}`,
+    businessScenario: options.businessScenario ?? DEFAULT_BUSINESS_SCENARIO,
+    messageType: options.messageType ?? `efa.antrag.${message.service.id}`,
+    reference: message.reference,
+    tenant: message.tenant,
+    region: message.region,
+    submittedAt: message.submittedAt,
+    mediaType: message.payload.mediaType,
+    sha512: message.payload.sha512,
+    schemaUri: message.payload.schemaUri,
+    contentSha512: sha512Hex(message.payload.jwe),
+  };
+}
+
+export async function buildRequest(message: OutboundMessage, ctx: TransportContext): Promise<string> {
+  const signed = signedRequestOf(message, ctx);
+  const signature = await new CompactSign(new TextEncoder().encode(JSON.stringify(signed)))
+    .setProtectedHeader({ alg: 'EdDSA', kid: ctx.sender.publicJwk.kid, typ: 'xta-request+jws' })
+    .sign(ctx.sender.signingKey);
+  const options = ctx.endpoint.options as XtaOptions;
+  return buildXml({
+    'env:Envelope': {
+      '@_xmlns:env': XTA_NS.env,
+      '@_xmlns:wsa': XTA_NS.wsa,
+      '@_xmlns:meta': XTA_NS.meta,
+      '@_xmlns:xta': XTA_NS.xta,
+      '@_xmlns:efa': XTA_NS.efa,
+      'env:Header': {
+        'wsa:Action': SEND_ACTION,
+        'wsa:To': ctx.endpoint.address,
+        'meta:MessageMetaData': metaData(signed, message, options),
+        'efa:Submission': {
+          '@_reference': signed.reference,
+          '@_tenant': signed.tenant,
+          '@_region': signed.region,
+          '@_submittedAt': signed.submittedAt,
+        },
+        'efa:SenderSignature': { '@_format': 'JWS', '@_keyId': ctx.sender.publicJwk.kid, '#text': signature },
+      },
+      'env:Body': {
+        'xta:GenericContentContainer': {
+          'efa:EncryptedContent': {
+            '@_encoding': 'JWE-compact',
+            '@_mediaType': signed.mediaType,
+            '@_sha512': signed.sha512,
+            '@_schemaUri': signed.schemaUri,
+            '#text': message.payload.jwe,
+          },
+        },
+      },
+    },
+  });
+}
+
+function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: XtaOptions): Record<string, unknown> {
+  return {
+    'meta:DeliveryAttributes': { 'meta:Origin': signed.submittedAt, 'meta:InitialSend': new Date().toISOString() },
+    'meta:Originators': {
+      'meta:Author': { 'meta:Identifier': { '@_type': 'efa', '@_category': options.authorCategory ?? 'EfA-Onlinedienst', '#text': signed.author } },
+    },
+    'meta:Destinations': {
+      'meta:Reader': { 'meta:Identifier': { '@_type': 'xta', '@_name': message.authority.name, '@_category': options.readerCategory ?? 'Fachverfahren', '#text': signed.reader } },
+    },
+    'meta:MsgIdentification': { 'wsa:MessageID': signed.messageId },
+    'meta:Qualifier': {
+      'meta:Service': signed.service,
+      'meta:BusinessScenario': { 'meta:Defined': { '@_listURI': BUSINESS_SCENARIO_LIST, '@_listVersionID': '1', code: signed.businessScenario } },
+      'meta:MessageType': { '@_listURI': MESSAGE_TYPE_LIST, '@_listVersionID': '1', '@_payloadSchema': signed.schemaUri, code: signed.messageType },
+    },
+    'meta:MsgSize': String(Buffer.byteLength(message.payload.jwe)),
+  };
+}
+
+/**
+ * One SOAP call. Unlike exchange() it reads the body of every answer: a SOAP fault says by its code
+ * who is at fault, and that decides retrying, whatever HTTP status the server chose for it.
+ */
+async function post(transport: string, url: string, body: string, timeoutMs: number): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': `${SOAP_MEDIA_TYPE}; charset=utf-8; action="${SEND_ACTION}"` },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    throw new TransportError(transport, timedOut ? `no answer from ${url} within ${timeoutMs} ms` : `cannot reach ${url}`, true, { cause: err });
+  }
+  let answer: string;
+  try {
+    answer = await response.text();
+  } catch (err) {
+    throw new TransportError(transport, `answer from ${url} broke off`, true, { cause: err });
+  }
+  const fault = readFault(answer);
+  if (fault) throw faultError(transport, fault);
+  if (response.ok) return answer;
+  const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+  throw new TransportError(transport, `${url} answered ${response.status}: ${answer.slice(0, 300)}`, retryable);
+}
+
+interface Fault {
+  code: string;
+  subcode?: string;
+  reason: string;
+}
+
+function readFault(body: string): Fault | undefined {
+  if (!body.includes('Fault') || hasDoctype(body)) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseXml(body);
+  } catch {
+    return undefined;
+  }
+  const fault = child(doc, 'Envelope', 'Body', 'Fault');
+  if (fault === undefined) return undefined;
+  return {
+    code: localName(text(child(fault, 'Code', 'Value'))) ?? 'Receiver',
+    subcode: localName(text(child(fault, 'Code', 'Subcode', 'Value'))),
+    reason: text(child(fault, 'Reason', 'Text')) ?? '',
+  };
+}
+
+/** env:Sender: the message itself is wrong, sending it again cannot help. Anything else may pass later. */
+function faultError(transport: string, fault: Fault): TransportError {
+  const retryable = fault.code !== 'Sender' && fault.code !== 'VersionMismatch' && fault.code !== 'MustUnderstand';
+  return new TransportError(transport, `SOAP fault env:${fault.code}${fault.subcode ? ` (${fault.subcode})` : ''}: ${fault.reason}`, retryable);
+}
+
+async function readReport(transport: string, body: string, message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
+  let report: unknown;
+  try {
+    report = hasDoctype(body) ? undefined : child(parseXml(body), 'Envelope', 'Body', 'TransportReport');
+  } catch {
+    report = undefined;
+  }
+  // The receiver may have stored the message already; a retry is safe since it deduplicates.
+  if (report === undefined) throw new TransportError(transport, 'receiver answered without a TransportReport', true);
+  const clear = {
+    messageId: text(child(report, 'MessageID')),
+    reportTime: text(child(report, 'ReportTime')),
+    status: text(child(report, 'MessageStatus', 'Status')),
+    duplicate: text(child(report, 'Duplicate')) === 'true',
+    signature: text(child(report, 'ReportSignature')),
+  };
+  if (clear.messageId !== message.messageId) throw new TransportError(transport, `TransportReport names message ${clear.messageId ?? '(none)'}`, true);
+  if (clear.status !== '0') throw new TransportError(transport, `TransportReport status ${clear.status ?? '(none)'} is not "delivered without error"`, true);
+
+  const key = ctx.endpoint.verificationKey;
+  if (!key) return { transport, deliveredAt: clear.reportTime ?? new Date().toISOString(), evidence: body, verified: false, duplicate: clear.duplicate };
+  if (!clear.signature) throw new TransportError(transport, 'TransportReport carries no signature', true);
+  let claims: XtaReportClaims;
+  try {
+    claims = (await verifyJson<XtaReportClaims>(key, clear.signature)).payload;
+  } catch (err) {
+    throw new TransportError(transport, 'TransportReport signature does not verify with the authority key', true, { cause: err });
+  }
+  // The clear XML is for people and Fachverfahren; only the signed claims count, and they must agree.
+  if (claims.messageId !== message.messageId || claims.sha512 !== message.payload.sha512 || claims.status !== 'delivered' || claims.duplicate !== clear.duplicate) {
+    throw new TransportError(transport, 'signed TransportReport does not match the message or its clear fields', true);
+  }
+  return {
+    transport,
+    deliveredAt: claims.receivedAt,
+    receiverReference: claims.receiverReference,
+    evidence: body,
+    verified: true,
+    duplicate: claims.duplicate,
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * The contract between the engine and a service's shared domain logic (services/<id>/logic.ts).
+ * The lead Land writes it once; every Land runs it with its own parameters in `ctx`.
+ */
+export type LocalText = string | { de: string; [lang: string]: string };
+
+export interface Issue {
+  /** JSON Pointer of the field the applicant must correct. */
+  pointer: string;
+  /** Stable code, e.g. "EFA_RULE_MINDESTALTER". */
+  code: string;
+  message: LocalText;
+}
+
+export interface LogicContext<Params = Record<string, unknown>> {
+  /** The tenant's (Land's) parameter values, defaults filled in, validated against service.json. */
+  params: Params;
+  tenant: string;
+  /** Today's date (YYYY-MM-DD, Europe/Berlin): rules about dates must not read the clock themselves. */
+  today: string;
+}
+
+export interface Money {
+  cents: number;
+  currency: 'EUR';
+}
+
+export interface ServiceLogic<Data, Params = Record<string, unknown>, Derived = Record<string, unknown>> {
+  /** Cross-field rules; only issues whose fields are answered are reported, so steps can run them early. */
+  rules(data: Partial<Data>, ctx: LogicContext<Params>): Issue[];
+  /** Values computed from the answers, delivered with them to the authority. */
+  derive(data: Data, ctx: LogicContext<Params>): Derived;
+  fee(data: Data, ctx: LogicContext<Params>): Money;
+  /** The 12-digit ARS whose authority is responsible. */
+  region(data: Data): string;
+  /** Optional facts for the start page, before any answer: the fee to expect and a Land's notice. */
+  overview?(ctx: LogicContext<Params>): { feeFrom?: Money; notice?: LocalText };
+}

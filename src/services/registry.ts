@@ -1,0 +1,110 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ValidateFunction } from 'ajv';
+import { DeclarationError } from '../core/errors.js';
+import { displayPath, newAjv, readJsonFile, validateDeclaration } from '../core/declarations.js';
+import type { LocalText, ServiceLogic } from './contract.js';
+
+export interface ParameterSpec {
+  title: LocalText;
+  default: unknown;
+  [keyword: string]: unknown;
+}
+
+export interface ServiceDefinition {
+  id: string;
+  leikaKey: string;
+  version: string;
+  title: LocalText;
+  description?: LocalText;
+  leadLand: string;
+  payloadSchemaUri?: string;
+  parameters?: Record<string, ParameterSpec>;
+}
+
+export interface LoadedService {
+  definition: ServiceDefinition;
+  /** The data schema (JSON Schema 2020-12). */
+  schema: Record<string, unknown>;
+  /** Validates a complete submission. */
+  validate: ValidateFunction;
+  /** Validates one Land's parameter values (defaults filled in beforehand). */
+  validateParameters: ValidateFunction;
+  logic: ServiceLogic<unknown>;
+  dir: string;
+  schemaUri: string;
+}
+
+/** The ajv that validates applicant data: formats on, all errors, so every field gets its message. */
+export const dataAjv = newAjv();
+
+export async function loadServices(root: string, formatsDir: string): Promise<Map<string, LoadedService>> {
+  const dir = join(root, 'services');
+  const services = new Map<string, LoadedService>();
+  if (!existsSync(dir)) throw new DeclarationError(displayPath(dir), '', 'the services folder is missing');
+  for (const id of readdirSync(dir).sort()) {
+    const serviceDir = join(dir, id);
+    if (!existsSync(join(serviceDir, 'service.json'))) continue;
+    services.set(id, await loadService(serviceDir, id, formatsDir));
+  }
+  return services;
+}
+
+async function loadService(dir: string, id: string, formatsDir: string): Promise<LoadedService> {
+  const file = join(dir, 'service.json');
+  const definition = validateDeclaration<ServiceDefinition>(file, readJsonFile(file), join(formatsDir, 'service.schema.json'));
+  if (definition.id !== id) throw new DeclarationError(displayPath(file), '/id', `must equal the folder name "${id}"`);
+
+  const schemaFile = join(dir, 'schema.json');
+  const schema = readJsonFile(schemaFile) as Record<string, unknown>;
+  let validate: ValidateFunction;
+  try {
+    validate = dataAjv.getSchema(String(schema.$id)) ?? dataAjv.compile(schema);
+  } catch (err) {
+    throw new DeclarationError(displayPath(schemaFile), '', `not a usable JSON Schema: ${(err as Error).message}`);
+  }
+  if (schema.type !== 'object') throw new DeclarationError(displayPath(schemaFile), '/type', 'the data schema must describe an object');
+
+  const validateParameters = compileParameters(file, definition.parameters ?? {});
+  const logic = await importLogic(dir);
+  return { definition, schema, validate, validateParameters, logic, dir, schemaUri: definition.payloadSchemaUri ?? String(schema.$id ?? `urn:efa:${id}:${definition.version}`) };
+}
+
+function compileParameters(file: string, parameters: Record<string, ParameterSpec>): ValidateFunction {
+  const properties: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(parameters)) {
+    const { title: _title, default: _default, ...keywords } = spec;
+    properties[name] = keywords;
+  }
+  try {
+    const validate = newAjv().compile({ type: 'object', additionalProperties: false, required: Object.keys(parameters), properties });
+    for (const [name, spec] of Object.entries(parameters)) {
+      if (!validate({ ...defaults(parameters), [name]: spec.default })) throw new DeclarationError(displayPath(file), `/parameters/${name}/default`, 'the default violates the parameter\'s own bounds');
+    }
+    return validate;
+  } catch (err) {
+    if (err instanceof DeclarationError) throw err;
+    throw new DeclarationError(displayPath(file), '/parameters', `not a usable JSON Schema: ${(err as Error).message}`);
+  }
+}
+
+export function defaults(parameters: Record<string, ParameterSpec>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(parameters).map(([name, spec]) => [name, spec.default]));
+}
+
+async function importLogic(dir: string): Promise<ServiceLogic<unknown>> {
+  const file = ['logic.ts', 'logic.js'].map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (!file) throw new DeclarationError(displayPath(join(dir, 'logic.ts')), '', 'the service logic file is missing');
+  let mod: { logic?: unknown; default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { logic?: unknown; default?: unknown };
+  } catch (err) {
+    throw new DeclarationError(displayPath(file), '', `cannot load the service logic: ${(err as Error).message}`);
+  }
+  const logic = (mod.logic ?? mod.default) as Partial<ServiceLogic<unknown>> | undefined;
+  for (const fn of ['rules', 'derive', 'fee', 'region'] as const) {
+    if (typeof logic?.[fn] !== 'function') throw new DeclarationError(displayPath(file), '', `must export "logic" with a function "${fn}"`);
+  }
+  return logic as ServiceLogic<unknown>;
+}

@@ -1,0 +1,133 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { runner } from 'node-pg-migrate';
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/**
+ * The one database interface the engine uses: real PostgreSQL through `pg` in production, PGlite
+ * (PostgreSQL compiled to WASM, in-process) for the embedded default. Same SQL on both.
+ */
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
+  const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : await openPglite(`${opts.dataDir}/pglite`);
+  try {
+    await migrate(db, opts.databaseUrl);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}
+
+function openPostgres(url: string, max: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return {
+    kind: 'postgres',
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await pool.query(sql, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await client.query(sql, params as unknown[]);
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          },
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  mkdirSync(dir, { recursive: true });
+  const lite = await PGlite.create(dir);
+  const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await q.query<R>(sql, params);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+  });
+  const db: Database = {
+    kind: 'pglite',
+    ...wrap(lite),
+    transaction: (fn) => lite.transaction((tx) => fn(wrap(tx))),
+    close: () => lite.close(),
+  };
+  pgliteHandles.set(db, lite);
+  return db;
+}
+
+const pgliteHandles = new WeakMap<Database, PGlite>();
+
+/** Schema changes through node-pg-migrate, SQL files in ./migrations, on both engines. */
+async function migrate(db: Database, databaseUrl: string | undefined): Promise<void> {
+  const common = { dir: MIGRATIONS_DIR, migrationsTable: 'pgmigrations', direction: 'up' as const, count: Infinity, log: () => undefined, logger: silentLogger };
+  if (databaseUrl) {
+    // A dedicated connection: the migration lock is a session-level advisory lock.
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await runner({ ...common, dbClient: client, advisoryLockMode: 'wait' as never });
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const lite = pgliteHandles.get(db);
+  if (!lite) throw new Error('embedded database handle missing');
+  // PGlite is one in-process connection: no other migrator can race it, so no lock is needed.
+  await runner({ ...common, dbClient: pgliteClient(lite) as unknown as pg.ClientBase, noLock: true });
+}
+
+const silentLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => console.error(...args) };
+
+/**
+ * The small slice of pg.Client that node-pg-migrate calls, backed by PGlite. A migration file is
+ * many statements in one string, which only the simple-query protocol (PGlite's exec) accepts.
+ */
+function pgliteClient(lite: PGlite) {
+  return {
+    query: async (sql: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
+      const text = typeof sql === 'string' ? sql : sql.text;
+      const params = typeof sql === 'string' ? values : sql.values;
+      if (params && params.length > 0) {
+        const r = await lite.query(text, params);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      }
+      const results = await lite.exec(text);
+      const last = results[results.length - 1];
+      return { rows: last?.rows ?? [], rowCount: last?.affectedRows ?? 0 };
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { XMLBuilder } from 'fast-xml-parser';
+import { EfaError, NoEndpointError, NoResponsibleAuthorityError } from '../core/errors.js';
+import { encryptFor, sha512Hex } from '../crypto/jwe.js';
+import { endpointFor, type RoutingData } from '../routing/load.js';
+import type { Authority, DirectoryEntry } from '../routing/types.js';
+import type { LogicContext, Money } from '../services/contract.js';
+import type { LoadedService } from '../services/registry.js';
+import type { Database } from '../storage/db.js';
+
+export interface Responsible {
+  authority: Authority;
+  endpoint: DirectoryEntry;
+  region: string;
+}
+
+/** Finds the responsible authority and its endpoint; both must exist before anything is stored. */
+export function resolveResponsible(routing: RoutingData, service: LoadedService, data: unknown): Responsible {
+  const region = service.logic.region(data);
+  const leikaKey = service.definition.leikaKey;
+  const authorityId = routing.responsibility.resolve(leikaKey, region);
+  if (!authorityId) throw new NoResponsibleAuthorityError(leikaKey, region);
+  const endpoint = endpointFor(routing, authorityId, leikaKey);
+  if (!endpoint) throw new NoEndpointError(authorityId, leikaKey);
+  return { authority: routing.authorities.get(authorityId) as Authority, endpoint, region };
+}
+
+/** The draft was submitted (or expired) meanwhile, e.g. by a double click on "submit". */
+export class DraftGoneError extends EfaError {
+  constructor() {
+    super('EFA_DRAFT_GONE', 'the draft no longer exists', 409);
+  }
+}
+
+export interface SubmissionRecord {
+  id: string;
+  reference: string;
+  tenant: string;
+  authorityName: string;
+  fee: Money;
+  submittedAt: string;
+}
+
+/** Reference numbers: Land code, year, 8 characters without look-alikes (no 0/O, 1/I/L). */
+const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+export function newReference(tenant: string, now = new Date()): string {
+  const bytes = randomBytes(8);
+  const chars = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join('');
+  return `${tenant.toUpperCase()}-${now.getUTCFullYear()}-${chars.slice(0, 4)}-${chars.slice(4)}`;
+}
+
+/** The document the authority receives: answers, derived values, fee and provenance. */
+export function serialisePayload(format: 'json' | 'xml', doc: Record<string, unknown>): { text: string; mediaType: 'application/json' | 'application/xml' } {
+  if (format === 'xml') {
+    const builder = new XMLBuilder({ format: true, ignoreAttributes: false });
+    return { text: `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ antrag: doc }) as string}`, mediaType: 'application/xml' };
+  }
+  return { text: JSON.stringify(doc), mediaType: 'application/json' };
+}
+
+/**
+ * Stores a validated application: encrypted for the responsible authority, written together with
+ * its outbox entry and the deletion of the draft in one transaction, so a submission is either
+ * complete and queued for delivery or not there at all.
+ */
+export async function storeSubmission(db: Database, input: {
+  tenant: string;
+  service: LoadedService;
+  data: unknown;
+  logicCtx: LogicContext;
+  responsible: Responsible;
+  draftId?: string;
+}): Promise<SubmissionRecord> {
+  const { service, data, logicCtx, responsible } = input;
+  const id = randomUUID();
+  const reference = newReference(input.tenant);
+  const submittedAt = new Date().toISOString();
+  const fee = service.logic.fee(data, logicCtx);
+  const document = {
+    meta: { submissionId: id, reference, submittedAt, tenant: input.tenant, service: service.definition.id, serviceVersion: service.definition.version, leikaKey: service.definition.leikaKey, schema: service.schemaUri, region: responsible.region },
+    data,
+    derived: service.logic.derive(data, logicCtx),
+    fee,
+  };
+  const { text, mediaType } = serialisePayload(responsible.endpoint.payloadFormat, document);
+  const jwe = await encryptFor(responsible.endpoint.encryptionKey, text, mediaType);
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15)`,
+      [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt],
+    );
+    await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
+    if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
+  });
+  return { id, reference, tenant: input.tenant, authorityName: responsible.authority.name, fee, submittedAt };
+}
