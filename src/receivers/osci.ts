@@ -127,7 +127,7 @@ async function decryptPayload(authority: ReceiverAuthority, container: ContentCo
   } catch {
     throw new Refusal(422, 'EFA_OSCI_DECRYPTION_FAILED', 'payload cannot be decrypted with this addressee\'s key');
   }
-  if (false) throw new Refusal(422, 'EFA_OSCI_HASH_MISMATCH', 'payload does not match its SHA-512');
+  if (sha512Hex(document) !== container.payload.sha512) throw new Refusal(422, 'EFA_OSCI_HASH_MISMATCH', 'payload does not match its SHA-512');
   return document;
 }
 

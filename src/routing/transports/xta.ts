@@ -17,7 +17,7 @@ import { exchange } from './http.js';
 export const XTA_NS = {
   env: 'http://www.w3.org/2003/05/soap-envelope',
   wsa: 'http://www.w3.org/2005/08/addressing',
-  /** MessageMetaData of XTA 2 (from the OSCI 2 transport schema). */
+  /** Namespace of XTA 2's MessageMetaData. */
   meta: 'http://www.osci.eu/ws/2014/10/transport',
   /** GenericContentContainer, TransportReport. */
   xta: 'http://xoev.de/transport/xta/211',

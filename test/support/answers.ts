@@ -1,0 +1,33 @@
+import { Browser } from './browser.js';
+
+export function inDays(days: number): { day: string; month: string; year: string } {
+  const d = new Date(Date.now() + days * 86_400_000);
+  return { day: String(d.getUTCDate()), month: String(d.getUTCMonth() + 1), year: String(d.getUTCFullYear()) };
+}
+
+export const person = {
+  'inhaber.vorname': 'Erika', 'inhaber.familienname': 'Mustermann',
+  'inhaber.geburtsdatum.day': '12', 'inhaber.geburtsdatum.month': '5', 'inhaber.geburtsdatum.year': '1985',
+  'inhaber.staatsangehoerigkeit': 'deutsch', 'inhaber.email': 'erika@example.org',
+};
+
+export function activity(extra: Record<string, string> = {}): Record<string, string> {
+  const start = inDays(30);
+  return {
+    'taetigkeit.beschreibung': 'Einzelhandel mit Backwaren und Konditoreiwaren',
+    'taetigkeit.beginn.day': start.day, 'taetigkeit.beginn.month': start.month, 'taetigkeit.beginn.year': start.year,
+    'taetigkeit.nebenerwerb': 'nein', 'taetigkeit.beschaeftigte': '2', ...extra,
+  };
+}
+
+/** Posts one step and expects to be sent on (303); returns where to. */
+export async function step(browser: Browser, fields: Record<string, string>): Promise<string> {
+  const res = await browser.submit(fields);
+  if (res.status !== 303 || !res.location) throw new Error(`step ${browser.lastUrl} answered ${res.status}: ${extractErrors(res.html)}`);
+  await browser.get(res.location);
+  return res.location;
+}
+
+export function extractErrors(html: string): string {
+  return [...html.matchAll(/<p class="kern-error"[^>]*>([\s\S]*?)<\/p>/g)].map((m) => (m[1] ?? '').replace(/<[^>]+>/g, '').trim()).join(' | ');
+}

@@ -1,0 +1,83 @@
+import { request } from 'node:http';
+
+/** node:http rather than fetch: fetch forbids setting the Host header, which tenant tests need. */
+function send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string; location?: string; setCookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), location: res.headers.location, setCookies: res.headers['set-cookie'] ?? [] }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * A browser without JavaScript: keeps cookies, follows redirects by hand (so tests can see them),
+ * and submits forms the way a plain HTML form does (urlencoded, including the CSRF field).
+ */
+export class Browser {
+  private readonly cookies = new Map<string, string>();
+  lastHtml = '';
+  lastStatus = 0;
+  lastUrl = '';
+
+  constructor(private readonly origin: string, private readonly host?: string) {}
+
+  async get(path: string): Promise<{ status: number; html: string; location?: string }> {
+    return this.request('GET', path);
+  }
+
+  /** Posts the first form on the last page whose action ends with `actionSuffix`, with `fields`. */
+  async submit(fields: Record<string, string>, actionSuffix?: string): Promise<{ status: number; html: string; location?: string }> {
+    const forms = [...this.lastHtml.matchAll(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
+    const form = forms.find((f) => !actionSuffix || (f[1] ?? '').split('?')[0]?.endsWith(actionSuffix));
+    if (!form) throw new Error(`no form${actionSuffix ? ` with action …${actionSuffix}` : ''} on ${this.lastUrl}`);
+    const csrf = /name="_csrf" value="([^"]*)"/.exec(form[2] ?? '')?.[1] ?? '';
+    const action = (form[1] ?? '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    return this.request('POST', action, new URLSearchParams({ _csrf: csrf, ...fields }).toString());
+  }
+
+  /** Follows redirects until a page arrives. */
+  async follow(res: { status: number; html: string; location?: string }): Promise<{ status: number; html: string }> {
+    let current = res;
+    for (let i = 0; i < 5 && current.location; i++) current = await this.get(current.location);
+    return current;
+  }
+
+  async post(path: string, body: string): Promise<{ status: number; html: string; location?: string }> {
+    return this.request('POST', path, body);
+  }
+
+  private async request(method: string, path: string, body?: string) {
+    const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+    if (this.host) headers.host = this.host;
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const res = await send(new URL(path, this.origin), method, headers, body);
+    for (const line of res.setCookies) {
+      const [pair] = line.split(';');
+      const [name, ...rest] = (pair ?? '').split('=');
+      if (!name) continue;
+      const value = rest.join('=');
+      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name.trim());
+      else this.cookies.set(name.trim(), value);
+    }
+    const html = res.body;
+    this.lastStatus = res.status;
+    if (res.status < 300 || res.status >= 400) {
+      this.lastHtml = html;
+      this.lastUrl = path;
+    }
+    return { status: res.status, html, location: res.location };
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+}
