@@ -50,6 +50,7 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     const received = stack.inbox.get(id);
     assert.ok(received, 'the local receiver got the submission');
     assert.equal(received.authorityId, 'gewerbeamt-kiel');
+    assert.equal(received.transport, 'webhook');
     assert.equal(received.reference, reference);
     const doc = JSON.parse(received.document) as { data: { betrieb: { anschrift: { ars: string }; registernummer: string } }; derived: { handelsregisterpflichtig: boolean }; fee: { cents: number } };
     assert.equal(doc.data.betrieb.anschrift.ars, '010020000000');
@@ -85,6 +86,7 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     const received = stack.inbox.get((done.location as string).split('/').pop() as string);
     assert.ok(received);
     assert.equal(received.authorityId, 'stadt-koeln');
+    assert.equal(received.transport, 'xta', 'Köln is connected over XTA');
     assert.equal(received.mediaType, 'application/xml');
     assert.match(received.document, /<vorbetrieb>Kiosk Schmitz<\/vorbetrieb>/);
   });

@@ -147,6 +147,7 @@ describe('tenants by host in production mode, on the embedded database (PGlite)'
     const id = (done.location as string).split('/').pop() as string;
     await stack.rt.delivery?.drain();
     assert.equal(stack.inbox.get(id)?.authorityId, 'kvr-muenchen');
+    assert.equal(stack.inbox.get(id)?.transport, 'osci', 'München is connected over the OSCI-like transport');
     assert.equal(stack.rt.db.kind, 'pglite');
     assert.match((await b.get(`/status/${id}`)).html, /data-status="delivered"/);
     const foreign = await new Browser(stack.url, 'sh.localhost').get(`/status/${id}`);

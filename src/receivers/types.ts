@@ -21,6 +21,11 @@ export interface ReceiverOptions {
   inbox: Inbox;
   /** Public keys of the senders whose signatures this receiver accepts (the runtime's JWKS). */
   senderKeys: () => Promise<JWK[]>;
+  /**
+   * OAuth2 clients (client id -> client secret) the FIT-Connect receiver issues tokens to. Absent
+   * or empty: it issues none, so nobody can submit there.
+   */
+  clients?: Map<string, string>;
 }
 
 /** Every protocol receiver is a function that adds its routes under its own prefix. */

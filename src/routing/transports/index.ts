@@ -3,12 +3,14 @@ import type { Transport } from '../types.js';
 import { webhook } from './webhook.js';
 import { xta } from './xta.js';
 import { osci } from './osci.js';
+import { fitConnect } from './fit-connect.js';
 
 /** The one place transports are registered. A new adapter is one file plus one line here. */
 export const transports: ReadonlyMap<string, Transport> = new Map<string, Transport>([
   [webhook.name, webhook],
   [xta.name, xta],
   [osci.name, osci],
+  [fitConnect.name, fitConnect],
 ]);
 
 export function transportNamed(name: string): Transport {

@@ -1,0 +1,351 @@
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { TransportError } from '../../core/errors.js';
+import { KEY_ALG, encryptFor } from '../../crypto/jwe.js';
+import { verifyJson } from '../../crypto/jws.js';
+import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { exchange, type HttpResult } from './http.js';
+
+/** Shared with the local receiver (src/receivers/fit-connect.ts), so both sides name things alike. */
+export const LEIKA_URN_PREFIX = 'urn:de:fim:leika:leistung:';
+export const METADATA_SCHEMA_ID = 'https://schema.fitko.de/fit-connect/metadata/1.0.0/metadata.schema.json';
+export const EVENT_ACCEPT = 'https://schema.fitko.de/fit-connect/events/accept-submission';
+export const EVENT_REJECT = 'https://schema.fitko.de/fit-connect/events/reject-submission';
+export const SET_TYPE = 'secevent+jwt';
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+/** FIT-Connect demands RSA keys of at least 4096 bits for payload encryption. */
+export const MIN_RSA_BITS = 4096;
+
+/** A token is renewed this long before it expires, so it cannot lapse between two calls of one send. */
+const TOKEN_MARGIN_MS = 60_000;
+const POLL_INTERVAL_MS = 200;
+
+export interface FitConnectOptions {
+  clientId: string;
+  /** Name of the environment variable holding the client secret: secrets never stand in routing files. */
+  clientSecretEnv: string;
+  /** OAuth2 token endpoint; defaults to `{address}/token` (real FIT-Connect has a separate auth server). */
+  tokenUrl?: string;
+}
+
+/** RFC 7807 problem document, as the submission service answers errors and as reject events list them. */
+export interface Problem {
+  type: string;
+  title: string;
+  status?: number;
+  detail?: string;
+  instance?: string;
+}
+
+export interface SecurityEventClaims {
+  iss: string;
+  iat: number;
+  jti: string;
+  sub: string;
+  txn: string;
+  events: Record<string, { problems?: Problem[]; authenticationTags?: { metadata?: string; data?: string; attachments?: Record<string, string> } }>;
+}
+
+/** The part of the FIT-Connect metadata (schema v1.0.0) this runtime writes and its receiver reads. */
+export interface FitConnectMetadata {
+  $schema?: string;
+  contentStructure: {
+    data?: { hash: { type: 'sha512'; content: string }; submissionSchema: { schemaUri: string; mimeType: string } };
+    attachments: unknown[];
+  };
+  publicServiceType?: { name?: string; identifier: string };
+  additionalReferenceInfo?: { senderReference?: string; applicationDate?: string };
+}
+
+/** JWE compact is header.key.iv.ciphertext.tag; accept events name the tags they accepted. */
+export function authenticationTag(jwe: string): string {
+  return jwe.split('.')[4] ?? '';
+}
+
+/** Bit length of an RSA modulus from its base64url JWK member. */
+export function rsaBits(jwk: JWK): number {
+  const n = Buffer.from(jwk.n ?? '', 'base64url');
+  let bits = n.length * 8;
+  for (let i = 0; i < n.length && n[i] === 0; i++) bits -= 8;
+  const first = n.find((b) => b !== 0) ?? 0;
+  return bits - (8 - first.toString(2).length);
+}
+
+/**
+ * FIT-Connect Submission API as a sender: OAuth2 client credentials, the destination's encryption
+ * key (checked against the directory's), announce the submission, submit encrypted metadata and
+ * data, then read the case's event log for the destination's signed accept or reject event (SET).
+ * Delivery is at least once: the announcement carries the message id as Idempotency-Key, so a
+ * redelivery finds the submission it made before instead of opening a second case.
+ */
+export const fitConnect: Transport = {
+  name: 'fit-connect',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['clientId', 'clientSecretEnv'],
+    properties: {
+      clientId: { type: 'string', minLength: 1 },
+      clientSecretEnv: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
+      tokenUrl: { type: 'string', format: 'uri' },
+    },
+  },
+
+  async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
+    const api = session(this.name, ctx);
+    const verificationKey = ctx.endpoint.verificationKey;
+    // Checked before anything is sent: an accept event we cannot verify proves nothing.
+    if (!verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
+    const key = await destinationKey(api, ctx.endpoint.encryptionKey);
+    const submission = await announce(api, message);
+
+    let decision = submission.replayed ? await findDecision(api, submission, verificationKey) : undefined;
+    const duplicate = decision !== undefined;
+    let metadataJwe: string | undefined;
+    if (!decision) {
+      metadataJwe = await submit(api, message, submission, key);
+      decision = await awaitDecision(api, submission, verificationKey, ctx.timeoutMs);
+    }
+    return receiptFrom(api, message, submission, decision, { duplicate, metadataJwe });
+  },
+
+  async check(ctx: TransportContext): Promise<HealthResult> {
+    try {
+      const api = session(this.name, ctx);
+      const key = await destinationKey(api, ctx.endpoint.encryptionKey);
+      return { ok: true, detail: `destination ${api.destinationId} active at ${api.base}, encryption key ${key.kid ?? ''} matches the directory` };
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  },
+};
+
+interface Api {
+  transport: string;
+  base: string;
+  destinationId: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+}
+
+/** Reads the directory entry once per send; a missing setting is the operator's to fix, not retryable. */
+function session(transport: string, ctx: TransportContext): Api {
+  const { endpoint } = ctx;
+  const options = endpoint.options as Partial<FitConnectOptions>;
+  const destinationId = endpoint.identifiers.destinationId;
+  if (!destinationId) throw new TransportError(transport, `directory entry of ${endpoint.authorityId} has no identifiers.destinationId`, false);
+  if (!options.clientId || !options.clientSecretEnv) throw new TransportError(transport, `directory entry of ${endpoint.authorityId} needs options.clientId and options.clientSecretEnv`, false);
+  const clientSecret = process.env[options.clientSecretEnv];
+  if (!clientSecret) throw new TransportError(transport, `environment variable ${options.clientSecretEnv} (client secret for ${options.clientId}) is not set`, false);
+  const base = endpoint.address.replace(/\/+$/, '');
+  return { transport, base, destinationId, tokenUrl: options.tokenUrl ?? `${base}/token`, clientId: options.clientId, clientSecret, timeoutMs: ctx.timeoutMs };
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** Tokens per (token URL, client, secret): a rotated secret gets a new token at once. */
+const tokens = new Map<string, CachedToken>();
+
+function tokenCacheKey(api: Api): string {
+  return `${api.tokenUrl}|${api.clientId}|${createHash('sha256').update(api.clientSecret).digest('hex')}`;
+}
+
+/** OAuth2 client credentials grant (RFC 6749 §4.4), client authentication in the form body. */
+async function accessToken(api: Api): Promise<string> {
+  const cached = tokens.get(tokenCacheKey(api));
+  if (cached && cached.expiresAt - TOKEN_MARGIN_MS > Date.now()) return cached.token;
+  const result = await exchange(api.transport, api.tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: api.clientId, client_secret: api.clientSecret }).toString(),
+  }, api.timeoutMs);
+  const body = parseJson<{ access_token?: unknown; expires_in?: unknown; token_type?: unknown }>(api, result, 'token response');
+  if (typeof body.access_token !== 'string' || String(body.token_type).toLowerCase() !== 'bearer') {
+    throw new TransportError(api.transport, 'token endpoint answered without a bearer access_token', true);
+  }
+  const lifetime = typeof body.expires_in === 'number' ? body.expires_in * 1000 : TOKEN_MARGIN_MS;
+  tokens.set(tokenCacheKey(api), { token: body.access_token, expiresAt: Date.now() + lifetime });
+  return body.access_token;
+}
+
+/**
+ * One authenticated API call. A 401 despite a cached, unexpired token means the service forgot it
+ * (restart, revocation): drop it and try once more with a fresh one before giving up.
+ */
+async function call(api: Api, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  for (let attempt = 0; ; attempt++) {
+    const token = await accessToken(api);
+    try {
+      return await exchange(api.transport, `${api.base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: `application/json, ${PROBLEM_MEDIA_TYPE}`,
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      }, api.timeoutMs);
+    } catch (err) {
+      // exchange() reports the status only in its message; 401 is the one we can repair here.
+      if (attempt > 0 || !(err instanceof TransportError) || !/ answered 401:/.test(err.message)) throw err;
+      tokens.delete(tokenCacheKey(api));
+    }
+  }
+}
+
+function parseJson<T>(api: Api, result: HttpResult, what: string): T {
+  try {
+    return JSON.parse(result.body) as T;
+  } catch {
+    throw new TransportError(api.transport, `${what} is not JSON`, true);
+  }
+}
+
+/**
+ * The destination's current encryption key. The payload was encrypted at submit time for the
+ * directory's key, so a destination that now publishes another key could not read it: that needs
+ * a directory update and re-encryption, retrying cannot help.
+ */
+async function destinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
+  const id = encodeURIComponent(api.destinationId);
+  const destination = parseJson<{ status?: unknown; encryptionKid?: unknown }>(api, await call(api, 'GET', `/destinations/${id}`), 'destination');
+  if (destination.status !== undefined && destination.status !== 'active') throw new TransportError(api.transport, `destination ${api.destinationId} is ${String(destination.status)}, not active`, false);
+  if (typeof destination.encryptionKid !== 'string') throw new TransportError(api.transport, `destination ${api.destinationId} names no encryptionKid`, true);
+  const key = parseJson<JWK>(api, await call(api, 'GET', `/destinations/${id}/keys/${encodeURIComponent(destination.encryptionKid)}`), 'destination key');
+  if (key.kty !== 'RSA' || (key.alg !== undefined && key.alg !== KEY_ALG)) throw new TransportError(api.transport, `destination key is ${String(key.kty)}/${String(key.alg)}, not RSA/${KEY_ALG}`, false);
+  if (key.key_ops && !key.key_ops.includes('wrapKey')) throw new TransportError(api.transport, 'destination key is not meant for wrapKey', false);
+  const bits = rsaBits(key);
+  if (bits < MIN_RSA_BITS) throw new TransportError(api.transport, `destination key has ${bits} bits, FIT-Connect demands at least ${MIN_RSA_BITS}`, false);
+  if ((await calculateJwkThumbprint(key, 'sha256')) !== (await calculateJwkThumbprint(directoryKey, 'sha256'))) {
+    throw new TransportError(api.transport, `destination key differs from directory key (destination ${api.destinationId}, kid ${destination.encryptionKid})`, false);
+  }
+  return { ...key, kid: destination.encryptionKid };
+}
+
+interface Submission {
+  submissionId: string;
+  caseId: string;
+  /** The service already knew this message id and answered with the submission made before. */
+  replayed: boolean;
+}
+
+async function announce(api: Api, message: OutboundMessage): Promise<Submission> {
+  const result = await call(api, 'POST', '/submissions', {
+    headers: { 'idempotency-key': message.messageId },
+    body: {
+      destinationId: api.destinationId,
+      announcedAttachments: [],
+      serviceType: { name: message.service.title, identifier: `${LEIKA_URN_PREFIX}${message.service.leikaKey}` },
+    },
+  });
+  const body = parseJson<{ submissionId?: unknown; caseId?: unknown }>(api, result, 'submission');
+  if (typeof body.submissionId !== 'string' || typeof body.caseId !== 'string') throw new TransportError(api.transport, 'submission answer lacks submissionId or caseId', true);
+  return { submissionId: body.submissionId, caseId: body.caseId, replayed: result.status === 200 };
+}
+
+/** The metadata document (FIT-Connect metadata schema v1.0.0) that binds the data by its hash. */
+export function metadataFor(message: OutboundMessage): FitConnectMetadata {
+  return {
+    $schema: METADATA_SCHEMA_ID,
+    contentStructure: {
+      data: {
+        hash: { type: 'sha512', content: message.payload.sha512 },
+        submissionSchema: { schemaUri: message.payload.schemaUri, mimeType: message.payload.mediaType },
+      },
+      attachments: [],
+    },
+    publicServiceType: { name: message.service.title, identifier: `${LEIKA_URN_PREFIX}${message.service.leikaKey}` },
+    // The schema's one field for the sender's own reference; it carries the stable message id, so
+    // the destination can recognise a redelivery inside the end-to-end encrypted part.
+    additionalReferenceInfo: { senderReference: message.messageId, applicationDate: message.submittedAt.slice(0, 10) },
+  };
+}
+
+/** Sends encrypted metadata and the already encrypted data; returns the metadata JWE for the tag check. */
+async function submit(api: Api, message: OutboundMessage, submission: Submission, key: JWK): Promise<string> {
+  const encryptedMetadata = await encryptFor(key, JSON.stringify(metadataFor(message)), 'application/json');
+  await call(api, 'PUT', `/submissions/${encodeURIComponent(submission.submissionId)}`, {
+    body: { encryptedMetadata, encryptedData: message.payload.jwe },
+  });
+  return encryptedMetadata;
+}
+
+interface Decision {
+  token: string;
+  claims: SecurityEventClaims;
+  event: typeof EVENT_ACCEPT | typeof EVENT_REJECT;
+}
+
+/** The destination decides synchronously in our receiver, asynchronously in real life: poll until it has. */
+async function awaitDecision(api: Api, submission: Submission, key: JWK, timeoutMs: number): Promise<Decision> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const decision = await findDecision(api, submission, key);
+    if (decision) return decision;
+    // Retryable: the redelivery finds this submission by its idempotency key and reads its log again.
+    if (Date.now() + POLL_INTERVAL_MS > deadline) throw new TransportError(api.transport, `no accept or reject event for submission ${submission.submissionId} within ${timeoutMs} ms`, true);
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+/** Reads the case's event log; every token must verify, the destination's decision on this submission is returned. */
+async function findDecision(api: Api, submission: Submission, key: JWK): Promise<Decision | undefined> {
+  const log = parseJson<{ eventLog?: unknown }>(api, await call(api, 'GET', `/cases/${encodeURIComponent(submission.caseId)}/events`), 'event log');
+  if (!Array.isArray(log.eventLog)) throw new TransportError(api.transport, 'event log answer has no eventLog array', true);
+  for (const token of log.eventLog) {
+    const claims = await verifyEvent(api, key, token);
+    if (claims.sub !== `submission:${submission.submissionId}` || claims.iss !== api.destinationId) continue;
+    const event = Object.keys(claims.events).find((e): e is Decision['event'] => e === EVENT_ACCEPT || e === EVENT_REJECT);
+    if (event) return { token: token as string, claims, event };
+  }
+  return undefined;
+}
+
+/**
+ * A Security Event Token (RFC 8417) signed by the destination. Retryable when it fails, like a bad
+ * webhook receipt: the submission may well have arrived, a redelivery reads the log again.
+ */
+async function verifyEvent(api: Api, key: JWK, token: unknown): Promise<SecurityEventClaims> {
+  if (typeof token !== 'string') throw new TransportError(api.transport, 'event log holds a non-string entry', true);
+  let verified: { payload: SecurityEventClaims; header: Record<string, unknown> };
+  try {
+    verified = await verifyJson<SecurityEventClaims>(key, token);
+  } catch (err) {
+    throw new TransportError(api.transport, 'event token does not verify with the authority verification key', true, { cause: err });
+  }
+  const { payload, header } = verified;
+  if (header.typ !== SET_TYPE || typeof payload.events !== 'object' || payload.events === null || typeof payload.sub !== 'string' || typeof payload.iat !== 'number') {
+    throw new TransportError(api.transport, `event token is not a ${SET_TYPE} security event token`, true);
+  }
+  return payload;
+}
+
+function receiptFrom(api: Api, message: OutboundMessage, submission: Submission, decision: Decision, sent: { duplicate: boolean; metadataJwe?: string }): Receipt {
+  const { claims } = decision;
+  if (claims.txn !== `case:${submission.caseId}`) throw new TransportError(api.transport, `event token names ${claims.txn}, not case:${submission.caseId}`, true);
+  const details = claims.events[decision.event] ?? {};
+  if (decision.event === EVENT_REJECT) {
+    const reasons = (details.problems ?? []).map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''} [${p.type}]`).join('; ');
+    throw new TransportError(api.transport, `destination rejected submission ${submission.submissionId}: ${reasons || 'no reason given'}`, false);
+  }
+  // The tags prove the destination accepted exactly our ciphertexts. The data JWE is the same on every
+  // attempt; the metadata JWE is fresh per attempt, so only the attempt that sent it can compare it.
+  const tags = details.authenticationTags ?? {};
+  if (tags.data !== authenticationTag(message.payload.jwe) || (sent.metadataJwe !== undefined && tags.metadata !== authenticationTag(sent.metadataJwe))) {
+    throw new TransportError(api.transport, `accept event for submission ${submission.submissionId} names other authentication tags than were sent`, true);
+  }
+  return {
+    transport: api.transport,
+    deliveredAt: new Date(claims.iat * 1000).toISOString(),
+    receiverReference: submission.submissionId,
+    evidence: decision.token,
+    verified: true,
+    duplicate: sent.duplicate,
+  };
+}
