@@ -49,7 +49,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const drafts = new DraftStore(db, secrets.secret, config.draftTtlDays);
   const delivery = opts.inProcessDelivery
-    ? new InProcessDelivery({ db, routing: declarations.routing, sender: secrets.sender, timeoutMs: config.deliveryTimeoutMs, serviceTitle: (id) => t(declarations.services.get(id)?.definition.title, 'de') })
+    ? new InProcessDelivery({ db, routing: declarations.routing, sender: secrets.sender, timeoutMs: config.deliveryTimeoutMs, serviceTitle: (id) => t(declarations.services.get(id)?.definition.title, 'de') }, (err) => console.error(`efa: delivery loop: ${err instanceof Error ? err.message : String(err)}`))
     : undefined;
   delivery?.start();
   return {

@@ -11,7 +11,14 @@ export class InProcessDelivery {
   private stopped = false;
   private again = false;
 
-  constructor(private readonly deps: DeliveryDeps, private readonly policy: RetryPolicy = defaultRetryPolicy, private readonly pollMs = 1000, private readonly leaseMs = 60_000) {}
+  constructor(
+    private readonly deps: DeliveryDeps,
+    /** Told about failures of the loop itself (database gone), never about applicant data. */
+    private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly policy: RetryPolicy = defaultRetryPolicy,
+    private readonly pollMs = 1000,
+    private readonly leaseMs = 60_000,
+  ) {}
 
   start(): void {
     this.stopped = false;
@@ -51,9 +58,13 @@ export class InProcessDelivery {
   private async runOnce(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      const claimed = await claimNext(this.deps.db, this.leaseMs).catch(() => undefined);
+      const claimed = await claimNext(this.deps.db, this.leaseMs).catch((err: unknown) => {
+        this.onError(err);
+        return undefined;
+      });
       if (!claimed) return;
-      await processClaimed(this.deps, this.policy, claimed.submissionId, claimed.attempt).catch(() => undefined);
+      // A failure here leaves the lease to run out, so the entry is retried later, not lost.
+      await processClaimed(this.deps, this.policy, claimed.submissionId, claimed.attempt).catch(this.onError);
     }
   }
 }

@@ -19,8 +19,6 @@ export interface StepOutcome {
   data: Record<string, unknown>;
   /** pointer -> message, for the fields (and address parts) of this step. */
   errors: Map<string, string>;
-  /** In field order, for the error summary. */
-  summary: FieldError[];
   parsed: Map<string, ParseResult>;
 }
 
@@ -46,10 +44,10 @@ export function processStep(service: LoadedService, step: FormStep, draft: Recor
     const result = field.kind.parse(field, body, ctx);
     parsed.set(field.pointer, result);
     setAt(data, field.pointer, result.value);
-    if (result.error) parseErrors.set(result.error.pointer ?? field.pointer, overridden(field, result.error.code) ?? t(result.error.message, ctx.lang));
+    if (result.error) parseErrors.set(result.error.pointer ?? field.pointer, overridden(field, result.error.code, ctx.lang) ?? t(result.error.message, ctx.lang));
   }
   const errors = collectErrors(service, step.fields.filter((f) => parsed.has(f.pointer)), data, ctx, parseErrors);
-  return { data, errors, summary: summarise(step.fields, errors), parsed };
+  return { data, errors, parsed };
 }
 
 /** Validates the whole application before submit; returns the first step that has problems. */
@@ -85,7 +83,7 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
     const pointer = errorPath(error);
     const field = owner(pointer);
     if (!field || blocked(pointer)) continue;
-    errors.set(pointer, overridden(field, error.keyword) ?? t(messageFor(error, labelOf(service, field, pointer), field.kind.name), ctx.lang));
+    errors.set(pointer, overridden(field, error.keyword, ctx.lang) ?? t(messageFor(error, labelOf(service, field, pointer), field.kind.name), ctx.lang));
   }
   for (const issue of service.logic.rules(data, ctx.logic)) {
     if (!owner(issue.pointer) || blocked(issue.pointer)) continue;
@@ -102,12 +100,13 @@ function labelOf(service: LoadedService, field: FormField, pointer: string): { d
   return { de: t(field.label, 'de'), en: t(field.label, 'en') };
 }
 
-function overridden(field: FormField, keyword: string): string | undefined {
+function overridden(field: FormField, keyword: string, lang: Lang): string | undefined {
   const text = field.def.errors?.[keyword];
-  return text === undefined ? undefined : t(text, 'de');
+  return text === undefined ? undefined : t(text, lang);
 }
 
-function summarise(fields: FormField[], errors: Map<string, string>): FieldError[] {
+/** The error summary in field order, each entry linking to its control. */
+export function summarise(fields: FormField[], errors: Map<string, string>): FieldError[] {
   const list: FieldError[] = [];
   for (const field of fields) {
     for (const [pointer, message] of errors) {

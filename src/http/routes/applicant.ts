@@ -8,7 +8,7 @@ import { getAt } from '../../forms/pointer.js';
 import type { Renderer } from '../../forms/render.js';
 import { LANGS, t, type Lang } from '../../forms/text.js';
 import { uiTexts, type UiTexts } from '../../forms/ui-texts.js';
-import { processStep, pruneHidden, validateAll, type StepContext } from '../../forms/validate.js';
+import { processStep, pruneHidden, summarise, validateAll, type StepContext } from '../../forms/validate.js';
 import type { Runtime } from '../../runtime.js';
 import type { LogicContext, Money } from '../../services/contract.js';
 import type { LoadedService } from '../../services/registry.js';
@@ -291,7 +291,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
         describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
       };
     });
-    const errorSummary = summaryOf(step, state.errors);
+    const errorSummary = summarise(step.fields, state.errors);
     const back = req.query.zurueck === 'pruefen' ? `${p.base}/${id}/pruefen` : index > 0 ? `${p.base}/${id}/${steps[index - 1]?.id}` : `${p.base}/${id}`;
     return render(reply, req, p, 'step', `${t(step.title, p.lang)} – ${t(service.definition.title, p.lang)}`, {
       serviceTitle: t(service.definition.title, p.lang), stepTitle: t(step.title, p.lang), stepIntro: t(step.intro, p.lang), stepNumber: index + 1, stepCount: steps.length,
@@ -325,25 +325,13 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
         routingProblem = p.ui.noAuthority;
       }
     }
-    const errorSummary = incomplete ? summaryOf(incomplete.step, incomplete.errors).map((e) => ({ ...e, href: '' })) : [];
     return render(reply, req, p, 'check', p.ui.checkTitle, {
-      sections, fee: fee ?? '–', authorityName, routingProblem: routingProblem ?? (incomplete ? undefined : undefined),
-      errorSummary: incomplete ? errorSummary.map((e) => ({ message: e.message, href: '' })) : undefined,
+      sections, fee: fee ?? '–', authorityName, routingProblem,
+      // Links lead to the step that still needs an answer (the fields are not on this page).
+      errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${p.base}/${id}/${incomplete.step.id}?zurueck=pruefen` })) : undefined,
       backHref: `${p.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${p.base}/${id}/absenden`, csrf: reply.generateCsrf(),
     }, status);
   }
-}
-
-function summaryOf(step: FormStep, errors: Map<string, string>): Array<{ href: string; message: string }> {
-  const list: Array<{ href: string; message: string }> = [];
-  for (const field of step.fields) {
-    for (const [pointer, message] of errors) {
-      if (pointer !== field.pointer && !pointer.startsWith(`${field.pointer}/`)) continue;
-      const sub = pointer.slice(field.pointer.length + 1);
-      list.push({ href: sub ? `${field.id}-${sub}` : field.id, message });
-    }
-  }
-  return list;
 }
 
 interface SubmissionView {
