@@ -225,7 +225,9 @@ async function destinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
   if ((await calculateJwkThumbprint(key, 'sha256')) !== (await calculateJwkThumbprint(directoryKey, 'sha256'))) {
     throw new TransportError(api.transport, `destination key differs from directory key (destination ${api.destinationId}, kid ${destination.encryptionKid})`, false);
   }
-  return { ...key, kid: destination.encryptionKid };
+  // jose turns key_ops into WebCrypto usages and wraps the content key with "encrypt", not "wrapKey".
+  const { key_ops: _ops, ...usable } = key;
+  return { ...usable, kid: destination.encryptionKid };
 }
 
 interface Submission {

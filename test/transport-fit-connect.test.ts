@@ -1,0 +1,273 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { TransportError } from '../src/core/errors.js';
+import { newAjv } from '../src/core/declarations.js';
+import { encryptFor, sha512Hex } from '../src/crypto/jwe.js';
+import { verifyJson } from '../src/crypto/jws.js';
+import { generateSigningKeyPair } from '../src/crypto/keys.js';
+import { Inbox } from '../src/receivers/inbox.js';
+import { buildReceiverServer } from '../src/receivers/server.js';
+import type { ReceiverAuthority } from '../src/receivers/types.js';
+import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
+import type { TransportContext } from '../src/routing/types.js';
+import { endpointFor, makeAuthority, makeSender, type TestAuthority } from './support/authorities.js';
+import { messageFor } from './support/messages.js';
+
+const SECRET_ENV = 'EFA_TEST_FIT_CONNECT_SECRET';
+const SECRET = 'fit-connect-test-secret';
+process.env[SECRET_ENV] = SECRET;
+
+// RSA 4096 as FIT-Connect demands; generated once per file because it takes seconds.
+const kielPromise = makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096);
+const sender = await makeSender();
+
+interface FitReceiver {
+  url: string;
+  inbox: Inbox;
+  close(): Promise<void>;
+}
+
+/** The local receiver with OAuth2 clients (startReceiver in support/ registers none). */
+async function startFitConnect(authorities: TestAuthority[], clients = new Map([['efa-runtime', SECRET]])): Promise<FitReceiver> {
+  const inbox = new Inbox();
+  const map = new Map<string, ReceiverAuthority>(authorities.map((a) => [a.id, { id: a.id, name: a.name, decryptionKey: a.encryption.privateJwk, signingKey: a.signing.privateJwk }]));
+  const app = await buildReceiverServer({ authorities: map, inbox, senderKeys: async () => [sender.publicJwk], clients });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, inbox, close: () => app.close() };
+}
+
+function contextFor(authority: TestAuthority, receiver: FitReceiver, options: Record<string, unknown> = {}, extra: Parameters<typeof endpointFor>[3] = {}): TransportContext {
+  return {
+    endpoint: endpointFor(authority, 'fit-connect', `${receiver.url}/fit-connect`, {
+      identifiers: { destinationId: authority.id },
+      options: { clientId: 'efa-runtime', clientSecretEnv: SECRET_ENV, ...options },
+      ...extra,
+    }),
+    sender,
+    timeoutMs: 5000,
+  };
+}
+
+const validMetadata = newAjv().compile(JSON.parse(readFileSync(new URL('../schemas/vendor/fit-connect/metadata.schema.v1.0.0.json', import.meta.url), 'utf8')) as Record<string, unknown>);
+
+test('fit-connect: delivered, decrypted, schema-valid metadata, accept event verified, redelivery is a duplicate', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const ctx = contextFor(kiel, receiver);
+  const message = await messageFor(kiel);
+
+  const receipt = await fitConnect.send(message, ctx);
+  assert.equal(receipt.transport, 'fit-connect');
+  assert.equal(receipt.verified, true);
+  assert.equal(receipt.duplicate, false);
+  assert.ok(receipt.evidence && receipt.receiverReference);
+
+  // The evidence is the destination's own signed accept event for exactly this submission.
+  const { payload, header } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, receipt.evidence);
+  assert.equal(header.typ, 'secevent+jwt');
+  assert.equal(payload.iss, kiel.id);
+  assert.equal(payload.sub, `submission:${receipt.receiverReference}`);
+  assert.match(payload.txn, /^case:[0-9a-f-]{36}$/);
+  assert.deepEqual(Object.keys(payload.events), [EVENT_ACCEPT]);
+  assert.equal(payload.events[EVENT_ACCEPT]?.authenticationTags?.data, message.payload.jwe.split('.')[4]);
+
+  const stored = receiver.inbox.get(message.messageId);
+  assert.ok(stored, 'the receiver stored the message under its message id');
+  assert.equal(stored.transport, 'fit-connect');
+  assert.deepEqual(JSON.parse(stored.document), { betrieb: { name: 'Bäckerei Muster' } });
+  const metadata = stored.metadata.fitConnectMetadata as Record<string, unknown>;
+  assert.equal(validMetadata(metadata), true, JSON.stringify(validMetadata.errors));
+  assert.deepEqual(metadata.contentStructure, {
+    data: { hash: { type: 'sha512', content: message.payload.sha512 }, submissionSchema: { schemaUri: message.payload.schemaUri, mimeType: 'application/json' } },
+    attachments: [],
+  });
+  assert.deepEqual(metadata.publicServiceType, { name: 'Gewerbeanmeldung', identifier: 'urn:de:fim:leika:leistung:99050012104000' });
+  assert.equal((metadata.additionalReferenceInfo as { senderReference: string }).senderReference, message.messageId);
+
+  const again = await fitConnect.send(message, ctx);
+  assert.equal(again.duplicate, true, 'the redelivery found the submission made before');
+  assert.equal(again.receiverReference, receipt.receiverReference, 'no second submission was opened');
+  assert.equal(again.verified, true);
+  assert.equal(receiver.inbox.size, 1);
+  assert.equal(receiver.inbox.arrivalsOf(message.messageId), 1, 'the redelivery did not even reach the Fachverfahren');
+});
+
+test('fit-connect: a second sender client with the same message id still has one effect in the inbox', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel], new Map([['efa-runtime', SECRET], ['efa-runtime-b', SECRET]]));
+  t.after(() => receiver.close());
+  const message = await messageFor(kiel);
+  const first = await fitConnect.send(message, contextFor(kiel, receiver));
+  const second = await fitConnect.send(message, contextFor(kiel, receiver, { clientId: 'efa-runtime-b' }));
+  assert.notEqual(second.receiverReference, first.receiverReference, 'idempotency keys are per client: a new submission');
+  assert.equal(receiver.inbox.size, 1, 'the destination recognised the message id in the metadata');
+  assert.equal(receiver.inbox.arrivalsOf(message.messageId), 2);
+});
+
+test('fit-connect: a wrong client secret is refused with 401, not retried, nothing stored', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel], new Map([['efa-runtime', 'the-real-secret']]));
+  t.after(() => receiver.close());
+  await assert.rejects(
+    fitConnect.send(await messageFor(kiel), contextFor(kiel, receiver)),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /\/token answered 401/.test(err.message) && /invalid_client/.test(err.message),
+  );
+  assert.equal(receiver.inbox.size, 0);
+});
+
+test('fit-connect: data that does not match the metadata hash is rejected by a signed event, nothing stored', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const message = await messageFor(kiel);
+  // Swapped in transit: the ciphertext now holds another document than the one hashed at submit time.
+  const tampered = { ...message, payload: { ...message.payload, jwe: await encryptFor(kiel.encryption.publicJwk, '{"betrieb":{"name":"Fälschung"}}', 'application/json') } };
+  await assert.rejects(
+    fitConnect.send(tampered, contextFor(kiel, receiver)),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /rejected/.test(err.message) && /events\/problems\/hash-mismatch/.test(err.message),
+  );
+  assert.equal(receiver.inbox.size, 0);
+  assert.equal(receiver.inbox.arrivalsOf(message.messageId), 0);
+  // A redelivery finds the rejected submission and is refused again, without a second submission.
+  await assert.rejects(fitConnect.send(tampered, contextFor(kiel, receiver)), (err: unknown) => err instanceof TransportError && !err.retryable && /hash-mismatch/.test(err.message));
+});
+
+test('fit-connect: a destination key other than the directory key stops delivery before anything is sent', async (t) => {
+  const kiel = await kielPromise;
+  const other = await makeAuthority('gewerbeamt-luebeck');
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const ctx = contextFor(kiel, receiver, {}, { encryptionKey: other.encryption.publicJwk });
+  await assert.rejects(
+    fitConnect.send(await messageFor(other), ctx),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /destination key differs from directory key/.test(err.message),
+  );
+  assert.equal(receiver.inbox.size, 0);
+  const health = await fitConnect.check(ctx);
+  assert.equal(health.ok, false);
+  assert.match(health.detail, /differs from directory key/);
+});
+
+test('fit-connect: an unknown destination is a problem document and not retried', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const ctx = contextFor(kiel, receiver, {}, { identifiers: { destinationId: 'gibt-es-nicht' } });
+  await assert.rejects(
+    fitConnect.send(await messageFor(kiel), ctx),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /answered 404/.test(err.message) && /problems\/destination-not-found/.test(err.message),
+  );
+
+  // The answer itself, as a client sees it.
+  const token = await tokenFrom(receiver);
+  const res = await fetch(`${receiver.url}/fit-connect/submissions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ destinationId: 'gibt-es-nicht', announcedAttachments: [], serviceType: { identifier: 'urn:de:fim:leika:leistung:99050012104000' } }),
+  });
+  assert.equal(res.status, 404);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const problem = (await res.json()) as { type: string; title: string; status: number };
+  assert.equal(problem.type, 'https://schema.fitko.de/fit-connect/submission-api/problems/destination-not-found');
+  assert.equal(problem.status, 404);
+  assert.ok(problem.title);
+});
+
+test('fit-connect: a destination key under 4096 bits is refused', async (t) => {
+  const small = await makeAuthority('gewerbeamt-flensburg', 'Gewerbeamt Flensburg', 2048);
+  const receiver = await startFitConnect([small]);
+  t.after(() => receiver.close());
+  await assert.rejects(
+    fitConnect.send(await messageFor(small), contextFor(small, receiver)),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /2048 bits.*at least 4096/.test(err.message),
+  );
+  assert.equal(receiver.inbox.size, 0);
+});
+
+test('fit-connect: an event token that does not verify is an error; the redelivery then proves the delivery', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const message = await messageFor(kiel);
+  const stranger = await generateSigningKeyPair();
+  await assert.rejects(
+    fitConnect.send(message, contextFor(kiel, receiver, {}, { verificationKey: stranger.publicJwk })),
+    (err: unknown) => err instanceof TransportError && err.retryable && /does not verify/.test(err.message),
+  );
+  assert.equal(receiver.inbox.size, 1, 'the submission itself went through');
+  const receipt = await fitConnect.send(message, contextFor(kiel, receiver));
+  assert.equal(receipt.verified, true);
+  assert.equal(receipt.duplicate, true);
+  assert.equal(receiver.inbox.arrivalsOf(message.messageId), 1);
+
+  await assert.rejects(
+    fitConnect.send(message, contextFor(kiel, receiver, {}, { verificationKey: undefined })),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /no verificationKey/.test(err.message),
+  );
+});
+
+test('fit-connect receiver: no token, no access; schema-invalid metadata is rejected and not stored', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const api = `${receiver.url}/fit-connect`;
+
+  const anonymous = await fetch(`${api}/destinations/${kiel.id}`);
+  assert.equal(anonymous.status, 401);
+  assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+
+  const token = await tokenFrom(receiver);
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const created = await fetch(`${api}/submissions`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ destinationId: kiel.id, announcedAttachments: [], serviceType: { identifier: 'urn:de:fim:leika:leistung:99050012104000' } }),
+  });
+  assert.equal(created.status, 201);
+  const { submissionId, caseId } = (await created.json()) as { submissionId: string; caseId: string };
+
+  const document = '{"a":1}';
+  // contentStructure.attachments is required by the schema; the hash also is no sha512.
+  const badMetadata = { contentStructure: { data: { hash: { type: 'sha512', content: sha512Hex(document).slice(0, 20) }, submissionSchema: { schemaUri: 'https://example.org/s.json', mimeType: 'application/json' } } } };
+  const put = await fetch(`${api}/submissions/${submissionId}`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({
+      encryptedMetadata: await encryptFor(kiel.encryption.publicJwk, JSON.stringify(badMetadata)),
+      encryptedData: await encryptFor(kiel.encryption.publicJwk, document),
+    }),
+  });
+  assert.equal(put.status, 202);
+  const log = (await (await fetch(`${api}/cases/${caseId}/events`, { headers: auth })).json()) as { eventLog: string[] };
+  assert.equal(log.eventLog.length, 1);
+  const { payload } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, log.eventLog[0] as string);
+  const problems = payload.events[EVENT_REJECT]?.problems ?? [];
+  assert.equal(problems[0]?.type, 'https://schema.fitko.de/fit-connect/events/problems/metadata-schema-violation');
+  assert.equal(receiver.inbox.size, 0);
+
+  const twice = await fetch(`${api}/submissions/${submissionId}`, { method: 'PUT', headers: auth, body: JSON.stringify({ encryptedMetadata: 'x', encryptedData: 'y' }) });
+  assert.equal(twice.status, 409, 'a submitted submission cannot be overwritten');
+});
+
+test('fit-connect: check() reports a reachable destination whose key matches', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const health = await fitConnect.check(contextFor(kiel, receiver));
+  assert.equal(health.ok, true, health.detail);
+  assert.match(health.detail, new RegExp(`destination ${kiel.id} active`));
+});
+
+async function tokenFrom(receiver: FitReceiver): Promise<string> {
+  const res = await fetch(`${receiver.url}/fit-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'efa-runtime', client_secret: SECRET }).toString(),
+  });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
