@@ -1,7 +1,8 @@
 import type { JWK } from 'jose';
 import { decryptWith, sha512Hex } from '../crypto/jwe.js';
 import { decodeUtf8, signJson, verifyJson } from '../crypto/jws.js';
-import { OSCI_MEDIA_TYPE, OSCI_NS, buildXml, field, parseXml, type ContentContainer, type LaufzettelClaims } from '../routing/transports/osci.js';
+import { buildXml, field, parseXml } from '../routing/transports/xml.js';
+import { OSCI_MEDIA_TYPE, OSCI_NS, type ContentContainer, type LaufzettelClaims } from '../routing/transports/osci.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
 
 /**

@@ -2,9 +2,10 @@ import type { JWK } from 'jose';
 import { decryptWith, sha512Hex } from '../crypto/jwe.js';
 import { decodeUtf8, signJson, verifyJson } from '../crypto/jws.js';
 import {
-  LEIKA_URN_PREFIX, SOAP_MEDIA_TYPE, XTA_NS, attr, buildXml, child, hasDoctype, parseXml, text,
+  LEIKA_URN_PREFIX, SOAP_MEDIA_TYPE, XTA_NS,
   type XtaReportClaims, type XtaSignedRequest,
 } from '../routing/transports/xta.js';
+import { attr, buildXml, child, hasDoctype, parseXml, text } from '../routing/transports/xml.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { buildXml, field, hasDoctype, parseXml } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { encryptFor, sha512Hex } from '../../crypto/jwe.js';
@@ -41,34 +41,6 @@ export interface LaufzettelClaims {
   receiverReference?: string;
 }
 
-export function parseXml(xml: string): Record<string, unknown> {
-  return new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    removeNSPrefix: true,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-  }).parse(xml) as Record<string, unknown>;
-}
-
-export function buildXml(tree: Record<string, unknown>): string {
-  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
-  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, ...tree }) as string;
-}
-
-/** Text of a direct child element, whether it carries attributes or not. */
-export function field(node: unknown, name: string): string | undefined {
-  if (node === null || typeof node !== 'object') return undefined;
-  const value = (node as Record<string, unknown>)[name];
-  const first = Array.isArray(value) ? (value[0] as unknown) : value;
-  if (typeof first === 'string') return first;
-  if (first !== null && typeof first === 'object') {
-    const inner = (first as Record<string, unknown>)['#text'];
-    return typeof inner === 'string' ? inner : undefined;
-  }
-  return undefined;
-}
 
 export const osci: Transport = {
   name: 'osci',
@@ -140,7 +112,7 @@ export async function buildEnvelope(message: OutboundMessage, ctx: TransportCont
 async function readLaufzettel(transport: string, body: string, message: OutboundMessage, contentSha512: string, ctx: TransportContext): Promise<Receipt> {
   let card: unknown;
   try {
-    card = /<!DOCTYPE/i.test(body) ? undefined : parseXml(body).Laufzettel;
+    card = hasDoctype(body) ? undefined : parseXml(body).Laufzettel;
   } catch {
     card = undefined;
   }

@@ -1,6 +1,5 @@
 import { TransportError } from '../../core/errors.js';
-import { signEd25519 } from '../../crypto/jws.js';
-import { verifyJson } from '../../crypto/jws.js';
+import { signEd25519, verifyJson } from '../../crypto/jws.js';
 import type { OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
 import { exchange } from './http.js';
 

@@ -1,4 +1,4 @@
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { buildXml, child, hasDoctype, localName, parseXml, text } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { sha512Hex } from '../../crypto/jwe.js';
@@ -73,60 +73,6 @@ export interface XtaReportClaims {
   duplicate: boolean;
   reader: string;
   receiverReference?: string;
-}
-
-/** One parser for both sides: prefixes dropped (senders choose their own), values kept as strings. */
-export function parseXml(xml: string): unknown {
-  return new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    removeNSPrefix: true,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-  }).parse(xml);
-}
-
-export function buildXml(tree: Record<string, unknown>): string {
-  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
-  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, ...tree }) as string;
-}
-
-/** SOAP 1.2 forbids a DTD in a message; refusing it also shuts out entity expansion tricks. */
-export function hasDoctype(xml: string): boolean {
-  return /<!DOCTYPE/i.test(xml);
-}
-
-/** Walks element names (prefixes removed); takes the first of repeated elements. */
-export function child(node: unknown, ...path: string[]): unknown {
-  let current = node;
-  for (const name of path) {
-    if (Array.isArray(current)) current = current[0];
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[name];
-  }
-  return Array.isArray(current) ? current[0] : current;
-}
-
-/** Text content of an element, whether it carries attributes or not. */
-export function text(node: unknown): string | undefined {
-  if (typeof node === 'string') return node;
-  if (node !== null && typeof node === 'object') {
-    const value = (node as Record<string, unknown>)['#text'];
-    return typeof value === 'string' ? value : undefined;
-  }
-  return undefined;
-}
-
-export function attr(node: unknown, name: string): string | undefined {
-  if (node === null || typeof node !== 'object') return undefined;
-  const value = (node as Record<string, unknown>)[`@_${name}`];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** "env:Sender" -> "Sender": fault codes are QNames whose prefix is the sender's choice. */
-export function localName(qname: string | undefined): string | undefined {
-  return qname?.slice(qname.indexOf(':') + 1);
 }
 
 export const xta: Transport = {
