@@ -1,10 +1,11 @@
-import type { Issue, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
+import type { Issue, LocalText, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
 import type { Gewerbeanmeldung } from './types.gen.js';
 
 export interface Parameters {
   gebuehrCent: number;
   zuschlagRegisterCent: number;
-  hinweis: string;
+  /** German only, or German and English: the applicant may have chosen English. */
+  hinweis: LocalText;
 }
 
 export interface Derived {

@@ -63,7 +63,7 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (earlier.has(def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on step "${earlier.get(def.pointer)}"`);
   const kind = fieldKinds.get(def.kind);
   if (!kind) throw new DeclarationError(file, `${path}/kind`, `unknown field kind "${def.kind}"`);
-  const options = optionsOf(schema);
+  const options = labelledOptions(file, path, optionsOf(schema), def.options);
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
   if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${def.pointer}`);
   if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
@@ -89,6 +89,14 @@ function checkCondition(file: string, path: string, condition: Condition, earlie
   if (!schemaAt(service.schema, condition.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${condition.pointer}" does not exist in the schema`);
   if (!earlier.has(condition.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${condition.pointer}" must be a field of an earlier step`);
   if (condition.equals === undefined && condition.in === undefined) throw new DeclarationError(file, path, 'needs "equals" or "in"');
+}
+
+/** The form may label the schema's options (e.g. in English); a label for no option is a mistake. */
+function labelledOptions(file: string, path: string, options: Option[], labels: Record<string, LocalText> | undefined): Option[] {
+  for (const value of Object.keys(labels ?? {})) {
+    if (!options.some((o) => o.value === value)) throw new DeclarationError(file, `${path}/options/${value}`, `"${value}" is not an option of the schema (options: ${options.map((o) => o.value).join(', ') || 'none'})`);
+  }
+  return options.map((o) => ({ ...o, label: labels?.[o.value] ?? o.label }));
 }
 
 function optionsOf(schema: Record<string, unknown>): Option[] {

@@ -1,6 +1,10 @@
 import type { Lang } from './text.js';
 
-/** Every UI string of the applicant pages, per language. German is the reference. */
+/**
+ * Every UI string of the applicant pages, per language. German is the reference. A tenant overrides
+ * any of them as `ui.<key>` in its `texts` (src/tenants/texts.ts), so the keys are a public contract:
+ * rename one only together with docs/tenants.md and the tenant files.
+ */
 const de = {
   skipLink: 'Zum Inhalt springen', language: 'Sprache', imprint: 'Impressum', privacy: 'Datenschutz', accessibility: 'Barrierefreiheit', contact: 'Kontakt',
   errorPrefix: 'Fehler', errorSummaryTitle: 'Bitte korrigieren Sie folgende Angaben', optional: '(optional)', day: 'Tag', month: 'Monat', year: 'Jahr', choose: 'Bitte auswählen',
@@ -24,7 +28,9 @@ const de = {
   explainDelivered: 'Ihr Antrag liegt der zuständigen Stelle vor. Sie meldet sich bei Ihnen.',
   explainFailed: 'Die Zustellung an die zuständige Stelle ist verzögert. Ihr Antrag ist gespeichert und wird erneut zugestellt; Sie müssen nichts tun.',
   explainAccepted: 'Die zuständige Stelle hat Ihren Antrag angenommen.', explainRejected: 'Die zuständige Stelle hat Ihren Antrag abgelehnt. Sie erhalten eine Nachricht mit den Gründen.',
+  statusAwaitingPickup: 'Eingegangen, liegt zum Abruf bereit', explainAwaitingPickup: 'Ihr Antrag ist eingegangen und liegt verschlüsselt bereit, bis die zuständige Stelle ihn abruft.', decidedAt: 'Entschieden am',
   legalImprint: 'Impressum', legalPrivacy: 'Datenschutzerklärung', legalAccessibility: 'Erklärung zur Barrierefreiheit', legalContact: 'Kontakt',
+  landNotice: 'Hinweis', previewNotice: 'Vorschau mit Beispieldaten: Hier wird nichts gespeichert oder abgesendet.',
 };
 
 export type UiTexts = typeof de;
@@ -52,7 +58,9 @@ const en: UiTexts = {
   explainDelivered: 'The responsible office has your application. It will contact you.',
   explainFailed: 'Delivery to the responsible office is delayed. Your application is stored and will be delivered again; you need not do anything.',
   explainAccepted: 'The responsible office has accepted your application.', explainRejected: 'The responsible office has rejected your application. You will receive a message with the reasons.',
+  statusAwaitingPickup: 'Received, ready for the office to collect', explainAwaitingPickup: 'Your application was received and is kept, encrypted, until the responsible office collects it.', decidedAt: 'Decided on',
   legalImprint: 'Imprint', legalPrivacy: 'Privacy notice', legalAccessibility: 'Accessibility statement', legalContact: 'Contact',
+  landNotice: 'Note', previewNotice: 'Preview with sample data: nothing is saved or submitted here.',
 };
 
 export const uiTexts: Record<Lang, UiTexts> = { de, en };

@@ -5,7 +5,7 @@ import { errorPath } from '../core/declarations.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from './definition.js';
 import type { Body, FormField, ParseContext, ParseResult } from './fields/kind.js';
 import { messageFor } from './messages.js';
-import { schemaAt, setAt } from './pointer.js';
+import { schemaAt, segments, setAt } from './pointer.js';
 import { t, type Lang } from './text.js';
 
 export interface FieldError {
@@ -77,7 +77,7 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
   const owner = (pointer: string) => fields.find((f) => pointer === f.pointer || pointer.startsWith(`${f.pointer}/`));
   const blocked = (pointer: string) => [...errors.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
 
-  service.validate(data);
+  service.validate(withParents(data, fields));
   for (const error of (service.validate.errors ?? []) as ErrorObject[]) {
     if (error.keyword === 'if' || error.keyword === 'additionalProperties') continue;
     const pointer = errorPath(error);
@@ -92,8 +92,28 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
   return errors;
 }
 
+/**
+ * A step posted empty leaves its parent object (e.g. /inhaber) out entirely; the schema then only
+ * says "inhaber is required", which belongs to no field, and the step would pass. With the parents
+ * present, the schema names each missing field.
+ */
+function withParents(data: Record<string, unknown>, fields: FormField[]): Record<string, unknown> {
+  const probe = structuredClone(data);
+  for (const field of fields) {
+    let node = probe;
+    for (const key of segments(field.pointer).slice(0, -1)) {
+      const next = node[key];
+      if (next === null || typeof next !== 'object') node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+  }
+  return probe;
+}
+
 function labelOf(service: LoadedService, field: FormField, pointer: string): { de: string; en: string } {
   if (pointer !== field.pointer) {
+    const part = field.kind.partLabel?.(pointer.slice(field.pointer.length + 1));
+    if (part) return { de: t(part, 'de'), en: t(part, 'en') };
     const title = schemaAt(service.schema, pointer)?.title as string | undefined;
     if (title) return { de: title, en: title };
   }

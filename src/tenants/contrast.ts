@@ -12,3 +12,6 @@ export function contrastRatio(a: string, b: string): number {
 
 /** WCAG 2.1 AA for normal text. */
 export const MIN_TEXT_CONTRAST = 4.5;
+
+/** WCAG 2.1 AA for user interface components and graphics (1.4.11), e.g. focus outlines. */
+export const MIN_NON_TEXT_CONTRAST = 3;

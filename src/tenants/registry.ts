@@ -1,10 +1,16 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { ErrorObject } from 'ajv';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeclarationError } from '../core/errors.js';
 import { describeAjvError, displayPath, errorPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
+import { loadForms, type LoadedForm } from '../forms/definition.js';
+import { hasLang, LANG_NAMES, type Lang } from '../forms/text.js';
+import type { UiTexts } from '../forms/ui-texts.js';
 import type { LocalText } from '../services/contract.js';
 import { defaults, type LoadedService } from '../services/registry.js';
-import { contrastRatio, MIN_TEXT_CONTRAST } from './contrast.js';
+import { contrastRatio, MIN_NON_TEXT_CONTRAST, MIN_TEXT_CONTRAST } from './contrast.js';
+import { applyTexts, textCatalogue, type TextCatalogue, type TextOverride } from './texts.js';
 
 export interface TenantTheme {
   action: string;
@@ -21,68 +27,167 @@ export interface TenantDefinition {
   portalName: LocalText;
   hosts: string[];
   logo?: string;
+  /** Languages the applicant may choose; German always (the legally binding version). */
+  languages?: Lang[];
   theme: TenantTheme;
   legal: { imprint: LocalText; privacy: LocalText; accessibility: LocalText; contact: { email: string; phone?: string } };
   services: Record<string, { parameters?: Record<string, unknown> }>;
+  /** Overrides of UI, service and form texts by stable key (see src/tenants/texts.ts). */
+  texts?: Record<string, TextOverride>;
+}
+
+/** A served file with its validator, so browsers revalidate cheaply instead of downloading again. */
+export interface TenantAsset {
+  body: string | Buffer;
+  etag: string;
 }
 
 export interface Tenant extends TenantDefinition {
+  languages: Lang[];
   /** Parameter values per offered service, defaults filled in and bounds checked. */
   parameters: Map<string, Record<string, unknown>>;
   /** The tenant's stylesheet: KERN UX custom properties from its theme. */
   themeCss: string;
+  stylesheet: TenantAsset;
+  logoSvg?: TenantAsset;
+  /** UI texts per language after the tenant's overrides. */
+  ui: Record<Lang, UiTexts>;
+  /** The tenant's copy of each offered service's form, with its text overrides applied. */
+  forms: Map<string, LoadedForm>;
+  /** Title and description of each offered service as this tenant shows them. */
+  serviceTexts: Map<string, { title: LocalText; description?: LocalText }>;
 }
 
-export async function loadTenants(root: string, formatsDir: string, services: Map<string, LoadedService>): Promise<Map<string, Tenant>> {
+const DEFAULT_LANGUAGES: Lang[] = ['de', 'en'];
+/** Logos are small marks; anything bigger is probably a photo or an export with embedded fonts. */
+const MAX_LOGO_BYTES = 64 * 1024;
+
+/**
+ * Loads tenants/*.json. `forms` are the already loaded forms; without them the forms are loaded
+ * again (they were checked before tenants, so this cannot fail differently).
+ */
+export async function loadTenants(root: string, formatsDir: string, services: Map<string, LoadedService>, forms?: Map<string, LoadedForm>): Promise<Map<string, Tenant>> {
   const dir = join(root, 'tenants');
+  const formsById = forms ?? loadForms(root, formatsDir, services);
+  const catalogue = textCatalogue(services, formsById);
   const tenants = new Map<string, Tenant>();
   const hosts = new Map<string, string>();
+  const lands = new Map<string, string>();
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const file = join(dir, name);
-    const tenant = loadTenant(file, root, formatsDir, services);
+    const tenant = loadTenant(file, root, formatsDir, services, catalogue, formsById);
     if (`${tenant.id}.json` !== name) throw new DeclarationError(displayPath(file), '/id', `must equal the file name "${name.replace(/\.json$/, '')}"`);
     tenant.hosts.forEach((host, i) => {
       const other = hosts.get(host);
       if (other) throw new DeclarationError(displayPath(file), `/hosts/${i}`, `host "${host}" already belongs to tenant "${other}"`);
       hosts.set(host, tenant.id);
     });
+    const sameLand = lands.get(tenant.land);
+    if (sameLand) throw new DeclarationError(displayPath(file), '/land', `Land code "${tenant.land}" already belongs to tenant "${sameLand}"`);
+    lands.set(tenant.land, tenant.id);
     tenants.set(tenant.id, tenant);
   }
   if (tenants.size === 0) throw new DeclarationError(displayPath(dir), '', 'no tenant files (<id>.json) found');
-  return tenants;
+  // Listings follow the official order of the Länder (by Land code), not the alphabet of their ids.
+  return new Map([...tenants].sort(([, a], [, b]) => a.land.localeCompare(b.land)));
 }
 
-function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>): Tenant {
+function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>): Tenant {
   const def = validateDeclaration<TenantDefinition>(file, readJsonFile(file), join(formatsDir, 'tenant.schema.json'));
   const shown = displayPath(file);
   checkContrast(shown, def.theme);
-  if (def.logo && !existsSync(join(root, 'tenants', def.logo))) throw new DeclarationError(shown, '/logo', `file tenants/${def.logo} does not exist`);
+  const languages = checkLanguages(shown, def);
+  const logoSvg = def.logo ? loadLogo(shown, join(root, 'tenants', def.logo), def.logo) : undefined;
   const parameters = new Map<string, Record<string, unknown>>();
   for (const [serviceId, offer] of Object.entries(def.services)) {
     const service = services.get(serviceId);
     if (!service) throw new DeclarationError(shown, `/services/${serviceId}`, `no service "${serviceId}" under services/ (known: ${[...services.keys()].join(', ')})`);
-    const values = { ...defaults(service.definition.parameters ?? {}), ...(offer.parameters ?? {}) };
-    if (!service.validateParameters(values)) {
-      const error = (service.validateParameters.errors ?? [])[0];
-      const path = error ? errorPath(error) : '';
-      throw new DeclarationError(shown, `/services/${serviceId}/parameters${path}`, error ? describeAjvError(error) : 'invalid');
-    }
-    parameters.set(serviceId, values);
+    parameters.set(serviceId, checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages));
   }
-  return { ...def, parameters, themeCss: themeCss(def.theme) };
+  const texts = applyTexts(shown, def.texts, catalogue, Object.keys(def.services), forms);
+  const css = themeCss(def.theme);
+  return { ...def, languages, parameters, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services };
+}
+
+function checkParameters(file: string, serviceId: string, service: LoadedService, given: Record<string, unknown>, languages: readonly Lang[]): Record<string, unknown> {
+  const values = { ...defaults(service.definition.parameters ?? {}), ...given };
+  if (!service.validateParameters(values)) {
+    const error = deepest(service.validateParameters.errors ?? []);
+    const path = error ? errorPath(error) : '';
+    throw new DeclarationError(file, `/services/${serviceId}/parameters${path}`, error ? describeAjvError(error) : 'invalid');
+  }
+  // A text shown to applicants must speak every language the tenant offers, or English pages show German.
+  for (const [name, value] of Object.entries(given)) {
+    if (!isTextParameter(service.definition.parameters?.[name]) || value === '') continue;
+    const text = value as LocalText;
+    const missing = languages.find((lang) => !hasLang(text, lang));
+    if (missing) {
+      const path = typeof text === 'string' ? '' : `/${missing}`;
+      throw new DeclarationError(file, `/services/${serviceId}/parameters/${name}${path}`, `needs an "${missing}" text: the tenant offers ${LANG_NAMES[missing]} (see /languages); write { "de": …, "${missing}": … }`);
+    }
+  }
+  return values;
+}
+
+/** For a value with alternatives (a text or a text per language) the deepest error names the real mistake. */
+function deepest(errors: ErrorObject[]): ErrorObject | undefined {
+  const relevant = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+  return relevant.reduce<ErrorObject | undefined>((best, e) => (!best || errorPath(e).length > errorPath(best).length ? e : best), undefined) ?? errors[0];
+}
+
+/** A parameter is a text when the service accepts it per language ({ "de": …, "en": … }). */
+function isTextParameter(spec: Record<string, unknown> | undefined): boolean {
+  const branches = (spec?.oneOf ?? spec?.anyOf) as Array<{ type?: unknown; properties?: Record<string, unknown> }> | undefined;
+  return Array.isArray(branches) && branches.some((b) => b.type === 'object' && b.properties?.de !== undefined);
+}
+
+/** German is always offered; every offered language needs the tenant's own texts in it. */
+function checkLanguages(file: string, def: TenantDefinition): Lang[] {
+  const languages = def.languages ?? DEFAULT_LANGUAGES;
+  if (!languages.includes('de')) throw new DeclarationError(file, '/languages', 'must include "de": German is the legally binding version of every page');
+  const own: Array<[string, LocalText]> = [
+    ['/name', def.name], ['/portalName', def.portalName],
+    ['/legal/imprint', def.legal.imprint], ['/legal/privacy', def.legal.privacy], ['/legal/accessibility', def.legal.accessibility],
+  ];
+  for (const lang of languages) {
+    const missing = own.find(([, text]) => !hasLang(text, lang));
+    if (missing) throw new DeclarationError(file, `${missing[0]}/${lang}`, `is missing: the tenant offers ${LANG_NAMES[lang]} (see /languages), so this text needs an "${lang}" version`);
+  }
+  return [...languages];
 }
 
 function checkContrast(file: string, theme: TenantTheme): void {
-  const pairs: Array<[string, string, string, string]> = [
-    ['/theme/action', theme.action, '#ffffff', 'white page background'],
-    ['/theme/headerText', theme.headerText, theme.headerBackground, 'headerBackground'],
+  const pairs: Array<[string, string, string, string, number]> = [
+    ['/theme/action', theme.action, '#ffffff', 'white page background', MIN_TEXT_CONTRAST],
+    ['/theme/headerText', theme.headerText, theme.headerBackground, 'headerBackground', MIN_TEXT_CONTRAST],
+    // The accent draws focus outlines and the header's bottom edge on white: non-text contrast applies.
+    ['/theme/accent', theme.accent, '#ffffff', 'white page background', MIN_NON_TEXT_CONTRAST],
   ];
-  for (const [path, fg, bg, against] of pairs) {
+  for (const [path, fg, bg, against, minimum] of pairs) {
     const ratio = contrastRatio(fg, bg);
-    if (ratio < MIN_TEXT_CONTRAST) {
-      throw new DeclarationError(file, path, `contrast ${ratio.toFixed(2)}:1 of ${fg} against ${against} (${bg}) is below WCAG AA ${MIN_TEXT_CONTRAST}:1`);
+    if (ratio < minimum) {
+      throw new DeclarationError(file, path, `contrast ${ratio.toFixed(2)}:1 of ${fg} against ${against} (${bg}) is below WCAG AA ${minimum}:1`);
     }
   }
+}
+
+/**
+ * The logo is served from the tenant's own origin, so it must be an inert image: an SVG with a
+ * script or an event handler would run with the portal's cookies if opened directly.
+ */
+function loadLogo(file: string, path: string, logo: string): TenantAsset {
+  if (!existsSync(path)) throw new DeclarationError(file, '/logo', `file tenants/${logo} does not exist`);
+  const body = readFileSync(path);
+  if (body.length > MAX_LOGO_BYTES) throw new DeclarationError(file, '/logo', `tenants/${logo} has ${body.length} bytes; a logo may have at most ${MAX_LOGO_BYTES}`);
+  const text = body.toString('utf8');
+  if (!/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(text)) throw new DeclarationError(file, '/logo', `tenants/${logo} is not an SVG image (it must start with <svg)`);
+  const active = /<script|<foreignObject|\son[a-z]+\s*=|javascript:|(?:xlink:)?href\s*=\s*["'](?!#)/i.exec(text);
+  if (active) throw new DeclarationError(file, '/logo', `tenants/${logo} contains "${active[0].trim()}": logos may not script, embed or link anything`);
+  return { body, etag: etagOf(body) };
+}
+
+function etagOf(body: string | Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
 }
 
 /** KERN UX is themed by redefining its semantic custom properties; nothing else changes. */

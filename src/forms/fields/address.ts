@@ -1,7 +1,16 @@
+import { t } from '../text.js';
 import { str, type FieldKind, type FormField, type ParseResult } from './kind.js';
 import type { Place } from '../../routing/places.js';
 
 const PARTS = ['strasse', 'hausnummer', 'plz', 'ort'] as const;
+/** The schema's titles are German only; messages about one part need its label in every language. */
+const PART_LABELS: Readonly<Record<string, { de: string; en: string }>> = {
+  strasse: { de: 'Straße', en: 'Street' },
+  hausnummer: { de: 'Hausnummer', en: 'House number' },
+  plz: { de: 'Postleitzahl', en: 'Postcode' },
+  ort: { de: 'Ort', en: 'Town' },
+  ars: { de: 'Gemeinde', en: 'Municipality' },
+};
 const PLZ = /^[0-9]{5}$/;
 
 /**
@@ -31,19 +40,20 @@ export const address: FieldKind = {
     const part = (p: string, label: string, autocomplete: string, width: number) => ({
       id: `${field.id}-${p}`, name: `${field.name}.${p}`, label, autocomplete, width, value: current[p] ?? '', error: errors.get(`${field.pointer}/${p}`),
     });
-    const de = lang === 'de';
+    const label = (p: string) => t(PART_LABELS[p], lang);
     return {
       partial: 'field-address',
       parts: [
-        part('strasse', de ? 'Straße' : 'Street', 'address-line1', 30),
-        part('hausnummer', de ? 'Hausnummer' : 'House number', 'off', 6),
-        part('plz', de ? 'Postleitzahl' : 'Postcode', 'postal-code', 5),
-        part('ort', de ? 'Ort' : 'Town', 'address-level2', 20),
+        part('strasse', label('strasse'), 'address-line1', 30),
+        part('hausnummer', label('hausnummer'), 'off', 6),
+        part('plz', label('plz'), 'postal-code', 5),
+        part('ort', label('ort'), 'address-level2', 20),
       ],
       municipalityError: errors.get(`${field.pointer}/ars`),
       municipalities: candidates.map((c, i) => ({ value: c.ars, label: c.name, id: `${field.id}-ars${i === 0 ? '' : `-${i}`}`, checked: c.ars === current.ars })),
     };
   },
+  partLabel: (part) => PART_LABELS[part],
   summary(_field, value) {
     const v = value as Record<string, string> | undefined;
     if (!v) return '';

@@ -11,6 +11,8 @@ export interface FormFieldDefinition {
   width?: number;
   showIf?: Condition;
   errors?: Record<string, LocalText>;
+  /** Option labels by value; the schema's `title` stays the default (it has no English). */
+  options?: Record<string, LocalText>;
 }
 
 export interface Condition {
@@ -70,6 +72,8 @@ export interface FieldKind {
   parse(field: FormField, body: Body, ctx: ParseContext): ParseResult;
   view(field: FormField, value: unknown, parsed: ParseResult | undefined, lang: Lang, errors: Map<string, string>): FieldView;
   summary(field: FormField, value: unknown, lang: Lang): string;
+  /** Label of a composite kind's part (e.g. an address's postcode) for messages about that part. */
+  partLabel?(part: string): LocalText | undefined;
 }
 
 export function str(body: Body, name: string): string {

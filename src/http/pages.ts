@@ -1,0 +1,243 @@
+/**
+ * The applicant pages as data: each function turns (tenant, language, answers) into a template
+ * name, a title and a context. The HTTP routes and the preview for service authors render the same
+ * views, so a preview shows exactly what an applicant would see.
+ */
+import { EfaError } from '../core/errors.js';
+import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from '../forms/definition.js';
+import type { ParseResult } from '../forms/fields/kind.js';
+import { getAt } from '../forms/pointer.js';
+import type { Renderer } from '../forms/render.js';
+import { LANG_NAMES, t, type Lang } from '../forms/text.js';
+import type { UiTexts } from '../forms/ui-texts.js';
+import { pruneHidden, summarise, validateAll, type StepContext } from '../forms/validate.js';
+import type { PlaceIndex } from '../routing/places.js';
+import type { LogicContext, Money } from '../services/contract.js';
+import type { LoadedService } from '../services/registry.js';
+import type { Tenant } from '../tenants/registry.js';
+
+export interface PageEnv {
+  tenant: Tenant;
+  lang: Lang;
+  /** Prefix of the tenant's page URLs: '' when the host selected the tenant, '/<id>' by path. */
+  base: string;
+  /** This page's path and query; the language links keep the query (e.g. ?zurueck=pruefen). */
+  url: string;
+  /** Where the stylesheets and logo come from, when not from the served paths (preview). */
+  assets?: { theme: string; logo: string; kern?: string; app?: string };
+  /** Stylesheets inlined instead of linked: a preview file opened from disk has no server. */
+  inlineCss?: string;
+  /** Logo as a data: URI, for the same reason. */
+  inlineLogo?: string;
+  preview?: boolean;
+  /** Where the other language's version of this page is, when not this URL with ?lang= (static preview files). */
+  languageHref?: (lang: Lang) => string;
+}
+
+export interface PageView {
+  template: string;
+  title: string;
+  context: Record<string, unknown>;
+  status: number;
+}
+
+export type LegalPage = 'imprint' | 'privacy' | 'accessibility' | 'contact';
+
+/** Legal pages by their (German) URL slug; the slugs are part of every tenant's public URLs. */
+export const LEGAL_PAGES: ReadonlyArray<{ slug: string; key: LegalPage; title: keyof UiTexts }> = [
+  { slug: 'impressum', key: 'imprint', title: 'legalImprint' },
+  { slug: 'datenschutz', key: 'privacy', title: 'legalPrivacy' },
+  { slug: 'barrierefreiheit', key: 'accessibility', title: 'legalAccessibility' },
+  { slug: 'kontakt', key: 'contact', title: 'legalContact' },
+];
+
+const euro: Record<Lang, Intl.NumberFormat> = {
+  de: new Intl.NumberFormat('de-DE', { style: 'currency', currency: 'EUR' }),
+  en: new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'EUR' }),
+};
+
+export function money(m: Money, lang: Lang): string {
+  return euro[lang].format(m.cents / 100);
+}
+
+export function uiOf(env: PageEnv): UiTexts {
+  return env.tenant.ui[env.lang];
+}
+
+/** The tenant's copy of a service's form (with its text overrides). */
+export function formOf(tenant: Tenant, serviceId: string): LoadedForm {
+  const form = tenant.forms.get(serviceId);
+  if (!form) throw new EfaError('EFA_NOT_OFFERED', `tenant ${tenant.id} does not offer service ${serviceId}`, 404);
+  return form;
+}
+
+export function serviceTitle(env: PageEnv, serviceId: string): string {
+  return t(env.tenant.serviceTexts.get(serviceId)?.title, env.lang);
+}
+
+export function logicContext(tenant: Tenant, serviceId: string, today: string): LogicContext {
+  return { params: tenant.parameters.get(serviceId) ?? {}, tenant: tenant.id, today };
+}
+
+export function stepContext(env: PageEnv, places: PlaceIndex, serviceId: string, today: string): StepContext {
+  return { places, lang: env.lang, logic: logicContext(env.tenant, serviceId, today) };
+}
+
+/** Renders a view inside the layout, with everything the layout needs from the tenant and language. */
+export function renderPage(renderer: Renderer, env: PageEnv, view: PageView): string {
+  const ui = uiOf(env);
+  return renderer.page(view.template, {
+    ...view.context,
+    title: view.title, lang: env.lang, ui, base: env.base, portalName: t(env.tenant.portalName, env.lang),
+    logo: env.tenant.logoSvg !== undefined, logoHref: env.inlineLogo ?? env.assets?.logo ?? `${env.base}/logo.svg`,
+    themeHref: env.assets?.theme ?? `${env.base}/theme.css`, kernHref: env.assets?.kern ?? '/_efa/kern', appCssHref: env.assets?.app ?? '/_efa/app.css', inlineCss: env.inlineCss,
+    languages: env.tenant.languages.length > 1 ? languageLinks(env) : [], preview: env.preview,
+  });
+}
+
+function languageLinks(env: PageEnv): Array<{ code: Lang; label: string; current: boolean; href: string }> {
+  const url = new URL(env.url, 'http://page.invalid');
+  return env.tenant.languages.map((code) => {
+    url.searchParams.set('lang', code);
+    return { code, label: LANG_NAMES[code], current: code === env.lang, href: env.languageHref?.(code) ?? `${url.pathname}${url.search}` };
+  });
+}
+
+// ---- tenant-wide pages ------------------------------------------------------------------------
+
+export function homeView(env: PageEnv): PageView {
+  const services = [...env.tenant.serviceTexts].map(([id, texts]) => ({ href: `${env.base}/${id}`, title: t(texts.title, env.lang), description: t(texts.description, env.lang) }));
+  return { template: 'home', title: t(env.tenant.portalName, env.lang), context: { services }, status: 200 };
+}
+
+export function legalView(env: PageEnv, page: LegalPage): PageView {
+  const entry = LEGAL_PAGES.find((p) => p.key === page) as (typeof LEGAL_PAGES)[number];
+  const text = page === 'contact' ? '' : t(env.tenant.legal[page], env.lang);
+  return { template: 'legal', title: uiOf(env)[entry.title], context: { text, contact: page === 'contact' ? env.tenant.legal.contact : undefined }, status: 200 };
+}
+
+export function errorView(env: PageEnv, kind: 'notFound' | 'expired', homeHref: string, status: number): PageView {
+  const ui = uiOf(env);
+  return { template: 'error', title: ui[`${kind}Title`], context: { message: ui[kind], homeHref }, status };
+}
+
+export interface SubmissionFacts {
+  reference: string;
+  serviceId: string;
+  authorityName: string;
+  status: string;
+  feeCents: number;
+  submittedAt: Date | string;
+}
+
+export function statusView(env: PageEnv, s: SubmissionFacts): PageView {
+  const ui = uiOf(env);
+  const key = s.status.charAt(0).toUpperCase() + s.status.slice(1);
+  const tone = { submitted: 'info', delivered: 'success', accepted: 'success', failed: 'warning', rejected: 'danger' }[s.status] ?? 'info';
+  return {
+    template: 'status', title: ui.statusTitle, status: 200,
+    context: {
+      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName,
+      status: s.status, statusTone: tone, statusText: ui[`status${key}` as keyof UiTexts], statusExplanation: ui[`explain${key}` as keyof UiTexts],
+    },
+  };
+}
+
+export function confirmationView(env: PageEnv, s: SubmissionFacts & { statusHref: string }): PageView {
+  return {
+    template: 'confirmation', title: uiOf(env).confirmationTitle, status: 200,
+    context: {
+      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName,
+      submittedAt: new Date(s.submittedAt).toLocaleString(env.lang === 'en' ? 'en-GB' : 'de-DE', { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' }),
+      fee: money({ cents: s.feeCents, currency: 'EUR' }, env.lang), statusHref: s.statusHref,
+    },
+  };
+}
+
+// ---- one service -------------------------------------------------------------------------------
+
+export function startView(env: PageEnv, service: LoadedService, opts: { today: string; resumeHref?: string; csrf: string }): PageView {
+  const id = service.definition.id;
+  const texts = env.tenant.serviceTexts.get(id);
+  const overview = service.logic.overview?.(logicContext(env.tenant, id, opts.today));
+  return {
+    template: 'start', title: serviceTitle(env, id), status: 200,
+    context: {
+      serviceTitle: serviceTitle(env, id), description: t(texts?.description, env.lang), intro: t(formOf(env.tenant, id).intro, env.lang),
+      landHint: t(overview?.notice, env.lang), fee: overview?.feeFrom ? money(overview.feeFrom, env.lang) : undefined,
+      resumeHref: opts.resumeHref, startAction: `${env.base}/${id}/start`, csrf: opts.csrf,
+    },
+  };
+}
+
+export interface StepState {
+  errors: Map<string, string>;
+  parsed: Map<string, ParseResult>;
+}
+
+export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number }): PageView {
+  const id = service.definition.id;
+  const ui = uiOf(env);
+  const steps = visibleSteps(formOf(env.tenant, id), data);
+  const index = steps.findIndex((s) => s.id === step.id);
+  const fields = step.fields.filter((f) => conditionHolds(f.def.showIf, data)).map((f) => {
+    const error = state.errors.get(f.pointer);
+    const hint = t(f.hint, env.lang);
+    const view = f.kind.view(f, getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
+    return {
+      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, autocomplete: f.def.autocomplete, width: f.def.width ?? 20,
+      describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
+    };
+  });
+  const errorSummary = summarise(step.fields, state.errors);
+  const back = opts.fromCheck ? `${env.base}/${id}/pruefen` : index > 0 ? `${env.base}/${id}/${steps[index - 1]?.id}` : `${env.base}/${id}`;
+  return {
+    template: 'step', title: `${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
+    context: {
+      serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
+      fields, errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
+      action: `${env.base}/${id}/${step.id}${opts.fromCheck ? '?zurueck=pruefen' : ''}`, csrf: opts.csrf,
+    },
+  };
+}
+
+/**
+ * The check page. `authorityOf` resolves the responsible authority's name and throws an EfaError
+ * when none is connected; the applicant then hears it here, before submitting.
+ */
+export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => string; csrf: string; status?: number }): PageView {
+  const id = service.definition.id;
+  const ui = uiOf(env);
+  const form = formOf(env.tenant, id);
+  const data = pruneHidden(form, draftData);
+  const steps = visibleSteps(form, data);
+  const sections = steps.map((step) => ({
+    title: t(step.title, env.lang),
+    rows: step.fields.filter((f) => conditionHolds(f.def.showIf, data)).map((f) => ({
+      label: t(f.label, env.lang), value: f.kind.summary(f, getAt(data, f.pointer), env.lang), changeHref: `${env.base}/${id}/${step.id}?zurueck=pruefen`,
+    })),
+  }));
+  const incomplete = validateAll(service, form, data, ctx);
+  let authorityName: string | undefined;
+  let routingProblem: string | undefined;
+  let fee: string | undefined;
+  if (!incomplete) {
+    fee = money(service.logic.fee(data, ctx.logic), env.lang);
+    try {
+      authorityName = opts.authorityOf(data);
+    } catch (err) {
+      if (!(err instanceof EfaError)) throw err;
+      routingProblem = ui.noAuthority;
+    }
+  }
+  const notice = service.logic.overview?.(ctx.logic)?.notice;
+  return {
+    template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
+    context: {
+      sections, fee: fee ?? '–', authorityName, routingProblem, landHint: t(notice, env.lang),
+      // Links lead to the step that still needs an answer (the fields are not on this page).
+      errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}?zurueck=pruefen` })) : undefined,
+      backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
+    },
+  };
+}

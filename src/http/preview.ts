@@ -1,0 +1,196 @@
+/**
+ * The preview for service authors: any page of any service in any tenant's look, filled with the
+ * service's sample data (services/<id>/examples.json), without a database, a draft or a session.
+ * Used by `efa preview` and by the development-only route /_efa/preview/.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { EfaError } from '../core/errors.js';
+import { visibleSteps, type FormStep } from '../forms/definition.js';
+import { setAt } from '../forms/pointer.js';
+import type { Renderer } from '../forms/render.js';
+import { t, type Lang } from '../forms/text.js';
+import { processStep } from '../forms/validate.js';
+import type { Declarations } from '../runtime.js';
+import { loadExamples, type ServiceExample } from '../services/examples.js';
+import type { LoadedService } from '../services/registry.js';
+import { resolveResponsible } from '../submissions/submit.js';
+import type { Tenant } from '../tenants/registry.js';
+import {
+  checkView, confirmationView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, startView, statusView, stepContext, stepView,
+  type PageEnv, type PageView,
+} from './pages.js';
+
+/** A preview was asked for something that does not exist; the message lists what does. */
+export class PreviewError extends EfaError {
+  constructor(message: string) {
+    super('EFA_PREVIEW_INVALID', message, 404);
+  }
+}
+
+export interface PreviewRequest {
+  tenant: string;
+  /** Default: the tenant's first service. */
+  service?: string;
+  /** home, start, a step id, pruefen, bestaetigung, status or a legal page (impressum, …). Default: start. */
+  page?: string;
+  lang?: Lang;
+  /** Example id from examples.json. Default: the first example that shows `page`. */
+  example?: string;
+  /** Show a step as if it was posted empty: every message the applicant could get for it. */
+  errors?: boolean;
+  /** Inline the stylesheets and logo, for a file opened without a server. */
+  standalone?: boolean;
+  /** Where the page's stylesheets and logo are (the preview route and --all have their own paths). */
+  assets?: PageEnv['assets'];
+  /** This page's URL, for the language links. */
+  url?: string;
+  /** The other language's version of the page, when not reached by ?lang= (static files). */
+  languageHref?: PageEnv['languageHref'];
+}
+
+export interface PreviewPage {
+  html: string;
+  status: number;
+  tenant: string;
+  service: string;
+  page: string;
+  example: string;
+}
+
+const FIXED_PAGES = ['home', 'start'] as const;
+const AFTER_STEPS = ['pruefen', 'bestaetigung', 'status'] as const;
+const CSRF_PLACEHOLDER = 'preview';
+
+const require = createRequire(import.meta.url);
+/** KERN UX's distribution folder (stylesheet, fonts) and our own stylesheet, for files without a server. */
+export const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
+export const APP_CSS = new URL('./app.css', import.meta.url);
+const KERN_CSS = join(KERN_DIST, 'kern.min.css');
+
+export class Previewer {
+  private readonly examples = new Map<string, ServiceExample[]>();
+  private baseCss?: string;
+
+  constructor(private readonly decl: Declarations, private readonly renderer: Renderer, private readonly formatsDir: string, private readonly today = berlinToday()) {}
+
+  /** Sample data of a service, loaded and checked once. */
+  examplesOf(service: LoadedService): ServiceExample[] {
+    let list = this.examples.get(service.definition.id);
+    if (!list) {
+      list = loadExamples(service, this.formatsDir, this.today);
+      this.examples.set(service.definition.id, list);
+    }
+    return list;
+  }
+
+  /** Every page the preview can show for a tenant's service, in the order an applicant meets them. */
+  pages(tenant: Tenant, serviceId: string): string[] {
+    const steps = formOf(tenant, serviceId).steps.map((s) => s.id);
+    return [...FIXED_PAGES, ...steps, ...AFTER_STEPS, ...LEGAL_PAGES.map((p) => p.slug)];
+  }
+
+  render(req: PreviewRequest): PreviewPage {
+    const tenant = this.decl.tenants.get(req.tenant);
+    if (!tenant) throw new PreviewError(`no tenant "${req.tenant}" (tenants: ${[...this.decl.tenants.keys()].join(', ')})`);
+    const serviceId = req.service ?? Object.keys(tenant.services)[0] ?? '';
+    const service = this.decl.services.get(serviceId);
+    if (!service || !(serviceId in tenant.services)) throw new PreviewError(`tenant "${tenant.id}" does not offer service "${serviceId}" (offers: ${Object.keys(tenant.services).join(', ')})`);
+    const page = req.page ?? 'start';
+    const known = this.pages(tenant, serviceId);
+    if (!known.includes(page)) throw new PreviewError(`no page "${page}" for ${serviceId} (pages: ${known.join(', ')})`);
+    const lang = req.lang ?? 'de';
+    if (!tenant.languages.includes(lang)) throw new PreviewError(`tenant "${tenant.id}" does not offer language "${lang}" (languages: ${tenant.languages.join(', ')})`);
+    const example = this.exampleFor(tenant, service, page, req.example);
+    const env: PageEnv = {
+      tenant, lang, base: `/${tenant.id}`, url: req.url ?? `/_efa/preview/${tenant.id}/${serviceId}/${page}`, preview: true, assets: req.assets, languageHref: req.languageHref,
+      ...(req.standalone ? { inlineCss: this.stylesheets(tenant), inlineLogo: logoDataUri(tenant) } : {}),
+    };
+    const view = this.view(env, service, page, example, req.errors === true);
+    return { html: renderPage(this.renderer, env, view), status: view.status, tenant: tenant.id, service: serviceId, page, example: example.id };
+  }
+
+  /** A step hidden by a condition (e.g. the register step) needs an example whose answers show it. */
+  private exampleFor(tenant: Tenant, service: LoadedService, page: string, wanted: string | undefined): ServiceExample {
+    const examples = this.examplesOf(service);
+    const shows = (e: ServiceExample) => !this.isStep(tenant, service, page) || visibleSteps(formOf(tenant, service.definition.id), e.data).some((s) => s.id === page);
+    if (wanted !== undefined) {
+      const example = examples.find((e) => e.id === wanted);
+      if (!example) throw new PreviewError(`no example "${wanted}" in services/${service.definition.id}/examples.json (examples: ${examples.map((e) => e.id).join(', ')})`);
+      if (!shows(example)) throw new PreviewError(`step "${page}" is hidden for example "${wanted}"; examples that show it: ${examples.filter(shows).map((e) => e.id).join(', ') || 'none'}`);
+      return example;
+    }
+    const example = examples.find(shows);
+    if (!example) throw new PreviewError(`no example in services/${service.definition.id}/examples.json shows step "${page}"`);
+    return example;
+  }
+
+  private isStep(tenant: Tenant, service: LoadedService, page: string): boolean {
+    return formOf(tenant, service.definition.id).steps.some((s) => s.id === page);
+  }
+
+  private view(env: PageEnv, service: LoadedService, page: string, example: ServiceExample, errors: boolean): PageView {
+    const id = service.definition.id;
+    const data = example.data;
+    const legal = LEGAL_PAGES.find((p) => p.slug === page);
+    if (legal) return legalView(env, legal.key);
+    const ctx = stepContext(env, this.decl.places, id, this.today);
+    const authorityOf = (d: Record<string, unknown>) => resolveResponsible(this.decl.routing, service, d).authority.name;
+    switch (page) {
+      case 'home': return homeView(env);
+      case 'start': return startView(env, service, { today: this.today, csrf: CSRF_PLACEHOLDER });
+      case 'pruefen': return checkView(env, service, data, ctx, { authorityOf, csrf: CSRF_PLACEHOLDER });
+      case 'bestaetigung':
+      case 'status': {
+        const facts = this.submissionFacts(env.tenant, service, data, authorityOf);
+        return page === 'status' ? statusView(env, facts) : confirmationView(env, { ...facts, statusHref: `${env.base}/status/00000000-0000-4000-8000-000000000000` });
+      }
+      default: {
+        const step = formOf(env.tenant, id).steps.find((s) => s.id === page) as FormStep;
+        if (!errors) return stepView(env, service, step, data, { errors: new Map(), parsed: new Map() }, { fromCheck: false, csrf: CSRF_PLACEHOLDER });
+        const outcome = processStep(service, step, withoutStep(step, data), {}, ctx);
+        return stepView(env, service, step, outcome.data, outcome, { fromCheck: false, csrf: CSRF_PLACEHOLDER, status: 400 });
+      }
+    }
+  }
+
+  private submissionFacts(tenant: Tenant, service: LoadedService, data: Record<string, unknown>, authorityOf: (d: Record<string, unknown>) => string) {
+    let authorityName = '–';
+    try {
+      authorityName = authorityOf(data);
+    } catch (err) {
+      if (!(err instanceof EfaError)) throw err;
+    }
+    const fee = service.logic.fee(data, { params: tenant.parameters.get(service.definition.id) ?? {}, tenant: tenant.id, today: this.today });
+    return {
+      reference: `${tenant.id.toUpperCase()}-${this.today.slice(0, 4)}-DEMO-0001`, serviceId: service.definition.id, authorityName,
+      status: 'delivered', feeCents: fee.cents, submittedAt: new Date(`${this.today}T09:30:00+01:00`),
+    };
+  }
+
+  private stylesheets(tenant: Tenant): string {
+    this.baseCss ??= `${readFileSync(KERN_CSS, 'utf8')}\n${readFileSync(APP_CSS, 'utf8')}`;
+    return `${this.baseCss}\n${tenant.themeCss}`;
+  }
+}
+
+/** The step's own answers removed: what the applicant sees after posting it empty. */
+function withoutStep(step: FormStep, data: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(data);
+  for (const field of step.fields) setAt(copy, field.pointer, undefined);
+  return copy;
+}
+
+function logoDataUri(tenant: Tenant): string | undefined {
+  return tenant.logoSvg ? `data:image/svg+xml;base64,${Buffer.from(tenant.logoSvg.body).toString('base64')}` : undefined;
+}
+
+function berlinToday(): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
+}
+
+/** A one-line description of an example, for listings. */
+export function describeExample(example: ServiceExample, lang: Lang): string {
+  return `${example.id}: ${t(example.title, lang)}`;
+}

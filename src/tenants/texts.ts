@@ -1,0 +1,178 @@
+import { DeclarationError } from '../core/errors.js';
+import type { LoadedForm } from '../forms/definition.js';
+import { LANGS, type Lang } from '../forms/text.js';
+import { uiTexts, type UiTexts } from '../forms/ui-texts.js';
+import type { LocalText } from '../services/contract.js';
+import type { LoadedService } from '../services/registry.js';
+
+/** An override as a tenant writes it: German only, or per language (the others keep the default). */
+export type TextOverride = string | Partial<Record<Lang, string>>;
+
+/**
+ * Codes a field's error message can be overridden for: the JSON Schema keywords that
+ * src/forms/messages.ts words, and the field kinds' own input checks (src/forms/fields/). Rule
+ * messages of a service's logic are not here: a logic file does not declare its codes up front,
+ * and an override that can never apply must not pass silently.
+ */
+export const ERROR_CODES: readonly string[] = [
+  'required', 'minLength', 'maxLength', 'minimum', 'maximum', 'pattern', 'format', 'type', 'const', 'enum', 'oneOf',
+  'incomplete', 'plz-unknown', 'choose-municipality',
+];
+
+/** Every text a tenant may override, by stable key, with its default (undefined: none by default). */
+export type TextCatalogue = ReadonlyMap<string, LocalText | undefined>;
+
+/** An override names a key that no text has; startup stops so a typo never goes unnoticed. */
+export class UnknownTextKeyError extends DeclarationError {
+  constructor(file: string, readonly key: string, hint: string) {
+    super(file, `/texts/${pointerToken(key)}`, `unknown text key "${key}"${hint}`);
+  }
+}
+
+/** What a tenant shows after its overrides: UI texts per language, and its own copy of each form. */
+export interface TenantTexts {
+  ui: Record<Lang, UiTexts>;
+  /** Per offered service: the form with the tenant's labels, hints, options and error messages. */
+  forms: Map<string, LoadedForm>;
+  /** Per offered service: title and description as this tenant shows them. */
+  services: Map<string, { title: LocalText; description?: LocalText }>;
+}
+
+export function textCatalogue(services: ReadonlyMap<string, LoadedService>, forms: ReadonlyMap<string, LoadedForm>): TextCatalogue {
+  const catalogue = new Map<string, LocalText | undefined>();
+  for (const key of Object.keys(uiTexts.de) as Array<keyof UiTexts>) catalogue.set(`ui.${key}`, { de: uiTexts.de[key], en: uiTexts.en[key] });
+  for (const [id, service] of services) {
+    catalogue.set(`service.${id}.title`, service.definition.title);
+    catalogue.set(`service.${id}.description`, service.definition.description);
+    const form = forms.get(id);
+    if (form) formEntries(id, form).forEach(([key, text]) => catalogue.set(key, text));
+  }
+  return catalogue;
+}
+
+function formEntries(serviceId: string, form: LoadedForm): Array<[string, LocalText | undefined]> {
+  const prefix = `form.${serviceId}`;
+  const entries: Array<[string, LocalText | undefined]> = [[`${prefix}.intro`, form.intro]];
+  for (const step of form.steps) {
+    entries.push([`${prefix}.step.${step.id}.title`, step.title], [`${prefix}.step.${step.id}.intro`, step.intro]);
+    for (const field of step.fields) {
+      const f = `${prefix}.field.${field.name}`;
+      entries.push([`${f}.label`, field.label], [`${f}.hint`, field.hint]);
+      for (const option of field.options) entries.push([`${f}.option.${option.value}`, option.label]);
+      for (const code of ERROR_CODES) entries.push([`${f}.error.${code}`, field.def.errors?.[code]]);
+    }
+  }
+  return entries;
+}
+
+/**
+ * Checks a tenant's `texts` against the catalogue and applies them. `offered` limits service and
+ * form keys to the services this tenant offers: an override for another service would never show.
+ */
+export function applyTexts(file: string, overrides: Record<string, TextOverride> | undefined, catalogue: TextCatalogue, offered: readonly string[], forms: ReadonlyMap<string, LoadedForm>): TenantTexts {
+  const resolved = new Map<string, LocalText>();
+  for (const [key, override] of Object.entries(overrides ?? {})) {
+    if (!catalogue.has(key)) throw new UnknownTextKeyError(file, key, suggestion(key, catalogue));
+    const serviceId = serviceOfKey(key);
+    if (serviceId !== undefined && !offered.includes(serviceId)) {
+      throw new DeclarationError(file, `/texts/${pointerToken(key)}`, `service "${serviceId}" is not offered by this tenant (see /services)`);
+    }
+    const base = catalogue.get(key);
+    const text = merged(base, override);
+    if (typeof text !== 'string' && !text.de) throw new DeclarationError(file, `/texts/${pointerToken(key)}`, 'has no default text: give the German text ("de") as well');
+    resolved.set(key, text);
+  }
+  return {
+    ui: Object.fromEntries(LANGS.map((lang) => [lang, uiFor(lang, resolved)])) as Record<Lang, UiTexts>,
+    forms: overlayForms(offered, forms, resolved),
+    services: new Map(offered.map((id) => [id, {
+      title: resolved.get(`service.${id}.title`) ?? catalogue.get(`service.${id}.title`) ?? id,
+      description: resolved.get(`service.${id}.description`) ?? catalogue.get(`service.${id}.description`),
+    }])),
+  };
+}
+
+function overlayForms(offered: readonly string[], forms: ReadonlyMap<string, LoadedForm>, resolved: ReadonlyMap<string, LocalText>): Map<string, LoadedForm> {
+  const result = new Map<string, LoadedForm>();
+  for (const id of offered) {
+    const form = forms.get(id);
+    if (form) result.set(id, overlayForm(id, form, resolved));
+  }
+  return result;
+}
+
+function uiFor(lang: Lang, resolved: ReadonlyMap<string, LocalText>): UiTexts {
+  const ui = { ...uiTexts[lang] };
+  for (const key of Object.keys(ui) as Array<keyof UiTexts>) {
+    const text = resolved.get(`ui.${key}`);
+    if (text === undefined) continue;
+    ui[key] = typeof text === 'string' ? (lang === 'de' ? text : ui[key]) : (text[lang] ?? ui[key]);
+  }
+  return ui;
+}
+
+/** A copy of the form with the tenant's texts; logic, pointers and conditions stay shared. */
+function overlayForm(serviceId: string, form: LoadedForm, resolved: ReadonlyMap<string, LocalText>): LoadedForm {
+  const prefix = `form.${serviceId}`;
+  const pick = (key: string, fallback: LocalText | undefined) => resolved.get(key) ?? fallback;
+  return {
+    ...form,
+    intro: pick(`${prefix}.intro`, form.intro),
+    steps: form.steps.map((step) => ({
+      ...step,
+      title: pick(`${prefix}.step.${step.id}.title`, step.title) as LocalText,
+      intro: pick(`${prefix}.step.${step.id}.intro`, step.intro),
+      fields: step.fields.map((field) => {
+        const f = `${prefix}.field.${field.name}`;
+        const errors = Object.fromEntries(ERROR_CODES.flatMap((code) => { const text = pick(`${f}.error.${code}`, field.def.errors?.[code]); return text === undefined ? [] : [[code, text]]; }));
+        return {
+          ...field,
+          def: { ...field.def, errors },
+          label: pick(`${f}.label`, field.label) as LocalText,
+          hint: pick(`${f}.hint`, field.hint),
+          options: field.options.map((o) => ({ ...o, label: pick(`${f}.option.${o.value}`, o.label) as LocalText })),
+        };
+      }),
+    })),
+  };
+}
+
+/** A partial override keeps the default's other languages: overriding German does not lose English. */
+function merged(base: LocalText | undefined, override: TextOverride): LocalText {
+  const over = typeof override === 'string' ? { de: override } : override;
+  const from = base === undefined ? {} : typeof base === 'string' ? { de: base } : base;
+  return { ...from, ...over } as LocalText;
+}
+
+function serviceOfKey(key: string): string | undefined {
+  const match = /^(?:service|form)\.([^.]+)\./.exec(key);
+  return match?.[1];
+}
+
+function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** The closest known key, so "ui.strat" points at "ui.start" instead of at the documentation only. */
+function suggestion(key: string, catalogue: TextCatalogue): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of catalogue.keys()) {
+    const d = distance(key, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  const closeEnough = best !== undefined && bestDistance <= Math.max(3, Math.floor(key.length / 4));
+  return `${closeEnough ? ` (did you mean "${best}"?)` : ''}; the keys are listed in docs/tenants.md and by \`efa preview --texts\``;
+}
+
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
