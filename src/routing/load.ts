@@ -1,109 +1,92 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { DeclarationError } from '../core/errors.js';
-import { displayPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
-import { transports } from './transports/index.js';
-import { newAjv } from '../core/declarations.js';
-import { ResponsibilityIndex } from './responsibility.js';
+import { displayPath } from '../core/declarations.js';
+import { compileRouting, type CompiledRouting } from './compile.js';
+import { concatTables, type LocatedDocument, type RoutingPatch, type SourceDirectoryEntry, type Table } from './document.js';
+import { parseJsonText, patchFromJson } from './json.js';
+import { ProblemList, RoutingDataError } from './problems.js';
+import type { ResponsibilityIndex } from './responsibility.js';
 import type { Authority, DirectoryEntry, ResponsibilityRule } from './types.js';
+
+/** Which dataset is in force: the seed files (version 0) or a version stored in the database. */
+export interface RoutingVersionInfo {
+  version: number;
+  source: 'seed' | 'database';
+  createdAt?: string;
+  createdBy?: string;
+  comment?: string;
+  /** When this process built its index from it. */
+  loadedAt: string;
+}
 
 export interface RoutingData {
   authorities: Map<string, Authority>;
   responsibility: ResponsibilityIndex;
   /** Directory: `${authorityId}|${serviceKey}` -> entry. */
   directory: Map<string, DirectoryEntry>;
+  version?: RoutingVersionInfo;
 }
-
-interface RoutingFile {
-  authorities?: Authority[];
-  responsibilities?: ResponsibilityRule[];
-  directory?: Array<Omit<DirectoryEntry, 'encryptionKey' | 'verificationKey'> & { encryptionKey: JWK | string; verificationKey?: JWK | string }>;
-}
-
-const ajv = newAjv();
 
 /**
- * Loads every routing/*.json file. Addresses may name environment variables as ${NAME}, because
- * the same directory serves several environments whose receivers live at different URLs.
+ * The seed: every routing/*.json file, read as one dataset (tables concatenated, file by file).
+ * Subfolders are not read, so generated datasets and keys can live beside it.
+ */
+export function readSeed(root: string, formatsDir: string): LocatedDocument {
+  const dir = join(root, 'routing');
+  const authorities: Array<Table<Authority>> = [];
+  const responsibilities: Array<Table<ResponsibilityRule>> = [];
+  const directory: Array<Table<SourceDirectoryEntry>> = [];
+  const keys: Record<string, JWK> = {};
+  const problems = new ProblemList();
+  for (const name of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []) {
+    const file = displayPath(join(dir, name));
+    let patch: RoutingPatch;
+    try {
+      patch = patchFromJson(parseJsonText(readFileSync(join(dir, name), 'utf8'), file), file, formatsDir);
+    } catch (err) {
+      if (!(err instanceof RoutingDataError)) throw err;
+      for (const p of err.problems) problems.add(p, p.message);
+      continue;
+    }
+    if (patch.authorities) authorities.push(patch.authorities);
+    if (patch.responsibilities) responsibilities.push(patch.responsibilities);
+    if (patch.directory) directory.push(patch.directory);
+    for (const [k, jwk] of Object.entries(patch.keys ?? {})) {
+      if (k in keys) problems.add({ source: file, path: `/keys/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` }, `key "${k}" is also named in another routing file`);
+      keys[k] = jwk;
+    }
+  }
+  problems.throwIfAny();
+  return { authorities: concatTables(authorities), responsibilities: concatTables(responsibilities), directory: concatTables(directory), keys };
+}
+
+/** The seed files compiled; throws RoutingDataError listing every problem. */
+export function compileSeed(root: string, formatsDir: string, env: Record<string, string | undefined>): CompiledRouting {
+  return compileRouting(readSeed(root, formatsDir), { env, routingDir: join(root, 'routing') });
+}
+
+/**
+ * Loads every routing/*.json file at startup. Addresses may name environment variables as ${NAME},
+ * because the same directory serves several environments whose receivers live at different URLs.
+ * The first problem stops startup like any other broken declaration.
  */
 export function loadRouting(root: string, formatsDir: string, env: Record<string, string | undefined>): RoutingData {
-  const dir = join(root, 'routing');
-  const authorities = new Map<string, Authority>();
-  const rules: ResponsibilityRule[] = [];
-  const directory = new Map<string, DirectoryEntry>();
-  const pending: Array<{ file: string; index: number; entry: NonNullable<RoutingFile['directory']>[number] }> = [];
-  const ruleSources: Array<{ file: string; index: number; rule: ResponsibilityRule }> = [];
-
-  for (const name of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []) {
-    const file = join(dir, name);
-    const data = validateDeclaration<RoutingFile>(file, readJsonFile(file), join(formatsDir, 'routing.schema.json'));
-    data.authorities?.forEach((a, i) => {
-      if (authorities.has(a.id)) throw new DeclarationError(displayPath(file), `/authorities/${i}/id`, `authority "${a.id}" is declared twice`);
-      authorities.set(a.id, a);
-    });
-    data.responsibilities?.forEach((rule, index) => ruleSources.push({ file, index, rule }));
-    data.directory?.forEach((entry, index) => pending.push({ file, index, entry }));
+  try {
+    const { routing } = compileSeed(root, formatsDir, env);
+    return { ...routing, version: { version: 0, source: 'seed', loadedAt: new Date().toISOString() } };
+  } catch (err) {
+    if (!(err instanceof RoutingDataError)) throw err;
+    const first = err.problems[0];
+    if (!first) throw err;
+    const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more problem${err.problems.length > 2 ? 's' : ''}: efa routing check lists them)` : '';
+    const where = first.line !== undefined ? ` (line ${first.line}${first.column !== undefined ? `, column ${first.column}` : ''})` : '';
+    throw new DeclarationError(first.source, first.path ?? '', `${first.message}${where}${more}`);
   }
-
-  for (const { file, index, rule } of ruleSources) {
-    if (!authorities.has(rule.authorityId)) throw new DeclarationError(displayPath(file), `/responsibilities/${index}/authorityId`, `unknown authority "${rule.authorityId}"`);
-    rules.push(rule);
-  }
-  for (const { file, index, entry } of pending) {
-    const at = (p: string) => `/directory/${index}${p}`;
-    const shown = displayPath(file);
-    if (!authorities.has(entry.authorityId)) throw new DeclarationError(shown, at('/authorityId'), `unknown authority "${entry.authorityId}"`);
-    const transport = transports.get(entry.transport);
-    if (!transport) throw new DeclarationError(shown, at('/transport'), `unknown transport "${entry.transport}" (known: ${[...transports.keys()].join(', ')})`);
-    const options = entry.options ?? {};
-    const validOptions = ajv.compile(transport.configSchema);
-    if (!validOptions(options)) throw new DeclarationError(shown, at(`/options${validOptions.errors?.[0]?.instancePath ?? ''}`), validOptions.errors?.[0]?.message ?? 'invalid');
-    const resolved: DirectoryEntry = {
-      authorityId: entry.authorityId,
-      serviceKey: entry.serviceKey,
-      transport: entry.transport,
-      address: substitute(shown, at('/address'), entry.address, env),
-      payloadFormat: entry.payloadFormat ?? 'json',
-      encryptionKey: resolveKey(dir, shown, at('/encryptionKey'), entry.encryptionKey),
-      verificationKey: entry.verificationKey === undefined ? undefined : resolveKey(dir, shown, at('/verificationKey'), entry.verificationKey),
-      identifiers: entry.identifiers ?? {},
-      options,
-    };
-    if (resolved.encryptionKey.kty !== 'RSA') throw new DeclarationError(shown, at('/encryptionKey'), 'must be an RSA key (payloads use RSA-OAEP-256)');
-    const key = `${entry.authorityId}|${entry.serviceKey}`;
-    if (directory.has(key)) throw new DeclarationError(shown, at(''), `a second entry for authority "${entry.authorityId}" and service "${entry.serviceKey}"`);
-    directory.set(key, resolved);
-  }
-  return { authorities, responsibility: new ResponsibilityIndex(rules), directory };
 }
 
 /** The directory entry for (authority, service); a service-specific entry beats the authority's "*". */
 export function endpointFor(routing: RoutingData, authorityId: string, leikaKey: string): DirectoryEntry | undefined {
   return routing.directory.get(`${authorityId}|${leikaKey}`) ?? routing.directory.get(`${authorityId}|*`);
-}
-
-function substitute(file: string, path: string, value: string, env: Record<string, string | undefined>): string {
-  const result = value.replace(/\$\{([A-Z0-9_]+)\}/g, (_m, name: string) => {
-    const v = env[name];
-    if (v === undefined || v === '') throw new DeclarationError(file, path, `environment variable ${name} is not set`);
-    return v;
-  });
-  try {
-    const url = new URL(result);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
-  } catch {
-    throw new DeclarationError(file, path, `"${result}" is not an http(s) URL`);
-  }
-  return result;
-}
-
-function resolveKey(dir: string, file: string, path: string, key: JWK | string): JWK {
-  if (typeof key !== 'string') return key;
-  const keyFile = join(dir, key);
-  if (!existsSync(keyFile)) throw new DeclarationError(file, path, `key file routing/${key} does not exist`);
-  const jwk = readJsonFile(keyFile) as JWK;
-  if (typeof jwk !== 'object' || jwk === null || typeof jwk.kty !== 'string') throw new DeclarationError(displayPath(keyFile), '', 'not a JWK');
-  if ('d' in jwk || 'k' in jwk) throw new DeclarationError(displayPath(keyFile), '/d', 'a private key must never be in routing data');
-  return jwk;
 }

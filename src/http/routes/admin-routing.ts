@@ -1,0 +1,193 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { EfaError, NotFoundError } from '../../core/errors.js';
+import type { Runtime } from '../../runtime.js';
+import { FORMATS_DIR } from '../../runtime.js';
+import { tableToCsv } from '../../routing/csv.js';
+import { applyChanges, isTableName, replaceTables, type RoutingPatch, type TableName } from '../../routing/document.js';
+import { patchFromText } from '../../routing/imports.js';
+import { changesFromJson, parseJsonText } from '../../routing/json.js';
+import { endpointFor } from '../../routing/load.js';
+import { RoutingDataError, RoutingVersionConflictError, formatProblem } from '../../routing/problems.js';
+import type { RoutingStore, WriteMeta, WriteResult } from '../../routing/store.js';
+import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
+
+export interface AdminRoutingOptions {
+  rt: Runtime;
+  auth: ApiAuthOptions;
+}
+
+const PREFIX = '/_efa/admin/routing';
+/** The nationwide dataset with 50 services is about 12 MB as JSON; leave room, but not for abuse. */
+const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
+const SOURCE = 'request body';
+
+interface RouteTypes { Params: Record<string, string>; Querystring: Record<string, string | undefined> }
+type Req = FastifyRequest<RouteTypes>;
+
+/**
+ * The operator's routing API: read the data in force and its versions, import JSON or CSV, apply
+ * changes, reload and restore. Every write is validated completely and becomes a new version that
+ * all processes pick up; a write with any problem changes nothing (422 with every problem located).
+ */
+export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutingOptions): Promise<void> {
+  const { rt } = opts;
+  // Bodies arrive as text and are parsed here, so a syntax error can name its line and column.
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+
+  // onRequest, not preHandler: a caller without the scope is refused before its body is read.
+  const read = { onRequest: requireScope(opts.auth, 'routing:read') as unknown as onRequestAsyncHookHandler };
+  const write = { onRequest: requireScope(opts.auth, 'routing:write') as unknown as onRequestAsyncHookHandler, bodyLimit: IMPORT_BODY_LIMIT };
+  const store = (): RoutingStore => {
+    if (!rt.routingStore) throw new EfaError('EFA_ROUTING_STORE_MISSING', 'this process has no routing store', 503);
+    return rt.routingStore;
+  };
+
+  app.get(PREFIX, read, async (_req, reply) => {
+    const info = rt.routing.version;
+    const latest = await store().latestVersion();
+    return reply.header('etag', `"${info?.version ?? 0}"`).header('cache-control', 'no-store').send({
+      ...info, latestStored: latest,
+      counts: { authorities: rt.routing.authorities.size, responsibilities: rt.routing.responsibility.size, directory: rt.routing.directory.size },
+    });
+  });
+
+  app.get(`${PREFIX}/versions`, read, async (req: Req, reply) => {
+    const limit = intParam(req.query.limit, 'limit', 1, 1000) ?? 50;
+    return reply.header('cache-control', 'no-store').send({ versions: await store().versions(limit) });
+  });
+
+  app.get(`${PREFIX}/document`, read, async (req: Req, reply) => {
+    const { version, document } = await store().document(intParam(req.query.version, 'version', 0, 2 ** 31 - 1));
+    return reply.header('etag', `"${version}"`).header('cache-control', 'no-store').send({ $schema: 'https://efa-runtime.example/schemas/routing.schema.json', ...document });
+  });
+
+  app.get(`${PREFIX}/resolve`, read, async (req: Req, reply) => {
+    const { leikaKey, ars } = req.query;
+    if (!leikaKey || !/^[0-9]{14}$/.test(leikaKey) || !ars || !/^[0-9]{2,12}$/.test(ars)) return apiError(reply, 400, 'bad_request', 'leikaKey (14 digits) and ars (2 to 12 digits) are required');
+    const routing = rt.routing;
+    const authorityId = routing.responsibility.resolve(leikaKey, ars);
+    if (!authorityId) return apiError(reply, 404, 'no_responsible_authority', `no authority is responsible for service ${leikaKey} in region ${ars}`);
+    const endpoint = endpointFor(routing, authorityId, leikaKey);
+    return reply.header('cache-control', 'no-store').send({
+      version: routing.version?.version ?? 0,
+      authority: routing.authorities.get(authorityId),
+      endpoint: endpoint ? { serviceKey: endpoint.serviceKey, transport: endpoint.transport, address: endpoint.address, payloadFormat: endpoint.payloadFormat, identifiers: endpoint.identifiers, encryptionKeyKid: endpoint.encryptionKey.kid } : null,
+    });
+  });
+
+  app.get(`${PREFIX}/authorities/:id`, read, async (req: Req, reply) => {
+    const id = req.params.id ?? '';
+    const { version, document } = await store().document();
+    const authority = document.authorities.find((a) => a.id === id);
+    if (!authority) return apiError(reply, 404, 'not_found', `there is no authority "${id}" in version ${version}`);
+    return reply.header('etag', `"${version}"`).header('cache-control', 'no-store').send({
+      version, authority,
+      responsibilities: document.responsibilities.filter((r) => r.authorityId === id),
+      directory: document.directory.filter((d) => d.authorityId === id),
+    });
+  });
+
+  app.get(`${PREFIX}/:table`, read, async (req: Req, reply) => {
+    const table = tableParam(req.params.table);
+    const { version, document } = await store().document(intParam(req.query.version, 'version', 0, 2 ** 31 - 1));
+    reply.header('etag', `"${version}"`).header('cache-control', 'no-store');
+    if (req.query.format === 'csv' || (req.query.format === undefined && /\btext\/csv\b/.test(req.headers.accept ?? ''))) {
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${table}-v${version}.csv"`).send(tableToCsv(document, table));
+    }
+    return reply.send(document[table]);
+  });
+
+  app.post(`${PREFIX}/import`, write, async (req: Req, reply) => {
+    const patch = patchFromText(bodyOf(req, ['json']).text, 'json', { source: SOURCE, formatsDir: FORMATS_DIR });
+    return written(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
+  });
+
+  app.put(`${PREFIX}/:table`, write, async (req: Req, reply) => {
+    const table = tableParam(req.params.table);
+    const body = bodyOf(req, ['json', 'csv']);
+    const patch: RoutingPatch = patchFromText(body.text, body.format, { source: SOURCE, formatsDir: FORMATS_DIR, table });
+    return written(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
+  });
+
+  app.post(`${PREFIX}/changes`, write, async (req: Req, reply) => {
+    const { changes, comment } = changesFromJson(parseJsonText(bodyOf(req, ['json']).text, SOURCE), SOURCE, FORMATS_DIR);
+    return written(reply, await store().write((base, problems) => applyChanges(base, changes, problems), { ...meta(req), ...(comment ? { comment } : {}) }));
+  });
+
+  app.post(`${PREFIX}/reload`, { onRequest: write.onRequest }, async (_req, reply) => {
+    const info = await store().reload();
+    return reply.header('cache-control', 'no-store').send({ ...info, counts: { authorities: rt.routing.authorities.size, responsibilities: rt.routing.responsibility.size, directory: rt.routing.directory.size } });
+  });
+
+  app.post<RouteTypes>(`${PREFIX}/versions/:version/restore`, { onRequest: write.onRequest }, async (req: Req, reply) => {
+    const version = intParam(req.params.version, 'version', 1, 2 ** 31 - 1) as number;
+    return written(reply, await store().restore(version, meta(req)));
+  });
+}
+
+/** Who, why, and on which version a write builds: from the token, ?comment=, ?dryRun= and If-Match. */
+function meta(req: Req): WriteMeta {
+  const comment = req.query.comment;
+  if (comment !== undefined && comment.length > 500) throw new BadRequest('comment is longer than 500 characters');
+  const ifMatch = req.headers['if-match'];
+  let expectVersion: number | undefined;
+  if (ifMatch && ifMatch.trim() !== '*') {
+    const m = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(ifMatch);
+    if (!m) throw new BadRequest('If-Match must be the ETag of a routing version, e.g. "7"');
+    expectVersion = Number(m[1]);
+  }
+  return { by: req.principal?.clientId ?? 'unknown', ...(comment ? { comment } : {}), expectVersion, dryRun: req.query.dryRun === 'true' || req.query.dryRun === '1' };
+}
+
+function written(reply: FastifyReply, result: WriteResult): FastifyReply {
+  reply.header('cache-control', 'no-store').header('etag', `"${result.version}"`);
+  if (result.created) reply.code(201).header('location', `${PREFIX}/document?version=${result.version}`);
+  return reply.send({ ...result, warnings: result.warnings.map((w) => ({ ...w, text: formatProblem(w) })) });
+}
+
+function bodyOf(req: Req, accepted: Array<'json' | 'csv'>): { text: string; format: 'json' | 'csv' } {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const format = type === 'application/json' ? 'json' : type === 'text/csv' || type === 'application/csv' ? 'csv' : undefined;
+  const names = accepted.map((f) => (f === 'json' ? 'application/json' : 'text/csv')).join(' or ');
+  if (!format || !accepted.includes(format) || typeof req.body !== 'string') throw new EfaError('EFA_UNSUPPORTED_MEDIA_TYPE', `send ${names}${type ? `, not ${type}` : ''}`, 415);
+  if (req.body.trim() === '') throw new BadRequest('the body is empty');
+  return { text: req.body, format };
+}
+
+function tableParam(name: string | undefined): TableName {
+  if (!name || !isTableName(name)) throw new NotFoundError(`unknown routing table "${name ?? ''}": authorities, responsibilities or directory`);
+  return name;
+}
+
+function intParam(raw: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[0-9]{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new BadRequest(`${name} must be a whole number from ${min} to ${max}`);
+  return Number(raw);
+}
+
+class BadRequest extends EfaError {
+  constructor(message: string) {
+    super('EFA_BAD_REQUEST', message, 400);
+  }
+}
+
+/** Every failure as the API's JSON error; routing problems carry their locations. */
+function sendError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof RoutingDataError) {
+    return reply.code(422).header('cache-control', 'no-store').send({
+      error: 'routing_invalid', message: err.message, truncated: err.truncated,
+      problems: err.problems.map((p) => ({ ...p, text: formatProblem(p) })),
+    });
+  }
+  if (err instanceof RoutingVersionConflictError) return apiError(reply, 412, 'version_conflict', err.message);
+  if (err instanceof NotFoundError) return apiError(reply, 404, 'not_found', err.message);
+  if (err instanceof EfaError && err.status < 500) return apiError(reply, err.status, err.status === 415 ? 'unsupported_media_type' : 'bad_request', err.message);
+  const fastify = err as FastifyError;
+  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return apiError(reply, 413, 'payload_too_large', `the body is larger than ${IMPORT_BODY_LIMIT / 1024 / 1024} MiB`);
+  if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return apiError(reply, 415, 'unsupported_media_type', 'send application/json or text/csv');
+  if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500) return apiError(reply, fastify.statusCode, 'bad_request', fastify.message);
+  req.log.error({ err }, 'admin routing API failed');
+  return apiError(reply, err instanceof EfaError ? err.status : 500, 'internal_error', 'the routing data could not be processed; see the server log');
+}
