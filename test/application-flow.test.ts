@@ -158,6 +158,12 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
   });
 
   test('no responsible authority: the applicant is told before submit and nothing is stored', async () => {
+    // Every Land has a fallback in the demo data: the operator takes Hamburg's away, as a gap in real data would be.
+    const dev = stack.rt.devCredentials as { clientId: string; clientSecret: string };
+    const tokenRes = await fetch(`${stack.url}/_efa/oauth/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${dev.clientId}:${dev.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const { access_token: accessToken } = (await tokenRes.json()) as { access_token: string };
+    const change = await fetch(`${stack.url}/_efa/admin/routing/changes`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ remove: { responsibilities: [{ leikaKey: '99050012104000', arsPrefix: '02' }] } }) });
+    assert.equal(change.status, 201, await change.text());
     const b = new Browser(stack.url);
     await b.get('/sh/gewerbeanmeldung');
     await b.get((await b.submit({}, '/start')).location as string);

@@ -54,6 +54,24 @@ program.command('check')
     }
   });
 
+program.command('preview')
+  .description('render a page of a service in a tenant\'s look with the service\'s sample data (services/<id>/examples.json); HTML to stdout or --out')
+  .option('--tenant <id>', 'tenant (Land), e.g. by')
+  .option('--service <id>', 'service; default: the tenant\'s first')
+  .option('--step <page>', 'home, start, a step id, pruefen, bestaetigung, status, impressum, datenschutz, barrierefreiheit or kontakt (default: start)')
+  .option('--lang <lang>', 'de or en (default: de; with --all: every language)')
+  .option('--example <id>', 'sample from examples.json; default: the first that shows the page')
+  .option('--errors', 'show the step as if it was posted empty, with every error message')
+  .option('--standalone', 'inline stylesheets and logo (default with --out)')
+  .option('--out <path>', 'write to this file (or, with --all, this folder)')
+  .option('--all', 'every page of every service (of --tenant, or of all tenants) in every language, into --out')
+  .option('--list', 'list tenants, services, pages and examples')
+  .option('--texts', 'list the text keys a tenant can override in "texts", with the current text (of --tenant)')
+  .action(async (opts: import('./preview.js').PreviewOptions) => {
+    const { runPreview } = await import('./preview.js');
+    await runPreview(config(), opts).catch(fail);
+  });
+
 program.command('gen-types')
   .description('generate services/<id>/types.gen.ts from each schema.json (json-schema-to-typescript)')
   .action(async () => {
@@ -79,5 +97,25 @@ program.command('keys')
       console.log(JSON.stringify((await keys.generateSigningKeyPair()).privateJwk));
     }
   });
+
+program.command('api-client')
+  .description('create credentials for an admin or authority API client: prints the secret once and the entry for the EFA_API_CLIENTS file')
+  .argument('<id>', 'client id, e.g. ops-team or stadt-koeln-pull')
+  .requiredOption('--scopes <list>', 'comma-separated scopes: deliveries:read, deliveries:write, routing:read, routing:write, metrics:read, submissions:pull')
+  .option('--authority <id>', 'the authority an authority client (submissions:pull) acts for')
+  .action(async (id: string, opts: { scopes: string; authority?: string }) => {
+    const { SCOPES, hashSecret, newSecret } = await import('../auth/clients.js');
+    const scopes = opts.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0) fail(new EfaError('EFA_USAGE', `unknown scope(s): ${unknown.join(', ')}; known: ${SCOPES.join(', ')}`));
+    if (scopes.includes('submissions:pull') && !opts.authority) fail(new EfaError('EFA_USAGE', 'scope submissions:pull needs --authority <id>'));
+    if (!/^[a-z0-9][a-z0-9._-]{1,62}$/.test(id)) fail(new EfaError('EFA_USAGE', `client id "${id}" must be 2-63 of a-z 0-9 . _ - (starting with a letter or digit)`));
+    const secret = newSecret();
+    console.log(`client_id:     ${id}\nclient_secret: ${secret}   (shown once; store it in the client's secret store)\n\nadd to the "clients" array of the EFA_API_CLIENTS file:`);
+    console.log(JSON.stringify({ id, secretSha256: hashSecret(secret), scopes, ...(opts.authority ? { authority: opts.authority } : {}) }, null, 2));
+  });
+
+// efa routing …: check, import, export, versions, restore, resolve, generate-nationwide (src/cli/routing.ts).
+program.addCommand((await import('./routing.js')).routingCommand({ config, fail }));
 
 await program.parseAsync(process.argv);

@@ -1,31 +1,41 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.js';
 import { ConfigError } from '../core/errors.js';
-import { readJsonFile } from '../core/declarations.js';
 import { buildApp } from '../http/app.js';
 import { Inbox } from '../receivers/inbox.js';
 import { buildReceiverServer } from '../receivers/server.js';
-import type { ReceiverAuthority } from '../receivers/types.js';
+import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../receivers/demo.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 
 /**
  * The local authority receiver of the demo: it holds the demo authorities' private keys from
- * routing/demo-private/ and shows what arrived. Never in production.
+ * routing/demo-private/ and the FIT-Connect client secrets of the demo directory, and shows what
+ * arrived. Never in production.
  */
-async function startDemoReceiver(cfg: Config, port: number, sender: Runtime['secrets']['sender'], names: Map<string, string>): Promise<FastifyInstance> {
+async function startDemoReceiver(cfg: Config, port: number, rt: Runtime): Promise<FastifyInstance> {
   if (cfg.production) throw new ConfigError('the demo receiver holds published demo keys and must not run with NODE_ENV=production (set EFA_RECEIVER_PORT=0)');
-  const dir = join(cfg.root, 'routing', 'demo-private');
-  const authorities = new Map<string, ReceiverAuthority>();
-  for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : []) {
-    const id = file.slice(0, -5);
-    const keys = readJsonFile(join(dir, file)) as Pick<ReceiverAuthority, 'decryptionKey' | 'signingKey'>;
-    authorities.set(id, { id, name: names.get(id) ?? id, ...keys });
-  }
-  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [sender.publicJwk] });
+  const authorities = loadDemoAuthorities(cfg.root, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name])));
+  const clients = demoFitConnectClients(rt.routing.directory.values());
+  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients });
   await app.listen({ host: cfg.host, port });
   return app;
+}
+
+/** Development: the demo's pull authorities get API clients, so the pull API can be tried at once. */
+function addDemoPullClients(cfg: Config, rt: Runtime): PullCredentials[] {
+  if (cfg.production) return [];
+  const { clients, credentials } = demoPullClients(cfg.dataDir, rt.routing.directory.values());
+  for (const client of clients) if (!rt.apiClients.has(client.id)) rt.apiClients.set(client.id, client);
+  return credentials;
+}
+
+function printPullCredentials(url: string, rt: Runtime, credentials: PullCredentials[]): void {
+  if (credentials.length === 0) return;
+  console.log(`  authority pull API:    ${url}/_efa/api/v1/submissions (docs/transports/pull.md)`);
+  for (const c of credentials) {
+    console.log(`    ${rt.routing.authorities.get(c.authorityId)?.name ?? c.authorityId}: client_id ${c.clientId}, client_secret ${c.clientSecret}`);
+    console.log(`      token: curl -s -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials ${url}/_efa/oauth/token`);
+  }
 }
 
 function demoReceiverUrl(cfg: Config): string {
@@ -36,8 +46,10 @@ function demoReceiverUrl(cfg: Config): string {
 export async function startEmbedded(cfg: Config): Promise<void> {
   const receiverUrl = cfg.receiverPort > 0 ? demoReceiverUrl(cfg) : undefined;
   const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}) };
+  if (receiverUrl && !cfg.production) ensureDemoFitConnectSecret();
   const rt = await createRuntime(cfg, env, { inProcessDelivery: true });
-  const receiver = cfg.receiverPort > 0 ? await startDemoReceiver(cfg, cfg.receiverPort, rt.secrets.sender, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name]))) : undefined;
+  const receiver = cfg.receiverPort > 0 ? await startDemoReceiver(cfg, cfg.receiverPort, rt) : undefined;
+  const pullCredentials = addDemoPullClients(cfg, rt);
   const app = await buildApp(rt, { logger: { level: cfg.logLevel }, receiverUrl });
   await app.listen({ host: cfg.host, port: cfg.port });
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${cfg.port}`;
@@ -45,6 +57,7 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   console.log(`  Länder and services:   ${url}/`);
   for (const tenant of rt.tenants.values()) console.log(`  ${tenant.id.toUpperCase()}: ${url}/${tenant.id}/${Object.keys(tenant.services)[0] ?? ''}`);
   if (receiverUrl) console.log(`  authority receiver:    ${receiverUrl}/`);
+  printPullCredentials(url, rt, pullCredentials);
   shutdownOn(async () => {
     await app.close();
     await receiver?.close();

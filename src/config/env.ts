@@ -22,6 +22,8 @@ export interface Config {
   rateLimitPerMinute: number;
   deliveryTimeoutMs: number;
   logLevel: string;
+  /** JSON file with the API clients (operators, authorities) and their scopes; see schemas/api-clients.schema.json. */
+  apiClientsFile?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -83,5 +85,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int(env, 'EFA_RATE_LIMIT', 300, 1, 1_000_000),
     deliveryTimeoutMs: int(env, 'EFA_DELIVERY_TIMEOUT_MS', 15_000, 100, 600_000),
     logLevel: level,
+    apiClientsFile: env.EFA_API_CLIENTS || undefined,
   };
 }

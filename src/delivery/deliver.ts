@@ -6,7 +6,8 @@ import type { Database } from '../storage/db.js';
 
 export interface DeliveryDeps {
   db: Database;
-  routing: RoutingData;
+  /** The current routing data (it may be reloaded while the process runs). */
+  routing: () => RoutingData;
   sender: SenderIdentity;
   timeoutMs: number;
   serviceTitle: (serviceId: string) => string;
@@ -44,7 +45,7 @@ export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, 
   if (row.status !== 'submitted' && row.status !== 'failed') return { outcome: 'delivered', receipt: { transport: 'none', deliveredAt: new Date().toISOString(), verified: false, duplicate: true } };
 
   const started = new Date();
-  const endpoint = endpointFor(deps.routing, row.authority_id, row.leika_key);
+  const endpoint = endpointFor(deps.routing(), row.authority_id, row.leika_key);
   let result: AttemptOutcome;
   try {
     if (!endpoint) throw new NoEndpointError(row.authority_id, row.leika_key);

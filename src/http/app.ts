@@ -12,6 +12,10 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import type { Runtime } from '../runtime.js';
 import { createRenderer } from '../forms/render.js';
 import { applicantRoutes, TENANT_OF_HOST } from './routes/applicant.js';
+import { previewRoutes } from './routes/preview.js';
+import { tokenRoute, type ApiAuthOptions } from './api-auth.js';
+import { adminRoutingRoutes } from './routes/admin-routing.js';
+import { authorityPullRoutes } from './routes/authority-pull.js';
 
 const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
@@ -71,6 +75,13 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
     }
   });
 
+  // Admin and authority APIs: JSON, bearer tokens with per-route scopes (see docs/operations.md).
+  const auth: ApiAuthOptions = { secret: rt.secrets.secret, clients: () => rt.apiClients };
+  await app.register(tokenRoute, auth);
+  await app.register(adminRoutingRoutes, { rt, auth });
+  await app.register(authorityPullRoutes, { rt, auth });
+
+  if (!rt.config.production) await app.register(previewRoutes, { rt });
   await app.register(applicantRoutes, { rt, renderer: createRenderer(rt.config.root), receiverUrl: opts.receiverUrl });
   return app;
 }

@@ -3,6 +3,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { EfaError, NoEndpointError, NoResponsibleAuthorityError } from '../core/errors.js';
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
+import { isPullEndpoint } from '../routing/transports/pull.js';
 import type { Authority, DirectoryEntry } from '../routing/types.js';
 import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
@@ -39,7 +40,11 @@ export interface SubmissionRecord {
   authorityName: string;
   fee: Money;
   submittedAt: string;
+  /** 'pull': nothing to deliver, the authority fetches it; whoever hands submissions to a queue must skip it. */
+  deliveryMode: DeliveryMode;
 }
+
+export type DeliveryMode = 'push' | 'pull';
 
 /** Reference numbers: Land code, year, 8 characters without look-alikes (no 0/O, 1/I/L). */
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -61,7 +66,8 @@ export function serialisePayload(format: 'json' | 'xml', doc: Record<string, unk
 /**
  * Stores a validated application: encrypted for the responsible authority, written together with
  * its outbox entry and the deletion of the draft in one transaction, so a submission is either
- * complete and queued for delivery or not there at all.
+ * complete and queued for delivery or not there at all. A submission for an authority that fetches
+ * its own (directory transport "pull") gets no outbox entry: it waits, encrypted, for the pull API.
  */
 export async function storeSubmission(db: Database, input: {
   tenant: string;
@@ -84,14 +90,15 @@ export async function storeSubmission(db: Database, input: {
   };
   const { text, mediaType } = serialisePayload(responsible.endpoint.payloadFormat, document);
   const jwe = await encryptFor(responsible.endpoint.encryptionKey, text, mediaType);
+  const mode: DeliveryMode = isPullEndpoint(responsible.endpoint) ? 'pull' : 'push';
   await db.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15)`,
-      [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt],
+      `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16)`,
+      [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode],
     );
-    await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
+    if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
     if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
   });
-  return { id, reference, tenant: input.tenant, authorityName: responsible.authority.name, fee, submittedAt };
+  return { id, reference, tenant: input.tenant, authorityName: responsible.authority.name, fee, submittedAt, deliveryMode: mode };
 }

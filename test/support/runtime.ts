@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/env.js';
-import { readJsonFile } from '../../src/core/declarations.js';
 import { buildApp } from '../../src/http/app.js';
 import { Inbox } from '../../src/receivers/inbox.js';
 import { buildReceiverServer } from '../../src/receivers/server.js';
-import type { ReceiverAuthority } from '../../src/receivers/types.js';
+import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../../src/receivers/demo.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { freshPostgres } from './database.js';
 
@@ -18,36 +17,42 @@ export interface TestStack {
   app: FastifyInstance;
   inbox: Inbox;
   receiverUrl: string;
+  /** API clients (scope submissions:pull) of the demo directory's pull authorities. */
+  pullCredentials: PullCredentials[];
   close(): Promise<void>;
 }
 
 /**
  * The whole runtime as `npm start` runs it, on ephemeral ports: the real HTTP app, the database
  * (fresh PostgreSQL database, or PGlite in a temp dir), in-process delivery and the local receiver
- * holding the demo authorities' private keys.
+ * holding the demo authorities' private keys, with API clients for the pull authorities.
  */
 export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: Record<string, string> }): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'efa-test-'));
   const pgdb = opts.database === 'postgres' ? await freshPostgres() : undefined;
   const inbox = new Inbox();
-  const authorities = new Map<string, ReceiverAuthority>();
-  for (const id of ['gewerbeamt-kiel', 'kreis-segeberg', 'land-sh', 'stadt-koeln', 'rhein-sieg-kreis', 'land-nw', 'kvr-muenchen', 'landkreis-muenchen', 'land-by']) {
-    authorities.set(id, { id, name: id, ...(readJsonFile(join('routing', 'demo-private', `${id}.json`)) as Pick<ReceiverAuthority, 'decryptionKey' | 'signingKey'>) });
-  }
+  // Every demo authority, as npm start has them; the receiver learns the directory's FIT-Connect
+  // clients once the runtime has loaded it (the map is read per token request).
+  const authorities = loadDemoAuthorities('.');
+  const fitConnectClients = new Map<string, string>();
   const trusted: { key?: import('jose').JWK } = {};
-  const receiver = await buildReceiverServer({ authorities, inbox, senderKeys: async () => (trusted.key ? [trusted.key] : []) });
+  const receiver = await buildReceiverServer({ authorities, inbox, senderKeys: async () => (trusted.key ? [trusted.key] : []), clients: fitConnectClients });
   await receiver.listen({ host: '127.0.0.1', port: 0 });
   const receiverUrl = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
 
   const env: Record<string, string | undefined> = { DATA_DIR: dataDir, EFA_RECEIVER_PORT: '0', EFA_RATE_LIMIT: '100000', LOG_LEVEL: 'silent', ...(pgdb ? { DATABASE_URL: pgdb.url } : { DATABASE_URL: '' }), ...opts.env };
   const config = loadConfig(env);
+  ensureDemoFitConnectSecret();
   const rt = await createRuntime(config, { ...env, EFA_DEMO_RECEIVER_URL: receiverUrl }, { inProcessDelivery: true });
   trusted.key = rt.secrets.sender.publicJwk;
+  for (const [id, secret] of demoFitConnectClients(rt.routing.directory.values())) fitConnectClients.set(id, secret);
+  const { clients: pullClients, credentials: pullCredentials } = demoPullClients(dataDir, rt.routing.directory.values());
+  for (const client of pullClients) rt.apiClients.set(client.id, client);
   const app = await buildApp(rt);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
-    url, rt, app, inbox, receiverUrl,
+    url, rt, app, inbox, receiverUrl, pullCredentials,
     async close() {
       await app.close();
       await rt.close();

@@ -4,7 +4,7 @@ import { TransportError } from '../../core/errors.js';
 import { KEY_ALG, encryptFor } from '../../crypto/jwe.js';
 import { verifyJson } from '../../crypto/jws.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
-import { exchange, type HttpResult } from './http.js';
+import { HttpStatusError, exchange, type HttpResult } from './http.js';
 
 /** Shared with the local receiver (src/receivers/fit-connect.ts), so both sides name things alike. */
 export const LEIKA_URN_PREFIX = 'urn:de:fim:leika:leistung:';
@@ -192,8 +192,7 @@ async function call(api: Api, method: string, path: string, options: { body?: un
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       }, api.timeoutMs);
     } catch (err) {
-      // exchange() reports the status only in its message; 401 is the one we can repair here.
-      if (attempt > 0 || !(err instanceof TransportError) || !/ answered 401:/.test(err.message)) throw err;
+      if (attempt > 0 || !(err instanceof HttpStatusError) || err.responseStatus !== 401) throw err;
       tokens.delete(tokenCacheKey(api));
     }
   }

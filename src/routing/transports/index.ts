@@ -4,6 +4,7 @@ import { webhook } from './webhook.js';
 import { xta } from './xta.js';
 import { osci } from './osci.js';
 import { fitConnect } from './fit-connect.js';
+import { pull } from './pull.js';
 
 /** The one place transports are registered. A new adapter is one file plus one line here. */
 export const transports: ReadonlyMap<string, Transport> = new Map<string, Transport>([
@@ -11,6 +12,7 @@ export const transports: ReadonlyMap<string, Transport> = new Map<string, Transp
   [xta.name, xta],
   [osci.name, osci],
   [fitConnect.name, fitConnect],
+  [pull.name, pull],
 ]);
 
 export function transportNamed(name: string): Transport {

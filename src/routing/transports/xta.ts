@@ -4,7 +4,7 @@ import { TransportError } from '../../core/errors.js';
 import { sha512Hex } from '../../crypto/jwe.js';
 import { verifyJson } from '../../crypto/jws.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
-import { exchange } from './http.js';
+import { HttpStatusError, exchange } from './http.js';
 
 /**
  * XTA 2 style delivery: one SOAP 1.2 request per message, XTA message metadata in the header and
@@ -189,33 +189,24 @@ function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: X
 }
 
 /**
- * One SOAP call. Unlike exchange() it reads the body of every answer: a SOAP fault says by its code
- * who is at fault, and that decides retrying, whatever HTTP status the server chose for it.
+ * One SOAP call. Every answer's body is read for a fault, whatever the HTTP status: a SOAP fault
+ * says by its code who is at fault, and that decides retrying, not the status the server chose.
  */
 async function post(transport: string, url: string, body: string, timeoutMs: number): Promise<string> {
-  let response: Response;
+  let answer: string;
   try {
-    response = await fetch(url, {
+    ({ body: answer } = await exchange(transport, url, {
       method: 'POST',
       headers: { 'content-type': `${SOAP_MEDIA_TYPE}; charset=utf-8; action="${SEND_ACTION}"` },
       body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    }, timeoutMs));
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw new TransportError(transport, timedOut ? `no answer from ${url} within ${timeoutMs} ms` : `cannot reach ${url}`, true, { cause: err });
-  }
-  let answer: string;
-  try {
-    answer = await response.text();
-  } catch (err) {
-    throw new TransportError(transport, `answer from ${url} broke off`, true, { cause: err });
+    const fault = err instanceof HttpStatusError ? readFault(err.responseBody) : undefined;
+    throw fault ? faultError(transport, fault) : err;
   }
   const fault = readFault(answer);
   if (fault) throw faultError(transport, fault);
-  if (response.ok) return answer;
-  const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-  throw new TransportError(transport, `${url} answered ${response.status}: ${answer.slice(0, 300)}`, retryable);
+  return answer;
 }
 
 interface Fault {

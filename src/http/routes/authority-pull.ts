@@ -1,0 +1,161 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { EfaError } from '../../core/errors.js';
+import { t } from '../../forms/text.js';
+import { endpointFor } from '../../routing/load.js';
+import { LEIKA_URN_PREFIX } from '../../routing/transports/fit-connect.js';
+import { PULL_API_BASE } from '../../routing/transports/pull.js';
+import type { Runtime } from '../../runtime.js';
+import { decide, fetchForAuthority, leikaKeyOf, listPending, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
+import { parseJsonEvent, parseSignedEvent, type ParsedEvent } from '../../submissions/pull-events.js';
+import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
+
+/**
+ * The authority pull API, modelled on FIT-Connect's Subscriber API, for authorities without an
+ * endpoint of their own (directory transport "pull"): list the undecided submissions, fetch one
+ * (its data stays the JWE made at submit, for the authority's key), accept or reject it as an event.
+ * Every route needs a token with scope submissions:pull; the token's client names the authority,
+ * and only that authority's submissions exist for it.
+ */
+
+export interface AuthorityPullOptions {
+  rt: Runtime;
+  auth: ApiAuthOptions;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 500;
+const MAX_OFFSET = 100_000_000;
+/** An event is a short JSON document or token; anything near this is not one. */
+export const EVENT_BODY_LIMIT = 64 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const JOSE = 'application/jose';
+
+export class InvalidRequestError extends EfaError {
+  constructor(message: string) {
+    super('EFA_REQUEST_INVALID', message, 400);
+  }
+}
+
+export class UnsupportedMediaTypeError extends EfaError {
+  constructor(given: string | undefined) {
+    super('EFA_UNSUPPORTED_MEDIA_TYPE', `an event is application/json or ${JOSE} (a signed event token), not ${given || 'without Content-Type'}`, 415);
+  }
+}
+
+/** A pull client whose token names no authority: it may hold the scope, but it has no submissions. */
+export class NoAuthorityError extends EfaError {
+  constructor(clientId: string) {
+    super('EFA_NO_AUTHORITY', `client ${clientId} acts for no authority ("authority" in its EFA_API_CLIENTS entry)`, 403);
+  }
+}
+
+type IdRequest = FastifyRequest<{ Params: { id: string } }>;
+
+export async function authorityPullRoutes(app: FastifyInstance, { rt, auth }: AuthorityPullOptions): Promise<void> {
+  // Checked before the body is read: an unauthenticated caller costs no parsing.
+  const authenticated: onRequestAsyncHookHandler = requireScope(auth, 'submissions:pull');
+  app.addContentTypeParser(JOSE, { parseAs: 'string', bodyLimit: EVENT_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+
+  app.get<{ Querystring: Record<string, unknown> }>(`${PULL_API_BASE}/submissions`, { onRequest: authenticated }, async (req, reply) => {
+    const authorityId = authorityOf(req);
+    const page = await listPending(rt.db, authorityId, { offset: intParam(req.query.offset, 'offset', 0, MAX_OFFSET, 0), limit: intParam(req.query.limit, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT) });
+    return noStore(reply).send({
+      offset: page.offset, limit: page.limit, count: page.submissions.length, totalCount: page.totalCount,
+      submissions: page.submissions.map((s) => listItem(rt, authorityId, s)),
+    });
+  });
+
+  // No HEAD twin: the first GET is the delivery, a HEAD must not count as one.
+  app.get<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id`, { onRequest: authenticated, exposeHeadRoute: false }, async (req: IdRequest, reply) => {
+    const submission = await fetchForAuthority(rt.db, authorityOf(req), idOf(req), req.principal?.clientId ?? '');
+    return noStore(reply).send(download(rt, submission));
+  });
+
+  app.post<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/events`, { onRequest: authenticated, bodyLimit: EVENT_BODY_LIMIT }, async (req: IdRequest, reply) => {
+    const authorityId = authorityOf(req);
+    const id = idOf(req);
+    const event = await eventOf(rt, req, authorityId, id);
+    const { decision, repeated } = await decide(rt.db, authorityId, id, { ...event, clientId: req.principal?.clientId ?? '' });
+    return noStore(reply).code(repeated ? 200 : 201).send({ submissionId: id, status: decision.decision, repeated, ...decisionBody(decision) });
+  });
+}
+
+function authorityOf(req: FastifyRequest): string {
+  const principal = req.principal;
+  if (!principal?.authority) throw new NoAuthorityError(principal?.clientId ?? 'unknown');
+  return principal.authority;
+}
+
+/** Checked here: a malformed id would otherwise reach PostgreSQL as a uuid cast error. */
+function idOf(req: IdRequest): string {
+  const id = req.params.id;
+  if (!UUID.test(id)) throw new InvalidRequestError('the submission id must be a UUID');
+  return id.toLowerCase();
+}
+
+function intParam(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^\d{1,10}$/.test(value)) throw new InvalidRequestError(`${name} must be one whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw new InvalidRequestError(`${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+async function eventOf(rt: Runtime, req: IdRequest, authorityId: string, id: string): Promise<ParsedEvent> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json') return parseJsonEvent(req.body);
+  if (type !== JOSE) throw new UnsupportedMediaTypeError(type);
+  if (typeof req.body !== 'string') throw new InvalidRequestError('the body must be a JWS compact string');
+  // The key of the directory entry in force now: a rotated key signs new decisions.
+  const leikaKey = await leikaKeyOf(rt.db, authorityId, id);
+  return parseSignedEvent(req.body, endpointFor(rt.routing, authorityId, leikaKey)?.verificationKey, authorityId, id);
+}
+
+function serviceType(rt: Runtime, serviceId: string, leikaKey: string): { name: string; identifier: string } {
+  return { name: t(rt.services.get(serviceId)?.definition.title, 'de') || serviceId, identifier: `${LEIKA_URN_PREFIX}${leikaKey}` };
+}
+
+function listItem(rt: Runtime, authorityId: string, s: PendingItem): Record<string, unknown> {
+  return {
+    submissionId: s.submissionId, destinationId: authorityId, caseId: s.submissionId, reference: s.reference,
+    submittedAt: s.submittedAt, status: s.status, serviceType: serviceType(rt, s.serviceId, s.leikaKey),
+  };
+}
+
+/** FIT-Connect's submission shape, with the data's description in clear and the data as the JWE. */
+function download(rt: Runtime, s: PulledSubmission): Record<string, unknown> {
+  return {
+    submissionId: s.submissionId, destinationId: s.authorityId, caseId: s.submissionId,
+    reference: s.reference, tenant: s.tenant, region: s.region, submittedAt: s.submittedAt, status: s.status,
+    serviceType: { ...serviceType(rt, s.serviceId, s.leikaKey), serviceId: s.serviceId, serviceVersion: s.serviceVersion },
+    data: { mediaType: s.mediaType, schemaUri: s.schemaUri, hash: { type: 'sha512', content: s.sha512 } },
+    encryptedData: s.payloadJwe,
+    attachments: [],
+    ...(s.decision ? { decision: { status: s.decision.decision, ...decisionBody(s.decision) } } : {}),
+  };
+}
+
+function decisionBody(d: RecordedDecision): Record<string, unknown> {
+  return { decidedAt: d.decidedAt, problems: d.problems, signed: d.signed };
+}
+
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store');
+}
+
+const NAMES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed', 413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'too_many_requests' };
+
+/**
+ * One JSON error shape for the whole API ({error, message}, as the token route answers): our own
+ * errors by their stable code, Fastify's (body too large, bad JSON, unknown media type) by status.
+ */
+function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof EfaError) return apiError(reply, err.status, err.code.replace(/^EFA_/, '').toLowerCase(), err.message);
+  const status = err.statusCode ?? 500;
+  if (status >= 500) {
+    req.log.error({ err }, 'authority pull API failed');
+    return apiError(reply, 500, 'internal_error', 'the request could not be processed');
+  }
+  return apiError(reply, status, NAMES[status] ?? 'bad_request', err.message);
+}

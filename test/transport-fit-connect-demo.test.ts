@@ -1,0 +1,61 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { JWK } from 'jose';
+import { newAjv, readJsonFile } from '../src/core/declarations.js';
+import { sha512Hex } from '../src/crypto/jwe.js';
+import { verifyJson } from '../src/crypto/jws.js';
+import { EVENT_ACCEPT, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
+import { applyOverHttp } from './support/apply.js';
+import { startStack, type TestStack } from './support/runtime.js';
+
+/** The public half of Lübeck's signing key, as the directory publishes it. */
+const luebeckVerificationKey = readJsonFile('routing/keys/hansestadt-luebeck.sig.json') as JWK;
+const validMetadata = newAjv().compile(JSON.parse(readFileSync('schemas/vendor/fit-connect/metadata.schema.v1.0.0.json', 'utf8')) as Record<string, unknown>);
+
+describe('the demo directory delivers to Lübeck over FIT-Connect, end to end', () => {
+  let stack: TestStack;
+  before(async () => { stack = await startStack({ database: 'postgres' }); });
+  after(async () => stack.close());
+
+  test('an application in Lübeck: token, destination key, announce, submit; the destination decrypts, checks and accepts with a signed event', async () => {
+    assert.equal([...stack.rt.routing.directory.values()].find((e) => e.authorityId === 'hansestadt-luebeck')?.transport, 'fit-connect', 'the demo directory connects Lübeck over FIT-Connect');
+    const { id, reference, browser } = await applyOverHttp(stack.url, 'sh', { strasse: 'Breite Straße', plz: '23552', ort: 'Lübeck' }, 'Marzipan Manufaktur');
+    await stack.rt.delivery?.drain();
+
+    const received = stack.inbox.get(id);
+    assert.ok(received, 'the destination stored the submission under its message id');
+    assert.equal(received.transport, 'fit-connect');
+    assert.equal(received.authorityId, 'hansestadt-luebeck');
+    assert.equal(received.reference, reference);
+    // Decrypted at the destination with Lübeck's private key, and the hash in the metadata matches.
+    const doc = JSON.parse(received.document) as { meta: { submissionId: string }; data: { betrieb: { name: string; anschrift: { ars: string } } } };
+    assert.equal(doc.meta.submissionId, id);
+    assert.equal(doc.data.betrieb.name, 'Marzipan Manufaktur');
+    assert.equal(doc.data.betrieb.anschrift.ars, '010030000000');
+    const metadata = received.metadata.fitConnectMetadata as { contentStructure: { data: { hash: { content: string } } }; additionalReferenceInfo: { senderReference: string } };
+    assert.equal(validMetadata(metadata), true, JSON.stringify(validMetadata.errors));
+    assert.equal(metadata.contentStructure.data.hash.content, sha512Hex(received.document));
+    assert.equal(metadata.additionalReferenceInfo.senderReference, id);
+
+    const { rows } = await stack.rt.db.query<{ transport: string; outcome: string; receipt: { verified: boolean; evidence: string; receiverReference: string } }>(
+      'SELECT transport, outcome, receipt FROM delivery_attempts WHERE submission_id = $1', [id],
+    );
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.transport, 'fit-connect');
+    assert.equal(rows[0]?.outcome, 'delivered');
+    assert.equal(rows[0]?.receipt.verified, true);
+    // The evidence is Lübeck's accept event, signed with the key the directory names, for exactly the stored ciphertext.
+    const { payload, header } = await verifyJson<SecurityEventClaims>(luebeckVerificationKey, rows[0]?.receipt.evidence ?? '');
+    assert.equal(header.typ, 'secevent+jwt');
+    assert.equal(payload.iss, 'hansestadt-luebeck');
+    assert.equal(payload.sub, `submission:${rows[0]?.receipt.receiverReference}`);
+    const stored = await stack.rt.db.query<{ payload_jwe: string; status: string }>('SELECT payload_jwe, status FROM submissions WHERE id = $1', [id]);
+    assert.equal(payload.events[EVENT_ACCEPT]?.authenticationTags?.data, stored.rows[0]?.payload_jwe.split('.')[4]);
+    assert.equal(stored.rows[0]?.status, 'delivered');
+    assert.doesNotMatch(stored.rows[0]?.payload_jwe ?? '', /Marzipan/, 'no plaintext in the central database');
+
+    const status = await browser.get(`/sh/status/${id}`);
+    assert.match(status.html, /data-status="delivered"/);
+  });
+});
