@@ -36,6 +36,20 @@ program.command('serve')
     await startServe(config()).catch(fail);
   });
 
+program.command('worker')
+  .description('deliver submissions from the Redis queue (BullMQ) and relay the outbox into it; needs REDIS_URL and DATABASE_URL; run as many as needed')
+  .option('--concurrency <n>', 'deliveries at once in this process (default EFA_WORKER_CONCURRENCY or 10)')
+  .action(async (opts: { concurrency?: string }) => {
+    const { startWorker } = await import('./worker.js');
+    const cfg = config();
+    if (opts.concurrency !== undefined) {
+      const n = Number(opts.concurrency);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) fail(new EfaError('EFA_USAGE', `--concurrency ${opts.concurrency} must be a whole number 1..1000`));
+      cfg.delivery.concurrency = n;
+    }
+    await startWorker(cfg).catch(fail);
+  });
+
 program.command('check')
   .description('load and validate every service, form, tenant and routing file; check generated types are current')
   .action(async () => {
@@ -115,6 +129,8 @@ program.command('api-client')
     console.log(JSON.stringify({ id, secretSha256: hashSecret(secret), scopes, ...(opts.authority ? { authority: opts.authority } : {}) }, null, 2));
   });
 
+// efa deliveries …: list, show, redeliver (src/cli/deliveries.ts).
+program.addCommand((await import('./deliveries.js')).deliveriesCommand({ config, fail }));
 // efa routing …: check, import, export, versions, restore, resolve, generate-nationwide (src/cli/routing.ts).
 program.addCommand((await import('./routing.js')).routingCommand({ config, fail }));
 

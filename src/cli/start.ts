@@ -77,7 +77,7 @@ export async function startServe(cfg: Config): Promise<void> {
 }
 
 /** Finish in-flight requests and deliveries, then exit; a second signal exits at once. */
-function shutdownOn(close: () => Promise<void>): void {
+export function shutdownOn(close: () => Promise<void>): void {
   let closing = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

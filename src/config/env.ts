@@ -21,12 +21,63 @@ export interface Config {
   draftTtlDays: number;
   rateLimitPerMinute: number;
   deliveryTimeoutMs: number;
+  /** Per-transport timeouts (EFA_DELIVERY_TIMEOUT_MS_<TRANSPORT>), overriding deliveryTimeoutMs. */
+  transportTimeoutsMs: Record<string, number>;
+  delivery: DeliverySettings;
   logLevel: string;
   /** JSON file with the API clients (operators, authorities) and their scopes; see schemas/api-clients.schema.json. */
   apiClientsFile?: string;
 }
 
+/** How delivery retries, scales and talks to Redis; the defaults suit production. */
+export interface DeliverySettings {
+  /** Attempts before a submission becomes a dead letter (status failed). */
+  maxAttempts: number;
+  /** First retry delay; doubles each attempt, capped by backoffMaxMs, with jitter. */
+  backoffMs: number;
+  backoffMaxMs: number;
+  /** Deliveries one `efa worker` process runs at once. */
+  concurrency: number;
+  /** Prefix of every Redis key; separate installations (or test runs) on one Redis use different ones. */
+  queuePrefix: string;
+  /** A worker that stops renewing its job lock for this long is considered dead and its jobs go to others. */
+  lockMs: number;
+  /** How often the relay moves outbox entries that never reached Redis into the queue. */
+  relayIntervalMs: number;
+  /** Port of the worker's metrics and health endpoint; 0 switches it off. */
+  workerPort: number;
+}
+
 type Env = Record<string, string | undefined>;
+
+const TRANSPORT_TIMEOUT = /^EFA_DELIVERY_TIMEOUT_MS_([A-Z0-9_]+)$/;
+
+function transportTimeouts(env: Env): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(env)) {
+    const m = TRANSPORT_TIMEOUT.exec(name);
+    if (m?.[1] && env[name]) out[m[1].toLowerCase().replace(/_/g, '-')] = int(env, name, 0, 100, 600_000);
+  }
+  return out;
+}
+
+function deliverySettings(env: Env): DeliverySettings {
+  const backoffMs = int(env, 'EFA_DELIVERY_BACKOFF_MS', 2_000, 10, 3_600_000);
+  const prefix = env.EFA_QUEUE_PREFIX || 'efa';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) throw new ConfigError(`EFA_QUEUE_PREFIX="${prefix}" must be 1-64 of A-Z a-z 0-9 _ . -`);
+  const settings: DeliverySettings = {
+    maxAttempts: int(env, 'EFA_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+    backoffMs,
+    backoffMaxMs: int(env, 'EFA_DELIVERY_BACKOFF_MAX_MS', 30 * 60_000, 10, 24 * 3_600_000),
+    concurrency: int(env, 'EFA_WORKER_CONCURRENCY', 10, 1, 1000),
+    queuePrefix: prefix,
+    lockMs: int(env, 'EFA_QUEUE_LOCK_MS', 30_000, 500, 600_000),
+    relayIntervalMs: int(env, 'EFA_RELAY_INTERVAL_MS', 5_000, 50, 600_000),
+    workerPort: int(env, 'EFA_WORKER_PORT', 9464, 0, 65535),
+  };
+  if (settings.backoffMaxMs < backoffMs) throw new ConfigError(`EFA_DELIVERY_BACKOFF_MAX_MS (${settings.backoffMaxMs}) must not be below EFA_DELIVERY_BACKOFF_MS (${backoffMs})`);
+  return settings;
+}
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -84,6 +135,8 @@ export function loadConfig(env: Env = process.env): Config {
     draftTtlDays: int(env, 'EFA_DRAFT_TTL_DAYS', 30, 1, 365),
     rateLimitPerMinute: int(env, 'EFA_RATE_LIMIT', 300, 1, 1_000_000),
     deliveryTimeoutMs: int(env, 'EFA_DELIVERY_TIMEOUT_MS', 15_000, 100, 600_000),
+    transportTimeoutsMs: transportTimeouts(env),
+    delivery: deliverySettings(env),
     logLevel: level,
     apiClientsFile: env.EFA_API_CLIENTS || undefined,
   };

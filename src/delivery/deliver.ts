@@ -9,8 +9,11 @@ export interface DeliveryDeps {
   /** The current routing data (it may be reloaded while the process runs). */
   routing: () => RoutingData;
   sender: SenderIdentity;
-  timeoutMs: number;
+  /** Timeout of one attempt over a transport (slow protocols such as OSCI get more). */
+  timeoutMs: (transport: string) => number;
   serviceTitle: (serviceId: string) => string;
+  /** Told about every finished attempt (metrics); never about the payload. */
+  onAttempt?: (event: { transport: string; outcome: 'delivered' | 'retry' | 'failed'; seconds: number }) => void;
 }
 
 export type AttemptOutcome = { outcome: 'delivered'; receipt: Receipt } | { outcome: 'retry' | 'failed'; error: string };
@@ -49,7 +52,7 @@ export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, 
   let result: AttemptOutcome;
   try {
     if (!endpoint) throw new NoEndpointError(row.authority_id, row.leika_key);
-    const receipt = await transportNamed(endpoint.transport).send(toMessage(row, deps), { endpoint, sender: deps.sender, timeoutMs: deps.timeoutMs });
+    const receipt = await transportNamed(endpoint.transport).send(toMessage(row, deps), { endpoint, sender: deps.sender, timeoutMs: deps.timeoutMs(endpoint.transport) });
     result = { outcome: 'delivered', receipt };
   } catch (err) {
     const retryable = err instanceof TransportError ? err.retryable : !(err instanceof EfaError);
@@ -59,6 +62,7 @@ export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, 
     `INSERT INTO delivery_attempts (submission_id, attempt, transport, address, started_at, finished_at, outcome, error, receipt) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)`,
     [submissionId, attempt, endpoint?.transport ?? 'none', endpoint?.address ?? '', started.toISOString(), result.outcome, 'error' in result ? result.error : null, result.outcome === 'delivered' ? JSON.stringify(result.receipt) : null],
   );
+  deps.onAttempt?.({ transport: endpoint?.transport ?? 'none', outcome: result.outcome, seconds: (Date.now() - started.getTime()) / 1000 });
   return result;
 }
 

@@ -33,8 +33,26 @@ export async function claimNext(db: Database, leaseMs: number): Promise<{ submis
   return row ? { submissionId: row.submission_id, attempt: row.attempts } : undefined;
 }
 
+export type Settled = { outcome: 'delivered' | 'failed' } | { outcome: 'retry'; delayMs: number };
+
+/**
+ * Claims the outbox entry of one submission (the queue names it). `held` means another worker's
+ * lease is still running: its attempt may still be in flight, so this one must wait for it.
+ */
+export async function claimOne(db: Database, submissionId: string, leaseMs: number): Promise<{ attempt: number } | { held: Date } | undefined> {
+  const { rows } = await db.query<{ attempts: number }>(
+    `UPDATE outbox SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
+      WHERE submission_id = $1 AND (locked_until IS NULL OR locked_until < now())
+      RETURNING attempts`,
+    [submissionId, leaseMs / 1000],
+  );
+  if (rows[0]) return { attempt: rows[0].attempts };
+  const held = await db.query<{ locked_until: Date | string }>('SELECT locked_until FROM outbox WHERE submission_id = $1', [submissionId]);
+  return held.rows[0] ? { held: new Date(held.rows[0].locked_until) } : undefined;
+}
+
 /** Runs one attempt for a claimed entry and settles the outbox and the submission's status. */
-export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, submissionId: string, attempt: number): Promise<'delivered' | 'retry' | 'failed'> {
+export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, submissionId: string, attempt: number): Promise<Settled> {
   const result = await attemptDelivery(deps, submissionId, attempt);
   const { db } = deps;
   if (result.outcome === 'delivered') {
@@ -42,29 +60,33 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
       await tx.query(`UPDATE submissions SET status = 'delivered', last_error = NULL, updated_at = now() WHERE id = $1 AND status IN ('submitted', 'failed')`, [submissionId]);
       await tx.query('DELETE FROM outbox WHERE submission_id = $1', [submissionId]);
     });
-    return 'delivered';
+    return { outcome: 'delivered' };
   }
   if (result.outcome === 'retry' && attempt < policy.maxAttempts) {
+    const delayMs = backoffMs(policy, attempt);
     await db.transaction(async (tx) => {
-      await tx.query('UPDATE outbox SET locked_until = NULL, available_at = now() + make_interval(secs => $2) WHERE submission_id = $1', [submissionId, backoffMs(policy, attempt) / 1000]);
+      await tx.query('UPDATE outbox SET locked_until = NULL, available_at = now() + make_interval(secs => $2) WHERE submission_id = $1', [submissionId, delayMs / 1000]);
       await tx.query('UPDATE submissions SET last_error = $2, updated_at = now() WHERE id = $1', [submissionId, result.error]);
     });
-    return 'retry';
+    return { outcome: 'retry', delayMs };
   }
   // Dead letter: the submission stays failed with its last error until an operator redelivers it.
   await db.transaction(async (tx) => {
     await tx.query(`UPDATE submissions SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1`, [submissionId, result.error]);
     await tx.query('DELETE FROM outbox WHERE submission_id = $1', [submissionId]);
   });
-  return 'failed';
+  return { outcome: 'failed' };
 }
 
-/** Puts a failed (dead-lettered) submission back into the outbox. */
+/**
+ * Puts a failed (dead-lettered) submission back into the outbox with a fresh attempt budget.
+ * enqueued_at is cleared so the relay hands it to the queue even if nobody notifies it.
+ */
 export async function redeliver(db: Database, submissionId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const { rowCount } = await tx.query(`UPDATE submissions SET status = 'submitted', updated_at = now() WHERE id = $1 AND status = 'failed'`, [submissionId]);
     if (rowCount === 0) return false;
-    await tx.query('INSERT INTO outbox (submission_id) VALUES ($1) ON CONFLICT (submission_id) DO UPDATE SET available_at = now(), locked_until = NULL, attempts = 0', [submissionId]);
+    await tx.query('INSERT INTO outbox (submission_id) VALUES ($1) ON CONFLICT (submission_id) DO UPDATE SET available_at = now(), locked_until = NULL, attempts = 0, enqueued_at = NULL', [submissionId]);
     return true;
   });
 }

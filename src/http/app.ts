@@ -13,7 +13,8 @@ import type { Runtime } from '../runtime.js';
 import { createRenderer } from '../forms/render.js';
 import { applicantRoutes, TENANT_OF_HOST } from './routes/applicant.js';
 import { previewRoutes } from './routes/preview.js';
-import { tokenRoute, type ApiAuthOptions } from './api-auth.js';
+import { requireScope, tokenRoute, type ApiAuthOptions } from './api-auth.js';
+import { adminDeliveriesRoutes } from './routes/admin-deliveries.js';
 import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
 
@@ -80,6 +81,12 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(tokenRoute, auth);
   await app.register(adminRoutingRoutes, { rt, auth });
   await app.register(authorityPullRoutes, { rt, auth });
+  await app.register(adminDeliveriesRoutes, { rt, auth });
+  // Prometheus scrapes with a bearer token (its oauth2 client-credentials config fits the token route).
+  app.get('/_efa/metrics', { preHandler: requireScope(auth, 'metrics:read') }, async (_req, reply) => {
+    const { contentType, body } = await rt.metrics.text();
+    return reply.type(contentType).header('cache-control', 'no-store').send(body);
+  });
 
   if (!rt.config.production) await app.register(previewRoutes, { rt });
   await app.register(applicantRoutes, { rt, renderer: createRenderer(rt.config.root), receiverUrl: opts.receiverUrl });

@@ -187,7 +187,8 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
       if (err instanceof DraftGoneError) return send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
       throw err;
     }
-    rt.delivery?.kick();
+    rt.metrics.submissions.inc({ tenant: p.tenant.id, service: id });
+    if (record.deliveryMode === 'push') rt.dispatch(record.id);
     void reply.clearCookie(cookieName(id), { path: cookiePath(p, id) });
     return reply.redirect(`${p.base}/${id}/bestaetigung/${record.id}`, 303);
   });

@@ -1,0 +1,117 @@
+import type { Database } from '../storage/db.js';
+import { redeliver } from './outbox.js';
+
+/** What the operator sees of a submission: routing and delivery facts, never the application. */
+export interface DeliverySummary {
+  id: string;
+  reference: string;
+  tenant: string;
+  serviceId: string;
+  leikaKey: string;
+  authorityId: string;
+  authorityName: string;
+  status: string;
+  deliveryMode: string;
+  lastError: string | null;
+  attempts: number;
+  submittedAt: string;
+  updatedAt: string;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  transport: string;
+  address: string;
+  startedAt: string;
+  finishedAt: string;
+  outcome: string;
+  error: string | null;
+  receipt: unknown;
+}
+
+export const STATUSES = ['submitted', 'delivered', 'failed', 'accepted', 'rejected'] as const;
+export type Status = (typeof STATUSES)[number];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface Row {
+  id: string; reference: string; tenant: string; service_id: string; leika_key: string; authority_id: string; authority_name: string;
+  status: string; delivery_mode: string; last_error: string | null; attempts: string; submitted_at: Date | string; updated_at: Date | string;
+}
+
+const SELECT = `SELECT s.id, s.reference, s.tenant, s.service_id, s.leika_key, s.authority_id, s.authority_name, s.status, s.delivery_mode,
+       s.last_error, s.submitted_at, s.updated_at, (SELECT count(*) FROM delivery_attempts a WHERE a.submission_id = s.id)::text AS attempts
+  FROM submissions s`;
+
+function summary(r: Row): DeliverySummary {
+  return {
+    id: r.id, reference: r.reference, tenant: r.tenant, serviceId: r.service_id, leikaKey: r.leika_key, authorityId: r.authority_id, authorityName: r.authority_name,
+    status: r.status, deliveryMode: r.delivery_mode, lastError: r.last_error, attempts: Number(r.attempts),
+    submittedAt: new Date(r.submitted_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+export interface ListFilter {
+  status?: Status;
+  authorityId?: string;
+  tenant?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Newest first; `failed` is the dead-letter list. */
+export async function listDeliveries(db: Database, f: ListFilter): Promise<{ items: DeliverySummary[]; total: number }> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (f.status) where.push(`s.status = $${args.push(f.status)}`);
+  if (f.authorityId) where.push(`s.authority_id = $${args.push(f.authorityId)}`);
+  if (f.tenant) where.push(`s.tenant = $${args.push(f.tenant)}`);
+  const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  const total = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM submissions s${clause}`, args);
+  const { rows } = await db.query<Row>(`${SELECT}${clause} ORDER BY s.updated_at DESC, s.id LIMIT $${args.length + 1} OFFSET $${args.length + 2}`, [...args, f.limit, f.offset]);
+  return { items: rows.map(summary), total: Number(total.rows[0]?.n ?? 0) };
+}
+
+/** One submission by id or by the reference the applicant quotes, with every delivery attempt. */
+export async function deliveryDetail(db: Database, idOrReference: string): Promise<(DeliverySummary & { attemptLog: AttemptRecord[]; nextAttemptAt: string | null }) | undefined> {
+  const byId = UUID.test(idOrReference);
+  const { rows } = await db.query<Row>(`${SELECT} WHERE ${byId ? 's.id = $1' : 's.reference = $1'}`, [idOrReference]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const attempts = await db.query<{ attempt: number; transport: string; address: string; started_at: Date | string; finished_at: Date | string; outcome: string; error: string | null; receipt: unknown }>(
+    'SELECT attempt, transport, address, started_at, finished_at, outcome, error, receipt FROM delivery_attempts WHERE submission_id = $1 ORDER BY id', [row.id]);
+  const outbox = await db.query<{ available_at: Date | string }>('SELECT available_at FROM outbox WHERE submission_id = $1', [row.id]);
+  return {
+    ...summary(row),
+    nextAttemptAt: outbox.rows[0] ? new Date(outbox.rows[0].available_at).toISOString() : null,
+    attemptLog: attempts.rows.map((a) => ({
+      attempt: a.attempt, transport: a.transport, address: a.address, startedAt: new Date(a.started_at).toISOString(), finishedAt: new Date(a.finished_at).toISOString(),
+      outcome: a.outcome, error: a.error, receipt: a.receipt,
+    })),
+  };
+}
+
+export type RedeliverResult = 'redelivered' | 'not-found' | 'not-failed';
+
+/** Puts one dead letter back into delivery; anything not failed is left alone. */
+export async function redeliverOne(db: Database, id: string, dispatch: (id: string) => void): Promise<RedeliverResult> {
+  if (!UUID.test(id)) return 'not-found';
+  if (await redeliver(db, id)) {
+    dispatch(id);
+    return 'redelivered';
+  }
+  const { rows } = await db.query('SELECT 1 FROM submissions WHERE id = $1', [id]);
+  return rows.length === 0 ? 'not-found' : 'not-failed';
+}
+
+/** Every dead letter (optionally of one authority) back into delivery; returns their ids. */
+export async function redeliverFailed(db: Database, dispatch: (id: string) => void, authorityId?: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM submissions WHERE status = 'failed'${authorityId ? ' AND authority_id = $1' : ''} ORDER BY updated_at`, authorityId ? [authorityId] : []);
+  const done: string[] = [];
+  for (const { id } of rows) if (await redeliver(db, id)) {
+    dispatch(id);
+    done.push(id);
+  }
+  return done;
+}

@@ -1,0 +1,68 @@
+import type { Database } from '../storage/db.js';
+import type { DeliveryQueue } from './queue.js';
+
+/**
+ * Moves outbox entries into the queue. The outbox (PostgreSQL) is the source of truth: an entry
+ * whose job never reached Redis (Redis was down at submit) or whose job was lost (Redis restarted
+ * without persistence, a job failed for infrastructure reasons) gets a job again. Every worker
+ * runs one; running several is harmless because a job id is the submission id.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Database,
+    private readonly queue: DeliveryQueue,
+    private readonly intervalMs: number,
+    /** An entry handed over longer ago than this is checked again for a live job. */
+    private readonly recheckMs: number,
+    private readonly onError: (err: unknown) => void,
+    private readonly batch = 500,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.running) await this.running;
+  }
+
+  /** One pass; returns how many entries were handed to the queue or confirmed there. */
+  async runOnce(): Promise<number> {
+    const { rows } = await this.db.query<{ submission_id: string }>(
+      `SELECT submission_id FROM outbox
+        WHERE enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $1)
+        ORDER BY created_at LIMIT $2`,
+      [this.recheckMs / 1000, this.batch],
+    );
+    const handed: string[] = [];
+    for (const { submission_id: id } of rows) {
+      // Redis down: stop this pass, keep enqueued_at as it is, try again next time.
+      await this.queue.ensure(id);
+      handed.push(id);
+    }
+    if (handed.length > 0) await this.db.query('UPDATE outbox SET enqueued_at = now() WHERE submission_id = ANY($1::uuid[])', [handed]);
+    return handed.length;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.running = this.runOnce()
+        .then((n) => (n === this.batch ? 0 : this.intervalMs), (err: unknown) => {
+          this.onError(err);
+          return this.intervalMs;
+        })
+        .then((next) => {
+          this.running = undefined;
+          if (!this.stopped) this.schedule(next);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+}
