@@ -52,7 +52,7 @@ export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, se
           schemaUri: container.payload.schemaUri,
         },
       });
-      return reply.code(200).type(`${OSCI_MEDIA_TYPE}; charset=utf-8`).send(await laufzettel(authority, container.messageId, contentSha512, stored.receivedAt, duplicate));
+      return reply.code(200).type(`${OSCI_MEDIA_TYPE}; charset=utf-8`).send(await laufzettel(authority, container.addressee, container.messageId, contentSha512, stored.receivedAt, duplicate));
     } catch (err) {
       const refusal = err instanceof Refusal ? err : new Refusal(500, 'EFA_OSCI_INTERNAL', 'the receiver failed');
       if (!(err instanceof Refusal)) req.log.error({ err }, 'osci receiver failed');
@@ -132,10 +132,14 @@ async function decryptPayload(authority: ReceiverAuthority, container: ContentCo
   return document;
 }
 
-async function laufzettel(authority: ReceiverAuthority, messageId: string, contentSha512: string, receivedAt: string, duplicate: boolean): Promise<string> {
+/**
+ * The Laufzettel names the addressee of the (verified) container, not the mailbox it arrived in:
+ * one intermediary key may receive for several addressees, and the sender checks the addressee it meant.
+ */
+async function laufzettel(authority: ReceiverAuthority, addressee: string, messageId: string, contentSha512: string, receivedAt: string, duplicate: boolean): Promise<string> {
   const claims: LaufzettelClaims = {
     messageId,
-    recipient: authority.id,
+    recipient: addressee,
     receivedAt,
     contentSha512,
     duplicate,
@@ -147,7 +151,7 @@ async function laufzettel(authority: ReceiverAuthority, messageId: string, conte
       '@_xmlns:osci': OSCI_NS,
       'osci:MessageId': messageId,
       'osci:Reception': receivedAt,
-      'osci:Recipient': authority.id,
+      'osci:Recipient': addressee,
       'osci:ContentHash': { '@_algorithm': 'SHA-512', '#text': contentSha512 },
       'osci:Duplicate': String(duplicate),
       'osci:Signature': { '@_format': 'JWS', '#text': signature },

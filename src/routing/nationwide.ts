@@ -12,7 +12,7 @@ export const GEWERBEANMELDUNG = '99050012104000';
 /**
  * The demo identities whose published key pairs the generated authorities share: the local demo
  * receiver holds their private halves, so a generated dataset can really be delivered in the demo
- * and the tests (OSCI receipts excepted: they name the shared identity, which the sender refuses).
+ * and the tests.
  * Eleven thousand RSA-4096 keys would take hours to make and prove nothing more.
  */
 export const SHARED_DEMO_IDENTITIES = ['gewerbeamt-kiel', 'kreis-segeberg', 'land-sh', 'stadt-koeln', 'rhein-sieg-kreis', 'land-nw', 'kvr-muenchen', 'landkreis-muenchen', 'land-by'] as const;

@@ -137,7 +137,7 @@ async function readLaufzettel(transport: string, body: string, message: Outbound
   } catch (err) {
     throw new TransportError(transport, 'Laufzettel signature does not verify with the authority key', true, { cause: err });
   }
-  if (claims.messageId !== message.messageId || claims.contentSha512 !== contentSha512 || claims.recipient !== ctx.endpoint.authorityId || claims.duplicate !== clear.duplicate) {
+  if (claims.messageId !== message.messageId || claims.contentSha512 !== contentSha512 || claims.recipient !== addresseeOf(ctx) || claims.duplicate !== clear.duplicate) {
     throw new TransportError(transport, 'signed Laufzettel does not match the message sent or its clear fields', true);
   }
   return {
