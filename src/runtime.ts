@@ -34,7 +34,7 @@ export async function loadDeclarations(root: string, env: Record<string, string 
   const abs = resolve(root);
   const services = await loadServices(abs, FORMATS_DIR);
   const forms = loadForms(abs, FORMATS_DIR, services);
-  const tenants = await loadTenants(abs, FORMATS_DIR, services);
+  const tenants = await loadTenants(abs, FORMATS_DIR, services, forms);
   const routing = loadRouting(abs, FORMATS_DIR, env);
   const places = PlaceIndex.load(abs);
   return { services, forms, tenants, routing, places };

@@ -57,7 +57,10 @@ program.command('check')
     try {
       const d = await loadDeclarations(cfg.root, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001', ...process.env });
       const { generateTypes, TYPES_FILE } = await import('../services/types-gen.js');
+      const { loadExamples } = await import('../services/examples.js');
+      const { FORMATS_DIR } = await import('../runtime.js');
       for (const service of d.services.values()) {
+        loadExamples(service, FORMATS_DIR, new Date().toISOString().slice(0, 10));
         const file = join(service.dir, TYPES_FILE);
         const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
         if (current !== (await generateTypes(service.dir))) throw new EfaError('EFA_TYPES_OUTDATED', `${file} is not generated from the current schema.json: run npm run gen:types`);
