@@ -58,6 +58,10 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   for (const tenant of rt.tenants.values()) console.log(`  ${tenant.id.toUpperCase()}: ${url}/${tenant.id}/${Object.keys(tenant.services)[0] ?? ''}`);
   if (receiverUrl) console.log(`  authority receiver:    ${receiverUrl}/`);
   printPullCredentials(url, rt, pullCredentials);
+  if (rt.devCredentials) {
+    console.log(`  operator APIs:         ${url}/_efa/admin/deliveries, ${url}/_efa/admin/routing, ${url}/_efa/metrics (docs/operations.md)`);
+    console.log(`    client_id ${rt.devCredentials.clientId}, client_secret ${rt.devCredentials.clientSecret} (development only, kept in ${cfg.dataDir}/dev-credentials.json)`);
+  }
   shutdownOn(async () => {
     await app.close();
     await receiver?.close();
