@@ -6,6 +6,7 @@ import { contrastRatio } from '../src/tenants/contrast.js';
 import { Browser } from './support/browser.js';
 import { activity, person, step } from './support/answers.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { rawGet, type RawAnswer } from './support/raw.js';
 
 /** The 16 Länder by official code, as the issue names them; the files must match this, not the other way round. */
 const LANDER: ReadonlyArray<[string, string, string]> = [
@@ -258,16 +259,6 @@ describe('one Land\'s applicant data is never reachable through another Land', (
   });
 });
 
-async function fetchRaw(url: string, host: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | undefined> }> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(path, url), { headers: { host, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers as Record<string, string | undefined> }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function fetchRaw(url: string, host: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  return rawGet(url, path, { host, ...headers });
 }

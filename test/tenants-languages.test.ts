@@ -8,6 +8,7 @@ import { textCatalogue } from '../src/tenants/texts.js';
 import { Browser } from './support/browser.js';
 import { inDays } from './support/answers.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { rawGet } from './support/raw.js';
 
 /** What the applicant types: deliberately free of German words, so any German on the page is ours. */
 const ANSWERS = {
@@ -221,16 +222,3 @@ describe('German and English, chosen by the applicant', () => {
   });
 });
 
-async function rawGet(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string; headers: Record<string, string | undefined> }> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(path, url), { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers as Record<string, string | undefined> }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}

@@ -3,6 +3,7 @@ import { endpointFor, type RoutingData } from '../routing/load.js';
 import { transportNamed } from '../routing/transports/index.js';
 import type { OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
 import type { Database } from '../storage/db.js';
+import type { SubmissionRow } from '../submissions/row.js';
 
 export interface DeliveryDeps {
   db: Database;
@@ -18,23 +19,6 @@ export interface DeliveryDeps {
 
 export type AttemptOutcome = { outcome: 'delivered'; receipt: Receipt } | { outcome: 'retry' | 'failed'; error: string };
 
-interface SubmissionRow {
-  id: string;
-  reference: string;
-  tenant: string;
-  service_id: string;
-  service_version: string;
-  leika_key: string;
-  region: string;
-  authority_id: string;
-  authority_name: string;
-  status: string;
-  payload_jwe: string;
-  payload_media_type: 'application/json' | 'application/xml';
-  payload_sha512: string;
-  schema_uri: string;
-  submitted_at: Date | string;
-}
 
 /**
  * One delivery attempt of one submission: build the message, look the endpoint up now (the

@@ -2,6 +2,7 @@ import { EfaError } from '../core/errors.js';
 import { PULL_API_BASE, PULL_TRANSPORT } from '../routing/transports/pull.js';
 import { authenticationTag, type Problem } from '../routing/transports/fit-connect.js';
 import type { Database, Queryable } from '../storage/db.js';
+import type { SubmissionRow } from './row.js';
 
 /**
  * The authority side of pull submissions (directory transport "pull"): what an authority may list,
@@ -83,22 +84,8 @@ export interface PulledSubmission {
   decision?: RecordedDecision;
 }
 
-interface SubmissionRow {
-  id: string;
-  authority_id: string;
-  reference: string;
-  tenant: string;
-  service_id: string;
-  service_version: string;
-  leika_key: string;
-  region: string;
-  submitted_at: Date | string;
-  status: string;
-  payload_jwe: string;
-  payload_media_type: string;
-  payload_sha512: string;
-  schema_uri: string;
-}
+/** The columns the pull API reads: never authority_name or fee, which the authority knows itself. */
+type PullRow = Pick<SubmissionRow, 'id' | 'authority_id' | 'reference' | 'tenant' | 'service_id' | 'service_version' | 'leika_key' | 'region' | 'submitted_at' | 'status' | 'payload_jwe' | 'payload_media_type' | 'payload_sha512' | 'schema_uri'>;
 
 interface DecisionRow {
   decision: Decision;
@@ -195,8 +182,8 @@ export async function leikaKeyOf(db: Queryable, authorityId: string, id: string)
   return rows[0].leika_key;
 }
 
-async function ownRow(tx: Queryable, authorityId: string, id: string, lock: boolean): Promise<SubmissionRow | undefined> {
-  const { rows } = await tx.query<SubmissionRow>(
+async function ownRow(tx: Queryable, authorityId: string, id: string, lock: boolean): Promise<PullRow | undefined> {
+  const { rows } = await tx.query<PullRow>(
     `SELECT id, authority_id, reference, tenant, service_id, service_version, leika_key, region, submitted_at, status, payload_jwe, payload_media_type, payload_sha512, schema_uri
        FROM submissions WHERE id = $2 AND ${OWN_PULL}${lock ? ' FOR UPDATE' : ''}`,
     [authorityId, id],
@@ -213,7 +200,7 @@ function toDecision(row: DecisionRow): RecordedDecision {
   return { decision: row.decision, problems: row.problems, decidedAt: iso(row.decided_at), clientId: row.client_id, signed: row.evidence !== null };
 }
 
-function toPulled(row: SubmissionRow, decision: RecordedDecision | undefined): PulledSubmission {
+function toPulled(row: PullRow, decision: RecordedDecision | undefined): PulledSubmission {
   return {
     submissionId: row.id, authorityId: row.authority_id, reference: row.reference, tenant: row.tenant,
     serviceId: row.service_id, serviceVersion: row.service_version, leikaKey: row.leika_key, region: row.region,

@@ -1,0 +1,23 @@
+/** A row of the submissions table as pg returns it (see the migrations). */
+export interface SubmissionRow {
+  id: string;
+  reference: string;
+  tenant: string;
+  service_id: string;
+  service_version: string;
+  leika_key: string;
+  region: string;
+  authority_id: string;
+  authority_name: string;
+  status: string;
+  delivery_mode: 'push' | 'pull';
+  /** JWE for the authority's key: the only form in which the application is stored. */
+  payload_jwe: string;
+  payload_media_type: 'application/json' | 'application/xml';
+  payload_sha512: string;
+  schema_uri: string;
+  fee_cents: number;
+  last_error: string | null;
+  submitted_at: Date | string;
+  updated_at: Date | string;
+}
