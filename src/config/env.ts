@@ -62,13 +62,14 @@ function transportTimeouts(env: Env): Record<string, number> {
 }
 
 function deliverySettings(env: Env): DeliverySettings {
-  const backoffMs = int(env, 'EFA_DELIVERY_BACKOFF_MS', 2_000, 10, 3_600_000);
+  const backoffMs = int(env, 'EFA_DELIVERY_BACKOFF_MS', 5_000, 10, 3_600_000);
   const prefix = env.EFA_QUEUE_PREFIX || 'efa';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) throw new ConfigError(`EFA_QUEUE_PREFIX="${prefix}" must be 1-64 of A-Z a-z 0-9 _ . -`);
   const settings: DeliverySettings = {
-    maxAttempts: int(env, 'EFA_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+    // With the defaults, retries span 25 to 50 hours: an authority may be down for a day.
+    maxAttempts: int(env, 'EFA_DELIVERY_MAX_ATTEMPTS', 36, 1, 1000),
     backoffMs,
-    backoffMaxMs: int(env, 'EFA_DELIVERY_BACKOFF_MAX_MS', 30 * 60_000, 10, 24 * 3_600_000),
+    backoffMaxMs: int(env, 'EFA_DELIVERY_BACKOFF_MAX_MS', 2 * 3_600_000, 10, 24 * 3_600_000),
     concurrency: int(env, 'EFA_WORKER_CONCURRENCY', 10, 1, 1000),
     queuePrefix: prefix,
     lockMs: int(env, 'EFA_QUEUE_LOCK_MS', 30_000, 500, 600_000),

@@ -24,8 +24,10 @@ export type AttemptOutcome = { outcome: 'delivered'; receipt: Receipt } | { outc
  * One delivery attempt of one submission: build the message, look the endpoint up now (the
  * directory may have changed since submit), send, and record the attempt. Already delivered
  * submissions are not sent again, but a resend would be harmless: receivers deduplicate.
+ * `last`: no retry follows (the attempt limit is reached), so a retryable error is recorded, and
+ * counted, as the failure it is.
  */
-export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, attempt: number): Promise<AttemptOutcome> {
+export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, attempt: number, last = false): Promise<AttemptOutcome> {
   const { rows } = await deps.db.query<SubmissionRow>('SELECT * FROM submissions WHERE id = $1', [submissionId]);
   const row = rows[0];
   if (!row) return { outcome: 'failed', error: 'submission not found' };
@@ -40,7 +42,7 @@ export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, 
     result = { outcome: 'delivered', receipt };
   } catch (err) {
     const retryable = err instanceof TransportError ? err.retryable : !(err instanceof EfaError);
-    result = { outcome: retryable ? 'retry' : 'failed', error: err instanceof Error ? err.message : String(err) };
+    result = { outcome: retryable && !last ? 'retry' : 'failed', error: err instanceof Error ? err.message : String(err) };
   }
   await deps.db.query(
     `INSERT INTO delivery_attempts (submission_id, attempt, transport, address, started_at, finished_at, outcome, error, receipt) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)`,

@@ -7,9 +7,10 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 30 * 60_000 };
+/** The same as the environment's defaults (src/config/env.ts): retries over 25 to 50 hours. */
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 36, baseDelayMs: 5_000, maxDelayMs: 2 * 3_600_000 };
 
-/** Exponential backoff with full jitter: retries of many submissions don't hit an authority at once. */
+/** Exponential backoff with equal jitter (half fixed, half random): retries of many submissions don't hit an authority at once. */
 export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
@@ -53,7 +54,7 @@ export async function claimOne(db: Database, submissionId: string, leaseMs: numb
 
 /** Runs one attempt for a claimed entry and settles the outbox and the submission's status. */
 export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, submissionId: string, attempt: number): Promise<Settled> {
-  const result = await attemptDelivery(deps, submissionId, attempt);
+  const result = await attemptDelivery(deps, submissionId, attempt, attempt >= policy.maxAttempts);
   const { db } = deps;
   if (result.outcome === 'delivered') {
     await db.transaction(async (tx) => {

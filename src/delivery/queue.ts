@@ -8,8 +8,8 @@ const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'wai
 
 /**
  * Redis connection options from REDIS_URL. Workers block on Redis and must retry forever
- * (BullMQ requires maxRetriesPerRequest: null); producers fail fast instead, so a submit never
- * waits for a Redis that is down: the outbox and the relay cover that case.
+ * (BullMQ requires maxRetriesPerRequest: null); producers fail fast while disconnected (no offline
+ * queue), so a submit never waits for a Redis that is down: the outbox and the relay cover that case.
  */
 export function redisConnection(redisUrl: string, role: 'producer' | 'worker'): ConnectionOptions {
   const u = new URL(redisUrl);
@@ -21,9 +21,10 @@ export function redisConnection(redisUrl: string, role: 'producer' | 'worker'): 
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     db: Number.isInteger(db) ? db : 0,
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    ...(role === 'worker'
-      ? { maxRetriesPerRequest: null }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }),
+    // No retry limit for either role: BullMQ caches its connection set-up, and a set-up command
+    // that failed on a limit would leave the producer broken for good after a short outage.
+    maxRetriesPerRequest: null,
+    ...(role === 'producer' ? { enableOfflineQueue: false, connectTimeout: 2_000 } : {}),
     // Reconnect with a capped backoff for as long as the process lives.
     retryStrategy: (times: number) => Math.min(200 * times, 5_000),
   };
@@ -52,9 +53,14 @@ export class DeliveryQueue {
     this.queue.on('error', () => undefined);
   }
 
-  /** Adds the job for a submission unless one with its id exists (BullMQ ignores duplicate ids). */
-  async add(submissionId: string): Promise<void> {
-    await this.queue.add('deliver', { submissionId }, { ...JOB_OPTIONS, jobId: submissionId });
+  /**
+   * Hands a submission to the queue (submit, redelivery). The same as ensure(): BullMQ silently
+   * ignores a job whose id exists, also when that job has finished, so a plain add after a
+   * redelivery (the dead letter's job is kept as completed) would add nothing while the caller
+   * marks the outbox entry as enqueued, and the relay would only notice after its recheck time.
+   */
+  async add(submissionId: string): Promise<'added' | 'live'> {
+    return this.ensure(submissionId);
   }
 
   /**
@@ -68,7 +74,7 @@ export class DeliveryQueue {
       if (LIVE_STATES.has(state)) return 'live';
       await job.remove().catch(() => undefined);
     }
-    await this.add(submissionId);
+    await this.queue.add('deliver', { submissionId }, { ...JOB_OPTIONS, jobId: submissionId });
     return 'added';
   }
 
