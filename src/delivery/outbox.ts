@@ -34,7 +34,8 @@ export async function claimNext(db: Database, leaseMs: number): Promise<{ submis
   return row ? { submissionId: row.submission_id, attempt: row.attempts } : undefined;
 }
 
-export type Settled = { outcome: 'delivered' | 'failed' } | { outcome: 'retry'; delayMs: number };
+/** `superseded`: another worker claimed the entry meanwhile and settles it; this one leaves it alone. */
+export type Settled = { outcome: 'delivered' | 'failed' | 'superseded' } | { outcome: 'retry'; delayMs: number };
 
 /**
  * Claims the outbox entry of one submission (the queue names it). `held` means another worker's
@@ -65,18 +66,24 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
   }
   if (result.outcome === 'retry' && attempt < policy.maxAttempts) {
     const delayMs = backoffMs(policy, attempt);
-    await db.transaction(async (tx) => {
-      await tx.query('UPDATE outbox SET locked_until = NULL, available_at = now() + make_interval(secs => $2) WHERE submission_id = $1', [submissionId, delayMs / 1000]);
+    // Only the lease holder settles: `attempts` still being ours means nobody claimed the entry
+    // since (this worker was not frozen past its lease while another one took over).
+    const owned = await db.transaction(async (tx) => {
+      const { rowCount } = await tx.query('UPDATE outbox SET locked_until = NULL, available_at = now() + make_interval(secs => $2) WHERE submission_id = $1 AND attempts = $3', [submissionId, delayMs / 1000, attempt]);
+      if (rowCount === 0) return false;
       await tx.query('UPDATE submissions SET last_error = $2, updated_at = now() WHERE id = $1', [submissionId, result.error]);
+      return true;
     });
-    return { outcome: 'retry', delayMs };
+    return owned ? { outcome: 'retry', delayMs } : { outcome: 'superseded' };
   }
   // Dead letter: the submission stays failed with its last error until an operator redelivers it.
-  await db.transaction(async (tx) => {
+  const owned = await db.transaction(async (tx) => {
+    const { rowCount } = await tx.query('DELETE FROM outbox WHERE submission_id = $1 AND attempts = $2', [submissionId, attempt]);
+    if (rowCount === 0) return false;
     await tx.query(`UPDATE submissions SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1`, [submissionId, result.error]);
-    await tx.query('DELETE FROM outbox WHERE submission_id = $1', [submissionId]);
+    return true;
   });
-  return { outcome: 'failed' };
+  return owned ? { outcome: 'failed' } : { outcome: 'superseded' };
 }
 
 /**

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { claimOne, processClaimed } from '../src/delivery/outbox.js';
+import { deliveryDeps } from '../src/runtime.js';
+import type { RoutingData } from '../src/routing/load.js';
+import { applyOverHttp } from './support/apply.js';
+import { startStack, type TestStack } from './support/runtime.js';
+
+describe('the outbox lease: only the worker holding it settles a failed attempt', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ database: 'postgres' });
+    // This test plays the workers itself.
+    await stack.rt.delivery?.stop();
+  });
+  after(async () => stack.close());
+
+  test('a worker frozen past its lease neither reschedules nor dead-letters what another worker now holds', async () => {
+    const { id } = await applyOverHttp(stack.url, 'sh', { strasse: 'Holstenstraße 1', plz: '24103', ort: 'Kiel' });
+    // Every endpoint unreachable: each attempt ends in a retryable error.
+    const routing: RoutingData = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
+    const deps = { ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => 2_000 };
+    const outbox = async () => (await stack.rt.db.query<{ attempts: number; leased: boolean }>('SELECT attempts, locked_until > now() AS leased FROM outbox WHERE submission_id = $1', [id])).rows[0];
+    const status = async () => (await stack.rt.db.query<{ status: string }>('SELECT status FROM submissions WHERE id = $1', [id])).rows[0]?.status;
+
+    const first = await claimOne(stack.rt.db, id, 60_000);
+    assert.deepEqual(first, { attempt: 1 });
+    assert.ok('held' in ((await claimOne(stack.rt.db, id, 60_000)) ?? {}), 'a second worker must wait while the lease runs');
+    // The first worker freezes past its lease; a second one takes over.
+    await stack.rt.db.query(`UPDATE outbox SET locked_until = now() - interval '1 second' WHERE submission_id = $1`, [id]);
+    assert.deepEqual(await claimOne(stack.rt.db, id, 60_000), { attempt: 2 });
+
+    // The first worker wakes up and fails: it must not release the second one's lease...
+    assert.deepEqual(await processClaimed(deps, { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 10 }, id, 1), { outcome: 'superseded' });
+    assert.deepEqual(await outbox(), { attempts: 2, leased: true });
+    // ...nor, on what it thought its last attempt, turn the submission into a dead letter.
+    assert.deepEqual(await processClaimed(deps, { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, id, 1), { outcome: 'superseded' });
+    assert.equal(await status(), 'submitted');
+    assert.deepEqual(await outbox(), { attempts: 2, leased: true });
+
+    // The holder settles as usual: at its limit the submission becomes a dead letter.
+    assert.deepEqual(await processClaimed(deps, { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 }, id, 2), { outcome: 'failed' });
+    assert.equal(await status(), 'failed');
+    assert.equal(await outbox(), undefined);
+    const attempts = await stack.rt.db.query<{ attempt: number; outcome: string }>('SELECT attempt, outcome FROM delivery_attempts WHERE submission_id = $1 ORDER BY id', [id]);
+    assert.deepEqual(attempts.rows.map((a) => a.outcome), ['retry', 'failed', 'failed'], 'every attempt is recorded, the superseded ones too');
+  });
+});
