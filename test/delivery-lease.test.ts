@@ -6,7 +6,7 @@ import type { RoutingData } from '../src/routing/load.js';
 import { applyOverHttp } from './support/apply.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
-describe('the outbox lease: only the worker holding it settles a failed attempt', () => {
+describe('the outbox entry of a queued delivery: lease and due time', () => {
   let stack: TestStack;
   before(async () => {
     stack = await startStack({ database: 'postgres' });
@@ -44,5 +44,19 @@ describe('the outbox lease: only the worker holding it settles a failed attempt'
     assert.equal(await outbox(), undefined);
     const attempts = await stack.rt.db.query<{ attempt: number; outcome: string }>('SELECT attempt, outcome FROM delivery_attempts WHERE submission_id = $1 ORDER BY id', [id]);
     assert.deepEqual(attempts.rows.map((a) => a.outcome), ['retry', 'failed', 'failed'], 'every attempt is recorded, the superseded ones too');
+  });
+
+  test('a job that comes early (re-added after Redis lost its data) waits for the backoff instead of claiming', async () => {
+    const { id } = await applyOverHttp(stack.url, 'sh', { strasse: 'Holstenstraße 2', plz: '24103', ort: 'Kiel' });
+    const routing: RoutingData = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
+    const deps = { ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => 2_000 };
+    assert.deepEqual(await claimOne(stack.rt.db, id, 60_000), { attempt: 1 });
+    const settled = await processClaimed(deps, { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 }, id, 1);
+    assert.equal(settled.outcome, 'retry');
+    const early = await claimOne(stack.rt.db, id, 60_000);
+    assert.ok(early && 'held' in early, 'not claimable before its backoff ran out');
+    assert.ok(early.held.getTime() > Date.now() + 25_000, `held until the retry is due (${early.held.toISOString()})`);
+    const row = await stack.rt.db.query<{ attempts: number }>('SELECT attempts FROM outbox WHERE submission_id = $1', [id]);
+    assert.equal(row.rows[0]?.attempts, 1, 'an early job costs no attempt');
   });
 });

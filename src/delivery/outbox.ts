@@ -39,18 +39,20 @@ export type Settled = { outcome: 'delivered' | 'failed' | 'superseded' } | { out
 
 /**
  * Claims the outbox entry of one submission (the queue names it). `held` means another worker's
- * lease is still running: its attempt may still be in flight, so this one must wait for it.
+ * lease is still running (its attempt may still be in flight) or the entry is not due yet: the
+ * job waits until then.
  */
 export async function claimOne(db: Database, submissionId: string, leaseMs: number): Promise<{ attempt: number } | { held: Date } | undefined> {
   const { rows } = await db.query<{ attempts: number }>(
     `UPDATE outbox SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
-      WHERE submission_id = $1 AND (locked_until IS NULL OR locked_until < now())
+      WHERE submission_id = $1 AND (locked_until IS NULL OR locked_until < now()) AND available_at <= now()
       RETURNING attempts`,
     [submissionId, leaseMs / 1000],
   );
   if (rows[0]) return { attempt: rows[0].attempts };
-  const held = await db.query<{ locked_until: Date | string }>('SELECT locked_until FROM outbox WHERE submission_id = $1', [submissionId]);
-  return held.rows[0] ? { held: new Date(held.rows[0].locked_until) } : undefined;
+  // Held by a lease, or not due yet (a job re-added after Redis lost its data keeps the backoff).
+  const held = await db.query<{ until: Date | string }>('SELECT GREATEST(locked_until, available_at) AS until FROM outbox WHERE submission_id = $1', [submissionId]);
+  return held.rows[0] ? { held: new Date(held.rows[0].until) } : undefined;
 }
 
 /** Runs one attempt for a claimed entry and settles the outbox and the submission's status. */

@@ -31,7 +31,8 @@ export async function processDeliveryJob(deps: DeliveryDeps, opts: Pick<WorkerOp
   }
   const settled = await processClaimed(deps, opts.policy, submissionId, claim.attempt);
   if (settled.outcome === 'retry') {
-    await job.moveToDelayed(Date.now() + settled.delayMs, token);
+    // A little after the outbox's due time, so the job does not wake up a moment too early.
+    await job.moveToDelayed(Date.now() + settled.delayMs + 100, token);
     throw new DelayedError();
   }
   return settled;
