@@ -28,6 +28,7 @@ const ST_OVERRIDES: Texts = {
   'form.gewerbeanmeldung.field.betrieb.telefon.hint': { de: 'Für Rückfragen des Ordnungsamts', en: 'For questions from the public order office' },
   'form.gewerbeanmeldung.field.betrieb.rechtsform.option.gbr': { de: 'GbR (Gesellschaft bürgerlichen Rechts)', en: 'GbR (partnership)' },
   'form.gewerbeanmeldung.field.inhaber.vorname.error.required': { de: 'Wie heißen Sie mit Vornamen?', en: 'What is your first name?' },
+  'service.gewerbeanmeldung.rule.EFA_RULE_VORBETRIEB': { de: 'Wie hieß der Betrieb, den Sie übernehmen?', en: 'What was the name of the business you take over?' },
 };
 
 describe('text overrides shipped with the Länder', () => {
@@ -116,6 +117,27 @@ describe('every kind of override reaches the page, for its Land only', () => {
     }
     assert.match(b.lastHtml, /<h1 class="kern-heading-large">Bitte prüfen Sie Ihre Angaben<\/h1>/);
     assert.match((await b.get('/gewerbeanmeldung/pruefen?lang=en')).html, /<h1 class="kern-heading-large">Check your answers<\/h1>/);
+  });
+
+  test('a rule message of the service\'s logic, in German and English; other Länder keep the service\'s wording', async () => {
+    const takeover = async (host: string, lang: 'de' | 'en') => {
+      const b = new Browser(stack.url, host);
+      await b.get(`/gewerbeanmeldung?lang=${lang}`);
+      await b.get((await b.submit({}, '/start')).location as string);
+      const answers: Record<string, Record<string, string>> = { ...walkAnswers(), betrieb: { 'betrieb.name': 'Doe Trading', 'betrieb.rechtsform': 'gbr', 'betrieb.anzeigegrund': 'uebernahme' } };
+      for (const stepId of ['person', 'betrieb', 'anschrift']) await b.get((await b.submit(answers[stepId] ?? {})).location as string);
+      // The name of the business taken over is left out: the service's rule EFA_RULE_VORBETRIEB reports it.
+      const res = await b.submit({ ...answers.taetigkeit, 'taetigkeit.vorbetrieb': '' });
+      assert.equal(res.status, 400);
+      return res.html;
+    };
+    for (const lang of ['de', 'en'] as const) {
+      const own = (ST_OVERRIDES['service.gewerbeanmeldung.rule.EFA_RULE_VORBETRIEB'] as { de: string; en: string })[lang];
+      assert.ok((await takeover('st.localhost', lang)).includes(html(own)), `${lang}: Sachsen-Anhalt's wording`);
+      const other = await takeover('sn.localhost', lang);
+      assert.ok(!other.includes(html(own)), `${lang}: not in Sachsen`);
+      assert.ok(other.includes(lang === 'de' ? 'Geben Sie den Namen des übernommenen Betriebs an.' : 'Enter the name of the business you take over.'), `${lang}: Sachsen keeps the service's message`);
+    }
   });
 
   test('the overrides belong to Sachsen-Anhalt alone', async () => {

@@ -35,34 +35,32 @@ function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
+/** The rules' messages by code: a Land may override them (docs/tenants.md, "Texts"). */
+const MESSAGES = {
+  EFA_RULE_MINDESTALTER: {
+    de: 'Zum Beginn der Tätigkeit müssen Sie mindestens 18 Jahre alt sein. Minderjährige brauchen die Genehmigung des Familiengerichts; wenden Sie sich dafür direkt an Ihr Gewerbeamt.',
+    en: 'You must be at least 18 years old when the business starts. Minors need the family court’s authorisation; please contact your trade office directly.',
+  },
+  EFA_RULE_BEGINN_ZU_FRUEH: {
+    de: 'Der Beginn der Tätigkeit darf höchstens ein Jahr in der Zukunft liegen.',
+    en: 'The business may start at most one year from today.',
+  },
+  EFA_RULE_VORBETRIEB: { de: 'Geben Sie den Namen des übernommenen Betriebs an.', en: 'Enter the name of the business you take over.' },
+} as const satisfies Record<string, LocalText>;
+
+function issue(pointer: string, code: keyof typeof MESSAGES): Issue {
+  return { pointer, code, message: MESSAGES[code] };
+}
+
 export const logic: ServiceLogic<Gewerbeanmeldung, Parameters, Derived> = {
+  messages: MESSAGES,
   rules(data, ctx) {
     const issues: Issue[] = [];
     const birth = data.inhaber?.geburtsdatum;
     const start = data.taetigkeit?.beginn;
-    if (birth && start && fullYearsBetween(birth, start) < MINIMUM_AGE) {
-      issues.push({
-        pointer: '/taetigkeit/beginn',
-        code: 'EFA_RULE_MINDESTALTER',
-        message: {
-          de: 'Zum Beginn der Tätigkeit müssen Sie mindestens 18 Jahre alt sein. Minderjährige brauchen die Genehmigung des Familiengerichts; wenden Sie sich dafür direkt an Ihr Gewerbeamt.',
-          en: 'You must be at least 18 years old when the business starts. Minors need the family court’s authorisation; please contact your trade office directly.',
-        },
-      });
-    }
-    if (start && daysBetween(ctx.today, start) > MAX_DAYS_AHEAD) {
-      issues.push({
-        pointer: '/taetigkeit/beginn',
-        code: 'EFA_RULE_BEGINN_ZU_FRUEH',
-        message: {
-          de: 'Der Beginn der Tätigkeit darf höchstens ein Jahr in der Zukunft liegen.',
-          en: 'The business may start at most one year from today.',
-        },
-      });
-    }
-    if (data.betrieb?.anzeigegrund === 'uebernahme' && data.taetigkeit && !data.taetigkeit.vorbetrieb?.trim()) {
-      issues.push({ pointer: '/taetigkeit/vorbetrieb', code: 'EFA_RULE_VORBETRIEB', message: { de: 'Geben Sie den Namen des übernommenen Betriebs an.', en: 'Enter the name of the business you take over.' } });
-    }
+    if (birth && start && fullYearsBetween(birth, start) < MINIMUM_AGE) issues.push(issue('/taetigkeit/beginn', 'EFA_RULE_MINDESTALTER'));
+    if (start && daysBetween(ctx.today, start) > MAX_DAYS_AHEAD) issues.push(issue('/taetigkeit/beginn', 'EFA_RULE_BEGINN_ZU_FRUEH'));
+    if (data.betrieb?.anzeigegrund === 'uebernahme' && data.taetigkeit && !data.taetigkeit.vorbetrieb?.trim()) issues.push(issue('/taetigkeit/vorbetrieb', 'EFA_RULE_VORBETRIEB'));
     return issues;
   },
 

@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import type { LoadedService } from '../services/registry.js';
-import type { LogicContext } from '../services/contract.js';
+import type { LocalText, LogicContext } from '../services/contract.js';
 import { errorPath } from '../core/declarations.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from './definition.js';
 import type { Body, FormField, ParseContext, ParseResult } from './fields/kind.js';
@@ -25,6 +25,8 @@ export interface StepOutcome {
 export interface StepContext extends ParseContext {
   lang: Lang;
   logic: LogicContext;
+  /** The tenant's wording of rule messages by code, where it overrides the service's. */
+  ruleTexts?: ReadonlyMap<string, LocalText>;
 }
 
 /**
@@ -87,7 +89,7 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
   }
   for (const issue of service.logic.rules(data, ctx.logic)) {
     if (!owner(issue.pointer) || blocked(issue.pointer)) continue;
-    errors.set(issue.pointer, t(issue.message, ctx.lang));
+    errors.set(issue.pointer, t(ctx.ruleTexts?.get(issue.code) ?? issue.message, ctx.lang));
   }
   return errors;
 }

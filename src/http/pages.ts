@@ -80,7 +80,7 @@ export function logicContext(tenant: Tenant, serviceId: string, today: string): 
 }
 
 export function stepContext(env: PageEnv, places: PlaceIndex, serviceId: string, today: string): StepContext {
-  return { places, lang: env.lang, logic: logicContext(env.tenant, serviceId, today) };
+  return { places, lang: env.lang, logic: logicContext(env.tenant, serviceId, today), ruleTexts: env.tenant.ruleTexts.get(serviceId) };
 }
 
 /** Renders a view inside the layout, with everything the layout needs from the tenant and language. */

@@ -33,6 +33,11 @@ export interface ServiceLogic<Data, Params = Record<string, unknown>, Derived = 
   fee(data: Data, ctx: LogicContext<Params>): Money;
   /** The 12-digit ARS whose authority is responsible. */
   region(data: Data): string;
+  /**
+   * The default message of each rule code the rules can report. Declared codes can be overridden
+   * per Land (text key `service.<id>.rule.<CODE>`); an issue with an undeclared code shows its own message.
+   */
+  messages?: Readonly<Record<string, LocalText>>;
   /** Optional facts for the start page, before any answer: the fee to expect and a Land's notice. */
   overview?(ctx: LogicContext<Params>): { feeFrom?: Money; notice?: LocalText };
 }

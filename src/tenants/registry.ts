@@ -56,6 +56,8 @@ export interface Tenant extends TenantDefinition {
   forms: Map<string, LoadedForm>;
   /** Title and description of each offered service as this tenant shows them. */
   serviceTexts: Map<string, { title: LocalText; description?: LocalText }>;
+  /** Per offered service: rule messages by code as this tenant words them (overrides only). */
+  ruleTexts: Map<string, ReadonlyMap<string, LocalText>>;
 }
 
 const DEFAULT_LANGUAGES: Lang[] = ['de', 'en'];
@@ -106,7 +108,7 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
   }
   const texts = applyTexts(shown, def.texts, catalogue, Object.keys(def.services), forms);
   const css = themeCss(def.theme);
-  return { ...def, languages, parameters, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services };
+  return { ...def, languages, parameters, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
 }
 
 function checkParameters(file: string, serviceId: string, service: LoadedService, given: Record<string, unknown>, languages: readonly Lang[]): Record<string, unknown> {

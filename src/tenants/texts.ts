@@ -36,6 +36,8 @@ export interface TenantTexts {
   forms: Map<string, LoadedForm>;
   /** Per offered service: title and description as this tenant shows them. */
   services: Map<string, { title: LocalText; description?: LocalText }>;
+  /** Per offered service: the rule messages (by code) this tenant overrides. */
+  rules: Map<string, ReadonlyMap<string, LocalText>>;
 }
 
 export function textCatalogue(services: ReadonlyMap<string, LoadedService>, forms: ReadonlyMap<string, LoadedForm>): TextCatalogue {
@@ -44,6 +46,7 @@ export function textCatalogue(services: ReadonlyMap<string, LoadedService>, form
   for (const [id, service] of services) {
     catalogue.set(`service.${id}.title`, service.definition.title);
     catalogue.set(`service.${id}.description`, service.definition.description);
+    for (const [code, text] of Object.entries(service.logic.messages ?? {})) catalogue.set(`service.${id}.rule.${code}`, text);
     const form = forms.get(id);
     if (form) formEntries(id, form).forEach(([key, text]) => catalogue.set(key, text));
   }
@@ -89,7 +92,13 @@ export function applyTexts(file: string, overrides: Record<string, TextOverride>
       title: resolved.get(`service.${id}.title`) ?? catalogue.get(`service.${id}.title`) ?? id,
       description: resolved.get(`service.${id}.description`) ?? catalogue.get(`service.${id}.description`),
     }])),
+    rules: new Map(offered.map((id) => [id, ruleOverrides(id, resolved)])),
   };
+}
+
+function ruleOverrides(serviceId: string, resolved: ReadonlyMap<string, LocalText>): Map<string, LocalText> {
+  const prefix = `service.${serviceId}.rule.`;
+  return new Map([...resolved].filter(([key]) => key.startsWith(prefix)).map(([key, text]) => [key.slice(prefix.length), text]));
 }
 
 function overlayForms(offered: readonly string[], forms: ReadonlyMap<string, LoadedForm>, resolved: ReadonlyMap<string, LocalText>): Map<string, LoadedForm> {
