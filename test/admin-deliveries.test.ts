@@ -45,6 +45,7 @@ describe('operator APIs: scoped tokens, delivery state and attempts, metrics', (
   test('the token endpoint: wrong secret 401, unknown grant 400, a scope beyond the client 400, narrowing works', async () => {
     assert.equal((await tokenFor(readOnly.id, 'wrong-secret-xxxxxxxxxxxxxxxxxxxxx')).status, 401);
     assert.equal((await tokenFor('nobody', readOnly.secret)).status, 401);
+    assert.equal((await tokenFor('a%zz', 'b%')).status, 401, 'a malformed escape in Basic credentials is a wrong credential, not a crash');
     const bad = await fetch(`${stack.url}/_efa/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=a&password=b' });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: string }).error, 'unsupported_grant_type');

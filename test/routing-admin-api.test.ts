@@ -137,6 +137,15 @@ describe('admin routing API on PostgreSQL', () => {
     const huge = await call('PUT', `${ADMIN}/responsibilities`, { token: operator, type: 'text/csv', body: `leikaKey,arsPrefix,authorityId\n${`${GEWERBE},01,land-sh\n`.repeat(1_500_000)}` });
     assert.equal(huge.status, 413);
     assert.equal(huge.body.error, 'payload_too_large');
+    // A repeated dryRun must not be misread as a real write.
+    const twice = await call('PUT', `${ADMIN}/responsibilities?dryRun=true&dryRun=true`, { token: operator, type: 'text/csv', body: `leikaKey,arsPrefix,authorityId\n${GEWERBE},01,land-sh\n` });
+    assert.equal(twice.status, 400);
+    // Addresses may not pull secrets out of the environment: they are shown and sent to.
+    const leak = await call('POST', `${ADMIN}/changes`, { token: operator, type: 'application/json', body: JSON.stringify({ upsert: { directory: [{ authorityId: 'land-sh', serviceKey: '*', transport: 'webhook', address: 'https://x.example/?s=${EFA_SECRET}', encryptionKey: 'keys/land-sh.enc.json' }] } }) });
+    assert.equal(leak.status, 422);
+    assert.match(JSON.stringify(leak.body.problems), /EFA_SECRET\} is not allowed in an address/);
+    const fitLeak = await call('POST', `${ADMIN}/changes`, { token: operator, type: 'application/json', body: JSON.stringify({ upsert: { directory: [{ authorityId: 'land-sh', serviceKey: '*', transport: 'fit-connect', address: 'https://x.example/fit', identifiers: { destinationId: 'x' }, options: { clientId: 'a', clientSecretEnv: 'EFA_SECRET' }, encryptionKey: 'keys/land-sh.enc.json' }] } }) });
+    assert.equal(fitLeak.status, 422, 'a FIT-Connect client secret only from EFA_FIT_CONNECT_… variables');
     assert.equal(await storedVersions(), 0);
   });
 

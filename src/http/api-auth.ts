@@ -41,7 +41,14 @@ function credentialsOf(req: FastifyRequest): { id?: string; secret?: string } {
   if (header.toLowerCase().startsWith('basic ')) {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0) return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+    if (colon > 0) {
+      try {
+        return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+      } catch {
+        // A malformed escape is no credential at all: 401 like any other wrong one.
+        return {};
+      }
+    }
   }
   const body = (req.body ?? {}) as Record<string, unknown>;
   return { id: typeof body.client_id === 'string' ? body.client_id : undefined, secret: typeof body.client_secret === 'string' ? body.client_secret : undefined };

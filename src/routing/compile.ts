@@ -200,14 +200,27 @@ class KeyResolver {
   }
 }
 
+/**
+ * Only these variables may appear as ${NAME} in an address. Routing data can be written through
+ * the admin API and addresses are shown and sent to: any other variable (EFA_SECRET, DATABASE_URL)
+ * would leak through them.
+ */
+export const ADDRESS_VARIABLE = /^(EFA_ROUTING_[A-Z0-9_]+|EFA_DEMO_RECEIVER_URL)$/;
+
 /** ${NAME} in an address comes from the environment, and the result must be an http(s) URL. */
 export function substitute(value: string, env: Record<string, string | undefined>): { url: string } | { problem: string } {
   let missing: string | undefined;
-  const result = value.replace(/\$\{([A-Z0-9_]+)\}/g, (_m, name: string) => {
+  let refused: string | undefined;
+  const result = value.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => {
+    if (!ADDRESS_VARIABLE.test(name)) {
+      refused ??= name;
+      return '';
+    }
     const v = env[name];
     if (v === undefined || v === '') missing ??= name;
     return v ?? '';
   });
+  if (refused) return { problem: `\${${refused}} is not allowed in an address: only EFA_ROUTING_… variables (and EFA_DEMO_RECEIVER_URL) may be used` };
   if (missing) return { problem: `environment variable ${missing} is not set` };
   let url: URL;
   try {

@@ -117,7 +117,11 @@ export class RoutingStore {
   /** Re-reads what is authoritative: the newest stored version, or the seed files when there is none. */
   async reload(): Promise<RoutingVersionInfo> {
     const latest = await this.latestVersion();
-    if (latest > 0) this.install(await this.compileVersion(latest), true);
+    if (latest > 0) {
+      const compiled = await this.compileVersion(latest);
+      // A write may have put a newer version in force while this one compiled: never go back.
+      this.install(compiled, (compiled.version?.version ?? 0) >= this.inForce());
+    }
     else this.reloadSeed();
     return this.opts.current().version as RoutingVersionInfo;
   }

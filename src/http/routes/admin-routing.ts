@@ -129,6 +129,8 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
 
 /** Who, why, and on which version a write builds: from the token, ?comment=, ?dryRun= and If-Match. */
 function meta(req: Req): WriteMeta {
+  // A repeated parameter arrives as an array: refuse it rather than misread "dryRun" as a real write.
+  for (const name of ['comment', 'dryRun'] as const) if (req.query[name] !== undefined && typeof req.query[name] !== 'string') throw new BadRequest(`${name} may be given once`);
   const comment = req.query.comment;
   if (comment !== undefined && comment.length > 500) throw new BadRequest('comment is longer than 500 characters');
   const ifMatch = req.headers['if-match'];

@@ -86,7 +86,8 @@ export const fitConnect: Transport = {
     required: ['clientId', 'clientSecretEnv'],
     properties: {
       clientId: { type: 'string', minLength: 1 },
-      clientSecretEnv: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
+      // The secret is sent to the directory's address: only variables meant for it may be named.
+      clientSecretEnv: { type: 'string', pattern: '^EFA_(DEMO_)?FIT_CONNECT_[A-Z0-9_]+$' },
       tokenUrl: { type: 'string', format: 'uri' },
     },
   },
