@@ -33,8 +33,9 @@ describe('efa deliveries: the dead-letter list, attempts and redelivery from the
     const { id, reference } = await applyOverHttp(stack.url, 'sh', { strasse: 'Holstenstraße 1', plz: '24103', ort: 'Kiel' });
     // One attempt against an unreachable endpoint with a budget of one: a dead letter.
     const routing: RoutingData = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
-    assert.deepEqual(await claimOne(stack.rt.db, id, 60_000), { attempt: 1 });
-    await processClaimed({ ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => 2_000 }, { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, id, 1);
+    const claimed = await claimOne(stack.rt.db, id, 60_000);
+    assert.ok(claimed && 'lease' in claimed);
+    assert.deepEqual(await processClaimed({ ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => 2_000 }, { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, id, claimed), { outcome: 'failed' });
 
     const list = await efa(db, ['list', '--status', 'failed', '--json']);
     assert.equal(list.code, 0, list.stderr);

@@ -64,7 +64,7 @@ export class InProcessDelivery {
       });
       if (!claimed) return;
       // A failure here leaves the lease to run out, so the entry is retried later, not lost.
-      await processClaimed(this.deps, this.policy, claimed.submissionId, claimed.attempt).catch(this.onError);
+      await processClaimed(this.deps, this.policy, claimed.submissionId, claimed).catch(this.onError);
     }
   }
 }

@@ -29,7 +29,7 @@ export async function processDeliveryJob(deps: DeliveryDeps, opts: Pick<WorkerOp
     await job.moveToDelayed(Math.max(claim.held.getTime(), Date.now()) + 250, token);
     throw new DelayedError();
   }
-  const settled = await processClaimed(deps, opts.policy, submissionId, claim.attempt);
+  const settled = await processClaimed(deps, opts.policy, submissionId, claim);
   if (settled.outcome === 'retry') {
     // A little after the outbox's due time, so the job does not wake up a moment too early.
     await job.moveToDelayed(Date.now() + settled.delayMs + 100, token);
