@@ -14,6 +14,7 @@ import { InProcessDelivery } from './delivery/in-process.js';
 import type { DeliveryDeps } from './delivery/deliver.js';
 import type { RetryPolicy } from './delivery/outbox.js';
 import { DeliveryQueue } from './delivery/queue.js';
+import { handOver } from './delivery/relay.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
@@ -110,9 +111,7 @@ function startDispatch(rt: Runtime, inProcess: boolean): void {
   const queue = new DeliveryQueue(rt.config.redisUrl, rt.config.delivery);
   rt.queue = queue;
   rt.dispatch = (submissionId) => {
-    queue.add(submissionId)
-      .then(() => rt.db.query('UPDATE outbox SET enqueued_at = now() WHERE submission_id = $1', [submissionId]))
-      .catch(() => undefined);
+    handOver(rt.db, queue, submissionId).catch(() => undefined);
   };
   rt.metrics.setDepthSource(async () => ({ ...(await queue.counts()), outbox: Number((await rt.db.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox')).rows[0]?.n ?? 0) }));
 }

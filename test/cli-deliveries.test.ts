@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { claimOne, processClaimed } from '../src/delivery/outbox.js';
-import { deliveryDeps } from '../src/runtime.js';
-import type { RoutingData } from '../src/routing/load.js';
 import { applyOverHttp } from './support/apply.js';
-import { startStack, type TestStack } from './support/runtime.js';
+import { startStack, unreachableDeliveryDeps, type TestStack } from './support/runtime.js';
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -32,10 +30,9 @@ describe('efa deliveries: the dead-letter list, attempts and redelivery from the
   test('list --status failed, show by reference, redeliver once (then 409-like refusal), usage errors', async () => {
     const { id, reference } = await applyOverHttp(stack.url, 'sh', { strasse: 'Holstenstraße 1', plz: '24103', ort: 'Kiel' });
     // One attempt against an unreachable endpoint with a budget of one: a dead letter.
-    const routing: RoutingData = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
     const claimed = await claimOne(stack.rt.db, id, 60_000);
     assert.ok(claimed && 'lease' in claimed);
-    assert.deepEqual(await processClaimed({ ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => 2_000 }, { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, id, claimed), { outcome: 'failed' });
+    assert.deepEqual(await processClaimed(unreachableDeliveryDeps(stack.rt), { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, id, claimed), { outcome: 'failed' });
 
     const list = await efa(db, ['list', '--status', 'failed', '--json']);
     assert.equal(list.code, 0, list.stderr);

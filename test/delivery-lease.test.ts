@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { claimOne, processClaimed, redeliver, type Claim } from '../src/delivery/outbox.js';
-import { deliveryDeps } from '../src/runtime.js';
-import type { RoutingData } from '../src/routing/load.js';
 import { applyOverHttp } from './support/apply.js';
-import { startStack, type TestStack } from './support/runtime.js';
+import { startStack, unreachableDeliveryDeps, type TestStack } from './support/runtime.js';
 
 describe('the outbox entry of a queued delivery: lease and due time', () => {
   let stack: TestStack;
@@ -18,8 +16,7 @@ describe('the outbox entry of a queued delivery: lease and due time', () => {
   test('a worker frozen past its lease neither reschedules nor dead-letters what another worker now holds', async () => {
     const { id } = await applyOverHttp(stack.url, 'sh', { strasse: 'Holstenstraße 1', plz: '24103', ort: 'Kiel' });
     // Every endpoint unreachable: each attempt ends in a retryable error.
-    const routing: RoutingData = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
-    const deps = { ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => 2_000 };
+    const deps = unreachableDeliveryDeps(stack.rt);
     const outbox = async () => (await stack.rt.db.query<{ attempts: number; leased: boolean }>('SELECT attempts, locked_until > now() AS leased FROM outbox WHERE submission_id = $1', [id])).rows[0];
     const status = async () => (await stack.rt.db.query<{ status: string }>('SELECT status FROM submissions WHERE id = $1', [id])).rows[0]?.status;
 
@@ -66,8 +63,7 @@ describe('the outbox entry of a queued delivery: lease and due time', () => {
 
   test('a job that comes early (re-added after Redis lost its data) waits for the backoff instead of claiming', async () => {
     const { id } = await applyOverHttp(stack.url, 'sh', { strasse: 'Holstenstraße 2', plz: '24103', ort: 'Kiel' });
-    const routing: RoutingData = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
-    const deps = { ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => 2_000 };
+    const deps = unreachableDeliveryDeps(stack.rt);
     const claimed = await claimOne(stack.rt.db, id, 60_000);
     assert.ok(claimed && 'lease' in claimed && claimed.attempt === 1);
     const settled = await processClaimed(deps, { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 }, id, claimed);

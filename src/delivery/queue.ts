@@ -54,16 +54,6 @@ export class DeliveryQueue {
   }
 
   /**
-   * Hands a submission to the queue (submit, redelivery). The same as ensure(): BullMQ silently
-   * ignores a job whose id exists, also when that job has finished, so a plain add after a
-   * redelivery (the dead letter's job is kept as completed) would add nothing while the caller
-   * marks the outbox entry as enqueued, and the relay would only notice after its recheck time.
-   */
-  async add(submissionId: string): Promise<'added' | 'live'> {
-    return this.ensure(submissionId);
-  }
-
-  /**
    * Makes sure a live job exists for the submission: a job that completed or failed while its
    * outbox entry still exists (redelivery, a lost update) is removed and added again.
    */

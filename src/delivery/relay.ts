@@ -2,6 +2,17 @@ import type { Database } from '../storage/db.js';
 import type { DeliveryQueue } from './queue.js';
 
 /**
+ * Hands one submission to the queue now (submit, redelivery) and marks its outbox entry, so the
+ * relay leaves it alone. ensure(), not a plain add: BullMQ silently ignores a job id that exists,
+ * also a finished job's (a dead letter's job is kept as completed), so after a redelivery a plain
+ * add would add nothing while the entry is marked as enqueued.
+ */
+export async function handOver(db: Database, queue: DeliveryQueue, submissionId: string): Promise<void> {
+  await queue.ensure(submissionId);
+  await db.query('UPDATE outbox SET enqueued_at = now() WHERE submission_id = $1', [submissionId]);
+}
+
+/**
  * Moves outbox entries into the queue. The outbox (PostgreSQL) is the source of truth: an entry
  * whose job never reached Redis (Redis was down at submit) or whose job was lost (Redis restarted
  * without persistence, a job failed for infrastructure reasons) gets a job again. Every worker

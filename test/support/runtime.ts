@@ -8,7 +8,9 @@ import { buildApp } from '../../src/http/app.js';
 import { Inbox } from '../../src/receivers/inbox.js';
 import { buildReceiverServer } from '../../src/receivers/server.js';
 import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../../src/receivers/demo.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createRuntime, deliveryDeps, type Runtime } from '../../src/runtime.js';
+import type { DeliveryDeps } from '../../src/delivery/deliver.js';
+import type { RoutingData } from '../../src/routing/load.js';
 import { freshPostgres } from './database.js';
 
 export interface TestStack {
@@ -61,4 +63,13 @@ export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The runtime's delivery dependencies with every directory address unreachable: each attempt then
+ * ends in a retryable error, so a test can drive retries and dead letters by hand.
+ */
+export function unreachableDeliveryDeps(rt: Runtime): DeliveryDeps {
+  const routing: RoutingData = { ...rt.routing, directory: new Map([...rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
+  return { ...deliveryDeps(rt), routing: () => routing, timeoutMs: () => 2_000 };
 }

@@ -2,9 +2,9 @@ import { buildXml, field, hasDoctype, parseXml } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { encryptFor, sha512Hex } from '../../crypto/jwe.js';
-import { verifyJson } from '../../crypto/jws.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
 import { exchange } from './http.js';
+import { signedClaims, verifiedReceipt } from './receipt.js';
 
 /**
  * OSCI-Transport 1.2 ideas over one HTTP POST: the originator signs the content container, the
@@ -130,22 +130,9 @@ async function readLaufzettel(transport: string, body: string, message: Outbound
   }
   const key = ctx.endpoint.verificationKey;
   if (!key) return { transport, deliveredAt: clear.reception ?? new Date().toISOString(), evidence: body, verified: false, duplicate: clear.duplicate };
-  if (!clear.signature) throw new TransportError(transport, 'Laufzettel carries no signature', true);
-  let claims: LaufzettelClaims;
-  try {
-    claims = (await verifyJson<LaufzettelClaims>(key, clear.signature)).payload;
-  } catch (err) {
-    throw new TransportError(transport, 'Laufzettel signature does not verify with the authority key', true, { cause: err });
-  }
+  const claims = await signedClaims<LaufzettelClaims>(transport, 'Laufzettel', key, clear.signature);
   if (claims.messageId !== message.messageId || claims.contentSha512 !== contentSha512 || claims.recipient !== addresseeOf(ctx) || claims.duplicate !== clear.duplicate) {
     throw new TransportError(transport, 'signed Laufzettel does not match the message sent or its clear fields', true);
   }
-  return {
-    transport,
-    deliveredAt: claims.receivedAt,
-    receiverReference: claims.receiverReference,
-    evidence: body,
-    verified: true,
-    duplicate: claims.duplicate,
-  };
+  return verifiedReceipt(transport, claims, body);
 }

@@ -1,7 +1,8 @@
 import { TransportError } from '../../core/errors.js';
-import { signEd25519, verifyJson } from '../../crypto/jws.js';
+import { signEd25519 } from '../../crypto/jws.js';
 import type { OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
 import { exchange } from './http.js';
+import { signedClaims, verifiedReceipt } from './receipt.js';
 
 /**
  * Signed HTTPS webhook after the Standard Webhooks specification: headers webhook-id,
@@ -65,21 +66,9 @@ async function readReceipt(transport: string, body: string, message: OutboundMes
   if (!key) {
     return { transport, deliveredAt: new Date().toISOString(), evidence: parsed.receipt, verified: false };
   }
-  let claims: ReceiptClaims;
-  try {
-    claims = (await verifyJson<ReceiptClaims>(key, parsed.receipt)).payload;
-  } catch (err) {
-    throw new TransportError(transport, 'receipt signature does not verify with the authority key', true, { cause: err });
-  }
+  const claims = await signedClaims<ReceiptClaims>(transport, 'receipt', key, parsed.receipt);
   if (claims.messageId !== message.messageId || claims.sha512 !== message.payload.sha512) {
     throw new TransportError(transport, 'receipt names another message or payload hash', true);
   }
-  return {
-    transport,
-    deliveredAt: claims.receivedAt,
-    receiverReference: claims.receiverReference,
-    evidence: parsed.receipt,
-    verified: true,
-    duplicate: claims.duplicate === true,
-  };
+  return verifiedReceipt(transport, claims, parsed.receipt);
 }

@@ -2,9 +2,9 @@ import { buildXml, child, hasDoctype, localName, parseXml, text } from './xml.js
 import { CompactSign } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { sha512Hex } from '../../crypto/jwe.js';
-import { verifyJson } from '../../crypto/jws.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
 import { HttpStatusError, exchange } from './http.js';
+import { signedClaims, verifiedReceipt } from './receipt.js';
 
 /**
  * XTA 2 style delivery: one SOAP 1.2 request per message, XTA message metadata in the header and
@@ -259,23 +259,10 @@ async function readReport(transport: string, body: string, message: OutboundMess
 
   const key = ctx.endpoint.verificationKey;
   if (!key) return { transport, deliveredAt: clear.reportTime ?? new Date().toISOString(), evidence: body, verified: false, duplicate: clear.duplicate };
-  if (!clear.signature) throw new TransportError(transport, 'TransportReport carries no signature', true);
-  let claims: XtaReportClaims;
-  try {
-    claims = (await verifyJson<XtaReportClaims>(key, clear.signature)).payload;
-  } catch (err) {
-    throw new TransportError(transport, 'TransportReport signature does not verify with the authority key', true, { cause: err });
-  }
+  const claims = await signedClaims<XtaReportClaims>(transport, 'TransportReport', key, clear.signature);
   // The clear XML is for people and Fachverfahren; only the signed claims count, and they must agree.
   if (claims.messageId !== message.messageId || claims.sha512 !== message.payload.sha512 || claims.status !== 'delivered' || claims.duplicate !== clear.duplicate) {
     throw new TransportError(transport, 'signed TransportReport does not match the message or its clear fields', true);
   }
-  return {
-    transport,
-    deliveredAt: claims.receivedAt,
-    receiverReference: claims.receiverReference,
-    evidence: body,
-    verified: true,
-    duplicate: claims.duplicate,
-  };
+  return verifiedReceipt(transport, claims, body);
 }
