@@ -62,5 +62,7 @@ export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceT
     authority: { id: row.authority_id, name: row.authority_name },
     region: row.region,
     payload: { jwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri },
+    // Filled from the attachment store once uploads exist (issue 9).
+    attachments: [],
   };
 }

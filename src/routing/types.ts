@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { JWK } from 'jose';
 
 /** A public key as JSON Web Key (RFC 7517). Private members are never accepted in routing data. */
@@ -62,6 +63,35 @@ export interface OutboundMessage {
     /** URI of the JSON Schema the plaintext conforms to. */
     schemaUri: string;
   };
+  /** Files the applicant uploaded, each encrypted for the authority on its own (empty when none). */
+  attachments: OutboundAttachment[];
+}
+
+/**
+ * One uploaded file as a transport sends it. Encrypted for the authority at submit time like the
+ * payload; its plaintext hash is also listed in the payload document, so the receiver can prove
+ * that every file is the one the applicant sent.
+ */
+export interface OutboundAttachment {
+  /** Stable (UUID) across retries and redeliveries: receivers deduplicate by (messageId, id). */
+  id: string;
+  /** JSON Pointer of the form field (array item) it belongs to, e.g. "/hunde/2/nachweis". */
+  pointer: string;
+  /** The applicant's file name, sanitised: no path, no control characters. */
+  filename: string;
+  /** Media type sniffed from the content at upload, never taken from the name. */
+  mediaType: string;
+  /** Plaintext size in bytes. */
+  size: number;
+  /** Hex SHA-512 of the plaintext. */
+  sha512: string;
+  /** Length in bytes of the compact JWE that open() yields (for Content-Length). */
+  jweLength: number;
+  /**
+   * The file as a JWE compact serialisation (RSA-OAEP-256 + A256GCM) for the authority's key, as
+   * ASCII bytes, streamed from the store: never held whole in memory. Each call opens a new stream.
+   */
+  open(): Readable;
 }
 
 /** The runtime's own identity towards authorities: it signs what it sends. */

@@ -14,5 +14,6 @@ export async function messageFor(authority: TestAuthority, document = JSON.strin
     authority: { id: authority.id, name: authority.name },
     region: '010020000000',
     payload: { jwe: await encryptFor(authority.encryption.publicJwk, document, mediaType), mediaType, sha512: sha512Hex(document), schemaUri: 'https://efa-runtime.example/schemas/gewerbeanmeldung/1.0.0.json' },
+    attachments: [],
   };
 }
