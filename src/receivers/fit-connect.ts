@@ -8,14 +8,20 @@ import { KEY_ALG, decryptWith, keyId, sha512Hex } from '../crypto/jwe.js';
 import { decodeUtf8, signJson } from '../crypto/jws.js';
 import { publicPart } from '../crypto/keys.js';
 import {
-  EVENT_ACCEPT, EVENT_REJECT, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_TYPE, authenticationTag,
+  EVENT_ACCEPT, EVENT_REJECT, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_TYPE, authenticationTag,
   type FitConnectMetadata, type Problem,
 } from '../routing/transports/fit-connect.js';
+import { AttachmentRefusal, RECEIVER_BODY_LIMIT, openAll } from './attachments.js';
+import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
 
 const TOKEN_LIFETIME_SECONDS = 1800;
 const PROBLEM_BASE = 'https://schema.fitko.de/fit-connect/submission-api/problems/';
 const EVENT_PROBLEM_BASE = 'https://schema.fitko.de/fit-connect/events/problems/';
+/** An attachment id is a UUID (metadata schema: format uuid); anything else cannot be announced. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** JWE compact: five base64url segments. */
+const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const METADATA_SCHEMA_FILE = new URL('../../schemas/vendor/fit-connect/metadata.schema.v1.0.0.json', import.meta.url);
 
 interface StoredSubmission {
@@ -24,6 +30,10 @@ interface StoredSubmission {
   destinationId: string;
   clientId: string;
   serviceType: { name?: string; identifier: string };
+  /** Attachment ids announced at creation; each must be uploaded before the submit. */
+  announcedAttachments: string[];
+  /** Uploaded attachment JWEs by id (the submission service stores them encrypted, as received). */
+  uploads: Map<string, string>;
   submitted: boolean;
   /** Signed Security Event Tokens of this submission's case, oldest first. */
   events: string[];
@@ -91,14 +101,16 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
     if (typeof destinationId !== 'string' || !Array.isArray(announcedAttachments) || typeof serviceType?.identifier !== 'string') {
       return problem(reply, 400, 'request-syntax-violation', 'Invalid submission request', 'destinationId, announcedAttachments and serviceType.identifier are required');
     }
-    if (announcedAttachments.length > 0) return problem(reply, 422, 'attachments-not-supported', 'Attachments are not supported by this receiver');
+    if (!announcedAttachments.every((id): id is string => typeof id === 'string' && UUID.test(id)) || new Set(announcedAttachments).size !== announcedAttachments.length) {
+      return problem(reply, 400, 'request-syntax-violation', 'Invalid submission request', 'announcedAttachments must be distinct UUIDs');
+    }
     if (!authorities.has(destinationId)) return destinationNotFound(reply, destinationId);
 
     const idempotencyKey = header(req.headers['idempotency-key']);
     const known = idempotencyKey ? submissions.get(announced.get(`${clientId}|${idempotencyKey}`) ?? '') : undefined;
     if (known) {
       // Same key, other request: the sender reused a key by mistake (draft-ietf-httpapi-idempotency-key-header).
-      if (known.destinationId !== destinationId || known.serviceType.identifier !== serviceType.identifier) {
+      if (known.destinationId !== destinationId || known.serviceType.identifier !== serviceType.identifier || !sameIds(known.announcedAttachments, announcedAttachments)) {
         return problem(reply, 422, 'idempotency-key-reused', 'Idempotency-Key was used for another request');
       }
       return reply.code(200).send(announcement(known));
@@ -109,6 +121,8 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
       destinationId,
       clientId,
       serviceType: { identifier: serviceType.identifier, ...(typeof serviceType.name === 'string' ? { name: serviceType.name } : {}) },
+      announcedAttachments,
+      uploads: new Map(),
       submitted: false,
       events: [],
     };
@@ -116,6 +130,30 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
     if (idempotencyKey) announced.set(`${clientId}|${idempotencyKey}`, submission.submissionId);
     return reply.code(201).send(announcement(submission));
   });
+
+  app.addContentTypeParser(JOSE_MEDIA_TYPE, { parseAs: 'string', bodyLimit: RECEIVER_BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  /** Upload of one announced attachment: its JWE as the body. Allowed until the submit; a second PUT replaces it. */
+  app.put<{ Params: { submissionId: string; attachmentId: string }; Body: unknown }>(
+    '/fit-connect/submissions/:submissionId/attachments/:attachmentId',
+    { bodyLimit: RECEIVER_BODY_LIMIT },
+    async (req, reply) => {
+      const clientId = authenticate(req, reply);
+      if (!clientId) return reply;
+      const submission = submissions.get(req.params.submissionId);
+      if (!submission || submission.clientId !== clientId) return problem(reply, 404, 'submission-not-found', 'Submission not found');
+      if (!submission.announcedAttachments.includes(req.params.attachmentId)) {
+        return problem(reply, 404, 'attachment-not-found', 'Attachment was not announced', `submission ${submission.submissionId} announced no attachment ${req.params.attachmentId}`);
+      }
+      if (submission.submitted) return problem(reply, 409, 'submission-state-invalid', 'Submission was already submitted');
+      const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (mediaType !== JOSE_MEDIA_TYPE || typeof req.body !== 'string' || !JWE_COMPACT.test(req.body)) {
+        return problem(reply, 415, 'unsupported-media-type', 'Attachment must be a JWE', `Content-Type ${JOSE_MEDIA_TYPE} with a JWE compact serialisation is required`);
+      }
+      submission.uploads.set(req.params.attachmentId, req.body);
+      return reply.code(204).send();
+    },
+  );
 
   app.put<{ Params: { submissionId: string }; Body: { encryptedMetadata?: unknown; encryptedData?: unknown } | undefined }>(
     '/fit-connect/submissions/:submissionId',
@@ -133,13 +171,15 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
       }
       const authority = authorities.get(submission.destinationId);
       if (!authority) return destinationNotFound(reply, submission.destinationId);
+      const missing = submission.announcedAttachments.filter((id) => !submission.uploads.has(id));
+      if (missing.length > 0) return problem(reply, 422, 'missing-attachments', 'Announced attachments are missing', `not uploaded: ${missing.join(', ')}`);
 
       submission.submitted = true;
       const outcome = await inspect(authority, submission, encryptedMetadata, encryptedData, validateMetadata);
       if ('problem' in outcome) {
         submission.events.push(await securityEvent(authority, submission, EVENT_REJECT, { problems: [outcome.problem] }));
       } else {
-        const { metadata, document } = outcome;
+        const { metadata, document, attachments } = outcome;
         const data = metadata.contentStructure.data;
         const messageId = metadata.additionalReferenceInfo?.senderReference ?? submission.submissionId;
         inbox.add({
@@ -152,9 +192,11 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
           mediaType: data?.submissionSchema.mimeType ?? 'application/octet-stream',
           document,
           metadata: { submissionId: submission.submissionId, caseId: submission.caseId, clientId, fitConnectMetadata: metadata },
+          attachments,
         });
+        const attachmentTags = Object.fromEntries([...submission.uploads].map(([id, jwe]) => [id, authenticationTag(jwe)]));
         submission.events.push(await securityEvent(authority, submission, EVENT_ACCEPT, {
-          authenticationTags: { metadata: authenticationTag(encryptedMetadata), data: authenticationTag(encryptedData), attachments: {} },
+          authenticationTags: { metadata: authenticationTag(encryptedMetadata), data: authenticationTag(encryptedData), attachments: attachmentTags },
         }));
       }
       return reply.code(202).send(announcement(submission));
@@ -180,12 +222,13 @@ async function encryptionKeyOf(authority: ReceiverAuthority): Promise<JWK & { ki
   return { ...pub, alg: KEY_ALG, use: 'enc', key_ops: ['wrapKey'], kid: await keyId(pub) };
 }
 
-type Inspection = { metadata: FitConnectMetadata; document: string } | { problem: Problem };
+type Inspection = { metadata: FitConnectMetadata; document: string; attachments: ReceivedAttachment[] } | { problem: Problem };
 
 /**
  * What a FIT-Connect destination checks before it accepts: both parts decrypt with its key, the
  * metadata is valid against the schema and names this service, the data's hash is the one in the
- * metadata. Any failure is a reject event, and nothing reaches the Fachverfahren.
+ * metadata, the metadata lists exactly the announced attachments and each decrypts to the hash it
+ * lists. Any failure is a reject event, and nothing reaches the Fachverfahren.
  */
 async function inspect(authority: ReceiverAuthority, submission: StoredSubmission, encryptedMetadata: string, encryptedData: string, validate: ValidateFunction): Promise<Inspection> {
   let metadataText: string;
@@ -213,7 +256,23 @@ async function inspect(authority: ReceiverAuthority, submission: StoredSubmissio
     return reject('service-type-mismatch', 'Service type differs from the announcement', metadata.publicServiceType.identifier);
   }
   if (sha512Hex(document) !== data.hash.content) return reject('hash-mismatch', 'Data hash mismatch', 'sha512 of the decrypted data differs from the hash in the metadata');
-  return { metadata, document };
+  const listed = metadata.contentStructure.attachments;
+  if (!sameIds(listed.map((a) => a.attachmentId), submission.announcedAttachments)) {
+    return reject('attachments-mismatch', 'Attachments differ from the announcement', 'contentStructure.attachments must list exactly the announced attachment ids');
+  }
+  try {
+    const described = listed.map((a) => ({ id: a.attachmentId, filename: a.filename ?? a.attachmentId, mediaType: a.mimeType, size: 0, sha512: a.hash.content }));
+    return { metadata, document, attachments: await openAll(authority, described, submission.uploads) };
+  } catch (err) {
+    if (!(err instanceof AttachmentRefusal)) throw err;
+    return err.reason === 'hash-mismatch'
+      ? reject('hash-mismatch', 'Attachment hash mismatch', `sha512 of attachment ${err.attachmentId} differs from the hash in the metadata`)
+      : reject('encryption-issue', 'Decryption failed', err.message);
+  }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
 }
 
 function reject(slug: string, title: string, detail?: string): { problem: Problem } {

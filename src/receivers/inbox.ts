@@ -11,6 +11,19 @@ export interface ReceivedMessage {
   document: string;
   /** Protocol metadata as received (headers, SOAP metadata, FIT-Connect metadata, ...). */
   metadata: Record<string, unknown>;
+  /** The applicant's files, decrypted and checked against their SHA-512 (empty when none). */
+  attachments: ReceivedAttachment[];
+}
+
+/** One decrypted attachment whose plaintext hash the receiver verified. */
+export interface ReceivedAttachment {
+  id: string;
+  filename: string;
+  mediaType: string;
+  size: number;
+  /** Hex SHA-512 of `bytes`, equal to what the sender stated. */
+  sha512: string;
+  bytes: Buffer;
 }
 
 export interface InboxAddResult {

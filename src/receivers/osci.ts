@@ -1,21 +1,23 @@
 import type { JWK } from 'jose';
 import { decryptWith, sha512Hex } from '../crypto/jwe.js';
 import { decodeUtf8, signJson, verifyJson } from '../crypto/jws.js';
-import { buildXml, field, parseXml } from '../routing/transports/xml.js';
+import { attr, buildXml, children, field, parseXml, text } from '../routing/transports/xml.js';
 import { OSCI_MEDIA_TYPE, OSCI_NS, type ContentContainer, type LaufzettelClaims } from '../routing/transports/osci.js';
+import { AttachmentRefusal, RECEIVER_BODY_LIMIT, confirmedDigests, isDescriptionList, openAll } from './attachments.js';
+import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
 
 /**
  * The addressee side of the OSCI-like transport: decrypts the content container with the
  * authority's key, verifies the originator's signature inside it, checks that the clear addressing
- * agrees with the signed one and that the payload matches its hash, stores once per message id and
+ * agrees with the signed one and that the payload and every attachment match their hashes, stores once per message id and
  * answers with a signed Laufzettel. A refusal stores nothing and answers 4xx with a Feedback entry.
  */
 export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, senderKeys }) => {
   // Our own parser: plugins are encapsulated, so other receivers keep theirs.
-  app.addContentTypeParser(OSCI_MEDIA_TYPE, { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(OSCI_MEDIA_TYPE, { parseAs: 'string', bodyLimit: RECEIVER_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
-  app.post<{ Params: { authorityId: string }; Body: string }>('/osci/:authorityId', async (req, reply) => {
+  app.post<{ Params: { authorityId: string }; Body: string }>('/osci/:authorityId', { bodyLimit: RECEIVER_BODY_LIMIT }, async (req, reply) => {
     try {
       const authority = authorities.get(req.params.authorityId);
       if (!authority) throw new Refusal(404, 'EFA_OSCI_ADDRESSEE_UNKNOWN', 'no addressee at this address');
@@ -30,6 +32,7 @@ export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, se
         throw new Refusal(422, 'EFA_OSCI_ADDRESSING_CHANGED', 'clear addressing differs from the signed content container');
       }
       const document = await decryptPayload(authority, container);
+      const attachments = await openAttachments(authority, container, envelope.attachments);
 
       const { duplicate, message: stored } = inbox.add({
         messageId: container.messageId,
@@ -51,8 +54,9 @@ export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, se
           submittedAt: container.submittedAt,
           schemaUri: container.payload.schemaUri,
         },
+        attachments,
       });
-      return reply.code(200).type(`${OSCI_MEDIA_TYPE}; charset=utf-8`).send(await laufzettel(authority, container.addressee, container.messageId, contentSha512, stored.receivedAt, duplicate));
+      return reply.code(200).type(`${OSCI_MEDIA_TYPE}; charset=utf-8`).send(await laufzettel(authority, container.addressee, container.messageId, contentSha512, stored.receivedAt, duplicate, attachments));
     } catch (err) {
       const refusal = err instanceof Refusal ? err : new Refusal(500, 'EFA_OSCI_INTERNAL', 'the receiver failed');
       if (!(err instanceof Refusal)) req.log.error({ err }, 'osci receiver failed');
@@ -75,6 +79,8 @@ interface Envelope {
   originator: string;
   addressee: string;
   encrypted: string;
+  /** The osci:EncryptedAttachment texts by id. */
+  attachments: Map<string, string>;
 }
 
 function readEnvelope(body: unknown): Envelope {
@@ -97,7 +103,14 @@ function readEnvelope(body: unknown): Envelope {
   if (!result.messageId || !result.originator || !result.addressee || !result.encrypted) {
     throw new Refusal(400, 'EFA_OSCI_MALFORMED', 'MessageId, Originator, Addressee or EncryptedContentContainer missing');
   }
-  return result as Envelope;
+  const attachments = new Map<string, string>();
+  for (const element of children(contentPackage, 'EncryptedAttachment')) {
+    const id = attr(element, 'id');
+    const content = text(element);
+    if (!id || !content || attachments.has(id)) throw new Refusal(400, 'EFA_OSCI_MALFORMED', 'every EncryptedAttachment needs its own id and content');
+    attachments.set(id, content);
+  }
+  return { ...(result as Omit<Envelope, 'attachments'>), attachments };
 }
 
 async function decryptContainer(authority: ReceiverAuthority, encrypted: string): Promise<string> {
@@ -132,11 +145,24 @@ async function decryptPayload(authority: ReceiverAuthority, container: ContentCo
   return document;
 }
 
+/** Every attachment the signed container lists must be there and decrypt to its SHA-512; no other may come along. */
+async function openAttachments(authority: ReceiverAuthority, container: ContentContainer, arrived: Map<string, string>): Promise<ReceivedAttachment[]> {
+  const described = container.attachments ?? [];
+  if (!isDescriptionList(described)) throw new Refusal(422, 'EFA_OSCI_MALFORMED', 'the content container lists attachments without id, filename, mediaType, size or sha512');
+  try {
+    return await openAll(authority, described, arrived);
+  } catch (err) {
+    if (!(err instanceof AttachmentRefusal)) throw err;
+    const code = err.codeFor('EFA_OSCI');
+    throw new Refusal(422, code, err.message);
+  }
+}
+
 /**
  * The Laufzettel names the addressee of the (verified) container, not the mailbox it arrived in:
  * one intermediary key may receive for several addressees, and the sender checks the addressee it meant.
  */
-async function laufzettel(authority: ReceiverAuthority, addressee: string, messageId: string, contentSha512: string, receivedAt: string, duplicate: boolean): Promise<string> {
+async function laufzettel(authority: ReceiverAuthority, addressee: string, messageId: string, contentSha512: string, receivedAt: string, duplicate: boolean, attachments: ReceivedAttachment[]): Promise<string> {
   const claims: LaufzettelClaims = {
     messageId,
     recipient: addressee,
@@ -144,6 +170,7 @@ async function laufzettel(authority: ReceiverAuthority, addressee: string, messa
     contentSha512,
     duplicate,
     receiverReference: `${authority.id}:${messageId}`,
+    attachments: confirmedDigests(attachments),
   };
   const signature = await signJson(authority.signingKey, { ...claims }, 'osci-laufzettel+jws');
   return buildXml({

@@ -5,23 +5,26 @@ import {
   LEIKA_URN_PREFIX, SOAP_MEDIA_TYPE, XTA_NS,
   type XtaReportClaims, type XtaSignedRequest,
 } from '../routing/transports/xta.js';
-import { attr, buildXml, child, hasDoctype, parseXml, text } from '../routing/transports/xml.js';
+import { attr, buildXml, child, children, hasDoctype, parseXml, text } from '../routing/transports/xml.js';
+import type { AttachmentDescription } from '../routing/transports/attachments.js';
+import { AttachmentRefusal, RECEIVER_BODY_LIMIT, confirmedDigests, openAll } from './attachments.js';
+import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
 
 /**
  * The authority side of XTA: reads the SOAP request, checks the sender's signature over the
- * metadata and the content hash, decrypts with the authority's key, checks the plaintext hash,
- * stores once per message id and answers with a signed TransportReport. Everything it refuses is
+ * metadata and the content hash, decrypts with the authority's key, checks the plaintext hash
+ * (of the content and of every attachment), stores once per message id and answers with a signed TransportReport. Everything it refuses is
  * a SOAP fault: env:Sender when the message is wrong (the sender must not retry), env:Receiver
  * when we are (it may).
  */
 export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, senderKeys }) => {
   // Our own parsers: plugins are encapsulated, so other receivers keep theirs.
   for (const type of [SOAP_MEDIA_TYPE, 'application/xml']) {
-    app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: RECEIVER_BODY_LIMIT }, (_req, body, done) => done(null, body));
   }
 
-  app.post<{ Params: { authorityId: string }; Body: string }>('/xta/:authorityId', async (req, reply) => {
+  app.post<{ Params: { authorityId: string }; Body: string }>('/xta/:authorityId', { bodyLimit: RECEIVER_BODY_LIMIT }, async (req, reply) => {
     try {
       const authority = authorities.get(req.params.authorityId);
       if (!authority) throw new SoapFault('Sender', 'EFA_XTA_READER_UNKNOWN', 'no reader at this address', 404);
@@ -32,6 +35,7 @@ export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, sen
       const signed = await verifySender(request.signature, keys);
       compareSigned(signed, request.fields);
       const document = await decrypt(authority, request.jwe, signed.sha512);
+      const attachments = await openAttachments(authority, signed.attachments, request.attachmentJwes);
 
       const { duplicate, message: stored } = inbox.add({
         messageId: signed.messageId,
@@ -54,8 +58,9 @@ export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, sen
           submittedAt: signed.submittedAt,
           schemaUri: signed.schemaUri,
         },
+        attachments,
       });
-      return reply.code(200).type(`${SOAP_MEDIA_TYPE}; charset=utf-8`).send(await report(authority, signed, stored.receivedAt, duplicate));
+      return reply.code(200).type(`${SOAP_MEDIA_TYPE}; charset=utf-8`).send(await report(authority, signed, stored.receivedAt, duplicate, attachments));
     } catch (err) {
       const fault = err instanceof SoapFault ? err : new SoapFault('Receiver', 'EFA_XTA_INTERNAL', 'the receiver failed');
       if (!(err instanceof SoapFault)) req.log.error({ err }, 'xta receiver failed');
@@ -78,6 +83,8 @@ interface ParsedRequest {
   fields: XtaSignedRequest;
   signature: string;
   jwe: string;
+  /** The efa:EncryptedAttachment texts by id. */
+  attachmentJwes: Map<string, string>;
   origin?: string;
 }
 
@@ -98,6 +105,14 @@ function readRequest(body: unknown): ParsedRequest {
   const signature = text(child(header, 'SenderSignature'));
   if (!meta || !jwe || !signature) throw new SoapFault('Sender', 'EFA_XTA_MALFORMED', 'MessageMetaData, SenderSignature or EncryptedContent missing');
   const qualifier = child(meta, 'Qualifier');
+  const attachmentElements = children(child(doc, 'Envelope', 'Body', 'GenericContentContainer'), 'EncryptedAttachment');
+  const attachmentJwes = new Map<string, string>();
+  for (const element of attachmentElements) {
+    const id = attr(element, 'id');
+    const content = text(element);
+    if (!id || !content || attachmentJwes.has(id)) throw new SoapFault('Sender', 'EFA_XTA_MALFORMED', 'every EncryptedAttachment needs its own id and content');
+    attachmentJwes.set(id, content);
+  }
   const fields: XtaSignedRequest = {
     messageId: text(child(meta, 'MsgIdentification', 'MessageID')) ?? '',
     author: text(child(meta, 'Originators', 'Author', 'Identifier')) ?? '',
@@ -113,9 +128,16 @@ function readRequest(body: unknown): ParsedRequest {
     sha512: attr(content, 'sha512') ?? '',
     schemaUri: attr(content, 'schemaUri') ?? '',
     contentSha512: sha512Hex(jwe),
+    attachments: attachmentElements.map((element) => ({
+      id: attr(element, 'id') ?? '',
+      filename: attr(element, 'filename') ?? '',
+      mediaType: attr(element, 'mediaType') ?? '',
+      size: Number(attr(element, 'size')),
+      sha512: attr(element, 'sha512') ?? '',
+    })),
   };
   if (!fields.messageId || !fields.reader) throw new SoapFault('Sender', 'EFA_XTA_MALFORMED', 'MessageID or Reader missing');
-  return { fields, signature, jwe, origin: text(child(meta, 'DeliveryAttributes', 'Origin')) };
+  return { fields, signature, jwe, attachmentJwes, origin: text(child(meta, 'DeliveryAttributes', 'Origin')) };
 }
 
 async function verifySender(jws: string, keys: JWK[]): Promise<XtaSignedRequest> {
@@ -132,9 +154,25 @@ async function verifySender(jws: string, keys: JWK[]): Promise<XtaSignedRequest>
 /** Every signed value must stand unchanged in the XML; the JWE is covered by its hash. */
 function compareSigned(signed: XtaSignedRequest, fields: XtaSignedRequest): void {
   for (const name of Object.keys(fields) as (keyof XtaSignedRequest)[]) {
+    if (name === 'attachments') continue;
     if (signed[name] !== fields[name]) {
       throw new SoapFault('Sender', name === 'contentSha512' ? 'EFA_XTA_CONTENT_CHANGED' : 'EFA_XTA_METADATA_CHANGED', `${name} differs from what the sender signed`);
     }
+  }
+  const normalise = (list: unknown): string => JSON.stringify((Array.isArray(list) ? (list as AttachmentDescription[]) : []).map((a) => [a.id, a.filename, a.mediaType, a.size, a.sha512]));
+  if (normalise(signed.attachments) !== normalise(fields.attachments)) {
+    throw new SoapFault('Sender', 'EFA_XTA_METADATA_CHANGED', 'attachments differ from what the sender signed');
+  }
+}
+
+/** Each attachment must decrypt with the reader's key to the SHA-512 the sender signed. */
+async function openAttachments(authority: ReceiverAuthority, signed: AttachmentDescription[] | undefined, jwes: Map<string, string>): Promise<ReceivedAttachment[]> {
+  try {
+    return await openAll(authority, signed ?? [], jwes);
+  } catch (err) {
+    if (!(err instanceof AttachmentRefusal)) throw err;
+    const subcode = err.codeFor('EFA_XTA');
+    throw new SoapFault('Sender', subcode, err.message);
   }
 }
 
@@ -149,7 +187,7 @@ async function decrypt(authority: ReceiverAuthority, jwe: string, sha512: string
   return document;
 }
 
-async function report(authority: ReceiverAuthority, signed: XtaSignedRequest, receivedAt: string, duplicate: boolean): Promise<string> {
+async function report(authority: ReceiverAuthority, signed: XtaSignedRequest, receivedAt: string, duplicate: boolean, attachments: ReceivedAttachment[]): Promise<string> {
   const claims: XtaReportClaims = {
     messageId: signed.messageId,
     sha512: signed.sha512,
@@ -158,6 +196,7 @@ async function report(authority: ReceiverAuthority, signed: XtaSignedRequest, re
     duplicate,
     reader: signed.reader,
     receiverReference: `${authority.id}:${signed.messageId}`,
+    attachments: confirmedDigests(attachments),
   };
   const signature = await signJson(authority.signingKey, { ...claims }, 'xta-report+jws');
   return buildXml({
@@ -176,6 +215,7 @@ async function report(authority: ReceiverAuthority, signed: XtaSignedRequest, re
           'xta:MessageStatus': { 'xta:Status': '0', 'xta:StatusText': duplicate ? 'Zugestellt (bereits vorhanden)' : 'Zugestellt' },
           'efa:Duplicate': String(duplicate),
           'efa:ReceivedContentHash': { '@_algorithm': 'SHA-512', '#text': signed.sha512 },
+          ...(attachments.length > 0 ? { 'efa:ReceivedAttachmentHash': attachments.map((a) => ({ '@_id': a.id, '@_algorithm': 'SHA-512', '#text': a.sha512 })) } : {}),
           'efa:ReportSignature': { '@_format': 'JWS', '#text': signature },
         },
       },

@@ -3,7 +3,8 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { KEY_ALG, encryptFor } from '../../crypto/jwe.js';
 import { verifyJson } from '../../crypto/jws.js';
-import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import type { HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { TagCollector, streamedBody, streamedInit, type StreamedBody } from './attachments.js';
 import { HttpStatusError, exchange, type HttpResult } from './http.js';
 
 /** Shared with the local receiver (src/receivers/fit-connect.ts), so both sides name things alike. */
@@ -13,6 +14,8 @@ export const EVENT_ACCEPT = 'https://schema.fitko.de/fit-connect/events/accept-s
 export const EVENT_REJECT = 'https://schema.fitko.de/fit-connect/events/reject-submission';
 export const SET_TYPE = 'secevent+jwt';
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+/** Media type of an attachment upload: the body is the attachment's JWE compact serialisation. */
+export const JOSE_MEDIA_TYPE = 'application/jose';
 /** FIT-Connect demands RSA keys of at least 4096 bits for payload encryption. */
 export const MIN_RSA_BITS = 4096;
 
@@ -51,10 +54,20 @@ export interface FitConnectMetadata {
   $schema?: string;
   contentStructure: {
     data?: { hash: { type: 'sha512'; content: string }; submissionSchema: { schemaUri: string; mimeType: string } };
-    attachments: unknown[];
+    attachments: FitConnectAttachment[];
   };
   publicServiceType?: { name?: string; identifier: string };
   additionalReferenceInfo?: { senderReference?: string; applicationDate?: string };
+}
+
+/** One entry of contentStructure.attachments (metadata schema v1.0.0). */
+export interface FitConnectAttachment {
+  hash: { type: 'sha512'; content: string };
+  purpose: 'form' | 'attachment' | 'report';
+  mimeType: string;
+  filename?: string;
+  description?: string;
+  attachmentId: string;
 }
 
 /** JWE compact is header.key.iv.ciphertext.tag; accept events name the tags they accepted. */
@@ -73,8 +86,8 @@ export function rsaBits(jwk: JWK): number {
 
 /**
  * FIT-Connect Submission API as a sender: OAuth2 client credentials, the destination's encryption
- * key (checked against the directory's), announce the submission, submit encrypted metadata and
- * data, then read the case's event log for the destination's signed accept or reject event (SET).
+ * key (checked against the directory's), announce the submission with its attachment ids, upload
+ * each attachment's JWE, submit encrypted metadata and data, then read the case's event log for the destination's signed accept or reject event (SET).
  * Delivery is at least once: the announcement carries the message id as Idempotency-Key, so a
  * redelivery finds the submission it made before instead of opening a second case.
  */
@@ -103,11 +116,13 @@ export const fitConnect: Transport = {
     let decision = submission.replayed ? await findDecision(api, submission, verificationKey) : undefined;
     const duplicate = decision !== undefined;
     let metadataJwe: string | undefined;
+    const attachmentTags = new TagCollector();
     if (!decision) {
+      await uploadAttachments(api, message, submission, attachmentTags);
       metadataJwe = await submit(api, message, submission, key);
       decision = await awaitDecision(api, submission, verificationKey, ctx.timeoutMs);
     }
-    return receiptFrom(api, message, submission, decision, { duplicate, metadataJwe });
+    return receiptFrom(api, message, submission, decision, { duplicate, metadataJwe, attachmentTags: attachmentTags.tags() });
   },
 
   async check(ctx: TransportContext): Promise<HealthResult> {
@@ -178,16 +193,20 @@ async function accessToken(api: Api): Promise<string> {
  * One authenticated API call. A 401 despite a cached, unexpired token means the service forgot it
  * (restart, revocation): drop it and try once more with a fresh one before giving up.
  */
-async function call(api: Api, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+async function call(api: Api, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; stream?: { body: StreamedBody; contentType: string } } = {}): Promise<HttpResult> {
   for (let attempt = 0; ; attempt++) {
     const token = await accessToken(api);
+    // A streamed body is opened afresh per try: the retry after a 401 sends the attachment again.
+    const streamed = options.stream ? streamedInit(options.stream.body, options.stream.contentType) : undefined;
     try {
       return await exchange(api.transport, `${api.base}${path}`, {
         method,
+        ...streamed,
         headers: {
           authorization: `Bearer ${token}`,
           accept: `application/json, ${PROBLEM_MEDIA_TYPE}`,
           ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(streamed?.headers as Record<string, string> | undefined),
           ...options.headers,
         },
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
@@ -242,7 +261,7 @@ async function announce(api: Api, message: OutboundMessage): Promise<Submission>
     headers: { 'idempotency-key': message.messageId },
     body: {
       destinationId: api.destinationId,
-      announcedAttachments: [],
+      announcedAttachments: message.attachments.map((a) => a.id),
       serviceType: { name: message.service.title, identifier: `${LEIKA_URN_PREFIX}${message.service.leikaKey}` },
     },
   });
@@ -260,13 +279,38 @@ export function metadataFor(message: OutboundMessage): FitConnectMetadata {
         hash: { type: 'sha512', content: message.payload.sha512 },
         submissionSchema: { schemaUri: message.payload.schemaUri, mimeType: message.payload.mediaType },
       },
-      attachments: [],
+      attachments: message.attachments.map(attachmentEntry),
     },
     publicServiceType: { name: message.service.title, identifier: `${LEIKA_URN_PREFIX}${message.service.leikaKey}` },
     // The schema's one field for the sender's own reference; it carries the stable message id, so
     // the destination can recognise a redelivery inside the end-to-end encrypted part.
     additionalReferenceInfo: { senderReference: message.messageId, applicationDate: message.submittedAt.slice(0, 10) },
   };
+}
+
+/** The metadata entry of one uploaded file; the hash binds the file to the (encrypted, tag-checked) metadata. */
+function attachmentEntry(a: OutboundAttachment): FitConnectAttachment {
+  return {
+    hash: { type: 'sha512', content: a.sha512 },
+    purpose: 'attachment',
+    // The schema allows type/subtype only; parameters (charset=…) would make the metadata invalid.
+    mimeType: a.mediaType.split(';')[0]?.trim() ?? a.mediaType,
+    filename: a.filename,
+    attachmentId: a.id,
+  };
+}
+
+/**
+ * Uploads every announced attachment before the submit, one PUT each, the JWE streamed from the
+ * store. Uploading again on a redelivery is allowed: before the submit, a PUT replaces the file.
+ */
+async function uploadAttachments(api: Api, message: OutboundMessage, submission: Submission, tags: TagCollector): Promise<void> {
+  for (const attachment of message.attachments) {
+    const body = streamedBody(api.transport, [attachment], tags.observe);
+    await call(api, 'PUT', `/submissions/${encodeURIComponent(submission.submissionId)}/attachments/${encodeURIComponent(attachment.id)}`, {
+      stream: { body, contentType: JOSE_MEDIA_TYPE },
+    });
+  }
 }
 
 /** Sends encrypted metadata and the already encrypted data; returns the metadata JWE for the tag check. */
@@ -328,7 +372,7 @@ async function verifyEvent(api: Api, key: JWK, token: unknown): Promise<Security
   return payload;
 }
 
-function receiptFrom(api: Api, message: OutboundMessage, submission: Submission, decision: Decision, sent: { duplicate: boolean; metadataJwe?: string }): Receipt {
+function receiptFrom(api: Api, message: OutboundMessage, submission: Submission, decision: Decision, sent: { duplicate: boolean; metadataJwe?: string; attachmentTags?: Record<string, string> }): Receipt {
   const { claims } = decision;
   if (claims.txn !== `case:${submission.caseId}`) throw new TransportError(api.transport, `event token names ${claims.txn}, not case:${submission.caseId}`, true);
   const details = claims.events[decision.event] ?? {};
@@ -342,6 +386,9 @@ function receiptFrom(api: Api, message: OutboundMessage, submission: Submission,
   if (tags.data !== authenticationTag(message.payload.jwe) || (sent.metadataJwe !== undefined && tags.metadata !== authenticationTag(sent.metadataJwe))) {
     throw new TransportError(api.transport, `accept event for submission ${submission.submissionId} names other authentication tags than were sent`, true);
   }
+  if (!attachmentTagsMatch(tags.attachments, sent.attachmentTags ?? {})) {
+    throw new TransportError(api.transport, `accept event for submission ${submission.submissionId} names other attachment authentication tags than were uploaded`, true);
+  }
   return {
     transport: api.transport,
     deliveredAt: new Date(claims.iat * 1000).toISOString(),
@@ -350,4 +397,12 @@ function receiptFrom(api: Api, message: OutboundMessage, submission: Submission,
     verified: true,
     duplicate: sent.duplicate,
   };
+}
+
+/**
+ * Each attachment uploaded in this attempt must stand in the accept event with the tag of its JWE.
+ * A redelivery that found the decision already made uploaded nothing and has nothing to compare.
+ */
+function attachmentTagsMatch(accepted: Record<string, string> | undefined, uploaded: Record<string, string>): boolean {
+  return Object.entries(uploaded).every(([id, tag]) => accepted?.[id] === tag);
 }

@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { buildXml, field, hasDoctype, parseXml } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { encryptFor, sha512Hex } from '../../crypto/jwe.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import {
+  confirmsAttachments, describeAttachment, piecesAround, readJwe, streamedBody, streamedInit,
+  type AttachmentDescription, type BodyPiece,
+} from './attachments.js';
 import { exchange } from './http.js';
 import { signedClaims, verifiedReceipt } from './receipt.js';
 
@@ -11,6 +16,11 @@ import { signedClaims, verifiedReceipt } from './receipt.js';
  * container is encrypted for the addressee, and only the addressing stands in clear, so whoever
  * relays the envelope learns who writes to whom, nothing more. The addressee answers with a
  * "Laufzettel" it signs, naming the hash of the container it received; the originator checks both.
+ *
+ * Attachments travel as further parts of the content package, one osci:EncryptedAttachment each,
+ * already encrypted for the addressee at submit time. In clear they carry only their id; name,
+ * media type, size and plaintext SHA-512 stand in the signed and encrypted content container.
+ * Their JWEs are streamed from the store into the request.
  */
 
 /** Our namespace: the envelope follows OSCI's ideas, not its schema, so it must not claim OSCI's. */
@@ -28,6 +38,8 @@ export interface ContentContainer {
   originator: string;
   addressee: string;
   payload: OutboundMessage['payload'];
+  /** The attachments that travel beside the container, bound to it by id and plaintext hash. */
+  attachments: AttachmentDescription[];
 }
 
 /** What the addressee signs in the Laufzettel. */
@@ -39,6 +51,8 @@ export interface LaufzettelClaims {
   contentSha512: string;
   duplicate: boolean;
   receiverReference?: string;
+  /** Id and plaintext SHA-512 of each attachment the addressee decrypted and verified. */
+  attachments?: unknown;
 }
 
 
@@ -51,11 +65,10 @@ export const osci: Transport = {
   },
 
   async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
-    const { xml, contentSha512 } = await buildEnvelope(message, ctx);
+    const { pieces, contentSha512 } = await buildEnvelopePieces(message, ctx);
     const result = await exchange(this.name, ctx.endpoint.address, {
       method: 'POST',
-      headers: { 'content-type': `${OSCI_MEDIA_TYPE}; charset=utf-8` },
-      body: xml,
+      ...streamedInit(streamedBody(this.name, pieces), `${OSCI_MEDIA_TYPE}; charset=utf-8`),
     }, ctx.timeoutMs);
     return readLaufzettel(this.name, result.body, message, contentSha512, ctx);
   },
@@ -74,8 +87,15 @@ export function addresseeOf(ctx: TransportContext): string {
   return ctx.endpoint.identifiers.readerId ?? ctx.endpoint.authorityId;
 }
 
-/** Signs the content container, encrypts it for the addressee and wraps it; exported for tests. */
+/** The whole envelope as one string, attachments read into it; for tests that inspect or tamper with it. */
 export async function buildEnvelope(message: OutboundMessage, ctx: TransportContext): Promise<{ xml: string; contentSha512: string }> {
+  const { pieces, contentSha512 } = await buildEnvelopePieces(message, ctx);
+  const texts = await Promise.all(pieces.map((p) => (typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString('utf8') : readJwe(p))));
+  return { xml: texts.join(''), contentSha512 };
+}
+
+/** Signs the content container, encrypts it for the addressee and wraps it with the attachments' JWEs. */
+export async function buildEnvelopePieces(message: OutboundMessage, ctx: TransportContext): Promise<{ pieces: BodyPiece[]; contentSha512: string }> {
   const container: ContentContainer = {
     messageId: message.messageId,
     reference: message.reference,
@@ -86,12 +106,14 @@ export async function buildEnvelope(message: OutboundMessage, ctx: TransportCont
     originator: ctx.sender.id,
     addressee: addresseeOf(ctx),
     payload: message.payload,
+    attachments: message.attachments.map(describeAttachment),
   };
   const signed = await new CompactSign(new TextEncoder().encode(JSON.stringify(container)))
     .setProtectedHeader({ alg: 'EdDSA', kid: ctx.sender.publicJwk.kid, typ: 'osci-content+jws' })
     .sign(ctx.sender.signingKey);
   // Sign, then encrypt: the signature is hidden too, so the relay cannot tell which key signed.
   const encrypted = await encryptFor(ctx.endpoint.encryptionKey, signed, 'osci-content+jws');
+  const markers = new Map(message.attachments.map((a) => [`EFA-ATTACHMENT-${randomUUID()}`, a] as const));
   const xml = buildXml({
     'osci:Envelope': {
       '@_xmlns:osci': OSCI_NS,
@@ -103,10 +125,13 @@ export async function buildEnvelope(message: OutboundMessage, ctx: TransportCont
       },
       'osci:ContentPackage': {
         'osci:EncryptedContentContainer': { '@_encoding': 'JWE-compact', '#text': encrypted },
+        ...(markers.size > 0
+          ? { 'osci:EncryptedAttachment': [...markers].map(([marker, a]) => ({ '@_id': a.id, '@_encoding': 'JWE-compact', '#text': marker })) }
+          : {}),
       },
     },
   });
-  return { xml, contentSha512: sha512Hex(encrypted) };
+  return { pieces: piecesAround(xml, markers), contentSha512: sha512Hex(encrypted) };
 }
 
 async function readLaufzettel(transport: string, body: string, message: OutboundMessage, contentSha512: string, ctx: TransportContext): Promise<Receipt> {
@@ -131,7 +156,7 @@ async function readLaufzettel(transport: string, body: string, message: Outbound
   const key = ctx.endpoint.verificationKey;
   if (!key) return { transport, deliveredAt: clear.reception ?? new Date().toISOString(), evidence: body, verified: false, duplicate: clear.duplicate };
   const claims = await signedClaims<LaufzettelClaims>(transport, 'Laufzettel', key, clear.signature);
-  if (claims.messageId !== message.messageId || claims.contentSha512 !== contentSha512 || claims.recipient !== addresseeOf(ctx) || claims.duplicate !== clear.duplicate) {
+  if (claims.messageId !== message.messageId || claims.contentSha512 !== contentSha512 || claims.recipient !== addresseeOf(ctx) || claims.duplicate !== clear.duplicate || !confirmsAttachments(claims.attachments, message.attachments)) {
     throw new TransportError(transport, 'signed Laufzettel does not match the message sent or its clear fields', true);
   }
   return verifiedReceipt(transport, claims, body);

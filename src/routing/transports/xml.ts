@@ -35,6 +35,14 @@ export function child(node: unknown, ...path: string[]): unknown {
   return Array.isArray(current) ? current[0] : current;
 }
 
+/** All direct child elements of that name, whether the parser gave one or several. */
+export function children(node: unknown, name: string): unknown[] {
+  if (Array.isArray(node)) node = node[0];
+  if (node === null || typeof node !== 'object') return [];
+  const value = (node as Record<string, unknown>)[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
 /** Text content of an element, whether it carries attributes or not. */
 export function text(node: unknown): string | undefined {
   if (typeof node === 'string') return node;

@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { buildXml, child, hasDoctype, localName, parseXml, text } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { sha512Hex } from '../../crypto/jwe.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import {
+  confirmsAttachments, describeAttachment, piecesAround, readJwe, streamedBody, streamedInit,
+  type AttachmentDescription, type BodyPiece, type StreamedBody,
+} from './attachments.js';
 import { HttpStatusError, exchange } from './http.js';
 import { signedClaims, verifiedReceipt } from './receipt.js';
 
@@ -11,6 +16,10 @@ import { signedClaims, verifiedReceipt } from './receipt.js';
  * the content in the body. The content is the payload JWE as it left the submit step, so neither
  * this transport nor an XTA server in between ever sees plaintext (XTA carries OSCI-encrypted
  * content the same way). The authority answers with a TransportReport that it signs.
+ *
+ * Attachments are further content parts of the GenericContentContainer, one efa:EncryptedAttachment
+ * each (id, filename, media type, size, plaintext SHA-512, the JWE as text). The envelope is built
+ * with a marker where each JWE goes, and the JWEs are streamed from the store into the request.
  */
 
 /** Namespaces: SOAP 1.2 and WS-Addressing as standardised, XTA's two, and ours for what XTA lacks. */
@@ -62,6 +71,11 @@ export interface XtaSignedRequest {
   schemaUri: string;
   /** Hex SHA-512 of the JWE compact string as carried in the body. */
   contentSha512: string;
+  /**
+   * The attachments as the efa:EncryptedAttachment attributes state them. Their JWEs are covered
+   * by the plaintext hash: a swapped JWE decrypts to another hash, or not at all.
+   */
+  attachments: AttachmentDescription[];
 }
 
 /** What the authority signs in its TransportReport. */
@@ -73,6 +87,8 @@ export interface XtaReportClaims {
   duplicate: boolean;
   reader: string;
   receiverReference?: string;
+  /** Id and plaintext SHA-512 of each attachment the reader decrypted and verified. */
+  attachments?: unknown;
 }
 
 export const xta: Transport = {
@@ -89,7 +105,7 @@ export const xta: Transport = {
   },
 
   async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
-    const request = await buildRequest(message, ctx);
+    const request = streamedBody(this.name, await buildRequestPieces(message, ctx));
     const answer = await post(this.name, ctx.endpoint.address, request, ctx.timeoutMs);
     return readReport(this.name, answer, message, ctx);
   },
@@ -126,16 +142,26 @@ export function signedRequestOf(message: OutboundMessage, ctx: TransportContext)
     sha512: message.payload.sha512,
     schemaUri: message.payload.schemaUri,
     contentSha512: sha512Hex(message.payload.jwe),
+    attachments: message.attachments.map(describeAttachment),
   };
 }
 
+/** The whole request as one string, attachments read into it; for tests that inspect or tamper with it. */
 export async function buildRequest(message: OutboundMessage, ctx: TransportContext): Promise<string> {
+  const pieces = await buildRequestPieces(message, ctx);
+  const texts = await Promise.all(pieces.map((p) => (typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString('utf8') : readJwe(p))));
+  return texts.join('');
+}
+
+/** The SOAP request as fixed XML around each attachment's JWE, which is streamed when sent. */
+export async function buildRequestPieces(message: OutboundMessage, ctx: TransportContext): Promise<BodyPiece[]> {
   const signed = signedRequestOf(message, ctx);
   const signature = await new CompactSign(new TextEncoder().encode(JSON.stringify(signed)))
     .setProtectedHeader({ alg: 'EdDSA', kid: ctx.sender.publicJwk.kid, typ: 'xta-request+jws' })
     .sign(ctx.sender.signingKey);
   const options = ctx.endpoint.options as XtaOptions;
-  return buildXml({
+  const markers = new Map(message.attachments.map((a) => [`EFA-ATTACHMENT-${randomUUID()}`, a] as const));
+  const xml = buildXml({
     'env:Envelope': {
       '@_xmlns:env': XTA_NS.env,
       '@_xmlns:wsa': XTA_NS.wsa,
@@ -163,10 +189,24 @@ export async function buildRequest(message: OutboundMessage, ctx: TransportConte
             '@_schemaUri': signed.schemaUri,
             '#text': message.payload.jwe,
           },
+          ...(markers.size > 0 ? { 'efa:EncryptedAttachment': [...markers].map(([marker, a]) => attachmentElement(a, marker)) } : {}),
         },
       },
     },
   });
+  return piecesAround(xml, markers);
+}
+
+function attachmentElement(a: AttachmentDescription, marker: string): Record<string, unknown> {
+  return {
+    '@_id': a.id,
+    '@_encoding': 'JWE-compact',
+    '@_filename': a.filename,
+    '@_mediaType': a.mediaType,
+    '@_size': String(a.size),
+    '@_sha512': a.sha512,
+    '#text': marker,
+  };
 }
 
 function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: XtaOptions): Record<string, unknown> {
@@ -184,7 +224,7 @@ function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: X
       'meta:BusinessScenario': { 'meta:Defined': { '@_listURI': BUSINESS_SCENARIO_LIST, '@_listVersionID': '1', code: signed.businessScenario } },
       'meta:MessageType': { '@_listURI': MESSAGE_TYPE_LIST, '@_listVersionID': '1', '@_payloadSchema': signed.schemaUri, code: signed.messageType },
     },
-    'meta:MsgSize': String(Buffer.byteLength(message.payload.jwe)),
+    'meta:MsgSize': String(Buffer.byteLength(message.payload.jwe) + message.attachments.reduce((sum, a) => sum + a.jweLength, 0)),
   };
 }
 
@@ -192,13 +232,12 @@ function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: X
  * One SOAP call. Every answer's body is read for a fault, whatever the HTTP status: a SOAP fault
  * says by its code who is at fault, and that decides retrying, not the status the server chose.
  */
-async function post(transport: string, url: string, body: string, timeoutMs: number): Promise<string> {
+async function post(transport: string, url: string, body: StreamedBody, timeoutMs: number): Promise<string> {
   let answer: string;
   try {
     ({ body: answer } = await exchange(transport, url, {
       method: 'POST',
-      headers: { 'content-type': `${SOAP_MEDIA_TYPE}; charset=utf-8; action="${SEND_ACTION}"` },
-      body,
+      ...streamedInit(body, `${SOAP_MEDIA_TYPE}; charset=utf-8; action="${SEND_ACTION}"`),
     }, timeoutMs));
   } catch (err) {
     const fault = err instanceof HttpStatusError ? readFault(err.responseBody) : undefined;
@@ -261,7 +300,7 @@ async function readReport(transport: string, body: string, message: OutboundMess
   if (!key) return { transport, deliveredAt: clear.reportTime ?? new Date().toISOString(), evidence: body, verified: false, duplicate: clear.duplicate };
   const claims = await signedClaims<XtaReportClaims>(transport, 'TransportReport', key, clear.signature);
   // The clear XML is for people and Fachverfahren; only the signed claims count, and they must agree.
-  if (claims.messageId !== message.messageId || claims.sha512 !== message.payload.sha512 || claims.status !== 'delivered' || claims.duplicate !== clear.duplicate) {
+  if (claims.messageId !== message.messageId || claims.sha512 !== message.payload.sha512 || claims.status !== 'delivered' || claims.duplicate !== clear.duplicate || !confirmsAttachments(claims.attachments, message.attachments)) {
     throw new TransportError(transport, 'signed TransportReport does not match the message or its clear fields', true);
   }
   return verifiedReceipt(transport, claims, body);
