@@ -13,7 +13,7 @@ import type { ReceiverAuthority } from '../src/receivers/types.js';
 import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
 import type { TransportContext } from '../src/routing/types.js';
 import { endpointFor, makeAuthority, makeSender, type TestAuthority } from './support/authorities.js';
-import { messageFor } from './support/messages.js';
+import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 
 const SECRET_ENV = 'EFA_TEST_FIT_CONNECT_SECRET';
 const SECRET = 'fit-connect-test-secret';
@@ -260,6 +260,104 @@ test('fit-connect: check() reports a reachable destination whose key matches', a
   const health = await fitConnect.check(contextFor(kiel, receiver));
   assert.equal(health.ok, true, health.detail);
   assert.match(health.detail, new RegExp(`destination ${kiel.id} active`));
+});
+
+test('fit-connect: two attachments announced, uploaded as JWEs, listed with their hashes in the metadata, verified by the destination; redelivery is a duplicate', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const ctx = contextFor(kiel, receiver);
+  const message = await messageWithAttachments(kiel);
+
+  const receipt = await fitConnect.send(message, ctx);
+  assert.equal(receipt.verified, true);
+  const { payload } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, receipt.evidence ?? '');
+  const jwes = await Promise.all(message.attachments.map(async (a) => Buffer.concat(await a.open().toArray() as Buffer[]).toString('ascii')));
+  assert.deepEqual(payload.events[EVENT_ACCEPT]?.authenticationTags?.attachments, Object.fromEntries(message.attachments.map((a, i) => [a.id, jwes[i]?.split('.')[4]])), 'the accept event names the tag of every uploaded JWE');
+
+  const stored = receiver.inbox.get(message.messageId);
+  assert.ok(stored);
+  const metadata = stored.metadata.fitConnectMetadata as { contentStructure: { attachments: unknown[] } };
+  assert.equal(validMetadata(metadata), true, JSON.stringify(validMetadata.errors));
+  assert.deepEqual(metadata.contentStructure.attachments, message.attachments.map((a) => ({
+    hash: { type: 'sha512', content: a.sha512 }, purpose: 'attachment', mimeType: a.mediaType, filename: a.filename, attachmentId: a.id,
+  })));
+  assert.deepEqual(stored.attachments.map((a) => [a.id, a.filename, a.mediaType, a.sha512]), message.attachments.map((a) => [a.id, a.filename, a.mediaType, a.sha512]));
+  assert.ok(stored.attachments[0]?.bytes.equals(SAMPLE_PDF.bytes));
+  assert.ok(stored.attachments[1]?.bytes.equals(SAMPLE_PNG.bytes));
+
+  const again = await fitConnect.send(message, ctx);
+  assert.equal(again.duplicate, true);
+  assert.equal(again.receiverReference, receipt.receiverReference);
+  assert.equal(receiver.inbox.arrivalsOf(message.messageId), 1);
+});
+
+test('fit-connect: an attachment that does not match the hash in the metadata is rejected by a signed event, not retried, nothing stored', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const swapped = await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PNG, sha512Hex(Buffer.from('the file that was hashed')));
+  const message = await messageFor(kiel, undefined, undefined, [await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PDF), swapped]);
+  await assert.rejects(
+    fitConnect.send(message, contextFor(kiel, receiver)),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /events\/problems\/hash-mismatch/.test(err.message) && err.message.includes(swapped.id),
+  );
+  assert.equal(receiver.inbox.size, 0);
+});
+
+test('fit-connect receiver: submit is refused while an announced attachment is missing; uploads are checked', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const api = `${receiver.url}/fit-connect`;
+  const token = await tokenFrom(receiver);
+  const auth = { authorization: `Bearer ${token}` };
+  const pdf = await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PDF);
+  const png = await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PNG);
+  const created = await fetch(`${api}/submissions`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ destinationId: kiel.id, announcedAttachments: [pdf.id, png.id], serviceType: { identifier: 'urn:de:fim:leika:leistung:99050012104000' } }),
+  });
+  assert.equal(created.status, 201);
+  const { submissionId, caseId } = (await created.json()) as { submissionId: string; caseId: string };
+  const upload = async (id: string, body: string, type = 'application/jose') => fetch(`${api}/submissions/${submissionId}/attachments/${id}`, { method: 'PUT', headers: { ...auth, 'content-type': type }, body });
+  const pdfJwe = Buffer.concat(await pdf.open().toArray() as Buffer[]).toString('ascii');
+
+  assert.equal((await upload(pdf.id, pdfJwe)).status, 204);
+  assert.equal((await upload('6f1c2a4e-0000-4000-8000-000000000000', pdfJwe)).status, 404, 'an attachment that was not announced');
+  assert.equal((await upload(png.id, 'kein JWE', 'application/octet-stream')).status, 415);
+
+  const document = '{"a":1}';
+  const metadata = {
+    contentStructure: {
+      data: { hash: { type: 'sha512', content: sha512Hex(document) }, submissionSchema: { schemaUri: 'https://example.org/s.json', mimeType: 'application/json' } },
+      attachments: [pdf, png].map((a) => ({ hash: { type: 'sha512', content: a.sha512 }, purpose: 'attachment', mimeType: a.mediaType, attachmentId: a.id })),
+    },
+  };
+  const submit = () => fetch(`${api}/submissions/${submissionId}`, {
+    method: 'PUT',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ encryptedMetadata: 'x.y.z.a.b', encryptedData: 'x.y.z.a.b' }),
+  });
+  const refused = await submit();
+  assert.equal(refused.status, 422);
+  const problem = (await refused.json()) as { type: string; detail: string };
+  assert.equal(problem.type, 'https://schema.fitko.de/fit-connect/submission-api/problems/missing-attachments');
+  assert.ok(problem.detail.includes(png.id));
+
+  assert.equal((await upload(png.id, Buffer.concat(await png.open().toArray() as Buffer[]).toString('ascii'))).status, 204);
+  const put = await fetch(`${api}/submissions/${submissionId}`, {
+    method: 'PUT',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ encryptedMetadata: await encryptFor(kiel.encryption.publicJwk, JSON.stringify(metadata)), encryptedData: await encryptFor(kiel.encryption.publicJwk, document) }),
+  });
+  assert.equal(put.status, 202);
+  const log = (await (await fetch(`${api}/cases/${caseId}/events`, { headers: auth })).json()) as { eventLog: string[] };
+  const { payload } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, log.eventLog[0] as string);
+  assert.deepEqual(Object.keys(payload.events), [EVENT_ACCEPT]);
+  assert.equal(receiver.inbox.list()[0]?.attachments.length, 2);
+  assert.equal((await upload(pdf.id, pdfJwe)).status, 409, 'no upload after the submit');
 });
 
 async function tokenFrom(receiver: FitReceiver): Promise<string> {

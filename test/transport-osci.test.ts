@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildEnvelope, osci } from '../src/routing/transports/osci.js';
 import { TransportError } from '../src/core/errors.js';
+import { sha512Hex } from '../src/crypto/jwe.js';
+import { verifyJson } from '../src/crypto/jws.js';
 import type { DirectoryEntry, SenderIdentity } from '../src/routing/types.js';
 import { endpointFor, makeAuthority, makeSender, startReceiver, type TestAuthority } from './support/authorities.js';
-import { messageFor } from './support/messages.js';
+import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 
 const XML_DOCUMENT = '<?xml version="1.0" encoding="UTF-8"?><antrag xmlns="urn:example:gewerbe"><betrieb name="Bäckerei Muster &amp; Söhne"/></antrag>';
 
@@ -141,4 +143,60 @@ void test('osci: an unreachable receiver is a retryable error', async () => {
     osci.send(message, ctxFor(authority, await makeSender(), 'http://127.0.0.1:9/osci/x', { identifiers: {} })),
     (err: unknown) => err instanceof TransportError && err.retryable,
   );
+});
+
+void test('osci: two attachments travel beside the container, only their ids in clear; decrypted, hash-verified, confirmed; redelivery is a duplicate', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const message = await messageWithAttachments(authority);
+
+  const { xml } = await buildEnvelope(message, ctx);
+  for (const a of message.attachments) {
+    assert.match(xml, new RegExp(`<osci:EncryptedAttachment id="${a.id}" encoding="JWE-compact">[A-Za-z0-9_.-]+</osci:EncryptedAttachment>`));
+    for (const secret of [a.filename, a.sha512, a.mediaType]) assert.ok(!xml.includes(secret), `${secret.slice(0, 20)} is not visible to a relay`);
+  }
+
+  const receipt = await osci.send(message, ctx);
+  assert.equal(receipt.verified, true);
+  const claims = (await verifyJson<{ attachments: { id: string; sha512: string }[] }>(authority.signing.publicJwk, /<osci:Signature[^>]*>([^<]+)</.exec(receipt.evidence ?? '')?.[1] ?? '')).payload;
+  assert.deepEqual(claims.attachments.map((a) => a.sha512).sort(), [sha512Hex(SAMPLE_PDF.bytes), sha512Hex(SAMPLE_PNG.bytes)].sort());
+
+  const stored = receiver.inbox.get(message.messageId);
+  assert.ok(stored);
+  assert.deepEqual(stored.attachments.map((a) => [a.id, a.filename, a.mediaType, a.size]), message.attachments.map((a) => [a.id, a.filename, a.mediaType, a.size]));
+  assert.ok(stored.attachments[0]?.bytes.equals(SAMPLE_PDF.bytes));
+  assert.ok(stored.attachments[1]?.bytes.equals(SAMPLE_PNG.bytes));
+
+  const again = await osci.send(message, ctx);
+  assert.equal(again.duplicate, true);
+  assert.equal(receiver.inbox.size, 1);
+});
+
+void test('osci: an attachment that does not match its signed hash is refused (422, not retried), nothing stored', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const swapped = await attachmentFor(authority.encryption.publicJwk, SAMPLE_PNG, sha512Hex(Buffer.from('the file that was hashed')));
+  const message = await messageFor(authority, undefined, undefined, [await attachmentFor(authority.encryption.publicJwk, SAMPLE_PDF), swapped]);
+  await assert.rejects(osci.send(message, ctx), (err: unknown) => err instanceof TransportError && !err.retryable && /422/.test(err.message) && /EFA_OSCI_ATTACHMENT_HASH_MISMATCH/.test(err.message));
+  assert.equal(receiver.inbox.size, 0);
+});
+
+void test('osci: an attachment dropped or swapped for another in transit is refused', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const message = await messageWithAttachments(authority);
+  const { xml } = await buildEnvelope(message, ctx);
+  const dropped = xml.replace(/<osci:EncryptedAttachment [^>]*>[^<]*<\/osci:EncryptedAttachment>/, '');
+  const res = await postXml(`${receiver.url}/osci/${authority.id}`, dropped);
+  assert.equal(res.status, 422);
+  assert.match(await res.text(), /EFA_OSCI_ATTACHMENT_MISSING/);
+
+  // Another file, properly encrypted for the addressee, under the id of the first.
+  const first = message.attachments[0];
+  assert.ok(first);
+  const other = await attachmentFor(authority.encryption.publicJwk, { ...SAMPLE_PDF, bytes: Buffer.from('%PDF-1.4 eine andere Datei') });
+  const otherJwe = Buffer.concat(await other.open().toArray() as Buffer[]).toString('ascii');
+  const swapped = xml.replace(new RegExp(`(<osci:EncryptedAttachment id="${first.id}" encoding="JWE-compact">)[^<]+`), `$1${otherJwe}`);
+  assert.notEqual(swapped, xml);
+  const res2 = await postXml(`${receiver.url}/osci/${authority.id}`, swapped);
+  assert.equal(res2.status, 422);
+  assert.match(await res2.text(), /EFA_OSCI_ATTACHMENT_HASH_MISMATCH/);
+  assert.equal(receiver.inbox.size, 0);
 });

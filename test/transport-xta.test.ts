@@ -4,9 +4,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildRequest, xta } from '../src/routing/transports/xta.js';
 import { TransportError } from '../src/core/errors.js';
+import { sha512Hex } from '../src/crypto/jwe.js';
+import { verifyJson } from '../src/crypto/jws.js';
 import type { DirectoryEntry, SenderIdentity } from '../src/routing/types.js';
 import { endpointFor, makeAuthority, makeSender, startReceiver, type TestAuthority } from './support/authorities.js';
-import { messageFor } from './support/messages.js';
+import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 
 const XML_DOCUMENT = '<?xml version="1.0" encoding="UTF-8"?><antrag xmlns="urn:example:gewerbe"><betrieb name="Bäckerei Muster &amp; Söhne"/></antrag>';
 
@@ -179,4 +181,56 @@ void test('xta: an unreachable receiver is a retryable error', async () => {
     xta.send(message, ctxFor(authority, await makeSender(), 'http://127.0.0.1:9/xta/x')),
     (err: unknown) => err instanceof TransportError && err.retryable,
   );
+});
+
+void test('xta: two attachments travel as content parts, are decrypted and hash-verified; the report confirms them; redelivery is a duplicate', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const message = await messageWithAttachments(authority);
+
+  const xml = await buildRequest(message, ctx);
+  for (const a of message.attachments) {
+    assert.match(xml, new RegExp(`<efa:EncryptedAttachment id="${a.id}" encoding="JWE-compact" filename="${a.filename}" mediaType="${a.mediaType}" size="${a.size}" sha512="${a.sha512}">[A-Za-z0-9_.-]+</efa:EncryptedAttachment>`));
+  }
+  assert.ok(!xml.includes('%PDF'), 'no attachment plaintext on the wire');
+
+  const receipt = await xta.send(message, ctx);
+  assert.equal(receipt.verified, true);
+  const claims = (await verifyJson<{ attachments: { id: string; sha512: string }[] }>(authority.signing.publicJwk, /<efa:ReportSignature[^>]*>([^<]+)</.exec(receipt.evidence ?? '')?.[1] ?? '')).payload;
+  assert.deepEqual(claims.attachments.map((a) => a.sha512).sort(), [sha512Hex(SAMPLE_PDF.bytes), sha512Hex(SAMPLE_PNG.bytes)].sort());
+
+  const stored = receiver.inbox.get(message.messageId);
+  assert.ok(stored);
+  assert.deepEqual(stored.attachments.map((a) => [a.id, a.filename, a.mediaType]), message.attachments.map((a) => [a.id, a.filename, a.mediaType]));
+  assert.ok(stored.attachments[0]?.bytes.equals(SAMPLE_PDF.bytes));
+  assert.ok(stored.attachments[1]?.bytes.equals(SAMPLE_PNG.bytes));
+
+  const again = await xta.send(message, ctx);
+  assert.equal(again.duplicate, true);
+  assert.equal(receiver.inbox.size, 1);
+});
+
+void test('xta: an attachment that does not match its signed hash is a non-retryable env:Sender fault, nothing stored', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const swapped = await attachmentFor(authority.encryption.publicJwk, SAMPLE_PNG, sha512Hex(Buffer.from('the file that was hashed')));
+  const message = await messageFor(authority, undefined, undefined, [await attachmentFor(authority.encryption.publicJwk, SAMPLE_PDF), swapped]);
+  await assert.rejects(xta.send(message, ctx), (err: unknown) => err instanceof TransportError && !err.retryable && /env:Sender \(EFA_XTA_ATTACHMENT_HASH_MISMATCH\)/.test(err.message));
+  assert.equal(receiver.inbox.size, 0);
+});
+
+void test('xta: attachment attributes changed or an attachment dropped after signing are refused', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const message = await messageWithAttachments(authority);
+  const xml = await buildRequest(message, ctx);
+  const renamed = xml.replace(`filename="${SAMPLE_PDF.filename}"`, 'filename="harmlos.pdf"');
+  assert.notEqual(renamed, xml);
+  const res = await postSoap(`${receiver.url}/xta/${authority.id}`, renamed);
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /EFA_XTA_METADATA_CHANGED/);
+
+  const dropped = xml.replace(/<efa:EncryptedAttachment [^>]*>[^<]*<\/efa:EncryptedAttachment>/, '');
+  assert.notEqual(dropped, xml);
+  const res2 = await postSoap(`${receiver.url}/xta/${authority.id}`, dropped);
+  assert.equal(res2.status, 400);
+  assert.match(await res2.text(), /EFA_XTA_METADATA_CHANGED/);
+  assert.equal(receiver.inbox.size, 0);
 });
