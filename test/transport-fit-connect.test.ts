@@ -305,6 +305,35 @@ test('fit-connect: an attachment that does not match the hash in the metadata is
   assert.equal(receiver.inbox.size, 0);
 });
 
+test('fit-connect: a redelivery after an attempt that broke off between upload and submit uploads again and submits the same submission', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const message = await messageWithAttachments(kiel);
+  // The first attempt, as far as it got: announced under the message id, one file uploaded.
+  const token = await tokenFrom(receiver);
+  const created = await fetch(`${receiver.url}/fit-connect/submissions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': message.messageId },
+    body: JSON.stringify({ destinationId: kiel.id, announcedAttachments: message.attachments.map((a) => a.id), serviceType: { name: 'Gewerbeanmeldung', identifier: 'urn:de:fim:leika:leistung:99050012104000' } }),
+  });
+  assert.equal(created.status, 201);
+  const { submissionId } = (await created.json()) as { submissionId: string };
+  const first = message.attachments[0];
+  assert.ok(first);
+  const uploaded = await fetch(`${receiver.url}/fit-connect/submissions/${submissionId}/attachments/${first.id}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/jose' },
+    body: Buffer.concat(await first.open().toArray() as Buffer[]).toString('ascii'),
+  });
+  assert.equal(uploaded.status, 204);
+
+  const receipt = await fitConnect.send(message, contextFor(kiel, receiver));
+  assert.equal(receipt.receiverReference, submissionId, 'the submission announced before, not a second one');
+  assert.equal(receipt.duplicate, false);
+  assert.equal(receiver.inbox.get(message.messageId)?.attachments.length, 2);
+});
+
 test('fit-connect receiver: submit is refused while an announced attachment is missing; uploads are checked', async (t) => {
   const kiel = await kielPromise;
   const receiver = await startFitConnect([kiel]);
