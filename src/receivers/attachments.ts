@@ -7,7 +7,7 @@ import type { ReceiverAuthority } from './types.js';
  * The largest request a local receiver takes: the stand-ins hold a request in memory to decrypt it
  * (a JWE compact cannot be decrypted before its tag, at the end, has arrived).
  */
-export const RECEIVER_BODY_LIMIT = 64 * 1024 * 1024;
+export const RECEIVER_BODY_LIMIT = 256 * 1024 * 1024;
 
 /** Why an attachment was refused; each receiver answers it in its own protocol. */
 export class AttachmentRefusal extends Error {

@@ -87,7 +87,8 @@ export function rsaBits(jwk: JWK): number {
 /**
  * FIT-Connect Submission API as a sender: OAuth2 client credentials, the destination's encryption
  * key (checked against the directory's), announce the submission with its attachment ids, upload
- * each attachment's JWE, submit encrypted metadata and data, then read the case's event log for the destination's signed accept or reject event (SET).
+ * each attachment's JWE, submit encrypted metadata and data, then read the case's event log for
+ * the destination's signed accept or reject event (SET).
  * Delivery is at least once: the announcement carries the message id as Idempotency-Key, so a
  * redelivery finds the submission it made before instead of opening a second case.
  */
