@@ -199,6 +199,8 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
           authenticationTags: { metadata: authenticationTag(encryptedMetadata), data: authenticationTag(encryptedData), attachments: attachmentTags },
         }));
       }
+      // Decided: the ciphertexts are no longer needed (the inbox keeps the decrypted files).
+      submission.uploads.clear();
       return reply.code(202).send(announcement(submission));
     },
   );
