@@ -27,6 +27,16 @@ export class DeclarationError extends EfaError {
   }
 }
 
+/** Several independent mistakes found in one pass (e.g. every local parameter violation), one per line. */
+export class DeclarationErrors extends EfaError {
+  readonly problems: DeclarationError[];
+
+  constructor(problems: DeclarationError[]) {
+    super('EFA_DECLARATION_INVALID', `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.message}`).join('\n')}`, 500);
+    this.problems = problems;
+  }
+}
+
 /** An environment variable has a value the runtime cannot use. */
 export class ConfigError extends EfaError {
   constructor(message: string) {

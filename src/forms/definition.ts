@@ -4,14 +4,15 @@ import { DeclarationError } from '../core/errors.js';
 import { displayPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
+import { compileCondition, evaluate, isShorthand, varToPointer, type Condition, type ConditionDefinition, type ConditionEnv, type ConditionScope } from './conditions.js';
 import { fieldKinds } from './fields/index.js';
-import type { Condition, FormField, FormFieldDefinition, Option } from './fields/kind.js';
-import { getAt, isRequired, schemaAt } from './pointer.js';
+import type { FormField, FormFieldDefinition, Option } from './fields/kind.js';
+import { isRequired, schemaAt } from './pointer.js';
 
 interface FormDefinition {
   service: string;
   intro?: LocalText;
-  steps: Array<{ id: string; title: LocalText; intro?: LocalText; showIf?: Condition; fields: FormFieldDefinition[] }>;
+  steps: Array<{ id: string; title: LocalText; intro?: LocalText; showIf?: ConditionDefinition; fields: FormFieldDefinition[] }>;
 }
 
 export interface FormStep {
@@ -49,27 +50,35 @@ function loadForm(file: string, service: LoadedService, formatsDir: string): Loa
     if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
     if (['pruefen', 'absenden', 'bestaetigung', 'start'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
     seenSteps.add(step.id);
-    if (step.showIf) checkCondition(shown, `/steps/${s}/showIf`, step.showIf, seenPointers, service);
-    const fields = step.fields.map((f, i) => resolveField(shown, `/steps/${s}/fields/${i}`, f, service, seenPointers));
+    const showIf = step.showIf ? compileCondition(shown, `/steps/${s}/showIf`, step.showIf, scopeOf(service, seenPointers, [])) : undefined;
+    const fields: FormField[] = [];
+    step.fields.forEach((f, i) => fields.push(resolveField(shown, `/steps/${s}/fields/${i}`, f, service, seenPointers, fields)));
     fields.forEach((f) => seenPointers.set(f.pointer, step.id));
-    return { id: step.id, title: step.title, intro: step.intro, showIf: step.showIf, fields };
+    return { id: step.id, title: step.title, intro: step.intro, showIf, fields };
   });
   return { serviceId: def.service, intro: def.intro, steps };
 }
 
-function resolveField(file: string, path: string, def: FormFieldDefinition, service: LoadedService, earlier: Map<string, string>): FormField {
+function resolveField(file: string, path: string, def: FormFieldDefinition, service: LoadedService, earlier: Map<string, string>, sameStep: FormField[]): FormField {
   const schema = schemaAt(service.schema, def.pointer);
   if (!schema) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" does not exist in services/${service.definition.id}/schema.json`);
   if (earlier.has(def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on step "${earlier.get(def.pointer)}"`);
+  if (sameStep.some((f) => f.pointer === def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on this step`);
   const kind = fieldKinds.get(def.kind);
   if (!kind) throw new DeclarationError(file, `${path}/kind`, `unknown field kind "${def.kind}"`);
   const options = labelledOptions(file, path, optionsOf(schema), def.options);
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
   if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${def.pointer}`);
   if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
-  if (def.showIf) checkCondition(file, `${path}/showIf`, def.showIf, earlier, service);
   const label = def.label ?? (schema.title as string | undefined);
   if (!label) throw new DeclarationError(file, `${path}/label`, `field ${def.pointer} needs a label here or a "title" in the schema`);
+  const showIf = def.showIf ? compileCondition(file, `${path}/showIf`, def.showIf, scopeOf(service, earlier, sameStep)) : undefined;
+  const controls = showIf ? sameStep.filter((f) => showIf.vars.includes(`answers.${f.name}`)) : [];
+  let conditionHint = def.conditionHint;
+  if (controls.length > 0 && !conditionHint) {
+    conditionHint = def.showIf && isShorthand(def.showIf) ? shorthandHint(def.showIf, controls[0] as FormField) : undefined;
+    if (!conditionHint) throw new DeclarationError(file, `${path}/conditionHint`, `the condition reads ${controls.map((f) => f.pointer).join(', ')} on the same step: without JavaScript the field is always shown, so say when it applies, e.g. { "de": "Nur wenn …", "en": "Only if …" }`);
+  }
   return {
     def,
     pointer: def.pointer,
@@ -81,14 +90,49 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     required: isRequired(service.schema, def.pointer),
     options,
     kind,
+    showIf,
+    controls: controls.map((f) => ({ name: f.name, type: f.kind.name === 'yesno' ? 'yesno' : f.schema.type === 'integer' || f.schema.type === 'number' ? 'number' : 'string' })),
+    conditionHint,
   };
 }
 
-/** Conditions may only look back: a field shown depending on an earlier step works without JavaScript. */
-function checkCondition(file: string, path: string, condition: Condition, earlier: Map<string, string>, service: LoadedService): void {
-  if (!schemaAt(service.schema, condition.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${condition.pointer}" does not exist in the schema`);
-  if (!earlier.has(condition.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${condition.pointer}" must be a field of an earlier step`);
-  if (condition.equals === undefined && condition.in === undefined) throw new DeclarationError(file, path, 'needs "equals" or "in"');
+/**
+ * Step conditions may only read earlier steps (the step list is known before the page is shown).
+ * A field's condition may also read fields placed before it on its own step: without JavaScript
+ * the field is shown with its condition explained and only kept when the condition holds after
+ * the post; with JavaScript it is revealed as the controlling answer changes.
+ */
+function scopeOf(service: LoadedService, earlier: Map<string, string>, sameStep: FormField[]): ConditionScope {
+  return {
+    answer(pointer) {
+      if (!schemaAt(service.schema, pointer)) return `${pointer} does not exist in services/${service.definition.id}/schema.json`;
+      if (sameStep.some((f) => f.pointer === pointer)) return undefined;
+      if ([...earlier.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`))) return undefined;
+      return `${pointer} must be answered by a field of an earlier step${sameStep.length > 0 || earlier.size > 0 ? ' or earlier on this step' : ''}`;
+    },
+    params: new Set(Object.keys(service.definition.parameters ?? {})),
+    derived: new Set(Object.keys(service.definition.derived ?? {})),
+  };
+}
+
+/** "Nur wenn Sie bei „Grund der Anmeldung“ „Übernahme“ gewählt haben" for the shorthand. */
+function shorthandHint(def: { pointer: string; equals?: unknown; in?: unknown[] }, control: FormField): LocalText | undefined {
+  if (varToPointer(`answers.${control.name}`) !== def.pointer) return undefined;
+  const values = def.in ?? [def.equals];
+  const label = (value: unknown, lang: 'de' | 'en') => {
+    if (typeof value === 'boolean') return value ? (lang === 'de' ? 'Ja' : 'Yes') : (lang === 'de' ? 'Nein' : 'No');
+    const option = control.options.find((o) => o.value === value);
+    return option ? localised(option.label, lang) : String(value);
+  };
+  const list = (lang: 'de' | 'en') => values.map((v) => `„${label(v, lang)}“`).join(lang === 'de' ? ' oder ' : ' or ');
+  return {
+    de: `Nur wenn Sie bei „${localised(control.label, 'de')}“ ${list('de')} gewählt haben.`,
+    en: `Only if you chose ${values.map((v) => `“${label(v, 'en')}”`).join(' or ')} for “${localised(control.label, 'en')}”.`,
+  };
+}
+
+function localised(text: LocalText, lang: 'de' | 'en'): string {
+  return typeof text === 'string' ? text : (text[lang] ?? text.de);
 }
 
 /** The form may label the schema's options (e.g. in English); a label for no option is a mistake. */
@@ -105,13 +149,10 @@ function optionsOf(schema: Record<string, unknown>): Option[] {
   return oneOf.filter((o) => typeof o.const === 'string').map((o) => ({ value: o.const as string, label: o.title ?? String(o.const) }));
 }
 
-export function conditionHolds(condition: Condition | undefined, data: unknown): boolean {
-  if (!condition) return true;
-  const value = getAt(data, condition.pointer);
-  if (condition.in) return condition.in.includes(value);
-  return value === condition.equals;
+export function conditionHolds(condition: Condition | undefined, data: Record<string, unknown>, env: ConditionEnv): boolean {
+  return evaluate(condition, data, env);
 }
 
-export function visibleSteps(form: LoadedForm, data: unknown): FormStep[] {
-  return form.steps.filter((s) => conditionHolds(s.showIf, data));
+export function visibleSteps(form: LoadedForm, data: Record<string, unknown>, env: ConditionEnv): FormStep[] {
+  return form.steps.filter((s) => evaluate(s.showIf, data, env));
 }

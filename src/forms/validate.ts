@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { LoadedService } from '../services/registry.js';
 import type { LocalText, LogicContext } from '../services/contract.js';
 import { errorPath } from '../core/declarations.js';
+import type { ConditionEnv } from './conditions.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from './definition.js';
 import type { Body, FormField, ParseContext, ParseResult } from './fields/kind.js';
 import { messageFor } from './messages.js';
@@ -27,6 +28,8 @@ export interface StepContext extends ParseContext {
   logic: LogicContext;
   /** The tenant's wording of rule messages by code, where it overrides the service's. */
   ruleTexts?: ReadonlyMap<string, LocalText>;
+  /** Parameters and derived values the conditions of steps and fields read. */
+  conditions: ConditionEnv;
 }
 
 /**
@@ -38,8 +41,9 @@ export function processStep(service: LoadedService, step: FormStep, draft: Recor
   const data = structuredClone(draft);
   const parsed = new Map<string, ParseResult>();
   const parseErrors = new Map<string, string>();
+  // In field order: a condition on an earlier field of this step sees that field's new answer.
   for (const field of step.fields) {
-    if (!conditionHolds(field.def.showIf, data)) {
+    if (!conditionHolds(field.showIf, data, ctx.conditions)) {
       setAt(data, field.pointer, undefined);
       continue;
     }
@@ -54,8 +58,8 @@ export function processStep(service: LoadedService, step: FormStep, draft: Recor
 
 /** Validates the whole application before submit; returns the first step that has problems. */
 export function validateAll(service: LoadedService, form: LoadedForm, data: Record<string, unknown>, ctx: StepContext): { step: FormStep; errors: Map<string, string> } | undefined {
-  for (const step of visibleSteps(form, data)) {
-    const fields = step.fields.filter((f) => conditionHolds(f.def.showIf, data));
+  for (const step of visibleSteps(form, data, ctx.conditions)) {
+    const fields = step.fields.filter((f) => conditionHolds(f.showIf, data, ctx.conditions));
     const errors = collectErrors(service, fields, data, ctx, new Map());
     if (errors.size > 0) return { step, errors };
   }
@@ -63,12 +67,12 @@ export function validateAll(service: LoadedService, form: LoadedForm, data: Reco
 }
 
 /** Drops answers of steps and fields that their conditions hide now (the applicant changed course). */
-export function pruneHidden(form: LoadedForm, data: Record<string, unknown>): Record<string, unknown> {
+export function pruneHidden(form: LoadedForm, data: Record<string, unknown>, env: ConditionEnv): Record<string, unknown> {
   const pruned = structuredClone(data);
   for (const step of form.steps) {
-    const stepShown = conditionHolds(step.showIf, pruned);
+    const stepShown = conditionHolds(step.showIf, pruned, env);
     for (const field of step.fields) {
-      if (!stepShown || !conditionHolds(field.def.showIf, pruned)) setAt(pruned, field.pointer, undefined);
+      if (!stepShown || !conditionHolds(field.showIf, pruned, env)) setAt(pruned, field.pointer, undefined);
     }
   }
   return pruned;

@@ -21,6 +21,11 @@ import { authorityPullRoutes } from './routes/authority-pull.js';
 const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
 const APP_CSS = readFileSync(new URL('./app.css', import.meta.url), 'utf8');
+// Progressive reveal of same-step conditional fields: json-logic-js's own UMD build and our script (no inline code, CSP).
+const SCRIPTS: Record<string, string> = {
+  '/_efa/json-logic.js': readFileSync(require.resolve('json-logic-js'), 'utf8'),
+  '/_efa/reveal.js': readFileSync(new URL('./assets/reveal.js', import.meta.url), 'utf8'),
+};
 
 /** Paths that are the same for every tenant and host. */
 const GLOBAL = /^\/(_efa\/|\.well-known\/)/;
@@ -65,6 +70,9 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(fastifyStatic, { root: KERN_DIST, prefix: '/_efa/kern/', maxAge: '365d', immutable: true, decorateReply: false });
 
   app.get('/_efa/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(APP_CSS));
+  for (const [path, body] of Object.entries(SCRIPTS)) {
+    app.get(path, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(body));
+  }
   app.get('/.well-known/jwks.json', async () => ({ keys: [rt.secrets.sender.publicJwk] }));
   app.get('/_efa/health/live', async () => ({ status: 'ok' }));
   app.get('/_efa/health/ready', async (_req, reply) => {

@@ -5,6 +5,7 @@
  */
 import { EfaError } from '../core/errors.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from '../forms/definition.js';
+import { revealData, type ConditionEnv } from '../forms/conditions.js';
 import type { ParseResult } from '../forms/fields/kind.js';
 import { getAt } from '../forms/pointer.js';
 import type { Renderer } from '../forms/render.js';
@@ -12,8 +13,9 @@ import { LANG_NAMES, t, type Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
 import { pruneHidden, summarise, validateAll, type StepContext } from '../forms/validate.js';
 import type { PlaceIndex } from '../routing/places.js';
-import type { LogicContext, Money } from '../services/contract.js';
-import type { LoadedService } from '../services/registry.js';
+import type { LocalText, LogicContext, Money } from '../services/contract.js';
+import type { DisplayItem, LoadedService } from '../services/registry.js';
+import { resolveParameters } from '../tenants/parameters.js';
 import type { Tenant } from '../tenants/registry.js';
 
 export interface PageEnv {
@@ -75,12 +77,44 @@ export function serviceTitle(env: PageEnv, serviceId: string): string {
   return t(env.tenant.serviceTexts.get(serviceId)?.title, env.lang);
 }
 
-export function logicContext(tenant: Tenant, serviceId: string, today: string): LogicContext {
-  return { params: tenant.parameters.get(serviceId) ?? {}, tenant: tenant.id, today };
+/**
+ * The logic context for one applicant: the parameters in force for their region (the service
+ * logic's region() once the answers tell it; the Land's values before) on `today`.
+ */
+export function logicContext(tenant: Tenant, service: LoadedService, today: string, data?: Record<string, unknown>): LogicContext {
+  const id = service.definition.id;
+  const table = tenant.parameterTables.get(id);
+  const params = table ? resolveParameters(table, data ? regionOf(service, data) : undefined, today) : (tenant.parameters.get(id) ?? {});
+  return { params, tenant: tenant.id, today };
 }
 
-export function stepContext(env: PageEnv, places: PlaceIndex, serviceId: string, today: string): StepContext {
-  return { places, lang: env.lang, logic: logicContext(env.tenant, serviceId, today), ruleTexts: env.tenant.ruleTexts.get(serviceId) };
+/** region() on answers that may be incomplete: unknown until it yields a 12-digit ARS. */
+function regionOf(service: LoadedService, data: Record<string, unknown>): string | undefined {
+  try {
+    const ars = service.logic.region(data);
+    return typeof ars === 'string' && /^[0-9]{12}$/.test(ars) ? ars : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What conditions read besides the answers: the parameters in force and derive() (while it can compute). */
+export function conditionEnv(service: LoadedService, logic: LogicContext): ConditionEnv {
+  return {
+    params: logic.params,
+    derive(answers) {
+      try {
+        return (service.logic.derive(answers, logic) ?? {}) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    },
+  };
+}
+
+export function stepContext(env: PageEnv, places: PlaceIndex, service: LoadedService, today: string, data?: Record<string, unknown>): StepContext {
+  const logic = logicContext(env.tenant, service, today, data);
+  return { places, lang: env.lang, logic, ruleTexts: env.tenant.ruleTexts.get(service.definition.id), conditions: conditionEnv(service, logic) };
 }
 
 /** Renders a view inside the layout, with everything the layout needs from the tenant and language. */
@@ -128,6 +162,8 @@ export interface SubmissionFacts {
   status: string;
   feeCents: number;
   submittedAt: Date | string;
+  /** The declared facts as computed at submission (column submissions.shown); null for older rows. */
+  shown?: Record<string, unknown> | null;
 }
 
 export function statusView(env: PageEnv, s: SubmissionFacts): PageView {
@@ -143,13 +179,15 @@ export function statusView(env: PageEnv, s: SubmissionFacts): PageView {
   };
 }
 
-export function confirmationView(env: PageEnv, s: SubmissionFacts & { statusHref: string }): PageView {
+export function confirmationView(env: PageEnv, service: LoadedService, s: SubmissionFacts & { statusHref: string }): PageView {
+  // Rows from before "display" was stored still know their fee.
+  const facts = displayFacts(service, 'confirmation', env.lang, (item) => (s.shown ? s.shown[item.value] : item.value === 'fee' ? { cents: s.feeCents, currency: 'EUR' } : undefined));
   return {
     template: 'confirmation', title: uiOf(env).confirmationTitle, status: 200,
     context: {
       reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName,
       submittedAt: new Date(s.submittedAt).toLocaleString(env.lang === 'en' ? 'en-GB' : 'de-DE', { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' }),
-      fee: money({ cents: s.feeCents, currency: 'EUR' }, env.lang), statusHref: s.statusHref,
+      facts, statusHref: s.statusHref,
     },
   };
 }
@@ -159,7 +197,7 @@ export function confirmationView(env: PageEnv, s: SubmissionFacts & { statusHref
 export function startView(env: PageEnv, service: LoadedService, opts: { today: string; resumeHref?: string; csrf: string }): PageView {
   const id = service.definition.id;
   const texts = env.tenant.serviceTexts.get(id);
-  const overview = service.logic.overview?.(logicContext(env.tenant, id, opts.today));
+  const overview = service.logic.overview?.(logicContext(env.tenant, service, opts.today));
   return {
     template: 'start', title: serviceTitle(env, id), status: 200,
     context: {
@@ -175,17 +213,22 @@ export interface StepState {
   parsed: Map<string, ParseResult>;
 }
 
-export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number }): PageView {
+export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv }): PageView {
   const id = service.definition.id;
   const ui = uiOf(env);
-  const steps = visibleSteps(formOf(env.tenant, id), data);
+  const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
   const index = steps.findIndex((s) => s.id === step.id);
-  const fields = step.fields.filter((f) => conditionHolds(f.def.showIf, data)).map((f) => {
+  // A field whose condition reads this step's own answers is always rendered (explained in its hint)
+  // and revealed by the browser; one that reads only earlier answers is decided here.
+  const fields = step.fields.filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions)).map((f) => {
     const error = state.errors.get(f.pointer);
-    const hint = t(f.hint, env.lang);
+    const hint = [t(f.hint, env.lang), t(f.controls.length > 0 ? f.conditionHint : undefined, env.lang)].filter(Boolean).join(' ');
     const view = f.kind.view(f, getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
+    const reveal = f.showIf && f.controls.length > 0
+      ? { logic: JSON.stringify(f.showIf.logic), data: JSON.stringify(revealData(f.showIf, data, opts.conditions, f.controls)), controls: JSON.stringify(f.controls) }
+      : undefined;
     return {
-      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, autocomplete: f.def.autocomplete, width: f.def.width ?? 20,
+      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, autocomplete: f.def.autocomplete, width: f.def.width ?? 20, reveal,
       describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
     };
   });
@@ -197,8 +240,34 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
       fields, errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
       action: `${env.base}/${id}/${step.id}${opts.fromCheck ? '?zurueck=pruefen' : ''}`, csrf: opts.csrf,
+      scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
+}
+
+/** Served by the app (src/http/app.ts): the JsonLogic library and the reveal script, no inline code (CSP). */
+export const REVEAL_SCRIPTS = ['/_efa/json-logic.js', '/_efa/reveal.js'];
+
+/** The declared facts of the logic (service.json "display") for one page, formatted for the applicant. */
+export function displayFacts(service: LoadedService, page: 'check' | 'confirmation', lang: Lang, valueOf: (item: DisplayItem) => unknown): Array<{ label: string; value: string; hint?: string }> {
+  return (service.definition.display ?? [])
+    .filter((item) => (item.pages ?? ['check', 'confirmation']).includes(page))
+    .map((item) => ({ label: item.label[lang], value: formatFact(item, valueOf(item), lang), hint: item.hint?.[lang] }));
+}
+
+/** The raw value of a display item: the fee, or one of derive()'s values. */
+export function factValue(service: LoadedService, item: DisplayItem, data: Record<string, unknown>, logic: LogicContext, derived: () => Record<string, unknown>): unknown {
+  return item.value === 'fee' ? service.logic.fee(data, logic) : derived()[item.value.slice('derived.'.length)];
+}
+
+function formatFact(item: DisplayItem, value: unknown, lang: Lang): string {
+  if (value === undefined || value === null) return '–';
+  switch (item.format ?? (item.value === 'fee' ? 'money' : 'text')) {
+    case 'money': return money(typeof value === 'number' ? { cents: value, currency: 'EUR' } : (value as Money), lang);
+    case 'number': return new Intl.NumberFormat(lang === 'en' ? 'en-GB' : 'de-DE').format(Number(value));
+    case 'yesno': return value ? (lang === 'en' ? 'Yes' : 'Ja') : (lang === 'en' ? 'No' : 'Nein');
+    default: return typeof value === 'object' ? t(value as LocalText, lang) : String(value);
+  }
 }
 
 /**
@@ -209,20 +278,21 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   const id = service.definition.id;
   const ui = uiOf(env);
   const form = formOf(env.tenant, id);
-  const data = pruneHidden(form, draftData);
-  const steps = visibleSteps(form, data);
+  const data = pruneHidden(form, draftData, ctx.conditions);
+  const steps = visibleSteps(form, data, ctx.conditions);
   const sections = steps.map((step) => ({
     title: t(step.title, env.lang),
-    rows: step.fields.filter((f) => conditionHolds(f.def.showIf, data)).map((f) => ({
+    rows: step.fields.filter((f) => conditionHolds(f.showIf, data, ctx.conditions)).map((f) => ({
       label: t(f.label, env.lang), value: f.kind.summary(f, getAt(data, f.pointer), env.lang), changeHref: `${env.base}/${id}/${step.id}?zurueck=pruefen`,
     })),
   }));
   const incomplete = validateAll(service, form, data, ctx);
   let authorityName: string | undefined;
   let routingProblem: string | undefined;
-  let fee: string | undefined;
+  // The declared facts need complete answers; until then each shows "–".
+  let derived: Record<string, unknown> | undefined;
+  const facts = displayFacts(service, 'check', env.lang, (item) => (incomplete ? undefined : factValue(service, item, data, ctx.logic, () => (derived ??= service.logic.derive(data, ctx.logic) as Record<string, unknown>))));
   if (!incomplete) {
-    fee = money(service.logic.fee(data, ctx.logic), env.lang);
     try {
       authorityName = opts.authorityOf(data);
     } catch (err) {
@@ -234,7 +304,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   return {
     template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
     context: {
-      sections, fee: fee ?? '–', authorityName, routingProblem, landHint: t(notice, env.lang),
+      sections, facts, factsTitle: (service.definition.display ?? []).some((d) => d.value === 'fee') ? ui.feeAndAuthority : ui.authority, authorityName, routingProblem, landHint: t(notice, env.lang),
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}?zurueck=pruefen` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,

@@ -18,7 +18,7 @@ import type { LoadedService } from '../services/registry.js';
 import { resolveResponsible } from '../submissions/submit.js';
 import type { Tenant } from '../tenants/registry.js';
 import {
-  checkView, confirmationView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, startView, statusView, stepContext, stepView,
+  checkView, conditionEnv, confirmationView, formOf, homeView, LEGAL_PAGES, legalView, logicContext, renderPage, startView, statusView, stepContext, stepView,
   type PageEnv, type PageView,
 } from './pages.js';
 
@@ -114,7 +114,7 @@ export class Previewer {
   /** A step hidden by a condition (e.g. the register step) needs an example whose answers show it. */
   private exampleFor(tenant: Tenant, service: LoadedService, page: string, wanted: string | undefined): ServiceExample {
     const examples = this.examplesOf(service);
-    const shows = (e: ServiceExample) => !this.isStep(tenant, service, page) || visibleSteps(formOf(tenant, service.definition.id), e.data).some((s) => s.id === page);
+    const shows = (e: ServiceExample) => !this.isStep(tenant, service, page) || visibleSteps(formOf(tenant, service.definition.id), e.data, conditionEnv(service, logicContext(tenant, service, this.today, e.data))).some((s) => s.id === page);
     if (wanted !== undefined) {
       const example = examples.find((e) => e.id === wanted);
       if (!example) throw new PreviewError(`no example "${wanted}" in services/${service.definition.id}/examples.json (examples: ${examples.map((e) => e.id).join(', ')})`);
@@ -135,7 +135,7 @@ export class Previewer {
     const data = example.data;
     const legal = LEGAL_PAGES.find((p) => p.slug === page);
     if (legal) return legalView(env, legal.key);
-    const ctx = stepContext(env, this.decl.places, id, this.today);
+    const ctx = stepContext(env, this.decl.places, service, this.today, data);
     const authorityOf = (d: Record<string, unknown>) => resolveResponsible(this.decl.routing, service, d).authority.name;
     switch (page) {
       case 'home': return homeView(env);
@@ -144,13 +144,13 @@ export class Previewer {
       case 'bestaetigung':
       case 'status': {
         const facts = this.submissionFacts(env.tenant, service, data, authorityOf);
-        return page === 'status' ? statusView(env, facts) : confirmationView(env, { ...facts, statusHref: `${env.base}/status/00000000-0000-4000-8000-000000000000` });
+        return page === 'status' ? statusView(env, facts) : confirmationView(env, service, { ...facts, statusHref: `${env.base}/status/00000000-0000-4000-8000-000000000000` });
       }
       default: {
         const step = formOf(env.tenant, id).steps.find((s) => s.id === page) as FormStep;
-        if (!errors) return stepView(env, service, step, data, { errors: new Map(), parsed: new Map() }, { fromCheck: false, csrf: CSRF_PLACEHOLDER });
+        if (!errors) return stepView(env, service, step, data, { errors: new Map(), parsed: new Map() }, { fromCheck: false, csrf: CSRF_PLACEHOLDER, conditions: ctx.conditions });
         const outcome = processStep(service, step, withoutStep(step, data), {}, ctx);
-        return stepView(env, service, step, outcome.data, outcome, { fromCheck: false, csrf: CSRF_PLACEHOLDER, status: 400 });
+        return stepView(env, service, step, outcome.data, outcome, { fromCheck: false, csrf: CSRF_PLACEHOLDER, status: 400, conditions: ctx.conditions });
       }
     }
   }
@@ -162,10 +162,13 @@ export class Previewer {
     } catch (err) {
       if (!(err instanceof EfaError)) throw err;
     }
-    const fee = service.logic.fee(data, { params: tenant.parameters.get(service.definition.id) ?? {}, tenant: tenant.id, today: this.today });
+    const logic = logicContext(tenant, service, this.today, data);
+    const fee = service.logic.fee(data, logic);
+    const derived = service.logic.derive(data, logic) as Record<string, unknown>;
     return {
       reference: `${tenant.id.toUpperCase()}-${this.today.slice(0, 4)}-DEMO-0001`, serviceId: service.definition.id, authorityName,
       status: 'delivered', feeCents: fee.cents, submittedAt: new Date(`${this.today}T09:30:00+01:00`),
+      shown: Object.fromEntries((service.definition.display ?? []).map((d) => [d.value, d.value === 'fee' ? fee : derived[d.value.slice('derived.'.length)]])),
     };
   }
 

@@ -21,6 +21,19 @@ export interface ServiceDefinition {
   leadLand: string;
   payloadSchemaUri?: string;
   parameters?: Record<string, ParameterSpec>;
+  /** Names (and titles) of what derive() returns: conditions and "display" may use them. */
+  derived?: Record<string, { title: LocalText; type?: string }>;
+  /** What the check and confirmation pages show of the logic (fee, derived amounts, facts), in order. */
+  display?: DisplayItem[];
+}
+
+export interface DisplayItem {
+  /** "fee" or "derived.<name>". */
+  value: string;
+  label: { de: string; en: string };
+  hint?: { de: string; en: string };
+  format?: 'money' | 'number' | 'yesno' | 'text';
+  pages?: Array<'check' | 'confirmation'>;
 }
 
 export interface LoadedService {
@@ -55,6 +68,10 @@ async function loadService(dir: string, id: string, formatsDir: string): Promise
   const file = join(dir, 'service.json');
   const definition = validateDeclaration<ServiceDefinition>(file, readJsonFile(file), join(formatsDir, 'service.schema.json'));
   if (definition.id !== id) throw new DeclarationError(displayPath(file), '/id', `must equal the folder name "${id}"`);
+  (definition.display ?? []).forEach((item, i) => {
+    const name = item.value.startsWith('derived.') ? item.value.slice('derived.'.length) : undefined;
+    if (name !== undefined && !definition.derived?.[name]) throw new DeclarationError(displayPath(file), `/display/${i}/value`, `"${item.value}": declare "${name}" under "derived" first (declared: ${Object.keys(definition.derived ?? {}).join(', ') || 'none'})`);
+  });
 
   const schemaFile = join(dir, 'schema.json');
   const schema = readJsonFile(schemaFile) as Record<string, unknown>;

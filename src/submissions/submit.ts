@@ -82,10 +82,14 @@ export async function storeSubmission(db: Database, input: {
   const reference = newReference(input.tenant);
   const submittedAt = new Date().toISOString();
   const fee = service.logic.fee(data, logicCtx);
+  const derived = service.logic.derive(data, logicCtx) as Record<string, unknown>;
+  // What the confirmation page will show of the logic (service.json "display"), fixed at submission.
+  const shown = Object.fromEntries((service.definition.display ?? []).filter((d) => (d.pages ?? ['confirmation']).includes('confirmation'))
+    .map((d) => [d.value, d.value === 'fee' ? fee : derived?.[d.value.slice('derived.'.length)] ?? null]));
   const document = {
     meta: { submissionId: id, reference, submittedAt, tenant: input.tenant, service: service.definition.id, serviceVersion: service.definition.version, leikaKey: service.definition.leikaKey, schema: service.schemaUri, region: responsible.region },
     data,
-    derived: service.logic.derive(data, logicCtx),
+    derived,
     fee,
   };
   const { text, mediaType } = serialisePayload(responsible.endpoint.payloadFormat, document);
@@ -93,9 +97,9 @@ export async function storeSubmission(db: Database, input: {
   const mode: DeliveryMode = isPullEndpoint(responsible.endpoint) ? 'pull' : 'push';
   await db.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16)`,
-      [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode],
+      `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17)`,
+      [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown)],
     );
     if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
     if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeclarationError } from '../core/errors.js';
+import { DeclarationError, DeclarationErrors } from '../core/errors.js';
 import { describeAjvError, displayPath, errorPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import { loadForms, type LoadedForm } from '../forms/definition.js';
 import { hasLang, LANG_NAMES, type Lang } from '../forms/text.js';
@@ -11,6 +11,7 @@ import type { LocalText } from '../services/contract.js';
 import { defaults, type LoadedService } from '../services/registry.js';
 import { contrastRatio, MIN_NON_TEXT_CONTRAST, MIN_TEXT_CONTRAST } from './contrast.js';
 import { applyTexts, textCatalogue, type TextCatalogue, type TextOverride } from './texts.js';
+import { checkLocalParameters, type LocalOverride, type ParameterTable } from './parameters.js';
 
 export interface TenantTheme {
   action: string;
@@ -31,7 +32,7 @@ export interface TenantDefinition {
   languages?: Lang[];
   theme: TenantTheme;
   legal: { imprint: LocalText; privacy: LocalText; accessibility: LocalText; contact: { email: string; phone?: string } };
-  services: Record<string, { parameters?: Record<string, unknown> }>;
+  services: Record<string, { parameters?: Record<string, unknown>; local?: LocalOverride[]; codelists?: Record<string, string[]> }>;
   /** Overrides of UI, service and form texts by stable key (see src/tenants/texts.ts). */
   texts?: Record<string, TextOverride>;
 }
@@ -44,8 +45,10 @@ export interface TenantAsset {
 
 export interface Tenant extends TenantDefinition {
   languages: Lang[];
-  /** Parameter values per offered service, defaults filled in and bounds checked. */
+  /** The Land's parameter values per offered service, defaults filled in and bounds checked. */
   parameters: Map<string, Record<string, unknown>>;
+  /** Per offered service: the Land's values and the local overrides (see src/tenants/parameters.ts). */
+  parameterTables: Map<string, ParameterTable>;
   /** The tenant's stylesheet: KERN UX custom properties from its theme. */
   themeCss: string;
   stylesheet: TenantAsset;
@@ -75,9 +78,11 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
   const tenants = new Map<string, Tenant>();
   const hosts = new Map<string, string>();
   const lands = new Map<string, string>();
+  // Parameter violations of all tenants are reported together: `efa check` lists every one.
+  const problems: DeclarationError[] = [];
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const file = join(dir, name);
-    const tenant = loadTenant(file, root, formatsDir, services, catalogue, formsById);
+    const tenant = loadTenant(file, root, formatsDir, services, catalogue, formsById, problems);
     if (`${tenant.id}.json` !== name) throw new DeclarationError(displayPath(file), '/id', `must equal the file name "${name.replace(/\.json$/, '')}"`);
     tenant.hosts.forEach((host, i) => {
       const other = hosts.get(host);
@@ -89,34 +94,49 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
     lands.set(tenant.land, tenant.id);
     tenants.set(tenant.id, tenant);
   }
+  if (problems.length === 1) throw problems[0] as DeclarationError;
+  if (problems.length > 1) throw new DeclarationErrors(problems);
   if (tenants.size === 0) throw new DeclarationError(displayPath(dir), '', 'no tenant files (<id>.json) found');
   // Listings follow the official order of the Länder (by Land code), not the alphabet of their ids.
   return new Map([...tenants].sort(([, a], [, b]) => a.land.localeCompare(b.land)));
 }
 
-function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>): Tenant {
+function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[]): Tenant {
   const def = validateDeclaration<TenantDefinition>(file, readJsonFile(file), join(formatsDir, 'tenant.schema.json'));
   const shown = displayPath(file);
   checkContrast(shown, def.theme);
   const languages = checkLanguages(shown, def);
   const logoSvg = def.logo ? loadLogo(shown, join(root, 'tenants', def.logo), def.logo) : undefined;
   const parameters = new Map<string, Record<string, unknown>>();
+  const parameterTables = new Map<string, ParameterTable>();
   for (const [serviceId, offer] of Object.entries(def.services)) {
     const service = services.get(serviceId);
     if (!service) throw new DeclarationError(shown, `/services/${serviceId}`, `no service "${serviceId}" under services/ (known: ${[...services.keys()].join(', ')})`);
-    parameters.set(serviceId, checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages));
+    const land = checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages, problems);
+    problems.push(...checkLocalParameters(shown, serviceId, service, land, offer.local ?? [], def.land));
+    parameters.set(serviceId, land);
+    parameterTables.set(serviceId, { land, local: offer.local ?? [] });
   }
   const texts = applyTexts(shown, def.texts, catalogue, Object.keys(def.services), forms);
   const css = themeCss(def.theme);
-  return { ...def, languages, parameters, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
+  return { ...def, languages, parameters, parameterTables, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
 }
 
-function checkParameters(file: string, serviceId: string, service: LoadedService, given: Record<string, unknown>, languages: readonly Lang[]): Record<string, unknown> {
+function checkParameters(file: string, serviceId: string, service: LoadedService, given: Record<string, unknown>, languages: readonly Lang[], problems: DeclarationError[]): Record<string, unknown> {
   const values = { ...defaults(service.definition.parameters ?? {}), ...given };
   if (!service.validateParameters(values)) {
-    const error = deepest(service.validateParameters.errors ?? []);
-    const path = error ? errorPath(error) : '';
-    throw new DeclarationError(file, `/services/${serviceId}/parameters${path}`, error ? describeAjvError(error) : 'invalid');
+    // One message per parameter: a text parameter's alternatives would otherwise each complain.
+    const byParameter = new Map<string, ErrorObject[]>();
+    for (const error of service.validateParameters.errors ?? []) {
+      const name = errorPath(error).split('/')[1] ?? '';
+      byParameter.set(name, [...(byParameter.get(name) ?? []), error]);
+    }
+    for (const errors of byParameter.values()) {
+      const error = deepest(errors);
+      const path = error ? errorPath(error) : '';
+      problems.push(new DeclarationError(file, `/services/${serviceId}/parameters${path}`, error ? describeAjvError(error) : 'invalid'));
+    }
+    return values;
   }
   // A text shown to applicants must speak every language the tenant offers, or English pages show German.
   for (const [name, value] of Object.entries(given)) {

@@ -1,6 +1,7 @@
 import type { LocalText } from '../../services/contract.js';
 import type { PlaceIndex } from '../../routing/places.js';
 import type { Lang } from '../text.js';
+import type { Condition, ConditionDefinition } from '../conditions.js';
 
 export interface FormFieldDefinition {
   pointer: string;
@@ -9,16 +10,12 @@ export interface FormFieldDefinition {
   hint?: LocalText;
   autocomplete?: string;
   width?: number;
-  showIf?: Condition;
+  showIf?: ConditionDefinition;
+  /** When the field applies, shown with it while JavaScript is off (needed for a condition on the same step). */
+  conditionHint?: LocalText;
   errors?: Record<string, LocalText>;
   /** Option labels by value; the schema's `title` stays the default (it has no English). */
   options?: Record<string, LocalText>;
-}
-
-export interface Condition {
-  pointer: string;
-  equals?: unknown;
-  in?: unknown[];
 }
 
 export interface Option {
@@ -40,6 +37,11 @@ export interface FormField {
   required: boolean;
   options: Option[];
   kind: FieldKind;
+  /** The compiled condition; the field is asked and kept only while it holds. */
+  showIf?: Condition;
+  /** Fields earlier on the same step that the condition reads: the browser re-evaluates when they change. */
+  controls: Array<{ name: string; type: 'string' | 'number' | 'yesno' }>;
+  conditionHint?: LocalText;
 }
 
 export type Body = Record<string, string | undefined>;

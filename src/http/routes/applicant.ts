@@ -169,10 +169,10 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const { p, service, draft } = ctx;
     const id = service.definition.id;
     const form = formOf(p.tenant, id);
-    const data = pruneHidden(form, draft.data);
-    const stepCtx = stepContext(p, rt.places, id, berlinToday());
+    const stepCtx = stepContext(p, rt.places, service, berlinToday(), draft.data);
+    const data = pruneHidden(form, draft.data, stepCtx.conditions);
     const problem = validateAll(service, form, data, stepCtx);
-    if (problem) return send(reply, p, stepView(p, service, problem.step, data, { errors: problem.errors, parsed: new Map() }, { fromCheck: false, csrf: reply.generateCsrf(), status: 400 }));
+    if (problem) return send(reply, p, stepView(p, service, problem.step, data, { errors: problem.errors, parsed: new Map() }, { fromCheck: false, csrf: reply.generateCsrf(), status: 400, conditions: stepCtx.conditions }));
     let responsible;
     try {
       responsible = resolveResponsible(rt.routing, service, data);
@@ -199,13 +199,14 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (!p || !service) return notFound(reply, p);
     const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
     if (!row || row.service_id !== service.definition.id) return notFound(reply, p);
-    return send(reply, p, confirmationView(p, { ...facts(row), statusHref: `${p.base}/status/${row.id}` }));
+    return send(reply, p, confirmationView(p, service, { ...facts(row), statusHref: `${p.base}/status/${row.id}` }));
   });
 
   app.get<RouteTypes>('/:tenant/:service/:step', async (req: Req, reply) => {
     const ctx = await serviceContext(req, reply);
     if (!ctx) return;
-    const step = visibleSteps(formOf(ctx.p.tenant, ctx.service.definition.id), ctx.draft.data).find((s) => s.id === req.params.step);
+    const conditions = stepContext(ctx.p, rt.places, ctx.service, berlinToday(), ctx.draft.data).conditions;
+    const step = visibleSteps(formOf(ctx.p.tenant, ctx.service.definition.id), ctx.draft.data, conditions).find((s) => s.id === req.params.step);
     if (!step) return notFound(reply, ctx.p);
     return renderStep(req, reply, ctx.p, ctx.service, step, ctx.draft.data, { errors: new Map(), parsed: new Map() });
   });
@@ -216,13 +217,14 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const { p, service, draft } = ctx;
     const id = service.definition.id;
     const form = formOf(p.tenant, id);
-    const step = visibleSteps(form, draft.data).find((s) => s.id === req.params.step);
+    const stepCtx = stepContext(p, rt.places, service, berlinToday(), draft.data);
+    const step = visibleSteps(form, draft.data, stepCtx.conditions).find((s) => s.id === req.params.step);
     if (!step) return notFound(reply, p);
-    const outcome = processStep(service, step, draft.data, req.body ?? {}, stepContext(p, rt.places, id, berlinToday()));
+    const outcome = processStep(service, step, draft.data, req.body ?? {}, stepCtx);
     if (outcome.errors.size > 0) return renderStep(req, reply, p, service, step, outcome.data, outcome, 400);
     // Only valid answers are saved, so a resumed draft never holds what the applicant was told is wrong.
     draft.data = outcome.data;
-    const steps = visibleSteps(form, draft.data);
+    const steps = visibleSteps(form, draft.data, stepContext(p, rt.places, service, berlinToday(), draft.data).conditions);
     const next = steps[steps.findIndex((s) => s.id === step.id) + 1];
     draft.currentStep = next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
     await rt.drafts.save(draft);
@@ -246,17 +248,18 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   }
 
   function renderStep(req: Req, reply: FastifyReply, p: Page, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, status = 200) {
-    return send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status }));
+    const conditions = stepContext(p, rt.places, service, berlinToday(), data).conditions;
+    return send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions }));
   }
 
   function renderCheck(reply: FastifyReply, p: Page, service: LoadedService, draft: Draft, status = 200) {
-    const ctx = stepContext(p, rt.places, service.definition.id, berlinToday());
+    const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
     return send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf: authorityOf(service), csrf: reply.generateCsrf(), status }));
   }
 }
 
 function facts(row: SubmissionView) {
-  return { reference: row.reference, serviceId: row.service_id, authorityName: row.authority_name, status: row.status, feeCents: row.fee_cents, submittedAt: row.submitted_at };
+  return { reference: row.reference, serviceId: row.service_id, authorityName: row.authority_name, status: row.status, feeCents: row.fee_cents, submittedAt: row.submitted_at, shown: row.shown };
 }
 
 interface SubmissionView {
@@ -266,6 +269,8 @@ interface SubmissionView {
   authority_name: string;
   status: string;
   fee_cents: number;
+  /** The declared facts of the logic at submission (service.json "display"). */
+  shown: Record<string, unknown> | null;
   submitted_at: Date | string;
   /** 'pull': the authority collects the submission itself over the pull API. */
   delivery_mode: string;
@@ -277,7 +282,7 @@ interface SubmissionView {
 async function submissionOf(rt: Runtime, tenant: string, id: string): Promise<SubmissionView | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
   const { rows } = await rt.db.query<SubmissionView>(
-    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.submitted_at, s.delivery_mode, d.decided_at
+    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at
        FROM submissions s LEFT JOIN submission_decisions d ON d.submission_id = s.id WHERE s.id = $1 AND s.tenant = $2`,
     [id, tenant],
   );

@@ -1,0 +1,146 @@
+/**
+ * Conditions of steps and fields: JsonLogic expressions (json-logic-js, the same library the
+ * browser runs for progressive reveal), evaluated over three namespaces:
+ *   answers.<path>  the applicant's answers (the JSON Pointer with dots: /betrieb/rechtsform → answers.betrieb.rechtsform)
+ *   params.<name>   the service parameters in force for the applicant (Land, Kreis or municipality)
+ *   derived.<name>  values of the service logic's derive(), declared in service.json "derived"
+ * The old shorthand { "pointer": …, "equals" | "in": … } compiles to the same expressions.
+ */
+import jsonLogic from 'json-logic-js';
+import type { RulesLogic } from 'json-logic-js';
+import { DeclarationError } from '../core/errors.js';
+
+/** What a form file may write: a JsonLogic expression or the shorthand on one answer. */
+export type ConditionDefinition = { pointer: string; equals?: unknown; in?: unknown[] } | Record<string, unknown>;
+
+export interface Condition {
+  /** The JsonLogic expression as evaluated on the server and in the browser. */
+  logic: RulesLogic;
+  /** Variables it reads, e.g. "answers.betrieb.rechtsform", "params.gebuehrCent". */
+  vars: string[];
+  /** True when it reads derived values: only then the (possibly costly) derive() is run. */
+  usesDerived: boolean;
+}
+
+/** Everything a condition can read besides the answers. */
+export interface ConditionEnv {
+  params: Record<string, unknown>;
+  /** The service logic's derive() on the answers so far; {} while it cannot compute yet. */
+  derive(answers: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** Where a variable may point, for the load-time check. */
+export interface ConditionScope {
+  /** Pointer -> explanation why it cannot be used here (undefined: allowed). */
+  answer(pointer: string): string | undefined;
+  params: ReadonlySet<string>;
+  derived: ReadonlySet<string>;
+}
+
+/** The operators json-logic-js implements; an unknown one would only fail when evaluated. */
+const OPERATORS = new Set([
+  '==', '===', '!=', '!==', '>', '>=', '<', '<=', '!!', '!', '%', 'in', 'cat', 'substr', '+', '*', '-', '/', 'min', 'max', 'merge',
+  'var', 'missing', 'missing_some', 'if', '?:', 'and', 'or', 'all', 'none', 'some', 'map', 'filter', 'reduce',
+]);
+
+export function isShorthand(def: ConditionDefinition): def is { pointer: string; equals?: unknown; in?: unknown[] } {
+  return typeof (def as { pointer?: unknown }).pointer === 'string';
+}
+
+export function pointerToVar(pointer: string): string {
+  return `answers.${pointer.slice(1).split('/').join('.')}`;
+}
+
+export function varToPointer(name: string): string {
+  return `/${name.split('.').slice(1).join('/')}`;
+}
+
+/**
+ * Compiles and checks a condition: known operators only, every variable static and naming an
+ * answer, parameter or derived value that exists where the condition is used.
+ */
+export function compileCondition(file: string, path: string, def: ConditionDefinition, scope: ConditionScope): Condition {
+  let logic: RulesLogic;
+  if (isShorthand(def)) {
+    if (def.equals === undefined && def.in === undefined) throw new DeclarationError(file, path, 'needs "equals" or "in"');
+    const v = { var: pointerToVar(def.pointer) };
+    logic = (def.in !== undefined ? { in: [v, def.in] } : { '===': [v, def.equals] }) as RulesLogic;
+  } else {
+    logic = def as RulesLogic;
+  }
+  const vars: string[] = [];
+  walk(file, path, logic, vars);
+  for (const name of new Set(vars)) checkVar(file, path, name, scope, isShorthand(def));
+  return { logic, vars: [...new Set(vars)], usesDerived: vars.some((v) => v.startsWith('derived.')) };
+}
+
+function walk(file: string, path: string, node: unknown, vars: string[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => walk(file, `${path}/${i}`, item, vars));
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const keys = Object.keys(node);
+  if (keys.length !== 1) throw new DeclarationError(file, path, `a JsonLogic operation has exactly one operator as its key (found ${keys.length === 0 ? 'none' : keys.map((k) => `"${k}"`).join(', ')})`);
+  const op = keys[0] as string;
+  if (!OPERATORS.has(op)) throw new DeclarationError(file, `${path}/${op}`, `unknown JsonLogic operator "${op}" (known: ${[...OPERATORS].join(' ')})`);
+  const arg = (node as Record<string, unknown>)[op];
+  if (op === 'var') {
+    const name = Array.isArray(arg) ? arg[0] : arg;
+    if (typeof name !== 'string' || name === '') throw new DeclarationError(file, `${path}/var`, 'must name a variable as a string, e.g. "answers.betrieb.rechtsform"');
+    vars.push(name);
+    return;
+  }
+  if (op === 'missing' || op === 'missing_some') throw new DeclarationError(file, `${path}/${op}`, `"${op}" is not supported: compare the answer with "==" or test it with "!!"`);
+  walk(file, `${path}/${op}`, arg, vars);
+}
+
+function checkVar(file: string, path: string, name: string, scope: ConditionScope, shorthand: boolean): void {
+  const [space, ...rest] = name.split('.');
+  const at = shorthand ? `${path}/pointer` : path;
+  if (rest.length === 0 || rest.some((r) => r === '')) throw new DeclarationError(file, at, `variable "${name}" must be answers.<path>, params.<name> or derived.<name>`);
+  if (space === 'answers') {
+    const problem = scope.answer(varToPointer(name));
+    if (problem) throw new DeclarationError(file, at, `"${name}": ${problem}`);
+  } else if (space === 'params') {
+    if (rest.length !== 1 || !scope.params.has(rest[0] as string)) throw new DeclarationError(file, at, `"${name}": no such service parameter (declared in service.json: ${[...scope.params].join(', ') || 'none'})`);
+  } else if (space === 'derived') {
+    if (rest.length !== 1 || !scope.derived.has(rest[0] as string)) throw new DeclarationError(file, at, `"${name}": no such derived value (declared in service.json "derived": ${[...scope.derived].join(', ') || 'none'})`);
+  } else {
+    throw new DeclarationError(file, at, `variable "${name}" must start with answers., params. or derived.`);
+  }
+}
+
+/** The data a condition is evaluated on. */
+export function conditionData(condition: Condition, answers: Record<string, unknown>, env: ConditionEnv): Record<string, unknown> {
+  return { answers, params: env.params, derived: condition.usesDerived ? env.derive(answers) : {} };
+}
+
+/** JsonLogic truthiness (an empty array is false), like in the browser. */
+export function evaluate(condition: Condition | undefined, answers: Record<string, unknown>, env: ConditionEnv): boolean {
+  if (!condition) return true;
+  return jsonLogic.truthy(jsonLogic.apply(condition.logic, conditionData(condition, answers, env)));
+}
+
+/** No parameters, and derive() unknown: for code that only knows the answers (tests, tools). */
+export const ANSWERS_ONLY: ConditionEnv = { params: {}, derive: () => ({}) };
+
+/**
+ * What the browser needs to evaluate a same-step condition: the expression, the values it reads
+ * that are not on this page (earlier answers, parameters, derived values; nothing else of the
+ * draft), and the controls on this page whose changes re-evaluate it.
+ */
+export function revealData(condition: Condition, answers: Record<string, unknown>, env: ConditionEnv, controls: ReadonlyArray<{ name: string }>): Record<string, unknown> {
+  const all = conditionData(condition, answers, env);
+  const known: Record<string, unknown> = {};
+  for (const name of condition.vars) {
+    if (controls.some((c) => name === `answers.${c.name}`)) continue;
+    const value = jsonLogic.apply({ var: name }, all) as unknown;
+    if (value === undefined || value === null) continue;
+    const keys = name.split('.');
+    let node = known;
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[keys[keys.length - 1] as string] = value;
+  }
+  return known;
+}
