@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { codeListOf } from '../codelists/genericode.js';
 import { DeclarationError } from '../core/errors.js';
 import { displayPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText } from '../services/contract.js';
@@ -144,6 +145,9 @@ function labelledOptions(file: string, path: string, options: Option[], labels: 
 }
 
 function optionsOf(schema: Record<string, unknown>): Option[] {
+  // Labels of a referenced code list come from the list (written once, in codelists/).
+  const codeList = codeListOf(schema);
+  if (codeList) return codeList.options;
   const oneOf = schema.oneOf as Array<{ const?: unknown; title?: LocalText }> | undefined;
   if (!Array.isArray(oneOf)) return [];
   return oneOf.filter((o) => typeof o.const === 'string').map((o) => ({ value: o.const as string, label: o.title ?? String(o.const) }));

@@ -5,6 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import { DeclarationError } from '../core/errors.js';
 import { displayPath, newAjv, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText, ServiceLogic } from './contract.js';
+import { loadCodeLists, resolveSchemaCodeLists, type CodeList, type CodeLists } from '../codelists/genericode.js';
 
 export interface ParameterSpec {
   title: LocalText;
@@ -47,6 +48,8 @@ export interface LoadedService {
   logic: ServiceLogic<unknown>;
   dir: string;
   schemaUri: string;
+  /** The code lists its schema references ("x-codelist"), by URN. */
+  codeLists: Map<string, CodeList>;
 }
 
 /** The ajv that validates applicant data: formats on, all errors, so every field gets its message. */
@@ -56,15 +59,16 @@ export async function loadServices(root: string, formatsDir: string): Promise<Ma
   const dir = join(root, 'services');
   const services = new Map<string, LoadedService>();
   if (!existsSync(dir)) throw new DeclarationError(displayPath(dir), '', 'the services folder is missing');
+  const lists = loadCodeLists(root);
   for (const id of readdirSync(dir).sort()) {
     const serviceDir = join(dir, id);
     if (!existsSync(join(serviceDir, 'service.json'))) continue;
-    services.set(id, await loadService(serviceDir, id, formatsDir));
+    services.set(id, await loadService(serviceDir, id, formatsDir, lists));
   }
   return services;
 }
 
-async function loadService(dir: string, id: string, formatsDir: string): Promise<LoadedService> {
+async function loadService(dir: string, id: string, formatsDir: string, lists: CodeLists): Promise<LoadedService> {
   const file = join(dir, 'service.json');
   const definition = validateDeclaration<ServiceDefinition>(file, readJsonFile(file), join(formatsDir, 'service.schema.json'));
   if (definition.id !== id) throw new DeclarationError(displayPath(file), '/id', `must equal the folder name "${id}"`);
@@ -75,6 +79,7 @@ async function loadService(dir: string, id: string, formatsDir: string): Promise
 
   const schemaFile = join(dir, 'schema.json');
   const schema = readJsonFile(schemaFile) as Record<string, unknown>;
+  const codeLists = resolveSchemaCodeLists(displayPath(schemaFile), schema, lists);
   let validate: ValidateFunction;
   try {
     validate = dataAjv.getSchema(String(schema.$id)) ?? dataAjv.compile(schema);
@@ -85,7 +90,7 @@ async function loadService(dir: string, id: string, formatsDir: string): Promise
 
   const validateParameters = compileParameters(file, definition.parameters ?? {});
   const logic = await importLogic(dir);
-  return { definition, schema, validate, validateParameters, logic, dir, schemaUri: definition.payloadSchemaUri ?? String(schema.$id ?? `urn:efa:${id}:${definition.version}`) };
+  return { definition, schema, validate, validateParameters, logic, dir, codeLists, schemaUri: definition.payloadSchemaUri ?? String(schema.$id ?? `urn:efa:${id}:${definition.version}`) };
 }
 
 function compileParameters(file: string, parameters: Record<string, ParameterSpec>): ValidateFunction {

@@ -11,6 +11,7 @@ import type { LocalText } from '../services/contract.js';
 import { defaults, type LoadedService } from '../services/registry.js';
 import { contrastRatio, MIN_NON_TEXT_CONTRAST, MIN_TEXT_CONTRAST } from './contrast.js';
 import { applyTexts, textCatalogue, type TextCatalogue, type TextOverride } from './texts.js';
+import { checkRestrictions, restrictForm } from './codelists.js';
 import { checkLocalParameters, type LocalOverride, type ParameterTable } from './parameters.js';
 
 export interface TenantTheme {
@@ -114,10 +115,12 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
     if (!service) throw new DeclarationError(shown, `/services/${serviceId}`, `no service "${serviceId}" under services/ (known: ${[...services.keys()].join(', ')})`);
     const land = checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages, problems);
     problems.push(...checkLocalParameters(shown, serviceId, service, land, offer.local ?? [], def.land));
+    problems.push(...checkRestrictions(shown, serviceId, service, offer.codelists ?? {}));
     parameters.set(serviceId, land);
     parameterTables.set(serviceId, { land, local: offer.local ?? [] });
   }
   const texts = applyTexts(shown, def.texts, catalogue, Object.keys(def.services), forms);
+  for (const [serviceId, form] of texts.forms) texts.forms.set(serviceId, restrictForm(form, def.services[serviceId]?.codelists));
   const css = themeCss(def.theme);
   return { ...def, languages, parameters, parameterTables, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
 }
