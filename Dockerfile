@@ -19,6 +19,7 @@ COPY --from=build /app/services ./services
 COPY --from=build /app/forms ./forms
 COPY --from=build /app/tenants ./tenants
 COPY --from=build /app/routing ./routing
+COPY --from=build /app/codelists ./codelists
 RUN mkdir -p /data && chown node:node /data && rm -rf routing/demo-private
 USER node
 EXPOSE 3000
