@@ -99,6 +99,10 @@ describe('conditions in a form file are checked at load time', () => {
     await refused((f) => { f.steps[1]!.showIf = { '==': [{ var: 'answers.nachweis' }, 'x'] }; }, '/steps/1/showIf', /answers\.nachweis.*earlier step/);
     await refused((f) => { f.steps[1]!.showIf = { var: 'answers.hund.gefaehrlich' }; }, '/steps/1/showIf', /earlier step/);
     await refused((f) => { f.steps[1]!.fields[0]!.showIf = { var: 'answers.hund.gefaehrlich' }; }, '/steps/1/fields/0/showIf', /earlier step or earlier on this step/);
+    await refused((f) => {
+      f.steps[0]!.fields.push({ pointer: '/nachweis', kind: 'date', label: 'Seit' }, { pointer: '/ermaessigung', kind: 'yesno', label: 'E', showIf: { '!!': { var: 'answers.nachweis' } }, conditionHint: 'Nur wenn …' });
+      f.steps.splice(2, 2);
+    }, '/steps/0/fields/2/showIf', /"date" field of several inputs.*earlier step/);
   });
 
   test('unknown parameters, undeclared derived values and fields that are not in the schema', async () => {

@@ -75,6 +75,8 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (!label) throw new DeclarationError(file, `${path}/label`, `field ${def.pointer} needs a label here or a "title" in the schema`);
   const showIf = def.showIf ? compileCondition(file, `${path}/showIf`, def.showIf, scopeOf(service, earlier, sameStep)) : undefined;
   const controls = showIf ? sameStep.filter((f) => showIf.vars.includes(`answers.${f.name}`)) : [];
+  const composite = controls.find((f) => !SINGLE_INPUT_KINDS.has(f.kind.name));
+  if (composite) throw new DeclarationError(file, `${path}/showIf`, `reads ${composite.pointer} on the same step, a "${composite.kind.name}" field of several inputs the browser cannot read as one answer: ask it on an earlier step`);
   let conditionHint = def.conditionHint;
   if (controls.length > 0 && !conditionHint) {
     conditionHint = def.showIf && isShorthand(def.showIf) ? shorthandHint(def.showIf, controls[0] as FormField) : undefined;
@@ -96,6 +98,9 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     conditionHint,
   };
 }
+
+/** Kinds whose answer is one form control's value: a same-step condition can be evaluated in the browser. */
+const SINGLE_INPUT_KINDS = new Set(['text', 'textarea', 'email', 'tel', 'integer', 'radios', 'select', 'yesno']);
 
 /**
  * Step conditions may only read earlier steps (the step list is known before the page is shown).
