@@ -36,6 +36,8 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     assert.match(b.lastHtml, /12\. Mai 1985/);
     assert.match(b.lastHtml, /Holstenstraße 1, 24103 Kiel/);
     assert.match(b.lastHtml, /Landeshauptstadt Kiel – Gewerbeangelegenheiten/);
+    assert.match(b.lastHtml, /Gebühr und zuständige Stelle/);
+    assert.match(b.lastHtml, />Gebühr<\/dt><dd class="kern-description-list-item__value">26,00\s€</, 'the fee, as service.json "display" declares it');
     assert.match(b.lastHtml, /href="\/sh\/gewerbeanmeldung\/register\?zurueck(=|&#x3D;)pruefen"/, 'change links');
 
     const done = await b.submit({}, '/absenden');

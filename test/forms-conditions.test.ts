@@ -204,12 +204,14 @@ describe('over HTTP: a same-step condition without JavaScript, conditions on par
     assert.match(check.html, /150,00\s€/, 'Kiel\'s own rate (longest ARS prefix); the expired Kiel entry is ignored');
     assert.match(check.html, /fällig jeweils zum 1\. Juli/);
     assert.doesNotMatch(check.html, /Gebühr/, 'no fee declared, so none is shown');
+    assert.match(check.html, /Ergebnis und zuständige Stelle/);
 
     const en = await b.get(`/sh/${PROBE}/pruefen?lang=en`);
     assert.match(en.html, /Dog tax per year/);
     assert.match(en.html, /€150\.00/);
     assert.match(en.html, /due every 1 July/);
     assert.doesNotMatch(en.html, />Fee</);
+    assert.match(en.html, /Result and responsible office/);
 
     await b.get(`/sh/${PROBE}/hund?zurueck=pruefen&lang=de`);
     const dangerous = await b.submit({ 'hund.rasse': '166', 'hund.gefaehrlich': 'ja', 'hund.wesenstest': 'Tierheim Nord' });

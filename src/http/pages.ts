@@ -304,7 +304,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   return {
     template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
     context: {
-      sections, facts, factsTitle: (service.definition.display ?? []).some((d) => d.value === 'fee') ? ui.feeAndAuthority : ui.authority, authorityName, routingProblem, landHint: t(notice, env.lang),
+      sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority, authorityName, routingProblem, landHint: t(notice, env.lang),
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}?zurueck=pruefen` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
