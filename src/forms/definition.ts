@@ -7,7 +7,7 @@ import type { LocalText } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
 import { compileCondition, evaluate, isShorthand, varToPointer, type Condition, type ConditionDefinition, type ConditionEnv, type ConditionScope } from './conditions.js';
 import { fieldKinds } from './fields/index.js';
-import type { FormField, FormFieldDefinition, Option } from './fields/kind.js';
+import type { FormField, FormFieldDefinition, GroupSpec, Option } from './fields/kind.js';
 import { isRequired, schemaAt } from './pointer.js';
 
 interface FormDefinition {
@@ -54,22 +54,26 @@ function loadForm(file: string, service: LoadedService, formatsDir: string): Loa
     const showIf = step.showIf ? compileCondition(shown, `/steps/${s}/showIf`, step.showIf, scopeOf(service, seenPointers, [])) : undefined;
     const fields: FormField[] = [];
     step.fields.forEach((f, i) => fields.push(resolveField(shown, `/steps/${s}/fields/${i}`, f, service, seenPointers, fields)));
+    // A group's step is its list of rows; other questions on it would be lost between row pages.
+    if (fields.length > 1 && fields.some((f) => f.group)) throw new DeclarationError(shown, `/steps/${s}/fields`, 'a step with a "group" field must have no other fields');
     fields.forEach((f) => seenPointers.set(f.pointer, step.id));
     return { id: step.id, title: step.title, intro: step.intro, showIf, fields };
   });
   return { serviceId: def.service, intro: def.intro, steps };
 }
 
-function resolveField(file: string, path: string, def: FormFieldDefinition, service: LoadedService, earlier: Map<string, string>, sameStep: FormField[]): FormField {
-  const schema = schemaAt(service.schema, def.pointer);
-  if (!schema) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" does not exist in services/${service.definition.id}/schema.json`);
-  if (earlier.has(def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on step "${earlier.get(def.pointer)}"`);
+/** `base` is set for a group's item fields: their pointers are relative to the item (`/hunde/0`). */
+function resolveField(file: string, path: string, def: FormFieldDefinition, service: LoadedService, earlier: Map<string, string>, sameStep: FormField[], base = ''): FormField {
+  const at = `${base}${def.pointer}`;
+  const schema = schemaAt(service.schema, at);
+  if (!schema) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" does not exist in services/${service.definition.id}/schema.json${base ? ` (items of ${base.slice(0, -2)})` : ''}`);
+  if (!base && earlier.has(def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on step "${earlier.get(def.pointer)}"`);
   if (sameStep.some((f) => f.pointer === def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on this step`);
   const kind = fieldKinds.get(def.kind);
   if (!kind) throw new DeclarationError(file, `${path}/kind`, `unknown field kind "${def.kind}"`);
   const options = labelledOptions(file, path, optionsOf(schema), def.options);
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
-  if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${def.pointer}`);
+  if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${at}`);
   if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
   const label = def.label ?? (schema.title as string | undefined);
   if (!label) throw new DeclarationError(file, `${path}/label`, `field ${def.pointer} needs a label here or a "title" in the schema`);
@@ -82,7 +86,7 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     conditionHint = def.showIf && isShorthand(def.showIf) ? shorthandHint(def.showIf, controls[0] as FormField) : undefined;
     if (!conditionHint) throw new DeclarationError(file, `${path}/conditionHint`, `the condition reads ${controls.map((f) => f.pointer).join(', ')} on the same step: without JavaScript the field is always shown, so say when it applies, e.g. { "de": "Nur wenn …", "en": "Only if …" }`);
   }
-  return {
+  const field: FormField = {
     def,
     pointer: def.pointer,
     name: def.pointer.slice(1).replace(/\//g, '.'),
@@ -90,13 +94,36 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     label,
     hint: def.hint ?? (schema.description as string | undefined),
     schema,
-    required: isRequired(service.schema, def.pointer),
+    required: isRequired(service.schema, at),
     options,
     kind,
     showIf,
     controls: controls.map((f) => ({ name: f.name, type: f.kind.name === 'yesno' ? 'yesno' : f.schema.type === 'integer' || f.schema.type === 'number' ? 'number' : 'string' })),
     conditionHint,
   };
+  if (def.kind === 'group') {
+    if (base) throw new DeclarationError(file, `${path}/kind`, 'a group cannot be inside another group');
+    field.group = resolveGroup(file, path, def, schema, service, earlier);
+  } else if (def.fields || def.itemLabel || def.addLabel) {
+    throw new DeclarationError(file, path, '"fields", "itemLabel" and "addLabel" belong to a field of kind "group"');
+  }
+  return field;
+}
+
+/** A group's rows: item fields of any kind against the array's `items`, bounded by minItems/maxItems. */
+function resolveGroup(file: string, path: string, def: FormFieldDefinition, schema: Record<string, unknown>, service: LoadedService, earlier: Map<string, string>): GroupSpec {
+  const items = schemaAt(service.schema, `${def.pointer}/0`);
+  if (items?.type !== 'object') throw new DeclarationError(file, `${path}/kind`, `a group needs "items" of type "object" at ${def.pointer} in the schema`);
+  if (typeof schema.maxItems !== 'number') throw new DeclarationError(file, `${path}/pointer`, `${def.pointer} needs "maxItems" in the schema: a group must be bounded`);
+  if (!def.itemLabel) throw new DeclarationError(file, `${path}/itemLabel`, 'a group needs "itemLabel": what one row is called, e.g. { "de": "Hund", "en": "Dog" }');
+  if (!def.fields || def.fields.length === 0) throw new DeclarationError(file, `${path}/fields`, 'a group needs "fields": the fields of one row');
+  const seen = new Set<string>();
+  const fields = def.fields.map((f, i) => {
+    if (seen.has(f.pointer)) throw new DeclarationError(file, `${path}/fields/${i}/pointer`, `"${f.pointer}" is used twice in this group`);
+    seen.add(f.pointer);
+    return resolveField(file, `${path}/fields/${i}`, f, service, earlier, [], `${def.pointer}/0`);
+  });
+  return { items: fields, itemLabel: def.itemLabel, addLabel: def.addLabel, minItems: typeof schema.minItems === 'number' ? schema.minItems : 0, maxItems: schema.maxItems };
 }
 
 /** Kinds whose answer is one form control's value: a same-step condition can be evaluated in the browser. */

@@ -30,7 +30,8 @@ export function setAt(data: Record<string, unknown>, pointer: string, value: unk
   if (value === undefined) {
     delete node[last];
     for (let i = parents.length - 1; i > 0; i--) {
-      if (Object.keys(parents[i] as object).length > 0) break;
+      // A row left empty stays a row: deleting it from its array would leave a hole.
+      if (Object.keys(parents[i] as object).length > 0 || Array.isArray(parents[i - 1])) break;
       delete (parents[i - 1] as Record<string, unknown>)[keys[i - 1] as string];
     }
   } else {
@@ -38,11 +39,16 @@ export function setAt(data: Record<string, unknown>, pointer: string, value: unk
   }
 }
 
-/** The subschema a pointer into the data addresses (follows properties, local $refs and allOf). */
+/** The subschema a pointer into the data addresses (follows properties, array items by index, and local $refs). */
 export function schemaAt(root: Record<string, unknown>, pointer: string): Record<string, unknown> | undefined {
   let node: Record<string, unknown> | undefined = root;
   for (const key of segments(pointer)) {
     node = deref(root, node);
+    const items = node?.items;
+    if (/^(0|[1-9][0-9]*)$/.test(key) && items !== null && typeof items === 'object' && !Array.isArray(items)) {
+      node = items as Record<string, unknown>;
+      continue;
+    }
     const props = node?.properties as Record<string, Record<string, unknown>> | undefined;
     node = props?.[key];
     if (!node) return undefined;

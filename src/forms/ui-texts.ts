@@ -31,6 +31,7 @@ const de = {
   statusAwaitingPickup: 'Eingegangen, liegt zum Abruf bereit', explainAwaitingPickup: 'Ihr Antrag ist eingegangen und liegt verschlüsselt bereit, bis die zuständige Stelle ihn abruft.', decidedAt: 'Entschieden am',
   legalImprint: 'Impressum', legalPrivacy: 'Datenschutzerklärung', legalAccessibility: 'Erklärung zur Barrierefreiheit', legalContact: 'Kontakt',
   landNotice: 'Hinweis', previewNotice: 'Vorschau mit Beispieldaten: Hier wird nichts gespeichert oder abgesendet.',
+  addRow: 'Weiteren Eintrag hinzufügen', remove: 'Entfernen', noRows: 'Sie haben noch keine Einträge angegeben.',
 };
 
 export type UiTexts = typeof de;
@@ -61,6 +62,7 @@ const en: UiTexts = {
   statusAwaitingPickup: 'Received, ready for the office to collect', explainAwaitingPickup: 'Your application was received and is kept, encrypted, until the responsible office collects it.', decidedAt: 'Decided on',
   legalImprint: 'Imprint', legalPrivacy: 'Privacy notice', legalAccessibility: 'Accessibility statement', legalContact: 'Contact',
   landNotice: 'Note', previewNotice: 'Preview with sample data: nothing is saved or submitted here.',
+  addRow: 'Add another', remove: 'Remove', noRows: 'You have not added any entries yet.',
 };
 
 export const uiTexts: Record<Lang, UiTexts> = { de, en };

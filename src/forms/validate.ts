@@ -5,8 +5,9 @@ import { errorPath } from '../core/declarations.js';
 import type { ConditionEnv } from './conditions.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from './definition.js';
 import type { Body, FormField, ParseContext, ParseResult } from './fields/kind.js';
+import { bindItem, bindRow, groupMessage, locateRow, rowMessage, rowsOf, rowTitle, specOf } from './fields/group.js';
 import { messageFor } from './messages.js';
-import { schemaAt, segments, setAt } from './pointer.js';
+import { getAt, schemaAt, segments, setAt } from './pointer.js';
 import { t, type Lang } from './text.js';
 
 export interface FieldError {
@@ -14,6 +15,8 @@ export interface FieldError {
   /** id of the control the error summary links to. */
   href: string;
   message: string;
+  /** For an error inside a group's row: the row's number, whose page holds the control. */
+  row?: number;
 }
 
 export interface StepOutcome {
@@ -47,6 +50,11 @@ export function processStep(service: LoadedService, step: FormStep, draft: Recor
       setAt(data, field.pointer, undefined);
       continue;
     }
+    if (field.group) {
+      // A group's rows come from their own pages (processRow); its step only checks them.
+      parsed.set(field.pointer, { value: getAt(data, field.pointer), raw: {} });
+      continue;
+    }
     const result = field.kind.parse(field, body, ctx);
     parsed.set(field.pointer, result);
     setAt(data, field.pointer, result.value);
@@ -54,6 +62,39 @@ export function processStep(service: LoadedService, step: FormStep, draft: Recor
   }
   const errors = collectErrors(service, step.fields.filter((f) => parsed.has(f.pointer)), data, ctx, parseErrors);
   return { data, errors, parsed };
+}
+
+/**
+ * Reads one row of a group (its own page, /<step>/<n>) into the draft: the row at `index` is
+ * replaced, or appended when `index` is the number of rows. Item fields are parsed and checked
+ * like any step's fields; messages name the row ("Hund 2: …").
+ */
+export function processRow(service: LoadedService, groupField: FormField, index: number, draft: Record<string, unknown>, body: Body, ctx: StepContext): StepOutcome & { fields: FormField[] } {
+  const data = structuredClone(draft);
+  const fields = bindRow(groupField, index);
+  const row: Record<string, unknown> = {};
+  const parsed = new Map<string, ParseResult>();
+  const parseErrors = new Map<string, string>();
+  for (const field of fields) {
+    if (!conditionHolds(field.showIf, data, ctx.conditions)) continue;
+    const result = field.kind.parse(field, body, ctx);
+    parsed.set(field.pointer, result);
+    setAt(row, field.def.pointer, result.value);
+    if (result.error) parseErrors.set(result.error.pointer ?? field.pointer, rowMessage(groupField, index, overridden(field, result.error.code, ctx.lang) ?? t(result.error.message, ctx.lang), ctx.lang));
+  }
+  const rows = [...rowsOf(getAt(data, groupField.pointer))];
+  rows[index] = row;
+  setAt(data, groupField.pointer, rows);
+  const errors = collectErrors(service, fields.filter((f) => parsed.has(f.pointer)), data, ctx, parseErrors);
+  return { data, errors, parsed, fields };
+}
+
+/** Removes row `index` of a group; later rows move up. */
+export function removeRow(groupField: FormField, index: number, draft: Record<string, unknown>): Record<string, unknown> {
+  const data = structuredClone(draft);
+  const rows = rowsOf(getAt(data, groupField.pointer)).filter((_row, i) => i !== index);
+  setAt(data, groupField.pointer, rows);
+  return data;
 }
 
 /** Validates the whole application before submit; returns the first step that has problems. */
@@ -73,9 +114,16 @@ export function pruneHidden(form: LoadedForm, data: Record<string, unknown>, env
     const stepShown = conditionHolds(step.showIf, pruned, env);
     for (const field of step.fields) {
       if (!stepShown || !conditionHolds(field.showIf, pruned, env)) setAt(pruned, field.pointer, undefined);
+      else if (field.group) pruneRows(field, pruned, env);
     }
   }
   return pruned;
+}
+
+function pruneRows(groupField: FormField, data: Record<string, unknown>, env: ConditionEnv): void {
+  const hidden = specOf(groupField).items.filter((item) => !conditionHolds(item.showIf, data, env));
+  if (hidden.length === 0) return;
+  for (const row of rowsOf(getAt(data, groupField.pointer))) for (const item of hidden) setAt(row, item.pointer, undefined);
 }
 
 function collectErrors(service: LoadedService, fields: FormField[], data: Record<string, unknown>, ctx: StepContext, initial: Map<string, string>): Map<string, string> {
@@ -89,13 +137,33 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
     const pointer = errorPath(error);
     const field = owner(pointer);
     if (!field || blocked(pointer)) continue;
-    errors.set(pointer, overridden(field, error.keyword, ctx.lang) ?? t(messageFor(error, labelOf(service, field, pointer), field.kind.name), ctx.lang));
+    errors.set(pointer, schemaMessage(service, field, pointer, error, ctx.lang));
   }
   for (const issue of service.logic.rules(data, ctx.logic)) {
-    if (!owner(issue.pointer) || blocked(issue.pointer)) continue;
-    errors.set(issue.pointer, t(ctx.ruleTexts?.get(issue.code) ?? issue.message, ctx.lang));
+    const field = owner(issue.pointer);
+    if (!field || blocked(issue.pointer)) continue;
+    errors.set(issue.pointer, inRow(field, issue.pointer, t(ctx.ruleTexts?.get(issue.code) ?? issue.message, ctx.lang), ctx.lang));
   }
   return errors;
+}
+
+function schemaMessage(service: LoadedService, field: FormField, pointer: string, error: ErrorObject, lang: Lang): string {
+  if (field.group) {
+    const at = locateRow(field, pointer);
+    // The group itself: too few or too many rows (a missing array counts as too few).
+    if (!at) return overridden(field, error.keyword, lang) ?? t(error.keyword === 'maxItems' ? groupMessage(field, 'maxItems') : groupMessage(field, 'minItems'), lang);
+    if (at.item) return schemaMessage(service, bindItem(field, at.index, at.item), pointer, error, lang);
+    return rowMessage(field, at.index, t(messageFor(error, { de: rowTitle(field, at.index, 'de'), en: rowTitle(field, at.index, 'en') }, 'group'), lang), lang);
+  }
+  const message = overridden(field, error.keyword, lang) ?? t(messageFor(error, labelOf(service, field, pointer), field.kind.name), lang);
+  return field.row ? rowMessage(field.row.group, field.row.index, message, lang) : message;
+}
+
+/** A rule's message about a row names the row, like the schema's messages do. */
+function inRow(field: FormField, pointer: string, message: string, lang: Lang): string {
+  if (field.row) return rowMessage(field.row.group, field.row.index, message, lang);
+  const at = field.group ? locateRow(field, pointer) : undefined;
+  return field.group && at ? rowMessage(field, at.index, message, lang) : message;
 }
 
 /**
@@ -131,14 +199,19 @@ function overridden(field: FormField, keyword: string, lang: Lang): string | und
   return text === undefined ? undefined : t(text, lang);
 }
 
-/** The error summary in field order, each entry linking to its control. */
+/**
+ * The error summary in field order, each entry linking to its control. An error inside a group's
+ * row names the row's page (`row`, 1-based) and the control there, since the list page has none.
+ */
 export function summarise(fields: FormField[], errors: Map<string, string>): FieldError[] {
   const list: FieldError[] = [];
   for (const field of fields) {
     for (const [pointer, message] of errors) {
       if (pointer !== field.pointer && !pointer.startsWith(`${field.pointer}/`)) continue;
-      const sub = pointer.slice(field.pointer.length + 1);
-      list.push({ pointer, href: sub ? `${field.id}-${sub}` : field.id, message });
+      const at = field.group ? locateRow(field, pointer) : undefined;
+      const sub = pointer.slice(field.pointer.length + 1).replace(/\//g, '-');
+      if (at) list.push({ pointer, href: `${field.id}-${sub}`, message, row: at.index + 1 });
+      else list.push({ pointer, href: sub ? `${field.id}-${sub}` : field.id, message });
     }
   }
   return list;

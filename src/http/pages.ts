@@ -6,7 +6,8 @@
 import { EfaError } from '../core/errors.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from '../forms/definition.js';
 import { revealData, type ConditionEnv } from '../forms/conditions.js';
-import type { ParseResult } from '../forms/fields/kind.js';
+import { bindRow, rowLines, rowsOf, rowTitle } from '../forms/fields/group.js';
+import type { FormField, ParseResult } from '../forms/fields/kind.js';
 import { getAt } from '../forms/pointer.js';
 import type { Renderer } from '../forms/render.js';
 import { LANG_NAMES, t, type Lang } from '../forms/text.js';
@@ -215,34 +216,71 @@ export interface StepState {
 
 export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv }): PageView {
   const id = service.definition.id;
-  const ui = uiOf(env);
   const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
   const index = steps.findIndex((s) => s.id === step.id);
+  const stepHref = `${env.base}/${id}/${step.id}`;
+  const query = opts.fromCheck ? '?zurueck=pruefen' : '';
   // A field whose condition reads this step's own answers is always rendered (explained in its hint)
   // and revealed by the browser; one that reads only earlier answers is decided here.
-  const fields = step.fields.filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions)).map((f) => {
-    const error = state.errors.get(f.pointer);
-    const hint = [t(f.hint, env.lang), t(f.controls.length > 0 ? f.conditionHint : undefined, env.lang)].filter(Boolean).join(' ');
-    const view = f.kind.view(f, getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
-    const reveal = f.showIf && f.controls.length > 0
-      ? { logic: JSON.stringify(f.showIf.logic), data: JSON.stringify(revealData(f.showIf, data, opts.conditions, f.controls)), controls: JSON.stringify(f.controls) }
-      : undefined;
-    return {
-      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, autocomplete: f.def.autocomplete, width: f.def.width ?? 20, reveal,
-      describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
-    };
-  });
-  const errorSummary = summarise(step.fields, state.errors);
-  const back = opts.fromCheck ? `${env.base}/${id}/pruefen` : index > 0 ? `${env.base}/${id}/${steps[index - 1]?.id}` : `${env.base}/${id}`;
+  const shown = step.fields.filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions));
+  const fields = fieldViews(env, shown, data, state, { stepHref, query }, opts.conditions);
+  // Errors inside a group's row link to the control on that row's page.
+  const errorSummary = summarise(step.fields, state.errors).map((e) => (e.row ? { ...e, url: `${stepHref}/${e.row}${query}#${e.href}` } : e));
   return {
     template: 'step', title: `${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
-      fields, errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
-      action: `${env.base}/${id}/${step.id}${opts.fromCheck ? '?zurueck=pruefen' : ''}`, csrf: opts.csrf,
+      fields, errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
+      action: `${stepHref}${query}`, csrf: opts.csrf,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
+}
+
+/**
+ * One row of a group on its own page (/<step>/<n>): the item fields bound to that row, titled
+ * with the row's name. Back leads to the list of rows, or before the group when it has none yet.
+ */
+export function rowView(env: PageEnv, service: LoadedService, step: FormStep, group: FormField, index: number, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv }): PageView {
+  const id = service.definition.id;
+  const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
+  const position = steps.findIndex((s) => s.id === step.id);
+  const stepHref = `${env.base}/${id}/${step.id}`;
+  const query = opts.fromCheck ? '?zurueck=pruefen' : '';
+  const bound = bindRow(group, index).filter((f) => conditionHolds(f.showIf, data, opts.conditions));
+  const title = rowTitle(group, index, env.lang);
+  const errorSummary = summarise(bound, state.errors);
+  const hasRows = rowsOf(getAt(data, group.pointer)).length > 0;
+  const back = opts.fromCheck ? `${env.base}/${id}/pruefen` : hasRows ? stepHref : previousHref(env, id, steps, position, false);
+  return {
+    template: 'step', title: `${title} – ${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
+    context: {
+      serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: steps.length,
+      fields: fieldViews(env, bound, data, state, { stepHref, query }, opts.conditions), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
+      action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf,
+    },
+  };
+}
+
+function previousHref(env: PageEnv, id: string, steps: FormStep[], index: number, fromCheck: boolean): string {
+  return fromCheck ? `${env.base}/${id}/pruefen` : index > 0 ? `${env.base}/${id}/${steps[index - 1]?.id}` : `${env.base}/${id}`;
+}
+
+function fieldViews(env: PageEnv, fields: FormField[], data: Record<string, unknown>, state: StepState, links: { stepHref: string; query: string }, conditions: ConditionEnv): Array<Record<string, unknown>> {
+  const ui = uiOf(env);
+  return fields.map((f) => {
+    const error = state.errors.get(f.pointer);
+    const hint = [t(f.hint, env.lang), t(f.controls.length > 0 ? f.conditionHint : undefined, env.lang)].filter(Boolean).join(' ');
+    const view = f.kind.view(f, getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
+    const reveal = f.showIf && f.controls.length > 0
+      ? { logic: JSON.stringify(f.showIf.logic), data: JSON.stringify(revealData(f.showIf, data, conditions, f.controls)), controls: JSON.stringify(f.controls) }
+      : undefined;
+    return {
+      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, autocomplete: f.def.autocomplete, width: f.def.width ?? 20, reveal,
+      describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
+      ...(f.group ? { ...links, addLabel: view.addLabel ?? ui.addRow } : {}),
+    };
+  });
 }
 
 /** Served by the app (src/http/app.ts): the JsonLogic library and the reveal script, no inline code (CSP). */
@@ -282,9 +320,17 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   const steps = visibleSteps(form, data, ctx.conditions);
   const sections = steps.map((step) => ({
     title: t(step.title, env.lang),
-    rows: step.fields.filter((f) => conditionHolds(f.showIf, data, ctx.conditions)).map((f) => ({
-      label: t(f.label, env.lang), value: f.kind.summary(f, getAt(data, f.pointer), env.lang), changeHref: `${env.base}/${id}/${step.id}?zurueck=pruefen`,
-    })),
+    rows: step.fields.filter((f) => conditionHolds(f.showIf, data, ctx.conditions)).flatMap((f) => {
+      const changeHref = `${env.base}/${id}/${step.id}?zurueck=pruefen`;
+      const value = getAt(data, f.pointer);
+      const own = { label: t(f.label, env.lang), value: f.kind.summary(f, value, env.lang), changeHref };
+      if (!f.group) return [own];
+      // Each row with its own change link, straight to that row's page.
+      const spec = f.group;
+      return [own, ...rowsOf(value).map((row, i) => ({
+        label: rowTitle(f, i, env.lang), lines: rowLines(spec, row, env.lang), value: '', changeHref: `${env.base}/${id}/${step.id}/${i + 1}?zurueck=pruefen`,
+      }))];
+    }),
   }));
   const incomplete = validateAll(service, form, data, ctx);
   let authorityName: string | undefined;
@@ -306,7 +352,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
     context: {
       sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority, authorityName, routingProblem, landHint: t(notice, env.lang),
       // Links lead to the step that still needs an answer (the fields are not on this page).
-      errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}?zurueck=pruefen` })) : undefined,
+      errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
     },
   };

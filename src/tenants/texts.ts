@@ -1,5 +1,6 @@
 import { DeclarationError } from '../core/errors.js';
 import type { LoadedForm } from '../forms/definition.js';
+import type { FormField } from '../forms/fields/kind.js';
 import { LANGS, type Lang } from '../forms/text.js';
 import { uiTexts, type UiTexts } from '../forms/ui-texts.js';
 import type { LocalText } from '../services/contract.js';
@@ -18,6 +19,9 @@ export const ERROR_CODES: readonly string[] = [
   'required', 'minLength', 'maxLength', 'minimum', 'maximum', 'pattern', 'format', 'type', 'const', 'enum', 'oneOf',
   'incomplete', 'plz-unknown', 'choose-municipality',
 ];
+
+/** A group's own messages: too few or too many rows (src/forms/fields/group.ts). */
+const GROUP_ERROR_CODES: readonly string[] = ['minItems', 'maxItems'];
 
 /** Every text a tenant may override, by stable key, with its default (undefined: none by default). */
 export type TextCatalogue = ReadonlyMap<string, LocalText | undefined>;
@@ -58,14 +62,25 @@ function formEntries(serviceId: string, form: LoadedForm): Array<[string, LocalT
   const entries: Array<[string, LocalText | undefined]> = [[`${prefix}.intro`, form.intro]];
   for (const step of form.steps) {
     entries.push([`${prefix}.step.${step.id}.title`, step.title], [`${prefix}.step.${step.id}.intro`, step.intro]);
-    for (const field of step.fields) {
-      const f = `${prefix}.field.${field.name}`;
-      entries.push([`${f}.label`, field.label], [`${f}.hint`, field.hint]);
-      for (const option of field.options) entries.push([`${f}.option.${option.value}`, option.label]);
-      for (const code of ERROR_CODES) entries.push([`${f}.error.${code}`, field.def.errors?.[code]]);
-    }
+    for (const field of step.fields) entries.push(...fieldEntries(`${prefix}.field.${field.name}`, field));
   }
   return entries;
+}
+
+/** A group's own texts, then its item fields' under the group's key (form.<id>.field.hunde.name.label). */
+function fieldEntries(f: string, field: FormField): Array<[string, LocalText | undefined]> {
+  const entries: Array<[string, LocalText | undefined]> = [[`${f}.label`, field.label], [`${f}.hint`, field.hint]];
+  for (const option of field.options) entries.push([`${f}.option.${option.value}`, option.label]);
+  for (const code of errorCodes(field)) entries.push([`${f}.error.${code}`, field.def.errors?.[code]]);
+  if (field.group) {
+    entries.push([`${f}.itemLabel`, field.group.itemLabel], [`${f}.addLabel`, field.group.addLabel]);
+    for (const item of field.group.items) entries.push(...fieldEntries(`${f}.${item.name}`, item));
+  }
+  return entries;
+}
+
+function errorCodes(field: FormField): readonly string[] {
+  return field.group ? [...ERROR_CODES, ...GROUP_ERROR_CODES] : ERROR_CODES;
 }
 
 /**
@@ -131,18 +146,26 @@ function overlayForm(serviceId: string, form: LoadedForm, resolved: ReadonlyMap<
       ...step,
       title: pick(`${prefix}.step.${step.id}.title`, step.title) as LocalText,
       intro: pick(`${prefix}.step.${step.id}.intro`, step.intro),
-      fields: step.fields.map((field) => {
-        const f = `${prefix}.field.${field.name}`;
-        const errors = Object.fromEntries(ERROR_CODES.flatMap((code) => { const text = pick(`${f}.error.${code}`, field.def.errors?.[code]); return text === undefined ? [] : [[code, text]]; }));
-        return {
-          ...field,
-          def: { ...field.def, errors },
-          label: pick(`${f}.label`, field.label) as LocalText,
-          hint: pick(`${f}.hint`, field.hint),
-          options: field.options.map((o) => ({ ...o, label: pick(`${f}.option.${o.value}`, o.label) as LocalText })),
-        };
-      }),
+      fields: step.fields.map((field) => overlayField(`${prefix}.field.${field.name}`, field, pick)),
     })),
+  };
+}
+
+function overlayField(f: string, field: FormField, pick: (key: string, fallback: LocalText | undefined) => LocalText | undefined): FormField {
+  const errors = Object.fromEntries(errorCodes(field).flatMap((code) => { const text = pick(`${f}.error.${code}`, field.def.errors?.[code]); return text === undefined ? [] : [[code, text]]; }));
+  const group = field.group && {
+    ...field.group,
+    itemLabel: pick(`${f}.itemLabel`, field.group.itemLabel) as LocalText,
+    addLabel: pick(`${f}.addLabel`, field.group.addLabel),
+    items: field.group.items.map((item) => overlayField(`${f}.${item.name}`, item, pick)),
+  };
+  return {
+    ...field,
+    def: { ...field.def, errors },
+    label: pick(`${f}.label`, field.label) as LocalText,
+    hint: pick(`${f}.hint`, field.hint),
+    options: field.options.map((o) => ({ ...o, label: pick(`${f}.option.${o.value}`, o.label) as LocalText })),
+    ...(group ? { group } : {}),
   };
 }
 

@@ -40,6 +40,21 @@ export class Browser {
     return this.request('POST', action, new URLSearchParams({ _csrf: csrf, ...fields }).toString());
   }
 
+  /**
+   * Presses a submit button that has its own target (`formaction`, e.g. "remove this row") on the
+   * last page: posts its form's CSRF token to the button's formaction, as a browser does.
+   */
+  async press(formactionSuffix: string): Promise<{ status: number; html: string; location?: string }> {
+    const forms = [...this.lastHtml.matchAll(/<form method="post" action="[^"]+"[^>]*>([\s\S]*?)<\/form>/g)];
+    for (const form of forms) {
+      const target = [...(form[1] ?? '').matchAll(/formaction="([^"]+)"/g)].map((m) => (m[1] ?? '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')).find((a) => (a.split('?')[0] ?? '').endsWith(formactionSuffix));
+      if (!target) continue;
+      const csrf = /name="_csrf" value="([^"]*)"/.exec(form[1] ?? '')?.[1] ?? '';
+      return this.request('POST', target, new URLSearchParams({ _csrf: csrf }).toString());
+    }
+    throw new Error(`no button with formaction …${formactionSuffix} on ${this.lastUrl}`);
+  }
+
   /** Follows redirects until a page arrives. */
   async follow(res: { status: number; html: string; location?: string }): Promise<{ status: number; html: string }> {
     let current = res;

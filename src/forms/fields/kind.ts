@@ -16,6 +16,12 @@ export interface FormFieldDefinition {
   errors?: Record<string, LocalText>;
   /** Option labels by value; the schema's `title` stays the default (it has no English). */
   options?: Record<string, LocalText>;
+  /** kind "group": the fields of one row, their pointers relative to the array's item. */
+  fields?: FormFieldDefinition[];
+  /** kind "group": what one row is called, numbered on every page ("Hund 2"). */
+  itemLabel?: LocalText;
+  /** kind "group": the button that adds a row; default ui.addRow. */
+  addLabel?: LocalText;
 }
 
 export interface Option {
@@ -42,6 +48,26 @@ export interface FormField {
   /** Fields earlier on the same step that the condition reads: the browser re-evaluates when they change. */
   controls: Array<{ name: string; type: 'string' | 'number' | 'yesno' }>;
   conditionHint?: LocalText;
+  /** Set on a group (kind "group"): its rows' fields and bounds. */
+  group?: GroupSpec;
+  /** Set on a field bound to one row of a group (see fields/group.ts bindRow). */
+  row?: RowRef;
+}
+
+export interface GroupSpec {
+  /** The fields of one row; pointer, name and id relative to the item (e.g. "/name"). */
+  items: FormField[];
+  itemLabel: LocalText;
+  addLabel?: LocalText;
+  /** From the schema's minItems / maxItems. */
+  minItems: number;
+  maxItems: number;
+}
+
+export interface RowRef {
+  group: FormField;
+  /** 0-based position in the array; the applicant sees index + 1. */
+  index: number;
 }
 
 export type Body = Record<string, string | undefined>;
@@ -70,7 +96,7 @@ export interface FieldView {
 export interface FieldKind {
   readonly name: string;
   /** Which JSON Schema types the kind can fill. */
-  readonly accepts: ReadonlyArray<'string' | 'integer' | 'number' | 'boolean' | 'object'>;
+  readonly accepts: ReadonlyArray<'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array'>;
   parse(field: FormField, body: Body, ctx: ParseContext): ParseResult;
   view(field: FormField, value: unknown, parsed: ParseResult | undefined, lang: Lang, errors: Map<string, string>): FieldView;
   summary(field: FormField, value: unknown, lang: Lang): string;

@@ -1,17 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NoEndpointError, NoResponsibleAuthorityError } from '../../core/errors.js';
-import { visibleSteps, type FormStep } from '../../forms/definition.js';
-import type { Body } from '../../forms/fields/kind.js';
+import { conditionHolds, visibleSteps, type FormStep } from '../../forms/definition.js';
+import type { ConditionEnv } from '../../forms/conditions.js';
+import { groupMessage, rowsOf } from '../../forms/fields/group.js';
+import type { Body, FormField } from '../../forms/fields/kind.js';
+import { getAt } from '../../forms/pointer.js';
 import type { Renderer } from '../../forms/render.js';
 import { isLang, negotiateLang, t, type Lang } from '../../forms/text.js';
-import { processStep, pruneHidden, validateAll } from '../../forms/validate.js';
+import { processRow, processStep, pruneHidden, removeRow, validateAll } from '../../forms/validate.js';
 import type { Runtime } from '../../runtime.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible, storeSubmission, DraftGoneError } from '../../submissions/submit.js';
 import type { Tenant, TenantAsset } from '../../tenants/registry.js';
 import {
-  checkView, confirmationView, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, startView, statusView, stepContext, stepView,
+  checkView, confirmationView, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, startView, statusView, stepContext, stepView,
   type PageEnv, type PageView, type StepState, uiOf,
 } from '../pages.js';
 
@@ -208,7 +211,42 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const conditions = stepContext(ctx.p, rt.places, ctx.service, berlinToday(), ctx.draft.data).conditions;
     const step = visibleSteps(formOf(ctx.p.tenant, ctx.service.definition.id), ctx.draft.data, conditions).find((s) => s.id === req.params.step);
     if (!step) return notFound(reply, ctx.p);
+    const group = groupOf(step, ctx.draft.data, conditions);
+    // "Add another" starts with the first row's questions while a group needs rows and has none.
+    if (group && group.group && group.group.minItems > 0 && rowsOf(getAt(ctx.draft.data, group.pointer)).length === 0) {
+      return renderRow(req, reply, ctx.p, ctx.service, step, group, 0, ctx.draft.data, { errors: new Map(), parsed: new Map() });
+    }
     return renderStep(req, reply, ctx.p, ctx.service, step, ctx.draft.data, { errors: new Map(), parsed: new Map() });
+  });
+
+  // ---- rows of a repeatable group (fields/group.ts): /<step>/<n>, n = 1 … rows + 1 ------------
+  app.get<RouteTypes>('/:tenant/:service/:step/:row', async (req: Req, reply) => {
+    const ctx = await rowContext(req, reply, 'edit');
+    if (!ctx) return;
+    return renderRow(req, reply, ctx.p, ctx.service, ctx.step, ctx.group, ctx.index, ctx.draft.data, { errors: new Map(), parsed: new Map() });
+  });
+
+  app.post<RouteTypes>('/:tenant/:service/:step/:row', { preHandler: app.csrfProtection }, async (req: Req, reply) => {
+    const ctx = await rowContext(req, reply, 'edit');
+    if (!ctx) return;
+    const { p, service, draft, step, group, index } = ctx;
+    const outcome = processRow(service, group, index, draft.data, req.body ?? {}, stepContext(p, rt.places, service, berlinToday(), draft.data));
+    if (outcome.errors.size > 0) return renderRow(req, reply, p, service, step, group, index, outcome.data, outcome, 400);
+    draft.data = outcome.data;
+    draft.currentStep = step.id;
+    await rt.drafts.save(draft);
+    const fromCheck = req.query.zurueck === 'pruefen';
+    return reply.redirect(fromCheck ? `${p.base}/${service.definition.id}/pruefen` : `${p.base}/${service.definition.id}/${step.id}`, 303);
+  });
+
+  app.post<RouteTypes>('/:tenant/:service/:step/:row/entfernen', { preHandler: app.csrfProtection }, async (req: Req, reply) => {
+    const ctx = await rowContext(req, reply, 'remove');
+    if (!ctx) return;
+    const { p, service, draft, step, group, index } = ctx;
+    draft.data = removeRow(group, index, draft.data);
+    draft.currentStep = step.id;
+    await rt.drafts.save(draft);
+    return reply.redirect(`${p.base}/${service.definition.id}/${step.id}${req.query.zurueck === 'pruefen' ? '?zurueck=pruefen' : ''}`, 303);
   });
 
   app.post<RouteTypes>('/:tenant/:service/:step', { preHandler: app.csrfProtection }, async (req: Req, reply) => {
@@ -220,6 +258,13 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const stepCtx = stepContext(p, rt.places, service, berlinToday(), draft.data);
     const step = visibleSteps(form, draft.data, stepCtx.conditions).find((s) => s.id === req.params.step);
     if (!step) return notFound(reply, p);
+    const group = groupOf(step, draft.data, stepCtx.conditions);
+    if (group?.group && req.body?.aktion === 'hinzufuegen') {
+      const count = rowsOf(getAt(draft.data, group.pointer)).length;
+      if (count < group.group.maxItems) return reply.redirect(`${p.base}/${id}/${step.id}/${count + 1}${req.query.zurueck === 'pruefen' ? '?zurueck=pruefen' : ''}`, 303);
+      const errors = new Map([[group.pointer, t(groupMessage(group, 'maxItems'), p.lang)]]);
+      return renderStep(req, reply, p, service, step, draft.data, { errors, parsed: new Map() }, 400);
+    }
     const outcome = processStep(service, step, draft.data, req.body ?? {}, stepCtx);
     if (outcome.errors.size > 0) return renderStep(req, reply, p, service, step, outcome.data, outcome, 400);
     // Only valid answers are saved, so a resumed draft never holds what the applicant was told is wrong.
@@ -247,6 +292,31 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     return { p, service, draft };
   }
 
+  /**
+   * The draft, step and group of a row page. `edit` accepts rows 1 … rows + 1 (the next one adds a
+   * row) up to maxItems; `remove` only existing rows. Anything else is not found.
+   */
+  async function rowContext(req: Req, reply: FastifyReply, use: 'edit' | 'remove') {
+    const ctx = await serviceContext(req, reply);
+    if (!ctx) return undefined;
+    const conditions = stepContext(ctx.p, rt.places, ctx.service, berlinToday(), ctx.draft.data).conditions;
+    const step = visibleSteps(formOf(ctx.p.tenant, ctx.service.definition.id), ctx.draft.data, conditions).find((s) => s.id === req.params.step);
+    const group = step && groupOf(step, ctx.draft.data, conditions);
+    const number = /^[1-9][0-9]{0,5}$/.test(req.params.row ?? '') ? Number(req.params.row) : 0;
+    const count = group ? rowsOf(getAt(ctx.draft.data, group.pointer)).length : 0;
+    const limit = use === 'remove' ? count : Math.min(count + 1, group?.group?.maxItems ?? 0);
+    if (!step || !group || number < 1 || number > limit) {
+      await notFound(reply, ctx.p);
+      return undefined;
+    }
+    return { ...ctx, step, group, index: number - 1 };
+  }
+
+  function renderRow(req: Req, reply: FastifyReply, p: Page, service: LoadedService, step: FormStep, group: FormField, index: number, data: Record<string, unknown>, state: StepState, status = 200) {
+    const conditions = stepContext(p, rt.places, service, berlinToday(), data).conditions;
+    return send(reply, p, rowView(p, service, step, group, index, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions }));
+  }
+
   function renderStep(req: Req, reply: FastifyReply, p: Page, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, status = 200) {
     const conditions = stepContext(p, rt.places, service, berlinToday(), data).conditions;
     return send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions }));
@@ -256,6 +326,11 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
     return send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf: authorityOf(service), csrf: reply.generateCsrf(), status }));
   }
+}
+
+/** The step's group, when it has one that its condition shows. */
+function groupOf(step: FormStep, data: Record<string, unknown>, conditions: ConditionEnv): FormField | undefined {
+  return step.fields.find((f) => f.group && conditionHolds(f.showIf, data, conditions));
 }
 
 function facts(row: SubmissionView) {

@@ -1,0 +1,180 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { XMLParser } from 'fast-xml-parser';
+import { Browser } from './support/browser.js';
+import { extractErrors, inDays } from './support/answers.js';
+import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
+import { waitUntil } from './support/delivery-stack.js';
+import { startStack, type TestStack } from './support/runtime.js';
+import type { ReceivedMessage } from '../src/receivers/inbox.js';
+
+/**
+ * Repeatable groups over HTTP without JavaScript, on a service generated for this test into a copy
+ * of the project root (no declared service needs a group): add, change and remove rows, the
+ * minItems/maxItems bounds, row-named errors, the check page, and arrays at the receiver.
+ */
+const SERVICE = 'haustiere';
+const HOLDER_KIEL = { 'halter.name': 'Erika Mustermann', 'halter.anschrift.strasse': 'Holstenstraße', 'halter.anschrift.hausnummer': '1', 'halter.anschrift.plz': '24103', 'halter.anschrift.ort': 'Kiel' };
+const HOLDER_KOELN = { 'halter.name': 'Max Schmitz', 'halter.anschrift.strasse': 'Domkloster', 'halter.anschrift.hausnummer': '4', 'halter.anschrift.plz': '50667', 'halter.anschrift.ort': 'Köln' };
+
+/** The fields of row `n` (1-based), named as the row page names them. */
+function pet(n: number, name: string, art: 'hund' | 'katze' = 'hund', born = { day: '1', month: '5', year: '2020' }): Record<string, string> {
+  const p = `tiere.${n - 1}`;
+  return { [`${p}.name`]: name, [`${p}.art`]: art, [`${p}.geburtsdatum.day`]: born.day, [`${p}.geburtsdatum.month`]: born.month, [`${p}.geburtsdatum.year`]: born.year, [`${p}.gechippt`]: 'ja' };
+}
+
+async function expectRedirect(b: Browser, res: { status: number; html: string; location?: string }, to: string): Promise<void> {
+  assert.equal(res.status, 303, `expected a redirect to ${to}, got ${res.status}: ${extractErrors(res.html)}`);
+  assert.equal(res.location, to);
+  await b.get(to);
+}
+
+describe('repeatable groups: the "add another" pattern without JavaScript', () => {
+  let temp: TempRoot;
+  let stack: TestStack;
+  before(async () => {
+    temp = copyProjectRoot();
+    await addExtraService(temp.root, {
+      id: SERVICE, leikaKey: '99999999999001', tenants: ['sh', 'nw'], minItems: 3, maxItems: 4,
+      routes: { '010020000000': 'gewerbeamt-kiel', '053150000000': 'stadt-koeln' },
+    });
+    stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root } });
+  });
+  after(async () => {
+    await stack.close();
+    temp.remove();
+  });
+
+  /** The submission at the receiver, polled: in-process delivery runs on its own timer. */
+  async function arrived(confirmation: string | undefined): Promise<ReceivedMessage> {
+    const id = (confirmation ?? '').split('/').pop() as string;
+    await waitUntil(() => stack.inbox.get(id) !== undefined, 20_000, `submission ${id} at the receiver`);
+    return stack.inbox.get(id) as ReceivedMessage;
+  }
+
+  async function begin(b: Browser, tenant: string, holder: Record<string, string>, query = ''): Promise<void> {
+    await b.get(`/${tenant}/${SERVICE}${query}`);
+    await b.get((await b.submit({}, '/start')).location as string);
+    await expectRedirect(b, await b.submit(holder), `/${tenant}/${SERVICE}/tiere`);
+  }
+
+  test('add three rows, change row 2, remove row 1, be stopped below minItems and at maxItems, check, submit: a JSON array arrives', async () => {
+    const b = new Browser(stack.url);
+    await begin(b, 'sh', HOLDER_KIEL);
+    // No rows yet and at least three needed: the first row's questions come at once.
+    assert.match(b.lastHtml, /<h1 class="kern-heading-large">Tier 1<\/h1>/);
+    assert.match(b.lastHtml, /action="\/sh\/haustiere\/tiere\/1"/);
+
+    const empty = await b.submit({});
+    assert.equal(empty.status, 400);
+    assert.match(empty.html, /<a class="kern-link" href="#f-tiere-0-name">Tier 1: Geben Sie „Name des Tiers“ an\.<\/a>/);
+    assert.match(empty.html, /href="#f-tiere-0-art">Tier 1: Wählen Sie bei „Tierart“ eine Antwort aus\./);
+    assert.match(empty.html, /id="f-tiere-0-name" name="tiere\.0\.name"/, 'the control the summary links to');
+    await expectRedirect(b, await b.submit(pet(1, 'Bello')), '/sh/haustiere/tiere');
+    assert.match(b.lastHtml, /Tier 1<\/dt>[\s\S]*Name des Tiers: Bello/);
+
+    for (const [n, name] of [[2, 'Minka'], [3, 'Rex']] as const) {
+      await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), `/sh/haustiere/tiere/${n}`);
+      assert.match(b.lastHtml, new RegExp(`<h1 class="kern-heading-large">Tier ${n}</h1>`));
+      await expectRedirect(b, await b.submit(pet(n, name, n === 2 ? 'katze' : 'hund')), '/sh/haustiere/tiere');
+    }
+    assert.equal([...b.lastHtml.matchAll(/<dt class="kern-description-list-item__key">Tier \d<\/dt>/g)].length, 3);
+
+    // Change row 2: the page shows its answers; a rule of the service names the row.
+    await b.get('/sh/haustiere/tiere/2');
+    assert.match(b.lastHtml, /name="tiere\.1\.name" type="text" value="Minka"/);
+    assert.match(b.lastHtml, /value="katze" checked/);
+    const future = inDays(40);
+    const ruled = await b.submit(pet(2, 'Mia', 'katze', future));
+    assert.equal(ruled.status, 400);
+    assert.match(ruled.html, /href="#f-tiere-1-geburtsdatum">Tier 2: Das Geburtsdatum darf nicht in der Zukunft liegen\./);
+    await expectRedirect(b, await b.submit(pet(2, 'Mia', 'katze')), '/sh/haustiere/tiere');
+    assert.match(b.lastHtml, /Tier 2<\/dt>[\s\S]*?Name des Tiers: Mia/);
+    assert.doesNotMatch(b.lastHtml, /Minka/);
+
+    // Remove row 1: a POST with the CSRF token; the others move up.
+    assert.equal((await b.post('/sh/haustiere/tiere/1/entfernen', '')).status, 403, 'no removal without the CSRF token');
+    await b.get('/sh/haustiere/tiere');
+    await expectRedirect(b, await b.press('/tiere/1/entfernen'), '/sh/haustiere/tiere');
+    assert.doesNotMatch(b.lastHtml, /Bello/);
+    assert.match(b.lastHtml, /Tier 1<\/dt>[\s\S]*?Name des Tiers: Mia[\s\S]*Tier 2<\/dt>[\s\S]*?Name des Tiers: Rex/);
+
+    // Two rows, three needed: continuing is refused, naming the group.
+    const tooFew = await b.submit({});
+    assert.equal(tooFew.status, 400);
+    assert.match(tooFew.html, /<a class="kern-link" href="#f-tiere">Geben Sie bei „Tiere“ mindestens 3 Einträge an\.<\/a>/);
+    assert.match(tooFew.html, /id="f-tiere"><span class="kern-label">Weiteres Tier hinzufügen/, 'the summary links to the add button');
+
+    await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), '/sh/haustiere/tiere/3');
+    await expectRedirect(b, await b.submit(pet(3, 'Luna', 'katze')), '/sh/haustiere/tiere');
+    await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), '/sh/haustiere/tiere/4');
+    await expectRedirect(b, await b.submit(pet(4, 'Max')), '/sh/haustiere/tiere');
+    // At maxItems the add button is gone, and a hand-made add or row 5 is refused.
+    assert.doesNotMatch(b.lastHtml, /name="aktion" value="hinzufuegen"/);
+    const tooMany = await b.submit({ aktion: 'hinzufuegen' });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.html, /href="#f-tiere">Bei „Tiere“ sind höchstens 4 Einträge möglich\./);
+    assert.equal((await b.get('/sh/haustiere/tiere/5')).status, 404);
+    await b.get('/sh/haustiere/tiere');
+    await expectRedirect(b, await b.press('/tiere/4/entfernen'), '/sh/haustiere/tiere');
+    await expectRedirect(b, await b.submit({}), '/sh/haustiere/pruefen');
+
+    // The check page: each row with its own change link straight to that row.
+    assert.match(b.lastHtml, /<dt class="kern-description-list-item__key">Tier 2<\/dt>\s*<dd class="kern-description-list-item__value"><span class="efa-line">Name des Tiers: Rex<\/span>/);
+    assert.match(b.lastHtml, /href="\/sh\/haustiere\/tiere\/2\?zurueck(=|&#x3D;)pruefen">Ändern<span class="kern-sr-only"> Tier 2<\/span>/);
+    await b.get('/sh/haustiere/tiere/2?zurueck=pruefen');
+    assert.match(b.lastHtml, /name="tiere\.1\.name" type="text" value="Rex"/);
+    await expectRedirect(b, await b.submit(pet(2, 'Rex der Zweite')), '/sh/haustiere/pruefen');
+    assert.match(b.lastHtml, /Name des Tiers: Rex der Zweite/);
+
+    const done = await b.submit({}, '/absenden');
+    assert.equal(done.status, 303, extractErrors(done.html));
+    const received = await arrived(done.location);
+    assert.equal(received.authorityId, 'gewerbeamt-kiel');
+    assert.equal(received.mediaType, 'application/json');
+    const doc = JSON.parse(received.document) as { data: { tiere: Array<{ name: string; art: string; gechippt: boolean }> }; derived: { anzahlTiere: number } };
+    assert.ok(Array.isArray(doc.data.tiere));
+    assert.deepEqual(doc.data.tiere.map((t) => t.name), ['Mia', 'Rex der Zweite', 'Luna']);
+    assert.deepEqual(doc.data.tiere.map((t) => t.art), ['katze', 'hund', 'katze']);
+    assert.equal(doc.derived.anzahlTiere, 3);
+  });
+
+  test('in English, to Köln over XTA: one repeated XML element per row', async () => {
+    const b = new Browser(stack.url);
+    await begin(b, 'nw', HOLDER_KOELN, '?lang=en');
+    const empty = await b.submit({});
+    assert.match(empty.html, /href="#f-tiere-0-name">Pet 1: Enter “Name of the pet”\./);
+    for (const [n, name] of [[1, 'Bello & Co'], [2, 'Minka'], [3, 'Rex']] as const) {
+      if (n > 1) await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), `/nw/haustiere/tiere/${n}`);
+      await expectRedirect(b, await b.submit(pet(n, name)), '/nw/haustiere/tiere');
+    }
+    await expectRedirect(b, await b.press('/tiere/3/entfernen'), '/nw/haustiere/tiere');
+    const tooFew = await b.submit({});
+    assert.match(tooFew.html, /href="#f-tiere">Add at least 3 entries to “Pets”\./);
+    await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), '/nw/haustiere/tiere/3');
+    await expectRedirect(b, await b.submit(pet(3, 'Luna', 'katze')), '/nw/haustiere/tiere');
+    await expectRedirect(b, await b.submit({}), '/nw/haustiere/pruefen');
+    assert.match(b.lastHtml, /Pet 3<\/dt>/);
+
+    const done = await b.submit({}, '/absenden');
+    assert.equal(done.status, 303, extractErrors(done.html));
+    const received = await arrived(done.location);
+    assert.equal(received.authorityId, 'stadt-koeln');
+    assert.equal(received.mediaType, 'application/xml');
+    const xml = new XMLParser({ isArray: (_name, path) => path === 'antrag.data.tiere' }).parse(received.document) as { antrag: { data: { tiere: Array<{ name: string; art: string }> } } };
+    assert.deepEqual(xml.antrag.data.tiere.map((t) => t.name), ['Bello & Co', 'Minka', 'Luna']);
+    assert.deepEqual(xml.antrag.data.tiere.map((t) => t.art), ['hund', 'hund', 'katze']);
+    assert.match(received.document, /<tiere>\s*<name>Bello &amp; Co<\/name>/, 'each row is one <tiere> element, its text escaped');
+  });
+
+  test('a row page that does not exist, and rows of another draft, are not found', async () => {
+    const b = new Browser(stack.url);
+    await begin(b, 'sh', HOLDER_KIEL);
+    for (const path of ['/sh/haustiere/tiere/0', '/sh/haustiere/tiere/2', '/sh/haustiere/tiere/x', '/sh/haustiere/halter/1']) {
+      assert.equal((await b.get(path)).status, 404, path);
+    }
+    await b.get('/sh/haustiere/tiere');
+    assert.equal((await b.post('/sh/haustiere/tiere/1/entfernen', `_csrf=${encodeURIComponent(/name="_csrf" value="([^"]*)"/.exec(b.lastHtml)?.[1] ?? '')}`)).status, 404, 'no row 1 to remove yet');
+    assert.equal((await new Browser(stack.url).get('/sh/haustiere/tiere/1')).status, 410, 'without a draft: expired');
+  });
+});

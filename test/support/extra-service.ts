@@ -1,0 +1,157 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTypes, TYPES_FILE } from '../../src/services/types-gen.js';
+
+/**
+ * A copy of the project's declarations (services/, forms/, tenants/, routing/) in a temp dir, so a
+ * test can add a service without touching the real ones; start the runtime on it with EFA_ROOT.
+ */
+export interface TempRoot {
+  root: string;
+  remove(): void;
+}
+
+export function copyProjectRoot(prefix = 'efa-root-'): TempRoot {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  for (const part of ['services', 'forms', 'tenants', 'routing']) cpSync(part, join(root, part), { recursive: true });
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export interface ExtraService {
+  id: string;
+  leikaKey: string;
+  /** Tenants (Länder) that offer it. */
+  tenants: string[];
+  /** ARS prefix -> authority id, added to the routing seed. */
+  routes: Record<string, string>;
+  /** Bounds of the group of animals ("tiere"). */
+  minItems: number;
+  maxItems: number;
+}
+
+/** German address as the address field kind fills it (the same shape as the Gewerbeanmeldung's). */
+const ADDRESS_SCHEMA = {
+  type: 'object', additionalProperties: false, required: ['strasse', 'hausnummer', 'plz', 'ort', 'ars'],
+  properties: {
+    strasse: { title: 'Straße', type: 'string', minLength: 2, maxLength: 100 },
+    hausnummer: { title: 'Hausnummer', type: 'string', minLength: 1, maxLength: 10 },
+    plz: { title: 'Postleitzahl', type: 'string', pattern: '^[0-9]{5}$' },
+    ort: { title: 'Ort', type: 'string', minLength: 2, maxLength: 100 },
+    ars: { title: 'Amtlicher Regionalschlüssel', type: 'string', pattern: '^[0-9]{12}$' },
+  },
+};
+
+/**
+ * Writes a small, complete service into `root`: service.json, schema.json (with a repeatable group
+ * of animals, /tiere), generated types, logic (a rule per row, region from the address), a form,
+ * sample data, offered by `spec.tenants` and routed by `spec.routes`. Only test data: never in services/.
+ */
+export async function addExtraService(root: string, spec: ExtraService): Promise<void> {
+  const dir = join(root, 'services', spec.id);
+  mkdirSync(dir, { recursive: true });
+  const json = (file: string, value: unknown) => writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+  json(join(dir, 'service.json'), {
+    $schema: '../../schemas/service.schema.json', id: spec.id, leikaKey: spec.leikaKey, version: '1.0.0',
+    title: { de: 'Anmeldung von Haustieren (Test)', en: 'Registration of pets (test)' }, leadLand: spec.tenants[0],
+  });
+  json(join(dir, 'schema.json'), {
+    $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `https://efa-runtime.example/services/${spec.id}/1.0.0/schema.json`,
+    title: 'Haustiere', type: 'object', additionalProperties: false, required: ['halter', 'tiere'],
+    properties: {
+      halter: {
+        title: 'Halterin oder Halter', type: 'object', additionalProperties: false, required: ['name', 'anschrift'],
+        properties: { name: { title: 'Name', type: 'string', minLength: 2, maxLength: 100 }, anschrift: { $ref: '#/$defs/anschrift', title: 'Anschrift' } },
+      },
+      tiere: { title: 'Tiere', type: 'array', minItems: spec.minItems, maxItems: spec.maxItems, items: { $ref: '#/$defs/tier' } },
+    },
+    $defs: {
+      anschrift: ADDRESS_SCHEMA,
+      tier: {
+        type: 'object', additionalProperties: false, required: ['name', 'art', 'geburtsdatum'],
+        properties: {
+          name: { title: 'Name', type: 'string', minLength: 1, maxLength: 60 },
+          art: { title: 'Tierart', oneOf: [{ const: 'hund', title: 'Hund' }, { const: 'katze', title: 'Katze' }] },
+          geburtsdatum: { title: 'Geburtsdatum', type: 'string', format: 'date' },
+          gechippt: { title: 'Gechippt', type: 'boolean' },
+        },
+      },
+    },
+  });
+  writeFileSync(join(dir, TYPES_FILE), await generateTypes(dir));
+  writeFileSync(join(dir, 'logic.ts'), LOGIC);
+  json(join(dir, 'examples.json'), { $schema: '../../schemas/examples.schema.json', examples: [{ id: 'drei-tiere', title: { de: 'Drei Tiere in Kiel', en: 'Three pets in Kiel' }, data: example(spec.minItems) }] });
+  json(join(root, 'forms', `${spec.id}.form.json`), {
+    $schema: '../schemas/form.schema.json', service: spec.id,
+    steps: [
+      {
+        id: 'halter', title: { de: 'Halterin oder Halter', en: 'Keeper' },
+        fields: [
+          { pointer: '/halter/name', kind: 'text', label: { de: 'Name', en: 'Name' } },
+          { pointer: '/halter/anschrift', kind: 'address', label: { de: 'Anschrift', en: 'Address' } },
+        ],
+      },
+      {
+        id: 'tiere', title: { de: 'Ihre Tiere', en: 'Your pets' },
+        fields: [{
+          pointer: '/tiere', kind: 'group', label: { de: 'Tiere', en: 'Pets' }, itemLabel: { de: 'Tier', en: 'Pet' },
+          addLabel: { de: 'Weiteres Tier hinzufügen', en: 'Add another pet' },
+          fields: [
+            { pointer: '/name', kind: 'text', label: { de: 'Name des Tiers', en: 'Name of the pet' } },
+            { pointer: '/art', kind: 'radios', label: { de: 'Tierart', en: 'Kind of animal' }, options: { hund: { de: 'Hund', en: 'Dog' }, katze: { de: 'Katze', en: 'Cat' } } },
+            { pointer: '/geburtsdatum', kind: 'date', label: { de: 'Geburtsdatum', en: 'Date of birth' } },
+            { pointer: '/gechippt', kind: 'yesno', label: { de: 'Ist das Tier gechippt?', en: 'Is the pet microchipped?' } },
+          ],
+        }],
+      },
+    ],
+  });
+  for (const tenant of spec.tenants) {
+    const file = join(root, 'tenants', `${tenant}.json`);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { services: Record<string, unknown> };
+    doc.services[spec.id] = {};
+    json(file, doc);
+  }
+  json(join(root, 'routing', `${spec.id}.json`), {
+    $schema: '../schemas/routing.schema.json',
+    responsibilities: Object.entries(spec.routes).map(([arsPrefix, authorityId]) => ({ leikaKey: spec.leikaKey, arsPrefix, authorityId })),
+  });
+}
+
+/** `rows` animals kept in Kiel; also what the benchmark fills its group with. */
+export function example(rows: number): Record<string, unknown> {
+  return {
+    halter: { name: 'Erika Mustermann', anschrift: { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' } },
+    tiere: Array.from({ length: rows }, (_v, i) => ({ name: `Tier ${i + 1}`, art: i % 2 === 0 ? 'hund' : 'katze', geburtsdatum: '2020-05-01', gechippt: i % 3 === 0 })),
+  };
+}
+
+const LOGIC = `import type { Issue, ServiceLogic } from '../../src/services/contract.js';
+import type { Haustiere } from './types.gen.js';
+
+const MESSAGES = {
+  EFA_RULE_GEBURT_ZUKUNFT: { de: 'Das Geburtsdatum darf nicht in der Zukunft liegen.', en: 'The date of birth must not be in the future.' },
+} as const;
+
+export const logic: ServiceLogic<Haustiere> = {
+  messages: MESSAGES,
+  rules(data, ctx) {
+    const issues: Issue[] = [];
+    (data.tiere ?? []).forEach((tier, i) => {
+      if (tier?.geburtsdatum && tier.geburtsdatum > ctx.today) issues.push({ pointer: \`/tiere/\${i}/geburtsdatum\`, code: 'EFA_RULE_GEBURT_ZUKUNFT', message: MESSAGES.EFA_RULE_GEBURT_ZUKUNFT });
+    });
+    return issues;
+  },
+  derive(data) {
+    return { anzahlTiere: data.tiere.length, anzahlHunde: data.tiere.filter((t) => t.art === 'hund').length };
+  },
+  fee() {
+    return { cents: 0, currency: 'EUR' };
+  },
+  region(data) {
+    return data.halter.anschrift.ars;
+  },
+};
+
+export default logic;
+`;
