@@ -1,5 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeclarationError } from '../src/core/errors.js';
+import { loadDeclarations } from '../src/runtime.js';
 import { XMLParser } from 'fast-xml-parser';
 import { Browser } from './support/browser.js';
 import { extractErrors, inDays } from './support/answers.js';
@@ -176,5 +180,63 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
     await b.get('/sh/haustiere/tiere');
     assert.equal((await b.post('/sh/haustiere/tiere/1/entfernen', `_csrf=${encodeURIComponent(/name="_csrf" value="([^"]*)"/.exec(b.lastHtml)?.[1] ?? '')}`)).status, 404, 'no row 1 to remove yet');
     assert.equal((await new Browser(stack.url).get('/sh/haustiere/tiere/1')).status, 410, 'without a draft: expired');
+  });
+});
+
+describe('a group is declared in the form and checked at startup', () => {
+  const SPEC = { id: SERVICE, leikaKey: '99999999999001', tenants: ['sh'], routes: { '01': 'land-sh' }, minItems: 1, maxItems: 3 };
+  const ENV = { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' };
+
+  /** Loads a fresh copy with the test service after `change`; returns the error or the declarations. */
+  async function load(change: (root: string) => void) {
+    const temp = copyProjectRoot('efa-group-decl-');
+    try {
+      await addExtraService(temp.root, SPEC);
+      change(temp.root);
+      return await loadDeclarations(temp.root, ENV).catch((err: unknown) => err);
+    } finally {
+      temp.remove();
+    }
+  }
+  /** The form's and schema's JSON, typed as far as these edits reach into it. */
+  interface FieldJson { pointer: string; kind: string; itemLabel?: unknown; fields?: FieldJson[] }
+  interface DocJson { steps: Array<{ fields: FieldJson[] }>; properties: { tiere: { maxItems?: number } }; texts?: Record<string, unknown> }
+  const edit = (root: string, file: string, fn: (j: DocJson) => void) => {
+    const path = join(root, file);
+    const j = JSON.parse(readFileSync(path, 'utf8')) as DocJson;
+    fn(j);
+    writeFileSync(path, JSON.stringify(j));
+  };
+  const groupOf = (j: DocJson) => j.steps[1]?.fields[0] as FieldJson;
+  const form = `forms/${SERVICE}.form.json`;
+  const schema = `services/${SERVICE}/schema.json`;
+
+  test('a mistake names the file, the path and what is wrong', async () => {
+    const noMax = await load((root) => edit(root, schema, (j) => { delete j.properties.tiere.maxItems; }));
+    assert.ok(noMax instanceof DeclarationError);
+    assert.ok(noMax.message.endsWith(`forms/${SERVICE}.form.json: /steps/1/fields/0/pointer: /tiere needs "maxItems" in the schema: a group must be bounded`), noMax.message);
+    const unknownItem = await load((root) => edit(root, form, (j) => { (groupOf(j).fields?.[0] as FieldJson).pointer = '/nme'; }));
+    assert.ok(unknownItem instanceof DeclarationError);
+    assert.match(unknownItem.message, /\/steps\/1\/fields\/0\/fields\/0\/pointer: "\/nme" does not exist in services\/haustiere\/schema\.json \(items of \/tiere\)/);
+    const crowded = await load((root) => edit(root, form, (j) => { j.steps[1]?.fields.push({ pointer: '/halter/name', kind: 'text' }); j.steps[0]?.fields.shift(); }));
+    assert.ok(crowded instanceof DeclarationError);
+    assert.match(crowded.message, /\/steps\/1\/fields: a step with a "group" field must have no other fields/);
+    const noItemLabel = await load((root) => edit(root, form, (j) => { delete groupOf(j).itemLabel; }));
+    assert.ok(noItemLabel instanceof DeclarationError);
+    assert.match(noItemLabel.message, /\/steps\/1\/fields\/0\/itemLabel: is required but missing/);
+    const wrongKind = await load((root) => edit(root, form, (j) => { (groupOf(j).fields?.[2] as FieldJson).kind = 'integer'; }));
+    assert.ok(wrongKind instanceof DeclarationError);
+    assert.match(wrongKind.message, /kind "integer" cannot fill a schema value of type "string" at \/tiere\/0\/geburtsdatum/);
+  });
+
+  test('a Land rewords a row\'s field, the row name and the group\'s messages like any text', async () => {
+    const decl = await load((root) => edit(root, 'tenants/sh.json', (j) => {
+      j.texts = { ...j.texts, [`form.${SERVICE}.field.tiere.name.label`]: { de: 'Rufname', en: 'Call name' }, [`form.${SERVICE}.field.tiere.itemLabel`]: 'Haustier', [`form.${SERVICE}.field.tiere.error.minItems`]: 'Mindestens ein Haustier, bitte.' };
+    }));
+    assert.ok(!(decl instanceof Error), String(decl));
+    const group = (decl as Awaited<ReturnType<typeof loadDeclarations>>).tenants.get('sh')?.forms.get(SERVICE)?.steps[1]?.fields[0];
+    assert.deepEqual(group?.group?.items[0]?.label, { de: 'Rufname', en: 'Call name' });
+    assert.deepEqual(group?.group?.itemLabel, { de: 'Haustier', en: 'Pet' });
+    assert.deepEqual(group?.def.errors?.minItems, { de: 'Mindestens ein Haustier, bitte.' });
   });
 });
