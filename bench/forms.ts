@@ -59,8 +59,8 @@ try {
   if (!step || !group?.group) throw new Error('no group step');
   const env: PageEnv = { tenant, lang: 'de', base: '/sh', url: `/sh/${SERVICE}/tiere` };
   const today = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
-  const ctx = stepContext(env, decl.places, SERVICE, today);
   const data = example(ROWS);
+  const ctx = stepContext(env, decl.places, service, today, data);
   if (rowsOf(data.tiere).length !== ROWS || validateAll(service, form, data, ctx)) throw new Error('the sample data is not a valid application');
   const authorityOf = (d: Record<string, unknown>) => resolveResponsible(decl.routing, service, d).authority.name;
   const empty = { errors: new Map<string, string>(), parsed: new Map() };
@@ -69,7 +69,7 @@ try {
   // Baseline: the same rows through one precompiled template, with their texts already computed.
   const rows = rowsOf(data.tiere).map((row, i) => ({ number: i + 1, title: rowTitle(group, i, 'de'), lines: rowLines(spec, row, 'de') }));
   const bare = Handlebars.compile('<dl>{{#each rows}}<div id="r{{number}}"><dt>{{title}}</dt><dd>{{#each lines}}<span>{{label}}: {{value}}</span>{{/each}}</dd><dd><a href="/sh/haustiere/tiere/{{number}}">Ändern</a><button formaction="/sh/haustiere/tiere/{{number}}/entfernen">Entfernen</button></dd></div>{{/each}}</dl>');
-  const listPage = () => renderPage(renderer, env, stepView(env, service, step, data, empty, { fromCheck: false, csrf: 'x' }));
+  const listPage = () => renderPage(renderer, env, stepView(env, service, step, data, empty, { fromCheck: false, csrf: 'x', conditions: ctx.conditions }));
   const checkPage = () => renderPage(renderer, env, checkView(env, service, data, ctx, { authorityOf, csrf: 'x' }));
   if (!listPage().includes(`Tier ${ROWS}<`) || !checkPage().includes(`/tiere/${ROWS}?zurueck`)) throw new Error('the pages do not show every row');
 
