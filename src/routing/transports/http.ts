@@ -59,21 +59,34 @@ export function outboundPolicy(): Readonly<OutboundPolicy> {
 
 /**
  * Addresses no authority's public endpoint has: "this" network, loopback, RFC 1918, carrier-grade
- * NAT, link-local (cloud metadata at 169.254.169.254), benchmarking, multicast and reserved; in
- * IPv6 the same plus unique-local, and IPv4-mapped addresses (which would reach IPv4 loopback).
+ * NAT, link-local (cloud metadata at 169.254.169.254), documentation, benchmarking, multicast and
+ * reserved; in IPv6 the same plus unique-local. An IPv4-mapped IPv6 address counts as its IPv4
+ * address. Two lists, because a BlockList also matches IPv4 input against IPv6 rules.
  */
-const NON_PUBLIC = new BlockList();
+const NON_PUBLIC_V4 = new BlockList();
 for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24],
-  ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) NON_PUBLIC.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]] as const) {
-  NON_PUBLIC.addSubnet(net, bits, 'ipv6');
+  ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) NON_PUBLIC_V4.addSubnet(net, bits, 'ipv4');
+const NON_PUBLIC_V6 = new BlockList();
+for (const [net, bits] of [['::', 128], ['::1', 128], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]] as const) {
+  NON_PUBLIC_V6.addSubnet(net, bits, 'ipv6');
 }
 
 /** True for an IP address that is not on the public internet. */
 export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) return false;
-  return NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return NON_PUBLIC_V4.check(address, 'ipv4');
+  if (family !== 6) return false;
+  const mapped = mappedIpv4(address);
+  return mapped ? NON_PUBLIC_V4.check(mapped, 'ipv4') : NON_PUBLIC_V6.check(address, 'ipv6');
+}
+
+/** "::ffff:127.0.0.1" and "::ffff:7f00:1" as "127.0.0.1"; undefined for any other IPv6 address. */
+function mappedIpv4(address: string): string | undefined {
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!m) return undefined;
+  const [hi, lo] = [parseInt(m[1] as string, 16), parseInt(m[2] as string, 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 /** A host name that means this machine or an internal network, whatever DNS says. */
