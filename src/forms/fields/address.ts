@@ -1,5 +1,5 @@
 import { t } from '../text.js';
-import { controlCharacterError } from './control.js';
+import { controlCharacterError, withoutControlCharacters } from './control.js';
 import { str, type FieldKind, type FormField, type ParseResult } from './kind.js';
 import type { Place } from '../../routing/places.js';
 
@@ -27,7 +27,7 @@ export const address: FieldKind = {
     raw.ars = str(body, `${field.name}.ars`);
     for (const p of PARTS) {
       const error = controlCharacterError(raw[p] ?? '', PART_LABELS[p], { pointer: `${field.pointer}/${p}` });
-      if (error) return { value: undefined, raw, error };
+      if (error) return { value: undefined, raw: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, withoutControlCharacters(v)])), error };
     }
     const value: Record<string, string> = {};
     for (const p of PARTS) if (raw[p]) value[p] = raw[p] as string;

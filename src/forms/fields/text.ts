@@ -1,5 +1,5 @@
 import { t } from '../text.js';
-import { controlCharacterError } from './control.js';
+import { controlCharacterError, withoutControlCharacters } from './control.js';
 import { str, type FieldKind } from './kind.js';
 
 /** Single-line text in its HTML flavours; the type decides the keyboard on phones. */
@@ -10,7 +10,7 @@ function textKind(name: string, type: string, inputmode?: string, multiLine = fa
     parse(field, body) {
       const raw = str(body, field.name);
       const error = controlCharacterError(raw, field.label, { multiLine });
-      if (error) return { value: undefined, raw: { value: raw }, error };
+      if (error) return { value: undefined, raw: { value: withoutControlCharacters(raw, multiLine) }, error };
       return { value: raw === '' ? undefined : raw, raw: { value: raw } };
     },
     view(field, value, parsed) {
