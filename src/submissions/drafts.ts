@@ -71,9 +71,15 @@ export class DraftStore {
     return (await this.db.query('DELETE FROM drafts WHERE expires_at <= now()')).rowCount;
   }
 
-  /** The id of the key a stored draft is encrypted with (for operators checking a rotation). */
-  static keyIdOf(blob: Uint8Array): string | undefined {
-    return blob[0] === FORMAT && blob.length > HEADER + 28 ? Buffer.from(blob.subarray(1, HEADER)).toString('hex') : undefined;
+  /**
+   * The id of the key a stored draft is encrypted with, if it is one of this store's keys (for
+   * checking a rotation); undefined for the format without key ids and for unknown keys. A legacy
+   * ciphertext may begin with the format byte by chance, so only a known key id counts.
+   */
+  keyIdOf(blob: Uint8Array): string | undefined {
+    if (blob[0] !== FORMAT || blob.length <= HEADER + 28) return undefined;
+    const id = Buffer.from(blob.subarray(1, HEADER));
+    return this.keys.some((k) => k.id.equals(id)) ? id.toString('hex') : undefined;
   }
 
   /** The id of the key new drafts are encrypted with. */
