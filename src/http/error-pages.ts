@@ -38,9 +38,9 @@ export function registerErrorPages(app: FastifyInstance, rt: Runtime, renderer: 
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err }, 'request failed');
-    // Thrown on: Fastify's default handler answers as JSON, as before, for programs.
+    // Thrown on: Fastify's default handler answers (and logs) as before, in JSON, for programs.
     if (MACHINE.test(req.url)) throw err;
+    if (status >= 500) req.log.error({ err }, 'request failed');
     return sendPage(req, reply, kindOf(err, status), status);
   });
 }
