@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { Agent, fetch, type RequestInit, type Response } from 'undici';
+import { Agent, fetch, type RequestInit as UndiciRequestInit, type Response } from 'undici';
 import { TransportError } from '../../core/errors.js';
 
 export interface HttpResult {
@@ -144,7 +144,8 @@ export async function exchange(transport: string, url: string, init: RequestInit
   let response: Response;
   try {
     checkTarget(url);
-    response = await fetch(url, { ...init, redirect: 'manual', dispatcher: dispatcher(), signal: AbortSignal.timeout(timeoutMs) });
+    // Node's own fetch is undici too; the package's types differ only in name (streamed bodies included).
+    response = await fetch(url, { ...(init as UndiciRequestInit), redirect: 'manual', dispatcher: dispatcher(), signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const refused = privateTargetIn(err);
     if (refused) throw new TransportError(transport, `not sent to ${url}: ${refused.message}`, false, { cause: err });
