@@ -152,7 +152,9 @@ describe('control characters in text fields are refused with a field message', (
     const tenant = [...rt.tenants.values()][0] as Tenant;
     const serviceId = [...tenant.serviceTexts.keys()][0] as string;
     const form = formOf(tenant, serviceId);
-    return visibleSteps(form, {}).flatMap((step) => step.fields.filter((f) => TEXT_KINDS.has(f.kind.name) && conditionHolds(f.def.showIf, {})).map((field) => ({ tenant, serviceId, step, field })));
+    // An empty draft: the Land's parameters, nothing derived yet.
+    const env = { params: tenant.parameters.get(serviceId) ?? {}, derive: () => ({}) };
+    return visibleSteps(form, {}, env).flatMap((step) => step.fields.filter((f) => TEXT_KINDS.has(f.kind.name) && conditionHolds(f.showIf, {}, env)).map((field) => ({ tenant, serviceId, step, field })));
   }
 
   async function draftAt(tenant: Tenant, serviceId: string, step: FormStep, lang: Lang): Promise<Browser> {

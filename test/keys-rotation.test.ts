@@ -57,7 +57,7 @@ describe('key rotation', () => {
     const before = await processWith({ cookie: [OLD.cookie], token: [OLD.token], draft: [OLD.draft] });
     const step = formOf(tenant, serviceId).steps[0];
     assert.ok(step);
-    const field = step.fields.find((f) => f.kind.name === 'text' && !f.def.showIf);
+    const field = step.fields.find((f) => f.kind.name === 'text' && !f.showIf);
     assert.ok(field, 'the first step has a text field');
 
     // An applicant starts on the old keys (signed cookies, encrypted draft) and an answer is saved.
