@@ -17,6 +17,7 @@ import { DeliveryQueue } from './delivery/queue.js';
 import { handOver } from './delivery/relay.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
+import { configureOutbound } from './routing/transports/http.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
 
 /** The folder with the JSON Schemas of our own formats (services, forms, tenants, routing). */
@@ -126,10 +127,11 @@ function loadClients(config: Config): { clients: Map<string, ApiClient>; devCred
 }
 
 export async function createRuntime(config: Config, env: Record<string, string | undefined>, opts: { inProcessDelivery: boolean; role?: 'api' | 'worker' | 'embedded' }): Promise<Runtime> {
+  configureOutbound({ allowPrivateTargets: config.guard.allowPrivateTargets, maxBodyBytes: config.guard.outboundMaxBodyBytes });
   const declarations = await loadDeclarations(config.root, env);
   const secrets = await loadSecrets(config);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const drafts = new DraftStore(db, secrets.secret, config.draftTtlDays);
+  const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays);
   const { clients: apiClients, devCredentials } = loadClients(config);
   const rt: Runtime = {
     ...declarations, config, secrets, db, drafts, apiClients, devCredentials,

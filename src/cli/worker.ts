@@ -14,7 +14,7 @@ import { shutdownOn } from './start.js';
  */
 async function startWorkerEndpoint(rt: Runtime, worker: Worker, port: number): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  const auth = { secret: rt.secrets.secret, clients: () => rt.apiClients };
+  const auth = { tokenKeys: rt.secrets.tokenKeys, clients: () => rt.apiClients };
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_req, reply) => {
     const ok = worker.isRunning() && (await rt.db.query('SELECT 1').then(() => true, () => false));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
 
 export interface Config {
@@ -27,6 +28,22 @@ export interface Config {
   logLevel: string;
   /** JSON file with the API clients (operators, authorities) and their scopes; see schemas/api-clients.schema.json. */
   apiClientsFile?: string;
+  /** Abuse limits, trusted proxies, outbound HTTP rules and key lists (docs/operations.md, "Abuse limits and keys"). */
+  guard: GuardSettings;
+}
+
+/** Who may say where a request came from, what outbound HTTP may reach, and the keys of each purpose. */
+export interface GuardSettings {
+  /** EFA_TRUST_PROXY: false (trust no X-Forwarded-For), a hop count, or addresses/CIDRs of the proxies. */
+  trustProxy: false | number | string[];
+  /** EFA_ALLOW_PRIVATE_TARGETS: outbound HTTP may reach loopback, private and link-local addresses. */
+  allowPrivateTargets: boolean;
+  /** EFA_OUTBOUND_MAX_BODY_BYTES: the largest answer body a transport reads from a receiver. */
+  outboundMaxBodyBytes: number;
+  /** EFA_COOKIE_KEYS, EFA_TOKEN_KEYS, EFA_DRAFT_KEYS: the first signs or encrypts, all verify or decrypt. */
+  cookieKeys?: string[];
+  tokenKeys?: string[];
+  draftKeys?: string[];
 }
 
 /** How delivery retries, scales and talks to Redis; the defaults suit production. */
@@ -110,6 +127,58 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+/** A list of keys, comma-separated; each 32+ characters, so none is guessable. */
+function keyList(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const keys = raw.split(',').map((k) => k.trim());
+  keys.forEach((k, i) => {
+    if (Buffer.byteLength(k) < 32) throw new ConfigError(`${name}: key ${i + 1} has ${Buffer.byteLength(k)} characters; each key needs at least 32 (comma-separated, the first is used for new data)`);
+  });
+  if (new Set(keys).size !== keys.length) throw new ConfigError(`${name} names the same key twice`);
+  return keys;
+}
+
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * EFA_TRUST_PROXY: a number is the count of proxy hops in front of the runtime (the client is that
+ * many entries from the right of X-Forwarded-For); otherwise addresses or CIDR ranges of the proxies
+ * (and proxy-addr's names loopback, linklocal, uniquelocal). "true" would let any client choose its
+ * address, and so its rate-limit bucket and what the logs say; it is refused.
+ */
+function trustProxy(env: Env): false | number | string[] {
+  const raw = (env.EFA_TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false' || raw === 'none') return false;
+  if (/^[0-9]+$/.test(raw)) {
+    const hops = int(env, 'EFA_TRUST_PROXY', 0, 0, 10);
+    return hops === 0 ? false : hops;
+  }
+  if (raw === 'true') throw new ConfigError('EFA_TRUST_PROXY=true would trust any X-Forwarded-For: give the proxies\' addresses or CIDR ranges (e.g. 10.0.0.0/8) or the number of proxy hops');
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_KEYWORDS.has(entry)) continue;
+    const [ip, prefix, extra] = entry.split('/');
+    const family = isIP(ip ?? '');
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (prefix !== undefined && (!/^[0-9]{1,3}$/.test(prefix) || Number(prefix) > bits))) {
+      throw new ConfigError(`EFA_TRUST_PROXY: "${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, fd00::/8), nor loopback, linklocal or uniquelocal`);
+    }
+  }
+  return entries;
+}
+
+function guardSettings(env: Env, production: boolean): GuardSettings {
+  return {
+    trustProxy: trustProxy(env),
+    allowPrivateTargets: bool(env, 'EFA_ALLOW_PRIVATE_TARGETS', !production),
+    outboundMaxBodyBytes: int(env, 'EFA_OUTBOUND_MAX_BODY_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+    cookieKeys: keyList(env, 'EFA_COOKIE_KEYS'),
+    tokenKeys: keyList(env, 'EFA_TOKEN_KEYS'),
+    draftKeys: keyList(env, 'EFA_DRAFT_KEYS'),
+  };
+}
+
 /** Reads and validates the configuration; any wrong value stops startup with a message naming it. */
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
@@ -117,7 +186,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[0-9a-zA-Z.:-]+$/.test(host)) throw new ConfigError(`HOST="${host}" is not a host name or address`);
   const secret = env.EFA_SECRET;
   if (secret !== undefined && Buffer.byteLength(secret) < 32) throw new ConfigError('EFA_SECRET must be at least 32 characters');
-  if (production && !secret) throw new ConfigError('EFA_SECRET is required in production (NODE_ENV=production): 32+ random characters, the same on every replica');
+  const guard = guardSettings(env, production);
+  const allKeyLists = guard.cookieKeys && guard.tokenKeys && guard.draftKeys;
+  if (production && !secret && !allKeyLists) throw new ConfigError('EFA_SECRET is required in production (NODE_ENV=production): 32+ random characters, the same on every replica (or all of EFA_COOKIE_KEYS, EFA_TOKEN_KEYS and EFA_DRAFT_KEYS)');
   if (production && !env.EFA_SIGNING_KEY) throw new ConfigError('EFA_SIGNING_KEY is required in production: the runtime\'s Ed25519 private JWK (see `efa keys`)');
   const level = env.LOG_LEVEL ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) throw new ConfigError(`LOG_LEVEL="${level}" is not a pino level`);
@@ -140,5 +211,6 @@ export function loadConfig(env: Env = process.env): Config {
     delivery: deliverySettings(env),
     logLevel: level,
     apiClientsFile: env.EFA_API_CLIENTS || undefined,
+    guard,
   };
 }

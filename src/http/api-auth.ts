@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose';
 import { secretMatches, type ApiClient, type Scope } from '../auth/clients.js';
 
 /** Who called an admin or authority API, as proven by the bearer token. */
@@ -21,7 +21,8 @@ const AUDIENCE = 'efa-api';
 export const TOKEN_TTL_SECONDS = 900;
 
 export interface ApiAuthOptions {
-  secret: string;
+  /** Token keys, newest first: the first signs, all verify (rt.secrets.tokenKeys). */
+  tokenKeys: readonly string[];
   /** Looked up on every request, so removing a client revokes its tokens at once. */
   clients: () => Map<string, ApiClient>;
 }
@@ -31,8 +32,37 @@ export function apiError(reply: FastifyReply, status: number, error: string, mes
   return reply.code(status).header('cache-control', 'no-store').send({ error, message });
 }
 
-function tokenKey(secret: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', secret, 'efa-api', 'access-token-v1', 32));
+interface TokenKey {
+  kid: string;
+  key: Uint8Array;
+}
+
+/** The MAC key of one configured key, and an id for the token header that reveals nothing about it. */
+function tokenKeys(secrets: readonly string[]): TokenKey[] {
+  return secrets.map((secret) => {
+    const key = new Uint8Array(hkdfSync('sha256', secret, 'efa-api', 'access-token-v1', 32));
+    return { key, kid: Buffer.from(hkdfSync('sha256', key, 'efa-api', 'key-id', 9)).toString('base64url') };
+  });
+}
+
+/** A token names its key; one without a kid (issued before key lists) is tried against each key. */
+async function verifyToken(token: string, keys: TokenKey[]): Promise<{ sub?: string; scope?: unknown; authority?: unknown }> {
+  let kid: string | undefined;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    kid = undefined;
+  }
+  const candidates = kid === undefined ? keys : keys.filter((k) => k.kid === kid);
+  let failure: unknown = new Error('no key with this kid');
+  for (const { key } of candidates) {
+    try {
+      return (await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], typ: 'at+jwt' })).payload;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw failure;
 }
 
 /** client_id/client_secret from HTTP Basic (RFC 6749 2.3.1, preferred) or from the form body. */
@@ -60,7 +90,7 @@ function credentialsOf(req: FastifyRequest): { id?: string; secret?: string } {
  * carries the granted scopes (optionally narrowed with `scope`).
  */
 export async function tokenRoute(app: FastifyInstance, opts: ApiAuthOptions): Promise<void> {
-  const key = tokenKey(opts.secret);
+  const [signing] = tokenKeys(opts.tokenKeys) as [TokenKey];
   app.post('/_efa/oauth/token', { config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (body.grant_type !== 'client_credentials') return reply.code(400).header('cache-control', 'no-store').send({ error: 'unsupported_grant_type', error_description: 'only grant_type=client_credentials is supported' });
@@ -77,10 +107,10 @@ export async function tokenRoute(app: FastifyInstance, opts: ApiAuthOptions): Pr
       scopes = asked as Scope[];
     }
     const token = await new SignJWT({ scope: scopes.join(' '), ...(client.authority ? { authority: client.authority } : {}) })
-      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: signing.kid })
       .setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(client.id)
       .setIssuedAt().setExpirationTime(`${TOKEN_TTL_SECONDS}s`)
-      .sign(key);
+      .sign(signing.key);
     return reply.header('cache-control', 'no-store').send({ access_token: token, token_type: 'Bearer', expires_in: TOKEN_TTL_SECONDS, scope: scopes.join(' ') });
   });
 }
@@ -90,7 +120,7 @@ export async function tokenRoute(app: FastifyInstance, opts: ApiAuthOptions): Pr
  * (RFC 6750: 401 without or with a bad token, 403 with a token lacking the scope).
  */
 export function requireScope(opts: ApiAuthOptions, scope: Scope): preHandlerAsyncHookHandler {
-  const key = tokenKey(opts.secret);
+  const keys = tokenKeys(opts.tokenKeys);
   return async function checkScope(req, reply) {
     const header = req.headers.authorization ?? '';
     if (!header.toLowerCase().startsWith('bearer ')) {
@@ -99,7 +129,7 @@ export function requireScope(opts: ApiAuthOptions, scope: Scope): preHandlerAsyn
     }
     let claims: { sub?: string; scope?: unknown; authority?: unknown };
     try {
-      ({ payload: claims } = await jwtVerify(header.slice(7).trim(), key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], typ: 'at+jwt' }));
+      claims = await verifyToken(header.slice(7).trim(), keys);
     } catch {
       await apiError(reply.header('www-authenticate', 'Bearer realm="efa-runtime", error="invalid_token"'), 401, 'invalid_token', 'the bearer token is invalid or expired');
       return;

@@ -17,6 +17,8 @@ import { requireScope, tokenRoute, type ApiAuthOptions } from './api-auth.js';
 import { adminDeliveriesRoutes } from './routes/admin-deliveries.js';
 import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
+import { registerErrorPages } from './error-pages.js';
+import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
 
 const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
@@ -36,7 +38,8 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
 
   const app = Fastify({
     logger: opts.logger ?? false,
-    trustProxy: rt.config.production,
+    // Only configured proxies may name the client (EFA_TRUST_PROXY); the default trusts none.
+    trustProxy: trustProxyOption(rt.config.guard.trustProxy),
     bodyLimit: 256 * 1024,
     // Host-based tenants: /x on sh.example is served as /sh/x, so one route table serves both modes.
     // Without a tenant host and outside development, tenant paths are not reachable at all.
@@ -63,10 +66,10 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
     },
     hsts: rt.config.production,
   });
-  await app.register(fastifyCookie, { secret: rt.secrets.secret });
+  await app.register(fastifyCookie, { secret: rt.secrets.cookieKeys });
   await app.register(fastifyCsrf, { cookieKey: 'efa_csrf', cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure: rt.config.production } });
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
-  await app.register(fastifyRateLimit, { max: rt.config.rateLimitPerMinute, timeWindow: 60_000 });
+  await app.register(fastifyRateLimit, await rateLimitOptions(app, rt.config));
   await app.register(fastifyStatic, { root: KERN_DIST, prefix: '/_efa/kern/', maxAge: '365d', immutable: true, decorateReply: false });
 
   app.get('/_efa/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(APP_CSS));
@@ -85,7 +88,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   });
 
   // Admin and authority APIs: JSON, bearer tokens with per-route scopes (see docs/operations.md).
-  const auth: ApiAuthOptions = { secret: rt.secrets.secret, clients: () => rt.apiClients };
+  const auth: ApiAuthOptions = { tokenKeys: rt.secrets.tokenKeys, clients: () => rt.apiClients };
   await app.register(tokenRoute, auth);
   await app.register(adminRoutingRoutes, { rt, auth });
   await app.register(authorityPullRoutes, { rt, auth });
@@ -97,6 +100,8 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   });
 
   if (!rt.config.production) await app.register(previewRoutes, { rt });
-  await app.register(applicantRoutes, { rt, renderer: createRenderer(rt.config.root), receiverUrl: opts.receiverUrl });
+  const renderer = createRenderer(rt.config.root);
+  registerErrorPages(app, rt, renderer);
+  await app.register(applicantRoutes, { rt, renderer, receiverUrl: opts.receiverUrl });
   return app;
 }

@@ -151,7 +151,10 @@ export function legalView(env: PageEnv, page: LegalPage): PageView {
   return { template: 'legal', title: uiOf(env)[entry.title], context: { text, contact: page === 'contact' ? env.tenant.legal.contact : undefined }, status: 200 };
 }
 
-export function errorView(env: PageEnv, kind: 'notFound' | 'expired', homeHref: string, status: number): PageView {
+/** The error pages an applicant may see (texts ui.<kind>Title and ui.<kind>). */
+export type ErrorKind = 'notFound' | 'expired' | 'csrf' | 'tooMany' | 'error';
+
+export function errorView(env: PageEnv, kind: ErrorKind, homeHref: string, status: number): PageView {
   const ui = uiOf(env);
   return { template: 'error', title: ui[`${kind}Title`], context: { message: ui[kind], homeHref }, status };
 }

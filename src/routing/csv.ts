@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import type { JWK } from 'jose';
 import type { Authority, ResponsibilityRule } from './types.js';
 import type { Locator, RoutingDocument, SourceDirectoryEntry, Table, TableName } from './document.js';
@@ -72,7 +73,7 @@ function parseRecords(text: string, source: string, problems: ProblemList): Pars
   try {
     const out = parse(text, { bom: true, delimiter, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_BYTES, relax_column_count: false }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
     // info.lines is where a record ends; a quoted cell may span lines, so count back to its start.
-    return out.map(({ record, info }) => ({ cells: record, line: info.lines - record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0) }));
+    return out.map(({ record, info }, i) => ({ cells: i === 0 ? record : record.map(unescapeFormula), line: info.lines - record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0) }));
   } catch (err) {
     const e = err as Error & { code?: string; lines?: number };
     problems.add({ source, line: e.lines ?? 0 }, `not valid CSV: ${e.message.replace(/ on line \d+$| at line \d+/, '')}`);
@@ -185,9 +186,17 @@ export function tableToCsv(doc: RoutingDocument, table: TableName): string {
       rows.push([e.authorityId, e.serviceKey, e.transport, e.address ?? '', e.payloadFormat ?? '', key(e.encryptionKey), key(e.verificationKey), ...identifierNames.map((n) => e.identifiers?.[n] ?? ''), options]);
     }
   }
-  return rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+  // A cell beginning with = + - @ (or tab, CR) is a formula to a spreadsheet: an exported
+  // "=HYPERLINK(…)" would run when an operator opens the file. csv-stringify prefixes such cells
+  // with an apostrophe; a cell that already begins with apostrophe + such a character gets one
+  // more, so the import (which removes one) gives back exactly what was exported.
+  const guarded = rows.map((r) => r.map((cell) => (ESCAPED_FORMULA.test(cell) ? `'${cell}` : cell)));
+  return stringify(guarded, { escape_formulas: true, quoted_match: /;/, record_delimiter: 'unix' });
 }
 
-function csvCell(value: string): string {
-  return /[",\n\r;]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/** What the export wrote for a formula-like cell: the import takes the apostrophe away again. */
+const ESCAPED_FORMULA = /^'+[=+\-@\t\r]/;
+
+function unescapeFormula(cell: string): string {
+  return ESCAPED_FORMULA.test(cell) ? cell.slice(1) : cell;
 }

@@ -6,6 +6,7 @@ import type { Database } from '../storage/db.js';
 import { compileRouting, type CompiledRouting } from './compile.js';
 import { locatedDocument, type LocatedDocument, type RoutingDocument } from './document.js';
 import { compileSeed, type RoutingData, type RoutingVersionInfo } from './load.js';
+import { checkPublicTargets } from './targets.js';
 import { ProblemList, RoutingVersionConflictError, type Problem } from './problems.js';
 
 /** pg_notify channel: its payload is the new version number. */
@@ -167,6 +168,8 @@ export class RoutingStore {
       const next = change(base, problems);
       problems.throwIfAny();
       const compiled = compileRouting(next, { env: this.opts.env, routingDir: join(this.opts.root, 'routing') });
+      await checkPublicTargets(next, compiled.routing, problems);
+      problems.throwIfAny();
       const text = canonicalJson(compiled.document);
       const sha256 = createHash('sha256').update(text).digest('hex');
       const counts = countsOf(compiled.document);

@@ -10,15 +10,31 @@ export interface Draft {
   currentStep: string | null;
 }
 
+interface DraftKey {
+  /** 8 bytes derived from the key: stored in front of each ciphertext, so the right key is found. */
+  id: Buffer;
+  key: Buffer;
+}
+
+/** Ciphertext format 1: version byte, key id (8), IV (12), GCM tag (16), encrypted JSON. */
+const FORMAT = 1;
+const HEADER = 1 + 8;
+
 /**
- * Drafts live server side, encrypted (AES-256-GCM, key derived from EFA_SECRET), with an expiry.
- * The applicant holds only the draft id in a signed HttpOnly cookie.
+ * Drafts live server side, encrypted (AES-256-GCM), with an expiry. The applicant holds only the
+ * draft id in a signed HttpOnly cookie. Keys come as a list (EFA_DRAFT_KEYS, else EFA_SECRET): the
+ * first encrypts, every one decrypts, and each save re-encrypts with the first, so a key is
+ * rotated without losing a draft in progress.
  */
 export class DraftStore {
-  private readonly key: Buffer;
+  private readonly keys: DraftKey[];
 
-  constructor(private readonly db: Database, secret: string, private readonly ttlDays: number) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'efa-drafts', 'draft-encryption-v1', 32));
+  constructor(private readonly db: Database, secrets: readonly string[], private readonly ttlDays: number) {
+    if (secrets.length === 0) throw new Error('DraftStore needs at least one key');
+    this.keys = secrets.map((secret) => {
+      const key = Buffer.from(hkdfSync('sha256', secret, 'efa-drafts', 'draft-encryption-v1', 32));
+      return { key, id: Buffer.from(hkdfSync('sha256', key, 'efa-drafts', 'key-id', 8)) };
+    });
   }
 
   async create(tenant: string, serviceId: string, serviceVersion: string): Promise<Draft> {
@@ -39,7 +55,9 @@ export class DraftStore {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data: this.decrypt(row.id, Buffer.from(row.data_enc)), currentStep: row.current_step };
+    const data = this.decrypt(row.id, Buffer.from(row.data_enc));
+    if (!data) return undefined;
+    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data, currentStep: row.current_step };
   }
 
   async save(draft: Draft): Promise<void> {
@@ -53,19 +71,62 @@ export class DraftStore {
     return (await this.db.query('DELETE FROM drafts WHERE expires_at <= now()')).rowCount;
   }
 
-  /** The draft id is bound in as associated data: a ciphertext copied to another row won't open. */
-  private encrypt(id: string, data: Record<string, unknown>): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(id));
-    const body = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  /**
+   * The id of the key a stored draft is encrypted with, if it is one of this store's keys (for
+   * checking a rotation); undefined for the format without key ids and for unknown keys. A legacy
+   * ciphertext may begin with the format byte by chance, so only a known key id counts.
+   */
+  keyIdOf(blob: Uint8Array): string | undefined {
+    if (blob[0] !== FORMAT || blob.length <= HEADER + 28) return undefined;
+    const id = Buffer.from(blob.subarray(1, HEADER));
+    return this.keys.some((k) => k.id.equals(id)) ? id.toString('hex') : undefined;
   }
 
-  private decrypt(id: string, blob: Buffer): Record<string, unknown> {
-    const decipher = createDecipheriv('aes-256-gcm', this.key, blob.subarray(0, 12));
-    decipher.setAAD(Buffer.from(id));
-    decipher.setAuthTag(blob.subarray(12, 28));
-    return JSON.parse(Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]).toString('utf8')) as Record<string, unknown>;
+  /** The id of the key new drafts are encrypted with. */
+  get currentKeyId(): string {
+    return (this.keys[0] as DraftKey).id.toString('hex');
   }
+
+  /** The draft id is bound in as associated data: a ciphertext copied to another row won't open. */
+  private encrypt(id: string, data: Record<string, unknown>): Buffer {
+    const { key, id: keyId } = this.keys[0] as DraftKey;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from(id));
+    const body = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
+    return Buffer.concat([Buffer.from([FORMAT]), keyId, iv, cipher.getAuthTag(), body]);
+  }
+
+  /**
+   * Format 1 names its key. A draft written before key ids existed is IV, tag and ciphertext only;
+   * it is tried with every key (GCM's tag tells the right one). An unknown key id means the key was
+   * removed from the list: the draft is unreadable and treated as gone, not as a server error.
+   */
+  private decrypt(id: string, blob: Buffer): Record<string, unknown> | undefined {
+    if (blob[0] === FORMAT && blob.length > HEADER + 28) {
+      const named = this.keys.find((k) => k.id.equals(blob.subarray(1, HEADER)));
+      if (named) {
+        try {
+          return open(named.key, id, blob.subarray(HEADER));
+        } catch {
+          return undefined;
+        }
+      }
+    }
+    for (const { key } of this.keys) {
+      try {
+        return open(key, id, blob);
+      } catch {
+        // not this key (or not the legacy format): try the next one
+      }
+    }
+    return undefined;
+  }
+}
+
+function open(key: Buffer, id: string, sealed: Buffer): Record<string, unknown> {
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+  decipher.setAAD(Buffer.from(id));
+  decipher.setAuthTag(sealed.subarray(12, 28));
+  return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8')) as Record<string, unknown>;
 }

@@ -76,11 +76,38 @@ export async function storeSubmission(db: Database, input: {
   logicCtx: LogicContext;
   responsible: Responsible;
   draftId?: string;
+  /** Makes reference numbers (tests inject collisions here); newReference by default. */
+  reference?: (tenant: string) => string;
 }): Promise<SubmissionRecord> {
-  const { service, data, logicCtx, responsible } = input;
+  const makeReference = input.reference ?? newReference;
   const id = randomUUID();
-  const reference = newReference(input.tenant);
   const submittedAt = new Date().toISOString();
+  // 31^8 references per Land and year: a collision is rare (tens a year at a large Land's volume),
+  // but each would be a failed submit. The reference is inside the encrypted payload, so a retry
+  // builds and encrypts the document again.
+  for (let attempt = 1; ; attempt++) {
+    const reference = makeReference(input.tenant);
+    try {
+      return await storeOnce(db, input, { id, reference, submittedAt });
+    } catch (err) {
+      if (!isReferenceCollision(err) || attempt >= REFERENCE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+const REFERENCE_ATTEMPTS = 5;
+
+/** PostgreSQL's unique_violation on submissions.reference (pg and PGlite both carry the SQLSTATE). */
+function isReferenceCollision(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown; message?: unknown; detail?: unknown };
+  if (e?.code !== '23505') return false;
+  if (typeof e.constraint === 'string') return e.constraint === 'submissions_reference_key';
+  return /reference/.test(`${String(e.message)} ${String(e.detail)}`);
+}
+
+async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>[1], ids: { id: string; reference: string; submittedAt: string }): Promise<SubmissionRecord> {
+  const { service, data, logicCtx, responsible } = input;
+  const { id, reference, submittedAt } = ids;
   const fee = service.logic.fee(data, logicCtx);
   const derived = service.logic.derive(data, logicCtx) as Record<string, unknown>;
   // What the confirmation page will show of the logic (service.json "display"), fixed at submission.

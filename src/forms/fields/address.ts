@@ -1,4 +1,5 @@
 import { t } from '../text.js';
+import { controlCharacterError, withoutControlCharacters } from './control.js';
 import { str, type FieldKind, type FormField, type ParseResult } from './kind.js';
 import type { Place } from '../../routing/places.js';
 
@@ -24,6 +25,10 @@ export const address: FieldKind = {
   parse(field, body, ctx) {
     const raw: Record<string, string> = Object.fromEntries(PARTS.map((p) => [p, str(body, `${field.name}.${p}`)]));
     raw.ars = str(body, `${field.name}.ars`);
+    for (const p of PARTS) {
+      const error = controlCharacterError(raw[p] ?? '', PART_LABELS[p], { pointer: `${field.pointer}/${p}` });
+      if (error) return { value: undefined, raw: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, withoutControlCharacters(v)])), error };
+    }
     const value: Record<string, string> = {};
     for (const p of PARTS) if (raw[p]) value[p] = raw[p] as string;
     if (Object.keys(value).length === 0) return { value: undefined, raw };

@@ -1,13 +1,16 @@
 import { t } from '../text.js';
+import { controlCharacterError, withoutControlCharacters } from './control.js';
 import { str, type FieldKind } from './kind.js';
 
 /** Single-line text in its HTML flavours; the type decides the keyboard on phones. */
-function textKind(name: string, type: string, inputmode?: string): FieldKind {
+function textKind(name: string, type: string, inputmode?: string, multiLine = false): FieldKind {
   return {
     name,
     accepts: ['string'],
     parse(field, body) {
       const raw = str(body, field.name);
+      const error = controlCharacterError(raw, field.label, { multiLine });
+      if (error) return { value: undefined, raw: { value: withoutControlCharacters(raw, multiLine) }, error };
       return { value: raw === '' ? undefined : raw, raw: { value: raw } };
     },
     view(field, value, parsed) {
@@ -22,7 +25,7 @@ export const email = textKind('email', 'email');
 export const tel = textKind('tel', 'tel');
 
 export const textarea: FieldKind = {
-  ...textKind('textarea', 'text'),
+  ...textKind('textarea', 'text', undefined, true),
   view(field, value, parsed) {
     return { partial: 'field-textarea', value: parsed ? parsed.raw.value : (value as string | undefined) ?? '' };
   },

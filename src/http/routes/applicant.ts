@@ -67,7 +67,8 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   }
 
   function notFound(reply: FastifyReply, p: Page | undefined) {
-    if (!p) return reply.code(404).type('text/plain; charset=utf-8').send('404 – Seite nicht gefunden / page not found');
+    // No such Land: the app's not-found handler answers (a neutral text, or JSON under /_efa/).
+    if (!p) return reply.callNotFound();
     return send(reply, p, errorView(p, 'notFound', `${p.base}/`, 404));
   }
 

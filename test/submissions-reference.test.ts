@@ -1,0 +1,78 @@
+/**
+ * Reference numbers are random; two submissions may draw the same one. The unique constraint then
+ * refuses the second, and submit draws again instead of answering 500.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadExamples } from '../src/services/examples.js';
+import { FORMATS_DIR } from '../src/runtime.js';
+import { newReference, resolveResponsible, storeSubmission, type Responsible } from '../src/submissions/submit.js';
+import type { LoadedService } from '../src/services/registry.js';
+import type { LogicContext } from '../src/services/contract.js';
+import { startStack, type TestStack } from './support/runtime.js';
+
+describe('reference numbers: a collision at submit is retried', () => {
+  let stack: TestStack;
+  let input: { tenant: string; service: LoadedService; data: unknown; logicCtx: LogicContext; responsible: Responsible };
+
+  before(async () => {
+    stack = await startStack({ database: 'postgres' });
+    // Any declared service with an example an authority is connected for, in a Land offering it.
+    for (const service of stack.rt.services.values()) {
+      for (const example of loadExamples(service, FORMATS_DIR, '2026-12-01')) {
+        const tenant = [...stack.rt.tenants.values()].find((tn) => tn.serviceTexts.has(service.definition.id));
+        if (!tenant) continue;
+        try {
+          const responsible = resolveResponsible(stack.rt.routing, service, example.data);
+          input = { tenant: tenant.id, service, data: example.data, logicCtx: { params: tenant.parameters.get(service.definition.id) ?? {}, tenant: tenant.id, today: '2026-12-01' }, responsible };
+          return;
+        } catch {
+          // no authority for this example's region: try the next
+        }
+      }
+    }
+    assert.fail('no declared service has an example with a responsible authority');
+  });
+  after(() => stack.close());
+
+  const counts = async () => (await stack.rt.db.query<{ s: number; o: number }>('SELECT (SELECT count(*) FROM submissions)::int AS s, (SELECT count(*) FROM outbox)::int AS o')).rows[0] as { s: number; o: number };
+
+  /** Hands out the given references in turn, and records every one drawn. */
+  function drawing(...refs: string[]): { next: (tenant: string) => string; drawn: string[] } {
+    const drawn: string[] = [];
+    return { drawn, next: () => { const r = refs[Math.min(drawn.length, refs.length - 1)] as string; drawn.push(r); return r; } };
+  }
+
+  test('a taken reference is drawn again; the submission is stored once, under the new one', async () => {
+    const taken = `${input.tenant.toUpperCase()}-2026-TAKE-N001`;
+    const first = await storeSubmission(stack.rt.db, { ...input, reference: drawing(taken).next });
+    assert.equal(first.reference, taken);
+
+    const before = await counts();
+    const gen = drawing(taken, taken, `${input.tenant.toUpperCase()}-2026-FREE-0002`);
+    const second = await storeSubmission(stack.rt.db, { ...input, reference: gen.next });
+    assert.deepEqual(gen.drawn, [taken, taken, `${input.tenant.toUpperCase()}-2026-FREE-0002`], 'two collisions, then a free number');
+    assert.equal(second.reference, `${input.tenant.toUpperCase()}-2026-FREE-0002`);
+    assert.notEqual(second.id, first.id);
+    const after = await counts();
+    assert.equal(after.s, before.s + 1, 'one submission');
+    assert.equal(after.o - before.o, second.deliveryMode === 'push' ? 1 : 0, 'and its one outbox entry');
+    const { rows } = await stack.rt.db.query<{ reference: string }>('SELECT reference FROM submissions WHERE id = $1', [second.id]);
+    assert.equal(rows[0]?.reference, second.reference);
+  });
+
+  test('after five collisions in a row the error goes up, and nothing is written', async () => {
+    const taken = `${input.tenant.toUpperCase()}-2026-TAKE-N003`;
+    await storeSubmission(stack.rt.db, { ...input, reference: drawing(taken).next });
+    const before = await counts();
+    const gen = drawing(taken);
+    await assert.rejects(storeSubmission(stack.rt.db, { ...input, reference: gen.next }), (err: unknown) => (err as { code?: string }).code === '23505');
+    assert.equal(gen.drawn.length, 5);
+    assert.deepEqual(await counts(), before);
+  });
+
+  test('the default generator: Land, year, 8 characters without look-alikes', () => {
+    const ref = newReference('sh', new Date('2026-06-01T00:00:00Z'));
+    assert.match(ref, /^SH-2026-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
+  });
+});
