@@ -8,12 +8,12 @@ import { PlaceIndex } from './routing/places.js';
 import { startRoutingStore, type RoutingStore } from './routing/store.js';
 import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
-import { openDatabase, type Database } from './storage/db.js';
+import { databaseTimeouts, openDatabase, type Database } from './storage/db.js';
 import { DraftStore } from './submissions/drafts.js';
 import { InProcessDelivery } from './delivery/in-process.js';
 import type { DeliveryDeps } from './delivery/deliver.js';
 import type { RetryPolicy } from './delivery/outbox.js';
-import { DeliveryQueue } from './delivery/queue.js';
+import { DeliveryQueue, type RedisTimeouts } from './delivery/queue.js';
 import { handOver } from './delivery/relay.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
@@ -77,6 +77,10 @@ export function retryPolicy(config: Config): RetryPolicy {
   return { maxAttempts: config.delivery.maxAttempts, baseDelayMs: config.delivery.backoffMs, maxDelayMs: config.delivery.backoffMaxMs };
 }
 
+export function redisTimeouts(config: Config): RedisTimeouts {
+  return { connectMs: config.ops.redisConnectTimeoutMs, commandMs: config.ops.redisCommandTimeoutMs };
+}
+
 /** The outbox lease: the slowest transport's timeout plus room for the database work around it. */
 export function leaseMs(config: Config): number {
   return Math.max(config.deliveryTimeoutMs, ...Object.values(config.transportTimeoutsMs)) + 5_000;
@@ -98,7 +102,7 @@ async function outboxDepth(db: Database): Promise<Record<string, number>> {
  * deliver). Enqueueing is best effort and never delays the applicant's answer.
  */
 function startDispatch(rt: Runtime, inProcess: boolean): void {
-  const onError = (err: unknown) => console.error(`efa: delivery loop: ${err instanceof Error ? err.message : String(err)}`);
+  const onError = (err: unknown) => rt.metrics.error('delivery_loop', err);
   if (inProcess) {
     const delivery = new InProcessDelivery(deliveryDeps(rt), onError, retryPolicy(rt.config), 1000, leaseMs(rt.config));
     rt.delivery = delivery;
@@ -108,10 +112,11 @@ function startDispatch(rt: Runtime, inProcess: boolean): void {
     return;
   }
   if (!rt.config.redisUrl) return;
-  const queue = new DeliveryQueue(rt.config.redisUrl, rt.config.delivery);
+  const queue = new DeliveryQueue(rt.config.redisUrl, rt.config.delivery, { timeouts: redisTimeouts(rt.config), onError: (where, err) => rt.metrics.error(where, err) });
   rt.queue = queue;
   rt.dispatch = (submissionId) => {
-    handOver(rt.db, queue, submissionId).catch(() => undefined);
+    // Redis down: the outbox relay enqueues the entry later; the applicant's answer never waits.
+    handOver(rt.db, queue, submissionId).catch((err: unknown) => rt.metrics.error('dispatch', err));
   };
   rt.metrics.setDepthSource(async () => ({ ...(await queue.counts()), outbox: Number((await rt.db.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox')).rows[0]?.n ?? 0) }));
 }
@@ -128,12 +133,13 @@ function loadClients(config: Config): { clients: Map<string, ApiClient>; devCred
 export async function createRuntime(config: Config, env: Record<string, string | undefined>, opts: { inProcessDelivery: boolean; role?: 'api' | 'worker' | 'embedded' }): Promise<Runtime> {
   const declarations = await loadDeclarations(config.root, env);
   const secrets = await loadSecrets(config);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const metrics = new Metrics(opts.role ?? (opts.inProcessDelivery ? 'embedded' : 'api'));
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: databaseTimeouts(config.ops), onError: (where, err) => metrics.error(where, err) });
   const drafts = new DraftStore(db, secrets.secret, config.draftTtlDays);
   const { clients: apiClients, devCredentials } = loadClients(config);
   const rt: Runtime = {
     ...declarations, config, secrets, db, drafts, apiClients, devCredentials,
-    metrics: new Metrics(opts.role ?? (opts.inProcessDelivery ? 'embedded' : 'api')),
+    metrics,
     dispatch: () => undefined,
     async close() {
       await rt.delivery?.stop();
@@ -144,7 +150,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
   };
   // The newest routing version from the database replaces the seed files' data, and later ones follow.
   try {
-    rt.routingStore = await startRoutingStore({ db, root: resolve(config.root), formatsDir: FORMATS_DIR, env, databaseUrl: config.databaseUrl, current: () => rt.routing, install: (routing) => { rt.routing = routing; } });
+    rt.routingStore = await startRoutingStore({ db, root: resolve(config.root), formatsDir: FORMATS_DIR, env, databaseUrl: config.databaseUrl, current: () => rt.routing, install: (routing) => { rt.routing = routing; }, onError: (where, err) => metrics.error(where, err) });
   } catch (err) {
     await db.close();
     throw err;

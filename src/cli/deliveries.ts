@@ -20,8 +20,8 @@ function int(name: string, min: number, max: number) {
  * once; without Redis the running `efa serve`/`efa start` picks it up from the outbox.
  */
 async function withDelivery<T>(cfg: Config, fn: (db: Database, dispatch: (id: string) => Promise<void>) => Promise<T>): Promise<T> {
-  const [{ openDatabase }, { DeliveryQueue }, { handOver }] = await Promise.all([import('../storage/db.js'), import('../delivery/queue.js'), import('../delivery/relay.js')]);
-  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2 });
+  const [{ openDatabase, databaseTimeouts }, { DeliveryQueue }, { handOver }] = await Promise.all([import('../storage/db.js'), import('../delivery/queue.js'), import('../delivery/relay.js')]);
+  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2, timeouts: databaseTimeouts(cfg.ops) });
   const queue = cfg.redisUrl ? new DeliveryQueue(cfg.redisUrl, cfg.delivery) : undefined;
   const dispatch = async (id: string) => {
     if (queue) await handOver(db, queue, id);

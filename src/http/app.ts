@@ -17,6 +17,7 @@ import { requireScope, tokenRoute, type ApiAuthOptions } from './api-auth.js';
 import { adminDeliveriesRoutes } from './routes/admin-deliveries.js';
 import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
+import { httpTimeouts } from './timeouts.js';
 
 const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
@@ -36,6 +37,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
 
   const app = Fastify({
     logger: opts.logger ?? false,
+    ...httpTimeouts(rt.config.ops),
     trustProxy: rt.config.production,
     bodyLimit: 256 * 1024,
     // Host-based tenants: /x on sh.example is served as /sh/x, so one route table serves both modes.
@@ -79,7 +81,8 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
     try {
       await rt.db.query('SELECT 1');
       return { status: 'ok', database: rt.db.kind };
-    } catch {
+    } catch (err) {
+      rt.metrics.error('health_ready', err);
       return reply.code(503).send({ status: 'unavailable', database: rt.db.kind });
     }
   });
