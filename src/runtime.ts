@@ -15,6 +15,8 @@ import type { DeliveryDeps } from './delivery/deliver.js';
 import type { RetryPolicy } from './delivery/outbox.js';
 import { DeliveryQueue, type RedisTimeouts } from './delivery/queue.js';
 import { handOver } from './delivery/relay.js';
+import { JobRunner } from './delivery/jobs.js';
+import { RetentionSchedule, retentionPolicy } from './storage/retention.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
@@ -54,6 +56,10 @@ export interface Runtime extends Declarations {
   dispatch(submissionId: string): void;
   /** Routing versions in PostgreSQL: imports, reloads, and picking up other processes' changes. */
   routingStore?: RoutingStore;
+  /** Runs operator jobs (redeliver-failed) in this process: embedded delivery and `efa worker`. */
+  jobs?: JobRunner;
+  /** The scheduled retention purge (`efa worker` and the embedded process). */
+  retention?: RetentionSchedule;
   /** Clients of the admin and authority APIs (EFA_API_CLIENTS, plus a generated operator in development). */
   apiClients: Map<string, ApiClient>;
   /** The generated development operator's credentials (never in production). */
@@ -109,6 +115,7 @@ function startDispatch(rt: Runtime, inProcess: boolean): void {
     rt.dispatch = () => delivery.kick();
     rt.metrics.setDepthSource(() => outboxDepth(rt.db));
     delivery.start();
+    startJobRunner(rt, (id) => rt.dispatch(id));
     return;
   }
   if (!rt.config.redisUrl) return;
@@ -119,6 +126,24 @@ function startDispatch(rt: Runtime, inProcess: boolean): void {
     handOver(rt.db, queue, submissionId).catch((err: unknown) => rt.metrics.error('dispatch', err));
   };
   rt.metrics.setDepthSource(async () => ({ ...(await queue.counts()), outbox: Number((await rt.db.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox')).rows[0]?.n ?? 0) }));
+}
+
+/** Operator jobs in this process; `dispatch` hands a redelivered submission to delivery. */
+export function startJobRunner(rt: Runtime, dispatch: (id: string) => void | Promise<void>): JobRunner {
+  const runner = new JobRunner(rt.db, { batch: 100, leaseMs: 60_000, pollMs: 2_000, dispatch }, (err) => rt.metrics.error('operator_job', err));
+  runner.start();
+  rt.jobs = runner;
+  return runner;
+}
+
+/** The retention purge on its schedule; what it removed is counted in efa_purged_total{kind}. */
+export function startRetention(rt: Runtime): RetentionSchedule {
+  const schedule = new RetentionSchedule(rt.db, retentionPolicy(rt.config.ops), rt.config.ops.retentionIntervalMs, (outcome) => {
+    if ('purged' in outcome) for (const [kind, n] of Object.entries(outcome.purged)) if (n > 0) rt.metrics.purged.inc({ kind }, n);
+  }, (err) => rt.metrics.error('retention', err));
+  schedule.start();
+  rt.retention = schedule;
+  return schedule;
 }
 
 /** API clients from EFA_API_CLIENTS; outside production a generated operator joins them. */
@@ -142,6 +167,8 @@ export async function createRuntime(config: Config, env: Record<string, string |
     metrics,
     dispatch: () => undefined,
     async close() {
+      await rt.retention?.stop();
+      await rt.jobs?.stop();
       await rt.delivery?.stop();
       await rt.queue?.close();
       await rt.routingStore?.stop();

@@ -14,6 +14,8 @@ export class Metrics {
   readonly deliverySeconds: Histogram<'transport'>;
   /** Errors the process survives (a lost idle connection, Redis down while counting the queue). */
   readonly errors: Counter<'where'>;
+  /** Rows the retention purge removed (drafts, attempts, routing versions) or emptied (payloads). */
+  readonly purged: Counter<'kind'>;
   private readonly depth: Gauge<'state'>;
   private depthSource: DepthSource | undefined;
   private readonly lastLogged = new Map<string, number>();
@@ -28,6 +30,7 @@ export class Metrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry],
     });
     this.errors = new Counter({ name: 'efa_errors_total', help: 'Errors handled without failing a request or delivery, by where they happened', labelNames: ['where'], registers: [this.registry] });
+    this.purged = new Counter({ name: 'efa_purged_total', help: 'Rows removed (or payloads emptied) by the retention purge, by kind', labelNames: ['kind'], registers: [this.registry] });
     this.depth = new Gauge({ name: 'efa_queue_depth', help: 'Deliveries not yet done, by state (outbox and queue)', labelNames: ['state'], registers: [this.registry] });
   }
 
