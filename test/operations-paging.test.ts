@@ -65,6 +65,8 @@ describe('operator and pull APIs: keyset pages over indexes', () => {
     const forged = await get<{ error: string }>(`/_efa/admin/deliveries?after=${Buffer.from('yesterday|me').toString('base64url')}`);
     assert.equal(forged.status, 400);
     assert.equal(forged.body.error, 'bad_request');
+    const badDate = await get<{ error: string }>(`/_efa/admin/deliveries?after=${Buffer.from('2026-13-01 00:00:00+00|00000000-0000-4000-8000-000000000000').toString('base64url')}`);
+    assert.equal(badDate.status, 400, 'a cursor with an impossible date is refused before it reaches PostgreSQL');
     const far = await get<{ error: string }>('/_efa/admin/deliveries?offset=10001');
     assert.equal(far.status, 400);
     assert.equal(far.body.error, 'bad_request');

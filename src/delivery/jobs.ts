@@ -111,10 +111,11 @@ export async function runJob(db: Database, { job, lease }: JobClaim, opts: RunOp
         await opts.dispatch(id);
       }
       const last = rows.length < opts.batch;
+      // The last batch finishes the job; any other renews the lease for the next one.
+      const settle = last ? `status = 'done', finished_at = now(), lease = NULL, locked_until = NULL` : 'locked_until = now() + make_interval(secs => $4)';
       const progress = await db.query<JobRow>(
-        `UPDATE operator_jobs SET done = done + $3, updated_at = now(), locked_until = now() + make_interval(secs => $4)${last ? `, status = 'done', finished_at = now(), lease = NULL, locked_until = NULL` : ''}
-          WHERE id = $1 AND lease = $2 RETURNING ${COLUMNS}`,
-        [job.id, lease, done, opts.leaseMs / 1000],
+        `UPDATE operator_jobs SET done = done + $3, updated_at = now(), ${settle} WHERE id = $1 AND lease = $2 RETURNING ${COLUMNS}`,
+        last ? [job.id, lease, done] : [job.id, lease, done, opts.leaseMs / 1000],
       );
       const current = progress.rows[0];
       if (!current) throw new Error(`job ${job.id}: the lease was taken over by another runner`);

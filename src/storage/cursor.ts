@@ -20,7 +20,11 @@ export function encodeCursor(at: string, id: string): string {
 
 export function decodeCursor(cursor: string): { at: string; id: string } {
   const text = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  const m = /^(\d{4}-\d{2}-\d{2}[ T][0-9:.]+(?:[+-]\d{2}(?::?\d{2})?|Z)?)\|([0-9a-f-]{36})$/i.exec(text);
-  if (!m?.[1] || !m[2] || !UUID.test(m[2]) || Number.isNaN(Date.parse(m[1].replace(' ', 'T')))) throw new BadCursorError();
-  return { at: m[1], id: m[2] };
+  const m = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?([+-]\d{2}(?::\d{2})?))\|([0-9a-f-]{36})$/i.exec(text);
+  const at = m?.[1];
+  const id = m?.[3];
+  // PostgreSQL prints "+00" where ISO 8601 wants "+00:00"; checked here so a forged date is a 400, not a database error.
+  const iso = at?.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
+  if (!at || !id || !UUID.test(id) || !iso || Number.isNaN(Date.parse(iso))) throw new BadCursorError();
+  return { at, id };
 }
