@@ -85,6 +85,7 @@ describe('timeouts: a slow client, a slow or silent PostgreSQL, Redis, all confi
     assert.equal(ops.dbConnectTimeoutMs, 5_000);
     assert.equal(ops.httpHeadersTimeoutMs, 10_000);
     assert.equal(ops.httpRequestTimeoutMs, 30_000);
+    assert.equal(ops.httpKeepAliveTimeoutMs, 72_000);
     assert.equal(ops.redisConnectTimeoutMs, 5_000);
     assert.equal(loadConfig({ EFA_DB_STATEMENT_TIMEOUT_MS: '1234' }).ops.dbStatementTimeoutMs, 1234);
     assert.throws(() => loadConfig({ EFA_HTTP_HEADERS_TIMEOUT_MS: '40000', EFA_HTTP_REQUEST_TIMEOUT_MS: '30000' }), (e: unknown) => e instanceof ConfigError && /EFA_HTTP_HEADERS_TIMEOUT_MS \(40000\) must not be above/.test(e.message));

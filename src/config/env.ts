@@ -43,7 +43,7 @@ export interface OperationsSettings {
   httpHeadersTimeoutMs: number;
   /** HTTP: the whole request (headers and body) must arrive within this long. */
   httpRequestTimeoutMs: number;
-  /** HTTP: an idle keep-alive connection is closed after this long. */
+  /** HTTP: an idle keep-alive connection is closed after this long; above the load balancer's idle timeout, or it sees resets. */
   httpKeepAliveTimeoutMs: number;
   /** Redis: connecting fails after this long (and is retried with backoff). */
   redisConnectTimeoutMs: number;
@@ -87,7 +87,7 @@ function operationsSettings(env: Env): OperationsSettings {
     dbIdleInTransactionTimeoutMs: int(env, 'EFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 0, 3_600_000),
     httpHeadersTimeoutMs: int(env, 'EFA_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     httpRequestTimeoutMs: int(env, 'EFA_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
-    httpKeepAliveTimeoutMs: int(env, 'EFA_HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    httpKeepAliveTimeoutMs: int(env, 'EFA_HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
     redisConnectTimeoutMs: int(env, 'EFA_REDIS_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
     redisCommandTimeoutMs: int(env, 'EFA_REDIS_COMMAND_TIMEOUT_MS', 5_000, 100, 600_000),
     retentionIntervalMs: int(env, 'EFA_RETENTION_INTERVAL_MS', 3_600_000, 1_000, 7 * 86_400_000),
