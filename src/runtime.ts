@@ -139,7 +139,7 @@ export function startJobRunner(rt: Runtime, dispatch: (id: string) => void | Pro
 /** The retention purge on its schedule; what it removed is counted in efa_purged_total{kind}. */
 export function startRetention(rt: Runtime): RetentionSchedule {
   const schedule = new RetentionSchedule(rt.db, retentionPolicy(rt.config.ops), rt.config.ops.retentionIntervalMs, (outcome) => {
-    if ('purged' in outcome) for (const [kind, n] of Object.entries(outcome.purged)) if (n > 0) rt.metrics.purged.inc({ kind }, n);
+    for (const [kind, n] of Object.entries(outcome.purged)) if (n > 0) rt.metrics.purged.inc({ kind }, n);
   }, (err) => rt.metrics.error('retention', err));
   schedule.start();
   rt.retention = schedule;

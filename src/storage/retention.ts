@@ -22,8 +22,11 @@ export interface PurgeCounts {
   routingVersions: number;
 }
 
-/** Another process holds the purge lock: it is purging now, this one leaves it to it. */
-export type PurgeOutcome = { purged: PurgeCounts } | { busy: true };
+/** What a run removed; `busy`: it met another process's purge and left the rest to it. */
+export interface PurgeOutcome {
+  purged: PurgeCounts;
+  busy: boolean;
+}
 
 /** pg_try_advisory_xact_lock key: one purge at a time across all workers and replicas. */
 const PURGE_LOCK = 0x45_46_41_50; // "EFAP"
@@ -88,12 +91,12 @@ export async function purge(db: Database, policy: RetentionPolicy): Promise<Purg
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));
-      if (n === 'busy') return { busy: true };
+      if (n === 'busy') return { purged, busy: true };
       purged[step.kind] += n;
       if (n < BATCH) break;
     }
   }
-  return { purged };
+  return { purged, busy: false };
 }
 
 /**
