@@ -8,13 +8,15 @@ import { PlaceIndex } from './routing/places.js';
 import { startRoutingStore, type RoutingStore } from './routing/store.js';
 import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
-import { openDatabase, type Database } from './storage/db.js';
+import { databaseTimeouts, openDatabase, type Database } from './storage/db.js';
 import { DraftStore } from './submissions/drafts.js';
 import { InProcessDelivery } from './delivery/in-process.js';
 import type { DeliveryDeps } from './delivery/deliver.js';
 import type { RetryPolicy } from './delivery/outbox.js';
-import { DeliveryQueue } from './delivery/queue.js';
+import { DeliveryQueue, type RedisTimeouts } from './delivery/queue.js';
 import { handOver } from './delivery/relay.js';
+import { JobRunner } from './delivery/jobs.js';
+import { RetentionSchedule, retentionPolicy } from './storage/retention.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { configureOutbound } from './routing/transports/http.js';
@@ -55,6 +57,10 @@ export interface Runtime extends Declarations {
   dispatch(submissionId: string): void;
   /** Routing versions in PostgreSQL: imports, reloads, and picking up other processes' changes. */
   routingStore?: RoutingStore;
+  /** Runs operator jobs (redeliver-failed) in this process: embedded delivery and `efa worker`. */
+  jobs?: JobRunner;
+  /** The scheduled retention purge (`efa worker` and the embedded process). */
+  retention?: RetentionSchedule;
   /** Clients of the admin and authority APIs (EFA_API_CLIENTS, plus a generated operator in development). */
   apiClients: Map<string, ApiClient>;
   /** The generated development operator's credentials (never in production). */
@@ -78,6 +84,10 @@ export function retryPolicy(config: Config): RetryPolicy {
   return { maxAttempts: config.delivery.maxAttempts, baseDelayMs: config.delivery.backoffMs, maxDelayMs: config.delivery.backoffMaxMs };
 }
 
+export function redisTimeouts(config: Config): RedisTimeouts {
+  return { connectMs: config.ops.redisConnectTimeoutMs, commandMs: config.ops.redisCommandTimeoutMs };
+}
+
 /** The outbox lease: the slowest transport's timeout plus room for the database work around it. */
 export function leaseMs(config: Config): number {
   return Math.max(config.deliveryTimeoutMs, ...Object.values(config.transportTimeoutsMs)) + 5_000;
@@ -99,22 +109,42 @@ async function outboxDepth(db: Database): Promise<Record<string, number>> {
  * deliver). Enqueueing is best effort and never delays the applicant's answer.
  */
 function startDispatch(rt: Runtime, inProcess: boolean): void {
-  const onError = (err: unknown) => console.error(`efa: delivery loop: ${err instanceof Error ? err.message : String(err)}`);
+  const onError = (err: unknown) => rt.metrics.error('delivery_loop', err);
   if (inProcess) {
     const delivery = new InProcessDelivery(deliveryDeps(rt), onError, retryPolicy(rt.config), 1000, leaseMs(rt.config));
     rt.delivery = delivery;
     rt.dispatch = () => delivery.kick();
     rt.metrics.setDepthSource(() => outboxDepth(rt.db));
     delivery.start();
+    startJobRunner(rt, (id) => rt.dispatch(id));
     return;
   }
   if (!rt.config.redisUrl) return;
-  const queue = new DeliveryQueue(rt.config.redisUrl, rt.config.delivery);
+  const queue = new DeliveryQueue(rt.config.redisUrl, rt.config.delivery, { timeouts: redisTimeouts(rt.config), onError: (where, err) => rt.metrics.error(where, err) });
   rt.queue = queue;
   rt.dispatch = (submissionId) => {
-    handOver(rt.db, queue, submissionId).catch(() => undefined);
+    // Redis down: the outbox relay enqueues the entry later; the applicant's answer never waits.
+    handOver(rt.db, queue, submissionId).catch((err: unknown) => rt.metrics.error('dispatch', err));
   };
   rt.metrics.setDepthSource(async () => ({ ...(await queue.counts()), outbox: Number((await rt.db.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox')).rows[0]?.n ?? 0) }));
+}
+
+/** Operator jobs in this process; `dispatch` hands a redelivered submission to delivery. */
+export function startJobRunner(rt: Runtime, dispatch: (id: string) => void | Promise<void>): JobRunner {
+  const runner = new JobRunner(rt.db, { batch: 100, leaseMs: 60_000, pollMs: 2_000, dispatch }, (err) => rt.metrics.error('operator_job', err));
+  runner.start();
+  rt.jobs = runner;
+  return runner;
+}
+
+/** The retention purge on its schedule; what it removed is counted in efa_purged_total{kind}. */
+export function startRetention(rt: Runtime): RetentionSchedule {
+  const schedule = new RetentionSchedule(rt.db, retentionPolicy(rt.config.ops), rt.config.ops.retentionIntervalMs, (outcome) => {
+    for (const [kind, n] of Object.entries(outcome.purged)) if (n > 0) rt.metrics.purged.inc({ kind }, n);
+  }, (err) => rt.metrics.error('retention', err));
+  schedule.start();
+  rt.retention = schedule;
+  return schedule;
 }
 
 /** API clients from EFA_API_CLIENTS; outside production a generated operator joins them. */
@@ -130,14 +160,17 @@ export async function createRuntime(config: Config, env: Record<string, string |
   configureOutbound({ allowPrivateTargets: config.guard.allowPrivateTargets, maxBodyBytes: config.guard.outboundMaxBodyBytes });
   const declarations = await loadDeclarations(config.root, env);
   const secrets = await loadSecrets(config);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const metrics = new Metrics(opts.role ?? (opts.inProcessDelivery ? 'embedded' : 'api'));
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: databaseTimeouts(config.ops), onError: (where, err) => metrics.error(where, err) });
   const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays);
   const { clients: apiClients, devCredentials } = loadClients(config);
   const rt: Runtime = {
     ...declarations, config, secrets, db, drafts, apiClients, devCredentials,
-    metrics: new Metrics(opts.role ?? (opts.inProcessDelivery ? 'embedded' : 'api')),
+    metrics,
     dispatch: () => undefined,
     async close() {
+      await rt.retention?.stop();
+      await rt.jobs?.stop();
       await rt.delivery?.stop();
       await rt.queue?.close();
       await rt.routingStore?.stop();
@@ -146,7 +179,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
   };
   // The newest routing version from the database replaces the seed files' data, and later ones follow.
   try {
-    rt.routingStore = await startRoutingStore({ db, root: resolve(config.root), formatsDir: FORMATS_DIR, env, databaseUrl: config.databaseUrl, current: () => rt.routing, install: (routing) => { rt.routing = routing; } });
+    rt.routingStore = await startRoutingStore({ db, root: resolve(config.root), formatsDir: FORMATS_DIR, env, databaseUrl: config.databaseUrl, current: () => rt.routing, install: (routing) => { rt.routing = routing; }, onError: (where, err) => metrics.error(where, err) });
   } catch (err) {
     await db.close();
     throw err;

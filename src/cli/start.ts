@@ -5,7 +5,7 @@ import { buildApp } from '../http/app.js';
 import { Inbox } from '../receivers/inbox.js';
 import { buildReceiverServer } from '../receivers/server.js';
 import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../receivers/demo.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import { createRuntime, startRetention, type Runtime } from '../runtime.js';
 
 /**
  * The local authority receiver of the demo: it holds the demo authorities' private keys from
@@ -48,6 +48,7 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}) };
   if (receiverUrl && !cfg.production) ensureDemoFitConnectSecret();
   const rt = await createRuntime(cfg, env, { inProcessDelivery: true });
+  startRetention(rt);
   const receiver = cfg.receiverPort > 0 ? await startDemoReceiver(cfg, cfg.receiverPort, rt) : undefined;
   const pullCredentials = addDemoPullClients(cfg, rt);
   const app = await buildApp(rt, { logger: { level: cfg.logLevel }, receiverUrl });
@@ -72,6 +73,8 @@ export async function startEmbedded(cfg: Config): Promise<void> {
 /** `efa serve`: the stateless API; delivers in-process only when there is no Redis to hand off to. */
 export async function startServe(cfg: Config): Promise<void> {
   const rt = await createRuntime(cfg, process.env, { inProcessDelivery: !cfg.redisUrl });
+  // Without Redis this process is the embedded delivery too, and nobody else purges.
+  if (!cfg.redisUrl) startRetention(rt);
   const app = await buildApp(rt, { logger: { level: cfg.logLevel } });
   await app.listen({ host: cfg.host, port: cfg.port });
   shutdownOn(async () => {

@@ -2,10 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Worker } from 'bullmq';
 import type { Config } from '../config/env.js';
 import { ConfigError } from '../core/errors.js';
-import { OutboxRelay } from '../delivery/relay.js';
+import { OutboxRelay, handOver } from '../delivery/relay.js';
 import { startDeliveryWorker } from '../delivery/worker.js';
 import { requireScope } from '../http/api-auth.js';
-import { createRuntime, deliveryDeps, leaseMs, retryPolicy, type Runtime } from '../runtime.js';
+import { httpTimeouts } from '../http/timeouts.js';
+import { createRuntime, deliveryDeps, leaseMs, redisTimeouts, retryPolicy, startJobRunner, startRetention, type Runtime } from '../runtime.js';
 import { shutdownOn } from './start.js';
 
 /**
@@ -13,7 +14,7 @@ import { shutdownOn } from './start.js';
  * (bearer token with scope metrics:read from the API's token endpoint, as on the API).
  */
 async function startWorkerEndpoint(rt: Runtime, worker: Worker, port: number): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, ...httpTimeouts(rt.config.ops) });
   const auth = { tokenKeys: rt.secrets.tokenKeys, clients: () => rt.apiClients };
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_req, reply) => {
@@ -39,10 +40,12 @@ export async function startWorker(cfg: Config): Promise<void> {
   if (!cfg.databaseUrl) throw new ConfigError('efa worker needs DATABASE_URL: the embedded PGlite database belongs to one process (`efa start`)');
   const rt = await createRuntime(cfg, process.env, { inProcessDelivery: false, role: 'worker' });
   const log = (msg: string) => console.error(`efa worker: ${msg}`);
-  const onError = (err: unknown) => log(err instanceof Error ? err.message : String(err));
-  const worker = startDeliveryWorker(deliveryDeps(rt), { redisUrl: cfg.redisUrl, settings: cfg.delivery, policy: retryPolicy(cfg), leaseMs: leaseMs(cfg), onError });
-  const relay = new OutboxRelay(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery.relayIntervalMs, Math.max(30_000, 2 * cfg.delivery.lockMs), onError);
+  const worker = startDeliveryWorker(deliveryDeps(rt), { redisUrl: cfg.redisUrl, settings: cfg.delivery, policy: retryPolicy(cfg), leaseMs: leaseMs(cfg), onError: (err) => rt.metrics.error('worker', err), redisTimeouts: redisTimeouts(cfg) });
+  const relay = new OutboxRelay(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery.relayIntervalMs, Math.max(30_000, 2 * cfg.delivery.lockMs), (err) => rt.metrics.error('relay', err));
   relay.start();
+  // A redelivery the queue does not take now (Redis down) is still in the outbox: the relay enqueues it.
+  startJobRunner(rt, (id) => handOver(rt.db, rt.queue as NonNullable<Runtime['queue']>, id).catch((err: unknown) => rt.metrics.error('dispatch', err)));
+  startRetention(rt);
   const endpoint = cfg.delivery.workerPort > 0 ? await startWorkerEndpoint(rt, worker, cfg.delivery.workerPort) : undefined;
   await worker.waitUntilReady();
   console.log(`efa worker: delivering (concurrency ${cfg.delivery.concurrency}, up to ${cfg.delivery.maxAttempts} attempts, queue prefix "${cfg.delivery.queuePrefix}")${endpoint ? `; metrics and health on port ${cfg.delivery.workerPort}` : ''}`);

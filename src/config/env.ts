@@ -30,6 +30,8 @@ export interface Config {
   apiClientsFile?: string;
   /** Abuse limits, trusted proxies, outbound HTTP rules and key lists (docs/operations.md, "Abuse limits and keys"). */
   guard: GuardSettings;
+  /** Timeouts and retention periods (docs/operations.md lists each with its default). */
+  ops: OperationsSettings;
 }
 
 /** Who may say where a request came from, what outbound HTTP may reach, and the keys of each purpose. */
@@ -44,6 +46,34 @@ export interface GuardSettings {
   cookieKeys?: string[];
   tokenKeys?: string[];
   draftKeys?: string[];
+}
+
+/** Timeouts against slow peers and how long data is kept; the defaults suit production. */
+export interface OperationsSettings {
+  /** PostgreSQL: a statement running longer is cancelled (statement_timeout). */
+  dbStatementTimeoutMs: number;
+  /** PostgreSQL: opening a connection (or waiting for one from the pool) fails after this long. */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: a transaction left idle this long is ended by the server (idle_in_transaction_session_timeout). */
+  dbIdleInTransactionTimeoutMs: number;
+  /** HTTP: the request headers must arrive within this long (cuts slow-loris clients). */
+  httpHeadersTimeoutMs: number;
+  /** HTTP: the whole request (headers and body) must arrive within this long. */
+  httpRequestTimeoutMs: number;
+  /** HTTP: an idle keep-alive connection is closed after this long; above the load balancer's idle timeout, or it sees resets. */
+  httpKeepAliveTimeoutMs: number;
+  /** Redis: connecting fails after this long (and is retried with backoff). */
+  redisConnectTimeoutMs: number;
+  /** Redis: a producer command (enqueue, queue depth) fails after this long instead of hanging. */
+  redisCommandTimeoutMs: number;
+  /** How often the retention purge runs (efa worker and the embedded process). */
+  retentionIntervalMs: number;
+  /** Payload ciphertext of delivered (or decided) submissions is removed this many days after the last status change; 0 keeps it. */
+  payloadRetentionDays: number;
+  /** Delivery attempts finished this many days ago are deleted (the delivered attempt with its receipt is kept); 0 keeps them. */
+  attemptRetentionDays: number;
+  /** Routing versions beyond the newest this many are deleted (the one in force is always kept); 0 keeps all. */
+  routingVersionsKept: number;
 }
 
 /** How delivery retries, scales and talks to Redis; the defaults suit production. */
@@ -66,6 +96,26 @@ export interface DeliverySettings {
 }
 
 type Env = Record<string, string | undefined>;
+
+function operationsSettings(env: Env): OperationsSettings {
+  const ops: OperationsSettings = {
+    dbStatementTimeoutMs: int(env, 'EFA_DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    dbConnectTimeoutMs: int(env, 'EFA_DB_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+    dbIdleInTransactionTimeoutMs: int(env, 'EFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 0, 3_600_000),
+    httpHeadersTimeoutMs: int(env, 'EFA_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpRequestTimeoutMs: int(env, 'EFA_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    httpKeepAliveTimeoutMs: int(env, 'EFA_HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
+    redisConnectTimeoutMs: int(env, 'EFA_REDIS_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+    redisCommandTimeoutMs: int(env, 'EFA_REDIS_COMMAND_TIMEOUT_MS', 5_000, 100, 600_000),
+    retentionIntervalMs: int(env, 'EFA_RETENTION_INTERVAL_MS', 3_600_000, 1_000, 7 * 86_400_000),
+    payloadRetentionDays: int(env, 'EFA_PAYLOAD_RETENTION_DAYS', 30, 0, 3_650),
+    attemptRetentionDays: int(env, 'EFA_ATTEMPT_RETENTION_DAYS', 90, 0, 3_650),
+    routingVersionsKept: int(env, 'EFA_ROUTING_VERSIONS_KEPT', 20, 0, 100_000),
+  };
+  // Node refuses a headers timeout above the request timeout.
+  if (ops.httpHeadersTimeoutMs > ops.httpRequestTimeoutMs) throw new ConfigError(`EFA_HTTP_HEADERS_TIMEOUT_MS (${ops.httpHeadersTimeoutMs}) must not be above EFA_HTTP_REQUEST_TIMEOUT_MS (${ops.httpRequestTimeoutMs})`);
+  return ops;
+}
 
 const TRANSPORT_TIMEOUT = /^EFA_DELIVERY_TIMEOUT_MS_([A-Z0-9_]+)$/;
 
@@ -212,5 +262,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: level,
     apiClientsFile: env.EFA_API_CLIENTS || undefined,
     guard,
+    ops: operationsSettings(env),
   };
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../storage/db.js';
+import { decodeCursor, encodeCursor } from '../storage/cursor.js';
 import { redeliver } from './outbox.js';
 
 /** What the operator sees of a submission: routing and delivery facts, never the application. */
@@ -40,7 +41,7 @@ interface Row {
 }
 
 const SELECT = `SELECT s.id, s.reference, s.tenant, s.service_id, s.leika_key, s.authority_id, s.authority_name, s.status, s.delivery_mode,
-       s.last_error, s.submitted_at, s.updated_at, (SELECT count(*) FROM delivery_attempts a WHERE a.submission_id = s.id)::text AS attempts
+       s.last_error, s.submitted_at, s.updated_at, s.submitted_at::text AS cursor_at, (SELECT count(*) FROM delivery_attempts a WHERE a.submission_id = s.id)::text AS attempts
   FROM submissions s`;
 
 function summary(r: Row): DeliverySummary {
@@ -56,20 +57,55 @@ export interface ListFilter {
   authorityId?: string;
   tenant?: string;
   limit: number;
-  offset: number;
+  /** The `next` cursor of the previous page: the list continues after that item. */
+  after?: string;
+  /** Skips this many (at most MAX_OFFSET): for a jump, not for paging through. */
+  offset?: number;
 }
 
-/** Newest first; `failed` is the dead-letter list. */
-export async function listDeliveries(db: Database, f: ListFilter): Promise<{ items: DeliverySummary[]; total: number }> {
+export interface DeliveryPage {
+  items: DeliverySummary[];
+  /** Matching submissions, counted up to COUNT_CAP; totalExact false means "at least". */
+  total: number;
+  totalExact: boolean;
+  /** Cursor of the page after this one; null on the last page. */
+  next: string | null;
+}
+
+export const MAX_OFFSET = 10_000;
+export const COUNT_CAP = 10_000;
+
+/**
+ * Newest first by submission time; `failed` is the dead-letter list. Keyset paging over the
+ * (filter, submitted_at, id) indexes: a page costs the same at the millionth item as at the first.
+ */
+export async function listDeliveries(db: Database, f: ListFilter): Promise<DeliveryPage> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.status) where.push(`s.status = $${args.push(f.status)}`);
   if (f.authorityId) where.push(`s.authority_id = $${args.push(f.authorityId)}`);
   if (f.tenant) where.push(`s.tenant = $${args.push(f.tenant)}`);
+  const filterArgs = [...args];
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  if (f.after) {
+    const { at, id } = decodeCursor(f.after);
+    where.push(`(s.submitted_at, s.id) < ($${args.push(at)}::timestamptz, $${args.push(id)}::uuid)`);
+  }
   const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
-  const total = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM submissions s${clause}`, args);
-  const { rows } = await db.query<Row>(`${SELECT}${clause} ORDER BY s.updated_at DESC, s.id LIMIT $${args.length + 1} OFFSET $${args.length + 2}`, [...args, f.limit, f.offset]);
-  return { items: rows.map(summary), total: Number(total.rows[0]?.n ?? 0) };
+  const offset = Math.min(f.offset ?? 0, MAX_OFFSET);
+  const [page, count] = await Promise.all([
+    db.query<Row & { cursor_at: string }>(`${SELECT}${clause} ORDER BY s.submitted_at DESC, s.id DESC LIMIT ${f.limit + 1} OFFSET ${offset}`, args),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM submissions s${filter} LIMIT ${COUNT_CAP + 1}) c`, filterArgs),
+  ]);
+  const rows = page.rows.slice(0, f.limit);
+  const last = rows[rows.length - 1];
+  const n = count.rows[0]?.n ?? 0;
+  return {
+    items: rows.map(summary),
+    total: Math.min(n, COUNT_CAP),
+    totalExact: n <= COUNT_CAP,
+    next: page.rows.length > f.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+  };
 }
 
 /** One submission by id or by the reference the applicant quotes, with every delivery attempt. */
@@ -102,16 +138,4 @@ export async function redeliverOne(db: Database, id: string, dispatch: (id: stri
   }
   const { rows } = await db.query('SELECT 1 FROM submissions WHERE id = $1', [id]);
   return rows.length === 0 ? 'not-found' : 'not-failed';
-}
-
-/** Every dead letter (optionally of one authority) back into delivery; returns their ids. */
-export async function redeliverFailed(db: Database, dispatch: (id: string) => void, authorityId?: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM submissions WHERE status = 'failed'${authorityId ? ' AND authority_id = $1' : ''} ORDER BY updated_at`, authorityId ? [authorityId] : []);
-  const done: string[] = [];
-  for (const { id } of rows) if (await redeliver(db, id)) {
-    dispatch(id);
-    done.push(id);
-  }
-  return done;
 }

@@ -2,7 +2,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { DeliverySettings } from '../config/env.js';
 import type { DeliveryDeps } from './deliver.js';
 import { claimOne, processClaimed, type RetryPolicy, type Settled } from './outbox.js';
-import { QUEUE_NAME, redisConnection } from './queue.js';
+import { QUEUE_NAME, redisConnection, type RedisTimeouts } from './queue.js';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -11,6 +11,8 @@ export interface WorkerOptions {
   /** The outbox lease: longer than the slowest transport's timeout, so a live attempt is never doubled. */
   leaseMs: number;
   onError: (err: unknown) => void;
+  /** Connect timeout towards Redis (EFA_REDIS_CONNECT_TIMEOUT_MS). */
+  redisTimeouts?: RedisTimeouts;
 }
 
 export type JobResult = Settled | { outcome: 'not-pending' };
@@ -41,7 +43,7 @@ export async function processDeliveryJob(deps: DeliveryDeps, opts: Pick<WorkerOp
 /** Starts a BullMQ worker on the deliveries queue. */
 export function startDeliveryWorker(deps: DeliveryDeps, opts: WorkerOptions): Worker {
   const worker = new Worker(QUEUE_NAME, (job, token) => processDeliveryJob(deps, opts, job, token), {
-    connection: redisConnection(opts.redisUrl, 'worker'),
+    connection: redisConnection(opts.redisUrl, 'worker', opts.redisTimeouts),
     prefix: opts.settings.queuePrefix,
     concurrency: opts.settings.concurrency,
     lockDuration: opts.settings.lockMs,

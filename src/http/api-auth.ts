@@ -2,6 +2,7 @@ import { hkdfSync } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose';
 import { secretMatches, type ApiClient, type Scope } from '../auth/clients.js';
+import { oauthErrorBody } from './schemas.js';
 
 /** Who called an admin or authority API, as proven by the bearer token. */
 export interface Principal {
@@ -84,6 +85,24 @@ function credentialsOf(req: FastifyRequest): { id?: string; secret?: string } {
   return { id: typeof body.client_id === 'string' ? body.client_id : undefined, secret: typeof body.client_secret === 'string' ? body.client_secret : undefined };
 }
 
+const TOKEN_SCHEMA = {
+  tags: ['auth'],
+  summary: 'OAuth 2.0 client credentials: a short-lived bearer token for the operator and authority APIs',
+  description: 'client_id and client_secret by HTTP Basic (preferred) or in the form body; scope narrows the client\'s scopes.',
+  consumes: ['application/x-www-form-urlencoded'],
+  body: {
+    type: 'object',
+    properties: {
+      grant_type: { type: 'string', description: 'client_credentials' }, scope: { type: 'string', maxLength: 1000 },
+      client_id: { type: 'string', maxLength: 200 }, client_secret: { type: 'string', maxLength: 1000 },
+    },
+  },
+  response: {
+    200: { type: 'object', properties: { access_token: { type: 'string' }, token_type: { type: 'string' }, expires_in: { type: 'integer' }, scope: { type: 'string' } } },
+    400: oauthErrorBody, 401: oauthErrorBody,
+  },
+} as const;
+
 /**
  * OAuth 2.0 client credentials (RFC 6749 4.4) at POST /_efa/oauth/token, as FIT-Connect does it:
  * operators and authorities exchange their client secret for a short-lived bearer token that
@@ -91,7 +110,9 @@ function credentialsOf(req: FastifyRequest): { id?: string; secret?: string } {
  */
 export async function tokenRoute(app: FastifyInstance, opts: ApiAuthOptions): Promise<void> {
   const [signing] = tokenKeys(opts.tokenKeys) as [TokenKey];
-  app.post('/_efa/oauth/token', { config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (req, reply) => {
+  app.post('/_efa/oauth/token', { config: { rateLimit: { max: 30, timeWindow: 60_000 } }, schema: TOKEN_SCHEMA, attachValidation: true }, async (req, reply) => {
+    // A form with fields of the wrong shape (repeated, too long); a missing body is the grant check's 400.
+    if (req.validationError && req.body && typeof req.body === 'object') return reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: req.validationError.message });
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (body.grant_type !== 'client_credentials') return reply.code(400).header('cache-control', 'no-store').send({ error: 'unsupported_grant_type', error_description: 'only grant_type=client_credentials is supported' });
     const { id, secret } = credentialsOf(req);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
@@ -19,6 +19,8 @@ import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
 import { registerErrorPages } from './error-pages.js';
 import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
+import { httpTimeouts } from './timeouts.js';
+import { OPS_SCHEMAS, registerOpenApi } from './openapi.js';
 
 const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
@@ -32,12 +34,13 @@ const SCRIPTS: Record<string, string> = {
 /** Paths that are the same for every tenant and host. */
 const GLOBAL = /^\/(_efa\/|\.well-known\/)/;
 
-export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; receiverUrl?: string } = {}): Promise<FastifyInstance> {
+export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; receiverUrl?: string; onRoute?: (route: RouteOptions) => void } = {}): Promise<FastifyInstance> {
   const hostTenants = new Map<string, string>();
   for (const tenant of rt.tenants.values()) for (const host of tenant.hosts) hostTenants.set(host, tenant.id);
 
   const app = Fastify({
     logger: opts.logger ?? false,
+    ...httpTimeouts(rt.config.ops),
     // Only configured proxies may name the client (EFA_TRUST_PROXY); the default trusts none.
     trustProxy: trustProxyOption(rt.config.guard.trustProxy),
     bodyLimit: 256 * 1024,
@@ -55,6 +58,8 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
     },
   });
 
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
+  await registerOpenApi(app, rt.config.production);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -76,13 +81,14 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   for (const [path, body] of Object.entries(SCRIPTS)) {
     app.get(path, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(body));
   }
-  app.get('/.well-known/jwks.json', async () => ({ keys: [rt.secrets.sender.publicJwk] }));
-  app.get('/_efa/health/live', async () => ({ status: 'ok' }));
-  app.get('/_efa/health/ready', async (_req, reply) => {
+  app.get('/.well-known/jwks.json', { schema: OPS_SCHEMAS.jwks }, async () => ({ keys: [rt.secrets.sender.publicJwk] }));
+  app.get('/_efa/health/live', { schema: OPS_SCHEMAS.live }, async () => ({ status: 'ok' }));
+  app.get('/_efa/health/ready', { schema: OPS_SCHEMAS.ready }, async (_req, reply) => {
     try {
       await rt.db.query('SELECT 1');
       return { status: 'ok', database: rt.db.kind };
-    } catch {
+    } catch (err) {
+      rt.metrics.error('health_ready', err);
       return reply.code(503).send({ status: 'unavailable', database: rt.db.kind });
     }
   });
@@ -94,7 +100,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(authorityPullRoutes, { rt, auth });
   await app.register(adminDeliveriesRoutes, { rt, auth });
   // Prometheus scrapes with a bearer token (its oauth2 client-credentials config fits the token route).
-  app.get('/_efa/metrics', { preHandler: requireScope(auth, 'metrics:read') }, async (_req, reply) => {
+  app.get('/_efa/metrics', { preHandler: requireScope(auth, 'metrics:read'), schema: OPS_SCHEMAS.metrics }, async (_req, reply) => {
     const { contentType, body } = await rt.metrics.text();
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });

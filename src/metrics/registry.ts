@@ -12,7 +12,13 @@ export class Metrics {
   readonly submissions: Counter<'tenant' | 'service'>;
   readonly deliveries: Counter<'transport' | 'outcome'>;
   readonly deliverySeconds: Histogram<'transport'>;
+  /** Errors the process survives (a lost idle connection, Redis down while counting the queue). */
+  readonly errors: Counter<'where'>;
+  /** Rows the retention purge removed (drafts, attempts, routing versions) or emptied (payloads). */
+  readonly purged: Counter<'kind'>;
+  private readonly depth: Gauge<'state'>;
   private depthSource: DepthSource | undefined;
+  private readonly lastLogged = new Map<string, number>();
 
   constructor(role: 'api' | 'worker' | 'embedded') {
     this.registry.setDefaultLabels({ role });
@@ -23,15 +29,22 @@ export class Metrics {
       name: 'efa_delivery_duration_seconds', help: 'Duration of one delivery attempt, receipt included', labelNames: ['transport'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry],
     });
-    const depth = () => this.depthSource?.();
-    new Gauge({
-      name: 'efa_queue_depth', help: 'Deliveries not yet done, by state (outbox and queue)', labelNames: ['state'], registers: [this.registry],
-      async collect() {
-        this.reset();
-        const counts = await depth()?.catch(() => undefined);
-        for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
-      },
-    });
+    this.errors = new Counter({ name: 'efa_errors_total', help: 'Errors handled without failing a request or delivery, by where they happened', labelNames: ['where'], registers: [this.registry] });
+    this.purged = new Counter({ name: 'efa_purged_total', help: 'Rows removed (or payloads emptied) by the retention purge, by kind', labelNames: ['kind'], registers: [this.registry] });
+    this.depth = new Gauge({ name: 'efa_queue_depth', help: 'Deliveries not yet done, by state (outbox and queue)', labelNames: ['state'], registers: [this.registry] });
+  }
+
+  /**
+   * Counts an error that the process survives and logs it, at most once a minute per place, so an
+   * outage that repeats the same error every second does not flood the log. Messages of pg, ioredis
+   * and BullMQ errors name hosts and states, never applicant data.
+   */
+  error(where: string, err: unknown): void {
+    this.errors.inc({ where });
+    const now = Date.now();
+    if (now - (this.lastLogged.get(where) ?? -Infinity) < 60_000) return;
+    this.lastLogged.set(where, now);
+    console.error(`efa: ${where}: ${err instanceof Error ? err.message : String(err)} (counted in efa_errors_total)`);
   }
 
   /** Where queue depth comes from: the BullMQ queue with Redis, the outbox without. */
@@ -44,7 +57,22 @@ export class Metrics {
     this.deliverySeconds.observe({ transport: event.transport }, event.seconds);
   }
 
+  /**
+   * Read before the registry serialises, so a failed read is already in efa_errors_total of the
+   * same scrape. Redis or the database down: the scrape still answers, without a made-up depth.
+   */
+  private async readDepth(): Promise<void> {
+    this.depth.reset();
+    if (!this.depthSource) return;
+    try {
+      for (const [state, n] of Object.entries(await this.depthSource())) this.depth.set({ state }, n);
+    } catch (err) {
+      this.error('queue_depth', err);
+    }
+  }
+
   async text(): Promise<{ contentType: string; body: string }> {
+    await this.readDepth();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

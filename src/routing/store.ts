@@ -28,6 +28,8 @@ export interface RoutingStoreOptions {
   current(): RoutingData;
   install(routing: RoutingData): void;
   log?(message: string): void;
+  /** Counts errors the store survives (the LISTEN connection lost; polling covers the gap). */
+  onError?(where: string, err: unknown): void;
 }
 
 export interface Counts {
@@ -269,7 +271,10 @@ export class RoutingStore {
       this.retryTimer.unref();
       this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     };
-    client.on('error', retry);
+    client.on('error', (err) => {
+      this.opts.onError?.('routing_listen', err);
+      retry();
+    });
     client.on('notification', () => void this.check());
     try {
       await client.connect();
@@ -280,7 +285,8 @@ export class RoutingStore {
       client.on('end', () => { if (!this.stopped) retry(); });
       // Whatever was written while we were not listening.
       await this.check();
-    } catch {
+    } catch (err) {
+      this.opts.onError?.('routing_listen', err);
       retry();
     }
   }
@@ -298,7 +304,7 @@ class VersionUnusable extends EfaError {
 }
 
 /** Creates the store from the runtime's configuration and puts the newest data in force. */
-export async function startRoutingStore(deps: { db: Database; root: string; formatsDir: string; env: Record<string, string | undefined>; databaseUrl?: string; current(): RoutingData; install(routing: RoutingData): void }): Promise<RoutingStore> {
+export async function startRoutingStore(deps: { db: Database; root: string; formatsDir: string; env: Record<string, string | undefined>; databaseUrl?: string; current(): RoutingData; install(routing: RoutingData): void; onError?(where: string, err: unknown): void }): Promise<RoutingStore> {
   const store = new RoutingStore({ ...deps, pollMs: deps.databaseUrl ? pollInterval(deps.env) : 0 });
   await store.start();
   return store;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { runner } from 'node-pg-migrate';
+import type { OperationsSettings } from '../config/env.js';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -25,10 +26,37 @@ export interface Database extends Queryable {
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
-  const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : await openPglite(`${opts.dataDir}/pglite`);
+/**
+ * Limits against a slow or unreachable PostgreSQL (EFA_DB_* in docs/operations.md). PGlite runs in
+ * this process and has neither connections nor a timer to cancel a statement, so they apply to
+ * PostgreSQL only.
+ */
+export interface DatabaseTimeouts {
+  /** statement_timeout of every pooled connection; 0 switches it off. */
+  statementMs: number;
+  /** Connecting, or waiting for a free pooled connection. */
+  connectMs: number;
+  /** idle_in_transaction_session_timeout; 0 switches it off. */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_DB_TIMEOUTS: DatabaseTimeouts = { statementMs: 30_000, connectMs: 5_000, idleInTransactionMs: 60_000 };
+
+export function databaseTimeouts(ops: Pick<OperationsSettings, 'dbStatementTimeoutMs' | 'dbConnectTimeoutMs' | 'dbIdleInTransactionTimeoutMs'>): DatabaseTimeouts {
+  return { statementMs: ops.dbStatementTimeoutMs, connectMs: ops.dbConnectTimeoutMs, idleInTransactionMs: ops.dbIdleInTransactionTimeoutMs };
+}
+
+/** Told about errors that must not stop the caller (a lost idle connection, a failed ROLLBACK). */
+export type ErrorSink = (where: string, err: unknown) => void;
+
+const logOnly: ErrorSink = (where, err) => console.error(`efa: ${where}: ${err instanceof Error ? err.message : String(err)}`);
+
+export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number; timeouts?: DatabaseTimeouts; onError?: ErrorSink }): Promise<Database> {
+  const timeouts = opts.timeouts ?? DEFAULT_DB_TIMEOUTS;
+  const onError = opts.onError ?? logOnly;
+  const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10, timeouts, onError) : await openPglite(`${opts.dataDir}/pglite`);
   try {
-    await migrate(db, opts.databaseUrl);
+    await migrate(db, opts.databaseUrl, timeouts);
   } catch (err) {
     await db.close();
     throw err;
@@ -36,10 +64,16 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   return db;
 }
 
-function openPostgres(url: string, max: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max });
+function openPostgres(url: string, max: number, timeouts: DatabaseTimeouts, onError: ErrorSink): Database {
+  const pool = new pg.Pool({
+    connectionString: url, max,
+    connectionTimeoutMillis: timeouts.connectMs,
+    // Sent as startup parameters: the server enforces them, also when this process stalls.
+    ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
+    ...(timeouts.idleInTransactionMs > 0 ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs } : {}),
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+  pool.on('error', (err) => onError('db_idle_client', err));
   return {
     kind: 'postgres',
     async query<R>(sql: string, params?: unknown[]) {
@@ -59,7 +93,8 @@ function openPostgres(url: string, max: number): Database {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // The transaction's own error is the one to report; a failed ROLLBACK (connection gone) is only counted.
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => onError('db_rollback', rollbackErr));
         throw err;
       } finally {
         client.release();
@@ -91,11 +126,12 @@ async function openPglite(dir: string): Promise<Database> {
 const pgliteHandles = new WeakMap<Database, PGlite>();
 
 /** Schema changes through node-pg-migrate, SQL files in ./migrations, on both engines. */
-async function migrate(db: Database, databaseUrl: string | undefined): Promise<void> {
+async function migrate(db: Database, databaseUrl: string | undefined, timeouts: DatabaseTimeouts): Promise<void> {
   const common = { dir: MIGRATIONS_DIR, migrationsTable: 'pgmigrations', direction: 'up' as const, count: Infinity, log: () => undefined, logger: silentLogger };
   if (databaseUrl) {
     // A dedicated connection: the migration lock is a session-level advisory lock.
-    const client = new pg.Client({ connectionString: databaseUrl });
+    // No statement timeout: a migration may rewrite a large table.
+    const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: timeouts.connectMs });
     await client.connect();
     try {
       await runner({ ...common, dbClient: client, advisoryLockMode: 'wait' as never });

@@ -1,4 +1,5 @@
 import { EfaError } from '../core/errors.js';
+import { decodeCursor, encodeCursor } from '../storage/cursor.js';
 import { PULL_API_BASE, PULL_TRANSPORT } from '../routing/transports/pull.js';
 import { authenticationTag, type Problem } from '../routing/transports/fit-connect.js';
 import type { Database, Queryable } from '../storage/db.js';
@@ -55,6 +56,8 @@ export interface PendingPage {
   limit: number;
   totalCount: number;
   submissions: PendingItem[];
+  /** Cursor for the page after this one (`after`); null on the last page. */
+  next: string | null;
 }
 
 export interface RecordedDecision {
@@ -97,20 +100,33 @@ interface DecisionRow {
 
 const OWN_PULL = `authority_id = $1 AND delivery_mode = 'pull'`;
 
-/** The authority's undecided submissions, oldest first; ties broken by id so pages never overlap. */
-export async function listPending(db: Queryable, authorityId: string, page: { offset: number; limit: number }): Promise<PendingPage> {
+/**
+ * The authority's undecided submissions, oldest first; ties broken by id so pages never overlap.
+ * Keyset paging with `after` (the previous page's `next`) reads the submissions_pull_pending
+ * index from that position on; `offset` stays for clients that used it and is capped by the route.
+ */
+export async function listPending(db: Queryable, authorityId: string, page: { offset: number; limit: number; after?: string }): Promise<PendingPage> {
   const pending = `${OWN_PULL} AND status IN ('submitted', 'delivered')`;
+  const args: unknown[] = [authorityId, page.offset, page.limit + 1];
+  let keyset = '';
+  if (page.after) {
+    const { at, id } = decodeCursor(page.after);
+    keyset = ` AND (submitted_at, id) > ($${args.push(at)}::timestamptz, $${args.push(id)}::uuid)`;
+  }
   const [{ rows }, count] = await Promise.all([
-    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; status: PendingItem['status'] }>(
-      `SELECT id, reference, service_id, leika_key, submitted_at, status FROM submissions WHERE ${pending} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`,
-      [authorityId, page.offset, page.limit],
+    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; cursor_at: string; status: PendingItem['status'] }>(
+      `SELECT id, reference, service_id, leika_key, submitted_at, submitted_at::text AS cursor_at, status FROM submissions WHERE ${pending}${keyset} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`,
+      args,
     ),
     db.query<{ n: string }>(`SELECT count(*)::text AS n FROM submissions WHERE ${pending}`, [authorityId]),
   ]);
+  const shown = rows.slice(0, page.limit);
+  const last = shown[shown.length - 1];
   return {
-    ...page,
+    offset: page.offset, limit: page.limit,
     totalCount: Number(count.rows[0]?.n ?? 0),
-    submissions: rows.map((r) => ({ submissionId: r.id, reference: r.reference, serviceId: r.service_id, leikaKey: r.leika_key, submittedAt: iso(r.submitted_at), status: r.status })),
+    submissions: shown.map((r) => ({ submissionId: r.id, reference: r.reference, serviceId: r.service_id, leikaKey: r.leika_key, submittedAt: iso(r.submitted_at), status: r.status })),
+    next: rows.length > page.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
   };
 }
 

@@ -10,6 +10,7 @@ import { endpointFor } from '../../routing/load.js';
 import { RoutingDataError, RoutingVersionConflictError, formatProblem } from '../../routing/problems.js';
 import type { RoutingStore, WriteMeta, WriteResult } from '../../routing/store.js';
 import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
+import { authErrors, bearer, digits, errorBody } from '../schemas.js';
 
 export interface AdminRoutingOptions {
   rt: Runtime;
@@ -23,6 +24,42 @@ const SOURCE = 'request body';
 
 interface RouteTypes { Params: Record<string, string>; Querystring: Record<string, string | undefined> }
 type Req = FastifyRequest<RouteTypes>;
+
+const tags = ['operator: routing'];
+const versionQuery = { type: 'object', properties: { version: { ...digits, description: 'a stored version; default: the one in force' } } } as const;
+const writeQuery = {
+  type: 'object',
+  properties: { comment: { type: 'string', maxLength: 500 }, dryRun: { type: 'string', description: 'true or 1: validate only, store nothing' } },
+} as const;
+const tableParams = { type: 'object', required: ['table'], properties: { table: { type: 'string', description: 'authorities, responsibilities or directory' } } } as const;
+const written = { type: 'object', additionalProperties: true, properties: { version: { type: 'integer' }, created: { type: 'boolean' }, counts: { type: 'object', additionalProperties: true }, warnings: { type: 'array', items: { type: 'object', additionalProperties: true } } } } as const;
+const invalid = { description: 'the routing data has problems; nothing was stored', type: 'object', additionalProperties: true, properties: { error: { type: 'string' }, message: { type: 'string' }, problems: { type: 'array', items: { type: 'object', additionalProperties: true } } } } as const;
+const writeErrors = { 400: errorBody, 412: errorBody, 413: errorBody, 415: errorBody, 422: invalid, ...authErrors } as const;
+const anyJson = { type: 'object', additionalProperties: true } as const;
+const schemas = {
+  info: { tags, security: bearer, summary: 'The routing version in force and its counts', response: { 200: anyJson, ...authErrors } },
+  versions: { tags, security: bearer, summary: 'Stored routing versions, newest first', querystring: { type: 'object', properties: { limit: digits } }, response: { 200: anyJson, 400: errorBody, ...authErrors } },
+  document: { tags, security: bearer, summary: 'A whole routing version as one JSON document', querystring: versionQuery, response: { 200: anyJson, 400: errorBody, 404: errorBody, ...authErrors } },
+  resolve: {
+    tags, security: bearer, summary: 'Which authority and endpoint a service key and region resolve to',
+    querystring: { type: 'object', properties: { leikaKey: { type: 'string', pattern: '^[0-9]{14}$' }, ars: { type: 'string', pattern: '^[0-9]{2,12}$' } } },
+    response: { 200: anyJson, 400: errorBody, 404: errorBody, ...authErrors },
+  },
+  authority: { tags, security: bearer, summary: 'One authority with its responsibilities and directory entries', params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }, response: { 200: anyJson, 404: errorBody, ...authErrors } },
+  table: {
+    tags, security: bearer, summary: 'One table as JSON, or as CSV (format=csv or Accept: text/csv)', params: tableParams,
+    querystring: { type: 'object', properties: { ...versionQuery.properties, format: { type: 'string', description: 'csv for CSV' } } },
+    response: { 200: { description: 'the table (JSON array or CSV)' }, 400: errorBody, 404: errorBody, ...authErrors },
+  },
+  import: { tags, security: bearer, summary: 'Replace the tables in the JSON document (application/json) as a new version', querystring: writeQuery, response: { 200: written, 201: written, ...writeErrors } },
+  replace: { tags, security: bearer, summary: 'Replace one table (application/json or text/csv) as a new version', params: tableParams, querystring: writeQuery, response: { 200: written, 201: written, ...writeErrors } },
+  changes: { tags, security: bearer, summary: 'Apply a list of changes (application/json) as a new version', querystring: writeQuery, response: { 200: written, 201: written, ...writeErrors } },
+  reload: { tags, security: bearer, summary: 'Re-read the newest version (or the seed files) in this process', response: { 200: anyJson, ...authErrors } },
+  restore: {
+    tags, security: bearer, summary: 'Store an older version\'s content as a new version', params: { type: 'object', required: ['version'], properties: { version: digits } },
+    querystring: writeQuery, response: { 200: written, 201: written, 404: errorBody, ...writeErrors },
+  },
+};
 
 /**
  * The operator's routing API: read the data in force and its versions, import JSON or CSV, apply
@@ -44,7 +81,7 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
     return rt.routingStore;
   };
 
-  app.get(PREFIX, read, async (_req, reply) => {
+  app.get(PREFIX, { ...read, schema: schemas.info }, async (_req, reply) => {
     const info = rt.routing.version;
     const latest = await store().latestVersion();
     return reply.header('etag', `"${info?.version ?? 0}"`).header('cache-control', 'no-store').send({
@@ -53,17 +90,17 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
     });
   });
 
-  app.get(`${PREFIX}/versions`, read, async (req: Req, reply) => {
+  app.get(`${PREFIX}/versions`, { ...read, schema: schemas.versions }, async (req: Req, reply) => {
     const limit = intParam(req.query.limit, 'limit', 1, 1000) ?? 50;
     return reply.header('cache-control', 'no-store').send({ versions: await store().versions(limit) });
   });
 
-  app.get(`${PREFIX}/document`, read, async (req: Req, reply) => {
+  app.get(`${PREFIX}/document`, { ...read, schema: schemas.document }, async (req: Req, reply) => {
     const { version, document } = await store().document(intParam(req.query.version, 'version', 0, 2 ** 31 - 1));
     return reply.header('etag', `"${version}"`).header('cache-control', 'no-store').send({ $schema: 'https://efa-runtime.example/schemas/routing.schema.json', ...document });
   });
 
-  app.get(`${PREFIX}/resolve`, read, async (req: Req, reply) => {
+  app.get(`${PREFIX}/resolve`, { ...read, schema: schemas.resolve }, async (req: Req, reply) => {
     const { leikaKey, ars } = req.query;
     if (!leikaKey || !/^[0-9]{14}$/.test(leikaKey) || !ars || !/^[0-9]{2,12}$/.test(ars)) return apiError(reply, 400, 'bad_request', 'leikaKey (14 digits) and ars (2 to 12 digits) are required');
     const routing = rt.routing;
@@ -77,7 +114,7 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
     });
   });
 
-  app.get(`${PREFIX}/authorities/:id`, read, async (req: Req, reply) => {
+  app.get(`${PREFIX}/authorities/:id`, { ...read, schema: schemas.authority }, async (req: Req, reply) => {
     const id = req.params.id ?? '';
     const { version, document } = await store().document();
     const authority = document.authorities.find((a) => a.id === id);
@@ -89,7 +126,7 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
     });
   });
 
-  app.get(`${PREFIX}/:table`, read, async (req: Req, reply) => {
+  app.get(`${PREFIX}/:table`, { ...read, schema: schemas.table }, async (req: Req, reply) => {
     const table = tableParam(req.params.table);
     const { version, document } = await store().document(intParam(req.query.version, 'version', 0, 2 ** 31 - 1));
     reply.header('etag', `"${version}"`).header('cache-control', 'no-store');
@@ -99,31 +136,31 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
     return reply.send(document[table]);
   });
 
-  app.post(`${PREFIX}/import`, write, async (req: Req, reply) => {
+  app.post(`${PREFIX}/import`, { ...write, schema: schemas.import }, async (req: Req, reply) => {
     const patch = patchFromText(bodyOf(req, ['json']).text, 'json', { source: SOURCE, formatsDir: FORMATS_DIR });
-    return written(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
+    return sendWritten(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
   });
 
-  app.put(`${PREFIX}/:table`, write, async (req: Req, reply) => {
+  app.put(`${PREFIX}/:table`, { ...write, schema: schemas.replace }, async (req: Req, reply) => {
     const table = tableParam(req.params.table);
     const body = bodyOf(req, ['json', 'csv']);
     const patch: RoutingPatch = patchFromText(body.text, body.format, { source: SOURCE, formatsDir: FORMATS_DIR, table });
-    return written(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
+    return sendWritten(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
   });
 
-  app.post(`${PREFIX}/changes`, write, async (req: Req, reply) => {
+  app.post(`${PREFIX}/changes`, { ...write, schema: schemas.changes }, async (req: Req, reply) => {
     const { changes, comment } = changesFromJson(parseJsonText(bodyOf(req, ['json']).text, SOURCE), SOURCE, FORMATS_DIR);
-    return written(reply, await store().write((base, problems) => applyChanges(base, changes, problems), { ...meta(req), ...(comment ? { comment } : {}) }));
+    return sendWritten(reply, await store().write((base, problems) => applyChanges(base, changes, problems), { ...meta(req), ...(comment ? { comment } : {}) }));
   });
 
-  app.post(`${PREFIX}/reload`, { onRequest: write.onRequest }, async (_req, reply) => {
+  app.post(`${PREFIX}/reload`, { onRequest: write.onRequest, schema: schemas.reload }, async (_req, reply) => {
     const info = await store().reload();
     return reply.header('cache-control', 'no-store').send({ ...info, counts: { authorities: rt.routing.authorities.size, responsibilities: rt.routing.responsibility.size, directory: rt.routing.directory.size } });
   });
 
-  app.post<RouteTypes>(`${PREFIX}/versions/:version/restore`, { onRequest: write.onRequest }, async (req: Req, reply) => {
+  app.post<RouteTypes>(`${PREFIX}/versions/:version/restore`, { onRequest: write.onRequest, schema: schemas.restore }, async (req: Req, reply) => {
     const version = intParam(req.params.version, 'version', 1, 2 ** 31 - 1) as number;
-    return written(reply, await store().restore(version, meta(req)));
+    return sendWritten(reply, await store().restore(version, meta(req)));
   });
 }
 
@@ -143,7 +180,7 @@ function meta(req: Req): WriteMeta {
   return { by: req.principal?.clientId ?? 'unknown', ...(comment ? { comment } : {}), expectVersion, dryRun: req.query.dryRun === 'true' || req.query.dryRun === '1' };
 }
 
-function written(reply: FastifyReply, result: WriteResult): FastifyReply {
+function sendWritten(reply: FastifyReply, result: WriteResult): FastifyReply {
   reply.header('cache-control', 'no-store').header('etag', `"${result.version}"`);
   if (result.created) reply.code(201).header('location', `${PREFIX}/document?version=${result.version}`);
   return reply.send({ ...result, warnings: result.warnings.map((w) => ({ ...w, text: formatProblem(w) })) });

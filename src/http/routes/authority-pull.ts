@@ -8,6 +8,8 @@ import type { Runtime } from '../../runtime.js';
 import { decide, fetchForAuthority, leikaKeyOf, listPending, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
 import { parseJsonEvent, parseSignedEvent, type ParsedEvent } from '../../submissions/pull-events.js';
 import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
+import { BadCursorError } from '../../storage/cursor.js';
+import { authErrors, bearer, digits, errorBody, uuid } from '../schemas.js';
 
 /**
  * The authority pull API, modelled on FIT-Connect's Subscriber API, for authorities without an
@@ -24,7 +26,8 @@ export interface AuthorityPullOptions {
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 500;
-const MAX_OFFSET = 100_000_000;
+/** Offset paging reads and skips every row before the page: capped; `after` pages without limit. */
+const MAX_OFFSET = 10_000;
 /** An event is a short JSON document or token; anything near this is not one. */
 export const EVENT_BODY_LIMIT = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,28 +54,62 @@ export class NoAuthorityError extends EfaError {
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
+const tags = ['authority: pull'];
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64, description: 'the submission id (UUID)' } } } as const;
+const serviceTypeSchema = { type: 'object', additionalProperties: true, properties: { name: { type: 'string' }, identifier: { type: 'string' } } } as const;
+const problems = { type: 'array', items: { type: 'object', additionalProperties: true } } as const;
+const decisionProps = { decidedAt: { type: 'string', format: 'date-time' }, problems, signed: { type: 'boolean' } } as const;
+const pullErrors = { 400: errorBody, 404: errorBody, ...authErrors } as const;
+const schemas = {
+  list: {
+    tags, security: bearer, summary: 'The calling authority\'s undecided submissions, oldest first',
+    querystring: { type: 'object', properties: { limit: { ...digits, description: `1..${MAX_LIMIT}, default ${DEFAULT_LIMIT}` }, offset: { ...digits, description: `0..${MAX_OFFSET}; page with "after" instead` }, after: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,200}$', description: 'the "next" cursor of the previous page' } } },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          offset: { type: 'integer' }, limit: { type: 'integer' }, count: { type: 'integer' }, totalCount: { type: 'integer' }, next: { type: ['string', 'null'] },
+          submissions: { type: 'array', items: { type: 'object', properties: { submissionId: uuid, destinationId: { type: 'string' }, caseId: { type: 'string' }, reference: { type: 'string' }, submittedAt: { type: 'string', format: 'date-time' }, status: { type: 'string' }, serviceType: serviceTypeSchema } } },
+        },
+      },
+      ...pullErrors,
+    },
+  },
+  fetch: { tags, security: bearer, summary: 'One submission with its encrypted data (the first fetch is its delivery)', params: idParams, response: { 200: { type: 'object', additionalProperties: true, properties: { submissionId: uuid, encryptedData: { type: 'string' } } }, ...pullErrors } },
+  event: {
+    tags, security: bearer, summary: 'Accept or reject a fetched submission (application/json event or application/jose signed event token)', params: idParams,
+    response: {
+      200: { type: 'object', additionalProperties: true, properties: { submissionId: uuid, status: { type: 'string' }, repeated: { type: 'boolean' }, ...decisionProps } },
+      201: { type: 'object', additionalProperties: true, properties: { submissionId: uuid, status: { type: 'string' }, repeated: { type: 'boolean' }, ...decisionProps } },
+      409: errorBody, 415: errorBody, 422: errorBody, ...pullErrors,
+    },
+  },
+};
+
 export async function authorityPullRoutes(app: FastifyInstance, { rt, auth }: AuthorityPullOptions): Promise<void> {
   // Checked before the body is read: an unauthenticated caller costs no parsing.
   const authenticated: onRequestAsyncHookHandler = requireScope(auth, 'submissions:pull');
   app.addContentTypeParser(JOSE, { parseAs: 'string', bodyLimit: EVENT_BODY_LIMIT }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
 
-  app.get<{ Querystring: Record<string, unknown> }>(`${PULL_API_BASE}/submissions`, { onRequest: authenticated }, async (req, reply) => {
+  app.get<{ Querystring: Record<string, unknown> }>(`${PULL_API_BASE}/submissions`, { onRequest: authenticated, schema: schemas.list }, async (req, reply) => {
     const authorityId = authorityOf(req);
-    const page = await listPending(rt.db, authorityId, { offset: intParam(req.query.offset, 'offset', 0, MAX_OFFSET, 0), limit: intParam(req.query.limit, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT) });
+    const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
+    const page = await listPending(rt.db, authorityId, { offset: intParam(req.query.offset, 'offset', 0, MAX_OFFSET, 0), limit: intParam(req.query.limit, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT), ...(after ? { after } : {}) })
+      .catch((err: unknown) => { throw err instanceof BadCursorError ? new InvalidRequestError(err.message) : err; });
     return noStore(reply).send({
-      offset: page.offset, limit: page.limit, count: page.submissions.length, totalCount: page.totalCount,
+      offset: page.offset, limit: page.limit, count: page.submissions.length, totalCount: page.totalCount, next: page.next,
       submissions: page.submissions.map((s) => listItem(rt, authorityId, s)),
     });
   });
 
   // No HEAD twin: the first GET is the delivery, a HEAD must not count as one.
-  app.get<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id`, { onRequest: authenticated, exposeHeadRoute: false }, async (req: IdRequest, reply) => {
+  app.get<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id`, { onRequest: authenticated, exposeHeadRoute: false, schema: schemas.fetch }, async (req: IdRequest, reply) => {
     const submission = await fetchForAuthority(rt.db, authorityOf(req), idOf(req), req.principal?.clientId ?? '');
     return noStore(reply).send(download(rt, submission));
   });
 
-  app.post<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/events`, { onRequest: authenticated, bodyLimit: EVENT_BODY_LIMIT }, async (req: IdRequest, reply) => {
+  app.post<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/events`, { onRequest: authenticated, bodyLimit: EVENT_BODY_LIMIT, schema: schemas.event }, async (req: IdRequest, reply) => {
     const authorityId = authorityOf(req);
     const id = idOf(req);
     const event = await eventOf(rt, req, authorityId, id);
@@ -152,6 +189,8 @@ const NAMES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 40
  */
 function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof EfaError) return apiError(reply, err.status, err.code.replace(/^EFA_/, '').toLowerCase(), err.message);
+  // A query the route schema refuses is the same invalid request the handler would refuse.
+  if (err.validation) return apiError(reply, 400, 'request_invalid', err.message);
   const status = err.statusCode ?? 500;
   if (status >= 500) {
     req.log.error({ err }, 'authority pull API failed');

@@ -1,0 +1,140 @@
+import type { OperationsSettings } from '../config/env.js';
+import type { Database, Queryable } from './db.js';
+
+/** What is kept how long (EFA_*_RETENTION_* in docs/operations.md); 0 keeps that kind forever. */
+export interface RetentionPolicy {
+  /** Ciphertext of delivered or decided submissions, days after their last status change. */
+  payloadDays: number;
+  /** Delivery attempts, days after they finished; the delivered attempt (the receipt) stays. */
+  attemptDays: number;
+  /** Routing versions: the newest this many stay (always at least the one in force). */
+  routingVersionsKept: number;
+}
+
+export function retentionPolicy(ops: Pick<OperationsSettings, 'payloadRetentionDays' | 'attemptRetentionDays' | 'routingVersionsKept'>): RetentionPolicy {
+  return { payloadDays: ops.payloadRetentionDays, attemptDays: ops.attemptRetentionDays, routingVersionsKept: ops.routingVersionsKept };
+}
+
+export interface PurgeCounts {
+  drafts: number;
+  payloads: number;
+  attempts: number;
+  routingVersions: number;
+}
+
+/** What a run removed; `busy`: it met another process's purge and left the rest to it. */
+export interface PurgeOutcome {
+  purged: PurgeCounts;
+  busy: boolean;
+}
+
+/** pg_try_advisory_xact_lock key: one purge at a time across all workers and replicas. */
+const PURGE_LOCK = 0x45_46_41_50; // "EFAP"
+const BATCH = 1_000;
+/** Batches per kind and run: a large backlog is worked off over several runs, never in one long one. */
+const MAX_BATCHES = 50;
+
+/**
+ * One kind of purge: a statement that handles at most $1 rows and returns how many. Each batch is
+ * its own short transaction (so the statement timeout and row locks stay small) that first takes
+ * the purge lock: if another process holds it, this run stops and leaves the work to that one.
+ */
+type Step = { kind: keyof PurgeCounts; sql: string; params: unknown[] };
+
+function steps(policy: RetentionPolicy): Step[] {
+  const out: Step[] = [
+    { kind: 'drafts', sql: 'DELETE FROM drafts WHERE id IN (SELECT id FROM drafts WHERE expires_at <= now() LIMIT $1)', params: [] },
+  ];
+  if (policy.payloadDays > 0) {
+    // Push submissions are done once delivered; a pull submission only once decided (its authority
+    // may fetch it again until then). The hash, reference and status stay: metadata is kept.
+    out.push({
+      kind: 'payloads',
+      sql: `UPDATE submissions SET payload_jwe = '', payload_purged_at = now()
+             WHERE id IN (SELECT id FROM submissions
+                           WHERE payload_purged_at IS NULL AND status IN ('delivered', 'accepted', 'rejected')
+                             AND updated_at < now() - make_interval(days => $2)
+                             AND (delivery_mode = 'push' OR status IN ('accepted', 'rejected'))
+                           LIMIT $1)`,
+      params: [policy.payloadDays],
+    });
+  }
+  if (policy.attemptDays > 0) {
+    out.push({
+      kind: 'attempts',
+      sql: `DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts
+              WHERE finished_at < now() - make_interval(days => $2) AND outcome <> 'delivered' LIMIT $1)`,
+      params: [policy.attemptDays],
+    });
+  }
+  if (policy.routingVersionsKept > 0) {
+    // Every process puts the newest version in force, so keeping the newest N keeps the one in force.
+    out.push({
+      kind: 'routingVersions',
+      sql: `DELETE FROM routing_versions WHERE version IN (SELECT version FROM routing_versions
+              WHERE version <= (SELECT max(version) FROM routing_versions) - $2 LIMIT $1)`,
+      params: [Math.max(1, policy.routingVersionsKept)],
+    });
+  }
+  return out;
+}
+
+async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
+  const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [PURGE_LOCK]);
+  if (!rows[0]?.ok) return 'busy';
+  return (await tx.query(step.sql, [BATCH, ...step.params])).rowCount;
+}
+
+/** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
+export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
+  const purged: PurgeCounts = { drafts: 0, payloads: 0, attempts: 0, routingVersions: 0 };
+  for (const step of steps(policy)) {
+    for (let i = 0; i < MAX_BATCHES; i++) {
+      const n = await db.transaction((tx) => batch(tx, step));
+      if (n === 'busy') return { purged, busy: true };
+      purged[step.kind] += n;
+      if (n < BATCH) break;
+    }
+  }
+  return { purged, busy: false };
+}
+
+/**
+ * Runs the purge every `intervalMs` in `efa worker` and in the embedded process. The first run
+ * comes one interval after the start (at most a minute), so a process that restarts in a loop does
+ * not purge in a loop.
+ */
+export class RetentionSchedule {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Database,
+    private readonly policy: RetentionPolicy,
+    private readonly intervalMs: number,
+    private readonly onResult: (outcome: PurgeOutcome) => void,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(Math.min(this.intervalMs, 60_000));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.running = purge(this.db, this.policy).then(this.onResult, this.onError).finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.schedule(this.intervalMs);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openDatabase, type Database } from '../src/storage/db.js';
+import { RetentionSchedule, purge, type PurgeOutcome, type RetentionPolicy } from '../src/storage/retention.js';
+import { freshPostgres } from './support/database.js';
+import { waitUntil } from './support/delivery-stack.js';
+
+const POLICY: RetentionPolicy = { payloadDays: 30, attemptDays: 90, routingVersionsKept: 3 };
+
+interface Seeded {
+  drafts: { expired: string[]; live: string[] };
+  payloads: { due: string[]; kept: string[] };
+  attempts: { due: number[]; kept: number[] };
+}
+
+async function submission(db: Database, fields: { status: string; updatedDaysAgo: number; mode?: 'push' | 'pull' }): Promise<string> {
+  const id = randomUUID();
+  await db.query(
+    `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status,
+                              payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, updated_at, delivery_mode)
+     VALUES ($1, $2, 'sh', 'svc', '1', '99050012104000', '010020000000', 'a', 'A', $3, 'header.key.iv.cipher.tag', 'application/json', 'sha512-of-plaintext', 'urn:x', 0,
+             now() - make_interval(days => $4 + 1), now() - make_interval(days => $4), $5)`,
+    [id, `REF-${id.slice(0, 8)}`, fields.status, fields.updatedDaysAgo, fields.mode ?? 'push'],
+  );
+  return id;
+}
+
+async function attempt(db: Database, submissionId: string, outcome: string, daysAgo: number): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO delivery_attempts (submission_id, attempt, transport, address, started_at, finished_at, outcome)
+     VALUES ($1, 1, 'webhook', 'https://x', now() - make_interval(days => $3), now() - make_interval(days => $3), $2) RETURNING id`,
+    [submissionId, outcome, daysAgo],
+  );
+  return Number(rows[0]?.id);
+}
+
+async function seed(db: Database): Promise<Seeded> {
+  const draft = async (expiresInDays: number) => {
+    const id = randomUUID();
+    await db.query(`INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, 'sh', 'svc', '1', '\\x00', now() + make_interval(days => $2))`, [id, expiresInDays]);
+    return id;
+  };
+  const drafts = { expired: [await draft(-1), await draft(-40)], live: [await draft(1), await draft(29)] };
+  const payloads = {
+    due: [await submission(db, { status: 'delivered', updatedDaysAgo: 31 }), await submission(db, { status: 'accepted', updatedDaysAgo: 100, mode: 'pull' })],
+    kept: [
+      await submission(db, { status: 'delivered', updatedDaysAgo: 29 }), // not old enough
+      await submission(db, { status: 'failed', updatedDaysAgo: 300 }), // a dead letter may be redelivered
+      await submission(db, { status: 'submitted', updatedDaysAgo: 300 }), // still in delivery
+      await submission(db, { status: 'delivered', updatedDaysAgo: 300, mode: 'pull' }), // fetched, not decided: may be fetched again
+    ],
+  };
+  const owner = payloads.kept[1] as string;
+  const attempts = {
+    due: [await attempt(db, owner, 'retry', 91), await attempt(db, owner, 'failed', 400)],
+    kept: [await attempt(db, owner, 'retry', 89), await attempt(db, owner, 'delivered', 400)],
+  };
+  for (let v = 1; v <= 5; v++) {
+    await db.query(`INSERT INTO routing_versions (version, document, sha256, authorities, responsibilities, directory, created_by) VALUES ($1, '{}', 'x', 0, 0, 0, 'test')`, [v]);
+  }
+  return { drafts, payloads, attempts };
+}
+
+async function ids(db: Database, sql: string): Promise<string[]> {
+  return (await db.query<{ id: string }>(sql)).rows.map((r) => String(r.id)).sort();
+}
+
+for (const engine of ['postgres', 'pglite'] as const) {
+  describe(`retention purge (${engine}): exactly what is due goes, everything else stays`, () => {
+    let db: Database;
+    let cleanup: () => Promise<void>;
+    let seeded: Seeded;
+    before(async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'efa-retention-'));
+      const pg = engine === 'postgres' ? await freshPostgres() : undefined;
+      db = await openDatabase({ databaseUrl: pg?.url, dataDir });
+      cleanup = async () => {
+        await db.close();
+        await pg?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      };
+      seeded = await seed(db);
+    });
+    after(async () => cleanup());
+
+    test('one purge: expired drafts, old payloads (metadata kept), old attempts but the delivered one, routing versions beyond the newest 3', async () => {
+      const outcome = await purge(db, POLICY);
+      assert.deepEqual(outcome, { purged: { drafts: 2, payloads: 2, attempts: 2, routingVersions: 2 }, busy: false });
+
+      assert.deepEqual(await ids(db, 'SELECT id FROM drafts'), [...seeded.drafts.live].sort());
+      const subs = await db.query<{ id: string; payload_jwe: string; payload_purged_at: Date | null; payload_sha512: string; reference: string; status: string }>('SELECT id, payload_jwe, payload_purged_at, payload_sha512, reference, status FROM submissions');
+      for (const row of subs.rows) {
+        const due = seeded.payloads.due.includes(row.id);
+        assert.equal(row.payload_jwe, due ? '' : 'header.key.iv.cipher.tag', `payload of ${row.status} ${row.id}`);
+        assert.equal(row.payload_purged_at !== null, due);
+        assert.equal(row.payload_sha512, 'sha512-of-plaintext', 'the hash stays: metadata is kept');
+        assert.match(row.reference, /^REF-/);
+      }
+      assert.equal(subs.rows.length, 6, 'no submission row is deleted');
+      assert.deepEqual(await ids(db, 'SELECT id FROM delivery_attempts'), seeded.attempts.kept.map(String).sort());
+      assert.deepEqual(await ids(db, 'SELECT version AS id FROM routing_versions'), ['3', '4', '5']);
+
+      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, payloads: 0, attempts: 0, routingVersions: 0 }, busy: false }, 'a second run finds nothing due');
+    });
+
+    test('0 keeps a kind forever; drafts always go when expired', async () => {
+      await db.query(`UPDATE drafts SET expires_at = now() - interval '1 day'`);
+      await db.query(`UPDATE delivery_attempts SET finished_at = now() - interval '1000 days'`);
+      const outcome = await purge(db, { payloadDays: 0, attemptDays: 0, routingVersionsKept: 0 });
+      assert.deepEqual(outcome, { purged: { drafts: 2, payloads: 0, attempts: 0, routingVersions: 0 }, busy: false });
+      assert.equal((await db.query('SELECT 1 FROM delivery_attempts')).rows.length, 2);
+    });
+
+    test('the schedule runs the purge by itself', async () => {
+      const id = randomUUID();
+      await db.query(`INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, 'sh', 'svc', '1', '\\x00', now() - interval '1 minute')`, [id]);
+      const outcomes: PurgeOutcome[] = [];
+      const schedule = new RetentionSchedule(db, POLICY, 1_000, (o) => outcomes.push(o), (err) => assert.fail(String(err)));
+      schedule.start();
+      try {
+        await waitUntil(async () => (await db.query('SELECT 1 FROM drafts WHERE id = $1', [id])).rows.length === 0, 20_000, 'the scheduled purge removed the expired draft');
+      } finally {
+        await schedule.stop();
+      }
+      assert.ok(outcomes.some((o) => o.purged.drafts >= 1));
+    });
+  });
+}
+
+describe('retention purge: several workers at once', () => {
+  test('parallel purges on PostgreSQL remove each due row once, and the work is not done twice', async () => {
+    const pg = await freshPostgres();
+    const dirs = [mkdtempSync(join(tmpdir(), 'efa-retention-')), mkdtempSync(join(tmpdir(), 'efa-retention-'))];
+    const [a, b] = [await openDatabase({ databaseUrl: pg.url, dataDir: dirs[0] as string }), await openDatabase({ databaseUrl: pg.url, dataDir: dirs[1] as string })];
+    try {
+      await a.query(`INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at)
+                     SELECT gen_random_uuid(), 'sh', 'svc', '1', '\\x00', now() - interval '1 day' FROM generate_series(1, 2500)`);
+      await a.query(`INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at)
+                     SELECT gen_random_uuid(), 'sh', 'svc', '1', '\\x00', now() + interval '1 day' FROM generate_series(1, 40)`);
+      const outcomes = await Promise.all([purge(a, POLICY), purge(b, POLICY), purge(a, POLICY)]);
+      const removed = outcomes.reduce((n, o) => n + o.purged.drafts, 0);
+      // A run that met another one's lock stopped (busy) and left the rest to the next run; whatever
+      // the interleaving, every due row is removed and counted exactly once.
+      const last = await purge(a, POLICY);
+      assert.equal(last.busy, false);
+      assert.equal(removed + last.purged.drafts, 2500);
+      const left = await a.query<{ expired: number; live: number }>(`SELECT count(*) FILTER (WHERE expires_at <= now())::int AS expired, count(*) FILTER (WHERE expires_at > now())::int AS live FROM drafts`);
+      assert.deepEqual(left.rows[0], { expired: 0, live: 40 });
+    } finally {
+      await a.close();
+      await b.close();
+      await pg.drop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
