@@ -15,6 +15,8 @@ import type { DeliveryDeps } from './delivery/deliver.js';
 import type { RetryPolicy } from './delivery/outbox.js';
 import { DeliveryQueue } from './delivery/queue.js';
 import { handOver } from './delivery/relay.js';
+import { DecisionPoller } from './delivery/decisions.js';
+import { openBreakers, type AuthorityLimits } from './delivery/limits.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
@@ -47,6 +49,8 @@ export interface Runtime extends Declarations {
   db: Database;
   drafts: DraftStore;
   delivery?: InProcessDelivery;
+  /** Reads authorities' later decisions (FIT-Connect accept/reject) where this process delivers. */
+  decisions?: DecisionPoller;
   /** The delivery queue's producer side (with REDIS_URL, outside the embedded mode). */
   queue?: DeliveryQueue;
   metrics: Metrics;
@@ -69,8 +73,25 @@ export function deliveryDeps(rt: Runtime): DeliveryDeps {
     sender: rt.secrets.sender,
     timeoutMs: (transport) => rt.config.transportTimeoutsMs[transport] ?? rt.config.deliveryTimeoutMs,
     serviceTitle: (id) => t(rt.services.get(id)?.definition.title, 'de'),
+    limits: authorityLimits(rt.config),
     onAttempt: (event) => rt.metrics.attempt(event),
+    onDeferred: (reason) => rt.metrics.deferred.inc({ reason }),
   };
+}
+
+export function authorityLimits(config: Config): AuthorityLimits {
+  return { concurrency: config.delivery.authorityConcurrency, breakerFailures: config.delivery.breakerFailures, breakerCooldownMs: config.delivery.breakerCooldownMs };
+}
+
+/** The follow-up of deliveries whose authority decides later; started by every process that delivers. */
+export function startDecisionPoller(rt: Runtime, onError: (err: unknown) => void): DecisionPoller {
+  const { delivery } = rt.config;
+  const poller = new DecisionPoller(deliveryDeps(rt), { pollMs: delivery.decisionPollMs, retryMaxMs: delivery.decisionRetryMaxMs, maxDays: delivery.decisionMaxDays, leaseMs: leaseMs(rt.config) }, onError,
+    (event) => rt.metrics.decisions.inc(event));
+  rt.decisions = poller;
+  rt.metrics.setBreakerSource(() => openBreakers(rt.db));
+  poller.start();
+  return poller;
 }
 
 export function retryPolicy(config: Config): RetryPolicy {
@@ -105,6 +126,7 @@ function startDispatch(rt: Runtime, inProcess: boolean): void {
     rt.dispatch = () => delivery.kick();
     rt.metrics.setDepthSource(() => outboxDepth(rt.db));
     delivery.start();
+    startDecisionPoller(rt, onError);
     return;
   }
   if (!rt.config.redisUrl) return;
@@ -137,6 +159,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
     dispatch: () => undefined,
     async close() {
       await rt.delivery?.stop();
+      await rt.decisions?.stop();
       await rt.queue?.close();
       await rt.routingStore?.stop();
       await db.close();

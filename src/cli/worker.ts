@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { OutboxRelay } from '../delivery/relay.js';
 import { startDeliveryWorker } from '../delivery/worker.js';
 import { requireScope } from '../http/api-auth.js';
-import { createRuntime, deliveryDeps, leaseMs, retryPolicy, type Runtime } from '../runtime.js';
+import { createRuntime, deliveryDeps, leaseMs, retryPolicy, startDecisionPoller, type Runtime } from '../runtime.js';
 import { shutdownOn } from './start.js';
 
 /**
@@ -41,8 +41,9 @@ export async function startWorker(cfg: Config): Promise<void> {
   const log = (msg: string) => console.error(`efa worker: ${msg}`);
   const onError = (err: unknown) => log(err instanceof Error ? err.message : String(err));
   const worker = startDeliveryWorker(deliveryDeps(rt), { redisUrl: cfg.redisUrl, settings: cfg.delivery, policy: retryPolicy(cfg), leaseMs: leaseMs(cfg), onError });
-  const relay = new OutboxRelay(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery.relayIntervalMs, Math.max(30_000, 2 * cfg.delivery.lockMs), onError);
+  const relay = new OutboxRelay(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery.relayIntervalMs, cfg.delivery.relayRecheckMs, onError);
   relay.start();
+  startDecisionPoller(rt, onError);
   const endpoint = cfg.delivery.workerPort > 0 ? await startWorkerEndpoint(rt, worker, cfg.delivery.workerPort) : undefined;
   await worker.waitUntilReady();
   console.log(`efa worker: delivering (concurrency ${cfg.delivery.concurrency}, up to ${cfg.delivery.maxAttempts} attempts, queue prefix "${cfg.delivery.queuePrefix}")${endpoint ? `; metrics and health on port ${cfg.delivery.workerPort}` : ''}`);
@@ -50,6 +51,7 @@ export async function startWorker(cfg: Config): Promise<void> {
     log('stopping: finishing running deliveries');
     await worker.close();
     await relay.stop();
+    await rt.decisions?.stop();
     await endpoint?.close();
     await rt.close();
   });

@@ -108,6 +108,25 @@ export interface TransportContext {
   sender: SenderIdentity;
   /** Per-attempt timeout; a transport aborts its HTTP calls after it. */
   timeoutMs: number;
+  /**
+   * Aborts when the whole attempt's deadline has passed (all of its HTTP calls together); a
+   * transport passes it to every call. Absent outside the delivery worker (checks, tests).
+   */
+  signal?: AbortSignal;
+}
+
+/** The authority's decision on a delivered submission, as a transport reads it after the hand-over. */
+export interface AuthorityDecision {
+  decision: 'accepted' | 'rejected';
+  /** RFC 7807 problems of a rejection (empty for an accept). */
+  problems: Array<{ type: string; title: string; detail?: string; instance?: string }>;
+  decidedAt: string;
+  /** Who decided, as the transport identifies them (e.g. the FIT-Connect destination). */
+  decidedBy: string;
+  /** The signed event token or document, kept as proof. */
+  evidence?: string;
+  /** For an accept: the authentication tag of the encrypted data it accepted (checked against ours). */
+  dataTag?: string;
 }
 
 /** Proof of delivery as the receiver gave it. */
@@ -122,6 +141,11 @@ export interface Receipt {
   verified: boolean;
   /** True when the receiver said it had this message id already. */
   duplicate?: boolean;
+  /**
+   * The hand-over is not yet the authority's answer (FIT-Connect: submitted, accept or reject comes
+   * later): what the transport's `decision` needs to look it up. Followed outside the attempt.
+   */
+  followUp?: Record<string, string>;
 }
 
 export interface HealthResult {
@@ -139,4 +163,9 @@ export interface Transport {
   readonly configSchema: Record<string, unknown>;
   send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt>;
   check(ctx: TransportContext): Promise<HealthResult>;
+  /**
+   * For receipts with a `followUp`: the authority's decision if it has decided, else undefined.
+   * Called by the follow-up poller, never inside a delivery attempt; throws TransportError.
+   */
+  decision?(followUp: Record<string, string>, ctx: TransportContext): Promise<AuthorityDecision | undefined>;
 }

@@ -35,7 +35,9 @@ export function isRetryableStatus(status: number): boolean {
 export async function exchange(transport: string, url: string, init: RequestInit, timeoutMs: number): Promise<HttpResult> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    // The attempt's deadline (init.signal) and this call's own timeout, whichever comes first.
+    const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    response = await fetch(url, { ...init, signal });
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     throw new TransportError(transport, timedOut ? `no answer from ${url} within ${timeoutMs} ms` : `cannot reach ${url}: ${describe(err)}`, true, { cause: err });
