@@ -33,6 +33,8 @@ export interface DirectoryEntry {
   encryptionKey: PublicJwk;
   /** The authority's public signing key: receipts and event tokens it signs are verified with it. */
   verificationKey?: PublicJwk;
+  /** Set when the entry has no verificationKey on purpose (production refuses it otherwise): why. */
+  unverifiedReceipts?: { reason: string };
   /** Protocol identifiers of the authority (FIT-Connect destination id, XTA reader id, ...). */
   identifiers: Record<string, string>;
   /** Transport-specific settings, validated against the transport's configSchema. */
