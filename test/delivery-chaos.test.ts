@@ -89,13 +89,13 @@ describe('delivery under chaos', { concurrency: false }, () => {
       // Answers held a little, so kills find deliveries the receiver has but the worker has not acknowledged.
       stack.authority.delayMs = 100;
       stack.authority.faults = { error: 0.2, hang: 0.1, seed: 13 };
-      // Three workers from the start (a start costs seconds of CPU): two of them will be killed.
-      const starting = Promise.all(['worker-A', 'worker-B', 'worker-C'].map((name) => stack.startWorker(name)));
+      // Two workers at first; both will be killed. Starting costs seconds of CPU, so it overlaps storing.
+      const starting = Promise.all(['worker-A', 'worker-B'].map((name) => stack.startWorker(name)));
       starting.catch(() => undefined);
       const byTransport = new Map<string, string[]>();
       for (const target of targets(stack)) byTransport.set(target.transport, await storeFor(stack, target, PER_TRANSPORT));
       const ids = [...byTransport.values()].flat();
-      const [workerA, workerB, workerC] = (await starting) as [WorkerProcess, WorkerProcess, WorkerProcess];
+      const [workerA, workerB] = (await starting) as [WorkerProcess, WorkerProcess];
       const expectedAuthority = new Map<string, string>();
       for (const target of targets(stack)) for (const id of byTransport.get(target.transport) ?? []) expectedAuthority.set(id, target.authorityId);
       const settled = async () => { const c = await statusCounts(stack, ids); return (c.delivered ?? 0) + (c.accepted ?? 0); };
@@ -112,6 +112,9 @@ describe('delivery under chaos', { concurrency: false }, () => {
       workerA.kill('SIGKILL');
       assert.equal((await workerA.exited).signal, 'SIGKILL');
       t.diagnostic(`${Date.now() - t0} ms: worker A killed at ${stack.inbox.size} arrivals`);
+      // Its replacement starts while B carries on.
+      const replacement = stack.startWorker('worker-C');
+      replacement.catch(() => undefined);
 
       // 2. Redis goes away and comes back empty (restart without persistence).
       await waitUntil(() => stack.inbox.size >= ids.length * 0.4, 60_000, 'arrivals before the Redis outage', describeState);
@@ -123,6 +126,7 @@ describe('delivery under chaos', { concurrency: false }, () => {
 
       // 3. Another worker dies; worker C carries on alone.
       await waitUntil(() => stack.inbox.size >= ids.length * 0.65, 60_000, 'arrivals after the Redis outage', describeState);
+      const workerC = await replacement;
       workerB.kill('SIGKILL');
       await workerB.exited;
       t.diagnostic(`${Date.now() - t0} ms: worker B killed at ${stack.inbox.size} arrivals`);

@@ -39,8 +39,8 @@ export interface SentAttempt {
 
 /** The attempt's deadline passed: whatever the transport was still doing no longer counts. */
 export class AttemptDeadlineError extends TransportError {
-  constructor(transport: string, ms: number) {
-    super(transport, `attempt did not finish within its deadline of ${ms} ms`, true);
+  constructor(transport: string, address: string, ms: number) {
+    super(transport, `no answer from ${address} within ${ms} ms (the attempt's deadline, all its calls together)`, true);
   }
 }
 
@@ -70,7 +70,7 @@ async function withDeadline(deps: DeliveryDeps, endpoint: DirectoryEntry, messag
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      const err = new AttemptDeadlineError(endpoint.transport, ms);
+      const err = new AttemptDeadlineError(endpoint.transport, endpoint.address, ms);
       controller.abort(err);
       reject(err);
     }, ms);
