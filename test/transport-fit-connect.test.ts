@@ -283,8 +283,11 @@ test('fit-connect: two attachments announced, uploaded as JWEs, listed with thei
   const message = await messageWithAttachments(kiel);
 
   const receipt = await fitConnect.send(message, ctx);
-  assert.equal(receipt.verified, true);
-  const { payload } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, receipt.evidence ?? '');
+  // Handed over; the destination's accept is read by the follow-up, which checks the attachment tags.
+  assert.equal(receipt.verified, false);
+  const decision = await fitConnect.decision?.(receipt.followUp ?? {}, ctx);
+  assert.equal(decision?.decision, 'accepted');
+  const { payload } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, decision.evidence ?? '');
   const jwes = await Promise.all(message.attachments.map(async (a) => Buffer.concat(await a.open().toArray() as Buffer[]).toString('ascii')));
   assert.deepEqual(payload.events[EVENT_ACCEPT]?.authenticationTags?.attachments, Object.fromEntries(message.attachments.map((a, i) => [a.id, jwes[i]?.split('.')[4]])), 'the accept event names the tag of every uploaded JWE');
 
@@ -305,16 +308,17 @@ test('fit-connect: two attachments announced, uploaded as JWEs, listed with thei
   assert.equal(receiver.inbox.arrivalsOf(message.messageId), 1);
 });
 
-test('fit-connect: an attachment that does not match the hash in the metadata is rejected by a signed event, not retried, nothing stored', async (t) => {
+test('fit-connect: an attachment that does not match the hash in the metadata is handed over, then rejected by a signed event; nothing stored', async (t) => {
   const kiel = await kielPromise;
   const receiver = await startFitConnect([kiel]);
   t.after(() => receiver.close());
   const swapped = await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PNG, sha512Hex(Buffer.from('the file that was hashed')));
   const message = await messageFor(kiel, undefined, undefined, [await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PDF), swapped]);
-  await assert.rejects(
-    fitConnect.send(message, contextFor(kiel, receiver)),
-    (err: unknown) => err instanceof TransportError && !err.retryable && /events\/problems\/hash-mismatch/.test(err.message) && err.message.includes(swapped.id),
-  );
+  const ctx = contextFor(kiel, receiver);
+  const receipt = await fitConnect.send(message, ctx);
+  const decision = await fitConnect.decision?.(receipt.followUp ?? {}, ctx);
+  assert.equal(decision?.decision, 'rejected');
+  assert.ok(decision.problems.some((p) => /events\/problems\/hash-mismatch/.test(p.type) && `${p.detail ?? ''}${p.title}`.includes(swapped.id)), JSON.stringify(decision.problems));
   assert.equal(receiver.inbox.size, 0);
 });
 
