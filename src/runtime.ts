@@ -17,6 +17,8 @@ import { DeliveryQueue, type RedisTimeouts } from './delivery/queue.js';
 import { handOver } from './delivery/relay.js';
 import { JobRunner } from './delivery/jobs.js';
 import { RetentionSchedule, retentionPolicy } from './storage/retention.js';
+import { DecisionPoller } from './delivery/decisions.js';
+import { openBreakers, type AuthorityLimits } from './delivery/limits.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { configureOutbound } from './routing/transports/http.js';
@@ -50,6 +52,8 @@ export interface Runtime extends Declarations {
   db: Database;
   drafts: DraftStore;
   delivery?: InProcessDelivery;
+  /** Reads authorities' later decisions (FIT-Connect accept/reject) where this process delivers. */
+  decisions?: DecisionPoller;
   /** The delivery queue's producer side (with REDIS_URL, outside the embedded mode). */
   queue?: DeliveryQueue;
   metrics: Metrics;
@@ -76,8 +80,25 @@ export function deliveryDeps(rt: Runtime): DeliveryDeps {
     sender: rt.secrets.sender,
     timeoutMs: (transport) => rt.config.transportTimeoutsMs[transport] ?? rt.config.deliveryTimeoutMs,
     serviceTitle: (id) => t(rt.services.get(id)?.definition.title, 'de'),
+    limits: authorityLimits(rt.config),
     onAttempt: (event) => rt.metrics.attempt(event),
+    onDeferred: (reason) => rt.metrics.deferred.inc({ reason }),
   };
+}
+
+export function authorityLimits(config: Config): AuthorityLimits {
+  return { concurrency: config.delivery.authorityConcurrency, breakerFailures: config.delivery.breakerFailures, breakerCooldownMs: config.delivery.breakerCooldownMs };
+}
+
+/** The follow-up of deliveries whose authority decides later; started by every process that delivers. */
+export function startDecisionPoller(rt: Runtime, onError: (err: unknown) => void): DecisionPoller {
+  const { delivery } = rt.config;
+  const poller = new DecisionPoller(deliveryDeps(rt), { pollMs: delivery.decisionPollMs, retryMaxMs: delivery.decisionRetryMaxMs, maxDays: delivery.decisionMaxDays, leaseMs: leaseMs(rt.config) }, onError,
+    (event) => rt.metrics.decisions.inc(event));
+  rt.decisions = poller;
+  rt.metrics.setBreakerSource(() => openBreakers(rt.db));
+  poller.start();
+  return poller;
 }
 
 export function retryPolicy(config: Config): RetryPolicy {
@@ -117,6 +138,7 @@ function startDispatch(rt: Runtime, inProcess: boolean): void {
     rt.metrics.setDepthSource(() => outboxDepth(rt.db));
     delivery.start();
     startJobRunner(rt, (id) => rt.dispatch(id));
+    startDecisionPoller(rt, onError);
     return;
   }
   if (!rt.config.redisUrl) return;
@@ -172,6 +194,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
       await rt.retention?.stop();
       await rt.jobs?.stop();
       await rt.delivery?.stop();
+      await rt.decisions?.stop();
       await rt.queue?.close();
       await rt.routingStore?.stop();
       await db.close();

@@ -18,7 +18,7 @@ describe('the demo directory delivers to Lübeck over FIT-Connect, end to end', 
   before(async () => { stack = await startStack({ database: 'postgres' }); });
   after(async () => stack.close());
 
-  test('an application in Lübeck: token, destination key, announce, submit; the destination decrypts, checks and accepts with a signed event', async () => {
+  test('an application in Lübeck: token, destination key, announce, submit ends the attempt; the destination decrypts, checks and accepts with a signed event, which the follow-up records', async () => {
     assert.equal([...stack.rt.routing.directory.values()].find((e) => e.authorityId === 'hansestadt-luebeck')?.transport, 'fit-connect', 'the demo directory connects Lübeck over FIT-Connect');
     const { id, reference, browser } = await applyOverHttp(stack.url, 'sh', { strasse: 'Breite Straße', plz: '23552', ort: 'Lübeck' }, 'Marzipan Manufaktur');
     await stack.rt.delivery?.drain();
@@ -38,24 +38,33 @@ describe('the demo directory delivers to Lübeck over FIT-Connect, end to end', 
     assert.equal(metadata.contentStructure.data.hash.content, sha512Hex(received.document));
     assert.equal(metadata.additionalReferenceInfo.senderReference, id);
 
-    const { rows } = await stack.rt.db.query<{ transport: string; outcome: string; receipt: { verified: boolean; evidence: string; receiverReference: string } }>(
+    const { rows } = await stack.rt.db.query<{ transport: string; outcome: string; receipt: { verified: boolean; receiverReference: string; followUp: { submissionId: string } } }>(
       'SELECT transport, outcome, receipt FROM delivery_attempts WHERE submission_id = $1', [id],
     );
     assert.equal(rows.length, 1);
     assert.equal(rows[0]?.transport, 'fit-connect');
     assert.equal(rows[0]?.outcome, 'delivered');
-    assert.equal(rows[0]?.receipt.verified, true);
+    // Handed over, not yet accepted: the attempt did not wait for the destination's decision.
+    assert.equal(rows[0]?.receipt.verified, false);
+    assert.equal(rows[0]?.receipt.followUp.submissionId, rows[0]?.receipt.receiverReference);
+
+    // The follow-up reads the decision (the poller runs on its own; one pass here, so the test need not wait for it).
+    await stack.rt.decisions?.runOnce();
+    const decided = await stack.rt.db.query<{ decision: string; client_id: string; evidence: string }>('SELECT decision, client_id, evidence FROM submission_decisions WHERE submission_id = $1', [id]);
+    assert.equal(decided.rows[0]?.decision, 'accepted');
+    assert.equal(decided.rows[0]?.client_id, 'fit-connect:hansestadt-luebeck');
     // The evidence is Lübeck's accept event, signed with the key the directory names, for exactly the stored ciphertext.
-    const { payload, header } = await verifyJson<SecurityEventClaims>(luebeckVerificationKey, rows[0]?.receipt.evidence ?? '');
+    const { payload, header } = await verifyJson<SecurityEventClaims>(luebeckVerificationKey, decided.rows[0]?.evidence ?? '');
     assert.equal(header.typ, 'secevent+jwt');
     assert.equal(payload.iss, 'hansestadt-luebeck');
     assert.equal(payload.sub, `submission:${rows[0]?.receipt.receiverReference}`);
     const stored = await stack.rt.db.query<{ payload_jwe: string; status: string }>('SELECT payload_jwe, status FROM submissions WHERE id = $1', [id]);
     assert.equal(payload.events[EVENT_ACCEPT]?.authenticationTags?.data, stored.rows[0]?.payload_jwe.split('.')[4]);
-    assert.equal(stored.rows[0]?.status, 'delivered');
+    assert.equal(stored.rows[0]?.status, 'accepted');
     assert.doesNotMatch(stored.rows[0]?.payload_jwe ?? '', /Marzipan/, 'no plaintext in the central database');
+    assert.equal((await stack.rt.db.query('SELECT 1 FROM delivery_followups WHERE submission_id = $1', [id])).rows.length, 0, 'no longer followed');
 
     const status = await browser.get(`/sh/status/${id}`);
-    assert.match(status.html, /data-status="delivered"/);
+    assert.match(status.html, /data-status="accepted"/);
   });
 });

@@ -53,21 +53,30 @@ function contextFor(authority: TestAuthority, receiver: FitReceiver, options: Re
 
 const validMetadata = newAjv().compile(JSON.parse(readFileSync(new URL('../schemas/vendor/fit-connect/metadata.schema.v1.0.0.json', import.meta.url), 'utf8')) as Record<string, unknown>);
 
-test('fit-connect: delivered, decrypted, schema-valid metadata, accept event verified, redelivery is a duplicate', async (t) => {
+test('fit-connect: handed over at submit, decrypted, schema-valid metadata; the accept event is read afterwards and verified; redelivery is a duplicate', async (t) => {
   const kiel = await kielPromise;
   const receiver = await startFitConnect([kiel]);
   t.after(() => receiver.close());
   const ctx = contextFor(kiel, receiver);
   const message = await messageFor(kiel);
 
+  // The attempt ends at the hand-over: nothing signed has come back yet, the receipt says so.
   const receipt = await fitConnect.send(message, ctx);
   assert.equal(receipt.transport, 'fit-connect');
-  assert.equal(receipt.verified, true);
+  assert.equal(receipt.verified, false);
   assert.equal(receipt.duplicate, false);
-  assert.ok(receipt.evidence && receipt.receiverReference);
+  assert.ok(receipt.receiverReference);
+  assert.equal(receipt.followUp?.submissionId, receipt.receiverReference);
+  assert.match(receipt.followUp?.caseId ?? '', /^[0-9a-f-]{36}$/);
+  assert.ok(receipt.followUp?.metadataTag, 'the tag of the metadata this attempt sent, for the accept check');
 
-  // The evidence is the destination's own signed accept event for exactly this submission.
-  const { payload, header } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, receipt.evidence);
+  // The follow-up reads the destination's own signed accept event for exactly this submission.
+  const decision = await fitConnect.decision?.(receipt.followUp ?? {}, ctx);
+  assert.equal(decision?.decision, 'accepted');
+  assert.equal(decision.decidedBy, kiel.id);
+  assert.equal(decision.dataTag, message.payload.jwe.split('.')[4]);
+  assert.ok(decision.evidence);
+  const { payload, header } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, decision.evidence);
   assert.equal(header.typ, 'secevent+jwt');
   assert.equal(payload.iss, kiel.id);
   assert.equal(payload.sub, `submission:${receipt.receiverReference}`);
@@ -91,7 +100,7 @@ test('fit-connect: delivered, decrypted, schema-valid metadata, accept event ver
   const again = await fitConnect.send(message, ctx);
   assert.equal(again.duplicate, true, 'the redelivery found the submission made before');
   assert.equal(again.receiverReference, receipt.receiverReference, 'no second submission was opened');
-  assert.equal(again.verified, true);
+  assert.equal((await fitConnect.decision?.(again.followUp ?? {}, ctx))?.decision, 'accepted', 'its follow-up finds the same accept');
   assert.equal(receiver.inbox.size, 1);
   assert.equal(receiver.inbox.arrivalsOf(message.messageId), 1, 'the redelivery did not even reach the Fachverfahren');
 });
@@ -119,21 +128,25 @@ test('fit-connect: a wrong client secret is refused with 401, not retried, nothi
   assert.equal(receiver.inbox.size, 0);
 });
 
-test('fit-connect: data that does not match the metadata hash is rejected by a signed event, nothing stored', async (t) => {
+test('fit-connect: data that does not match the metadata hash is handed over, then rejected by a signed event; nothing stored', async (t) => {
   const kiel = await kielPromise;
   const receiver = await startFitConnect([kiel]);
   t.after(() => receiver.close());
   const message = await messageFor(kiel);
   // Swapped in transit: the ciphertext now holds another document than the one hashed at submit time.
   const tampered = { ...message, payload: { ...message.payload, jwe: await encryptFor(kiel.encryption.publicJwk, '{"betrieb":{"name":"Fälschung"}}', 'application/json') } };
-  await assert.rejects(
-    fitConnect.send(tampered, contextFor(kiel, receiver)),
-    (err: unknown) => err instanceof TransportError && !err.retryable && /rejected/.test(err.message) && /events\/problems\/hash-mismatch/.test(err.message),
-  );
+  const ctx = contextFor(kiel, receiver);
+  const receipt = await fitConnect.send(tampered, ctx);
+  const decision = await fitConnect.decision?.(receipt.followUp ?? {}, ctx);
+  assert.equal(decision?.decision, 'rejected');
+  assert.equal(decision.problems[0]?.type, 'https://schema.fitko.de/fit-connect/events/problems/hash-mismatch');
   assert.equal(receiver.inbox.size, 0);
   assert.equal(receiver.inbox.arrivalsOf(message.messageId), 0);
-  // A redelivery finds the rejected submission and is refused again, without a second submission.
-  await assert.rejects(fitConnect.send(tampered, contextFor(kiel, receiver)), (err: unknown) => err instanceof TransportError && !err.retryable && /hash-mismatch/.test(err.message));
+  // A redelivery finds the rejected submission, opens no second one, and its follow-up reads the same reject.
+  const again = await fitConnect.send(tampered, ctx);
+  assert.equal(again.duplicate, true);
+  assert.equal(again.receiverReference, receipt.receiverReference);
+  assert.equal((await fitConnect.decision?.(again.followUp ?? {}, ctx))?.decision, 'rejected');
 });
 
 test('fit-connect: a destination key other than the directory key stops delivery before anything is sent', async (t) => {
@@ -188,20 +201,20 @@ test('fit-connect: a destination key under 4096 bits is refused', async (t) => {
   assert.equal(receiver.inbox.size, 0);
 });
 
-test('fit-connect: an event token that does not verify is an error; the redelivery then proves the delivery', async (t) => {
+test('fit-connect: an event token that does not verify is no decision; read with the right key it is', async (t) => {
   const kiel = await kielPromise;
   const receiver = await startFitConnect([kiel]);
   t.after(() => receiver.close());
   const message = await messageFor(kiel);
   const stranger = await generateSigningKeyPair();
+  const wrongKey = contextFor(kiel, receiver, {}, { verificationKey: stranger.publicJwk });
+  const receipt = await fitConnect.send(message, wrongKey);
+  assert.equal(receiver.inbox.size, 1, 'the submission itself went through');
   await assert.rejects(
-    fitConnect.send(message, contextFor(kiel, receiver, {}, { verificationKey: stranger.publicJwk })),
+    fitConnect.decision?.(receipt.followUp ?? {}, wrongKey) ?? Promise.resolve(),
     (err: unknown) => err instanceof TransportError && err.retryable && /does not verify/.test(err.message),
   );
-  assert.equal(receiver.inbox.size, 1, 'the submission itself went through');
-  const receipt = await fitConnect.send(message, contextFor(kiel, receiver));
-  assert.equal(receipt.verified, true);
-  assert.equal(receipt.duplicate, true);
+  assert.equal((await fitConnect.decision?.(receipt.followUp ?? {}, contextFor(kiel, receiver)))?.decision, 'accepted');
   assert.equal(receiver.inbox.arrivalsOf(message.messageId), 1);
 
   await assert.rejects(
@@ -270,8 +283,11 @@ test('fit-connect: two attachments announced, uploaded as JWEs, listed with thei
   const message = await messageWithAttachments(kiel);
 
   const receipt = await fitConnect.send(message, ctx);
-  assert.equal(receipt.verified, true);
-  const { payload } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, receipt.evidence ?? '');
+  // Handed over; the destination's accept is read by the follow-up, which checks the attachment tags.
+  assert.equal(receipt.verified, false);
+  const decision = await fitConnect.decision?.(receipt.followUp ?? {}, ctx);
+  assert.equal(decision?.decision, 'accepted');
+  const { payload } = await verifyJson<SecurityEventClaims>(kiel.signing.publicJwk, decision.evidence ?? '');
   const jwes = await Promise.all(message.attachments.map(async (a) => Buffer.concat(await a.open().toArray() as Buffer[]).toString('ascii')));
   assert.deepEqual(payload.events[EVENT_ACCEPT]?.authenticationTags?.attachments, Object.fromEntries(message.attachments.map((a, i) => [a.id, jwes[i]?.split('.')[4]])), 'the accept event names the tag of every uploaded JWE');
 
@@ -292,16 +308,17 @@ test('fit-connect: two attachments announced, uploaded as JWEs, listed with thei
   assert.equal(receiver.inbox.arrivalsOf(message.messageId), 1);
 });
 
-test('fit-connect: an attachment that does not match the hash in the metadata is rejected by a signed event, not retried, nothing stored', async (t) => {
+test('fit-connect: an attachment that does not match the hash in the metadata is handed over, then rejected by a signed event; nothing stored', async (t) => {
   const kiel = await kielPromise;
   const receiver = await startFitConnect([kiel]);
   t.after(() => receiver.close());
   const swapped = await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PNG, sha512Hex(Buffer.from('the file that was hashed')));
   const message = await messageFor(kiel, undefined, undefined, [await attachmentFor(kiel.encryption.publicJwk, SAMPLE_PDF), swapped]);
-  await assert.rejects(
-    fitConnect.send(message, contextFor(kiel, receiver)),
-    (err: unknown) => err instanceof TransportError && !err.retryable && /events\/problems\/hash-mismatch/.test(err.message) && err.message.includes(swapped.id),
-  );
+  const ctx = contextFor(kiel, receiver);
+  const receipt = await fitConnect.send(message, ctx);
+  const decision = await fitConnect.decision?.(receipt.followUp ?? {}, ctx);
+  assert.equal(decision?.decision, 'rejected');
+  assert.ok(decision.problems.some((p) => /events\/problems\/hash-mismatch/.test(p.type) && `${p.detail ?? ''}${p.title}`.includes(swapped.id)), JSON.stringify(decision.problems));
   assert.equal(receiver.inbox.size, 0);
 });
 

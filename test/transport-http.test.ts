@@ -59,7 +59,7 @@ test('fit-connect: a destination that forgot its tokens (restart) gets a fresh o
     sender,
     timeoutMs: 5000,
   };
-  assert.equal((await fitConnect.send(await messageFor(kiel), ctx)).verified, true);
+  assert.ok((await fitConnect.send(await messageFor(kiel), ctx)).followUp, 'handed over');
   assert.equal(tokenRequests.length, 1);
   await first.app.close();
 
@@ -67,7 +67,7 @@ test('fit-connect: a destination that forgot its tokens (restart) gets a fresh o
   t.after(() => second.app.close());
   const message = await messageFor(kiel);
   const receipt = await fitConnect.send(message, ctx);
-  assert.equal(receipt.verified, true);
+  assert.equal((await fitConnect.decision?.(receipt.followUp ?? {}, ctx))?.decision, 'accepted');
   assert.ok(second.inbox.get(message.messageId), 'the restarted destination has the submission');
   assert.equal(tokenRequests.length, 2, 'the cached token was refused with 401, dropped, and replaced exactly once');
 });

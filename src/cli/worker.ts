@@ -6,7 +6,7 @@ import { OutboxRelay, handOver } from '../delivery/relay.js';
 import { startDeliveryWorker } from '../delivery/worker.js';
 import { requireScope } from '../http/api-auth.js';
 import { httpTimeouts } from '../http/timeouts.js';
-import { createRuntime, deliveryDeps, leaseMs, redisTimeouts, retryPolicy, startJobRunner, startRetention, type Runtime } from '../runtime.js';
+import { createRuntime, deliveryDeps, leaseMs, redisTimeouts, retryPolicy, startDecisionPoller, startJobRunner, startRetention, type Runtime } from '../runtime.js';
 import { shutdownOn } from './start.js';
 
 /**
@@ -41,11 +41,12 @@ export async function startWorker(cfg: Config): Promise<void> {
   const rt = await createRuntime(cfg, process.env, { inProcessDelivery: false, role: 'worker' });
   const log = (msg: string) => console.error(`efa worker: ${msg}`);
   const worker = startDeliveryWorker(deliveryDeps(rt), { redisUrl: cfg.redisUrl, settings: cfg.delivery, policy: retryPolicy(cfg), leaseMs: leaseMs(cfg), onError: (err) => rt.metrics.error('worker', err), redisTimeouts: redisTimeouts(cfg) });
-  const relay = new OutboxRelay(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery.relayIntervalMs, Math.max(30_000, 2 * cfg.delivery.lockMs), (err) => rt.metrics.error('relay', err));
+  const relay = new OutboxRelay(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery.relayIntervalMs, cfg.delivery.relayRecheckMs, (err) => rt.metrics.error('relay', err));
   relay.start();
   // A redelivery the queue does not take now (Redis down) is still in the outbox: the relay enqueues it.
   startJobRunner(rt, (id) => handOver(rt.db, rt.queue as NonNullable<Runtime['queue']>, id).catch((err: unknown) => rt.metrics.error('dispatch', err)));
   startRetention(rt);
+  startDecisionPoller(rt, (err) => rt.metrics.error('decisions', err));
   const endpoint = cfg.delivery.workerPort > 0 ? await startWorkerEndpoint(rt, worker, cfg.delivery.workerPort) : undefined;
   await worker.waitUntilReady();
   console.log(`efa worker: delivering (concurrency ${cfg.delivery.concurrency}, up to ${cfg.delivery.maxAttempts} attempts, queue prefix "${cfg.delivery.queuePrefix}")${endpoint ? `; metrics and health on port ${cfg.delivery.workerPort}` : ''}`);
@@ -53,6 +54,7 @@ export async function startWorker(cfg: Config): Promise<void> {
     log('stopping: finishing running deliveries');
     await worker.close();
     await relay.stop();
+    await rt.decisions?.stop();
     await endpoint?.close();
     await rt.close();
   });

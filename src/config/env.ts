@@ -91,6 +91,20 @@ export interface DeliverySettings {
   lockMs: number;
   /** How often the relay moves outbox entries that never reached Redis into the queue. */
   relayIntervalMs: number;
+  /** An entry handed to the queue longer ago than this is checked again for a live job (Redis may have lost it). */
+  relayRecheckMs: number;
+  /** Attempts to one authority running at once, over all workers. */
+  authorityConcurrency: number;
+  /** Retryable failures in a row after which an authority's circuit breaker opens; 0 switches it off. */
+  breakerFailures: number;
+  /** How long an open breaker defers the authority's deliveries before one trial attempt. */
+  breakerCooldownMs: number;
+  /** How often a worker looks for authority decisions due to be read (FIT-Connect accept/reject). */
+  decisionPollMs: number;
+  /** Longest wait between two reads of one submission's decision (the wait doubles from decisionPollMs). */
+  decisionRetryMaxMs: number;
+  /** After this many days without a decision, it is no longer read; the status stays "delivered". */
+  decisionMaxDays: number;
   /** Port of the worker's metrics and health endpoint; 0 switches it off. */
   workerPort: number;
 }
@@ -141,8 +155,17 @@ function deliverySettings(env: Env): DeliverySettings {
     queuePrefix: prefix,
     lockMs: int(env, 'EFA_QUEUE_LOCK_MS', 30_000, 500, 600_000),
     relayIntervalMs: int(env, 'EFA_RELAY_INTERVAL_MS', 5_000, 50, 600_000),
+    relayRecheckMs: 0,
+    authorityConcurrency: int(env, 'EFA_AUTHORITY_CONCURRENCY', 8, 1, 1000),
+    breakerFailures: int(env, 'EFA_BREAKER_FAILURES', 5, 0, 1000),
+    breakerCooldownMs: int(env, 'EFA_BREAKER_COOLDOWN_MS', 60_000, 100, 86_400_000),
+    decisionPollMs: int(env, 'EFA_DECISION_POLL_MS', 10_000, 50, 3_600_000),
+    decisionRetryMaxMs: int(env, 'EFA_DECISION_RETRY_MAX_MS', 3_600_000, 50, 86_400_000),
+    decisionMaxDays: int(env, 'EFA_DECISION_MAX_DAYS', 30, 1, 365),
     workerPort: int(env, 'EFA_WORKER_PORT', 9464, 0, 65535),
   };
+  // A job is live in Redis while its lock is renewed; checking more often than that costs little.
+  settings.relayRecheckMs = int(env, 'EFA_RELAY_RECHECK_MS', Math.max(30_000, 2 * settings.lockMs), 100, 86_400_000);
   if (settings.backoffMaxMs < backoffMs) throw new ConfigError(`EFA_DELIVERY_BACKOFF_MAX_MS (${settings.backoffMaxMs}) must not be below EFA_DELIVERY_BACKOFF_MS (${backoffMs})`);
   return settings;
 }

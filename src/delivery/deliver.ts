@@ -1,55 +1,88 @@
 import { EfaError, NoEndpointError, TransportError } from '../core/errors.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
 import { transportNamed } from '../routing/transports/index.js';
-import type { OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
+import type { DirectoryEntry, OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
 import type { Database } from '../storage/db.js';
 import type { SubmissionRow } from '../submissions/row.js';
+import type { AuthorityLimits } from './limits.js';
+
+/** How an attempt ended, as recorded and counted. `superseded`: another worker holds or settled the entry. */
+export type AttemptOutcomeName = 'delivered' | 'retry' | 'failed' | 'superseded';
 
 export interface DeliveryDeps {
   db: Database;
   /** The current routing data (it may be reloaded while the process runs). */
   routing: () => RoutingData;
   sender: SenderIdentity;
-  /** Timeout of one attempt over a transport (slow protocols such as OSCI get more). */
+  /**
+   * The deadline of one whole attempt over a transport, all of its HTTP calls together (slow
+   * protocols such as OSCI get more). Always shorter than the outbox lease (runtime.ts leaseMs).
+   */
   timeoutMs: (transport: string) => number;
   serviceTitle: (serviceId: string) => string;
+  /** Per-authority concurrency and circuit breaker; without it neither applies. */
+  limits?: AuthorityLimits;
   /** Told about every finished attempt (metrics); never about the payload. */
-  onAttempt?: (event: { transport: string; outcome: 'delivered' | 'retry' | 'failed'; seconds: number }) => void;
+  onAttempt?: (event: { transport: string; outcome: AttemptOutcomeName; seconds: number }) => void;
+  /** Told when a claim was put off because of an authority's breaker or concurrency limit. */
+  onDeferred?: (reason: 'breaker' | 'concurrency') => void;
 }
 
-export type AttemptOutcome = { outcome: 'delivered'; receipt: Receipt } | { outcome: 'retry' | 'failed'; error: string };
+/** What one send produced, before it is recorded (recording and settling are one transaction). */
+export interface SentAttempt {
+  transport: string;
+  address: string;
+  authorityId: string;
+  startedAt: Date;
+  result: { outcome: 'delivered'; receipt: Receipt } | { outcome: 'error'; error: string; retryable: boolean };
+}
 
+/** The attempt's deadline passed: whatever the transport was still doing no longer counts. */
+export class AttemptDeadlineError extends TransportError {
+  constructor(transport: string, address: string, ms: number) {
+    super(transport, `no answer from ${address} within ${ms} ms (the attempt's deadline, all its calls together)`, true);
+  }
+}
 
 /**
- * One delivery attempt of one submission: build the message, look the endpoint up now (the
- * directory may have changed since submit), send, and record the attempt. Already delivered
- * submissions are not sent again, but a resend would be harmless: receivers deduplicate.
- * `last`: no retry follows (the attempt limit is reached), so a retryable error is recorded, and
- * counted, as the failure it is.
+ * One send of one submission: build the message, look the endpoint up now (the directory may have
+ * changed since submit) and hand it to the transport under one deadline for the whole attempt. The
+ * deadline aborts every HTTP call of the transport (ctx.signal) and, should a transport ignore it,
+ * ends the attempt anyway. Nothing is written here: the caller records and settles in one go.
  */
-export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, attempt: number, last = false): Promise<AttemptOutcome> {
-  const { rows } = await deps.db.query<SubmissionRow>('SELECT * FROM submissions WHERE id = $1', [submissionId]);
-  const row = rows[0];
-  if (!row) return { outcome: 'failed', error: 'submission not found' };
-  if (row.status !== 'submitted' && row.status !== 'failed') return { outcome: 'delivered', receipt: { transport: 'none', deliveredAt: new Date().toISOString(), verified: false, duplicate: true } };
-
-  const started = new Date();
+export async function sendOnce(deps: DeliveryDeps, row: SubmissionRow): Promise<SentAttempt> {
+  const startedAt = new Date();
   const endpoint = endpointFor(deps.routing(), row.authority_id, row.leika_key);
-  let result: AttemptOutcome;
+  const base = { transport: endpoint?.transport ?? 'none', address: endpoint?.address ?? '', authorityId: row.authority_id, startedAt };
   try {
     if (!endpoint) throw new NoEndpointError(row.authority_id, row.leika_key);
-    const receipt = await transportNamed(endpoint.transport).send(toMessage(row, deps), { endpoint, sender: deps.sender, timeoutMs: deps.timeoutMs(endpoint.transport) });
-    result = { outcome: 'delivered', receipt };
+    const receipt = await withDeadline(deps, endpoint, toMessage(row, deps));
+    return { ...base, result: { outcome: 'delivered', receipt } };
   } catch (err) {
     const retryable = err instanceof TransportError ? err.retryable : !(err instanceof EfaError);
-    result = { outcome: retryable && !last ? 'retry' : 'failed', error: err instanceof Error ? err.message : String(err) };
+    return { ...base, result: { outcome: 'error', error: err instanceof Error ? err.message : String(err), retryable } };
   }
-  await deps.db.query(
-    `INSERT INTO delivery_attempts (submission_id, attempt, transport, address, started_at, finished_at, outcome, error, receipt) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)`,
-    [submissionId, attempt, endpoint?.transport ?? 'none', endpoint?.address ?? '', started.toISOString(), result.outcome, 'error' in result ? result.error : null, result.outcome === 'delivered' ? JSON.stringify(result.receipt) : null],
-  );
-  deps.onAttempt?.({ transport: endpoint?.transport ?? 'none', outcome: result.outcome, seconds: (Date.now() - started.getTime()) / 1000 });
-  return result;
+}
+
+async function withDeadline(deps: DeliveryDeps, endpoint: DirectoryEntry, message: OutboundMessage): Promise<Receipt> {
+  const ms = deps.timeoutMs(endpoint.transport);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const err = new AttemptDeadlineError(endpoint.transport, endpoint.address, ms);
+      controller.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    const send = transportNamed(endpoint.transport).send(message, { endpoint, sender: deps.sender, timeoutMs: ms, signal: controller.signal });
+    // A send that loses the race still settles later; its rejection must not go unhandled.
+    send.catch(() => undefined);
+    return await Promise.race([send, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceTitle'>): OutboundMessage {

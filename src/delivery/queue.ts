@@ -98,6 +98,20 @@ export class DeliveryQueue {
     return 'added';
   }
 
+  /**
+   * True once after Redis lost its data (restarted without persistence, flushed) or on a new
+   * Redis: a marker key is set if missing. The relay then rechecks every outbox entry at once
+   * instead of waiting for the recheck interval.
+   */
+  async dataLost(): Promise<boolean> {
+    const client = await this.queue.getBackend().client;
+    const key = `${this.queue.opts.prefix ?? 'bull'}:${QUEUE_NAME}:efa-relay-marker`;
+    if ((await client.get(key)) !== null) return false;
+    // Not atomic: two relays may both find it missing and both recheck, which is harmless.
+    await client.set(key, new Date().toISOString());
+    return true;
+  }
+
   async counts(): Promise<Record<string, number>> {
     return this.withDeadline(this.queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'prioritized'), 'queue depth');
   }

@@ -22,6 +22,8 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  /** Set when Redis was found without its data: entries handed over before then are all rechecked. */
+  private lostAt: Date | undefined;
 
   constructor(
     private readonly db: Database,
@@ -46,12 +48,14 @@ export class OutboxRelay {
 
   /** One pass; returns how many entries were handed to the queue or confirmed there. */
   async runOnce(): Promise<number> {
+    if (await this.queue.dataLost()) this.lostAt = new Date();
     const { rows } = await this.db.query<{ submission_id: string }>(
       `SELECT submission_id FROM outbox
-        WHERE enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $1)
+        WHERE enqueued_at IS NULL OR enqueued_at < GREATEST(now() - make_interval(secs => $1), $3::timestamptz)
         ORDER BY created_at LIMIT $2`,
-      [this.recheckMs / 1000, this.batch],
+      [this.recheckMs / 1000, this.batch, this.lostAt?.toISOString() ?? null],
     );
+    if (rows.length < this.batch) this.lostAt = undefined;
     const handed: string[] = [];
     for (const { submission_id: id } of rows) {
       // Redis down: stop this pass, keep enqueued_at as it is, try again next time.

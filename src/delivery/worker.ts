@@ -25,10 +25,17 @@ export type JobResult = Settled | { outcome: 'not-pending' };
  */
 export async function processDeliveryJob(deps: DeliveryDeps, opts: Pick<WorkerOptions, 'policy' | 'leaseMs'>, job: Job, token: string | undefined): Promise<JobResult> {
   const submissionId = String(job.id);
-  const claim = await claimOne(deps.db, submissionId, opts.leaseMs);
+  const claim = await claimOne(deps.db, submissionId, opts.leaseMs, deps.limits);
   if (!claim) return { outcome: 'not-pending' };
   if ('held' in claim) {
     await job.moveToDelayed(Math.max(claim.held.getTime(), Date.now()) + 250, token);
+    throw new DelayedError();
+  }
+  if ('deferred' in claim) {
+    // The authority's breaker is open or its attempts are all running: the job waits in Redis
+    // instead of in a worker slot, and it costs no attempt.
+    deps.onDeferred?.(claim.reason);
+    await job.moveToDelayed(Math.max(claim.deferred.getTime(), Date.now()), token);
     throw new DelayedError();
   }
   const settled = await processClaimed(deps, opts.policy, submissionId, claim);

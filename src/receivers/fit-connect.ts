@@ -45,12 +45,17 @@ interface StoredSubmission {
  * announcements and submissions, decrypts and checks them at once and answers in the case's event
  * log with a signed accept or reject event. Destination id = authority id.
  */
-export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inbox, clients }) => {
+export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inbox, clients, fitConnectDecisionDelayMs = 0 }) => {
   const issued = new Map<string, { clientId: string; expiresAt: number }>();
   const submissions = new Map<string, StoredSubmission>();
   /** client id + Idempotency-Key -> submission id: a redelivered announcement finds its submission. */
   const announced = new Map<string, string>();
   const validateMetadata = metadataValidator();
+  /** Posts a decision into the case's event log, at once or as late as configured. */
+  const decide = (submission: StoredSubmission, event: string) => {
+    if (fitConnectDecisionDelayMs <= 0) submission.events.push(event);
+    else setTimeout(() => submission.events.push(event), fitConnectDecisionDelayMs).unref();
+  };
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
 
@@ -177,7 +182,7 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
       submission.submitted = true;
       const outcome = await inspect(authority, submission, encryptedMetadata, encryptedData, validateMetadata);
       if ('problem' in outcome) {
-        submission.events.push(await securityEvent(authority, submission, EVENT_REJECT, { problems: [outcome.problem] }));
+        decide(submission, await securityEvent(authority, submission, EVENT_REJECT, { problems: [outcome.problem] }));
       } else {
         const { metadata, document, attachments } = outcome;
         const data = metadata.contentStructure.data;
@@ -195,7 +200,7 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
           attachments,
         });
         const attachmentTags = Object.fromEntries([...submission.uploads].map(([id, jwe]) => [id, authenticationTag(jwe)]));
-        submission.events.push(await securityEvent(authority, submission, EVENT_ACCEPT, {
+        decide(submission, await securityEvent(authority, submission, EVENT_ACCEPT, {
           authenticationTags: { metadata: authenticationTag(encryptedMetadata), data: authenticationTag(encryptedData), attachments: attachmentTags },
         }));
       }

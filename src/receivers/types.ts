@@ -26,6 +26,11 @@ export interface ReceiverOptions {
    * or empty: it issues none, so nobody can submit there.
    */
   clients?: Map<string, string>;
+  /**
+   * How long after the submit a FIT-Connect destination posts its accept or reject event (default:
+   * at once). Real destinations take minutes to hours; the sender must not wait for it.
+   */
+  fitConnectDecisionDelayMs?: number;
 }
 
 /** Every protocol receiver is a function that adds its routes under its own prefix. */

@@ -18,6 +18,12 @@ export interface CompileOptions {
   env: Record<string, string | undefined>;
   /** The routing/ folder: key references not found in the document's `keys` are read from there. */
   routingDir?: string;
+  /**
+   * Refuse push entries without a verificationKey unless marked `unverifiedReceipts` (with a
+   * reason). Default: in production (env NODE_ENV=production). Versions already stored are read
+   * without it: they passed the check when they were imported.
+   */
+  requireVerificationKeys?: boolean;
 }
 
 export interface CompiledRouting {
@@ -46,7 +52,7 @@ export function compileRouting(input: LocatedDocument, opts: CompileOptions): Co
   const authorities = compileAuthorities(input, problems);
   const rules = compileResponsibilities(input, authorities, problems);
   const keys = new KeyResolver(input.keys, opts.routingDir);
-  const { directory, entries } = compileDirectory(input, authorities, keys, opts.env, problems);
+  const { directory, entries } = compileDirectory(input, authorities, keys, opts.env, problems, opts.requireVerificationKeys ?? opts.env.NODE_ENV === 'production');
   problems.throwIfAny();
   return {
     routing: { authorities, responsibility: new ResponsibilityIndex(rules), directory },
@@ -94,7 +100,7 @@ function compileResponsibilities(input: LocatedDocument, authorities: Map<string
   return rules;
 }
 
-function compileDirectory(input: LocatedDocument, authorities: Map<string, Authority>, keys: KeyResolver, env: CompileOptions['env'], problems: ProblemList): { directory: Map<string, DirectoryEntry>; entries: SourceDirectoryEntry[] } {
+function compileDirectory(input: LocatedDocument, authorities: Map<string, Authority>, keys: KeyResolver, env: CompileOptions['env'], problems: ProblemList, requireVerificationKeys: boolean): { directory: Map<string, DirectoryEntry>; entries: SourceDirectoryEntry[] } {
   const directory = new Map<string, DirectoryEntry>();
   const entries: SourceDirectoryEntry[] = [];
   const first = new Map<string, number>();
@@ -117,6 +123,14 @@ function compileDirectory(input: LocatedDocument, authorities: Map<string, Autho
     if ('problem' in address) problems.add(at('address'), address.problem);
     const encryptionKey = keys.resolve(e.encryptionKey, encryptionKeyProblem, at('encryptionKey'), problems);
     const verificationKey = e.verificationKey === undefined ? undefined : keys.resolve(e.verificationKey, verificationKeyProblem, at('verificationKey'), problems);
+    const unverified = e.unverifiedReceipts;
+    if (unverified !== undefined && (typeof unverified !== 'object' || unverified === null || typeof unverified.reason !== 'string' || unverified.reason.trim().length < 10)) {
+      problems.add(at('unverifiedReceipts'), 'must be {"reason": "…"}: why this authority signs no receipts (at least 10 characters)');
+    }
+    // Without the authority's key any 2xx would count as delivered: in production only on purpose.
+    if (requireVerificationKeys && e.transport !== 'pull' && e.verificationKey === undefined && unverified === undefined) {
+      problems.add(at('verificationKey'), 'is required in production: without the authority\'s public signing key no receipt can be checked and any 2xx answer would count as delivered. Add it, or mark the entry "unverifiedReceipts": {"reason": "…"} (the status page then says "handed over", never "confirmed")');
+    }
     for (const [name, value] of Object.entries(e.identifiers ?? {})) {
       if (typeof value !== 'string' || value === '') problems.add(at(`identifiers/${pointerSegment(name)}`), 'an identifier must be a non-empty string');
     }
@@ -133,6 +147,7 @@ function compileDirectory(input: LocatedDocument, authorities: Map<string, Autho
       payloadFormat: e.payloadFormat ?? 'json',
       encryptionKey,
       verificationKey,
+      ...(unverified ? { unverifiedReceipts: { reason: unverified.reason } } : {}),
       identifiers: e.identifiers ?? {},
       options,
     });

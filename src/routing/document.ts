@@ -23,6 +23,8 @@ export interface SourceDirectoryEntry {
   payloadFormat?: 'json' | 'xml';
   encryptionKey: KeySource;
   verificationKey?: KeySource;
+  /** Marks an entry without verificationKey as meant so (refused in production otherwise). */
+  unverifiedReceipts?: { reason: string };
   identifiers?: Record<string, string>;
   options?: Record<string, unknown>;
 }

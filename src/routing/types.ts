@@ -33,6 +33,8 @@ export interface DirectoryEntry {
   encryptionKey: PublicJwk;
   /** The authority's public signing key: receipts and event tokens it signs are verified with it. */
   verificationKey?: PublicJwk;
+  /** Set when the entry has no verificationKey on purpose (production refuses it otherwise): why. */
+  unverifiedReceipts?: { reason: string };
   /** Protocol identifiers of the authority (FIT-Connect destination id, XTA reader id, ...). */
   identifiers: Record<string, string>;
   /** Transport-specific settings, validated against the transport's configSchema. */
@@ -108,6 +110,25 @@ export interface TransportContext {
   sender: SenderIdentity;
   /** Per-attempt timeout; a transport aborts its HTTP calls after it. */
   timeoutMs: number;
+  /**
+   * Aborts when the whole attempt's deadline has passed (all of its HTTP calls together); a
+   * transport passes it to every call. Absent outside the delivery worker (checks, tests).
+   */
+  signal?: AbortSignal;
+}
+
+/** The authority's decision on a delivered submission, as a transport reads it after the hand-over. */
+export interface AuthorityDecision {
+  decision: 'accepted' | 'rejected';
+  /** RFC 7807 problems of a rejection (empty for an accept). */
+  problems: Array<{ type: string; title: string; detail?: string; instance?: string }>;
+  decidedAt: string;
+  /** Who decided, as the transport identifies them (e.g. the FIT-Connect destination). */
+  decidedBy: string;
+  /** The signed event token or document, kept as proof. */
+  evidence?: string;
+  /** For an accept: the authentication tag of the encrypted data it accepted (checked against ours). */
+  dataTag?: string;
 }
 
 /** Proof of delivery as the receiver gave it. */
@@ -122,6 +143,11 @@ export interface Receipt {
   verified: boolean;
   /** True when the receiver said it had this message id already. */
   duplicate?: boolean;
+  /**
+   * The hand-over is not yet the authority's answer (FIT-Connect: submitted, accept or reject comes
+   * later): what the transport's `decision` needs to look it up. Followed outside the attempt.
+   */
+  followUp?: Record<string, string>;
 }
 
 export interface HealthResult {
@@ -139,4 +165,9 @@ export interface Transport {
   readonly configSchema: Record<string, unknown>;
   send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt>;
   check(ctx: TransportContext): Promise<HealthResult>;
+  /**
+   * For receipts with a `followUp`: the authority's decision if it has decided, else undefined.
+   * Called by the follow-up poller, never inside a delivery attempt; throws TransportError.
+   */
+  decision?(followUp: Record<string, string>, ctx: TransportContext): Promise<AuthorityDecision | undefined>;
 }

@@ -10,7 +10,7 @@ import { generateSigningKeyPair } from '../../src/crypto/keys.js';
 import { buildApp } from '../../src/http/app.js';
 import { Inbox } from '../../src/receivers/inbox.js';
 import { buildReceiverServer } from '../../src/receivers/server.js';
-import { DEMO_FIT_CONNECT_SECRET_ENV, loadDemoAuthorities } from '../../src/receivers/demo.js';
+import { DEMO_FIT_CONNECT_SECRET_ENV, demoFitConnectClients, loadDemoAuthorities } from '../../src/receivers/demo.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { resolveResponsible, storeSubmission } from '../../src/submissions/submit.js';
 import { freshPostgres } from './database.js';
@@ -63,11 +63,11 @@ export interface DeliveryStack {
   close(): Promise<void>;
 }
 
-/** One Kiel application (Gewerbeanmeldung, sole proprietor) as the form produces it. */
-function kielApplication(): Record<string, unknown> {
+/** One Kiel application (Gewerbeanmeldung, sole proprietor) as the form produces it; `anschrift` moves it elsewhere. */
+export function kielApplication(anschrift: { plz: string; ort: string; ars: string } = { plz: '24103', ort: 'Kiel', ars: '010020000000' }): Record<string, unknown> {
   return {
     inhaber: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1985-05-12', staatsangehoerigkeit: 'deutsch', email: 'erika@example.org' },
-    betrieb: { name: 'Bäckerei Mustermann', rechtsform: 'einzelunternehmen', anzeigegrund: 'neuerrichtung', anschrift: { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' } },
+    betrieb: { name: 'Bäckerei Mustermann', rechtsform: 'einzelunternehmen', anzeigegrund: 'neuerrichtung', anschrift: { strasse: 'Holstenstraße', hausnummer: '1', ...anschrift } },
     taetigkeit: { beschreibung: 'Einzelhandel mit Backwaren und Konditoreiwaren', beginn: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), nebenerwerb: false, beschaeftigte: 2 },
   };
 }
@@ -96,7 +96,9 @@ export async function startDeliveryStack(opts: { env?: Record<string, string>; r
     // API and workers sign as one runtime: a fixed key, which the receiver trusts.
     const signing = await generateSigningKeyPair();
     const inbox = new Inbox();
-    const receiver = await buildReceiverServer({ authorities: loadDemoAuthorities('.'), inbox, senderKeys: async () => [signing.publicJwk] });
+    // The FIT-Connect service's OAuth2 clients, known once the runtime has read the directory.
+    const fitConnectClients = new Map<string, string>();
+    const receiver = await buildReceiverServer({ authorities: loadDemoAuthorities('.'), inbox, senderKeys: async () => [signing.publicJwk], clients: fitConnectClients });
     await receiver.listen({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => receiver.close());
     const authority = new FaultProxy(`http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`);
@@ -130,6 +132,7 @@ export async function startDeliveryStack(opts: { env?: Record<string, string>; r
     const rt = await createRuntime(loadConfig(env), env, { inProcessDelivery: false });
     cleanups.push(() => rt.close());
     if (!rt.queue) throw new Error('the API runtime has no delivery queue: REDIS_URL was not taken up');
+    for (const [id, secret] of demoFitConnectClients(rt.routing.directory.values(), env)) fitConnectClients.set(id, secret);
     const app = await buildApp(rt);
     await app.listen({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => app.close());

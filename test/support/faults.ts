@@ -29,6 +29,12 @@ export class FaultProxy {
   mode: FaultMode = 'pass';
   /** How long an answer of the target is held before it goes back to the client (pass mode). */
   delayMs = 0;
+  /**
+   * Random faults: each request not planned otherwise answers 500 with probability `error` and
+   * hangs with probability `hang`, drawn from a seeded generator so a failing run can be repeated.
+   */
+  faults: { error: number; hang: number; seed: number } | undefined;
+  private rng: (() => number) | undefined;
   readonly requests: ProxiedRequest[] = [];
   private readonly planned: FaultMode[] = [];
   /** Message ids whose receiver answer arrived and is being held back, i.e. processed but not yet acknowledged. */
@@ -82,6 +88,15 @@ export class FaultProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private randomMode(): FaultMode | undefined {
+    if (!this.faults) return undefined;
+    this.rng ??= mulberry32(this.faults.seed);
+    const r = this.rng();
+    if (r < this.faults.error) return '500';
+    if (r < this.faults.error + this.faults.hang) return 'hang';
+    return undefined;
+  }
+
   private changed(): void {
     for (const listener of [...this.listeners]) listener();
   }
@@ -90,7 +105,7 @@ export class FaultProxy {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const mode = this.planned.shift() ?? this.mode;
+      const mode = this.planned.shift() ?? this.randomMode() ?? this.mode;
       const id = req.headers['webhook-id'];
       const messageId = typeof id === 'string' ? id : undefined;
       this.requests.push({ n: this.requests.length + 1, mode, method: req.method ?? 'GET', path: req.url ?? '/', messageId, at: Date.now() });
@@ -200,4 +215,16 @@ export class TcpProxy {
     this.sockets.clear();
     await closed;
   }
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same fault sequence. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

@@ -28,7 +28,7 @@ const started = new Set<WorkerProcess>();
  * Starts `node --import tsx src/cli/main.ts worker` with exactly `env` (plus PATH) and resolves
  * once it prints that it is delivering. Its output is kept (and echoed with EFA_TEST_VERBOSE=1).
  */
-export async function startWorkerProcess(name: string, env: Record<string, string>, args: string[] = [], readyTimeoutMs = 30_000): Promise<WorkerProcess> {
+export async function startWorkerProcess(name: string, env: Record<string, string>, args: string[] = [], readyTimeoutMs = 180_000): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },

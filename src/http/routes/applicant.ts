@@ -13,6 +13,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible, storeSubmission, DraftGoneError } from '../../submissions/submit.js';
 import type { Tenant, TenantAsset } from '../../tenants/registry.js';
+import type { Authority } from '../../routing/types.js';
 import {
   checkView, confirmationView, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, startView, statusView, stepContext, stepView,
   type PageEnv, type PageView, type StepState, uiOf,
@@ -134,7 +135,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (!p) return notFound(reply, p);
     const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
     if (!row) return notFound(reply, p);
-    return send(reply, p, withProgress(p, statusView(p, facts(row)), row));
+    return send(reply, p, withProgress(p, statusView(p, facts(row)), row, rt.routing.authorities.get(row.authority_id)?.contact));
   });
 
   // ---- one service ---------------------------------------------------------------------------
@@ -352,13 +353,20 @@ interface SubmissionView {
   delivery_mode: string;
   /** When the authority accepted or rejected it. */
   decided_at: Date | string | null;
+  authority_id: string;
+  /** The delivered attempt's receipt was signed by the authority and checked. */
+  confirmed: boolean;
+  /** Handed over to an authority that decides later (FIT-Connect); its decision is being followed. */
+  awaiting_decision: boolean;
 }
 
 /** A submission as its own tenant may show it: another Land's id is simply not found. */
 async function submissionOf(rt: Runtime, tenant: string, id: string): Promise<SubmissionView | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
   const { rows } = await rt.db.query<SubmissionView>(
-    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at
+    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at, s.authority_id,
+            s.delivery_mode = 'pull' OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.submission_id = s.id AND a.outcome = 'delivered' AND a.receipt->>'verified' = 'true') AS confirmed,
+            EXISTS (SELECT 1 FROM delivery_followups f WHERE f.submission_id = s.id) AS awaiting_decision
        FROM submissions s LEFT JOIN submission_decisions d ON d.submission_id = s.id WHERE s.id = $1 AND s.tenant = $2`,
     [id, tenant],
   );
@@ -367,11 +375,15 @@ async function submissionOf(rt: Runtime, tenant: string, id: string): Promise<Su
 
 /**
  * What the shared status view does not know: a submission for a pull authority is not "being
- * delivered" but waits until the authority collects it, and a decision has a date.
+ * delivered" but waits until the authority collects it; a delivery without the authority's signed
+ * receipt is only "handed over", never "confirmed"; a dead letter says what happens next and whom
+ * to ask (the authority's contact from the routing data); a decision has a date.
  */
-function withProgress(p: Page, view: PageView, row: SubmissionView): PageView {
+function withProgress(p: Page, view: PageView, row: SubmissionView, contact: Authority['contact']): PageView {
   const ui = uiOf(p);
   const awaitingPickup = row.delivery_mode === 'pull' && row.status === 'submitted';
+  const handedOver = row.status === 'delivered' && !row.confirmed;
+  const failed = row.status === 'failed';
   const decidedAt = row.decided_at === null ? undefined
     : new Date(row.decided_at).toLocaleString(p.lang === 'en' ? 'en-GB' : 'de-DE', { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' });
   return {
@@ -379,6 +391,9 @@ function withProgress(p: Page, view: PageView, row: SubmissionView): PageView {
     context: {
       ...view.context,
       ...(awaitingPickup ? { statusText: ui.statusAwaitingPickup, statusExplanation: ui.explainAwaitingPickup } : {}),
+      ...(handedOver ? { statusText: ui.statusHandedOver, statusExplanation: row.awaiting_decision ? ui.explainAwaitingDecision : ui.explainHandedOver } : {}),
+      confirmed: row.status === 'delivered' ? String(row.confirmed) : undefined,
+      ...(failed && contact && Object.keys(contact).length > 0 ? { contact: { ...contact, web: contact.web && /^https?:\/\//i.test(contact.web) ? contact.web : undefined } } : {}),
       ...(decidedAt ? { decidedAt } : {}),
     },
   };

@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { TransportError } from '../../core/errors.js';
 import { KEY_ALG, encryptFor } from '../../crypto/jwe.js';
 import { verifyJson } from '../../crypto/jws.js';
-import type { HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import type { AuthorityDecision, HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
 import { TagCollector, streamedBody, streamedInit, type StreamedBody } from './attachments.js';
 import { HttpStatusError, exchange, type HttpResult } from './http.js';
 
@@ -21,7 +21,6 @@ export const MIN_RSA_BITS = 4096;
 
 /** A token is renewed this long before it expires, so it cannot lapse between two calls of one send. */
 const TOKEN_MARGIN_MS = 60_000;
-const POLL_INTERVAL_MS = 200;
 
 export interface FitConnectOptions {
   clientId: string;
@@ -87,8 +86,10 @@ export function rsaBits(jwk: JWK): number {
 /**
  * FIT-Connect Submission API as a sender: OAuth2 client credentials, the destination's encryption
  * key (checked against the directory's), announce the submission with its attachment ids, upload
- * each attachment's JWE, submit encrypted metadata and data, then read the case's event log for
- * the destination's signed accept or reject event (SET).
+ * each attachment's JWE, submit encrypted metadata and data. The attempt ends there, at the
+ * hand-over: a real destination accepts or rejects hours later, so its signed event (SET) in the
+ * case's event log is read afterwards by `decision`, called by the follow-up poller with the
+ * receipt's `followUp`, never inside the attempt.
  * Delivery is at least once: the announcement carries the message id as Idempotency-Key, so a
  * redelivery finds the submission it made before instead of opening a second case.
  */
@@ -114,16 +115,41 @@ export const fitConnect: Transport = {
     const key = await destinationKey(api, ctx.endpoint.encryptionKey);
     const submission = await announce(api, message);
 
-    let decision = submission.replayed ? await findDecision(api, submission, verificationKey) : undefined;
-    const duplicate = decision !== undefined;
     let metadataJwe: string | undefined;
     const attachmentTags = new TagCollector();
-    if (!decision) {
+    try {
       await uploadAttachments(api, message, submission, attachmentTags);
       metadataJwe = await submit(api, message, submission, key);
-      decision = await awaitDecision(api, submission, verificationKey, ctx.timeoutMs);
+    } catch (err) {
+      // A redelivery of a submission an earlier attempt already submitted (its answer was lost).
+      if (!(submission.replayed && err instanceof HttpStatusError && err.responseStatus === 409)) throw err;
     }
-    return receiptFrom(api, message, submission, decision, { duplicate, metadataJwe, attachmentTags: attachmentTags.tags() });
+    const uploaded = attachmentTags.tags();
+    return {
+      transport: api.transport,
+      deliveredAt: new Date().toISOString(),
+      receiverReference: submission.submissionId,
+      // Submitted, not yet accepted: nothing signed has come back so far.
+      verified: false,
+      duplicate: metadataJwe === undefined,
+      followUp: {
+        submissionId: submission.submissionId,
+        caseId: submission.caseId,
+        ...(metadataJwe ? { metadataTag: authenticationTag(metadataJwe), attachmentTags: JSON.stringify(uploaded) } : {}),
+      },
+    };
+  },
+
+  async decision(followUp: Record<string, string>, ctx: TransportContext): Promise<AuthorityDecision | undefined> {
+    const api = session(this.name, ctx);
+    const verificationKey = ctx.endpoint.verificationKey;
+    if (!verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
+    const { submissionId, caseId } = followUp;
+    if (!submissionId || !caseId) throw new TransportError(this.name, 'follow-up lacks submissionId or caseId', false);
+    const submission: Submission = { submissionId, caseId, replayed: false };
+    const found = await findDecision(api, submission, verificationKey);
+    const uploaded = followUp.attachmentTags ? (JSON.parse(followUp.attachmentTags) as Record<string, string>) : {};
+    return found ? decisionFrom(api, submission, found, followUp.metadataTag, uploaded) : undefined;
   },
 
   async check(ctx: TransportContext): Promise<HealthResult> {
@@ -145,6 +171,8 @@ interface Api {
   clientId: string;
   clientSecret: string;
   timeoutMs: number;
+  /** The attempt's deadline: every call of one send aborts with it. */
+  signal?: AbortSignal;
 }
 
 /** Reads the directory entry once per send; a missing setting is the operator's to fix, not retryable. */
@@ -157,7 +185,7 @@ function session(transport: string, ctx: TransportContext): Api {
   const clientSecret = process.env[options.clientSecretEnv];
   if (!clientSecret) throw new TransportError(transport, `environment variable ${options.clientSecretEnv} (client secret for ${options.clientId}) is not set`, false);
   const base = endpoint.address.replace(/\/+$/, '');
-  return { transport, base, destinationId, tokenUrl: options.tokenUrl ?? `${base}/token`, clientId: options.clientId, clientSecret, timeoutMs: ctx.timeoutMs };
+  return { transport, base, destinationId, tokenUrl: options.tokenUrl ?? `${base}/token`, clientId: options.clientId, clientSecret, timeoutMs: ctx.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
 interface CachedToken {
@@ -180,6 +208,7 @@ async function accessToken(api: Api): Promise<string> {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: api.clientId, client_secret: api.clientSecret }).toString(),
+    ...(api.signal ? { signal: api.signal } : {}),
   }, api.timeoutMs);
   const body = parseJson<{ access_token?: unknown; expires_in?: unknown; token_type?: unknown }>(api, result, 'token response');
   if (typeof body.access_token !== 'string' || String(body.token_type).toLowerCase() !== 'bearer') {
@@ -211,6 +240,7 @@ async function call(api: Api, method: string, path: string, options: { body?: un
           ...options.headers,
         },
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        ...(api.signal ? { signal: api.signal } : {}),
       }, api.timeoutMs);
     } catch (err) {
       if (attempt > 0 || !(err instanceof HttpStatusError) || err.responseStatus !== 401) throw err;
@@ -329,18 +359,6 @@ interface Decision {
   event: typeof EVENT_ACCEPT | typeof EVENT_REJECT;
 }
 
-/** The destination decides synchronously in our receiver, asynchronously in real life: poll until it has. */
-async function awaitDecision(api: Api, submission: Submission, key: JWK, timeoutMs: number): Promise<Decision> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const decision = await findDecision(api, submission, key);
-    if (decision) return decision;
-    // Retryable: the redelivery finds this submission by its idempotency key and reads its log again.
-    if (Date.now() + POLL_INTERVAL_MS > deadline) throw new TransportError(api.transport, `no accept or reject event for submission ${submission.submissionId} within ${timeoutMs} ms`, true);
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
-}
-
 /** Reads the case's event log; every token must verify, the destination's decision on this submission is returned. */
 async function findDecision(api: Api, submission: Submission, key: JWK): Promise<Decision | undefined> {
   const log = parseJson<{ eventLog?: unknown }>(api, await call(api, 'GET', `/cases/${encodeURIComponent(submission.caseId)}/events`), 'event log');
@@ -373,31 +391,29 @@ async function verifyEvent(api: Api, key: JWK, token: unknown): Promise<Security
   return payload;
 }
 
-function receiptFrom(api: Api, message: OutboundMessage, submission: Submission, decision: Decision, sent: { duplicate: boolean; metadataJwe?: string; attachmentTags?: Record<string, string> }): Receipt {
+/**
+ * The destination's decision as the runtime records it. An accept must name the authentication tag
+ * of the data we sent (the same on every attempt; checked by the poller against the stored
+ * ciphertext) and, when known, of the metadata and attachments the submitting attempt sent: then
+ * the destination accepted exactly our ciphertexts.
+ */
+function decisionFrom(api: Api, submission: Submission, decision: Decision, metadataTag: string | undefined, uploaded: Record<string, string>): AuthorityDecision {
   const { claims } = decision;
   if (claims.txn !== `case:${submission.caseId}`) throw new TransportError(api.transport, `event token names ${claims.txn}, not case:${submission.caseId}`, true);
   const details = claims.events[decision.event] ?? {};
+  const decidedAt = new Date(claims.iat * 1000).toISOString();
   if (decision.event === EVENT_REJECT) {
-    const reasons = (details.problems ?? []).map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''} [${p.type}]`).join('; ');
-    throw new TransportError(api.transport, `destination rejected submission ${submission.submissionId}: ${reasons || 'no reason given'}`, false);
+    const problems = (details.problems ?? []).map((p) => ({ ...p, type: p.type || 'about:blank' }));
+    return { decision: 'rejected', problems, decidedAt, decidedBy: api.destinationId, evidence: decision.token };
   }
-  // The tags prove the destination accepted exactly our ciphertexts. The data JWE is the same on every
-  // attempt; the metadata JWE is fresh per attempt, so only the attempt that sent it can compare it.
   const tags = details.authenticationTags ?? {};
-  if (tags.data !== authenticationTag(message.payload.jwe) || (sent.metadataJwe !== undefined && tags.metadata !== authenticationTag(sent.metadataJwe))) {
+  if (metadataTag !== undefined && tags.metadata !== metadataTag) {
     throw new TransportError(api.transport, `accept event for submission ${submission.submissionId} names other authentication tags than were sent`, true);
   }
-  if (!attachmentTagsMatch(tags.attachments, sent.attachmentTags ?? {})) {
+  if (!attachmentTagsMatch(tags.attachments, uploaded)) {
     throw new TransportError(api.transport, `accept event for submission ${submission.submissionId} names other attachment authentication tags than were uploaded`, true);
   }
-  return {
-    transport: api.transport,
-    deliveredAt: new Date(claims.iat * 1000).toISOString(),
-    receiverReference: submission.submissionId,
-    evidence: decision.token,
-    verified: true,
-    duplicate: sent.duplicate,
-  };
+  return { decision: 'accepted', problems: [], decidedAt, decidedBy: api.destinationId, evidence: decision.token, ...(tags.data ? { dataTag: tags.data } : {}) };
 }
 
 /**

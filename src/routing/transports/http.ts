@@ -144,8 +144,10 @@ export async function exchange(transport: string, url: string, init: RequestInit
   let response: Response;
   try {
     checkTarget(url);
+    // The attempt's deadline (init.signal) and this call's own timeout, whichever comes first.
+    const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     // Node's own fetch is undici too; the package's types differ only in name (streamed bodies included).
-    response = await fetch(url, { ...(init as UndiciRequestInit), redirect: 'manual', dispatcher: dispatcher(), signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { ...(init as UndiciRequestInit), redirect: 'manual', dispatcher: dispatcher(), signal });
   } catch (err) {
     const refused = privateTargetIn(err);
     if (refused) throw new TransportError(transport, `not sent to ${url}: ${refused.message}`, false, { cause: err });

@@ -69,6 +69,7 @@ export const osci: Transport = {
     const result = await exchange(this.name, ctx.endpoint.address, {
       method: 'POST',
       ...streamedInit(streamedBody(this.name, pieces), `${OSCI_MEDIA_TYPE}; charset=utf-8`),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
     }, ctx.timeoutMs);
     return readLaufzettel(this.name, result.body, message, contentSha512, ctx);
   },

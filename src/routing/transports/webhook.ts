@@ -38,7 +38,7 @@ export const webhook: Transport = {
     const init: RequestInit = message.attachments.length === 0
       ? { headers: { 'content-type': 'application/json', ...signed }, body: json }
       : multipart(this.name, json, message.attachments, signed);
-    const result = await exchange(this.name, ctx.endpoint.address, { method: 'POST', ...init }, ctx.timeoutMs);
+    const result = await exchange(this.name, ctx.endpoint.address, { method: 'POST', ...init, ...(ctx.signal ? { signal: ctx.signal } : {}) }, ctx.timeoutMs);
     return readReceipt(this.name, result.body, message, ctx);
   },
 

@@ -106,7 +106,7 @@ export const xta: Transport = {
 
   async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
     const request = streamedBody(this.name, await buildRequestPieces(message, ctx));
-    const answer = await post(this.name, ctx.endpoint.address, request, ctx.timeoutMs);
+    const answer = await post(this.name, ctx.endpoint.address, request, ctx.timeoutMs, ctx.signal);
     return readReport(this.name, answer, message, ctx);
   },
 
@@ -232,12 +232,13 @@ function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: X
  * One SOAP call. Every answer's body is read for a fault, whatever the HTTP status: a SOAP fault
  * says by its code who is at fault, and that decides retrying, not the status the server chose.
  */
-async function post(transport: string, url: string, body: StreamedBody, timeoutMs: number): Promise<string> {
+async function post(transport: string, url: string, body: StreamedBody, timeoutMs: number, signal?: AbortSignal): Promise<string> {
   let answer: string;
   try {
     ({ body: answer } = await exchange(transport, url, {
       method: 'POST',
       ...streamedInit(body, `${SOAP_MEDIA_TYPE}; charset=utf-8; action="${SEND_ACTION}"`),
+      ...(signal ? { signal } : {}),
     }, timeoutMs));
   } catch (err) {
     const fault = err instanceof HttpStatusError ? readFault(err.responseBody) : undefined;
