@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { parseClamavAddress } from '../attachments/scanners/clamav.js';
 
 export interface Config {
   production: boolean;
@@ -27,6 +28,33 @@ export interface Config {
   logLevel: string;
   /** JSON file with the API clients (operators, authorities) and their scopes; see schemas/api-clients.schema.json. */
   apiClientsFile?: string;
+  uploads: UploadSettings;
+}
+
+/** File uploads: the per-file ceiling and the virus scanner (see docs/operations.md). */
+export interface UploadSettings {
+  /** No file may be larger, whatever a form declares (EFA_UPLOAD_MAX_BYTES). */
+  maxBytes: number;
+  /** clamd's address (EFA_CLAMAV=host:port); without it uploads are not scanned. */
+  clamav?: { host: string; port: number };
+  scanTimeoutMs: number;
+  /** EFA_UPLOAD_SCAN=off: production runs file fields without a scanner on purpose. */
+  scanDisabled: boolean;
+}
+
+function uploadSettings(env: Env): UploadSettings {
+  const raw = env.EFA_CLAMAV;
+  const clamav = raw ? parseClamavAddress(raw) : undefined;
+  if (raw && !clamav) throw new ConfigError(`EFA_CLAMAV="${raw}" must be host:port, e.g. clamav:3310`);
+  const scan = env.EFA_UPLOAD_SCAN ?? '';
+  if (!['', 'on', 'off'].includes(scan)) throw new ConfigError(`EFA_UPLOAD_SCAN="${scan}" must be on or off`);
+  if (scan === 'off' && clamav) throw new ConfigError('EFA_UPLOAD_SCAN=off contradicts EFA_CLAMAV: set one of them');
+  return {
+    maxBytes: int(env, 'EFA_UPLOAD_MAX_BYTES', 20 * 1024 * 1024, 1024, 500 * 1024 * 1024),
+    clamav,
+    scanTimeoutMs: int(env, 'EFA_CLAMAV_TIMEOUT_MS', 60_000, 100, 600_000),
+    scanDisabled: scan === 'off',
+  };
 }
 
 /** How delivery retries, scales and talks to Redis; the defaults suit production. */
@@ -140,5 +168,6 @@ export function loadConfig(env: Env = process.env): Config {
     delivery: deliverySettings(env),
     logLevel: level,
     apiClientsFile: env.EFA_API_CLIENTS || undefined,
+    uploads: uploadSettings(env),
   };
 }

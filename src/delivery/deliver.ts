@@ -1,7 +1,8 @@
 import { EfaError, NoEndpointError, TransportError } from '../core/errors.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
 import { transportNamed } from '../routing/transports/index.js';
-import type { OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
+import type { OutboundAttachment, OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
+import { attachmentsOf } from '../attachments/store.js';
 import type { Database } from '../storage/db.js';
 import type { SubmissionRow } from '../submissions/row.js';
 
@@ -38,7 +39,7 @@ export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, 
   let result: AttemptOutcome;
   try {
     if (!endpoint) throw new NoEndpointError(row.authority_id, row.leika_key);
-    const receipt = await transportNamed(endpoint.transport).send(toMessage(row, deps), { endpoint, sender: deps.sender, timeoutMs: deps.timeoutMs(endpoint.transport) });
+    const receipt = await transportNamed(endpoint.transport).send(toMessage(row, deps, await attachmentsOf(deps.db, row.id)), { endpoint, sender: deps.sender, timeoutMs: deps.timeoutMs(endpoint.transport) });
     result = { outcome: 'delivered', receipt };
   } catch (err) {
     const retryable = err instanceof TransportError ? err.retryable : !(err instanceof EfaError);
@@ -52,7 +53,8 @@ export async function attemptDelivery(deps: DeliveryDeps, submissionId: string, 
   return result;
 }
 
-export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceTitle'>): OutboundMessage {
+/** `attachments`: the submission's sealed files (attachmentsOf); each opens as a stream from the store. */
+export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceTitle'>, attachments: OutboundAttachment[] = []): OutboundMessage {
   return {
     messageId: row.id,
     reference: row.reference,
@@ -62,7 +64,6 @@ export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceT
     authority: { id: row.authority_id, name: row.authority_name },
     region: row.region,
     payload: { jwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri },
-    // Filled from the attachment store once uploads exist (issue 9).
-    attachments: [],
+    attachments,
   };
 }

@@ -238,7 +238,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
     template: 'step', title: `${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
-      fields, errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
+      fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
       action: `${env.base}/${id}/${step.id}${opts.fromCheck ? '?zurueck=pruefen' : ''}`, csrf: opts.csrf,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },

@@ -5,7 +5,8 @@ import { endpointFor } from '../../routing/load.js';
 import { LEIKA_URN_PREFIX } from '../../routing/transports/fit-connect.js';
 import { PULL_API_BASE } from '../../routing/transports/pull.js';
 import type { Runtime } from '../../runtime.js';
-import { decide, fetchForAuthority, leikaKeyOf, listPending, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
+import { attachmentsForAuthority, decide, fetchForAuthority, leikaKeyOf, listPending, PullAttachmentNotFoundError, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
+import type { OutboundAttachment } from '../../routing/types.js';
 import { parseJsonEvent, parseSignedEvent, type ParsedEvent } from '../../submissions/pull-events.js';
 import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
 
@@ -68,8 +69,27 @@ export async function authorityPullRoutes(app: FastifyInstance, { rt, auth }: Au
 
   // No HEAD twin: the first GET is the delivery, a HEAD must not count as one.
   app.get<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id`, { onRequest: authenticated, exposeHeadRoute: false }, async (req: IdRequest, reply) => {
-    const submission = await fetchForAuthority(rt.db, authorityOf(req), idOf(req), req.principal?.clientId ?? '');
-    return noStore(reply).send(download(rt, submission));
+    const authorityId = authorityOf(req);
+    const submission = await fetchForAuthority(rt.db, authorityId, idOf(req), req.principal?.clientId ?? '');
+    const files = await attachmentsForAuthority(rt.db, authorityId, submission.submissionId);
+    return noStore(reply).send(download(rt, submission, files));
+  });
+
+  // The submission's files: described (with the plaintext hash each receiver checks) and each
+  // downloadable as its JWE for the authority's key, streamed from the store.
+  app.get<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/attachments`, { onRequest: authenticated }, async (req: IdRequest, reply) => {
+    const id = idOf(req);
+    const files = await attachmentsForAuthority(rt.db, authorityOf(req), id);
+    return noStore(reply).send({ submissionId: id, count: files.length, attachments: files.map((f) => attachmentItem(id, f)) });
+  });
+
+  app.get<{ Params: { id: string; attachmentId: string } }>(`${PULL_API_BASE}/submissions/:id/attachments/:attachmentId`, { onRequest: authenticated }, async (req, reply) => {
+    const id = idOf(req as unknown as IdRequest);
+    const attachmentId = req.params.attachmentId.toLowerCase();
+    if (!UUID.test(attachmentId)) throw new InvalidRequestError('the attachment id must be a UUID');
+    const file = (await attachmentsForAuthority(rt.db, authorityOf(req), id)).find((f) => f.id === attachmentId);
+    if (!file) throw new PullAttachmentNotFoundError(id, attachmentId);
+    return noStore(reply).type(JOSE).header('content-length', String(file.jweLength)).send(file.open());
   });
 
   app.post<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/events`, { onRequest: authenticated, bodyLimit: EVENT_BODY_LIMIT }, async (req: IdRequest, reply) => {
@@ -124,14 +144,22 @@ function listItem(rt: Runtime, authorityId: string, s: PendingItem): Record<stri
 }
 
 /** FIT-Connect's submission shape, with the data's description in clear and the data as the JWE. */
-function download(rt: Runtime, s: PulledSubmission): Record<string, unknown> {
+function attachmentItem(submissionId: string, f: OutboundAttachment): Record<string, unknown> {
+  return {
+    attachmentId: f.id, pointer: f.pointer, filename: f.filename, mimeType: f.mediaType, size: f.size,
+    hash: { type: 'sha512', content: f.sha512 }, encryptedLength: f.jweLength,
+    href: `${PULL_API_BASE}/submissions/${submissionId}/attachments/${f.id}`,
+  };
+}
+
+function download(rt: Runtime, s: PulledSubmission, files: OutboundAttachment[]): Record<string, unknown> {
   return {
     submissionId: s.submissionId, destinationId: s.authorityId, caseId: s.submissionId,
     reference: s.reference, tenant: s.tenant, region: s.region, submittedAt: s.submittedAt, status: s.status,
     serviceType: { ...serviceType(rt, s.serviceId, s.leikaKey), serviceId: s.serviceId, serviceVersion: s.serviceVersion },
     data: { mediaType: s.mediaType, schemaUri: s.schemaUri, hash: { type: 'sha512', content: s.sha512 } },
     encryptedData: s.payloadJwe,
-    attachments: [],
+    attachments: files.map((f) => attachmentItem(s.submissionId, f)),
     ...(s.decision ? { decision: { status: s.decision.decision, ...decisionBody(s.decision) } } : {}),
   };
 }
