@@ -147,7 +147,7 @@ function hasFileFields(forms: Map<string, LoadedForm>): boolean {
  * Production refuses to start with file fields and no virus scanner, unless EFA_UPLOAD_SCAN=off says
  * so on purpose: an unscanned upload would reach an authority's network unnoticed otherwise.
  */
-function checkScanner(config: Config, forms: Map<string, LoadedForm>): void {
+export function checkScanner(config: Config, forms: Map<string, LoadedForm>): void {
   if (config.production && !config.uploads.clamav && !config.uploads.scanDisabled && hasFileFields(forms)) {
     throw new ConfigError('a form has file fields but no virus scanner is configured: set EFA_CLAMAV=host:port (clamd), or EFA_UPLOAD_SCAN=off to run without scanning on purpose');
   }

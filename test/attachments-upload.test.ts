@@ -7,6 +7,11 @@ import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { hashSecret, newSecret } from '../src/auth/clients.js';
 import { readJsonFile } from '../src/core/declarations.js';
+import { fileRefsIn } from '../src/attachments/references.js';
+import { loadConfig } from '../src/config/env.js';
+import { schemaThroughArrays } from '../src/forms/pointer.js';
+import { fileRulesOf } from '../src/forms/fields/file.js';
+import { checkScanner } from '../src/runtime.js';
 import { decryptWith } from '../src/crypto/jwe.js';
 import { Browser, type UploadFile } from './support/browser.js';
 import { extractErrors, step } from './support/answers.js';
@@ -259,6 +264,14 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
     assert.equal((await fetch(`${stack.url}${API}/submissions/${submissionId}/attachments/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`, { headers: auth })).status, 404);
   });
 
+  test('production refuses to start with a file field and no scanner, unless scanning is switched off on purpose', () => {
+    const production = { NODE_ENV: 'production', EFA_SECRET: 'x'.repeat(32), EFA_SIGNING_KEY: '{}' };
+    assert.throws(() => checkScanner(loadConfig(production), stack.rt.forms), /file fields but no virus scanner.*EFA_CLAMAV.*EFA_UPLOAD_SCAN=off/);
+    assert.doesNotThrow(() => checkScanner(loadConfig({ ...production, EFA_UPLOAD_SCAN: 'off' }), stack.rt.forms));
+    assert.doesNotThrow(() => checkScanner(loadConfig({ ...production, EFA_CLAMAV: '127.0.0.1:3310' }), stack.rt.forms));
+    assert.doesNotThrow(() => checkScanner(loadConfig({}), stack.rt.forms), 'development runs without a scanner');
+  });
+
   test('the draft purge removes an expired draft\'s files', async () => {
     const b = await toUploadStep();
     const res = await b.submitMultipart({}, [{ name: 'nachweis', filename: 'n.pdf', content: pdf() }]);
@@ -272,5 +285,21 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
     assert.equal(left.rowCount, 0);
     const chunks = await stack.rt.db.query('SELECT 1 FROM attachment_chunks WHERE attachment_id = ANY($1::uuid[])', [drafted.filter((d) => d.draft_id === draftId).map((d) => d.id)]);
     assert.equal(chunks.rowCount, 0, 'and their chunks');
+  });
+});
+
+describe('file references inside repeatable groups', () => {
+  test('a file inside a group row is found with its row pointer, and its limits come from the schema there', () => {
+    const ref = { id: '0b8f6f6e-1c4f-4a53-9a43-3c1f6f1f0a01', filename: 'w.pdf', mediaType: 'application/pdf', size: 3, sha512: 'a'.repeat(128) };
+    const data = { hunde: [{ name: 'Rex' }, { name: 'Bello', nachweis: ref }], belege: [ref, ref] };
+    assert.deepEqual(fileRefsIn(data).map((r) => r.pointer), ['/hunde/1/nachweis', '/belege/0', '/belege/1']);
+    const schema = {
+      type: 'object',
+      properties: { hunde: { type: 'array', items: { type: 'object', properties: { nachweis: { $ref: '#/$defs/pdf' } } } } },
+      $defs: { pdf: fileRef(['application/pdf'], 1000) },
+    };
+    const rules = fileRulesOf(schemaThroughArrays(schema, '/hunde/7/nachweis') ?? {});
+    assert.deepEqual(rules, { multiple: false, maxFiles: 1, mediaTypes: ['application/pdf'], maxBytes: 1000 });
+    assert.match(String(fileRulesOf({ type: 'object', properties: {} })), /needs the properties id, filename, mediaType, size, sha512/);
   });
 });
