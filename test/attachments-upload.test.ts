@@ -160,9 +160,8 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
   });
 
   test('a file the virus scanner flags is refused', async () => {
-    const scans = clamd.scans.length;
     await refused({ name: 'nachweis', filename: 'befund.pdf', type: 'application/pdf', content: pdf(20_000, EICAR) }, /In der Datei „befund\.pdf“ wurde Schadsoftware gefunden\. Sie wurde nicht gespeichert\./);
-    assert.equal(clamd.scans.length, scans + 1, 'the file went to clamd');
+    assert.ok(clamd.scans.some((scan) => scan.reply === 'stream: Eicar-Test-Signature FOUND'), 'clamd flagged the file');
   });
 
   test('an empty file, a missing required file and one file too many each get their message', async () => {

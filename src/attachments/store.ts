@@ -6,7 +6,7 @@ import { EfaError } from '../core/errors.js';
 import type { OutboundAttachment } from '../routing/types.js';
 import type { Database, Queryable } from '../storage/db.js';
 import { sanitiseFilename, type FileRef, type PlacedFileRef } from './references.js';
-import { ScannerError, type Scanner } from './scanner.js';
+import { ScannerError, type ScanSession, type Scanner } from './scanner.js';
 import { encryptStream } from './jwe-stream.js';
 
 /** Plaintext bytes per stored chunk: large enough for few rows, small enough to bound memory. */
@@ -79,7 +79,8 @@ export class AttachmentStore {
     const name = sanitiseFilename(filename);
     const limit = Math.min(rules.maxBytes, this.maxBytes);
     await this.db.query(`INSERT INTO attachments (id, draft_id, state, filename) VALUES ($1, $2, 'pending', $3)`, [id, draftId, name]);
-    const scan = this.scanner.begin();
+    // The scan starts with the first bytes that passed the type check: a file refused by its type never reaches the scanner.
+    let scan: ScanSession | undefined;
     const hash = createHash('sha512');
     let refusal: Refusal | undefined;
     let size = 0;
@@ -98,6 +99,7 @@ export class AttachmentStore {
     // A scanner that fails gives no verdict: the file is refused (fail closed), the body read on.
     const scanWrite = async (bytes: Buffer) => {
       try {
+        scan ??= this.scanner.begin();
         await scan.write(bytes);
       } catch (err) {
         if (!(err instanceof ScannerError)) throw err;
@@ -142,19 +144,19 @@ export class AttachmentStore {
       }
       if (!refusal) {
         await flush();
-        const verdict = await scan.finish().catch((err: unknown) => {
+        const verdict = await (scan ?? this.scanner.begin()).finish().catch((err: unknown) => {
           if (err instanceof ScannerError) return { clean: false as const, failed: true };
           throw err;
         });
         if (!verdict.clean) refusal = 'failed' in verdict ? { code: 'scan-failed' } : { code: 'infected' };
       }
     } catch (err) {
-      scan.abort();
+      scan?.abort();
       await this.forget(id);
       throw err;
     }
     if (refusal) {
-      scan.abort();
+      scan?.abort();
       await this.forget(id);
       return { refused: refusal, filename: name };
     }
