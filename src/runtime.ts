@@ -155,7 +155,8 @@ export function checkScanner(config: Config, forms: Map<string, LoadedForm>): vo
 
 export async function createRuntime(config: Config, env: Record<string, string | undefined>, opts: { inProcessDelivery: boolean; role?: 'api' | 'worker' | 'embedded' }): Promise<Runtime> {
   const declarations = await loadDeclarations(config.root, env);
-  checkScanner(config, declarations.forms);
+  // Workers never take uploads: only the processes that serve applicants need the scanner.
+  if (opts.role !== 'worker') checkScanner(config, declarations.forms);
   const secrets = await loadSecrets(config);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const drafts = new DraftStore(db, secrets.secret, config.draftTtlDays);

@@ -5,7 +5,6 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyMultipart from '@fastify/multipart';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -67,12 +66,6 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(fastifyCookie, { secret: rt.secrets.secret });
   await app.register(fastifyCsrf, { cookieKey: 'efa_csrf', cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure: rt.config.production } });
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
-  // Step forms with file fields post multipart; files stream into the attachment store (never whole
-  // in memory). Busboy stops a file one byte past the ceiling; each field's own limit is checked as it streams.
-  await app.register(fastifyMultipart, {
-    throwFileSizeLimit: false,
-    limits: { fileSize: rt.config.uploads.maxBytes + 1, files: 100, fields: 1000, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 },
-  });
   await app.register(fastifyRateLimit, { max: rt.config.rateLimitPerMinute, timeWindow: 60_000 });
   await app.register(fastifyStatic, { root: KERN_DIST, prefix: '/_efa/kern/', maxAge: '365d', immutable: true, decorateReply: false });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import type { Multipart } from '@fastify/multipart';
+import fastifyMultipart, { type Multipart } from '@fastify/multipart';
 import { fileRefsIn } from '../../attachments/references.js';
 import type { IntakeResult } from '../../attachments/store.js';
 import { fileRulesOf, type FieldFileRules } from '../../forms/fields/file.js';
@@ -39,6 +39,14 @@ const RESERVED = new Set(['status', ...LEGAL_PAGES.map((p) => p.slug), 'theme.cs
 const ASSET_MAX_AGE = 300;
 
 export async function applicantRoutes(app: FastifyInstance, { rt, renderer, receiverUrl }: Options): Promise<void> {
+  // Only the applicant pages take multipart (step forms with file fields); the APIs keep refusing it.
+  // Files stream into the attachment store, never whole in memory. Busboy stops passing a file's
+  // bytes one past the ceiling; each field's own limit is checked while it streams.
+  await app.register(fastifyMultipart, {
+    throwFileSizeLimit: false,
+    limits: { fileSize: rt.config.uploads.maxBytes + 1, files: 100, fields: 1000, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 },
+  });
+
   // ---- page helpers -------------------------------------------------------------------------
   function page(req: Req, reply: FastifyReply): Page | undefined {
     const tenant = rt.tenants.get(req.params.tenant ?? '');
