@@ -59,12 +59,12 @@ function writeTestService(root: string): void {
     },
     $defs: { pdf: fileRef(['application/pdf'], MAX_PDF), bild: fileRef(['image/png', 'image/jpeg'], MAX_PDF) },
   }));
-  // Bonn's ARS: the logic decides the region, the demo directory has Bonn fetch over the pull API.
+  // Bonn's ARS (the demo directory has Bonn fetch over the pull API), or Kiel's (a webhook) for "Kiel".
   writeFileSync(join(dir, 'logic.ts'), `export const logic = {
   rules: () => [],
   derive: () => ({}),
   fee: () => ({ cents: 0, currency: 'EUR' }),
-  region: () => '053140000000',
+  region: (data) => (data.name === 'Kiel' ? '010020000000' : '053140000000'),
 };
 `);
   writeFileSync(join(root, 'forms', `${SERVICE}.form.json`), JSON.stringify({
@@ -127,11 +127,11 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
   }
 
   /** A fresh application up to the upload step; returns the browser on that step. */
-  async function toUploadStep(): Promise<Browser> {
+  async function toUploadStep(name = 'Erika Mustermann'): Promise<Browser> {
     const b = new Browser(stack.url, 'nw.localhost');
     await b.get(`/${SERVICE}`);
     await b.get((await b.submit({}, '/start')).location as string);
-    assert.equal(await step(b, { name: 'Erika Mustermann' }), `/${SERVICE}/nachweise`);
+    assert.equal(await step(b, { name }), `/${SERVICE}/nachweise`);
     assert.match(b.lastHtml, /enctype="multipart\/form-data"/, 'a step with a file field posts multipart');
     assert.match(b.lastHtml, /<input[^>]+id="f-nachweis" name="nachweis" type="file" accept="application\/pdf"/);
     assert.match(b.lastHtml, /PDF, höchstens 64 KB je Datei\./, 'the limits are shown next to the field');
@@ -261,6 +261,23 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
     assert.equal((await fetch(`${stack.url}${list.attachments[0]?.href}`, { headers: { authorization: `Bearer ${kiel}` } })).status, 404);
     assert.equal((await fetch(`${stack.url}${API}/submissions/${submissionId}/attachments`, { headers: { authorization: `Bearer ${kiel}` } })).status, 404);
     assert.equal((await fetch(`${stack.url}${API}/submissions/${submissionId}/attachments/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`, { headers: auth })).status, 404);
+  });
+
+  test('a submission for a push authority carries its files: the receiver decrypts them and verifies each hash', async () => {
+    const b = await toUploadStep('Kiel');
+    const file = pdf(25_000, 'push');
+    assert.equal((await b.submitMultipart({}, [{ name: 'nachweis', filename: 'Nachweis.pdf', content: file }, { name: 'fotos', filename: 'a.png', content: PNG }])).status, 303);
+    await b.get(`/${SERVICE}/pruefen`);
+    const done = await b.submit({}, '/absenden');
+    assert.equal(done.status, 303);
+    await stack.rt.delivery?.drain();
+    const received = stack.inbox.get((done.location as string).split('/').pop() as string);
+    assert.ok(received, 'the local receiver got the submission');
+    assert.equal(received.authorityId, 'gewerbeamt-kiel');
+    assert.deepEqual(received.attachments.map((a) => [a.filename, a.sha512, Buffer.compare(a.bytes, a.filename === 'a.png' ? PNG : file)]).sort(), [
+      ['Nachweis.pdf', sha512(file), 0],
+      ['a.png', sha512(PNG), 0],
+    ]);
   });
 
   test('production refuses to start with a file field and no scanner, unless scanning is switched off on purpose', () => {
