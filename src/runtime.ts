@@ -10,6 +10,10 @@ import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
 import { databaseTimeouts, openDatabase, type Database } from './storage/db.js';
 import { DraftStore } from './submissions/drafts.js';
+import { AttachmentStore } from './attachments/store.js';
+import type { Scanner } from './attachments/scanner.js';
+import { scannerFor } from './attachments/scanners/index.js';
+import { ConfigError } from './core/errors.js';
 import { InProcessDelivery } from './delivery/in-process.js';
 import type { DeliveryDeps } from './delivery/deliver.js';
 import type { RetryPolicy } from './delivery/outbox.js';
@@ -51,6 +55,9 @@ export interface Runtime extends Declarations {
   secrets: Secrets;
   db: Database;
   drafts: DraftStore;
+  /** Uploaded files: streamed in, scanned, kept with the draft, sealed for the authority at submit. */
+  attachments: AttachmentStore;
+  scanner: Scanner;
   delivery?: InProcessDelivery;
   /** Reads authorities' later decisions (FIT-Connect accept/reject) where this process delivers. */
   decisions?: DecisionPoller;
@@ -178,16 +185,42 @@ function loadClients(config: Config): { clients: Map<string, ApiClient>; devCred
   return { clients, devCredentials: dev.credentials };
 }
 
+/** Whether any form declares a file field (also inside a group: any field definition at any depth). */
+function hasFileFields(forms: Map<string, LoadedForm>): boolean {
+  const walk = (node: unknown): boolean => {
+    if (Array.isArray(node)) return node.some(walk);
+    if (node === null || typeof node !== 'object') return false;
+    const n = node as Record<string, unknown>;
+    return n.kind === 'file' || Object.values(n).some((v) => v !== null && typeof v === 'object' && walk(v));
+  };
+  return [...forms.values()].some((f) => f.steps.some((s) => s.fields.some((field) => walk(field.def))));
+}
+
+/**
+ * Production refuses to start with file fields and no virus scanner, unless EFA_UPLOAD_SCAN=off says
+ * so on purpose: an unscanned upload would reach an authority's network unnoticed otherwise.
+ */
+export function checkScanner(config: Config, forms: Map<string, LoadedForm>): void {
+  if (config.production && !config.uploads.clamav && !config.uploads.scanDisabled && hasFileFields(forms)) {
+    throw new ConfigError('a form has file fields but no virus scanner is configured: set EFA_CLAMAV=host:port (clamd), or EFA_UPLOAD_SCAN=off to run without scanning on purpose');
+  }
+}
+
 export async function createRuntime(config: Config, env: Record<string, string | undefined>, opts: { inProcessDelivery: boolean; role?: 'api' | 'worker' | 'embedded' }): Promise<Runtime> {
   configureOutbound({ allowPrivateTargets: config.guard.allowPrivateTargets, maxBodyBytes: config.guard.outboundMaxBodyBytes });
   const declarations = await loadDeclarations(config.root, env);
+  // Workers never take uploads: only the processes that serve applicants need the scanner.
+  if (opts.role !== 'worker') checkScanner(config, declarations.forms);
   const secrets = await loadSecrets(config);
   const metrics = new Metrics(opts.role ?? (opts.inProcessDelivery ? 'embedded' : 'api'));
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: databaseTimeouts(config.ops), onError: (where, err) => metrics.error(where, err) });
   const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays);
+  const scanner = scannerFor(config.uploads);
+  // Draft files are encrypted like drafts: the first draft key encrypts, every listed key decrypts.
+  const attachments = new AttachmentStore(db, secrets.draftKeys, scanner, config.uploads.maxBytes);
   const { clients: apiClients, devCredentials } = loadClients(config);
   const rt: Runtime = {
-    ...declarations, config, secrets, db, drafts, apiClients, devCredentials,
+    ...declarations, config, secrets, db, drafts, attachments, scanner, apiClients, devCredentials,
     metrics,
     dispatch: () => undefined,
     async close() {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
+import { parseClamavAddress } from '../attachments/scanners/clamav.js';
 
 export interface Config {
   production: boolean;
@@ -32,6 +33,8 @@ export interface Config {
   guard: GuardSettings;
   /** Timeouts and retention periods (docs/operations.md lists each with its default). */
   ops: OperationsSettings;
+  /** File uploads: per-file ceiling and virus scanner (docs/operations.md). */
+  uploads: UploadSettings;
 }
 
 /** Who may say where a request came from, what outbound HTTP may reach, and the keys of each purpose. */
@@ -74,6 +77,32 @@ export interface OperationsSettings {
   attemptRetentionDays: number;
   /** Routing versions beyond the newest this many are deleted (the one in force is always kept); 0 keeps all. */
   routingVersionsKept: number;
+}
+
+/** File uploads: the per-file ceiling and the virus scanner (see docs/operations.md). */
+export interface UploadSettings {
+  /** No file may be larger, whatever a form declares (EFA_UPLOAD_MAX_BYTES). */
+  maxBytes: number;
+  /** clamd's address (EFA_CLAMAV=host:port); without it uploads are not scanned. */
+  clamav?: { host: string; port: number };
+  scanTimeoutMs: number;
+  /** EFA_UPLOAD_SCAN=off: production runs file fields without a scanner on purpose. */
+  scanDisabled: boolean;
+}
+
+function uploadSettings(env: Env): UploadSettings {
+  const raw = env.EFA_CLAMAV;
+  const clamav = raw ? parseClamavAddress(raw) : undefined;
+  if (raw && !clamav) throw new ConfigError(`EFA_CLAMAV="${raw}" must be host:port, e.g. clamav:3310`);
+  const scan = env.EFA_UPLOAD_SCAN ?? '';
+  if (!['', 'on', 'off'].includes(scan)) throw new ConfigError(`EFA_UPLOAD_SCAN="${scan}" must be on or off`);
+  if (scan === 'off' && clamav) throw new ConfigError('EFA_UPLOAD_SCAN=off contradicts EFA_CLAMAV: set one of them');
+  return {
+    maxBytes: int(env, 'EFA_UPLOAD_MAX_BYTES', 20 * 1024 * 1024, 1024, 500 * 1024 * 1024),
+    clamav,
+    scanTimeoutMs: int(env, 'EFA_CLAMAV_TIMEOUT_MS', 60_000, 100, 600_000),
+    scanDisabled: scan === 'off',
+  };
 }
 
 /** How delivery retries, scales and talks to Redis; the defaults suit production. */
@@ -286,5 +315,6 @@ export function loadConfig(env: Env = process.env): Config {
     apiClientsFile: env.EFA_API_CLIENTS || undefined,
     guard,
     ops: operationsSettings(env),
+    uploads: uploadSettings(env),
   };
 }

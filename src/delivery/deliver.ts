@@ -1,7 +1,8 @@
 import { EfaError, NoEndpointError, TransportError } from '../core/errors.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
 import { transportNamed } from '../routing/transports/index.js';
-import type { DirectoryEntry, OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
+import type { DirectoryEntry, OutboundAttachment, OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
+import { attachmentsOf } from '../attachments/store.js';
 import type { Database } from '../storage/db.js';
 import type { SubmissionRow } from '../submissions/row.js';
 import type { AuthorityLimits } from './limits.js';
@@ -56,7 +57,8 @@ export async function sendOnce(deps: DeliveryDeps, row: SubmissionRow): Promise<
   const base = { transport: endpoint?.transport ?? 'none', address: endpoint?.address ?? '', authorityId: row.authority_id, startedAt };
   try {
     if (!endpoint) throw new NoEndpointError(row.authority_id, row.leika_key);
-    const receipt = await withDeadline(deps, endpoint, toMessage(row, deps));
+    // The files are read from the store as the transport sends them; the deadline covers that too.
+    const receipt = await withDeadline(deps, endpoint, toMessage(row, deps, await attachmentsOf(deps.db, row.id)));
     return { ...base, result: { outcome: 'delivered', receipt } };
   } catch (err) {
     const retryable = err instanceof TransportError ? err.retryable : !(err instanceof EfaError);
@@ -85,7 +87,8 @@ async function withDeadline(deps: DeliveryDeps, endpoint: DirectoryEntry, messag
   }
 }
 
-export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceTitle'>): OutboundMessage {
+/** `attachments`: the submission's sealed files (attachmentsOf); each opens as a stream from the store. */
+export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceTitle'>, attachments: OutboundAttachment[] = []): OutboundMessage {
   return {
     messageId: row.id,
     reference: row.reference,
@@ -95,7 +98,6 @@ export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceT
     authority: { id: row.authority_id, name: row.authority_name },
     region: row.region,
     payload: { jwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri },
-    // Filled from the attachment store once uploads exist (issue 9).
-    attachments: [],
+    attachments,
   };
 }

@@ -8,7 +8,7 @@ import type { LoadedService } from '../services/registry.js';
 import { compileCondition, evaluate, isShorthand, varToPointer, type Condition, type ConditionDefinition, type ConditionEnv, type ConditionScope } from './conditions.js';
 import { fieldKinds } from './fields/index.js';
 import type { FormField, FormFieldDefinition, GroupSpec, Option } from './fields/kind.js';
-import { isRequired, schemaAt } from './pointer.js';
+import { isRequired, resolveRef, schemaAt } from './pointer.js';
 
 interface FormDefinition {
   service: string;
@@ -65,7 +65,10 @@ function loadForm(file: string, service: LoadedService, formatsDir: string): Loa
 /** `base` is set for a group's item fields: their pointers are relative to the item (`/hunde/0`). */
 function resolveField(file: string, path: string, def: FormFieldDefinition, service: LoadedService, earlier: Map<string, string>, sameStep: FormField[], base = ''): FormField {
   const at = `${base}${def.pointer}`;
-  const schema = schemaAt(service.schema, at);
+  const found = schemaAt(service.schema, at);
+  // An array of files declares its items by $ref: the file kind reads the limits from the item.
+  const items = found?.items as Record<string, unknown> | undefined;
+  const schema = found && items && typeof items === 'object' && typeof items.$ref === 'string' ? { ...found, items: resolveRef(service.schema, items) } : found;
   if (!schema) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" does not exist in services/${service.definition.id}/schema.json${base ? ` (items of ${base.slice(0, -2)})` : ''}`);
   if (!base && earlier.has(def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on step "${earlier.get(def.pointer)}"`);
   if (sameStep.some((f) => f.pointer === def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on this step`);
@@ -75,6 +78,8 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
   if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${at}`);
   if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
+  const schemaProblem = kind.checkSchema?.(schema);
+  if (schemaProblem) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" at ${def.pointer}: ${schemaProblem}`);
   const label = def.label ?? (schema.title as string | undefined);
   if (!label) throw new DeclarationError(file, `${path}/label`, `field ${def.pointer} needs a label here or a "title" in the schema`);
   const showIf = def.showIf ? compileCondition(file, `${path}/showIf`, def.showIf, scopeOf(service, earlier, sameStep)) : undefined;

@@ -10,9 +10,13 @@ export function messageFor(error: ErrorObject, label: { de: string; en: string }
   const choice = kind === 'radios' || kind === 'select' || kind === 'yesno';
   switch (error.keyword) {
     case 'required':
+      if (kind === 'file') return { de: `Laden Sie „${label.de}“ hoch.`, en: `Upload “${label.en}”.` };
       return choice
         ? { de: `Wählen Sie bei „${label.de}“ eine Antwort aus.`, en: `Select an answer for “${label.en}”.` }
         : { de: `Geben Sie „${label.de}“ an.`, en: `Enter “${label.en}”.` };
+    case 'minItems':
+      if (kind === 'file') return { de: `Laden Sie bei „${label.de}“ mindestens ${p.limit} Dateien hoch.`, en: `Upload at least ${p.limit} files for “${label.en}”.` };
+      return { de: `Geben Sie bei „${label.de}“ mindestens ${p.limit} Einträge an.`, en: `Enter at least ${p.limit} entries for “${label.en}”.` };
     case 'minLength':
       return { de: `„${label.de}“ muss mindestens ${p.limit} Zeichen lang sein.`, en: `“${label.en}” must be at least ${p.limit} characters long.` };
     case 'maxLength':

@@ -56,6 +56,11 @@ export function schemaAt(root: Record<string, unknown>, pointer: string): Record
   return node ? { ...deref(root, node), ...withoutRef(node) } : undefined;
 }
 
+/** A subschema with its local $ref followed (e.g. an array's items). */
+export function resolveRef(root: Record<string, unknown>, node: Record<string, unknown>): Record<string, unknown> {
+  return { ...deref(root, node), ...withoutRef(node) };
+}
+
 function withoutRef(node: Record<string, unknown>): Record<string, unknown> {
   const { $ref: _ref, ...rest } = node;
   return rest;
@@ -72,4 +77,22 @@ export function isRequired(root: Record<string, unknown>, pointer: string): bool
   const last = keys.pop() as string;
   const parent = keys.length === 0 ? root : schemaAt(root, `/${keys.join('/')}`);
   return Array.isArray(parent?.required) && (parent.required as string[]).includes(last);
+}
+
+/**
+ * Like schemaAt, but a numeric segment steps into an array's items ("/hunde/2/nachweis"): the
+ * schema of a value inside a repeatable group's row.
+ */
+export function schemaThroughArrays(root: Record<string, unknown>, pointer: string): Record<string, unknown> | undefined {
+  let node: Record<string, unknown> | undefined = root;
+  for (const key of segments(pointer)) {
+    node = deref(root, node);
+    if (!node) return undefined;
+    if (node.type === 'array' && /^[0-9]+$/.test(key)) node = node.items as Record<string, unknown> | undefined;
+    else node = (node.properties as Record<string, Record<string, unknown>> | undefined)?.[key];
+  }
+  if (!node) return undefined;
+  const resolved = resolveRef(root, node);
+  const items = resolved.items as Record<string, unknown> | undefined;
+  return items && typeof items === 'object' ? { ...resolved, items: resolveRef(root, items) } : resolved;
 }

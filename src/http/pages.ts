@@ -233,7 +233,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
     template: 'step', title: `${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
-      fields, errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
+      fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
       action: `${stepHref}${query}`, csrf: opts.csrf,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
@@ -255,11 +255,12 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
   const errorSummary = summarise(bound, state.errors);
   const hasRows = rowsOf(getAt(data, group.pointer)).length > 0;
   const back = opts.fromCheck ? `${env.base}/${id}/pruefen` : hasRows ? stepHref : previousHref(env, id, steps, position, false);
+  const rowFields = fieldViews(env, bound, data, state, { stepHref, query }, opts.conditions);
   return {
     template: 'step', title: `${title} – ${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: steps.length,
-      fields: fieldViews(env, bound, data, state, { stepHref, query }, opts.conditions), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
+      fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
       action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf,
     },
   };

@@ -3,6 +3,8 @@ import { decodeCursor, encodeCursor } from '../storage/cursor.js';
 import { PULL_API_BASE, PULL_TRANSPORT } from '../routing/transports/pull.js';
 import { authenticationTag, type Problem } from '../routing/transports/fit-connect.js';
 import type { Database, Queryable } from '../storage/db.js';
+import { attachmentsOf } from '../attachments/store.js';
+import type { OutboundAttachment } from '../routing/types.js';
 import type { SubmissionRow } from './row.js';
 
 /**
@@ -189,6 +191,20 @@ export async function decide(db: Database, authorityId: string, id: string, inpu
     await tx.query('UPDATE submissions SET status = $2, updated_at = now() WHERE id = $1', [id, input.decision]);
     return { decision: toDecision(rows[0] as DecisionRow), repeated: false };
   });
+}
+
+/** A file of another submission, or one that does not exist: the same from outside. */
+export class PullAttachmentNotFoundError extends EfaError {
+  constructor(id: string, attachmentId: string) {
+    super('EFA_ATTACHMENT_NOT_FOUND', `no attachment ${attachmentId} in submission ${id} for this authority`, 404);
+  }
+}
+
+/** The files of one of the authority's own pull submissions (each opens as a stream of its JWE). */
+export async function attachmentsForAuthority(db: Queryable, authorityId: string, id: string): Promise<OutboundAttachment[]> {
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM submissions WHERE id = $2 AND ${OWN_PULL}`, [authorityId, id]);
+  if (!rows[0]) throw new PullSubmissionNotFoundError(id);
+  return attachmentsOf(db, id);
 }
 
 /** The service key of one of the authority's pull submissions (for the directory entry that applies). */

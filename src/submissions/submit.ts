@@ -8,6 +8,8 @@ import type { Authority, DirectoryEntry } from '../routing/types.js';
 import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
 import type { Database } from '../storage/db.js';
+import { fileRefsIn } from '../attachments/references.js';
+import { UnknownAttachmentError, type AttachmentStore, type SealedFile } from '../attachments/store.js';
 
 export interface Responsible {
   authority: Authority;
@@ -78,6 +80,8 @@ export async function storeSubmission(db: Database, input: {
   draftId?: string;
   /** Makes reference numbers (tests inject collisions here); newReference by default. */
   reference?: (tenant: string) => string;
+  /** Where the draft's uploaded files are; needed when the data references any. */
+  attachments?: AttachmentStore;
 }): Promise<SubmissionRecord> {
   const makeReference = input.reference ?? newReference;
   const id = randomUUID();
@@ -113,23 +117,42 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
   // What the confirmation page will show of the logic (service.json "display"), fixed at submission.
   const shown = Object.fromEntries((service.definition.display ?? []).filter((d) => (d.pages ?? ['confirmation']).includes('confirmation'))
     .map((d) => [d.value, d.value === 'fee' ? fee : derived?.[d.value.slice('derived.'.length)] ?? null]));
+  const files = fileRefsIn(data);
+  // Every file the data references is re-encrypted for the authority before the transaction (this
+  // streams and may take a while); the transaction then only binds the sealed copies.
+  let sealed: SealedFile[] = [];
+  if (files.length > 0) {
+    if (!input.attachments || !input.draftId) throw new UnknownAttachmentError(files[0]?.id as string);
+    if ((await db.query('SELECT id FROM drafts WHERE id = $1', [input.draftId])).rows.length === 0) throw new DraftGoneError();
+    sealed = await input.attachments.seal(input.draftId, files, responsible.endpoint.encryptionKey);
+  }
   const document = {
     meta: { submissionId: id, reference, submittedAt, tenant: input.tenant, service: service.definition.id, serviceVersion: service.definition.version, leikaKey: service.definition.leikaKey, schema: service.schemaUri, region: responsible.region },
     data,
     derived,
     fee,
+    // The files' hashes are part of the payload, so the payload's hash covers them too.
+    attachments: files.map((f) => ({ id: f.id, pointer: f.pointer, filename: f.filename, mediaType: f.mediaType, size: f.size, sha512: f.sha512 })),
   };
   const { text, mediaType } = serialisePayload(responsible.endpoint.payloadFormat, document);
   const jwe = await encryptFor(responsible.endpoint.encryptionKey, text, mediaType);
   const mode: DeliveryMode = isPullEndpoint(responsible.endpoint) ? 'pull' : 'push';
-  await db.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17)`,
-      [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown)],
-    );
-    if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
-    if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
-  });
+  try {
+    await db.transaction(async (tx) => {
+      // Locks the draft: of two submits at once (a double click) one waits here and then finds it gone.
+      if (input.draftId && (await tx.query('SELECT id FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId])).rows.length === 0) throw new DraftGoneError();
+      await tx.query(
+        `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17)`,
+        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown)],
+      );
+      if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
+      if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
+      if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
+    });
+  } catch (err) {
+    await input.attachments?.unseal(sealed).catch(() => undefined);
+    throw err;
+  }
   return { id, reference, tenant: input.tenant, authorityName: responsible.authority.name, fee, submittedAt, deliveryMode: mode };
 }

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 
 /** node:http rather than fetch: fetch forbids setting the Host header, which tenant tests need. */
-function send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string; location?: string; setCookies: string[] }> {
+function send(url: URL, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<{ status: number; body: string; location?: string; setCookies: string[] }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
@@ -12,6 +12,15 @@ function send(url: URL, method: string, headers: Record<string, string>, body?: 
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** A file as a browser's file input sends it. */
+export interface UploadFile {
+  /** The control's name. */
+  name: string;
+  filename: string;
+  type?: string;
+  content: Buffer;
 }
 
 /**
@@ -56,6 +65,30 @@ export class Browser {
   }
 
   /** Follows redirects until a page arrives. */
+  /**
+   * Posts the first form on the last page whose action ends with `actionSuffix` as a browser sends
+   * a form with enctype multipart/form-data: parts in document order (the CSRF field first), then
+   * `fields`, then the files.
+   */
+  async submitMultipart(fields: Record<string, string | string[]>, files: UploadFile[], actionSuffix?: string): Promise<{ status: number; html: string; location?: string }> {
+    const forms = [...this.lastHtml.matchAll(/<form method="post" action="([^"]+)"([^>]*)>([\s\S]*?)<\/form>/g)];
+    const form = forms.find((f) => !actionSuffix || (f[1] ?? '').split('?')[0]?.endsWith(actionSuffix));
+    if (!form) throw new Error(`no form${actionSuffix ? ` with action …${actionSuffix}` : ''} on ${this.lastUrl}`);
+    if (!/enctype="multipart\/form-data"/.test(form[2] ?? '')) throw new Error(`the form on ${this.lastUrl} is not multipart`);
+    const csrf = /name="_csrf" value="([^"]*)"/.exec(form[3] ?? '')?.[1] ?? '';
+    const action = (form[1] ?? '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    const boundary = `----efa${Math.random().toString(16).slice(2)}`;
+    const parts: Buffer[] = [];
+    const field = (name: string, value: string) => parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    field('_csrf', csrf);
+    for (const [name, value] of Object.entries(fields)) for (const v of Array.isArray(value) ? value : [value]) field(name, v);
+    for (const f of files) {
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: ${f.type ?? 'application/octet-stream'}\r\n\r\n`), f.content, Buffer.from('\r\n'));
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    return this.request('POST', action, Buffer.concat(parts), `multipart/form-data; boundary=${boundary}`);
+  }
+
   async follow(res: { status: number; html: string; location?: string }): Promise<{ status: number; html: string }> {
     let current = res;
     for (let i = 0; i < 5 && current.location; i++) current = await this.get(current.location);
@@ -66,10 +99,10 @@ export class Browser {
     return this.request('POST', path, body);
   }
 
-  private async request(method: string, path: string, body?: string) {
+  private async request(method: string, path: string, body?: string | Buffer, type = 'application/x-www-form-urlencoded') {
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
     if (this.host) headers.host = this.host;
-    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    if (body !== undefined) headers['content-type'] = type;
     const res = await send(new URL(path, this.origin), method, headers, body);
     for (const line of res.setCookies) {
       const [pair] = line.split(';');

@@ -2,6 +2,8 @@ import type { LocalText } from '../../services/contract.js';
 import type { PlaceIndex } from '../../routing/places.js';
 import type { Lang } from '../text.js';
 import type { Condition, ConditionDefinition } from '../conditions.js';
+import type { FileRef } from '../../attachments/references.js';
+import type { IntakeResult } from '../../attachments/store.js';
 
 export interface FormFieldDefinition {
   pointer: string;
@@ -74,6 +76,16 @@ export type Body = Record<string, string | undefined>;
 
 export interface ParseContext {
   places: PlaceIndex;
+  /** Files of a multipart post (file fields only; absent on urlencoded posts). */
+  files?: StepFiles;
+}
+
+/** What the file kind needs to know about the draft's files and this post's uploads. */
+export interface StepFiles {
+  /** The draft's stored files by id: only these may be kept by id. */
+  stored: ReadonlyMap<string, FileRef>;
+  /** This post's uploads by control name, in order: stored, or refused with nothing stored. */
+  uploaded: ReadonlyMap<string, readonly IntakeResult[]>;
 }
 
 export interface ParseResult {
@@ -89,6 +101,8 @@ export interface ParseResult {
 
 export interface FieldView {
   partial: string;
+  /** The control uploads files: its form must be sent as multipart/form-data. */
+  multipart?: boolean;
   [key: string]: unknown;
 }
 
@@ -102,6 +116,8 @@ export interface FieldKind {
   summary(field: FormField, value: unknown, lang: Lang): string;
   /** Label of a composite kind's part (e.g. an address's postcode) for messages about that part. */
   partLabel?(part: string): LocalText | undefined;
+  /** Checks the schema value at load time beyond its type; returns the problem, if any. */
+  checkSchema?(schema: Record<string, unknown>): string | undefined;
 }
 
 export function str(body: Body, name: string): string {

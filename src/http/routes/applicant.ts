@@ -1,9 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import fastifyMultipart, { type Multipart } from '@fastify/multipart';
+import { fileRefsIn } from '../../attachments/references.js';
+import type { IntakeResult } from '../../attachments/store.js';
+import { fileRulesOf, type FieldFileRules } from '../../forms/fields/file.js';
+import { schemaThroughArrays } from '../../forms/pointer.js';
 import { NoEndpointError, NoResponsibleAuthorityError } from '../../core/errors.js';
 import { conditionHolds, visibleSteps, type FormStep } from '../../forms/definition.js';
 import type { ConditionEnv } from '../../forms/conditions.js';
 import { groupMessage, rowsOf } from '../../forms/fields/group.js';
-import type { Body, FormField } from '../../forms/fields/kind.js';
+import type { Body, FormField, StepFiles } from '../../forms/fields/kind.js';
 import { getAt } from '../../forms/pointer.js';
 import type { Renderer } from '../../forms/render.js';
 import { isLang, negotiateLang, t, type Lang } from '../../forms/text.js';
@@ -38,6 +43,14 @@ const RESERVED = new Set(['status', ...LEGAL_PAGES.map((p) => p.slug), 'theme.cs
 const ASSET_MAX_AGE = 300;
 
 export async function applicantRoutes(app: FastifyInstance, { rt, renderer, receiverUrl }: Options): Promise<void> {
+  // Only the applicant pages take multipart (step forms with file fields); the APIs keep refusing it.
+  // Files stream into the attachment store, never whole in memory. Busboy stops passing a file's
+  // bytes one past the ceiling; each field's own limit is checked while it streams.
+  await app.register(fastifyMultipart, {
+    throwFileSizeLimit: false,
+    limits: { fileSize: rt.config.uploads.maxBytes + 1, files: 100, fields: 1000, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 },
+  });
+
   // ---- page helpers -------------------------------------------------------------------------
   function page(req: Req, reply: FastifyReply): Page | undefined {
     const tenant = rt.tenants.get(req.params.tenant ?? '');
@@ -187,7 +200,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     }
     let record;
     try {
-      record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id });
+      record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments });
     } catch (err) {
       if (err instanceof DraftGoneError) return send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
       throw err;
@@ -221,6 +234,13 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     return renderStep(req, reply, ctx.p, ctx.service, step, ctx.draft.data, { errors: new Map(), parsed: new Map() });
   });
 
+  // A multipart post (a step or row with file fields) is checked for CSRF in the handler, from its
+  // first part, before any file is read; every other post before the handler, as usual.
+  const csrfUnlessMultipart: preHandlerHookHandler = function (req, reply, done) {
+    if (req.isMultipart()) return done();
+    return app.csrfProtection.call(this, req, reply, done);
+  };
+
   // ---- rows of a repeatable group (fields/group.ts): /<step>/<n>, n = 1 … rows + 1 ------------
   app.get<RouteTypes>('/:tenant/:service/:step/:row', async (req: Req, reply) => {
     const ctx = await rowContext(req, reply, 'edit');
@@ -228,15 +248,25 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     return renderRow(req, reply, ctx.p, ctx.service, ctx.step, ctx.group, ctx.index, ctx.draft.data, { errors: new Map(), parsed: new Map() });
   });
 
-  app.post<RouteTypes>('/:tenant/:service/:step/:row', { preHandler: app.csrfProtection }, async (req: Req, reply) => {
+  app.post<RouteTypes>('/:tenant/:service/:step/:row', { preHandler: csrfUnlessMultipart }, async (req: Req, reply) => {
+    const parts = req.isMultipart() ? multipartAfterCsrf(req, reply) : undefined;
+    if (parts && !(await parts)) return reply;
     const ctx = await rowContext(req, reply, 'edit');
     if (!ctx) return;
     const { p, service, draft, step, group, index } = ctx;
-    const outcome = processRow(service, group, index, draft.data, req.body ?? {}, stepContext(p, rt.places, service, berlinToday(), draft.data));
-    if (outcome.errors.size > 0) return renderRow(req, reply, p, service, step, group, index, outcome.data, outcome, 400);
+    // A row may hold file fields (a dog's certificate): uploaded like a step's, named by the row.
+    const upload = parts ? await readParts((await parts) as AsyncIterableIterator<Multipart>, service, step, draft.id) : undefined;
+    const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
+      : group.group?.items.some((f) => f.kind.name === 'file') ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: new Map() } : undefined;
+    const outcome = processRow(service, group, index, draft.data, upload?.body ?? req.body ?? {}, { ...stepContext(p, rt.places, service, berlinToday(), draft.data), files });
+    if (outcome.errors.size > 0) {
+      if (upload) await rt.attachments.discard(upload.fresh.filter((f) => !referenced(outcome.data).has(f)));
+      return renderRow(req, reply, p, service, step, group, index, outcome.data, outcome, 400);
+    }
     draft.data = outcome.data;
     draft.currentStep = step.id;
     await rt.drafts.save(draft);
+    if (files) await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     const fromCheck = req.query.zurueck === 'pruefen';
     return reply.redirect(fromCheck ? `${p.base}/${service.definition.id}/pruefen` : `${p.base}/${service.definition.id}/${step.id}`, 303);
   });
@@ -248,10 +278,14 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     draft.data = removeRow(group, index, draft.data);
     draft.currentStep = step.id;
     await rt.drafts.save(draft);
+    // A removed row's files go with it.
+    await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     return reply.redirect(`${p.base}/${service.definition.id}/${step.id}${req.query.zurueck === 'pruefen' ? '?zurueck=pruefen' : ''}`, 303);
   });
 
-  app.post<RouteTypes>('/:tenant/:service/:step', { preHandler: app.csrfProtection }, async (req: Req, reply) => {
+  app.post<RouteTypes>('/:tenant/:service/:step', { preHandler: csrfUnlessMultipart }, async (req: Req, reply) => {
+    const parts = req.isMultipart() ? multipartAfterCsrf(req, reply) : undefined;
+    if (parts && !(await parts)) return reply;
     const ctx = await serviceContext(req, reply);
     if (!ctx) return;
     const { p, service, draft } = ctx;
@@ -261,22 +295,70 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const step = visibleSteps(form, draft.data, stepCtx.conditions).find((s) => s.id === req.params.step);
     if (!step) return notFound(reply, p);
     const group = groupOf(step, draft.data, stepCtx.conditions);
-    if (group?.group && req.body?.aktion === 'hinzufuegen') {
+    if (group?.group && !parts && req.body?.aktion === 'hinzufuegen') {
       const count = rowsOf(getAt(draft.data, group.pointer)).length;
       if (count < group.group.maxItems) return reply.redirect(`${p.base}/${id}/${step.id}/${count + 1}${req.query.zurueck === 'pruefen' ? '?zurueck=pruefen' : ''}`, 303);
       const errors = new Map([[group.pointer, t(groupMessage(group, 'maxItems'), p.lang)]]);
       return renderStep(req, reply, p, service, step, draft.data, { errors, parsed: new Map() }, 400);
     }
-    const outcome = processStep(service, step, draft.data, req.body ?? {}, stepCtx);
-    if (outcome.errors.size > 0) return renderStep(req, reply, p, service, step, outcome.data, outcome, 400);
+    const upload = parts ? await readParts((await parts) as AsyncIterableIterator<Multipart>, service, step, draft.id) : undefined;
+    const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
+      : step.fields.some((f) => f.kind.name === 'file') ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: new Map() } : undefined;
+    const outcome = processStep(service, step, draft.data, upload?.body ?? req.body ?? {}, { ...stepCtx, files });
+    if (outcome.errors.size > 0) {
+      // Uploads of this post that the answer does not keep (refused, one too many) are not stored.
+      if (upload) await rt.attachments.discard(upload.fresh.filter((f) => !referenced(outcome.data).has(f)));
+      return renderStep(req, reply, p, service, step, outcome.data, outcome, 400);
+    }
     // Only valid answers are saved, so a resumed draft never holds what the applicant was told is wrong.
     draft.data = outcome.data;
     const steps = visibleSteps(form, draft.data, stepContext(p, rt.places, service, berlinToday(), draft.data).conditions);
     const next = steps[steps.findIndex((s) => s.id === step.id) + 1];
     draft.currentStep = next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
     await rt.drafts.save(draft);
+    // Removed and replaced files go at once, not only when the draft does.
+    if (files) await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     return reply.redirect(`${p.base}/${id}/${draft.currentStep}`, 303);
   });
+
+  /**
+   * The `_csrf` field must be the first part (the step form renders it first, and browsers send
+   * parts in document order); it is checked before anything else of the body is read.
+   */
+  async function multipartAfterCsrf(req: Req, reply: FastifyReply): Promise<AsyncIterableIterator<Multipart> | undefined> {
+    const parts = req.parts();
+    const first = await parts.next();
+    const token = !first.done && first.value.type === 'field' && first.value.fieldname === '_csrf' ? String(first.value.value) : '';
+    (req as { body: unknown }).body = { _csrf: token };
+    let ok = false;
+    app.csrfProtection.call(app, req, reply, () => { ok = true; });
+    return ok ? parts : undefined;
+  }
+
+  /** Reads the remaining parts: fields into a body, files through the attachment store as they stream. */
+  async function readParts(parts: AsyncIterableIterator<Multipart>, service: LoadedService, step: FormStep, draftId: string): Promise<{ body: Body; uploaded: Map<string, IntakeResult[]>; fresh: string[] }> {
+    const body: Record<string, string | string[]> = {};
+    const uploaded = new Map<string, IntakeResult[]>();
+    const fresh: string[] = [];
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        const value = String(part.value);
+        const had = body[part.fieldname];
+        body[part.fieldname] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
+        continue;
+      }
+      const rules = part.filename ? fileTarget(service, step, part.fieldname) : undefined;
+      if (!rules) {
+        // No file chosen (an empty part), or a control this step does not have: read past it.
+        for await (const _chunk of part.file) { /* discarded */ }
+        continue;
+      }
+      const result = await rt.attachments.intake(draftId, part.filename, part.file, rules);
+      if ('ref' in result) fresh.push(result.ref.id);
+      uploaded.set(part.fieldname, [...(uploaded.get(part.fieldname) ?? []), result]);
+    }
+    return { body: body as Body, uploaded, fresh };
+  }
 
   // ---- flow helpers --------------------------------------------------------------------------
   async function serviceContext(req: Req, reply: FastifyReply): Promise<{ p: Page; service: LoadedService; draft: Draft } | undefined> {
@@ -333,6 +415,24 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
 /** The step's group, when it has one that its condition shows. */
 function groupOf(step: FormStep, data: Record<string, unknown>, conditions: ConditionEnv): FormField | undefined {
   return step.fields.find((f) => f.group && conditionHolds(f.showIf, data, conditions));
+}
+
+function referenced(data: unknown): Set<string> {
+  return new Set(fileRefsIn(data).map((r) => r.id));
+}
+
+/**
+ * The limits of the file control a part was posted for: a file field of this step, or a file field
+ * inside one of its fields (a repeatable group's row, "hunde.2.nachweis"), found through the schema.
+ */
+function fileTarget(service: LoadedService, step: FormStep, name: string): FieldFileRules | undefined {
+  const direct = step.fields.find((f) => f.name === name);
+  if (direct && direct.kind.name !== 'file') return undefined;
+  const pointer = `/${name.split('.').join('/')}`;
+  if (!direct && !step.fields.some((f) => pointer.startsWith(`${f.pointer}/`))) return undefined;
+  const schema = direct?.schema ?? schemaThroughArrays(service.schema, pointer);
+  const rules = schema ? fileRulesOf(schema) : undefined;
+  return typeof rules === 'object' ? rules : undefined;
 }
 
 function facts(row: SubmissionView) {

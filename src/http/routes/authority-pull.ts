@@ -5,7 +5,8 @@ import { endpointFor } from '../../routing/load.js';
 import { LEIKA_URN_PREFIX } from '../../routing/transports/fit-connect.js';
 import { PULL_API_BASE } from '../../routing/transports/pull.js';
 import type { Runtime } from '../../runtime.js';
-import { decide, fetchForAuthority, leikaKeyOf, listPending, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
+import { attachmentsForAuthority, decide, fetchForAuthority, leikaKeyOf, listPending, PullAttachmentNotFoundError, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
+import type { OutboundAttachment } from '../../routing/types.js';
 import { parseJsonEvent, parseSignedEvent, type ParsedEvent } from '../../submissions/pull-events.js';
 import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
 import { BadCursorError } from '../../storage/cursor.js';
@@ -76,6 +77,11 @@ const schemas = {
     },
   },
   fetch: { tags, security: bearer, summary: 'One submission with its encrypted data (the first fetch is its delivery)', params: idParams, response: { 200: { type: 'object', additionalProperties: true, properties: { submissionId: uuid, encryptedData: { type: 'string' } } }, ...pullErrors } },
+  attachments: { tags, security: bearer, summary: 'The submission\'s files: id, name, media type, size and plaintext SHA-512 each', params: idParams, response: { 200: { type: 'object', additionalProperties: true, properties: { submissionId: uuid, count: { type: 'integer' }, attachments: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...pullErrors } },
+  attachment: {
+    tags, security: bearer, summary: 'One file as a JWE (application/jose) for the authority\'s key, streamed',
+    params: { type: 'object', required: ['id', 'attachmentId'], properties: { id: { type: 'string' }, attachmentId: { type: 'string' } } },
+  },
   event: {
     tags, security: bearer, summary: 'Accept or reject a fetched submission (application/json event or application/jose signed event token)', params: idParams,
     response: {
@@ -105,8 +111,27 @@ export async function authorityPullRoutes(app: FastifyInstance, { rt, auth }: Au
 
   // No HEAD twin: the first GET is the delivery, a HEAD must not count as one.
   app.get<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id`, { onRequest: authenticated, exposeHeadRoute: false, schema: schemas.fetch }, async (req: IdRequest, reply) => {
-    const submission = await fetchForAuthority(rt.db, authorityOf(req), idOf(req), req.principal?.clientId ?? '');
-    return noStore(reply).send(download(rt, submission));
+    const authorityId = authorityOf(req);
+    const submission = await fetchForAuthority(rt.db, authorityId, idOf(req), req.principal?.clientId ?? '');
+    const files = await attachmentsForAuthority(rt.db, authorityId, submission.submissionId);
+    return noStore(reply).send(download(rt, submission, files));
+  });
+
+  // The submission's files: described (with the plaintext hash each receiver checks) and each
+  // downloadable as its JWE for the authority's key, streamed from the store.
+  app.get<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/attachments`, { onRequest: authenticated, schema: schemas.attachments }, async (req: IdRequest, reply) => {
+    const id = idOf(req);
+    const files = await attachmentsForAuthority(rt.db, authorityOf(req), id);
+    return noStore(reply).send({ submissionId: id, count: files.length, attachments: files.map((f) => attachmentItem(id, f)) });
+  });
+
+  app.get<{ Params: { id: string; attachmentId: string } }>(`${PULL_API_BASE}/submissions/:id/attachments/:attachmentId`, { onRequest: authenticated, schema: schemas.attachment }, async (req, reply) => {
+    const id = idOf(req as unknown as IdRequest);
+    const attachmentId = req.params.attachmentId.toLowerCase();
+    if (!UUID.test(attachmentId)) throw new InvalidRequestError('the attachment id must be a UUID');
+    const file = (await attachmentsForAuthority(rt.db, authorityOf(req), id)).find((f) => f.id === attachmentId);
+    if (!file) throw new PullAttachmentNotFoundError(id, attachmentId);
+    return noStore(reply).type(JOSE).header('content-length', String(file.jweLength)).send(file.open());
   });
 
   app.post<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/events`, { onRequest: authenticated, bodyLimit: EVENT_BODY_LIMIT, schema: schemas.event }, async (req: IdRequest, reply) => {
@@ -161,14 +186,22 @@ function listItem(rt: Runtime, authorityId: string, s: PendingItem): Record<stri
 }
 
 /** FIT-Connect's submission shape, with the data's description in clear and the data as the JWE. */
-function download(rt: Runtime, s: PulledSubmission): Record<string, unknown> {
+function attachmentItem(submissionId: string, f: OutboundAttachment): Record<string, unknown> {
+  return {
+    attachmentId: f.id, pointer: f.pointer, filename: f.filename, mimeType: f.mediaType, size: f.size,
+    hash: { type: 'sha512', content: f.sha512 }, encryptedLength: f.jweLength,
+    href: `${PULL_API_BASE}/submissions/${submissionId}/attachments/${f.id}`,
+  };
+}
+
+function download(rt: Runtime, s: PulledSubmission, files: OutboundAttachment[]): Record<string, unknown> {
   return {
     submissionId: s.submissionId, destinationId: s.authorityId, caseId: s.submissionId,
     reference: s.reference, tenant: s.tenant, region: s.region, submittedAt: s.submittedAt, status: s.status,
     serviceType: { ...serviceType(rt, s.serviceId, s.leikaKey), serviceId: s.serviceId, serviceVersion: s.serviceVersion },
     data: { mediaType: s.mediaType, schemaUri: s.schemaUri, hash: { type: 'sha512', content: s.sha512 } },
     encryptedData: s.payloadJwe,
-    attachments: [],
+    attachments: files.map((f) => attachmentItem(s.submissionId, f)),
     ...(s.decision ? { decision: { status: s.decision.decision, ...decisionBody(s.decision) } } : {}),
   };
 }

@@ -1,0 +1,47 @@
+/**
+ * A stored file as the application data holds it: the schema value of a `file` field (or one item
+ * of it when the field allows several files). The content never travels in the data; `id` names
+ * the stored file and `sha512` its plaintext, so the submission's hashes cover the file too.
+ */
+export interface FileRef {
+  id: string;
+  filename: string;
+  mediaType: string;
+  size: number;
+  sha512: string;
+}
+
+/** A file reference together with where it sits in the data (e.g. "/hunde/2/nachweis" or "/belege/0"). */
+export interface PlacedFileRef extends FileRef {
+  pointer: string;
+}
+
+const KEYS = ['filename', 'id', 'mediaType', 'sha512', 'size'];
+
+export function isFileRef(value: unknown): value is FileRef {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return Object.keys(v).sort().join() === KEYS.join() && typeof v.id === 'string' && typeof v.filename === 'string'
+    && typeof v.mediaType === 'string' && typeof v.size === 'number' && typeof v.sha512 === 'string';
+}
+
+/**
+ * Every file reference in the data with its JSON Pointer, wherever it is: top level, nested, in an
+ * array of files or inside a repeatable group's row. The form layout does not matter, the data does.
+ */
+export function fileRefsIn(data: unknown, pointer = ''): PlacedFileRef[] {
+  if (isFileRef(data)) return [{ ...data, pointer }];
+  if (Array.isArray(data)) return data.flatMap((item, i) => fileRefsIn(item, `${pointer}/${i}`));
+  if (data !== null && typeof data === 'object') {
+    return Object.entries(data as Record<string, unknown>).flatMap(([key, value]) => fileRefsIn(value, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  }
+  return [];
+}
+
+/** The applicant's file name without path, control characters or characters that break headers. */
+export function sanitiseFilename(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base.normalize('NFC').replace(/[\u0000-\u001f\u007f"<>|*?:]/g, '_').replace(/^\.+/, '').trim().slice(-200);
+  return clean || 'datei';
+}

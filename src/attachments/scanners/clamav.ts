@@ -1,0 +1,118 @@
+import { connect, type Socket } from 'node:net';
+import { ScannerError, type ScanSession, type ScanVerdict, type Scanner } from '../scanner.js';
+
+/** Where clamd listens (EFA_CLAMAV=host:port) and how long one scan may take. */
+export interface ClamavOptions {
+  host: string;
+  port: number;
+  timeoutMs: number;
+}
+
+/** Parses EFA_CLAMAV ("host:port", IPv6 as "[::1]:3310"); undefined when it is not one. */
+export function parseClamavAddress(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})$/.exec(value.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/**
+ * ClamAV's daemon over TCP with the INSTREAM command: `zINSTREAM\0`, then each chunk prefixed by its
+ * length as 4-byte big-endian, a zero-length chunk to end; clamd answers `stream: OK` or
+ * `stream: <signature> FOUND` (NUL-terminated in the z mode), or `... ERROR` (e.g. its
+ * StreamMaxLength was exceeded), which we treat as no verdict: the file is refused.
+ */
+export function clamavScanner(opts: ClamavOptions): Scanner {
+  return {
+    name: 'clamav',
+    begin: () => new ClamavSession(opts),
+    async check() {
+      try {
+        const reply = await command(opts, 'zPING\0');
+        return reply === 'PONG' ? { ok: true, detail: `clamd at ${opts.host}:${opts.port} answers` } : { ok: false, detail: `clamd answered ${reply}` };
+      } catch (err) {
+        return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+    },
+  };
+}
+
+class ClamavSession implements ScanSession {
+  private readonly socket: Socket;
+  private readonly reply: Promise<string>;
+  private failed?: Error;
+
+  constructor(private readonly opts: ClamavOptions) {
+    this.socket = connect({ host: opts.host, port: opts.port });
+    this.socket.setTimeout(opts.timeoutMs);
+    this.reply = readReply(this.socket, opts);
+    // The verdict promise may settle (e.g. connection refused) before anyone awaits it.
+    this.reply.catch((err: Error) => { this.failed = err; });
+    this.socket.write('zINSTREAM\0');
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failed) throw this.failed;
+    if (chunk.length === 0) return;
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(chunk.length);
+    this.socket.write(length);
+    if (!this.socket.write(chunk)) await waitDrain(this.socket);
+  }
+
+  async finish(): Promise<ScanVerdict> {
+    if (!this.failed) this.socket.write(Buffer.alloc(4));
+    const reply = await this.reply;
+    this.socket.destroy();
+    return verdictOf(reply);
+  }
+
+  abort(): void {
+    this.socket.destroy();
+  }
+}
+
+function verdictOf(reply: string): ScanVerdict {
+  const m = /^stream: (.+) FOUND$/.exec(reply);
+  if (m) return { clean: false, signature: m[1] as string };
+  if (reply === 'stream: OK') return { clean: true };
+  throw new ScannerError(`clamd gave no verdict: ${reply}`);
+}
+
+function waitDrain(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => { socket.off('drain', onDrain); socket.off('close', onClose); if (err) reject(err); else resolve(); };
+    const onDrain = () => done();
+    const onClose = () => done(new ScannerError('clamd closed the connection while the file was streaming'));
+    socket.once('drain', onDrain);
+    socket.once('close', onClose);
+  });
+}
+
+/** The one reply line (up to NUL or newline); clamd closes the connection after it. */
+function readReply(socket: Socket, opts: ClamavOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    socket.on('data', (data: Buffer) => {
+      text += data.toString('utf8');
+      const end = text.search(/[\0\n]/);
+      if (end >= 0) resolve(text.slice(0, end).trim());
+    });
+    socket.on('timeout', () => { socket.destroy(); reject(new ScannerError(`clamd at ${opts.host}:${opts.port} did not answer within ${opts.timeoutMs} ms`)); });
+    socket.on('error', (err) => reject(new ScannerError(`clamd at ${opts.host}:${opts.port}: ${err.message}`, { cause: err })));
+    socket.on('close', () => { if (text.trim()) resolve(text.replace(/\0/g, '').trim()); else reject(new ScannerError(`clamd at ${opts.host}:${opts.port} closed the connection without a verdict`)); });
+  });
+}
+
+async function command(opts: ClamavOptions, cmd: string): Promise<string> {
+  const socket = connect({ host: opts.host, port: opts.port });
+  socket.setTimeout(opts.timeoutMs);
+  const reply = readReply(socket, opts);
+  socket.write(cmd);
+  try {
+    return await reply;
+  } finally {
+    socket.destroy();
+  }
+}
