@@ -1,29 +1,31 @@
 # syntax=docker/dockerfile:1
-# Build stage: install from the lockfile and check that everything type-checks.
-FROM node:20-bookworm-slim AS build
+# Build stage: install from the lockfile, type-check, compile to JavaScript (dist/), drop dev dependencies.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx tsc --noEmit -p tsconfig.json && npm prune --omit=dev
+RUN npx tsc --noEmit -p tsconfig.json && npm run build && npm prune --omit=dev
 
-# Runtime stage: production dependencies and the sources (run through tsx), as a non-root user.
-FROM node:20-bookworm-slim
+# Runtime stage: production dependencies and the compiled code (no TypeScript loader), as a non-root user.
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DATA_DIR=/data EFA_RECEIVER_PORT=0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/package.json ./
-COPY --from=build /app/src ./src
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemas ./schemas
 COPY --from=build /app/services ./services
 COPY --from=build /app/forms ./forms
 COPY --from=build /app/tenants ./tenants
 COPY --from=build /app/routing ./routing
 COPY --from=build /app/codelists ./codelists
-RUN mkdir -p /data && chown node:node /data && rm -rf routing/demo-private
+# The service logic runs from dist/services/; its TypeScript sources stay out of the image.
+RUN mkdir -p /data && chown node:node /data && rm -rf routing/demo-private && find services -name '*.ts' -delete
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/_efa/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # `serve` is the stateless API; every replica also drains the outbox (leases, SKIP LOCKED) unless REDIS_URL is set.
-ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
+ENTRYPOINT ["node", "bin/efa.js"]
 CMD ["serve"]

@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { Config } from './config/env.js';
 import { loadSecrets, type Secrets } from './config/secrets.js';
 import { loadForms, type LoadedForm } from './forms/definition.js';
@@ -17,7 +16,7 @@ import { ConfigError } from './core/errors.js';
 import { InProcessDelivery } from './delivery/in-process.js';
 import type { DeliveryDeps } from './delivery/deliver.js';
 import type { RetryPolicy } from './delivery/outbox.js';
-import { DeliveryQueue, type RedisTimeouts } from './delivery/queue.js';
+import type { DeliveryQueue, RedisTimeouts } from './delivery/queue.js';
 import { handOver } from './delivery/relay.js';
 import { JobRunner } from './delivery/jobs.js';
 import { RetentionSchedule, retentionPolicy } from './storage/retention.js';
@@ -26,10 +25,11 @@ import { openBreakers, type AuthorityLimits } from './delivery/limits.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { configureOutbound } from './routing/transports/http.js';
+import { PACKAGE_ROOT } from './core/paths.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
 
 /** The folder with the JSON Schemas of our own formats (services, forms, tenants, routing). */
-export const FORMATS_DIR = fileURLToPath(new URL('../schemas', import.meta.url));
+export const FORMATS_DIR = join(PACKAGE_ROOT, 'schemas');
 
 export interface Declarations {
   services: Map<string, LoadedService>;
@@ -136,7 +136,7 @@ async function outboxDepth(db: Database): Promise<Record<string, number>> {
  * Embedded mode delivers in this process; with REDIS_URL the API only enqueues (the workers
  * deliver). Enqueueing is best effort and never delays the applicant's answer.
  */
-function startDispatch(rt: Runtime, inProcess: boolean): void {
+async function startDispatch(rt: Runtime, inProcess: boolean): Promise<void> {
   const onError = (err: unknown) => rt.metrics.error('delivery_loop', err);
   if (inProcess) {
     const delivery = new InProcessDelivery(deliveryDeps(rt), onError, retryPolicy(rt.config), 1000, leaseMs(rt.config));
@@ -149,6 +149,8 @@ function startDispatch(rt: Runtime, inProcess: boolean): void {
     return;
   }
   if (!rt.config.redisUrl) return;
+  // BullMQ (with ioredis) is the largest library we load: only processes that use the queue pay for it.
+  const { DeliveryQueue } = await import('./delivery/queue.js');
   const queue = new DeliveryQueue(rt.config.redisUrl, rt.config.delivery, { timeouts: redisTimeouts(rt.config), onError: (where, err) => rt.metrics.error(where, err) });
   rt.queue = queue;
   rt.dispatch = (submissionId) => {
@@ -240,6 +242,6 @@ export async function createRuntime(config: Config, env: Record<string, string |
     await db.close();
     throw err;
   }
-  startDispatch(rt, opts.inProcessDelivery);
+  await startDispatch(rt, opts.inProcessDelivery);
   return rt;
 }

@@ -51,19 +51,27 @@ program.command('worker')
   });
 
 program.command('check')
-  .description('load and validate every service, form, tenant and routing file; check generated types are current')
+  .description('load and validate every service, form, tenant and routing file; check generated types and the places index are current')
   .action(async () => {
     const cfg = config();
     try {
       const d = await loadDeclarations(cfg.root, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001', ...process.env });
-      const { generateTypes, TYPES_FILE } = await import('../services/types-gen.js');
       const { loadExamples } = await import('../services/examples.js');
       const { FORMATS_DIR } = await import('../runtime.js');
+      const { PlaceIndex, PLACES_INDEX_FILE } = await import('../routing/places.js');
+      if (!PlaceIndex.indexIsCurrent(resolve(cfg.root))) throw new EfaError('EFA_PLACES_INDEX_OUTDATED', `routing/reference/${PLACES_INDEX_FILE} is not made from the current CSVs: run npm run gen:places`);
+      // Generating types needs json-schema-to-typescript, a development tool the production image leaves out.
+      const typesGen = await import('../services/types-gen.js').catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+        console.warn('efa check: generated types not compared (json-schema-to-typescript is a development dependency and not installed)');
+        return undefined;
+      });
       for (const service of d.services.values()) {
         loadExamples(service, FORMATS_DIR, new Date().toISOString().slice(0, 10));
-        const file = join(service.dir, TYPES_FILE);
+        if (!typesGen) continue;
+        const file = join(service.dir, typesGen.TYPES_FILE);
         const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-        if (current !== (await generateTypes(service.dir))) throw new EfaError('EFA_TYPES_OUTDATED', `${file} is not generated from the current schema.json: run npm run gen:types`);
+        if (current !== (await typesGen.generateTypes(service.dir))) throw new EfaError('EFA_TYPES_OUTDATED', `${file} is not generated from the current schema.json: run npm run gen:types`);
       }
       console.log(`ok: ${d.services.size} services, ${d.forms.size} forms, ${d.tenants.size} tenants, ${d.routing.authorities.size} authorities, ${d.routing.responsibility.size} responsibilities, ${d.routing.directory.size} directory entries`);
     } catch (err) {
@@ -100,6 +108,15 @@ program.command('gen-types')
       writeFileSync(join(dir, id, TYPES_FILE), await generateTypes(join(dir, id)));
       console.log(`wrote services/${id}/${TYPES_FILE}`);
     }
+  });
+
+program.command('gen-places')
+  .description('write routing/reference/places.index.json, the compact postal code index startup reads, from the CSVs beside it')
+  .action(async () => {
+    const { PlaceIndex, PLACES_INDEX_FILE } = await import('../routing/places.js');
+    const root = resolve(config().root);
+    writeFileSync(join(root, 'routing', 'reference', PLACES_INDEX_FILE), PlaceIndex.buildIndexText(root));
+    console.log(`wrote routing/reference/${PLACES_INDEX_FILE}`);
   });
 
 program.command('keys')

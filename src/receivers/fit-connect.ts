@@ -1,9 +1,12 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
 import { newAjv } from '../core/declarations.js';
+import { PACKAGE_ROOT } from '../core/paths.js';
+import { compileSchema } from '../core/schema-cache.js';
 import { KEY_ALG, decryptWith, keyId, sha512Hex } from '../crypto/jwe.js';
 import { decodeUtf8, signJson } from '../crypto/jws.js';
 import { publicPart } from '../crypto/keys.js';
@@ -22,7 +25,7 @@ const EVENT_PROBLEM_BASE = 'https://schema.fitko.de/fit-connect/events/problems/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** JWE compact: five base64url segments. */
 const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const METADATA_SCHEMA_FILE = new URL('../../schemas/vendor/fit-connect/metadata.schema.v1.0.0.json', import.meta.url);
+const METADATA_SCHEMA_FILE = join(PACKAGE_ROOT, 'schemas', 'vendor', 'fit-connect', 'metadata.schema.v1.0.0.json');
 
 interface StoredSubmission {
   submissionId: string;
@@ -308,9 +311,10 @@ function referenceIn(document: string): string | undefined {
   }
 }
 
-function metadataValidator(): ValidateFunction {
+/** The FIT-Connect metadata schema's validator (exported for the build, which compiles it ahead). */
+export function metadataValidator(): ValidateFunction {
   const schema = JSON.parse(readFileSync(METADATA_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
-  return newAjv().compile(schema);
+  return compileSchema(newAjv(), schema);
 }
 
 /** Compares digests, so neither the secret's length nor its content leaks through timing. */

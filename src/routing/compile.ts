@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type { ValidateFunction } from 'ajv';
 import { errorPath, newAjv } from '../core/declarations.js';
+import { compileSchema } from '../core/schema-cache.js';
 import { transports } from './transports/index.js';
 import { ResponsibilityIndex, arsPrefixProblem } from './responsibility.js';
 import { encryptionKeyProblem, keyRefProblem, readKeyFile, verificationKeyProblem } from './keys.js';
@@ -38,7 +39,7 @@ const ajv = newAjv();
 const optionValidators = new Map<Transport, ValidateFunction>();
 function optionsValidator(transport: Transport): ValidateFunction {
   let validate = optionValidators.get(transport);
-  if (!validate) optionValidators.set(transport, (validate = ajv.compile(transport.configSchema)));
+  if (!validate) optionValidators.set(transport, (validate = compileSchema(ajv, transport.configSchema)));
   return validate;
 }
 

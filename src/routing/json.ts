@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { JWK } from 'jose';
 import { describeAjvError, errorPath, newAjv } from '../core/declarations.js';
+import { compileSchema } from '../core/schema-cache.js';
 import { arsPrefixProblem } from './responsibility.js';
 import { JsonLocator, TABLES, naturalKey, tableOf, type RoutingChanges, type RoutingPatch, type TableName } from './document.js';
 import { ProblemList, type Location } from './problems.js';
@@ -14,9 +15,10 @@ function schemas(formatsDir: string): { document: ValidateFunction; changes: Val
   if (validators) return validators;
   const ajv = newAjv();
   const read = (name: string) => JSON.parse(readFileSync(join(formatsDir, name), 'utf8')) as Record<string, unknown>;
-  ajv.addSchema(read('routing.schema.json'));
-  const document = ajv.getSchema('https://efa-runtime.example/schemas/routing.schema.json') as ValidateFunction;
-  const changes = ajv.compile(read('routing-changes.schema.json'));
+  const routing = read('routing.schema.json');
+  ajv.addSchema(routing);
+  const document = compileSchema(ajv, routing, [routing]);
+  const changes = compileSchema(ajv, read('routing-changes.schema.json'), [routing]);
   validators = { document, changes };
   return validators;
 }

@@ -1,9 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { DeclarationError } from '../core/errors.js';
 import { displayPath, newAjv, readJsonFile, validateDeclaration } from '../core/declarations.js';
+import { RUNNING_COMPILED, compiledPath } from '../core/paths.js';
+import { compileSchema } from '../core/schema-cache.js';
 import type { LocalText, ServiceLogic } from './contract.js';
 import { loadCodeLists, resolveSchemaCodeLists, type CodeList, type CodeLists } from '../codelists/genericode.js';
 
@@ -52,8 +54,12 @@ export interface LoadedService {
   codeLists: Map<string, CodeList>;
 }
 
-/** The ajv that validates applicant data: formats on, all errors, so every field gets its message. */
-export const dataAjv = newAjv();
+/**
+ * The ajv that validates applicant data: formats on, all errors, so every field gets its message.
+ * Service authors write these schemas (and the parameter bounds), so each is checked against the
+ * meta-schema first.
+ */
+export const dataAjv = newAjv({ checkSchemas: true });
 
 export async function loadServices(root: string, formatsDir: string): Promise<Map<string, LoadedService>> {
   const dir = join(root, 'services');
@@ -82,7 +88,7 @@ async function loadService(dir: string, id: string, formatsDir: string, lists: C
   const codeLists = resolveSchemaCodeLists(displayPath(schemaFile), schema, lists);
   let validate: ValidateFunction;
   try {
-    validate = dataAjv.getSchema(String(schema.$id)) ?? dataAjv.compile(schema);
+    validate = dataAjv.getSchema(String(schema.$id)) ?? compileSchema(dataAjv, schema);
   } catch (err) {
     throw new DeclarationError(displayPath(schemaFile), '', `not a usable JSON Schema: ${(err as Error).message}`);
   }
@@ -100,7 +106,7 @@ function compileParameters(file: string, parameters: Record<string, ParameterSpe
     properties[name] = keywords;
   }
   try {
-    const validate = newAjv().compile({ type: 'object', additionalProperties: false, required: Object.keys(parameters), properties });
+    const validate = compileSchema(dataAjv, { type: 'object', additionalProperties: false, required: Object.keys(parameters), properties });
     for (const [name, spec] of Object.entries(parameters)) {
       if (!validate({ ...defaults(parameters), [name]: spec.default })) throw new DeclarationError(displayPath(file), `/parameters/${name}/default`, 'the default violates the parameter\'s own bounds');
     }
@@ -116,17 +122,29 @@ export function defaults(parameters: Record<string, ParameterSpec>): Record<stri
 }
 
 async function importLogic(dir: string): Promise<ServiceLogic<unknown>> {
-  const file = ['logic.ts', 'logic.js'].map((f) => join(dir, f)).find((f) => existsSync(f));
+  const file = logicFile(dir);
   if (!file) throw new DeclarationError(displayPath(join(dir, 'logic.ts')), '', 'the service logic file is missing');
   let mod: { logic?: unknown; default?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { logic?: unknown; default?: unknown };
   } catch (err) {
-    throw new DeclarationError(displayPath(file), '', `cannot load the service logic: ${(err as Error).message}`);
+    const hint = file.endsWith('.ts') && RUNNING_COMPILED ? ' (the compiled build runs without a TypeScript loader: run npm run build)' : '';
+    throw new DeclarationError(displayPath(file), '', `cannot load the service logic: ${(err as Error).message}${hint}`);
   }
   const logic = (mod.logic ?? mod.default) as Partial<ServiceLogic<unknown>> | undefined;
   for (const fn of ['rules', 'derive', 'fee', 'region'] as const) {
     if (typeof logic?.[fn] !== 'function') throw new DeclarationError(displayPath(file), '', `must export "logic" with a function "${fn}"`);
   }
   return logic as ServiceLogic<unknown>;
+}
+
+/**
+ * The compiled build runs the logic that `npm run build` put under dist/services/ unless logic.ts
+ * changed since; otherwise logic.ts (through tsx, or Node's own type stripping) or a plain logic.js.
+ */
+function logicFile(dir: string): string | undefined {
+  const source = join(dir, 'logic.ts');
+  const compiled = RUNNING_COMPILED ? compiledPath(source) : undefined;
+  if (compiled && existsSync(compiled) && (!existsSync(source) || statSync(source).mtimeMs <= statSync(compiled).mtimeMs)) return compiled;
+  return [source, join(dir, 'logic.js')].find((f) => existsSync(f));
 }

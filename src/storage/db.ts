@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
-import { runner } from 'node-pg-migrate';
+import type { PGlite } from '@electric-sql/pglite';
 import type { OperationsSettings } from '../config/env.js';
 
 export interface QueryResult<R> {
@@ -106,6 +105,8 @@ function openPostgres(url: string, max: number, timeouts: DatabaseTimeouts, onEr
 
 async function openPglite(dir: string): Promise<Database> {
   mkdirSync(dir, { recursive: true });
+  // Loaded only for the embedded database: a process with DATABASE_URL never needs it.
+  const { PGlite } = await import('@electric-sql/pglite');
   const lite = await PGlite.create(dir);
   const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
@@ -127,6 +128,9 @@ const pgliteHandles = new WeakMap<Database, PGlite>();
 
 /** Schema changes through node-pg-migrate, SQL files in ./migrations, on both engines. */
 async function migrate(db: Database, databaseUrl: string | undefined, timeouts: DatabaseTimeouts): Promise<void> {
+  // Most starts find every migration applied: one query then saves loading the migration library.
+  if (!(await migrationsPending(db))) return;
+  const { runner } = await import('node-pg-migrate');
   const common = { dir: MIGRATIONS_DIR, migrationsTable: 'pgmigrations', direction: 'up' as const, count: Infinity, log: () => undefined, logger: silentLogger };
   if (databaseUrl) {
     // A dedicated connection: the migration lock is a session-level advisory lock.
@@ -144,6 +148,16 @@ async function migrate(db: Database, databaseUrl: string | undefined, timeouts: 
   if (!lite) throw new Error('embedded database handle missing');
   // PGlite is one in-process connection: no other migrator can race it, so no lock is needed.
   await runner({ ...common, dbClient: pgliteClient(lite) as unknown as pg.ClientBase, noLock: true });
+}
+
+/** True unless the pgmigrations table lists every file in ./migrations (node-pg-migrate names them without .sql). */
+async function migrationsPending(db: Database): Promise<boolean> {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -'.sql'.length));
+  const { rows: [table] } = await db.query<{ present: boolean }>(`SELECT to_regclass('pgmigrations') IS NOT NULL AS present`);
+  if (!table?.present) return true;
+  const { rows } = await db.query<{ name: string }>('SELECT name FROM pgmigrations');
+  const applied = new Set(rows.map((r) => r.name));
+  return files.some((f) => !applied.has(f));
 }
 
 const silentLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => console.error(...args) };

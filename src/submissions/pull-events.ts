@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { newAjv } from '../core/declarations.js';
+import { compileSchema } from '../core/schema-cache.js';
 import { EfaError } from '../core/errors.js';
 import { verifyJson } from '../crypto/jws.js';
 import { EVENT_ACCEPT, EVENT_REJECT, SET_TYPE, type Problem, type SecurityEventClaims } from '../routing/transports/fit-connect.js';
@@ -55,7 +56,7 @@ const problemSchema = {
 };
 
 const ajv = newAjv();
-const validJsonEvent = ajv.compile({
+const validJsonEvent = compileSchema(ajv, {
   type: 'object',
   required: ['event'],
   additionalProperties: false,
@@ -64,7 +65,7 @@ const validJsonEvent = ajv.compile({
     problems: { type: 'array', maxItems: MAX_PROBLEMS, items: problemSchema },
   },
 });
-const validProblems = ajv.compile({ type: 'array', minItems: 1, maxItems: MAX_PROBLEMS, items: problemSchema });
+const validProblems = compileSchema(ajv, { type: 'array', minItems: 1, maxItems: MAX_PROBLEMS, items: problemSchema });
 
 /** `{"event": "accept-submission"}` or `{"event": "reject-submission", "problems": [{"title": …}]}`. */
 export function parseJsonEvent(body: unknown): ParsedEvent {

@@ -25,11 +25,12 @@ export interface WorkerProcess {
 const started = new Set<WorkerProcess>();
 
 /**
- * Starts `node --import tsx src/cli/main.ts worker` with exactly `env` (plus PATH) and resolves
+ * Starts `node bin/efa.js worker` with exactly `env` (plus PATH) and resolves
  * once it prints that it is delivering. Its output is kept (and echoed with EFA_TEST_VERBOSE=1).
  */
 export async function startWorkerProcess(name: string, env: Record<string, string>, args: string[] = [], readyTimeoutMs = 180_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', ...args], {
+  // bin/efa.js, as `npx efa` and the image run it: the compiled build while it is current, else tsx.
+  const child = spawn(process.execPath, ['bin/efa.js', 'worker', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
