@@ -1,0 +1,51 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lastDay, logic, type Parameters } from '../services/bewohnerparkausweis/logic.js';
+import type { Bewohnerparkausweis } from '../services/bewohnerparkausweis/types.gen.js';
+import type { LogicContext } from '../src/services/contract.js';
+
+const params: Parameters = { gebuehrJahrCent: 3070, hoechstdauerJahre: 2 };
+const ctx: LogicContext<Parameters> = { params, tenant: 'by', today: '2026-12-02' };
+const file = { id: '3f0c6f6e-9a1b-4c39-9d6e-2f4f1a0b7c11', filename: 'meldebescheinigung.pdf', mediaType: 'application/pdf', size: 2048, sha512: 'b'.repeat(128) };
+
+function application(over: { fahrzeug?: Partial<Bewohnerparkausweis['fahrzeug']>; ausweis?: Partial<Bewohnerparkausweis['ausweis']>; nachweise?: Partial<Bewohnerparkausweis['nachweise']> } = {}): Bewohnerparkausweis {
+  return {
+    antragsteller: { vorname: 'Anna', familienname: 'Huber', geburtsdatum: '1978-02-28', anschrift: { strasse: 'Marienplatz', hausnummer: '8', plz: '80331', ort: 'München', ars: '091620000000' } },
+    fahrzeug: { kennzeichen: 'M-AH 1234', fahrzeugart: 'pkw', gesamtmasseKg: 1800, nutzung: 'eigen', ...over.fahrzeug },
+    ausweis: { beginn: '2026-12-15', jahre: 2, ...over.ausweis },
+    nachweise: { meldebescheinigung: file, ...over.nachweise },
+  };
+}
+
+describe('Bewohnerparkausweis: fee, term and vehicle rules', () => {
+  test('the fee is the municipality\'s yearly fee times the years requested', () => {
+    assert.deepEqual(logic.fee(application(), ctx), { cents: 6140, currency: 'EUR' });
+    assert.deepEqual(logic.fee(application({ ausweis: { jahre: 1 } }), { ...ctx, params: { ...params, gebuehrJahrCent: 36000 } }), { cents: 36000, currency: 'EUR' });
+  });
+
+  test('the permit runs to the day before the same date years later', () => {
+    assert.equal(lastDay('2026-03-01', 1), '2027-02-28');
+    assert.equal(lastDay('2028-03-01', 1), '2029-02-28');
+    assert.equal(logic.derive(application(), ctx).gueltigBis, '2028-12-14');
+  });
+
+  const codes = (data: Bewohnerparkausweis) => logic.rules(data, ctx).map((i) => `${i.pointer} ${i.code}`);
+
+  test('vehicles over 3.5 t, terms beyond the municipality\'s limit and starts out of range are refused at their field', () => {
+    assert.deepEqual(codes(application()), []);
+    assert.deepEqual(codes(application({ fahrzeug: { gesamtmasseKg: 3600 } })), ['/fahrzeug/gesamtmasseKg EFA_RULE_GEWICHT']);
+    assert.deepEqual(codes(application({ ausweis: { jahre: 3 } })), ['/ausweis/jahre EFA_RULE_DAUER']);
+    assert.deepEqual(codes(application({ ausweis: { beginn: '2026-11-30' } })), ['/ausweis/beginn EFA_RULE_BEGINN']);
+    assert.deepEqual(codes(application({ ausweis: { beginn: '2027-03-01' } })), ['/ausweis/beginn EFA_RULE_BEGINN']);
+  });
+
+  test('a company or leased car needs the proof of use; the applicant\'s own does not', () => {
+    assert.deepEqual(codes(application({ fahrzeug: { nutzung: 'firmenwagen' } })), ['/nachweise/nutzungsnachweis EFA_RULE_NUTZUNGSNACHWEIS']);
+    assert.deepEqual(codes(application({ fahrzeug: { nutzung: 'firmenwagen' }, nachweise: { nutzungsnachweis: file } })), []);
+    assert.equal(logic.derive(application({ fahrzeug: { nutzung: 'leasing' } }), ctx).fremdfahrzeug, true);
+  });
+
+  test('responsibility follows the main residence', () => {
+    assert.equal(logic.region(application()), '091620000000');
+  });
+});
