@@ -6,7 +6,7 @@ import type { LogicContext } from '../src/services/contract.js';
 
 const params: Parameters = { steuerErsterHundCent: 12000, steuerWeitererHundCent: 18000, steuerListenhundCent: 60000, listenhunde: ['pitbull-terrier', 'american-staffordshire-terrier'] };
 const ctx: LogicContext<Parameters> = { params, tenant: 'nw', today: '2026-12-02' };
-const certificate = { id: '3f0c6f6e-9a1b-4c39-9d6e-2f4f1a0b7c11', filename: 'wesenstest.pdf', mediaType: 'application/pdf', size: 2048, sha512: 'a'.repeat(128) };
+const certificate = { id: '3f0c6f6e-9a1b-4c39-9d6e-2f4f1a0b7c11', filename: 'wesenstest.pdf', mediaType: 'application/pdf' as const, size: 2048, sha512: 'a'.repeat(128) };
 
 function dog(over: Partial<Hundesteuer['hunde'][number]> = {}): Hundesteuer['hunde'][number] {
   return { name: 'Bello', rasse: 'labrador-retriever', geschlecht: 'ruede', wurfdatum: '2024-04-01', haltungsbeginn: '2024-07-01', ...over };

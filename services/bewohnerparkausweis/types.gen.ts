@@ -67,14 +67,14 @@ export interface Nachweise {
 export interface Meldebescheinigung {
   id: string;
   filename: string;
-  mediaType: string;
+  mediaType: "application/pdf" | "image/jpeg" | "image/png";
   size: number;
   sha512: string;
 }
 export interface NachweisDerDauerhaftenNutzung {
   id: string;
   filename: string;
-  mediaType: string;
+  mediaType: "application/pdf" | "image/jpeg" | "image/png";
   size: number;
   sha512: string;
 }

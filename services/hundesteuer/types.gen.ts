@@ -66,7 +66,7 @@ export interface Hund {
 export interface NachweisFurEinenListenhund {
   id: string;
   filename: string;
-  mediaType: string;
+  mediaType: "application/pdf" | "image/jpeg" | "image/png";
   size: number;
   sha512: string;
 }

@@ -103,20 +103,20 @@ export interface Einkommen {
 }
 export interface Nachweise {
   einkommensnachweise: Einkommensnachweise;
-  ausweis: PersonalausweisOderReisepass;
+  ausweis: Datei1;
   sonstige?: WeitereNachweise;
 }
 export interface Datei {
   id: string;
   filename: string;
-  mediaType: string;
+  mediaType: "application/pdf" | "image/jpeg" | "image/png";
   size: number;
   sha512: string;
 }
-export interface PersonalausweisOderReisepass {
+export interface Datei1 {
   id: string;
   filename: string;
-  mediaType: string;
+  mediaType: "application/pdf" | "image/jpeg" | "image/png";
   size: number;
   sha512: string;
 }
