@@ -9,21 +9,6 @@ export type Hausnummer = string;
 export type Postleitzahl = string;
 export type Ort = string;
 export type GemeindeAmtlicherRegionalschlussel = string;
-/**
- * @minItems 1
- * @maxItems 10
- */
-export type Hunde =
-  | [Hund]
-  | [Hund, Hund]
-  | [Hund, Hund, Hund]
-  | [Hund, Hund, Hund, Hund]
-  | [Hund, Hund, Hund, Hund, Hund]
-  | [Hund, Hund, Hund, Hund, Hund, Hund]
-  | [Hund, Hund, Hund, Hund, Hund, Hund, Hund]
-  | [Hund, Hund, Hund, Hund, Hund, Hund, Hund, Hund]
-  | [Hund, Hund, Hund, Hund, Hund, Hund, Hund, Hund, Hund]
-  | [Hund, Hund, Hund, Hund, Hund, Hund, Hund, Hund, Hund, Hund];
 export type Rufname = string;
 export type Rasse = string;
 export type Geschlecht = Hundin | Rude;
@@ -32,6 +17,11 @@ export type Rude = "ruede";
 export type Wurfdatum = string;
 export type BeginnDerHaltung = string;
 export type TranspondernummerChip = string;
+/**
+ * @minItems 1
+ * @maxItems 10
+ */
+export type Hunde = Hund[];
 
 /**
  * Anmeldung eines oder mehrerer Hunde zur Hundesteuer nach der Hundesteuersatzung der Gemeinde.

@@ -9,24 +9,6 @@ export type Hausnummer = string;
 export type Postleitzahl = string;
 export type Ort = string;
 export type GemeindeAmtlicherRegionalschlussel = string;
-/**
- * @minItems 0
- * @maxItems 12
- */
-export type WeiterePersonenImHaushalt =
-  | []
-  | [Person]
-  | [Person, Person]
-  | [Person, Person, Person]
-  | [Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person, Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person, Person, Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person, Person, Person, Person, Person, Person, Person]
-  | [Person, Person, Person, Person, Person, Person, Person, Person, Person, Person, Person, Person];
 export type Vorname1 = string;
 export type Familienname1 = string;
 export type Geburtsdatum1 = string;
@@ -41,33 +23,22 @@ export type LebensgefahrtinOderLebensgefahrte = "partner";
 export type Kind = "kind";
 export type MutterOderVater = "elternteil";
 export type AndereAngehorige = "sonstige";
+/**
+ * @minItems 0
+ * @maxItems 12
+ */
+export type WeiterePersonenImHaushalt = Person[];
 export type JahreseinkommenDesGanzenHaushaltsInEuroBrutto = number;
 /**
  * @minItems 1
  * @maxItems 10
  */
-export type Einkommensnachweise =
-  | [Datei]
-  | [Datei, Datei]
-  | [Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei, Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei, Datei, Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei, Datei, Datei, Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei, Datei, Datei, Datei, Datei, Datei, Datei];
+export type Einkommensnachweise = Datei[];
 /**
  * @minItems 0
  * @maxItems 5
  */
-export type WeitereNachweise =
-  | []
-  | [Datei]
-  | [Datei, Datei]
-  | [Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei]
-  | [Datei, Datei, Datei, Datei, Datei];
+export type WeitereNachweise = Datei[];
 
 /**
  * Antrag auf einen Wohnberechtigungsschein (§ 27 WoFG) für eine geförderte Mietwohnung.
