@@ -13,8 +13,6 @@ export interface Parameters {
 }
 
 export interface Derived {
-  /** The permit's last day of validity, given the requested start. */
-  gueltigBis: string;
   /** The vehicle is not the applicant's own: the authority checks the proof of use. */
   fremdfahrzeug: boolean;
 }
@@ -23,8 +21,6 @@ type Ctx = LogicContext<Parameters>;
 
 /** § 45 Abs. 1b StVO, VwV-StVO: resident parking is for vehicles up to 3.5 t permissible weight. */
 const MAX_WEIGHT_KG = 3500;
-/** A permit can be requested for a start at most this far ahead. */
-const MAX_DAYS_AHEAD = 60;
 
 const MESSAGES = {
   EFA_RULE_GEWICHT: {
@@ -34,10 +30,6 @@ const MESSAGES = {
   EFA_RULE_DAUER: {
     de: 'Ihre Gemeinde stellt den Ausweis für höchstens so viele Jahre aus, wie in der Auswahl angegeben. Wählen Sie eine kürzere Dauer.',
     en: 'Your municipality issues the permit for at most the number of years offered. Choose a shorter term.',
-  },
-  EFA_RULE_BEGINN: {
-    de: 'Der Ausweis kann frühestens heute und höchstens zwei Monate im Voraus beginnen.',
-    en: 'The permit can start today at the earliest and at most two months ahead.',
   },
   EFA_RULE_NUTZUNGSNACHWEIS: {
     de: 'Laden Sie den Nachweis hoch, dass Sie das Fahrzeug dauerhaft nutzen (zum Beispiel die Bescheinigung des Arbeitgebers oder den Leasingvertrag).',
@@ -49,18 +41,6 @@ function issue(pointer: string, code: keyof typeof MESSAGES): Issue {
   return { pointer, code, message: MESSAGES[code] };
 }
 
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
-
-/** The day before the same date `years` later (a permit from 1 March runs to the last of February). */
-export function lastDay(start: string, years: number): string {
-  const [y, m, d] = start.split('-').map(Number) as [number, number, number];
-  const end = new Date(Date.UTC(y + years, m - 1, d));
-  end.setUTCDate(end.getUTCDate() - 1);
-  return end.toISOString().slice(0, 10);
-}
-
 export const logic: ServiceLogic<Bewohnerparkausweis, Parameters, Derived> = {
   messages: MESSAGES,
   rules(data, ctx) {
@@ -70,13 +50,11 @@ export const logic: ServiceLogic<Bewohnerparkausweis, Parameters, Derived> = {
     if (fahrzeug?.nutzung && fahrzeug.nutzung !== 'eigen' && data.nachweise && !data.nachweise.nutzungsnachweis) issues.push(issue('/nachweise/nutzungsnachweis', 'EFA_RULE_NUTZUNGSNACHWEIS'));
     const ausweis = data.ausweis;
     if (ausweis?.jahre !== undefined && ausweis.jahre > ctx.params.hoechstdauerJahre) issues.push(issue('/ausweis/jahre', 'EFA_RULE_DAUER'));
-    if (ausweis?.beginn && (ausweis.beginn < ctx.today || daysBetween(ctx.today, ausweis.beginn) > MAX_DAYS_AHEAD)) issues.push(issue('/ausweis/beginn', 'EFA_RULE_BEGINN'));
     return issues;
   },
 
   derive(data) {
     return {
-      gueltigBis: lastDay(data.ausweis.beginn, data.ausweis.jahre),
       fremdfahrzeug: data.fahrzeug.nutzung !== 'eigen',
     };
   },

@@ -24,7 +24,6 @@ export type EsIstAufMichZugelassen = "eigen";
 export type FirmenwagenDenIchDauerhaftNutze = "firmenwagen";
 export type LeasingOderMietfahrzeugAufMeinenNamen = "leasing";
 export type FahrzeugEinerOderEinesAngehorigenDasIchDauerhaftNutze = "angehoerige";
-export type GultigAb = string;
 export type GultigkeitsdauerInJahren = number;
 
 /**
@@ -57,7 +56,6 @@ export interface Fahrzeug {
   nutzung: WemGehortDasFahrzeug;
 }
 export interface Ausweis {
-  beginn: GultigAb;
   jahre: GultigkeitsdauerInJahren;
 }
 export interface Nachweise {
