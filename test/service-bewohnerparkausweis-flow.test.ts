@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Browser } from './support/browser.js';
-import { extractErrors } from './support/answers.js';
+import { extractErrors, follow, pdfWith } from './support/answers.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
@@ -10,14 +10,8 @@ import { startStack, type TestStack } from './support/runtime.js';
  * Bewohnerparkausweis, walked without JavaScript: a company car in München (OSCI) needs the proof
  * of use besides the registration certificate; the fee is the city's yearly fee times the years.
  */
-const PDF = (text: string) => Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
 const sha512 = (b: Uint8Array) => createHash('sha512').update(b).digest('hex');
 
-async function go(b: Browser, res: { status: number; html: string; location?: string }, what: string): Promise<string> {
-  assert.equal(res.status, 303, `${what}: ${extractErrors(res.html)}`);
-  await b.get(res.location as string);
-  return res.location as string;
-}
 
 describe('Bewohnerparkausweis: a company car in München, with two documents, over OSCI', () => {
   let stack: TestStack;
@@ -27,29 +21,29 @@ describe('Bewohnerparkausweis: a company car in München, with two documents, ov
   test('3.5 t is the limit, the proof of use is asked only for a car that is not one\'s own, both files arrive', async () => {
     const b = new Browser(stack.url);
     assert.equal((await b.get('/by/bewohnerparkausweis')).status, 200);
-    await go(b, await b.submit({}, '/start'), 'start');
-    await go(b, await b.submit({ 'antragsteller.vorname': 'Anna', 'antragsteller.familienname': 'Huber', 'antragsteller.geburtsdatum.day': '28', 'antragsteller.geburtsdatum.month': '2', 'antragsteller.geburtsdatum.year': '1978' }), 'person');
-    await go(b, await b.submit({ 'antragsteller.anschrift.strasse': 'Marienplatz', 'antragsteller.anschrift.hausnummer': '8', 'antragsteller.anschrift.plz': '80331', 'antragsteller.anschrift.ort': 'München' }), 'address');
+    await follow(b, await b.submit({}, '/start'), 'start');
+    await follow(b, await b.submit({ 'antragsteller.vorname': 'Anna', 'antragsteller.familienname': 'Huber', 'antragsteller.geburtsdatum.day': '28', 'antragsteller.geburtsdatum.month': '2', 'antragsteller.geburtsdatum.year': '1978' }), 'person');
+    await follow(b, await b.submit({ 'antragsteller.anschrift.strasse': 'Marienplatz', 'antragsteller.anschrift.hausnummer': '8', 'antragsteller.anschrift.plz': '80331', 'antragsteller.anschrift.ort': 'München' }), 'address');
     const heavy = await b.submit({ 'fahrzeug.kennzeichen': 'M-AH 1234', 'fahrzeug.fahrzeugart': 'wohnmobil', 'fahrzeug.gesamtmasseKg': '3800', 'fahrzeug.nutzung': 'firmenwagen' });
     assert.equal(heavy.status, 400);
     assert.match(heavy.html, /nur für Fahrzeuge bis 3,5 Tonnen/);
     const plate = await b.submit({ 'fahrzeug.kennzeichen': 'MAH1234', 'fahrzeug.fahrzeugart': 'pkw', 'fahrzeug.gesamtmasseKg': '1850', 'fahrzeug.nutzung': 'firmenwagen' });
     assert.equal(plate.status, 400);
     assert.match(plate.html, /Geben Sie das Kennzeichen wie auf dem Schild an/);
-    await go(b, await b.submit({ 'fahrzeug.kennzeichen': 'M-AH 1234', 'fahrzeug.fahrzeugart': 'pkw', 'fahrzeug.gesamtmasseKg': '1850', 'fahrzeug.nutzung': 'firmenwagen' }), 'vehicle');
+    await follow(b, await b.submit({ 'fahrzeug.kennzeichen': 'M-AH 1234', 'fahrzeug.fahrzeugart': 'pkw', 'fahrzeug.gesamtmasseKg': '1850', 'fahrzeug.nutzung': 'firmenwagen' }), 'vehicle');
     const tooLong = await b.submit({ 'ausweis.jahre': '3' });
     assert.equal(tooLong.status, 400, 'München issues for at most 2 years');
-    await go(b, await b.submit({ 'ausweis.jahre': '2' }), 'term');
+    await follow(b, await b.submit({ 'ausweis.jahre': '2' }), 'term');
 
     assert.match(b.lastHtml, /Nachweis der dauerhaften Nutzung/, 'a company car: the proof of use is asked');
-    const melde = PDF('Meldebescheinigung Anna Huber');
-    const proof = PDF('Bescheinigung des Arbeitgebers');
+    const melde = pdfWith('Meldebescheinigung Anna Huber');
+    const proof = pdfWith('Bescheinigung des Arbeitgebers');
     const missing = await b.submitMultipart({}, [{ name: 'nachweise.meldebescheinigung', filename: 'meldebescheinigung.pdf', type: 'application/pdf', content: melde }]);
     assert.equal(missing.status, 400);
     assert.match(missing.html, /Laden Sie den Nachweis hoch, dass Sie das Fahrzeug dauerhaft nutzen/);
     const kept = /name="nachweise\.meldebescheinigung\.keep" value="([0-9a-f-]{36})"/.exec(missing.html)?.[1];
     assert.ok(kept, 'the accepted file stays for the next try');
-    await go(b, await b.submitMultipart({ 'nachweise.meldebescheinigung.keep': kept }, [{ name: 'nachweise.nutzungsnachweis', filename: 'arbeitgeber.pdf', type: 'application/pdf', content: proof }]), 'documents');
+    await follow(b, await b.submitMultipart({ 'nachweise.meldebescheinigung.keep': kept }, [{ name: 'nachweise.nutzungsnachweis', filename: 'arbeitgeber.pdf', type: 'application/pdf', content: proof }]), 'documents');
 
     assert.match(b.lastHtml, /Gebühr/);
     assert.match(b.lastHtml, /60,00\s€/, '2 years at 30 € (Bayern)');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
 import { decryptWith } from '../src/crypto/jwe.js';
 import { Browser } from './support/browser.js';
-import { extractErrors } from './support/answers.js';
+import { extractErrors, follow } from './support/answers.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
@@ -40,11 +40,6 @@ function dog(n: number, name: string, rasse: string, geschlecht: 'huendin' | 'ru
   };
 }
 
-async function go(b: Browser, res: { status: number; html: string; location?: string }, what: string): Promise<string> {
-  assert.equal(res.status, 303, `${what}: ${extractErrors(res.html)}`);
-  await b.get(res.location as string);
-  return res.location as string;
-}
 
 describe('Hundesteuer: three dogs with a certificate, walked without JavaScript in SH, NW and BY, to every transport', () => {
   let stack: TestStack;
@@ -56,28 +51,28 @@ describe('Hundesteuer: three dogs with a certificate, walked without JavaScript 
     const b = new Browser(stack.url);
     const start = await b.get(`/${place.tenant}/${SERVICE}`);
     assert.equal(start.status, 200, `${place.tenant} offers the service`);
-    await go(b, await b.submit({}, '/start'), 'start');
-    await go(b, await b.submit({ 'halter.vorname': 'Erika', 'halter.familienname': 'Mustermann', 'halter.geburtsdatum.day': '12', 'halter.geburtsdatum.month': '5', 'halter.geburtsdatum.year': '1985' }), 'keeper');
-    const at = await go(b, await b.submit({ 'halter.anschrift.strasse': 'Hauptstraße', 'halter.anschrift.hausnummer': '1', 'halter.anschrift.plz': place.plz, 'halter.anschrift.ort': place.ort }), 'address');
+    await follow(b, await b.submit({}, '/start'), 'start');
+    await follow(b, await b.submit({ 'halter.vorname': 'Erika', 'halter.familienname': 'Mustermann', 'halter.geburtsdatum.day': '12', 'halter.geburtsdatum.month': '5', 'halter.geburtsdatum.year': '1985' }), 'keeper');
+    const at = await follow(b, await b.submit({ 'halter.anschrift.strasse': 'Hauptstraße', 'halter.anschrift.hausnummer': '1', 'halter.anschrift.plz': place.plz, 'halter.anschrift.ort': place.ort }), 'address');
     assert.equal(at, `/${place.tenant}/${SERVICE}/hunde`);
     assert.match(b.lastHtml, /action="[^"]*\/hunde\/1"[^>]*enctype="multipart\/form-data"|enctype="multipart\/form-data"[^>]*action="[^"]*\/hunde\/1"/, 'the row holds a file field: a multipart form');
     return b;
   }
 
   async function threeDogs(b: Browser, place: Place): Promise<void> {
-    await go(b, await b.submitMultipart(dog(1, 'Bello', '122', 'ruede', ['1', '4', '2023']), []), 'dog 1');
-    await go(b, await b.submit({ aktion: 'hinzufuegen' }), 'add dog 2');
-    await go(b, await b.submitMultipart(dog(2, 'Luna', 'X900', 'huendin', ['10', '2', '2024']), []), 'dog 2');
-    await go(b, await b.submit({ aktion: 'hinzufuegen' }), 'add dog 3');
+    await follow(b, await b.submitMultipart(dog(1, 'Bello', '122', 'ruede', ['1', '4', '2023']), []), 'dog 1');
+    await follow(b, await b.submit({ aktion: 'hinzufuegen' }), 'add dog 2');
+    await follow(b, await b.submitMultipart(dog(2, 'Luna', 'X900', 'huendin', ['10', '2', '2024']), []), 'dog 2');
+    await follow(b, await b.submit({ aktion: 'hinzufuegen' }), 'add dog 3');
     if (place.tenant !== 'sh') {
       // NW and BY list the breed: without its certificate the row is refused, naming the row.
       const refused = await b.submitMultipart(dog(3, 'Rocky', '286', 'ruede', ['15', '8', '2022']), []);
       assert.equal(refused.status, 400);
       assert.match(refused.html, /Hund 3: Für einen Hund dieser Rasse laden Sie bitte den Nachweis hoch/);
     }
-    await go(b, await b.submitMultipart(dog(3, 'Rocky', '286', 'ruede', ['15', '8', '2022']), [{ name: 'hunde.2.nachweis', filename: 'Wesenstest Rocky.pdf', type: 'application/pdf', content: CERTIFICATE }]), 'dog 3 with its certificate');
+    await follow(b, await b.submitMultipart(dog(3, 'Rocky', '286', 'ruede', ['15', '8', '2022']), [{ name: 'hunde.2.nachweis', filename: 'Wesenstest Rocky.pdf', type: 'application/pdf', content: CERTIFICATE }]), 'dog 3 with its certificate');
     assert.match(b.lastHtml, /Rocky/);
-    const check = await go(b, await b.submit({}), 'continue to the check page');
+    const check = await follow(b, await b.submit({}), 'continue to the check page');
     assert.equal(check, `/${place.tenant}/${SERVICE}/pruefen`);
   }
 

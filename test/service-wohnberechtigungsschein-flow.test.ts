@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Browser } from './support/browser.js';
-import { extractErrors } from './support/answers.js';
+import { extractErrors, follow, pdfWith } from './support/answers.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
@@ -11,15 +11,9 @@ import { startStack, type TestStack } from './support/runtime.js';
  * repeatable group), several income statements in one file field, the ID card; the pages show the
  * household's income limit and flat size from Schleswig-Holstein's parameters.
  */
-const PDF = (text: string) => Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const sha512 = (b: Uint8Array) => createHash('sha512').update(b).digest('hex');
 
-async function go(b: Browser, res: { status: number; html: string; location?: string }, what: string): Promise<string> {
-  assert.equal(res.status, 303, `${what}: ${extractErrors(res.html)}`);
-  await b.get(res.location as string);
-  return res.location as string;
-}
 
 function member(n: number, vorname: string, born: [string, string, string], beziehung: string): Record<string, string> {
   const p = `haushalt.${n - 1}`;
@@ -34,25 +28,25 @@ describe('Wohnberechtigungsschein: a family in Kiel with several documents', () 
   test('household rows, three income statements and the ID card arrive, each hash-verified', async () => {
     const b = new Browser(stack.url);
     assert.equal((await b.get('/sh/wohnberechtigungsschein')).status, 200);
-    await go(b, await b.submit({}, '/start'), 'start');
-    await go(b, await b.submit({ 'antragsteller.vorname': 'Jana', 'antragsteller.familienname': 'Petersen', 'antragsteller.geburtsdatum.day': '12', 'antragsteller.geburtsdatum.month': '5', 'antragsteller.geburtsdatum.year': '1985' }), 'person');
-    const at = await go(b, await b.submit({ 'antragsteller.anschrift.strasse': 'Holstenstraße', 'antragsteller.anschrift.hausnummer': '1', 'antragsteller.anschrift.plz': '24103', 'antragsteller.anschrift.ort': 'Kiel' }), 'address');
+    await follow(b, await b.submit({}, '/start'), 'start');
+    await follow(b, await b.submit({ 'antragsteller.vorname': 'Jana', 'antragsteller.familienname': 'Petersen', 'antragsteller.geburtsdatum.day': '12', 'antragsteller.geburtsdatum.month': '5', 'antragsteller.geburtsdatum.year': '1985' }), 'person');
+    const at = await follow(b, await b.submit({ 'antragsteller.anschrift.strasse': 'Holstenstraße', 'antragsteller.anschrift.hausnummer': '1', 'antragsteller.anschrift.plz': '24103', 'antragsteller.anschrift.ort': 'Kiel' }), 'address');
     assert.equal(at, '/sh/wohnberechtigungsschein/haushalt', 'the household may be empty: the list comes first');
     for (const [n, row] of [[1, member(1, 'Ole', ['20', '1', '1984'], 'ehegatte')], [2, member(2, 'Tom', ['1', '3', '2016'], 'kind')]] as const) {
-      await go(b, await b.submit({ aktion: 'hinzufuegen' }), `add person ${n}`);
-      await go(b, await b.submit(row), `person ${n}`);
+      await follow(b, await b.submit({ aktion: 'hinzufuegen' }), `add person ${n}`);
+      await follow(b, await b.submit(row), `person ${n}`);
     }
-    await go(b, await b.submit({}), 'household');
-    await go(b, await b.submit({ 'einkommen.jahreseinkommenEuro': '31500' }), 'income');
+    await follow(b, await b.submit({}), 'household');
+    await follow(b, await b.submit({ 'einkommen.jahreseinkommenEuro': '31500' }), 'income');
 
-    const slips = [PDF('Lohn Jana'), PDF('Lohn Ole'), PNG];
-    const id = PDF('Personalausweis');
+    const slips = [pdfWith('Lohn Jana'), pdfWith('Lohn Ole'), PNG];
+    const id = pdfWith('Personalausweis');
     const noId = await b.submitMultipart({}, slips.map((content, i) => ({ name: 'nachweise.einkommensnachweise', filename: i === 2 ? 'kindergeld.png' : `lohn-${i + 1}.pdf`, type: i === 2 ? 'image/png' : 'application/pdf', content })));
     assert.equal(noId.status, 400);
     assert.match(noId.html, /Laden Sie „Personalausweis oder Reisepass“ hoch/);
     const kept = [...noId.html.matchAll(/name="nachweise\.einkommensnachweise\.keep" value="([0-9a-f-]{36})"/g)].map((m) => m[1] as string);
     assert.equal(kept.length, 3, 'the three statements stay for the next try');
-    await go(b, await b.submitMultipart({ 'nachweise.einkommensnachweise.keep': kept }, [{ name: 'nachweise.ausweis', filename: 'ausweis.pdf', type: 'application/pdf', content: id }]), 'documents');
+    await follow(b, await b.submitMultipart({ 'nachweise.einkommensnachweise.keep': kept }, [{ name: 'nachweise.ausweis', filename: 'ausweis.pdf', type: 'application/pdf', content: id }]), 'documents');
 
     // SH's limits (demo values): 23,100 € for two, 5,300 € per further person, 700 € per child.
     assert.match(b.lastHtml, /Einkommensgrenze für Ihren Haushalt/);

@@ -31,3 +31,15 @@ export async function step(browser: Browser, fields: Record<string, string>): Pr
 export function extractErrors(html: string): string {
   return [...html.matchAll(/<p class="kern-error"[^>]*>([\s\S]*?)<\/p>/g)].map((m) => (m[1] ?? '').replace(/<[^>]+>/g, '').trim()).join(' | ');
 }
+
+/** Expects a redirect (the step was accepted), follows it and returns where it led. */
+export async function follow(browser: Browser, res: { status: number; html: string; location?: string }, what: string): Promise<string> {
+  if (res.status !== 303 || !res.location) throw new Error(`${what}: ${browser.lastUrl} answered ${res.status}: ${extractErrors(res.html)}`);
+  await browser.get(res.location);
+  return res.location;
+}
+
+/** A small but real PDF (file-type recognises it by its header) carrying `text`. */
+export function pdfWith(text: string): Buffer {
+  return Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
+}
