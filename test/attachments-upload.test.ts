@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
@@ -17,6 +17,7 @@ import { Browser, type UploadFile } from './support/browser.js';
 import { extractErrors, step } from './support/answers.js';
 import { EICAR, startFakeClamd, type FakeClamd } from './support/clamd.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { copyDeclarations } from './support/declarations.js';
 
 const API = '/_efa/api/v1';
 const SERVICE = 'nachweis-test';
@@ -100,7 +101,7 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'efa-uploads-'));
-    for (const part of ['services', 'forms', 'tenants', 'routing']) cpSync(part, join(root, part), { recursive: true });
+    copyDeclarations(root);
     writeTestService(root);
     clamd = await startFakeClamd();
     stack = await startStack({ database: 'postgres', env: { EFA_ROOT: root, EFA_CLAMAV: `127.0.0.1:${clamd.port}` } });

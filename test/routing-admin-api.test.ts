@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import { createRuntime, type Runtime } from '../src/runtime.js';
 import { Browser } from './support/browser.js';
 import { activity, person, step } from './support/answers.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { copyDeclarations } from './support/declarations.js';
 
 const ADMIN = '/_efa/admin/routing';
 const GEWERBE = '99050012104000';
@@ -305,7 +306,7 @@ describe('on the embedded database (PGlite): reload of the seed files, SIGHUP, a
 
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'efa-root-'));
-    for (const part of ['services', 'forms', 'tenants', 'routing']) cpSync(part, join(root, part), { recursive: true });
+    copyDeclarations(root);
     dataDir = mkdtempSync(join(tmpdir(), 'efa-pglite-'));
   });
   after(async () => {

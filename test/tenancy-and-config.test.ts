@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/env.js';
@@ -10,13 +10,14 @@ import { storeSubmission, DraftGoneError, resolveResponsible } from '../src/subm
 import { Browser } from './support/browser.js';
 import { activity, person, step } from './support/answers.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { copyDeclarations } from './support/declarations.js';
 
 const ENV = { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' };
 
 /** A copy of the project's declarative files in which a test may break one. */
 function projectCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'efa-decl-'));
-  for (const part of ['services', 'forms', 'tenants', 'routing']) cpSync(part, join(dir, part), { recursive: true });
+  copyDeclarations(dir);
   return dir;
 }
 

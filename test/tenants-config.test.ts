@@ -1,11 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeclarationError } from '../src/core/errors.js';
 import { loadDeclarations } from '../src/runtime.js';
 import { UnknownTextKeyError } from '../src/tenants/texts.js';
+import { copyDeclarations } from './support/declarations.js';
 
 const ENV = { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' };
 
@@ -14,7 +15,7 @@ type Json = Record<string, unknown>;
 /** A copy of the declarative files in which one test breaks one thing. */
 function projectCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'efa-tenants-'));
-  for (const part of ['services', 'forms', 'tenants', 'routing']) cpSync(part, join(dir, part), { recursive: true });
+  copyDeclarations(dir);
   return dir;
 }
 

@@ -1,10 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser } from './support/browser.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { copyDeclarations } from './support/declarations.js';
 
 type Texts = Record<string, string | { de?: string; en?: string }>;
 
@@ -71,7 +72,7 @@ describe('every kind of override reaches the page, for its Land only', () => {
   let root: string;
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'efa-texts-'));
-    for (const part of ['services', 'forms', 'tenants', 'routing']) cpSync(part, join(root, part), { recursive: true });
+    copyDeclarations(root);
     const file = join(root, 'tenants', 'st.json');
     const st = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     st.texts = ST_OVERRIDES;

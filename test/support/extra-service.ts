@@ -1,5 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { copyDeclarations } from './declarations.js';
 import { join } from 'node:path';
 import { generateTypes, TYPES_FILE } from '../../src/services/types-gen.js';
 
@@ -14,7 +15,7 @@ export interface TempRoot {
 
 export function copyProjectRoot(prefix = 'efa-root-'): TempRoot {
   const root = mkdtempSync(join(tmpdir(), prefix));
-  for (const part of ['services', 'forms', 'tenants', 'routing']) cpSync(part, join(root, part), { recursive: true });
+  copyDeclarations(root);
   return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 

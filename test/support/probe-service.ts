@@ -5,10 +5,11 @@
  * municipality (local parameters) and a display declaration without a fee. Tests never depend on
  * which services the project itself ships.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { copyDeclarations } from './declarations.js';
 
 export const PROBE = 'probedienst';
 export const PROBE_LEIKA = '99000000000001';
@@ -120,7 +121,7 @@ export interface ProbeRoot {
 /** Copies the project's declarative folders and adds the probe service, offered by sh (and routed to land-sh). */
 export function probeRoot(): ProbeRoot {
   const root = mkdtempSync(join(tmpdir(), 'efa-probe-'));
-  for (const part of ['services', 'forms', 'tenants', 'routing', 'codelists']) if (existsSync(part)) cpSync(part, join(root, part), { recursive: true });
+  copyDeclarations(root);
   const serviceDir = join(root, 'services', PROBE);
   mkdirSync(serviceDir, { recursive: true });
   const write = (relative: string, value: unknown) => writeFileSync(join(root, relative), typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);

@@ -1,0 +1,10 @@
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Every folder of declarations the runtime loads from its root (EFA_ROOT). */
+export const DECLARATION_FOLDERS = ['services', 'forms', 'tenants', 'routing', 'codelists'] as const;
+
+/** Copies the project's declarations into `root`, so a test can change them without touching the tree. */
+export function copyDeclarations(root: string): void {
+  for (const part of DECLARATION_FOLDERS) if (existsSync(part)) cpSync(part, join(root, part), { recursive: true });
+}
