@@ -177,7 +177,7 @@ describe('the preview route, in development only', () => {
   before(async () => {
     dev = await startStack({ database: 'pglite' });
     const key = await generateSigningKeyPair();
-    production = await startStack({ database: 'pglite', env: { NODE_ENV: 'production', EFA_SECRET: 'x'.repeat(40), EFA_SIGNING_KEY: JSON.stringify(key.privateJwk) } });
+    production = await startStack({ database: 'pglite', env: { NODE_ENV: 'production', EFA_SECRET: 'x'.repeat(40), EFA_SIGNING_KEY: JSON.stringify(key.privateJwk), EFA_UPLOAD_SCAN: 'off' } });
   });
   after(async () => {
     await dev.close();
