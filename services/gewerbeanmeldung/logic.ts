@@ -1,3 +1,4 @@
+import { daysBetween, fullYearsBetween } from '../../src/services/dates.js';
 import type { Issue, LocalText, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
 import type { Gewerbeanmeldung } from './types.gen.js';
 
@@ -25,15 +26,7 @@ const MINIMUM_AGE = 18;
 /** Registrations far in advance are refused by the trade offices; a year is the common horizon. */
 const MAX_DAYS_AHEAD = 365;
 
-export function fullYearsBetween(from: string, to: string): number {
-  const [fy, fm, fd] = from.split('-').map(Number) as [number, number, number];
-  const [ty, tm, td] = to.split('-').map(Number) as [number, number, number];
-  return ty - fy - (tm < fm || (tm === fm && td < fd) ? 1 : 0);
-}
 
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
 
 /** The rules' messages by code: a Land may override them (docs/tenants.md, "Texts"). */
 const MESSAGES = {

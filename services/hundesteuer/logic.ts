@@ -1,3 +1,4 @@
+import { daysBetween } from '../../src/services/dates.js';
 import type { Issue, LocalText, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
 import type { Hundesteuer } from './types.gen.js';
 
@@ -60,9 +61,6 @@ function issue(pointer: string, code: keyof typeof MESSAGES): Issue {
   return { pointer, code, message: MESSAGES[code] };
 }
 
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
 
 export function isListed(rasse: string | undefined, ctx: Ctx): boolean {
   return rasse !== undefined && ctx.params.listenhunde.includes(rasse);

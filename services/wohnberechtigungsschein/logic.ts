@@ -1,3 +1,4 @@
+import { fullYearsBetween } from '../../src/services/dates.js';
 import type { Issue, LocalText, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
 import type { Wohnberechtigungsschein } from './types.gen.js';
 
@@ -46,11 +47,6 @@ const MESSAGES = {
   },
 } as const satisfies Record<string, LocalText>;
 
-function fullYearsBetween(from: string, to: string): number {
-  const [fy, fm, fd] = from.split('-').map(Number) as [number, number, number];
-  const [ty, tm, td] = to.split('-').map(Number) as [number, number, number];
-  return ty - fy - (tm < fm || (tm === fm && td < fd) ? 1 : 0);
-}
 
 export function incomeLimit(persons: number, children: number, p: Parameters): number {
   const base = persons <= 1 ? p.grenzeEinPersonEuro : p.grenzeZweiPersonenEuro + (persons - 2) * p.zuschlagJePersonEuro;
