@@ -50,6 +50,7 @@ import { ensureDemoFitConnectSecret, loadDemoAuthorities, DEMO_FIT_CONNECT_SECRE
 import { createRuntime, deliveryDeps, leaseMs, retryPolicy, type Runtime } from '../src/runtime.js';
 import type { Database, Queryable } from '../src/storage/db.js';
 import { resolveResponsible, storeSubmission } from '../src/submissions/submit.js';
+import { newLogicContext } from '../src/services/context.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
     betrieb: { name: 'Bäckerei Mustermann', rechtsform: 'einzelunternehmen', anzeigegrund: 'neuerrichtung', anschrift: { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' } },
     taetigkeit: { beschreibung: 'Einzelhandel mit Backwaren und Konditoreiwaren', beginn: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), nebenerwerb: false, beschaeftigte: 2 },
   };
-  const logicCtx = { params: rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, tenant: 'sh', today: new Date().toISOString().slice(0, 10) };
+  const logicCtx = newLogicContext(rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, 'sh', new Date().toISOString().slice(0, 10));
   const responsible = resolveResponsible(rt.routing, service, data);
   if (responsible.endpoint.transport !== 'webhook') throw new Error(`expected Kiel's webhook, got ${responsible.endpoint.transport}`);
   const authority = authorities.get(responsible.authority.id);

@@ -16,6 +16,7 @@ import { describe, test } from 'node:test';
 import { resolveResponsible, storeSubmission } from '../src/submissions/submit.js';
 import type { WorkerProcess } from './support/processes.js';
 import { deleteRedisKeys, kielApplication, redisKeyCount, sleep, startDeliveryStack, waitUntil, type DeliveryStack } from './support/delivery-stack.js';
+import { newLogicContext } from '../src/services/context.js';
 
 const PER_TRANSPORT = 25;
 const PUSH_TRANSPORTS = ['fit-connect', 'osci', 'webhook', 'xta'];
@@ -64,7 +65,7 @@ async function storeFor(stack: DeliveryStack, target: Target, n: number): Promis
   const data = kielApplication({ plz: '00000', ort: target.name, ars: target.ars });
   const responsible = resolveResponsible(stack.rt.routing, service, data);
   assert.equal(responsible.endpoint.transport, target.transport);
-  const logicCtx = { params: stack.rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, tenant: 'sh', today: new Date().toISOString().slice(0, 10) };
+  const logicCtx = newLogicContext(stack.rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, 'sh', new Date().toISOString().slice(0, 10));
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const record = await storeSubmission(stack.rt.db, { tenant: 'sh', service, data, logicCtx, responsible });

@@ -25,8 +25,10 @@ if (files.length === 0) {
 
 let failed = 0;
 let passed = 0;
-// Child processes inherit this process's --import tsx.
-const stream = run({ files, concurrency: 1, timeout: 10 * 60_000 });
+// Child processes inherit this process's --import tsx. forceExit: a file whose before() failed may
+// leave a server open (its after() has nothing to close); the file must still end, with its failure,
+// rather than hold the run until the timeout.
+const stream = run({ files, concurrency: 1, timeout: 10 * 60_000, forceExit: true });
 stream.on('test:fail', (e) => { if (e.details && e.nesting === 0) failed++; });
 stream.on('test:pass', (e) => { if (e.nesting === 0) passed++; });
 stream.compose(new spec()).pipe(process.stdout);

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { logic, type Parameters } from '../services/bewohnerparkausweis/logic.js';
 import type { Bewohnerparkausweis } from '../services/bewohnerparkausweis/types.gen.js';
 import type { LogicContext } from '../src/services/contract.js';
+import { newLogicContext } from '../src/services/context.js';
 
 const params: Parameters = { gebuehrJahrCent: 3070, hoechstdauerJahre: 2 };
-const ctx: LogicContext<Parameters> = { params, tenant: 'by', today: '2026-12-02' };
+const ctx: LogicContext<Parameters> = newLogicContext(params, 'by', '2026-12-02');
 const file = { id: '3f0c6f6e-9a1b-4c39-9d6e-2f4f1a0b7c11', filename: 'meldebescheinigung.pdf', mediaType: 'application/pdf' as const, size: 2048, sha512: 'b'.repeat(128) };
 
 function application(over: { fahrzeug?: Partial<Bewohnerparkausweis['fahrzeug']>; ausweis?: Partial<Bewohnerparkausweis['ausweis']>; nachweise?: Partial<Bewohnerparkausweis['nachweise']> } = {}): Bewohnerparkausweis {

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { logic, taxPerDog, type Parameters } from '../services/hundesteuer/logic.js';
 import type { Hundesteuer } from '../services/hundesteuer/types.gen.js';
 import type { LogicContext } from '../src/services/contract.js';
+import { newLogicContext } from '../src/services/context.js';
 
 const params: Parameters = { steuerErsterHundCent: 12000, steuerWeitererHundCent: 18000, steuerListenhundCent: 60000, listenhunde: ['pitbull-terrier', 'american-staffordshire-terrier'] };
-const ctx: LogicContext<Parameters> = { params, tenant: 'nw', today: '2026-12-02' };
+const ctx: LogicContext<Parameters> = newLogicContext(params, 'nw', '2026-12-02');
 const certificate = { id: '3f0c6f6e-9a1b-4c39-9d6e-2f4f1a0b7c11', filename: 'wesenstest.pdf', mediaType: 'application/pdf' as const, size: 2048, sha512: 'a'.repeat(128) };
 
 function dog(over: Partial<Hundesteuer['hunde'][number]> = {}): Hundesteuer['hunde'][number] {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { appropriateSize, incomeLimit, logic, type Parameters } from '../services/wohnberechtigungsschein/logic.js';
 import type { Wohnberechtigungsschein } from '../services/wohnberechtigungsschein/types.gen.js';
 import type { LogicContext } from '../src/services/contract.js';
+import { newLogicContext } from '../src/services/context.js';
 
 /** The federal figures of § 9 Abs. 2 WoFG, the service's defaults. */
 const federal: Parameters = { grenzeEinPersonEuro: 12000, grenzeZweiPersonenEuro: 18000, zuschlagJePersonEuro: 4100, zuschlagJeKindEuro: 500, wohnflaecheEinPersonQm: 50, wohnflaecheJePersonQm: 15, gebuehrCent: 0 };
-const ctx: LogicContext<Parameters> = { params: federal, tenant: 'sh', today: '2026-12-02' };
+const ctx: LogicContext<Parameters> = newLogicContext(federal, 'sh', '2026-12-02');
 const file = { id: '3f0c6f6e-9a1b-4c39-9d6e-2f4f1a0b7c11', filename: 'lohn.pdf', mediaType: 'application/pdf' as const, size: 2048, sha512: 'c'.repeat(128) };
 
 function application(haushalt: Wohnberechtigungsschein['haushalt'], income: number, birth = '1990-05-05'): Wohnberechtigungsschein {

@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
@@ -76,5 +78,22 @@ describe('a service added to a copy of the project root', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'check'], { env: { ...process.env, EFA_ROOT: temp.root } });
     const counts = /ok: (\d+) services, (\d+) forms, (\d+) tenants/.exec(stdout)?.slice(1).map(Number);
     assert.deepEqual(counts, [before_.services.size + 1, before_.forms.size + 1, before_.tenants.size], stdout);
+  });
+
+  test('its logic may import engine types, but an engine module at run time is refused at load, naming the import', async () => {
+    const logic = join(temp.root, 'services', ADDED, 'logic.ts');
+    const original = readFileSync(logic, 'utf8');
+    try {
+      writeFileSync(logic, `import type { LogicContext } from '../../src/services/contract.js';\n${original}`);
+      assert.ok((await loadDeclarations(temp.root, ENV)).services.has(ADDED));
+      writeFileSync(logic, `import { newLogicContext } from '../../src/services/context.js';\n${original}`);
+      await assert.rejects(loadDeclarations(temp.root, ENV), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'EFA_DECLARATION_INVALID');
+        assert.match(err.message, /logic\.ts.*imports "\.\.\/\.\.\/src\/services\/context\.js" at run time, outside the service's folder/);
+        return true;
+      });
+    } finally {
+      writeFileSync(logic, original);
+    }
   });
 });

@@ -11,6 +11,7 @@ import { newReference, resolveResponsible, storeSubmission, type Responsible } f
 import type { LoadedService } from '../src/services/registry.js';
 import type { LogicContext } from '../src/services/contract.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { newLogicContext } from '../src/services/context.js';
 
 describe('reference numbers: a collision at submit is retried', () => {
   let stack: TestStack;
@@ -26,7 +27,7 @@ describe('reference numbers: a collision at submit is retried', () => {
         if (!tenant || fileRefsIn(example.data).length > 0) continue;
         try {
           const responsible = resolveResponsible(stack.rt.routing, service, example.data);
-          input = { tenant: tenant.id, service, data: example.data, logicCtx: { params: tenant.parameters.get(service.definition.id) ?? {}, tenant: tenant.id, today: '2026-12-01' }, responsible };
+          input = { tenant: tenant.id, service, data: example.data, logicCtx: newLogicContext(tenant.parameters.get(service.definition.id) ?? {}, tenant.id, '2026-12-01'), responsible };
           return;
         } catch {
           // no authority for this example's region: try the next

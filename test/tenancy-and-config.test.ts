@@ -11,6 +11,7 @@ import { Browser } from './support/browser.js';
 import { activity, person, step } from './support/answers.js';
 import { startStack, type TestStack } from './support/runtime.js';
 import { copyDeclarations } from './support/declarations.js';
+import { newLogicContext } from '../src/services/context.js';
 
 const ENV = { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' };
 
@@ -166,7 +167,7 @@ describe('tenants by host in production mode, on the embedded database (PGlite)'
     };
     const count = async () => (await stack.rt.db.query<{ s: number; o: number }>('SELECT (SELECT count(*) FROM submissions)::int AS s, (SELECT count(*) FROM outbox)::int AS o')).rows[0];
     const before = await count();
-    const logicCtx = { params: stack.rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, tenant: 'sh', today: '2026-11-24' };
+    const logicCtx = newLogicContext(stack.rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, 'sh', '2026-11-24');
     await assert.rejects(
       storeSubmission(stack.rt.db, { tenant: 'sh', service, data, logicCtx, responsible: resolveResponsible(stack.rt.routing, service, data), draftId: '00000000-0000-4000-8000-000000000000' }),
       DraftGoneError,

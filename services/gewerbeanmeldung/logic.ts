@@ -1,4 +1,3 @@
-import { daysBetween, fullYearsBetween } from '../../src/services/dates.js';
 import type { Issue, LocalText, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
 import type { Gewerbeanmeldung } from './types.gen.js';
 
@@ -51,15 +50,15 @@ export const logic: ServiceLogic<Gewerbeanmeldung, Parameters, Derived> = {
     const issues: Issue[] = [];
     const birth = data.inhaber?.geburtsdatum;
     const start = data.taetigkeit?.beginn;
-    if (birth && start && fullYearsBetween(birth, start) < MINIMUM_AGE) issues.push(issue('/taetigkeit/beginn', 'EFA_RULE_MINDESTALTER'));
-    if (start && daysBetween(ctx.today, start) > MAX_DAYS_AHEAD) issues.push(issue('/taetigkeit/beginn', 'EFA_RULE_BEGINN_ZU_FRUEH'));
+    if (birth && start && ctx.dates.fullYearsBetween(birth, start) < MINIMUM_AGE) issues.push(issue('/taetigkeit/beginn', 'EFA_RULE_MINDESTALTER'));
+    if (start && ctx.dates.daysBetween(ctx.today, start) > MAX_DAYS_AHEAD) issues.push(issue('/taetigkeit/beginn', 'EFA_RULE_BEGINN_ZU_FRUEH'));
     if (data.betrieb?.anzeigegrund === 'uebernahme' && data.taetigkeit && !data.taetigkeit.vorbetrieb?.trim()) issues.push(issue('/taetigkeit/vorbetrieb', 'EFA_RULE_VORBETRIEB'));
     return issues;
   },
 
   derive(data, ctx) {
     return {
-      alterBeiBeginn: fullYearsBetween(data.inhaber.geburtsdatum, data.taetigkeit.beginn),
+      alterBeiBeginn: ctx.dates.fullYearsBetween(data.inhaber.geburtsdatum, data.taetigkeit.beginn),
       nachtraeglicheAnzeige: data.taetigkeit.beginn < ctx.today,
       handelsregisterpflichtig: REGISTERED_FORMS.has(data.betrieb.rechtsform),
     };

@@ -1,4 +1,3 @@
-import { daysBetween } from '../../src/services/dates.js';
 import type { Issue, LocalText, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
 import type { Hundesteuer } from './types.gen.js';
 
@@ -71,7 +70,7 @@ function dogRules(hund: Partial<Hund>, index: number, seenChips: Set<string>, ct
   const issues: Issue[] = [];
   if (hund.wurfdatum && hund.wurfdatum > ctx.today) issues.push(issue(at('wurfdatum'), 'EFA_RULE_WURFDATUM_ZUKUNFT'));
   if (hund.wurfdatum && hund.haltungsbeginn && hund.haltungsbeginn < hund.wurfdatum) issues.push(issue(at('haltungsbeginn'), 'EFA_RULE_HALTUNG_VOR_GEBURT'));
-  if (hund.haltungsbeginn && daysBetween(ctx.today, hund.haltungsbeginn) > MAX_DAYS_AHEAD) issues.push(issue(at('haltungsbeginn'), 'EFA_RULE_HALTUNG_ZU_FRUEH'));
+  if (hund.haltungsbeginn && ctx.dates.daysBetween(ctx.today, hund.haltungsbeginn) > MAX_DAYS_AHEAD) issues.push(issue(at('haltungsbeginn'), 'EFA_RULE_HALTUNG_ZU_FRUEH'));
   if (hund.chipnummer) {
     if (seenChips.has(hund.chipnummer)) issues.push(issue(at('chipnummer'), 'EFA_RULE_CHIP_DOPPELT'));
     seenChips.add(hund.chipnummer);

@@ -1,4 +1,3 @@
-import { fullYearsBetween } from '../../src/services/dates.js';
 import type { Issue, LocalText, LogicContext, Money, ServiceLogic } from '../../src/services/contract.js';
 import type { Wohnberechtigungsschein } from './types.gen.js';
 
@@ -62,7 +61,7 @@ export const logic: ServiceLogic<Wohnberechtigungsschein, Parameters, Derived> =
   rules(data, ctx) {
     const issues: Issue[] = [];
     const birth = data.antragsteller?.geburtsdatum;
-    if (birth && fullYearsBetween(birth, ctx.today) < ADULT_AGE) issues.push({ pointer: '/antragsteller/geburtsdatum', code: 'EFA_RULE_VOLLJAEHRIG', message: MESSAGES.EFA_RULE_VOLLJAEHRIG });
+    if (birth && ctx.dates.fullYearsBetween(birth, ctx.today) < ADULT_AGE) issues.push({ pointer: '/antragsteller/geburtsdatum', code: 'EFA_RULE_VOLLJAEHRIG', message: MESSAGES.EFA_RULE_VOLLJAEHRIG });
     (data.haushalt ?? []).forEach((person, i) => {
       if (person?.geburtsdatum && person.geburtsdatum > ctx.today) issues.push({ pointer: `/haushalt/${i}/geburtsdatum`, code: 'EFA_RULE_GEBURT_ZUKUNFT', message: MESSAGES.EFA_RULE_GEBURT_ZUKUNFT });
     });

@@ -18,6 +18,7 @@ import type { LocalText, LogicContext, Money } from '../services/contract.js';
 import type { DisplayItem, LoadedService } from '../services/registry.js';
 import { resolveParameters } from '../tenants/parameters.js';
 import type { Tenant } from '../tenants/registry.js';
+import { newLogicContext } from '../services/context.js';
 
 export interface PageEnv {
   tenant: Tenant;
@@ -86,7 +87,7 @@ export function logicContext(tenant: Tenant, service: LoadedService, today: stri
   const id = service.definition.id;
   const table = tenant.parameterTables.get(id);
   const params = table ? resolveParameters(table, data ? regionOf(service, data) : undefined, today) : (tenant.parameters.get(id) ?? {});
-  return { params, tenant: tenant.id, today };
+  return newLogicContext(params, tenant.id, today);
 }
 
 /** region() on answers that may be incomplete: unknown until it yields a 12-digit ARS. */

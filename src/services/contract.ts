@@ -18,6 +18,19 @@ export interface LogicContext<Params = Record<string, unknown>> {
   tenant: string;
   /** Today's date (YYYY-MM-DD, Europe/Berlin): rules about dates must not read the clock themselves. */
   today: string;
+  /**
+   * Calendar arithmetic on ISO dates. It comes with the context, not as an import, because service
+   * logic imports nothing from the engine at run time: a service folder then loads from any
+   * EFA_ROOT, compiled or not (type imports are erased and cost nothing).
+   */
+  dates: DateHelpers;
+}
+
+export interface DateHelpers {
+  /** Full years from `from` to `to` (an age on a given day). */
+  fullYearsBetween(from: string, to: string): number;
+  /** Days from `from` to `to`; negative when `to` is earlier. */
+  daysBetween(from: string, to: string): number;
 }
 
 export interface Money {

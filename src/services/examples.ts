@@ -5,6 +5,7 @@ import { DeclarationError } from '../core/errors.js';
 import { describeAjvError, displayPath, errorPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText, LogicContext } from './contract.js';
 import { defaults, type LoadedService } from './registry.js';
+import { newLogicContext } from './context.js';
 
 /** A sample application of a service: what previews show and tests may submit. */
 export interface ServiceExample {
@@ -26,7 +27,7 @@ export function loadExamples(service: LoadedService, formatsDir: string, today: 
   if (!existsSync(file)) throw new DeclarationError(shown, '', `service "${service.definition.id}" has no sample data: add ${EXAMPLES_FILE} (see docs/services.md)`);
   const { examples } = validateDeclaration<{ examples: ServiceExample[] }>(file, readJsonFile(file), join(formatsDir, 'examples.schema.json'));
   const seen = new Set<string>();
-  const ctx: LogicContext = { params: defaults(service.definition.parameters ?? {}), tenant: service.definition.leadLand, today };
+  const ctx: LogicContext = newLogicContext(defaults(service.definition.parameters ?? {}), service.definition.leadLand, today);
   examples.forEach((example, i) => {
     if (seen.has(example.id)) throw new DeclarationError(shown, `/examples/${i}/id`, `example id "${example.id}" is used twice`);
     seen.add(example.id);

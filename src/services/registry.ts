@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { DeclarationError } from '../core/errors.js';
@@ -124,6 +124,7 @@ export function defaults(parameters: Record<string, ParameterSpec>): Record<stri
 async function importLogic(dir: string): Promise<ServiceLogic<unknown>> {
   const file = logicFile(dir);
   if (!file) throw new DeclarationError(displayPath(join(dir, 'logic.ts')), '', 'the service logic file is missing');
+  refuseImportsOutside(dir);
   let mod: { logic?: unknown; default?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { logic?: unknown; default?: unknown };
@@ -136,6 +137,28 @@ async function importLogic(dir: string): Promise<ServiceLogic<unknown>> {
     if (typeof logic?.[fn] !== 'function') throw new DeclarationError(displayPath(file), '', `must export "logic" with a function "${fn}"`);
   }
   return logic as ServiceLogic<unknown>;
+}
+
+/** Static `import … from '…'`, `import '…'` and `export … from '…'`, except `import type` / `export type`. */
+const RUNTIME_IMPORT = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]/gm;
+
+/**
+ * Service logic may import types from the engine but nothing at run time outside its own folder:
+ * a copied or separately kept service folder (another EFA_ROOT) would not find it, and the failure
+ * would only show as a missing module. The engine hands logic what it needs through `ctx`.
+ */
+function refuseImportsOutside(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!/\.(ts|js|mjs)$/.test(name) || name.endsWith('.d.ts')) continue;
+    const file = join(dir, name);
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(RUNTIME_IMPORT)) {
+      if (!specifier?.startsWith('.')) continue;
+      const target = relative(dir, resolve(dirname(file), specifier));
+      if (target.startsWith('..')) {
+        throw new DeclarationError(displayPath(file), '', `imports "${specifier}" at run time, outside the service's folder: service logic imports only types from the engine (import type …) and gets helpers such as ctx.dates from its context`);
+      }
+    }
+  }
 }
 
 /**

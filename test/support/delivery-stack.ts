@@ -16,6 +16,7 @@ import { resolveResponsible, storeSubmission } from '../../src/submissions/submi
 import { freshPostgres } from './database.js';
 import { FaultProxy, TcpProxy } from './faults.js';
 import { killAllWorkerProcesses, startWorkerProcess, type WorkerProcess } from './processes.js';
+import { newLogicContext } from '../../src/services/context.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -143,7 +144,7 @@ export async function startDeliveryStack(opts: { env?: Record<string, string>; r
     const service = rt.services.get('gewerbeanmeldung');
     if (!service) throw new Error('service gewerbeanmeldung missing');
     const data = kielApplication();
-    const logicCtx = { params: rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, tenant: 'sh', today: new Date().toISOString().slice(0, 10) };
+    const logicCtx = newLogicContext(rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, 'sh', new Date().toISOString().slice(0, 10));
 
     const workers: WorkerProcess[] = [];
     const stack: DeliveryStack = {
