@@ -97,6 +97,28 @@ program.command('preview')
     await runPreview(config(), opts).catch(fail);
   });
 
+const create = program.command('new').description('create the files of something new to author');
+create.command('service')
+  .description('write a working service scaffold (service, schema, types, logic with one rule, examples, a logic test, form, routing stub), offered by no Land yet')
+  .argument('<id>', 'service id, a slug: a-z 0-9 -, e.g. fischereischein')
+  .option('--leika <key>', '14-digit LeiKa key (default: a placeholder starting with 00)')
+  .option('--lead <land>', 'tenant id of the lead Land (default: the first tenant)')
+  .option('--title <de>', 'German title (default: from the id)')
+  .option('--title-en <en>', 'English title')
+  .option('--root <dir>', 'project root (default: EFA_ROOT or .)')
+  .action(async (id: string, opts: { leika?: string; lead?: string; title?: string; titleEn?: string; root?: string }) => {
+    // Generating types needs json-schema-to-typescript, a development dependency: load it only here.
+    const { scaffoldService, describeResult } = await import('../authoring/scaffold.js');
+    const root = opts.root ?? config().root;
+    try {
+      const title = opts.title ? { de: opts.title, ...(opts.titleEn ? { en: opts.titleEn } : {}) } : undefined;
+      const result = await scaffoldService({ root, id, leikaKey: opts.leika, leadLand: opts.lead, title });
+      console.log(describeResult(result, root));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
 program.command('gen-types')
   .description('generate services/<id>/types.gen.ts from each schema.json (json-schema-to-typescript)')
   .action(async () => {
