@@ -100,7 +100,7 @@ export async function scaffoldService(opts: ScaffoldOptions): Promise<ScaffoldRe
   planned.set(join(serviceDir, 'schema.json'), json(schema));
   const types = await typesOf(schema);
   planned.set(join(serviceDir, TYPES_FILE), types);
-  const typeName = /^export (?:interface|type) (\w+)/m.exec(types)?.[1] ?? 'Data';
+  const typeName = rootTypeName(types, schema);
   const regionPointer = opts.schema ? addressPointer(form) : '/antragsteller/anschrift';
   planned.set(join(serviceDir, 'logic.ts'), opts.schema ? customLogic(typeName, regionPointer) : DEFAULT_LOGIC.replaceAll('__TYPE__', typeName));
   const warnings: string[] = [];
@@ -201,6 +201,19 @@ async function typesOf(schema: Record<string, unknown>): Promise<string> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The generated type of the whole application: json-schema-to-typescript names it after the
+ * schema's title, in its own way; it is the interface holding exactly the top-level properties.
+ */
+function rootTypeName(types: string, schema: Record<string, unknown>): string {
+  const top = Object.keys((schema.properties ?? {}) as object).sort().join(',');
+  for (const m of types.matchAll(/^export interface (\w+) \{\n([\s\S]*?)^\}/gm)) {
+    const names = [...(m[2] ?? '').matchAll(/^ {2}(?:"([^"]+)"|(\w+))\??:/gm)].map((p) => p[1] ?? p[2]).sort().join(',');
+    if (names === top && m[1]) return m[1];
+  }
+  throw new ScaffoldError(SCAFFOLD_CODES.inputInvalid, 'the generated types have no interface for the whole schema (give it a "title" and "properties")');
 }
 
 function serviceJson(id: string, leikaKey: string, leadLand: string, title: { de: string; en: string }, schema: Record<string, unknown>): Record<string, unknown> {
