@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser } from './support/browser.js';
 import { extractErrors, step } from './support/answers.js';
@@ -65,6 +65,8 @@ describe('efa new service: a scaffold an author fills in, offers, routes and sub
   after(() => temp.remove());
 
   test('bad input is refused with a stable code and nothing is written', async () => {
+    // A form left behind without its service: the id is taken all the same.
+    writeJson(join(temp.root, 'forms', 'angelkarte.form.json'), { service: 'angelkarte', steps: [] });
     const untouched = listing(temp.root);
     const cases: Array<[string[], string, RegExp]> = [
       [['new', 'service', 'Fischerei_Schein'], 'EFA_SCAFFOLD_ID_INVALID', /must be a slug/],
@@ -72,6 +74,7 @@ describe('efa new service: a scaffold an author fills in, offers, routes and sub
       [['new', 'service', ID, '--leika', '99050012104000'], 'EFA_SCAFFOLD_LEIKA_TAKEN', /services\/gewerbeanmeldung/],
       [['new', 'service', ID, '--lead', 'xx'], 'EFA_SCAFFOLD_LEAD_UNKNOWN', /tenants\/xx\.json/],
       [['new', 'service', 'gewerbeanmeldung'], 'EFA_SCAFFOLD_EXISTS', /exists already/],
+      [['new', 'service', 'angelkarte'], 'EFA_SCAFFOLD_EXISTS', /exists already \(forms\/angelkarte\.form\.json\)/],
     ];
     for (const [args, code, message] of cases) {
       const r = await efa(temp.root, ...args);
@@ -80,6 +83,7 @@ describe('efa new service: a scaffold an author fills in, offers, routes and sub
       assert.match(r.stderr, message, args.join(' '));
     }
     assert.deepEqual(listing(temp.root), untouched, 'no refused command wrote a file');
+    rmSync(join(temp.root, 'forms', 'angelkarte.form.json'));
   });
 
   test('the scaffold is written, passes efa check at once and never overwrites', async () => {

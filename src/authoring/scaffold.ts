@@ -104,7 +104,7 @@ export async function scaffoldService(opts: ScaffoldOptions): Promise<ScaffoldRe
   const regionPointer = opts.schema ? addressPointer(form) : '/antragsteller/anschrift';
   planned.set(join(serviceDir, 'logic.ts'), opts.schema ? customLogic(typeName, regionPointer) : DEFAULT_LOGIC.replaceAll('__TYPE__', typeName));
   const warnings: string[] = [];
-  planned.set(join(serviceDir, 'examples.json'), json({ $schema: '../../schemas/examples.schema.json', examples: [{ id: 'beispiel', title: { de: 'Beispielantrag aus Kiel', en: 'Sample application from Kiel' }, data: opts.schema ? sampleOf(schema, schema, warnings, '') : DEFAULT_EXAMPLE }] }));
+  planned.set(join(serviceDir, 'examples.json'), json({ $schema: '../../schemas/examples.schema.json', examples: [{ id: 'beispiel', title: { de: 'Beispielantrag', en: 'Sample application' }, data: opts.schema ? sampleOf(schema, schema, warnings, '') : DEFAULT_EXAMPLE }] }));
   warnings.forEach((w, i) => { warnings[i] = `services/${id}/examples.json: ${w}`; });
   if (opts.schema && !regionPointer) warnings.push(`services/${id}/logic.ts: region(): the form has no address field; return the 12-digit ARS that decides responsibility`);
   planned.set(join('forms', `${id}.form.json`), json(form));
@@ -330,6 +330,13 @@ export const logic: ServiceLogic<__TYPE__, Parameters, Derived> = {
 export default logic;
 `;
 
+const VALUE_AT = `/** The value at a JSON Pointer, for fields whose place the generated types do not fix. */
+function valueAt(data: unknown, pointer: string): unknown {
+  return pointer.split('/').slice(1).reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), data);
+}
+
+`;
+
 function customLogic(typeName: string, regionPointer: string | undefined): string {
   const region = regionPointer
     ? `    const ars = valueAt(data, '${regionPointer}/ars');
@@ -347,12 +354,7 @@ export type Parameters = Record<string, never>;
 /** What derive() returns: declare each in service.json "derived" and here. */
 export type Derived = Record<string, never>;
 
-/** The value at a JSON Pointer, for fields whose place the generated types do not fix. */
-function valueAt(data: unknown, pointer: string): unknown {
-  return pointer.split('/').slice(1).reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), data);
-}
-
-/**
+${regionPointer ? VALUE_AT : ''}/**
  * Service logic imports only types from the engine; whatever it calls comes with ctx
  * (ctx.today, ctx.dates, ctx.params): docs/services.md.
  */
@@ -368,7 +370,7 @@ export const logic: ServiceLogic<${typeName}, Parameters, Derived> = {
   fee() {
     return { cents: 0, currency: 'EUR' };
   },
-  region(data) {
+  region(${regionPointer ? 'data' : '_data'}) {
 ${region}
   },
 };
