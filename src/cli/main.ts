@@ -108,7 +108,10 @@ create.command('service')
   .option('--root <dir>', 'project root (default: EFA_ROOT or .)')
   .action(async (id: string, opts: { leika?: string; lead?: string; title?: string; titleEn?: string; root?: string }) => {
     // Generating types needs json-schema-to-typescript, a development dependency: load it only here.
-    const { scaffoldService, describeResult } = await import('../authoring/scaffold.js');
+    const { scaffoldService, describeResult } = await import('../authoring/scaffold.js').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ERR_MODULE_NOT_FOUND') fail(new EfaError('EFA_USAGE', 'efa new service generates types with json-schema-to-typescript, a development dependency: run it in a checkout after npm ci, not in the production image'));
+      throw err;
+    });
     const root = opts.root ?? config().root;
     try {
       const title = opts.title ? { de: opts.title, ...(opts.titleEn ? { en: opts.titleEn } : {}) } : undefined;
