@@ -262,7 +262,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
       const gone = await b.get(`/${TENANT}/${SERVICE}/tiere`);
       assert.equal(gone.status, 410);
       const text = decode(gone.html);
-      assert.ok(text.includes(ui.expiredTitle), `${lang}: titled`);
+      assert.ok(text.includes(ui.expiredTitle) && text.includes(ui.expired), `${lang}: titled, and what happened`);
       assert.ok(text.includes(ui.draftExpired.replace('{days}', String(stack.rt.config.draftTtlDays))), `${lang}: says how long drafts are kept`);
       assert.equal(b.cookie(`efa_draft_${SERVICE}`), undefined, 'the useless cookie is cleared');
       assert.doesNotMatch(gone.html, /<script/);

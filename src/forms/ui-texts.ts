@@ -46,7 +46,7 @@ const de = {
   saveHow: 'Öffnen Sie diese Adresse später in diesem Browser auf diesem Gerät und wählen Sie „Antrag fortsetzen“:',
   saveWhy: 'Ihre Angaben sind nur mit diesem Browser verbunden. Auf einem anderen Gerät, in einem privaten Fenster oder nachdem Sie die Cookies gelöscht haben, finden wir sie nicht wieder. Nach Ablauf der Frist löschen wir sie.',
   saveContinueNow: 'Jetzt weitermachen',
-  draftExpired: 'Wir haben keine gespeicherten Angaben gefunden. Angefangene Anträge bewahren wir {days} Tage nach der letzten Eingabe auf und löschen sie dann; ebenso fehlen sie, wenn Sie den Antrag in einem anderen Browser begonnen oder die Cookies gelöscht haben. Bereits abgesendete Anträge sind davon nicht betroffen.',
+  draftExpired: 'Angefangene Anträge bewahren wir {days} Tage nach der letzten Eingabe auf und löschen sie dann. Ebenso finden wir sie nicht, wenn Sie den Antrag in einem anderen Browser begonnen oder die Cookies gelöscht haben. Bereits abgesendete Anträge sind davon nicht betroffen.',
   startFresh: 'Neuen Antrag beginnen',
 };
 
@@ -93,7 +93,7 @@ const en: UiTexts = {
   saveHow: 'Open this address later in this browser on this device and choose “Continue application”:',
   saveWhy: 'Your answers are linked to this browser only. On another device, in a private window or after you delete your cookies we cannot find them again. When the period ends we delete them.',
   saveContinueNow: 'Continue now',
-  draftExpired: 'We found no saved answers. We keep applications in progress for {days} days after the last entry and then delete them; they are also missing if you started the application in another browser or deleted your cookies. Applications you have already submitted are not affected.',
+  draftExpired: 'We keep applications in progress for {days} days after the last entry and then delete them. We also cannot find them if you started the application in another browser or deleted your cookies. Applications you have already submitted are not affected.',
   startFresh: 'Start a new application',
 };
 
