@@ -7,7 +7,8 @@ import { berlinDateTime } from '../src/http/pages.js';
 import { uiTexts } from '../src/forms/ui-texts.js';
 import type { Authority, DirectoryEntry } from '../src/routing/types.js';
 import { Browser } from './support/browser.js';
-import { extractErrors } from './support/answers.js';
+import { extractErrors, pdfWith } from './support/answers.js';
+import { generateTypes, TYPES_FILE } from '../src/services/types-gen.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
@@ -79,6 +80,26 @@ async function fetchRaw(url: string): Promise<{ status: number; type: string | n
   return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), body: Buffer.from(await res.arrayBuffer()) };
 }
 
+/** Each pet may have a photo (an optional file field in the group), so the receipt must name files too. */
+async function withPhotoField(root: string): Promise<void> {
+  const dir = join(root, 'services', SERVICE);
+  const schema = JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8')) as { $defs: Record<string, { properties: Record<string, unknown> }> };
+  schema.$defs.datei = {
+    title: 'Datei', type: 'object', additionalProperties: false, required: ['id', 'filename', 'mediaType', 'size', 'sha512'],
+    properties: {
+      id: { type: 'string', format: 'uuid' }, filename: { type: 'string', minLength: 1, maxLength: 255 }, mediaType: { enum: ['application/pdf'] },
+      size: { type: 'integer', minimum: 1, maximum: 1_000_000 }, sha512: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+    },
+  } as never;
+  (schema.$defs.tier as { properties: Record<string, unknown> }).properties.foto = { $ref: '#/$defs/datei', title: 'Foto' };
+  writeFileSync(join(dir, 'schema.json'), JSON.stringify(schema, null, 2));
+  writeFileSync(join(dir, TYPES_FILE), await generateTypes(dir));
+  const formFile = join(root, 'forms', `${SERVICE}.form.json`);
+  const form = JSON.parse(readFileSync(formFile, 'utf8')) as { steps: Array<{ fields: Array<{ fields?: unknown[] }> }> };
+  form.steps[1]?.fields[0]?.fields?.push({ pointer: '/foto', kind: 'file', label: { de: 'Foto des Tiers', en: 'Photo of the pet' } });
+  writeFileSync(formFile, JSON.stringify(form, null, 2));
+}
+
 describe('applicant: authority, PDF receipt, keeping a draft', () => {
   let temp: TempRoot;
   let stack: TestStack;
@@ -91,6 +112,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     const file = join(temp.root, 'routing', `${SERVICE}.json`);
     const routing = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     writeFileSync(file, JSON.stringify({ ...routing, authorities: [AUTHORITY], directory: [{ ...entry, authorityId: AUTHORITY.id }] }, null, 2));
+    await withPhotoField(temp.root);
     stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root } });
   });
   after(async () => {
@@ -109,7 +131,8 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     await b.get(`/${TENANT}/${SERVICE}${query}`);
     await b.get((await b.submit({}, '/start')).location as string);
     await expectRedirect(b, await b.submit(HOLDER), `/${TENANT}/${SERVICE}/tiere`);
-    await expectRedirect(b, await b.submit(pet(1, 'Bello „der Große“')), `/${TENANT}/${SERVICE}/tiere`);
+    const photo = { name: 'tiere.0.foto', filename: 'Impfpass Bello-Ärztin.pdf', type: 'application/pdf', content: pdfWith('Bello') };
+    await expectRedirect(b, await b.submitMultipart(pet(1, 'Bello „der Große“'), [photo]), `/${TENANT}/${SERVICE}/tiere`);
     await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), `/${TENANT}/${SERVICE}/tiere/2`);
     await expectRedirect(b, await b.submit(pet(2, 'Minka')), `/${TENANT}/${SERVICE}/tiere`);
     await expectRedirect(b, await b.submit({}), `/${TENANT}/${SERVICE}/pruefen`);
@@ -136,6 +159,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     const rows = checkRows(b.lastHtml);
     assert.ok(rows.length >= 4, `the check page lists the answers (found ${rows.length})`);
     assert.ok(rows.some((r) => r.value.includes('Bello „der Große“')), 'a group row with its lines is among them');
+    assert.ok(rows.some((r) => r.value.includes('Impfpass Bello-Ärztin.pdf')), 'and the name of an uploaded file');
 
     const done = await b.submit({}, '/absenden');
     assert.equal(done.status, 303, extractErrors(done.html));
