@@ -62,7 +62,7 @@ try {
   const data = example(ROWS);
   const ctx = stepContext(env, decl.places, service, today, data);
   if (rowsOf(data.tiere).length !== ROWS || validateAll(service, form, data, ctx)) throw new Error('the sample data is not a valid application');
-  const authorityOf = (d: Record<string, unknown>) => resolveResponsible(decl.routing, service, d).authority.name;
+  const authorityOf = (d: Record<string, unknown>) => resolveResponsible(decl.routing, service, d).authority;
   const empty = { errors: new Map<string, string>(), parsed: new Map() };
   const spec = group.group;
 

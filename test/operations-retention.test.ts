@@ -21,9 +21,9 @@ async function submission(db: Database, fields: { status: string; updatedDaysAgo
   const id = randomUUID();
   await db.query(
     `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status,
-                              payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, updated_at, delivery_mode)
+                              payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, updated_at, delivery_mode, applicant_copy)
      VALUES ($1, $2, 'sh', 'svc', '1', '99050012104000', '010020000000', 'a', 'A', $3, 'header.key.iv.cipher.tag', 'application/json', 'sha512-of-plaintext', 'urn:x', 0,
-             now() - make_interval(days => $4 + 1), now() - make_interval(days => $4), $5)`,
+             now() - make_interval(days => $4 + 1), now() - make_interval(days => $4), $5, '\\x01')`,
     [id, `REF-${id.slice(0, 8)}`, fields.status, fields.updatedDaysAgo, fields.mode ?? 'push'],
   );
   return id;
@@ -92,10 +92,11 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.deepEqual(outcome, { purged: { drafts: 2, payloads: 2, attempts: 2, routingVersions: 2 }, busy: false });
 
       assert.deepEqual(await ids(db, 'SELECT id FROM drafts'), [...seeded.drafts.live].sort());
-      const subs = await db.query<{ id: string; payload_jwe: string; payload_purged_at: Date | null; payload_sha512: string; reference: string; status: string }>('SELECT id, payload_jwe, payload_purged_at, payload_sha512, reference, status FROM submissions');
+      const subs = await db.query<{ id: string; payload_jwe: string; payload_purged_at: Date | null; payload_sha512: string; reference: string; status: string; applicant_copy: Uint8Array | null }>('SELECT id, payload_jwe, payload_purged_at, payload_sha512, reference, status, applicant_copy FROM submissions');
       for (const row of subs.rows) {
         const due = seeded.payloads.due.includes(row.id);
         assert.equal(row.payload_jwe, due ? '' : 'header.key.iv.cipher.tag', `payload of ${row.status} ${row.id}`);
+        assert.equal(row.applicant_copy === null, due, `the applicant's copy for the receipt goes with the payload (${row.status} ${row.id})`);
         assert.equal(row.payload_purged_at !== null, due);
         assert.equal(row.payload_sha512, 'sha512-of-plaintext', 'the hash stays: metadata is kept');
         assert.match(row.reference, /^REF-/);

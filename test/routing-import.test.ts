@@ -110,6 +110,14 @@ describe('CSV import: every problem names line, column and what is wrong', () =>
     assert.equal(routing.authorities.size, seed().authorities.rows.length, 'authorities kept');
   });
 
+  test('authorities: the English name, postal address and contact the applicant sees are optional columns', () => {
+    const ids = seed().authorities.rows.map((a) => (a as { id: string }).id);
+    const csv = ['id;name;nameEn;street;postalCode;city;email;phone;web', ...ids.map((id) => `${id};Amt ${id};${id === 'land-sh' ? `Office ${id}` : ''};${id === 'land-sh' ? 'Düsternbrooker Weg 1;24105;Kiel' : ';;'};a@${id}.example;;`)].join('\n');
+    const { routing } = importOver(csv, 'csv', 'authorities');
+    assert.deepEqual(routing.authorities.get('land-sh'), { id: 'land-sh', name: 'Amt land-sh', nameEn: 'Office land-sh', address: { street: 'Düsternbrooker Weg 1', postalCode: '24105', city: 'Kiel' }, contact: { email: 'a@land-sh.example' } });
+    assert.deepEqual(routing.authorities.get('kreis-segeberg'), { id: 'kreis-segeberg', name: 'Amt kreis-segeberg', contact: { email: 'a@kreis-segeberg.example' } }, 'empty cells are absent, not empty strings');
+  });
+
   test('export to CSV and import again gives the same dataset', () => {
     const original = compileRouting(seed(), { env: ENV, routingDir: 'routing' }).document;
     const patch = Object.fromEntries(TABLES.map((t) => [t, patchFromText(tableToCsv(original, t), 'csv', { source: `${t}.csv`, formatsDir: FORMATS_DIR })[t]])) as RoutingPatch;

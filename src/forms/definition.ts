@@ -49,7 +49,7 @@ function loadForm(file: string, service: LoadedService, formatsDir: string): Loa
   const seenSteps = new Set<string>();
   const steps = def.steps.map((step, s) => {
     if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
-    if (['pruefen', 'absenden', 'bestaetigung', 'start'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
+    if (['pruefen', 'absenden', 'bestaetigung', 'start', 'speichern'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
     seenSteps.add(step.id);
     const showIf = step.showIf ? compileCondition(shown, `/steps/${s}/showIf`, step.showIf, scopeOf(service, seenPointers, [])) : undefined;
     const fields: FormField[] = [];

@@ -36,6 +36,18 @@ const de = {
   legalImprint: 'Impressum', legalPrivacy: 'Datenschutzerklärung', legalAccessibility: 'Erklärung zur Barrierefreiheit', legalContact: 'Kontakt',
   landNotice: 'Hinweis', previewNotice: 'Vorschau mit Beispieldaten: Hier wird nichts gespeichert oder abgesendet.',
   addRow: 'Weiteren Eintrag hinzufügen', remove: 'Entfernen', noRows: 'Sie haben noch keine Einträge angegeben.',
+  authorityAddress: 'Anschrift', receiptDownload: 'Eingangsbestätigung herunterladen', receiptFormat: 'PDF, mit Ihren Angaben',
+  receiptAnswers: 'Ihre Angaben', receiptAnswersGone: 'Ihre Angaben sind nach Ablauf der Aufbewahrungsfrist gelöscht worden; diese Bestätigung enthält sie deshalb nicht mehr.',
+  receiptFooter: 'Diese Eingangsbestätigung wurde automatisch erstellt und ist ohne Unterschrift gültig.',
+  draftKeptUntil: 'Ihre Angaben sind bis {date} gespeichert.', saveForLater: 'Speichern und später fortsetzen', saveTitle: 'Speichern und später fortsetzen',
+  saveDone: 'Ihre Angaben sind gespeichert',
+  saveKeptUntil: 'Gespeichert ist alles, was Sie bis zum letzten mit „Weiter“ abgeschlossenen Schritt angegeben haben. Wir bewahren Ihre Angaben auf bis',
+  saveHowTitle: 'So setzen Sie Ihren Antrag fort',
+  saveHow: 'Öffnen Sie diese Adresse später in diesem Browser auf diesem Gerät und wählen Sie „Antrag fortsetzen“:',
+  saveWhy: 'Ihre Angaben sind nur mit diesem Browser verbunden. Auf einem anderen Gerät, in einem privaten Fenster oder nachdem Sie die Cookies gelöscht haben, finden wir sie nicht wieder. Nach Ablauf der Frist löschen wir sie.',
+  saveContinueNow: 'Jetzt weitermachen',
+  draftExpired: 'Angefangene Anträge bewahren wir {days} Tage nach der letzten Eingabe auf und löschen sie dann. Ebenso finden wir sie nicht, wenn Sie den Antrag in einem anderen Browser begonnen oder die Cookies gelöscht haben. Bereits abgesendete Anträge sind davon nicht betroffen.',
+  startFresh: 'Neuen Antrag beginnen',
 };
 
 export type UiTexts = typeof de;
@@ -71,6 +83,18 @@ const en: UiTexts = {
   legalImprint: 'Imprint', legalPrivacy: 'Privacy notice', legalAccessibility: 'Accessibility statement', legalContact: 'Contact',
   landNotice: 'Note', previewNotice: 'Preview with sample data: nothing is saved or submitted here.',
   addRow: 'Add another', remove: 'Remove', noRows: 'You have not added any entries yet.',
+  authorityAddress: 'Address', receiptDownload: 'Download receipt', receiptFormat: 'PDF, with your answers',
+  receiptAnswers: 'Your answers', receiptAnswersGone: 'Your answers were deleted when the retention period ended, so this receipt no longer contains them.',
+  receiptFooter: 'This receipt was created automatically and is valid without a signature.',
+  draftKeptUntil: 'Your answers are saved until {date}.', saveForLater: 'Save and continue later', saveTitle: 'Save and continue later',
+  saveDone: 'Your answers are saved',
+  saveKeptUntil: 'Everything you entered up to the last step you completed with “Continue” is saved. We keep your answers until',
+  saveHowTitle: 'How to continue your application',
+  saveHow: 'Open this address later in this browser on this device and choose “Continue application”:',
+  saveWhy: 'Your answers are linked to this browser only. On another device, in a private window or after you delete your cookies we cannot find them again. When the period ends we delete them.',
+  saveContinueNow: 'Continue now',
+  draftExpired: 'We keep applications in progress for {days} days after the last entry and then delete them. We also cannot find them if you started the application in another browser or deleted your cookies. Applications you have already submitted are not affected.',
+  startFresh: 'Start a new application',
 };
 
 export const uiTexts: Record<Lang, UiTexts> = { de, en };

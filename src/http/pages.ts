@@ -14,6 +14,7 @@ import { LANG_NAMES, t, type Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
 import { pruneHidden, summarise, validateAll, type StepContext } from '../forms/validate.js';
 import type { PlaceIndex } from '../routing/places.js';
+import type { Authority } from '../routing/types.js';
 import type { LocalText, LogicContext, Money } from '../services/contract.js';
 import type { DisplayItem, LoadedService } from '../services/registry.js';
 import { resolveParameters } from '../tenants/parameters.js';
@@ -169,6 +170,40 @@ export interface SubmissionFacts {
   submittedAt: Date | string;
   /** The declared facts as computed at submission (column submissions.shown); null for older rows. */
   shown?: Record<string, unknown> | null;
+  /** The authority as the routing data now describes it (address, contact, English name), if it still does. */
+  authority?: Authority;
+  /** Where the applicant downloads the PDF receipt (absent in the preview). */
+  receiptHref?: string;
+}
+
+/** The responsible authority as the applicant sees it (partials/authority.hbs and the PDF receipt). */
+export interface AuthorityView {
+  name: string;
+  /** Postal address lines: street, then postal code and city. */
+  address: string[];
+  email?: string;
+  phone?: string;
+  /** Only an http(s) address becomes a link. */
+  web?: string;
+}
+
+/**
+ * The English name on English pages when the authority declares one; otherwise `name` (on the
+ * status page the name stored at submission, which the routing data may have changed since).
+ */
+export function authorityView(authority: Authority | undefined, lang: Lang, name?: string): AuthorityView {
+  const a = authority?.address;
+  const address = a ? [a.street, [a.postalCode, a.city].filter(Boolean).join(' ')].filter((line): line is string => typeof line === 'string' && line !== '') : [];
+  const c = authority?.contact ?? {};
+  return {
+    name: (lang === 'en' ? authority?.nameEn : undefined) ?? name ?? authority?.name ?? '–', address,
+    email: c.email, phone: c.phone, web: c.web && /^https?:\/\//i.test(c.web) ? c.web : undefined,
+  };
+}
+
+/** Date and time in Europe/Berlin as the applicant pages write them. */
+export function berlinDateTime(at: Date | string, lang: Lang): string {
+  return new Date(at).toLocaleString(lang === 'en' ? 'en-GB' : 'de-DE', { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' });
 }
 
 export function statusView(env: PageEnv, s: SubmissionFacts): PageView {
@@ -178,7 +213,7 @@ export function statusView(env: PageEnv, s: SubmissionFacts): PageView {
   return {
     template: 'status', title: ui.statusTitle, status: 200,
     context: {
-      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName,
+      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName, authority: authorityView(s.authority, env.lang, s.authorityName), receiptHref: s.receiptHref,
       status: s.status, statusTone: tone, statusText: ui[`status${key}` as keyof UiTexts], statusExplanation: ui[`explain${key}` as keyof UiTexts],
     },
   };
@@ -190,9 +225,9 @@ export function confirmationView(env: PageEnv, service: LoadedService, s: Submis
   return {
     template: 'confirmation', title: uiOf(env).confirmationTitle, status: 200,
     context: {
-      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName,
-      submittedAt: new Date(s.submittedAt).toLocaleString(env.lang === 'en' ? 'en-GB' : 'de-DE', { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' }),
-      facts, statusHref: s.statusHref,
+      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName, authority: authorityView(s.authority, env.lang, s.authorityName),
+      submittedAt: berlinDateTime(s.submittedAt, env.lang),
+      facts, statusHref: s.statusHref, receiptHref: s.receiptHref,
     },
   };
 }
@@ -218,7 +253,7 @@ export interface StepState {
   parsed: Map<string, ParseResult>;
 }
 
-export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv }): PageView {
+export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry }): PageView {
   const id = service.definition.id;
   const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
   const index = steps.findIndex((s) => s.id === step.id);
@@ -235,7 +270,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
       fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
-      action: `${stepHref}${query}`, csrf: opts.csrf,
+      action: `${stepHref}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
@@ -245,7 +280,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
  * One row of a group on its own page (/<step>/<n>): the item fields bound to that row, titled
  * with the row's name. Back leads to the list of rows, or before the group when it has none yet.
  */
-export function rowView(env: PageEnv, service: LoadedService, step: FormStep, group: FormField, index: number, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv }): PageView {
+export function rowView(env: PageEnv, service: LoadedService, step: FormStep, group: FormField, index: number, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry }): PageView {
   const id = service.definition.id;
   const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
   const position = steps.findIndex((s) => s.id === step.id);
@@ -262,7 +297,7 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: steps.length,
       fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
-      action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf,
+      action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry,
     },
   };
 }
@@ -313,19 +348,29 @@ function formatFact(item: DisplayItem, value: unknown, lang: Lang): string {
   }
 }
 
+/** One answer as the check page and the PDF receipt show it; a group's row has `lines`. */
+export interface CheckRow {
+  label: string;
+  value: string;
+  lines?: Array<{ label: string; value: string }>;
+}
+
+export interface CheckSection {
+  title: string;
+  rows: Array<CheckRow & { changeHref: string }>;
+}
+
 /**
- * The check page. `authorityOf` resolves the responsible authority's name and throws an EfaError
- * when none is connected; the applicant then hears it here, before submitting.
+ * Every answer of the visible steps, as labels and formatted values (with a group's rows, file
+ * names, "not answered" left to the template): the check page renders these, and the applicant's
+ * copy for the PDF receipt is these, so both say the same. `data` is already pruned of hidden answers.
  */
-export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => string; csrf: string; status?: number }): PageView {
+export function checkSections(env: PageEnv, service: LoadedService, data: Record<string, unknown>, conditions: ConditionEnv): CheckSection[] {
   const id = service.definition.id;
-  const ui = uiOf(env);
-  const form = formOf(env.tenant, id);
-  const data = pruneHidden(form, draftData, ctx.conditions);
-  const steps = visibleSteps(form, data, ctx.conditions);
-  const sections = steps.map((step) => ({
+  const steps = visibleSteps(formOf(env.tenant, id), data, conditions);
+  return steps.map((step) => ({
     title: t(step.title, env.lang),
-    rows: step.fields.filter((f) => conditionHolds(f.showIf, data, ctx.conditions)).flatMap((f) => {
+    rows: step.fields.filter((f) => conditionHolds(f.showIf, data, conditions)).flatMap((f) => {
       const changeHref = `${env.base}/${id}/${step.id}?zurueck=pruefen`;
       const value = getAt(data, f.pointer);
       const own = { label: t(f.label, env.lang), value: f.kind.summary(f, value, env.lang), changeHref };
@@ -337,15 +382,28 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
       }))];
     }),
   }));
+}
+
+/**
+ * The check page. `authorityOf` resolves the responsible authority and throws an EfaError when
+ * none is connected; the applicant then hears it here, before submitting.
+ */
+export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry }): PageView {
+  const id = service.definition.id;
+  const ui = uiOf(env);
+  const form = formOf(env.tenant, id);
+  const data = pruneHidden(form, draftData, ctx.conditions);
+  const steps = visibleSteps(form, data, ctx.conditions);
+  const sections = checkSections(env, service, data, ctx.conditions);
   const incomplete = validateAll(service, form, data, ctx);
-  let authorityName: string | undefined;
+  let authority: AuthorityView | undefined;
   let routingProblem: string | undefined;
   // The declared facts need complete answers; until then each shows "–".
   let derived: Record<string, unknown> | undefined;
   const facts = displayFacts(service, 'check', env.lang, (item) => (incomplete ? undefined : factValue(service, item, data, ctx.logic, () => (derived ??= service.logic.derive(data, ctx.logic) as Record<string, unknown>))));
   if (!incomplete) {
     try {
-      authorityName = opts.authorityOf(data);
+      authority = authorityView(opts.authorityOf(data), env.lang);
     } catch (err) {
       if (!(err instanceof EfaError)) throw err;
       routingProblem = ui.noAuthority;
@@ -355,10 +413,50 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   return {
     template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
     context: {
-      sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority, authorityName, routingProblem, landHint: t(notice, env.lang),
+      sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority,
+      authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
+    },
+  };
+}
+
+// ---- keeping a draft -------------------------------------------------------------------------
+
+/** What the step and check pages say about how long the answers are kept (partials/draft-expiry.hbs). */
+export interface DraftExpiry {
+  text: string;
+  saveHref: string;
+}
+
+export function draftExpiry(env: PageEnv, serviceId: string, expiresAt: Date): DraftExpiry {
+  return { text: uiOf(env).draftKeptUntil.replace('{date}', berlinDateTime(expiresAt, env.lang)), saveHref: `${env.base}/${serviceId}/speichern` };
+}
+
+/**
+ * "Save and continue later": the answers are already saved with every step; this page says until
+ * when, and how to come back (the draft cookie of this browser, the service's start page).
+ */
+export function saveForLaterView(env: PageEnv, service: LoadedService, opts: { expiresAt: Date; startUrl: string; backHref: string }): PageView {
+  const ui = uiOf(env);
+  return {
+    template: 'save-for-later', title: ui.saveTitle, status: 200,
+    context: {
+      serviceTitle: serviceTitle(env, service.definition.id), keptUntil: berlinDateTime(opts.expiresAt, env.lang), startUrl: opts.startUrl, backHref: opts.backHref,
+    },
+  };
+}
+
+/** No draft (expired, removed, or never started in this browser): what happened, and a fresh start. */
+export function draftExpiredView(env: PageEnv, service: LoadedService, opts: { ttlDays: number; csrf: string; status: number }): PageView {
+  const ui = uiOf(env);
+  const id = service.definition.id;
+  return {
+    template: 'expired', title: ui.expiredTitle, status: opts.status,
+    context: {
+      serviceTitle: serviceTitle(env, id), explanation: ui.draftExpired.replace('{days}', String(opts.ttlDays)), startAction: `${env.base}/${id}/start`, csrf: opts.csrf,
+      serviceHref: `${env.base}/${id}`,
     },
   };
 }

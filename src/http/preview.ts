@@ -17,6 +17,7 @@ import { loadExamples, type ServiceExample } from '../services/examples.js';
 import type { LoadedService } from '../services/registry.js';
 import { resolveResponsible } from '../submissions/submit.js';
 import type { Tenant } from '../tenants/registry.js';
+import type { Authority } from '../routing/types.js';
 import {
   checkView, conditionEnv, confirmationView, formOf, homeView, LEGAL_PAGES, legalView, logicContext, renderPage, startView, statusView, stepContext, stepView,
   type PageEnv, type PageView,
@@ -136,7 +137,7 @@ export class Previewer {
     const legal = LEGAL_PAGES.find((p) => p.slug === page);
     if (legal) return legalView(env, legal.key);
     const ctx = stepContext(env, this.decl.places, service, this.today, data);
-    const authorityOf = (d: Record<string, unknown>) => resolveResponsible(this.decl.routing, service, d).authority.name;
+    const authorityOf = (d: Record<string, unknown>) => resolveResponsible(this.decl.routing, service, d).authority;
     switch (page) {
       case 'home': return homeView(env);
       case 'start': return startView(env, service, { today: this.today, csrf: CSRF_PLACEHOLDER });
@@ -155,10 +156,12 @@ export class Previewer {
     }
   }
 
-  private submissionFacts(tenant: Tenant, service: LoadedService, data: Record<string, unknown>, authorityOf: (d: Record<string, unknown>) => string) {
+  private submissionFacts(tenant: Tenant, service: LoadedService, data: Record<string, unknown>, authorityOf: (d: Record<string, unknown>) => Authority) {
     let authorityName = '–';
+    let authority: Authority | undefined;
     try {
-      authorityName = authorityOf(data);
+      authority = authorityOf(data);
+      authorityName = authority.name;
     } catch (err) {
       if (!(err instanceof EfaError)) throw err;
     }
@@ -166,7 +169,7 @@ export class Previewer {
     const fee = service.logic.fee(data, logic);
     const derived = service.logic.derive(data, logic) as Record<string, unknown>;
     return {
-      reference: `${tenant.id.toUpperCase()}-${this.today.slice(0, 4)}-DEMO-0001`, serviceId: service.definition.id, authorityName,
+      reference: `${tenant.id.toUpperCase()}-${this.today.slice(0, 4)}-DEMO-0001`, serviceId: service.definition.id, authorityName, authority,
       status: 'delivered', feeCents: fee.cents, submittedAt: new Date(`${this.today}T09:30:00+01:00`),
       shown: Object.fromEntries((service.definition.display ?? []).map((d) => [d.value, d.value === 'fee' ? fee : derived[d.value.slice('derived.'.length)]])),
     };

@@ -47,10 +47,11 @@ function steps(policy: RetentionPolicy): Step[] {
   ];
   if (policy.payloadDays > 0) {
     // Push submissions are done once delivered; a pull submission only once decided (its authority
-    // may fetch it again until then). The hash, reference and status stay: metadata is kept.
+    // may fetch it again until then). The hash, reference and status stay: metadata is kept. The
+    // applicant's copy for the receipt goes with the payload.
     out.push({
       kind: 'payloads',
-      sql: `UPDATE submissions SET payload_jwe = '', payload_purged_at = now()
+      sql: `UPDATE submissions SET payload_jwe = '', applicant_copy = NULL, payload_purged_at = now()
              WHERE id IN (SELECT id FROM submissions
                            WHERE payload_purged_at IS NULL AND status IN ('delivered', 'accepted', 'rejected')
                              AND updated_at < now() - make_interval(days => $2)

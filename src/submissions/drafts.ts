@@ -8,6 +8,8 @@ export interface Draft {
   serviceVersion: string;
   data: Record<string, unknown>;
   currentStep: string | null;
+  /** When the draft is deleted unless it is saved again (each save extends it by the TTL). */
+  expiresAt: Date;
 }
 
 interface DraftKey {
@@ -19,6 +21,8 @@ interface DraftKey {
 /** Ciphertext format 1: version byte, key id (8), IV (12), GCM tag (16), encrypted JSON. */
 const FORMAT = 1;
 const HEADER = 1 + 8;
+/** Associated data of an applicant copy: never opens as a draft, nor a draft as a copy. */
+const COPY_AAD = 'applicant-copy:';
 
 /**
  * Drafts live server side, encrypted (AES-256-GCM), with an expiry. The applicant holds only the
@@ -38,33 +42,48 @@ export class DraftStore {
   }
 
   async create(tenant: string, serviceId: string, serviceVersion: string): Promise<Draft> {
-    const draft: Draft = { id: randomUUID(), tenant, serviceId, serviceVersion, data: {}, currentStep: null };
-    await this.db.query(
-      `INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6))`,
-      [draft.id, tenant, serviceId, serviceVersion, this.encrypt(draft.id, draft.data), this.ttlDays],
+    const id = randomUUID();
+    const { rows } = await this.db.query<{ expires_at: Date | string }>(
+      `INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6)) RETURNING expires_at`,
+      [id, tenant, serviceId, serviceVersion, this.encrypt(id, {}), this.ttlDays],
     );
-    return draft;
+    return { id, tenant, serviceId, serviceVersion, data: {}, currentStep: null, expiresAt: new Date((rows[0] as { expires_at: Date | string }).expires_at) };
   }
 
   /** The draft, if it exists, has not expired and belongs to this tenant and service. */
   async find(id: string, tenant: string, serviceId: string): Promise<Draft | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
-    const { rows } = await this.db.query<{ id: string; tenant: string; service_id: string; service_version: string; data_enc: Uint8Array; current_step: string | null }>(
-      `SELECT id, tenant, service_id, service_version, data_enc, current_step FROM drafts WHERE id = $1 AND tenant = $2 AND service_id = $3 AND expires_at > now()`,
+    const { rows } = await this.db.query<{ id: string; tenant: string; service_id: string; service_version: string; data_enc: Uint8Array; current_step: string | null; expires_at: Date | string }>(
+      `SELECT id, tenant, service_id, service_version, data_enc, current_step, expires_at FROM drafts WHERE id = $1 AND tenant = $2 AND service_id = $3 AND expires_at > now()`,
       [id, tenant, serviceId],
     );
     const row = rows[0];
     if (!row) return undefined;
     const data = this.decrypt(row.id, Buffer.from(row.data_enc));
     if (!data) return undefined;
-    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data, currentStep: row.current_step };
+    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data, currentStep: row.current_step, expiresAt: new Date(row.expires_at) };
   }
 
   async save(draft: Draft): Promise<void> {
-    await this.db.query(
-      `UPDATE drafts SET data_enc = $2, current_step = $3, updated_at = now(), expires_at = now() + make_interval(days => $4) WHERE id = $1`,
+    const { rows } = await this.db.query<{ expires_at: Date | string }>(
+      `UPDATE drafts SET data_enc = $2, current_step = $3, updated_at = now(), expires_at = now() + make_interval(days => $4) WHERE id = $1 RETURNING expires_at`,
       [draft.id, this.encrypt(draft.id, draft.data), draft.currentStep, this.ttlDays],
     );
+    if (rows[0]) draft.expiresAt = new Date(rows[0].expires_at);
+  }
+
+  /**
+   * The applicant's own copy of what they submitted (the check page's rows), sealed with the draft
+   * keys and bound to the submission id: the receipt is made from it. The runtime held the same
+   * answers under the same keys as a draft; the copy goes with the retention purge of the payload.
+   */
+  sealApplicantCopy(submissionId: string, copy: Record<string, unknown>): Buffer {
+    return this.encrypt(`${COPY_AAD}${submissionId}`, copy);
+  }
+
+  /** The copy, or undefined when it cannot be opened (its key was removed from the list). */
+  openApplicantCopy(submissionId: string, blob: Uint8Array): Record<string, unknown> | undefined {
+    return this.decrypt(`${COPY_AAD}${submissionId}`, Buffer.from(blob));
   }
 
   async purgeExpired(): Promise<number> {

@@ -82,6 +82,8 @@ export async function storeSubmission(db: Database, input: {
   reference?: (tenant: string) => string;
   /** Where the draft's uploaded files are; needed when the data references any. */
   attachments?: AttachmentStore;
+  /** The applicant's sealed copy for their receipt, made for the submission id (DraftStore.sealApplicantCopy). */
+  applicantCopy?: (submissionId: string) => Uint8Array;
 }): Promise<SubmissionRecord> {
   const makeReference = input.reference ?? newReference;
   const id = randomUUID();
@@ -142,9 +144,9 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
       // Locks the draft: of two submits at once (a double click) one waits here and then finds it gone.
       if (input.draftId && (await tx.query('SELECT id FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId])).rows.length === 0) throw new DraftGoneError();
       await tx.query(
-        `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17)`,
-        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown)],
+        `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown, applicant_copy)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null],
       );
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
       if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);

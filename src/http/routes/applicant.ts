@@ -20,9 +20,13 @@ import { resolveResponsible, storeSubmission, DraftGoneError } from '../../submi
 import type { Tenant, TenantAsset } from '../../tenants/registry.js';
 import type { Authority } from '../../routing/types.js';
 import {
-  checkView, confirmationView, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, startView, statusView, stepContext, stepView,
-  type PageEnv, type PageView, type StepState, uiOf,
+  checkSections, checkView, confirmationView, draftExpiredView, draftExpiry, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, saveForLaterView,
+  startView, statusView, stepContext, stepView, type AuthorityView, type PageEnv, type PageView, type StepState, type SubmissionFacts, uiOf,
 } from '../pages.js';
+import { receiptPdf, type ReceiptInput, type ReceiptSection } from '../receipt-pdf.js';
+
+/** The receipt's path below a status page (/<tenant>/status/<id>/…). */
+export const RECEIPT_FILE = 'eingangsbestaetigung.pdf';
 
 /** Set by the app's URL rewrite when the request's host selected the tenant. */
 export const TENANT_OF_HOST = Symbol('efa.tenantOfHost');
@@ -93,7 +97,12 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
 
   const cookieName = (serviceId: string) => `efa_draft_${serviceId}`;
   const cookiePath = (p: Page, serviceId: string) => `${p.base}/${serviceId}`;
-  const authorityOf = (service: LoadedService) => (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority.name;
+  const authorityOf = (service: LoadedService) => (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority;
+
+  /** The draft cookie lives as long as the draft: each save extends both by the TTL. */
+  function keepDraftCookie(reply: FastifyReply, p: Page, serviceId: string, draftId: string): void {
+    void reply.setCookie(cookieName(serviceId), draftId, { signed: true, httpOnly: true, sameSite: 'lax', secure: rt.config.production ? true : 'auto', path: cookiePath(p, serviceId), maxAge: rt.config.draftTtlDays * 86400 });
+  }
 
   async function draftOf(req: Req, p: Page, serviceId: string): Promise<Draft | undefined> {
     const raw = req.cookies[cookieName(serviceId)];
@@ -148,7 +157,21 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (!p) return notFound(reply, p);
     const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
     if (!row) return notFound(reply, p);
-    return send(reply, p, withProgress(p, statusView(p, facts(row)), row, rt.routing.authorities.get(row.authority_id)?.contact));
+    return send(reply, p, withProgress(p, statusView(p, applicantFacts(p, row)), row, rt.routing.authorities.get(row.authority_id)?.contact));
+  });
+
+  // The receipt is as private as the status page: whoever holds the status link (its random id)
+  // may fetch it, nobody else; another Land's or an unknown id is not found.
+  app.get<RouteTypes>(`/:tenant/status/:id/${RECEIPT_FILE}`, async (req: Req, reply) => {
+    const p = page(req, reply);
+    if (!p) return notFound(reply, p);
+    const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
+    const service = row && rt.services.get(row.service_id);
+    if (!row || !service) return notFound(reply, p);
+    const pdf = await receiptPdf(receiptInput(p, service, row, await applicantCopyOf(row.id)));
+    const name = `${p.lang === 'en' ? 'Receipt' : 'Eingangsbestaetigung'}-${row.reference.replace(/[^A-Za-z0-9-]/g, '')}.pdf`;
+    return reply.code(200).type('application/pdf').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store')
+      .header('content-language', p.lang).header('vary', 'Accept-Language, Cookie').header('x-robots-tag', 'noindex').send(pdf);
   });
 
   // ---- one service ---------------------------------------------------------------------------
@@ -170,9 +193,18 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (!p || !service) return notFound(reply, p);
     const id = service.definition.id;
     const draft = await rt.drafts.create(p.tenant.id, id, service.definition.version);
-    void reply.setCookie(cookieName(id), draft.id, { signed: true, httpOnly: true, sameSite: 'lax', secure: rt.config.production ? true : 'auto', path: cookiePath(p, id), maxAge: rt.config.draftTtlDays * 86400 });
+    keepDraftCookie(reply, p, id, draft.id);
     const first = formOf(p.tenant, id).steps[0] as FormStep;
     return reply.redirect(`${p.base}/${id}/${first.id}`, 303);
+  });
+
+  app.get<RouteTypes>('/:tenant/:service/speichern', async (req: Req, reply) => {
+    const ctx = await serviceContext(req, reply);
+    if (!ctx) return;
+    const { p, service, draft } = ctx;
+    const id = service.definition.id;
+    const resume = draft.currentStep ?? (formOf(p.tenant, id).steps[0] as FormStep).id;
+    return send(reply, p, saveForLaterView(p, service, { expiresAt: draft.expiresAt, startUrl: `${req.protocol}://${req.host}${p.base}/${id}`, backHref: `${p.base}/${id}/${resume}` }));
   });
 
   app.get<RouteTypes>('/:tenant/:service/pruefen', async (req: Req, reply) => {
@@ -200,7 +232,10 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     }
     let record;
     try {
-      record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments });
+      // The applicant's copy for the receipt: the check page's rows in every language of the Land.
+      const sections = Object.fromEntries(p.tenant.languages.map((lang) => [lang, checkSections({ ...p, lang }, service, data, stepCtx.conditions).map((s) => ({ title: s.title, rows: s.rows.map(({ changeHref: _, ...row }) => row) }))]));
+      const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
+      record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy });
     } catch (err) {
       if (err instanceof DraftGoneError) return send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
       throw err;
@@ -217,7 +252,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (!p || !service) return notFound(reply, p);
     const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
     if (!row || row.service_id !== service.definition.id) return notFound(reply, p);
-    return send(reply, p, confirmationView(p, service, { ...facts(row), statusHref: `${p.base}/status/${row.id}` }));
+    return send(reply, p, confirmationView(p, service, { ...applicantFacts(p, row), statusHref: `${p.base}/status/${row.id}` }));
   });
 
   app.get<RouteTypes>('/:tenant/:service/:step', async (req: Req, reply) => {
@@ -229,9 +264,9 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const group = groupOf(step, ctx.draft.data, conditions);
     // "Add another" starts with the first row's questions while a group needs rows and has none.
     if (group && group.group && group.group.minItems > 0 && rowsOf(getAt(ctx.draft.data, group.pointer)).length === 0) {
-      return renderRow(req, reply, ctx.p, ctx.service, step, group, 0, ctx.draft.data, { errors: new Map(), parsed: new Map() });
+      return renderRow(req, reply, ctx.draft, ctx.p, ctx.service, step, group, 0, ctx.draft.data, { errors: new Map(), parsed: new Map() });
     }
-    return renderStep(req, reply, ctx.p, ctx.service, step, ctx.draft.data, { errors: new Map(), parsed: new Map() });
+    return renderStep(req, reply, ctx.draft, ctx.p, ctx.service, step, ctx.draft.data, { errors: new Map(), parsed: new Map() });
   });
 
   // A multipart post (a step or row with file fields) is checked for CSRF in the handler, from its
@@ -245,7 +280,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   app.get<RouteTypes>('/:tenant/:service/:step/:row', async (req: Req, reply) => {
     const ctx = await rowContext(req, reply, 'edit');
     if (!ctx) return;
-    return renderRow(req, reply, ctx.p, ctx.service, ctx.step, ctx.group, ctx.index, ctx.draft.data, { errors: new Map(), parsed: new Map() });
+    return renderRow(req, reply, ctx.draft, ctx.p, ctx.service, ctx.step, ctx.group, ctx.index, ctx.draft.data, { errors: new Map(), parsed: new Map() });
   });
 
   app.post<RouteTypes>('/:tenant/:service/:step/:row', { preHandler: csrfUnlessMultipart }, async (req: Req, reply) => {
@@ -261,11 +296,12 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const outcome = processRow(service, group, index, draft.data, upload?.body ?? req.body ?? {}, { ...stepContext(p, rt.places, service, berlinToday(), draft.data), files });
     if (outcome.errors.size > 0) {
       if (upload) await rt.attachments.discard(upload.fresh.filter((f) => !referenced(outcome.data).has(f)));
-      return renderRow(req, reply, p, service, step, group, index, outcome.data, outcome, 400);
+      return renderRow(req, reply, draft, p, service, step, group, index, outcome.data, outcome, 400);
     }
     draft.data = outcome.data;
     draft.currentStep = step.id;
     await rt.drafts.save(draft);
+    keepDraftCookie(reply, p, service.definition.id, draft.id);
     if (files) await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     const fromCheck = req.query.zurueck === 'pruefen';
     return reply.redirect(fromCheck ? `${p.base}/${service.definition.id}/pruefen` : `${p.base}/${service.definition.id}/${step.id}`, 303);
@@ -278,6 +314,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     draft.data = removeRow(group, index, draft.data);
     draft.currentStep = step.id;
     await rt.drafts.save(draft);
+    keepDraftCookie(reply, p, service.definition.id, draft.id);
     // A removed row's files go with it.
     await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     return reply.redirect(`${p.base}/${service.definition.id}/${step.id}${req.query.zurueck === 'pruefen' ? '?zurueck=pruefen' : ''}`, 303);
@@ -299,7 +336,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
       const count = rowsOf(getAt(draft.data, group.pointer)).length;
       if (count < group.group.maxItems) return reply.redirect(`${p.base}/${id}/${step.id}/${count + 1}${req.query.zurueck === 'pruefen' ? '?zurueck=pruefen' : ''}`, 303);
       const errors = new Map([[group.pointer, t(groupMessage(group, 'maxItems'), p.lang)]]);
-      return renderStep(req, reply, p, service, step, draft.data, { errors, parsed: new Map() }, 400);
+      return renderStep(req, reply, draft, p, service, step, draft.data, { errors, parsed: new Map() }, 400);
     }
     const upload = parts ? await readParts((await parts) as AsyncIterableIterator<Multipart>, service, step, draft.id) : undefined;
     const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
@@ -308,7 +345,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (outcome.errors.size > 0) {
       // Uploads of this post that the answer does not keep (refused, one too many) are not stored.
       if (upload) await rt.attachments.discard(upload.fresh.filter((f) => !referenced(outcome.data).has(f)));
-      return renderStep(req, reply, p, service, step, outcome.data, outcome, 400);
+      return renderStep(req, reply, draft, p, service, step, outcome.data, outcome, 400);
     }
     // Only valid answers are saved, so a resumed draft never holds what the applicant was told is wrong.
     draft.data = outcome.data;
@@ -316,6 +353,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const next = steps[steps.findIndex((s) => s.id === step.id) + 1];
     draft.currentStep = next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
     await rt.drafts.save(draft);
+    keepDraftCookie(reply, p, service.definition.id, draft.id);
     // Removed and replaced files go at once, not only when the draft does.
     if (files) await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     return reply.redirect(`${p.base}/${id}/${draft.currentStep}`, 303);
@@ -360,6 +398,31 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     return { body: body as Body, uploaded, fresh };
   }
 
+  // ---- submitted applications ------------------------------------------------------------------
+  function applicantFacts(p: Page, row: SubmissionView): SubmissionFacts {
+    return { ...facts(row), authority: rt.routing.authorities.get(row.authority_id), receiptHref: `${p.base}/status/${row.id}/${RECEIPT_FILE}?lang=${p.lang}` };
+  }
+
+  /** The sections of the applicant's copy, undefined once purged (or unreadable after a key was removed). */
+  async function applicantCopyOf(id: string): Promise<Partial<Record<Lang, ReceiptSection[]>> | undefined> {
+    const { rows } = await rt.db.query<{ applicant_copy: Uint8Array | null }>('SELECT applicant_copy FROM submissions WHERE id = $1', [id]);
+    const blob = rows[0]?.applicant_copy;
+    if (!blob || blob.length === 0) return undefined;
+    return rt.drafts.openApplicantCopy(id, blob)?.sections as Partial<Record<Lang, ReceiptSection[]>> | undefined;
+  }
+
+  function receiptInput(p: Page, service: LoadedService, row: SubmissionView, copy: Partial<Record<Lang, ReceiptSection[]>> | undefined): ReceiptInput {
+    const view = confirmationView(p, service, { ...applicantFacts(p, row), statusHref: '' });
+    const logo = p.tenant.logoSvg?.body;
+    return {
+      lang: p.lang, ui: uiOf(p), landName: t(p.tenant.name, p.lang), portalName: t(p.tenant.portalName, p.lang), logoSvg: logo === undefined ? undefined : logo.toString(),
+      reference: row.reference, serviceTitle: view.context.serviceTitle as string, submittedAt: view.context.submittedAt as string,
+      authority: view.context.authority as AuthorityView, facts: view.context.facts as ReceiptInput['facts'],
+      // A Land that added a language after the submission: the copy in German.
+      sections: copy?.[p.lang] ?? copy?.de,
+    };
+  }
+
   // ---- flow helpers --------------------------------------------------------------------------
   async function serviceContext(req: Req, reply: FastifyReply): Promise<{ p: Page; service: LoadedService; draft: Draft } | undefined> {
     const p = page(req, reply);
@@ -370,7 +433,9 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     }
     const draft = await draftOf(req, p, service.definition.id);
     if (!draft) {
-      await send(reply, p, errorView(p, 'expired', `${p.base}/${service.definition.id}`, 410));
+      // A cookie that finds no draft (expired, purged, submitted meanwhile) is of no further use.
+      if (req.cookies[cookieName(service.definition.id)]) void reply.clearCookie(cookieName(service.definition.id), { path: cookiePath(p, service.definition.id) });
+      await send(reply, p, draftExpiredView(p, service, { ttlDays: rt.config.draftTtlDays, csrf: reply.generateCsrf(), status: 410 }));
       return undefined;
     }
     return { p, service, draft };
@@ -396,19 +461,22 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     return { ...ctx, step, group, index: number - 1 };
   }
 
-  function renderRow(req: Req, reply: FastifyReply, p: Page, service: LoadedService, step: FormStep, group: FormField, index: number, data: Record<string, unknown>, state: StepState, status = 200) {
+  function renderRow(req: Req, reply: FastifyReply, draft: Draft, p: Page, service: LoadedService, step: FormStep, group: FormField, index: number, data: Record<string, unknown>, state: StepState, status = 200) {
     const conditions = stepContext(p, rt.places, service, berlinToday(), data).conditions;
-    return send(reply, p, rowView(p, service, step, group, index, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions }));
+    const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
+    return send(reply, p, rowView(p, service, step, group, index, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry }));
   }
 
-  function renderStep(req: Req, reply: FastifyReply, p: Page, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, status = 200) {
+  function renderStep(req: Req, reply: FastifyReply, draft: Draft, p: Page, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, status = 200) {
     const conditions = stepContext(p, rt.places, service, berlinToday(), data).conditions;
-    return send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions }));
+    const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
+    return send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry }));
   }
 
   function renderCheck(reply: FastifyReply, p: Page, service: LoadedService, draft: Draft, status = 200) {
     const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
-    return send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf: authorityOf(service), csrf: reply.generateCsrf(), status }));
+    const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
+    return send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf: authorityOf(service), csrf: reply.generateCsrf(), status, draftExpiry: expiry }));
   }
 }
 
