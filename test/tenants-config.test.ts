@@ -156,7 +156,7 @@ describe('text overrides are checked at startup', () => {
 
   test('an override for a service the Land does not offer, and a new text without German', async () => {
     const notOffered = await brokenTenant('st', (j) => { j.services = {}; j.texts = { 'service.gewerbeanmeldung.title': 'Gewerbe' }; });
-    assert.equal(notOffered.message, 'tenants/st.json: /texts/service.gewerbeanmeldung.title: service "gewerbeanmeldung" is not offered by this tenant (see /services)');
+    assert.equal(notOffered.message, 'tenants/st.json: /texts/service.gewerbeanmeldung.title: service "gewerbeanmeldung" is not offered by this tenant, so the text would never show: offer it under /services or remove the override');
     const noGerman = await brokenTenant('st', (j) => { j.texts = { 'form.gewerbeanmeldung.step.person.intro': { en: 'Tell us about you.' } }; });
     assert.equal(noGerman.path, '/texts/form.gewerbeanmeldung.step.person.intro');
     assert.match(noGerman.message, /has no default text: give the German text/);
