@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeListOf } from '../codelists/genericode.js';
-import { CrossReferenceError, DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError, DeclarationErrors } from '../core/errors.js';
 import type { DeclarationProblems } from '../core/problems.js';
 import { displayPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText } from '../services/contract.js';
@@ -43,7 +43,7 @@ export function loadForms(root: string, formatsDir: string, services: Map<string
     const file = join(root, 'forms', `${id}${FORM_SUFFIX}`);
     const load = () => {
       if (!existsSync(file)) throw new CrossReferenceError('EFA_XREF_SERVICE', displayPath(file), '', `service "${id}" (services/${id}/service.json) has no form definition: add forms/${id}${FORM_SUFFIX}`);
-      return loadForm(file, service, formatsDir);
+      return loadForm(file, service, formatsDir, problems !== undefined);
     };
     const form = problems ? problems.attempt(load) : load();
     if (form) forms.set(id, form);
@@ -67,24 +67,50 @@ function orphanForm(root: string, services: Map<string, LoadedService>, broken: 
   return undefined;
 }
 
-function loadForm(file: string, service: LoadedService, formatsDir: string): LoadedForm {
+/**
+ * `collect` (efa check): a field's or a condition's problem does not stop the file, so one run
+ * lists every one; a field that failed still counts as asked, so later conditions on it do not
+ * repeat its problem. The problems are thrown together at the end.
+ */
+function loadForm(file: string, service: LoadedService, formatsDir: string, collect = false): LoadedForm {
   const def = validateDeclaration<FormDefinition>(file, readJsonFile(file), join(formatsDir, 'form.schema.json'));
   const shown = displayPath(file);
   if (def.service !== service.definition.id) throw new DeclarationError(shown, '/service', `must be "${service.definition.id}" (the file name)`);
+  const found: DeclarationError[] = [];
+  const guard = <T>(unit: () => T, fallback: T): T => {
+    if (!collect) return unit();
+    try {
+      return unit();
+    } catch (err) {
+      if (!(err instanceof DeclarationError)) throw err;
+      found.push(err);
+      return fallback;
+    }
+  };
   const seenPointers = new Map<string, string>();
   const seenSteps = new Set<string>();
   const steps = def.steps.map((step, s) => {
-    if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
-    if (['pruefen', 'absenden', 'bestaetigung', 'start'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
+    guard(() => {
+      if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
+      if (['pruefen', 'absenden', 'bestaetigung', 'start'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
+    }, undefined);
     seenSteps.add(step.id);
-    const showIf = step.showIf ? compileCondition(shown, `/steps/${s}/showIf`, step.showIf, scopeOf(service, seenPointers, [])) : undefined;
+    const showIf = step.showIf ? guard(() => compileCondition(shown, `/steps/${s}/showIf`, step.showIf as ConditionDefinition, scopeOf(service, seenPointers, [])), undefined) : undefined;
     const fields: FormField[] = [];
-    step.fields.forEach((f, i) => fields.push(resolveField(shown, `/steps/${s}/fields/${i}`, f, service, seenPointers, fields)));
+    step.fields.forEach((f, i) => {
+      const field = guard(() => resolveField(shown, `/steps/${s}/fields/${i}`, f, service, seenPointers, fields), undefined);
+      if (field) fields.push(field);
+      else seenPointers.set(f.pointer, step.id);
+    });
     // A group's step is its list of rows; other questions on it would be lost between row pages.
-    if (fields.length > 1 && fields.some((f) => f.group)) throw new DeclarationError(shown, `/steps/${s}/fields`, 'a step with a "group" field must have no other fields');
+    guard(() => {
+      if (fields.length > 1 && fields.some((f) => f.group)) throw new DeclarationError(shown, `/steps/${s}/fields`, 'a step with a "group" field must have no other fields');
+    }, undefined);
     fields.forEach((f) => seenPointers.set(f.pointer, step.id));
     return { id: step.id, title: step.title, intro: step.intro, showIf, fields };
   });
+  if (found.length === 1) throw found[0] as DeclarationError;
+  if (found.length > 1) throw new DeclarationErrors(found);
   return { serviceId: def.service, intro: def.intro, steps };
 }
 

@@ -118,7 +118,10 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
   const parameterTables = new Map<string, ParameterTable>();
   for (const [serviceId, offer] of Object.entries(def.services)) {
     const service = services.get(serviceId);
-    if (!service) throw new CrossReferenceError('EFA_XREF_SERVICE', shown, `/services/${serviceId}`, `no service "${serviceId}" under services/: fix the id or remove the offer (services: ${[...services.keys()].join(', ') || 'none'})`);
+    if (!service) {
+      problems.push(new CrossReferenceError('EFA_XREF_SERVICE', shown, `/services/${serviceId}`, `no service "${serviceId}" under services/: fix the id or remove the offer (services: ${[...services.keys()].join(', ') || 'none'})`));
+      continue;
+    }
     const land = checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages, problems);
     problems.push(...checkLocalParameters(shown, serviceId, service, land, offer.local ?? [], def.land));
     problems.push(...checkRestrictions(shown, serviceId, service, offer.codelists ?? {}));
