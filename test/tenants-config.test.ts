@@ -89,7 +89,8 @@ describe('a broken tenant file of any Land stops startup, naming the file and th
   test('a parameter the service does not declare (Rheinland-Pfalz)', async () => {
     const err = await brokenTenant('rp', (j) => { offer(j).parameters.rabattCent = 100; });
     assert.equal(err.path, '/services/gewerbeanmeldung/parameters/rabattCent');
-    assert.match(err.message, /is not a known property here/);
+    assert.equal(err.code, 'EFA_XREF_PARAMETER');
+    assert.match(err.message, /no parameter "rabattCent" in services\/gewerbeanmeldung\/service\.json: remove it or fix the name \(declared: .*gebuehrCent/);
   });
 
   test('a notice too long for the service\'s bound (Sachsen)', async () => {
