@@ -75,8 +75,9 @@ function checkExampleCoverage(service: LoadedService, examples: ServiceExample[]
     }));
     if (unshown.length === 0) return;
     const where = unshown.length === offering.length ? '' : ` for tenant${unshown.length === 1 ? '' : 's'} ${unshown.map((t) => t.id).join(', ')}`;
+    const params = step.showIf.vars.some((v) => v.startsWith('params.')) ? '; it reads parameters, so a tenant\'s values may keep it hidden: use an example in a region whose values show it' : '';
     problems.add(new CrossReferenceError('EFA_XREF_EXAMPLE', displayPath(join(service.dir, EXAMPLES_FILE)), '/examples',
-      `no example shows the conditional step "${step.id}"${where} (its condition: forms/${id}.form.json /steps/${s}/showIf reads ${step.showIf.vars.join(', ')}): add an example whose answers meet the condition, so efa preview --all and reviewers can see the step (examples: ${examples.map((e) => e.id).join(', ') || 'none'})`));
+      `no example shows the conditional step "${step.id}"${where} (its condition: forms/${id}.form.json /steps/${s}/showIf reads ${step.showIf.vars.join(', ')}): add an example whose answers meet the condition, so efa preview --all and reviewers can see the step${params} (examples: ${examples.map((e) => e.id).join(', ') || 'none'})`));
   });
 }
 

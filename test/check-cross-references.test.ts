@@ -106,6 +106,7 @@ describe('efa check explains broken cross-references with file, JSON path and re
       id: 'bemerkung', title: { de: 'Bemerkung', en: 'Remark' } as never, showIf: { '==': [{ var: 'answers.halter.gewerblich' }, true] },
       fields: [{ pointer: '/bemerkung', kind: 'textarea', label: { de: 'Bemerkung', en: 'Remark' } }],
     } as never);
+    (f.steps[1]?.fields[0]?.fields as Json[]).push({ pointer: '/rasse', kind: 'select', label: { de: 'Rasse', en: 'Breed' }, options: { A: { de: 'Alpha', en: 'Alpha' } } });
     write(formFile, f);
     const examples = read(examplesFile) as { examples: Array<{ data: { halter: Json; bemerkung?: string } }> };
     for (const e of examples.examples) { e.data.halter.gewerblich = true; e.data.bemerkung = 'Zucht'; }
@@ -156,7 +157,7 @@ describe('efa check explains broken cross-references with file, JSON path and re
     assert.match(run.stderr, /EFA_DECLARATION_INVALID: 2 problems:/);
   });
 
-  test('a code list that does not exist: in the schema, and in a tenant\'s restriction', async () => {
+  test('a code list that does not exist: in the schema, a tenant\'s restriction or a form\'s labels', async () => {
     const schema = await checkBroken([schemaFile], () => {
       const s = read(schemaFile) as { $defs: { tier: { properties: { rasse: Json } } } };
       s.$defs.tier.properties.rasse['x-codelist'] = { urn: LIST_URN, version: '2' };
@@ -173,6 +174,13 @@ describe('efa check explains broken cross-references with file, JSON path and re
     });
     assert.match(problemLine(tenant, 'EFA_XREF_CODELIST', tenantFile, `/services/${PROBE}/codelists/urn:de:efa:test:katzenrassen`), /schema\.json uses no code list "urn:de:efa:test:katzenrassen".*it uses: urn:de:efa:test:tierrassen/);
     assert.match(problemLine(tenant, 'EFA_XREF_CODELIST', tenantFile, `/services/${PROBE}/codelists/${LIST_URN}/1`), /"Z" is not a code of urn:de:efa:test:tierrassen version 1/);
+
+    const labels = await checkBroken([formFile], () => {
+      const f = form();
+      ((f.steps[1]?.fields[0]?.fields as Json[])[4] as Json).options = { Z: { de: 'Zeta', en: 'Zeta' } };
+      write(formFile, f);
+    });
+    assert.match(problemLine(labels, 'EFA_XREF_CODELIST', formFile, '/steps/1/fields/0/fields/4/options/Z'), /"Z" is not a code of urn:de:efa:test:tierrassen version 1, the list the schema references here/);
   });
 
   test('an example set that leaves a conditional step unshown', async () => {

@@ -126,7 +126,7 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (sameStep.some((f) => f.pointer === def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on this step`);
   const kind = fieldKinds.get(def.kind);
   if (!kind) throw new DeclarationError(file, `${path}/kind`, `unknown field kind "${def.kind}"`);
-  const options = labelledOptions(file, path, optionsOf(schema), def.options);
+  const options = labelledOptions(file, path, optionsOf(schema), def.options, codeListOf(schema)?.list);
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
   if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${at}`);
   if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
@@ -240,9 +240,12 @@ function localised(text: LocalText, lang: 'de' | 'en'): string {
 }
 
 /** The form may label the schema's options (e.g. in English); a label for no option is a mistake. */
-function labelledOptions(file: string, path: string, options: Option[], labels: Record<string, LocalText> | undefined): Option[] {
+function labelledOptions(file: string, path: string, options: Option[], labels: Record<string, LocalText> | undefined, list?: { urn: string; version: string }): Option[] {
   for (const value of Object.keys(labels ?? {})) {
-    if (!options.some((o) => o.value === value)) throw new DeclarationError(file, `${path}/options/${value}`, `"${value}" is not an option of the schema (options: ${options.map((o) => o.value).join(', ') || 'none'})`);
+    if (options.some((o) => o.value === value)) continue;
+    const at = `${path}/options/${value.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (list) throw new CrossReferenceError('EFA_XREF_CODELIST', file, at, `"${value}" is not a code of ${list.urn} version ${list.version}, the list the schema references here: fix the code or remove the label`);
+    throw new DeclarationError(file, at, `"${value}" is not an option of the schema (options: ${options.map((o) => o.value).join(', ') || 'none'})`);
   }
   return options.map((o) => ({ ...o, label: labels?.[o.value] ?? o.label }));
 }
