@@ -38,6 +38,7 @@ export async function checkProject(root: string, env: Record<string, string | un
   const forms = loadForms(abs, FORMATS_DIR, services, problems);
   const tenants = (await problems.attemptAsync(() => loadTenants(abs, FORMATS_DIR, services, forms, problems))) ?? new Map<string, Tenant>();
   const routing = checkRouting(abs, env, services, problems);
+  if (routing) notes.push(...unroutedOffers(routing.seed, services, tenants));
   problems.attempt(() => {
     if (!PlaceIndex.indexIsCurrent(abs)) throw new DeclarationError(displayPath(join(abs, 'routing', 'reference', PLACES_INDEX_FILE)), '', `is not made from the current CSVs: run npm run gen:places`, 'EFA_PLACES_INDEX_OUTDATED');
     PlaceIndex.load(abs);
@@ -82,7 +83,7 @@ function checkExampleCoverage(service: LoadedService, examples: ServiceExample[]
 }
 
 /** Counts of the compiled seed, or undefined when it has problems (all of them reported). */
-function checkRouting(root: string, env: Record<string, string | undefined>, services: Map<string, LoadedService>, problems: DeclarationProblems): { authorities: number; responsibilities: number; directory: number } | undefined {
+function checkRouting(root: string, env: Record<string, string | undefined>, services: Map<string, LoadedService>, problems: DeclarationProblems): { seed: LocatedDocument; authorities: number; responsibilities: number; directory: number } | undefined {
   let seed: LocatedDocument;
   try {
     seed = readSeed(root, FORMATS_DIR);
@@ -94,12 +95,30 @@ function checkRouting(root: string, env: Record<string, string | undefined>, ser
   checkRoutedServices(root, seed, services, problems);
   try {
     const { routing } = compileRouting(seed, { env, routingDir: join(root, 'routing') });
-    return { authorities: routing.authorities.size, responsibilities: routing.responsibility.size, directory: routing.directory.size };
+    return { seed, authorities: routing.authorities.size, responsibilities: routing.responsibility.size, directory: routing.directory.size };
   } catch (err) {
     if (!(err instanceof RoutingDataError)) throw err;
     err.problems.forEach((p) => problems.add(routingProblem(p)));
     return undefined;
   }
+}
+
+/**
+ * A warning, not a problem: a Land that offers a service no responsibility covers anywhere in it
+ * tells every applicant that no authority is connected yet. Partial cover is normal (the
+ * municipalities join one by one), and the routing in force may come from the database instead.
+ */
+function unroutedOffers(seed: LocatedDocument, services: Map<string, LoadedService>, tenants: Map<string, Tenant>): string[] {
+  const notes: string[] = [];
+  for (const tenant of tenants.values()) {
+    for (const id of Object.keys(tenant.services)) {
+      const key = services.get(id)?.definition.leikaKey;
+      if (!key) continue;
+      const covered = seed.responsibilities.rows.some((r) => (r.leikaKey === key || r.leikaKey === '*') && r.arsPrefix.startsWith(tenant.land));
+      if (!covered) notes.push(`warning: tenants/${tenant.id}.json: /services/${id}: no responsibility in routing/*.json covers Land ${tenant.land} for ${id} (${key}): every applicant there will be told that no authority is connected yet`);
+    }
+  }
+  return notes;
 }
 
 /** A routing problem as a declaration problem; a CSV location (line, column) goes into the message. */

@@ -118,6 +118,7 @@ describe('efa check explains broken cross-references with file, JSON path and re
     const run = await efaCheck(temp.root);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^ok: \d+ services/m);
+    assert.doesNotMatch(run.stderr, /warning|EFA_/);
   });
 
   test('a form field whose pointer is not in the schema, also inside a group', async () => {
@@ -211,6 +212,22 @@ describe('efa check explains broken cross-references with file, JSON path and re
     assert.match(problemLine(run, 'EFA_ROUTING_INVALID', routingFile, '/responsibilities/1/authorityId'), /unknown authority "amt-gibt-es-nicht"/);
     // Every problem at once, each on its own line.
     assert.match(run.stderr, /EFA_DECLARATION_INVALID: 5 problems:/);
+  });
+
+  test('a Land offering the service where no responsibility covers it is warned about, not refused', async () => {
+    const other = 'tenants/nw.json';
+    const original = readFileSync(at(other), 'utf8');
+    try {
+      const tenant = read(other) as { services: Record<string, Json> };
+      tenant.services[PROBE] = {};
+      write(other, tenant);
+      const run = await efaCheck(temp.root);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stderr, /warning: tenants\/nw\.json: \/services\/querverweis: no responsibility in routing\/\*\.json covers Land 05 for querverweis \(99999999999077\)/);
+      assert.doesNotMatch(run.stderr, /tenants\/sh\.json/);
+    } finally {
+      writeFileSync(at(other), original);
+    }
   });
 
   test('startup still stops at the first problem, with the same message', async () => {
