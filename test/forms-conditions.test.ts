@@ -65,10 +65,10 @@ describe('conditions are JsonLogic expressions over answers, parameters and deri
       assert.match(err.message, message);
       return true;
     });
-    refuse({ '==': [{ var: 'answers.b.kind' }, 1] }, '/steps/1/showIf', /answers\.b\.kind.*does not exist/);
-    refuse({ '>': [{ var: 'params.nope' }, 1] }, '/steps/1/showIf', /no such service parameter.*limit/);
-    refuse({ var: 'derived.nope' }, '/steps/1/showIf', /no such derived value.*adult/);
-    refuse({ var: 'a.kind' }, '/steps/1/showIf', /must start with answers\., params\. or derived\./);
+    refuse({ '==': [{ var: 'answers.b.kind' }, 1] }, '/steps/1/showIf/==/0/var', /answers\.b\.kind.*does not exist/);
+    refuse({ '>': [{ var: 'params.nope' }, 1] }, '/steps/1/showIf/>/0/var', /no such service parameter.*limit/);
+    refuse({ var: 'derived.nope' }, '/steps/1/showIf/var', /no such derived value.*adult/);
+    refuse({ var: 'a.kind' }, '/steps/1/showIf/var', /must start with answers\., params\. or derived\./);
     refuse({ between: [1, 2, 3] }, '/steps/1/showIf/between', /unknown JsonLogic operator "between"/);
     refuse({ and: [{ var: 'answers.a.x' }, { '==': 1, '!=': 2 }] }, '/steps/1/showIf/and/1', /exactly one operator/);
     refuse({ var: [{ cat: ['answers.', 'a'] }] }, '/steps/1/showIf/var', /must name a variable as a string/);
@@ -96,9 +96,9 @@ describe('conditions in a form file are checked at load time', () => {
   }
 
   test('a step may only read earlier steps; a field also earlier fields of its own step', async () => {
-    await refused((f) => { f.steps[1]!.showIf = { '==': [{ var: 'answers.nachweis' }, 'x'] }; }, '/steps/1/showIf', /answers\.nachweis.*earlier step/);
-    await refused((f) => { f.steps[1]!.showIf = { var: 'answers.hund.gefaehrlich' }; }, '/steps/1/showIf', /earlier step/);
-    await refused((f) => { f.steps[1]!.fields[0]!.showIf = { var: 'answers.hund.gefaehrlich' }; }, '/steps/1/fields/0/showIf', /earlier step or earlier on this step/);
+    await refused((f) => { f.steps[1]!.showIf = { '==': [{ var: 'answers.nachweis' }, 'x'] }; }, '/steps/1/showIf/==/0/var', /answers\.nachweis.*earlier step/);
+    await refused((f) => { f.steps[1]!.showIf = { var: 'answers.hund.gefaehrlich' }; }, '/steps/1/showIf/var', /earlier step/);
+    await refused((f) => { f.steps[1]!.fields[0]!.showIf = { var: 'answers.hund.gefaehrlich' }; }, '/steps/1/fields/0/showIf/var', /earlier step or earlier on this step/);
     await refused((f) => {
       f.steps[0]!.fields.push({ pointer: '/nachweis', kind: 'date', label: 'Seit' }, { pointer: '/ermaessigung', kind: 'yesno', label: 'E', showIf: { '!!': { var: 'answers.nachweis' } }, conditionHint: 'Nur wenn …' });
       f.steps.splice(2, 2);
@@ -106,9 +106,9 @@ describe('conditions in a form file are checked at load time', () => {
   });
 
   test('unknown parameters, undeclared derived values and fields that are not in the schema', async () => {
-    await refused((f) => { f.steps[2]!.showIf = { '>': [{ var: 'params.rabatt' }, 0] }; }, '/steps/2/showIf', /params\.rabatt.*no such service parameter.*satzCent/);
-    await refused((f) => { f.steps[2]!.showIf = { var: 'derived.steuerfrei' }; }, '/steps/2/showIf', /derived\.steuerfrei.*jahressteuerCent, gefaehrlich/);
-    await refused((f) => { f.steps[3]!.showIf = { var: 'answers.hund.farbe' }; }, '/steps/3/showIf', /\/hund\/farbe does not exist in services\/probedienst\/schema\.json/);
+    await refused((f) => { f.steps[2]!.showIf = { '>': [{ var: 'params.rabatt' }, 0] }; }, '/steps/2/showIf/>/0/var', /params\.rabatt.*no such service parameter.*satzCent/);
+    await refused((f) => { f.steps[2]!.showIf = { var: 'derived.steuerfrei' }; }, '/steps/2/showIf/var', /derived\.steuerfrei.*jahressteuerCent, gefaehrlich/);
+    await refused((f) => { f.steps[3]!.showIf = { var: 'answers.hund.farbe' }; }, '/steps/3/showIf/var', /\/hund\/farbe does not exist in services\/probedienst\/schema\.json/);
   });
 
   test('a same-step condition must say in words when the field applies (shown without JavaScript)', async () => {

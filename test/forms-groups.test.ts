@@ -217,7 +217,7 @@ describe('a group is declared in the form and checked at startup', () => {
     assert.ok(noMax.message.endsWith(`forms/${SERVICE}.form.json: /steps/1/fields/0/pointer: /tiere needs "maxItems" in the schema: a group must be bounded`), noMax.message);
     const unknownItem = await load((root) => edit(root, form, (j) => { (groupOf(j).fields?.[0] as FieldJson).pointer = '/nme'; }));
     assert.ok(unknownItem instanceof DeclarationError);
-    assert.match(unknownItem.message, /\/steps\/1\/fields\/0\/fields\/0\/pointer: "\/nme" does not exist in services\/haustiere\/schema\.json \(items of \/tiere\)/);
+    assert.match(unknownItem.message, /\/steps\/1\/fields\/0\/fields\/0\/pointer: "\/nme" does not exist in services\/haustiere\/schema\.json \(in the items of \/tiere: a group's fields point into one row\)/);
     const crowded = await load((root) => edit(root, form, (j) => { j.steps[1]?.fields.push({ pointer: '/halter/name', kind: 'text' }); j.steps[0]?.fields.shift(); }));
     assert.ok(crowded instanceof DeclarationError);
     assert.match(crowded.message, /\/steps\/1\/fields: a step with a "group" field must have no other fields/);

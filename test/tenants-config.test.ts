@@ -89,7 +89,8 @@ describe('a broken tenant file of any Land stops startup, naming the file and th
   test('a parameter the service does not declare (Rheinland-Pfalz)', async () => {
     const err = await brokenTenant('rp', (j) => { offer(j).parameters.rabattCent = 100; });
     assert.equal(err.path, '/services/gewerbeanmeldung/parameters/rabattCent');
-    assert.match(err.message, /is not a known property here/);
+    assert.equal(err.code, 'EFA_XREF_PARAMETER');
+    assert.match(err.message, /no parameter "rabattCent" in services\/gewerbeanmeldung\/service\.json: remove it or fix the name \(declared: .*gebuehrCent/);
   });
 
   test('a notice too long for the service\'s bound (Sachsen)', async () => {
@@ -156,7 +157,7 @@ describe('text overrides are checked at startup', () => {
 
   test('an override for a service the Land does not offer, and a new text without German', async () => {
     const notOffered = await brokenTenant('st', (j) => { j.services = {}; j.texts = { 'service.gewerbeanmeldung.title': 'Gewerbe' }; });
-    assert.equal(notOffered.message, 'tenants/st.json: /texts/service.gewerbeanmeldung.title: service "gewerbeanmeldung" is not offered by this tenant (see /services)');
+    assert.equal(notOffered.message, 'tenants/st.json: /texts/service.gewerbeanmeldung.title: service "gewerbeanmeldung" is not offered by this tenant, so the text would never show: offer it under /services or remove the override');
     const noGerman = await brokenTenant('st', (j) => { j.texts = { 'form.gewerbeanmeldung.step.person.intro': { en: 'Tell us about you.' } }; });
     assert.equal(noGerman.path, '/texts/form.gewerbeanmeldung.step.person.intro');
     assert.match(noGerman.message, /has no default text: give the German text/);

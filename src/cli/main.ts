@@ -1,9 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../config/env.js';
 import { EfaError } from '../core/errors.js';
-import { loadDeclarations } from '../runtime.js';
 
 const program = new Command('efa').description('efa-runtime: EfA online services from form to authority').showHelpAfterError();
 
@@ -51,29 +50,20 @@ program.command('worker')
   });
 
 program.command('check')
-  .description('load and validate every service, form, tenant and routing file; check generated types and the places index are current')
+  .description('load and validate every service, form, tenant and routing file and what they refer to; check examples, generated types and the places index; lists every problem')
   .action(async () => {
     const cfg = config();
     try {
-      const d = await loadDeclarations(cfg.root, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001', ...process.env });
-      const { loadExamples } = await import('../services/examples.js');
-      const { FORMATS_DIR } = await import('../runtime.js');
-      const { PlaceIndex, PLACES_INDEX_FILE } = await import('../routing/places.js');
-      if (!PlaceIndex.indexIsCurrent(resolve(cfg.root))) throw new EfaError('EFA_PLACES_INDEX_OUTDATED', `routing/reference/${PLACES_INDEX_FILE} is not made from the current CSVs: run npm run gen:places`);
-      // Generating types needs json-schema-to-typescript, a development tool the production image leaves out.
-      const typesGen = await import('../services/types-gen.js').catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
-        console.warn('efa check: generated types not compared (json-schema-to-typescript is a development dependency and not installed)');
-        return undefined;
-      });
-      for (const service of d.services.values()) {
-        loadExamples(service, FORMATS_DIR, new Date().toISOString().slice(0, 10));
-        if (!typesGen) continue;
-        const file = join(service.dir, typesGen.TYPES_FILE);
-        const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-        if (current !== (await typesGen.generateTypes(service.dir))) throw new EfaError('EFA_TYPES_OUTDATED', `${file} is not generated from the current schema.json: run npm run gen:types`);
+      const { checkProject, formatProblems } = await import('../check.js');
+      const report = await checkProject(cfg.root, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001', ...process.env });
+      for (const note of report.notes) console.warn(`efa check: ${note}`);
+      if (report.problems.length > 0) {
+        // One line per problem (code, file, JSON path, what to fix); the exit code says it failed.
+        console.error(`efa: EFA_DECLARATION_INVALID: ${formatProblems(report.problems)}`);
+        process.exit(1);
       }
-      console.log(`ok: ${d.services.size} services, ${d.forms.size} forms, ${d.tenants.size} tenants, ${d.routing.authorities.size} authorities, ${d.routing.responsibility.size} responsibilities, ${d.routing.directory.size} directory entries`);
+      const c = report.counts;
+      console.log(`ok: ${c.services} services, ${c.forms} forms, ${c.tenants} tenants, ${c.authorities} authorities, ${c.responsibilities} responsibilities, ${c.directory} directory entries`);
     } catch (err) {
       fail(err);
     }

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError } from '../core/errors.js';
 import { displayPath } from '../core/declarations.js';
 import type { LocalText } from '../services/contract.js';
 
@@ -152,9 +152,9 @@ export function resolveSchemaCodeLists(file: string, schema: Node, lists: CodeLi
 function findList(file: string, path: string, ref: CodeListRef, lists: CodeLists): CodeList {
   if (!ref || typeof ref.urn !== 'string' || typeof ref.version !== 'string') throw new DeclarationError(file, path, 'must be { "urn": "urn:…", "version": "…" } (the version as a string)');
   const versions = lists.get(ref.urn);
-  if (!versions) throw new DeclarationError(file, `${path}/urn`, `no code list "${ref.urn}" under codelists/ (known: ${[...lists.keys()].join(', ') || 'none'})`);
+  if (!versions) throw new CrossReferenceError('EFA_XREF_CODELIST', file, `${path}/urn`, `no code list "${ref.urn}" under codelists/: add its Genericode file (codelists/<name>_<version>.xml) or fix the URN (known: ${[...lists.keys()].join(', ') || 'none'})`);
   const list = versions.get(ref.version);
-  if (!list) throw new DeclarationError(file, `${path}/version`, `${ref.urn} has no version "${ref.version}" under codelists/ (versions: ${[...versions.keys()].join(', ')})`);
+  if (!list) throw new CrossReferenceError('EFA_XREF_CODELIST', file, `${path}/version`, `${ref.urn} has no version "${ref.version}" under codelists/: add that version's file or reference one that is there (versions: ${[...versions.keys()].join(', ')})`);
   return list;
 }
 

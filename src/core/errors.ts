@@ -20,10 +20,40 @@ export class DeclarationError extends EfaError {
   readonly file: string;
   readonly path: string;
 
-  constructor(file: string, path: string, problem: string) {
-    super('EFA_DECLARATION_INVALID', `${file}: ${path || '/'}: ${problem}`, 500);
+  constructor(file: string, path: string, problem: string, code = 'EFA_DECLARATION_INVALID') {
+    super(code, `${file}: ${path || '/'}: ${problem}`, 500);
     this.file = file;
     this.path = path;
+  }
+}
+
+/**
+ * What a declaration names does not exist where it should: each kind has its own stable code, so
+ * `efa check` output can be filtered and the docs (docs/services.md, "efa check") explain each.
+ */
+export const CROSS_REFERENCE_CODES = {
+  /** A form field's pointer is not a property of the service's schema. */
+  EFA_XREF_POINTER: 'form field pointer not in the schema',
+  /** A condition reads an answer that no field (of an earlier step) gives. */
+  EFA_XREF_ANSWER: 'condition reads an unknown or later answer',
+  /** A condition, a tenant or a local override names a parameter the service does not declare. */
+  EFA_XREF_PARAMETER: 'undeclared service parameter',
+  /** A condition or a display item names a derived value service.json does not declare. */
+  EFA_XREF_DERIVED: 'undeclared derived value',
+  /** A schema references a code list (or version) not under codelists/, or a tenant restricts one the service does not use or with codes it lacks. */
+  EFA_XREF_CODELIST: 'unknown code list, version or code',
+  /** A conditional step is shown by none of the service's examples (preview --all cannot show it). */
+  EFA_XREF_EXAMPLE: 'conditional step without an example',
+  /** A tenant, form, text override or routing entry names a service that is not there (or a service has no form). */
+  EFA_XREF_SERVICE: 'unknown service or missing form',
+} as const;
+
+export type CrossReferenceCode = keyof typeof CROSS_REFERENCE_CODES;
+
+/** A declaration refers to something that does not exist (see CROSS_REFERENCE_CODES). */
+export class CrossReferenceError extends DeclarationError {
+  constructor(code: CrossReferenceCode, file: string, path: string, problem: string) {
+    super(file, path, problem, code);
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import jsonLogic from 'json-logic-js';
 import type { RulesLogic } from 'json-logic-js';
-import { DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError } from '../core/errors.js';
 
 /** What a form file may write: a JsonLogic expression or the shorthand on one answer. */
 export type ConditionDefinition = { pointer: string; equals?: unknown; in?: unknown[] } | Record<string, unknown>;
@@ -68,13 +68,21 @@ export function compileCondition(file: string, path: string, def: ConditionDefin
   } else {
     logic = def as RulesLogic;
   }
-  const vars: string[] = [];
-  walk(file, path, logic, vars);
-  for (const name of new Set(vars)) checkVar(file, path, name, scope, isShorthand(def));
-  return { logic, vars: [...new Set(vars)], usesDerived: vars.some((v) => v.startsWith('derived.')) };
+  const found: VarUse[] = [];
+  walk(file, path, logic, found);
+  // The shorthand's one variable is its "pointer"; a JsonLogic variable is named where its "var" is.
+  for (const use of found) checkVar(file, isShorthand(def) ? `${path}/pointer` : use.at, use.name, scope);
+  const vars = [...new Set(found.map((v) => v.name))];
+  return { logic, vars, usesDerived: vars.some((v) => v.startsWith('derived.')) };
 }
 
-function walk(file: string, path: string, node: unknown, vars: string[]): void {
+/** A variable read by a condition and the JSON path of its "var" in the form file. */
+interface VarUse {
+  name: string;
+  at: string;
+}
+
+function walk(file: string, path: string, node: unknown, vars: VarUse[]): void {
   if (Array.isArray(node)) {
     node.forEach((item, i) => walk(file, `${path}/${i}`, item, vars));
     return;
@@ -88,24 +96,23 @@ function walk(file: string, path: string, node: unknown, vars: string[]): void {
   if (op === 'var') {
     const name = Array.isArray(arg) ? arg[0] : arg;
     if (typeof name !== 'string' || name === '') throw new DeclarationError(file, `${path}/var`, 'must name a variable as a string, e.g. "answers.betrieb.rechtsform"');
-    vars.push(name);
+    vars.push({ name, at: Array.isArray(arg) ? `${path}/var/0` : `${path}/var` });
     return;
   }
   if (op === 'missing' || op === 'missing_some') throw new DeclarationError(file, `${path}/${op}`, `"${op}" is not supported: compare the answer with "==" or test it with "!!"`);
   walk(file, `${path}/${op}`, arg, vars);
 }
 
-function checkVar(file: string, path: string, name: string, scope: ConditionScope, shorthand: boolean): void {
+function checkVar(file: string, at: string, name: string, scope: ConditionScope): void {
   const [space, ...rest] = name.split('.');
-  const at = shorthand ? `${path}/pointer` : path;
   if (rest.length === 0 || rest.some((r) => r === '')) throw new DeclarationError(file, at, `variable "${name}" must be answers.<path>, params.<name> or derived.<name>`);
   if (space === 'answers') {
     const problem = scope.answer(varToPointer(name));
-    if (problem) throw new DeclarationError(file, at, `"${name}": ${problem}`);
+    if (problem) throw new CrossReferenceError('EFA_XREF_ANSWER', file, at, `"${name}": ${problem}`);
   } else if (space === 'params') {
-    if (rest.length !== 1 || !scope.params.has(rest[0] as string)) throw new DeclarationError(file, at, `"${name}": no such service parameter (declared in service.json: ${[...scope.params].join(', ') || 'none'})`);
+    if (rest.length !== 1 || !scope.params.has(rest[0] as string)) throw new CrossReferenceError('EFA_XREF_PARAMETER', file, at, `"${name}": no such service parameter: declare "${rest.join('.')}" under "parameters" in service.json or fix the name (declared: ${[...scope.params].join(', ') || 'none'})`);
   } else if (space === 'derived') {
-    if (rest.length !== 1 || !scope.derived.has(rest[0] as string)) throw new DeclarationError(file, at, `"${name}": no such derived value (declared in service.json "derived": ${[...scope.derived].join(', ') || 'none'})`);
+    if (rest.length !== 1 || !scope.derived.has(rest[0] as string)) throw new CrossReferenceError('EFA_XREF_DERIVED', file, at, `"${name}": no such derived value: declare "${rest.join('.')}" under "derived" in service.json (and return it from derive()) or fix the name (declared: ${[...scope.derived].join(', ') || 'none'})`);
   } else {
     throw new DeclarationError(file, at, `variable "${name}" must start with answers., params. or derived.`);
   }

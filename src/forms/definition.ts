@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeListOf } from '../codelists/genericode.js';
-import { DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError, DeclarationErrors } from '../core/errors.js';
+import type { DeclarationProblems } from '../core/problems.js';
 import { displayPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
@@ -30,35 +31,86 @@ export interface LoadedForm {
   steps: FormStep[];
 }
 
-/** Loads forms/<service>.form.json for every service and checks it against the service's schema. */
-export function loadForms(root: string, formatsDir: string, services: Map<string, LoadedService>): Map<string, LoadedForm> {
+const FORM_SUFFIX = '.form.json';
+
+/**
+ * Loads forms/<service>.form.json for every service and checks it against the service's schema.
+ * With `problems` (efa check) a broken form is reported and its service marked broken.
+ */
+export function loadForms(root: string, formatsDir: string, services: Map<string, LoadedService>, problems?: DeclarationProblems): Map<string, LoadedForm> {
   const forms = new Map<string, LoadedForm>();
   for (const [id, service] of services) {
-    const file = join(root, 'forms', `${id}.form.json`);
-    if (!existsSync(file)) throw new DeclarationError(displayPath(file), '', `service "${id}" has no form definition`);
-    forms.set(id, loadForm(file, service, formatsDir));
+    const file = join(root, 'forms', `${id}${FORM_SUFFIX}`);
+    const load = () => {
+      if (!existsSync(file)) throw new CrossReferenceError('EFA_XREF_SERVICE', displayPath(file), '', `service "${id}" (services/${id}/service.json) has no form definition: add forms/${id}${FORM_SUFFIX}`);
+      return loadForm(file, service, formatsDir, problems !== undefined);
+    };
+    const form = problems ? problems.attempt(load) : load();
+    if (form) forms.set(id, form);
+    else problems?.broken.add(id);
   }
+  const unused = orphanForm(root, services, problems?.broken);
+  if (unused && !problems) throw unused;
+  if (unused) problems?.add(unused);
   return forms;
 }
 
-function loadForm(file: string, service: LoadedService, formatsDir: string): LoadedForm {
+/** A form whose file name names no service is never shown: most likely a typo in the name. */
+function orphanForm(root: string, services: Map<string, LoadedService>, broken: ReadonlySet<string> | undefined): DeclarationError | undefined {
+  const dir = join(root, 'forms');
+  if (!existsSync(dir)) return undefined;
+  for (const name of readdirSync(dir).filter((f) => f.endsWith(FORM_SUFFIX)).sort()) {
+    const id = name.slice(0, -FORM_SUFFIX.length);
+    if (services.has(id) || broken?.has(id)) continue;
+    return new CrossReferenceError('EFA_XREF_SERVICE', displayPath(join(dir, name)), '', `no service "${id}" under services/ (services: ${[...services.keys()].join(', ') || 'none'}): a form belongs to services/<id>/ with the same id; rename the file or remove it`);
+  }
+  return undefined;
+}
+
+/**
+ * `collect` (efa check): a field's or a condition's problem does not stop the file, so one run
+ * lists every one; a field that failed still counts as asked, so later conditions on it do not
+ * repeat its problem. The problems are thrown together at the end.
+ */
+function loadForm(file: string, service: LoadedService, formatsDir: string, collect = false): LoadedForm {
   const def = validateDeclaration<FormDefinition>(file, readJsonFile(file), join(formatsDir, 'form.schema.json'));
   const shown = displayPath(file);
   if (def.service !== service.definition.id) throw new DeclarationError(shown, '/service', `must be "${service.definition.id}" (the file name)`);
+  const found: DeclarationError[] = [];
+  const guard = <T>(unit: () => T, fallback: T): T => {
+    if (!collect) return unit();
+    try {
+      return unit();
+    } catch (err) {
+      if (!(err instanceof DeclarationError)) throw err;
+      found.push(err);
+      return fallback;
+    }
+  };
   const seenPointers = new Map<string, string>();
   const seenSteps = new Set<string>();
   const steps = def.steps.map((step, s) => {
-    if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
-    if (['pruefen', 'absenden', 'bestaetigung', 'start', 'speichern'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
+    guard(() => {
+      if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
+      if (['pruefen', 'absenden', 'bestaetigung', 'start', 'speichern'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
+    }, undefined);
     seenSteps.add(step.id);
-    const showIf = step.showIf ? compileCondition(shown, `/steps/${s}/showIf`, step.showIf, scopeOf(service, seenPointers, [])) : undefined;
+    const showIf = step.showIf ? guard(() => compileCondition(shown, `/steps/${s}/showIf`, step.showIf as ConditionDefinition, scopeOf(service, seenPointers, [])), undefined) : undefined;
     const fields: FormField[] = [];
-    step.fields.forEach((f, i) => fields.push(resolveField(shown, `/steps/${s}/fields/${i}`, f, service, seenPointers, fields)));
+    step.fields.forEach((f, i) => {
+      const field = guard(() => resolveField(shown, `/steps/${s}/fields/${i}`, f, service, seenPointers, fields), undefined);
+      if (field) fields.push(field);
+      else seenPointers.set(f.pointer, step.id);
+    });
     // A group's step is its list of rows; other questions on it would be lost between row pages.
-    if (fields.length > 1 && fields.some((f) => f.group)) throw new DeclarationError(shown, `/steps/${s}/fields`, 'a step with a "group" field must have no other fields');
+    guard(() => {
+      if (fields.length > 1 && fields.some((f) => f.group)) throw new DeclarationError(shown, `/steps/${s}/fields`, 'a step with a "group" field must have no other fields');
+    }, undefined);
     fields.forEach((f) => seenPointers.set(f.pointer, step.id));
     return { id: step.id, title: step.title, intro: step.intro, showIf, fields };
   });
+  if (found.length === 1) throw found[0] as DeclarationError;
+  if (found.length > 1) throw new DeclarationErrors(found);
   return { serviceId: def.service, intro: def.intro, steps };
 }
 
@@ -69,12 +121,12 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   // An array of files declares its items by $ref: the file kind reads the limits from the item.
   const items = found?.items as Record<string, unknown> | undefined;
   const schema = found && items && typeof items === 'object' && typeof items.$ref === 'string' ? { ...found, items: resolveRef(service.schema, items) } : found;
-  if (!schema) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" does not exist in services/${service.definition.id}/schema.json${base ? ` (items of ${base.slice(0, -2)})` : ''}`);
+  if (!schema) throw new CrossReferenceError('EFA_XREF_POINTER', file, `${path}/pointer`, `"${def.pointer}" does not exist in services/${service.definition.id}/schema.json${base ? ` (in the items of ${base.slice(0, -2)}: a group's fields point into one row)` : ''}: fix the pointer or add the property to the schema${nearestHint(service.schema, at)}`);
   if (!base && earlier.has(def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on step "${earlier.get(def.pointer)}"`);
   if (sameStep.some((f) => f.pointer === def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on this step`);
   const kind = fieldKinds.get(def.kind);
   if (!kind) throw new DeclarationError(file, `${path}/kind`, `unknown field kind "${def.kind}"`);
-  const options = labelledOptions(file, path, optionsOf(schema), def.options);
+  const options = labelledOptions(file, path, optionsOf(schema), def.options, codeListOf(schema)?.list);
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
   if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${at}`);
   if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
@@ -131,6 +183,20 @@ function resolveGroup(file: string, path: string, def: FormFieldDefinition, sche
   return { items: fields, itemLabel: def.itemLabel, addLabel: def.addLabel, minItems: typeof schema.minItems === 'number' ? schema.minItems : 0, maxItems: schema.maxItems };
 }
 
+/** The deepest part of a pointer that exists, and what it offers there: the usual typo is the last token. */
+function nearestHint(schema: Record<string, unknown>, pointer: string): string {
+  const tokens = pointer.split('/').slice(1);
+  for (let n = tokens.length - 1; n >= 0; n--) {
+    const prefix = tokens.slice(0, n).map((t) => `/${t}`).join('');
+    const node = n === 0 ? schema : schemaAt(schema, prefix);
+    if (!node) continue;
+    const props = node.properties && typeof node.properties === 'object' ? Object.keys(node.properties) : [];
+    const item = node.type === 'array' ? ' (an array: its rows are /0/…)' : '';
+    return props.length > 0 ? ` (${prefix || 'the schema\'s top level'} has: ${props.join(', ')})` : item ? ` (${prefix}${item})` : '';
+  }
+  return '';
+}
+
 /** Kinds whose answer is one form control's value: a same-step condition can be evaluated in the browser. */
 const SINGLE_INPUT_KINDS = new Set(['text', 'textarea', 'email', 'tel', 'integer', 'radios', 'select', 'yesno']);
 
@@ -143,7 +209,7 @@ const SINGLE_INPUT_KINDS = new Set(['text', 'textarea', 'email', 'tel', 'integer
 function scopeOf(service: LoadedService, earlier: Map<string, string>, sameStep: FormField[]): ConditionScope {
   return {
     answer(pointer) {
-      if (!schemaAt(service.schema, pointer)) return `${pointer} does not exist in services/${service.definition.id}/schema.json`;
+      if (!schemaAt(service.schema, pointer)) return `${pointer} does not exist in services/${service.definition.id}/schema.json: a condition reads answers by their schema path (answers.a.b is /a/b)${nearestHint(service.schema, pointer)}`;
       if (sameStep.some((f) => f.pointer === pointer)) return undefined;
       if ([...earlier.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`))) return undefined;
       return `${pointer} must be answered by a field of an earlier step${sameStep.length > 0 || earlier.size > 0 ? ' or earlier on this step' : ''}`;
@@ -174,9 +240,12 @@ function localised(text: LocalText, lang: 'de' | 'en'): string {
 }
 
 /** The form may label the schema's options (e.g. in English); a label for no option is a mistake. */
-function labelledOptions(file: string, path: string, options: Option[], labels: Record<string, LocalText> | undefined): Option[] {
+function labelledOptions(file: string, path: string, options: Option[], labels: Record<string, LocalText> | undefined, list?: { urn: string; version: string }): Option[] {
   for (const value of Object.keys(labels ?? {})) {
-    if (!options.some((o) => o.value === value)) throw new DeclarationError(file, `${path}/options/${value}`, `"${value}" is not an option of the schema (options: ${options.map((o) => o.value).join(', ') || 'none'})`);
+    if (options.some((o) => o.value === value)) continue;
+    const at = `${path}/options/${value.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (list) throw new CrossReferenceError('EFA_XREF_CODELIST', file, at, `"${value}" is not a code of ${list.urn} version ${list.version}, the list the schema references here: fix the code or remove the label`);
+    throw new DeclarationError(file, at, `"${value}" is not an option of the schema (options: ${options.map((o) => o.value).join(', ') || 'none'})`);
   }
   return options.map((o) => ({ ...o, label: labels?.[o.value] ?? o.label }));
 }

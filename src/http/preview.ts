@@ -192,7 +192,7 @@ function logoDataUri(tenant: Tenant): string | undefined {
   return tenant.logoSvg ? `data:image/svg+xml;base64,${Buffer.from(tenant.logoSvg.body).toString('base64')}` : undefined;
 }
 
-function berlinToday(): string {
+export function berlinToday(): string {
   return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
 }
 

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ValidateFunction } from 'ajv';
-import { DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError } from '../core/errors.js';
+import type { DeclarationProblems } from '../core/problems.js';
 import { displayPath, newAjv, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import { RUNNING_COMPILED, compiledPath } from '../core/paths.js';
 import { compileSchema } from '../core/schema-cache.js';
@@ -61,7 +62,8 @@ export interface LoadedService {
  */
 export const dataAjv = newAjv({ checkSchemas: true });
 
-export async function loadServices(root: string, formatsDir: string): Promise<Map<string, LoadedService>> {
+/** With `problems` (efa check) a broken service is reported and left out; without, the first problem throws. */
+export async function loadServices(root: string, formatsDir: string, problems?: DeclarationProblems): Promise<Map<string, LoadedService>> {
   const dir = join(root, 'services');
   const services = new Map<string, LoadedService>();
   if (!existsSync(dir)) throw new DeclarationError(displayPath(dir), '', 'the services folder is missing');
@@ -69,7 +71,9 @@ export async function loadServices(root: string, formatsDir: string): Promise<Ma
   for (const id of readdirSync(dir).sort()) {
     const serviceDir = join(dir, id);
     if (!existsSync(join(serviceDir, 'service.json'))) continue;
-    services.set(id, await loadService(serviceDir, id, formatsDir, lists));
+    const service = problems ? await problems.attemptAsync(() => loadService(serviceDir, id, formatsDir, lists)) : await loadService(serviceDir, id, formatsDir, lists);
+    if (service) services.set(id, service);
+    else problems?.broken.add(id);
   }
   return services;
 }
@@ -80,7 +84,7 @@ async function loadService(dir: string, id: string, formatsDir: string, lists: C
   if (definition.id !== id) throw new DeclarationError(displayPath(file), '/id', `must equal the folder name "${id}"`);
   (definition.display ?? []).forEach((item, i) => {
     const name = item.value.startsWith('derived.') ? item.value.slice('derived.'.length) : undefined;
-    if (name !== undefined && !definition.derived?.[name]) throw new DeclarationError(displayPath(file), `/display/${i}/value`, `"${item.value}": declare "${name}" under "derived" first (declared: ${Object.keys(definition.derived ?? {}).join(', ') || 'none'})`);
+    if (name !== undefined && !definition.derived?.[name]) throw new CrossReferenceError('EFA_XREF_DERIVED', displayPath(file), `/display/${i}/value`, `"${item.value}" is not a derived value of this service: declare "${name}" under "derived" (and return it from derive() in logic.ts), or fix the name (declared: ${Object.keys(definition.derived ?? {}).join(', ') || 'none'})`);
   });
 
   const schemaFile = join(dir, 'schema.json');

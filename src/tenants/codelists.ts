@@ -4,7 +4,7 @@
  * breeds a Land's dog law lists as dangerous. Each code must be one of the list's own.
  */
 import { codeListOf } from '../codelists/genericode.js';
-import { DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, type DeclarationError } from '../core/errors.js';
 import type { LoadedForm } from '../forms/definition.js';
 import type { LoadedService } from '../services/registry.js';
 
@@ -14,12 +14,12 @@ export function checkRestrictions(file: string, serviceId: string, service: Load
     const at = `/services/${serviceId}/codelists/${urn}`;
     const list = service.codeLists.get(urn);
     if (!list) {
-      problems.push(new DeclarationError(file, at, `services/${serviceId}/schema.json uses no code list "${urn}" (it uses: ${[...service.codeLists.keys()].join(', ') || 'none'})`));
+      problems.push(new CrossReferenceError('EFA_XREF_CODELIST', file, at, `services/${serviceId}/schema.json uses no code list "${urn}", so there is nothing to restrict: fix the URN or remove the entry (it uses: ${[...service.codeLists.keys()].join(', ') || 'none'})`));
       continue;
     }
     const known = new Set(list.rows.map((r) => r[list.codeColumn]));
     codes.forEach((code, i) => {
-      if (!known.has(code)) problems.push(new DeclarationError(file, `${at}/${i}`, `"${code}" is not a code of ${urn} version ${list.version} (${list.file.split('/').pop() ?? ''}): a restriction can only leave codes out`));
+      if (!known.has(code)) problems.push(new CrossReferenceError('EFA_XREF_CODELIST', file, `${at}/${i}`, `"${code}" is not a code of ${urn} version ${list.version} (${list.file.split('/').pop() ?? ''}): a restriction can only leave codes out`));
     });
   }
   return problems;

@@ -6,7 +6,7 @@
  * every combination stays within the bounds the lead Land declared in service.json.
  */
 import type { ErrorObject } from 'ajv';
-import { DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError } from '../core/errors.js';
 import { describeAjvError, errorPath } from '../core/declarations.js';
 import type { LoadedService } from '../services/registry.js';
 
@@ -62,7 +62,7 @@ export function checkLocalParameters(file: string, serviceId: string, service: L
     }
     if (o.validFrom && o.validTo && o.validTo < o.validFrom) problems.push(new DeclarationError(file, `${at}/validTo`, `${o.validTo} is before validFrom ${o.validFrom}`));
     for (const name of Object.keys(o.parameters)) {
-      if (!known.has(name)) problems.push(new DeclarationError(file, `${at}/parameters/${name}`, `no parameter "${name}" in services/${serviceId}/service.json (known: ${[...known].join(', ') || 'none'})`));
+      if (!known.has(name)) problems.push(new CrossReferenceError('EFA_XREF_PARAMETER', file, `${at}/parameters/${name}`, `no parameter "${name}" in services/${serviceId}/service.json: a local override can only change a declared parameter; remove it or fix the name (known: ${[...known].join(', ') || 'none'})`));
     }
     const values = { ...land, ...Object.fromEntries(Object.entries(o.parameters).filter(([name]) => known.has(name))) };
     if (!service.validateParameters(values)) {

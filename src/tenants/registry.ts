@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeclarationError, DeclarationErrors } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError, DeclarationErrors } from '../core/errors.js';
+import type { DeclarationProblems } from '../core/problems.js';
 import { describeAjvError, displayPath, errorPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import { loadForms, type LoadedForm } from '../forms/definition.js';
 import { hasLang, LANG_NAMES, type Lang } from '../forms/text.js';
@@ -72,7 +73,7 @@ const MAX_LOGO_BYTES = 64 * 1024;
  * Loads tenants/*.json. `forms` are the already loaded forms; without them the forms are loaded
  * again (they were checked before tenants, so this cannot fail differently).
  */
-export async function loadTenants(root: string, formatsDir: string, services: Map<string, LoadedService>, forms?: Map<string, LoadedForm>): Promise<Map<string, Tenant>> {
+export async function loadTenants(root: string, formatsDir: string, services: Map<string, LoadedService>, forms?: Map<string, LoadedForm>, collected?: DeclarationProblems): Promise<Map<string, Tenant>> {
   const dir = join(root, 'tenants');
   const formsById = forms ?? loadForms(root, formatsDir, services);
   const catalogue = textCatalogue(services, formsById);
@@ -83,7 +84,10 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
   const problems: DeclarationError[] = [];
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const file = join(dir, name);
-    const tenant = loadTenant(file, root, formatsDir, services, catalogue, formsById, problems);
+    const load = () => loadTenant(file, root, formatsDir, services, catalogue, formsById, problems, collected?.broken);
+    // efa check: a tenant whose own file is broken is reported and left out; the others are still checked.
+    const tenant = collected ? collected.attempt(load) : load();
+    if (!tenant) continue;
     if (`${tenant.id}.json` !== name) throw new DeclarationError(displayPath(file), '/id', `must equal the file name "${name.replace(/\.json$/, '')}"`);
     tenant.hosts.forEach((host, i) => {
       const other = hosts.get(host);
@@ -95,15 +99,17 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
     lands.set(tenant.land, tenant.id);
     tenants.set(tenant.id, tenant);
   }
-  if (problems.length === 1) throw problems[0] as DeclarationError;
-  if (problems.length > 1) throw new DeclarationErrors(problems);
-  if (tenants.size === 0) throw new DeclarationError(displayPath(dir), '', 'no tenant files (<id>.json) found');
+  if (collected) problems.forEach((p) => collected.add(p));
+  else if (problems.length === 1) throw problems[0] as DeclarationError;
+  else if (problems.length > 1) throw new DeclarationErrors(problems);
+  if (tenants.size === 0 && !collected?.list.length) throw new DeclarationError(displayPath(dir), '', 'no tenant files (<id>.json) found');
   // Listings follow the official order of the Länder (by Land code), not the alphabet of their ids.
   return new Map([...tenants].sort(([, a], [, b]) => a.land.localeCompare(b.land)));
 }
 
-function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[]): Tenant {
-  const def = validateDeclaration<TenantDefinition>(file, readJsonFile(file), join(formatsDir, 'tenant.schema.json'));
+/** `broken`: services already reported as broken (efa check); offering them is not checked again. */
+function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[], broken?: ReadonlySet<string>): Tenant {
+  const def = withoutBroken(validateDeclaration<TenantDefinition>(file, readJsonFile(file), join(formatsDir, 'tenant.schema.json')), broken);
   const shown = displayPath(file);
   checkContrast(shown, def.theme);
   const languages = checkLanguages(shown, def);
@@ -112,7 +118,10 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
   const parameterTables = new Map<string, ParameterTable>();
   for (const [serviceId, offer] of Object.entries(def.services)) {
     const service = services.get(serviceId);
-    if (!service) throw new DeclarationError(shown, `/services/${serviceId}`, `no service "${serviceId}" under services/ (known: ${[...services.keys()].join(', ')})`);
+    if (!service) {
+      problems.push(new CrossReferenceError('EFA_XREF_SERVICE', shown, `/services/${serviceId}`, `no service "${serviceId}" under services/: fix the id or remove the offer (services: ${[...services.keys()].join(', ') || 'none'})`));
+      continue;
+    }
     const land = checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages, problems);
     problems.push(...checkLocalParameters(shown, serviceId, service, land, offer.local ?? [], def.land));
     problems.push(...checkRestrictions(shown, serviceId, service, offer.codelists ?? {}));
@@ -125,7 +134,20 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
   return { ...def, languages, parameters, parameterTables, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
 }
 
-function checkParameters(file: string, serviceId: string, service: LoadedService, given: Record<string, unknown>, languages: readonly Lang[], problems: DeclarationError[]): Record<string, unknown> {
+/** A tenant's copy of its file without the services efa check already reported as broken, and their text overrides. */
+function withoutBroken(def: TenantDefinition, broken: ReadonlySet<string> | undefined): TenantDefinition {
+  if (!broken || broken.size === 0) return def;
+  const keep = (id: string) => !broken.has(id);
+  const texts = def.texts && Object.fromEntries(Object.entries(def.texts).filter(([key]) => !/^(service|form)\./.test(key) || keep(key.split('.')[1] ?? '')));
+  return { ...def, services: Object.fromEntries(Object.entries(def.services).filter(([id]) => keep(id))), texts };
+}
+
+function checkParameters(file: string, serviceId: string, service: LoadedService, all: Record<string, unknown>, languages: readonly Lang[], problems: DeclarationError[]): Record<string, unknown> {
+  const declared = Object.keys(service.definition.parameters ?? {});
+  for (const name of Object.keys(all).filter((n) => !declared.includes(n))) {
+    problems.push(new CrossReferenceError('EFA_XREF_PARAMETER', file, `/services/${serviceId}/parameters/${name}`, `no parameter "${name}" in services/${serviceId}/service.json: remove it or fix the name (declared: ${declared.join(', ') || 'none'})`));
+  }
+  const given = Object.fromEntries(Object.entries(all).filter(([name]) => declared.includes(name)));
   const values = { ...defaults(service.definition.parameters ?? {}), ...given };
   if (!service.validateParameters(values)) {
     // One message per parameter: a text parameter's alternatives would otherwise each complain.

@@ -1,4 +1,4 @@
-import { DeclarationError } from '../core/errors.js';
+import { CrossReferenceError, DeclarationError } from '../core/errors.js';
 import type { LoadedForm } from '../forms/definition.js';
 import type { FormField } from '../forms/fields/kind.js';
 import { LANGS, type Lang } from '../forms/text.js';
@@ -93,7 +93,7 @@ export function applyTexts(file: string, overrides: Record<string, TextOverride>
     if (!catalogue.has(key)) throw new UnknownTextKeyError(file, key, suggestion(key, catalogue));
     const serviceId = serviceOfKey(key);
     if (serviceId !== undefined && !offered.includes(serviceId)) {
-      throw new DeclarationError(file, `/texts/${pointerToken(key)}`, `service "${serviceId}" is not offered by this tenant (see /services)`);
+      throw new CrossReferenceError('EFA_XREF_SERVICE', file, `/texts/${pointerToken(key)}`, `service "${serviceId}" is not offered by this tenant, so the text would never show: offer it under /services or remove the override`);
     }
     const base = catalogue.get(key);
     const text = merged(base, override);
