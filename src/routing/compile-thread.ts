@@ -81,11 +81,11 @@ function startWorker(): Worker {
  * which the main thread turns back into where the row came from (a CSV line, a JSON path, a
  * version), in the location and in messages that name another row ("first at …").
  */
-const MARK_SOURCE = '\u0001routing';
-const MARK = /\u0001routing: \u0002([a-z]+)\u0003([0-9]+)\u0003([^\u0002]*)\u0002/g;
+const MARK_SOURCE = '\uE001routing';
+const MARK = /\uE001routing: \uE002([a-z]+)\uE003([0-9]+)\uE003([^\uE002]*)\uE002/g;
 
 export function markedDocument(doc: RoutingDocument): LocatedDocument {
-  const table = <T>(name: TableName, rows: T[]) => ({ rows, locate: (i: number, f?: string): Location => ({ source: MARK_SOURCE, path: `\u0002${name}\u0003${i}\u0003${f ?? ''}\u0002` }) });
+  const table = <T>(name: TableName, rows: T[]) => ({ rows, locate: (i: number, f?: string): Location => ({ source: MARK_SOURCE, path: `\uE002${name}\uE003${i}\uE003${f ?? ''}\uE002` }) });
   return { authorities: table('authorities', doc.authorities), responsibilities: table('responsibilities', doc.responsibilities), directory: table('directory', doc.directory), keys: doc.keys };
 }
 
@@ -96,6 +96,6 @@ function unmark(p: Problem, input: LocatedDocument): Problem {
   };
   const message = p.message.replace(MARK, (_m, name: string, i: string, f: string) => formatLocation(real(name, i, f)));
   if (p.source !== MARK_SOURCE) return { ...p, message };
-  const m = /^\u0002([a-z]+)\u0003([0-9]+)\u0003([^\u0002]*)\u0002$/.exec(p.path ?? '');
+  const m = /^\uE002([a-z]+)\uE003([0-9]+)\uE003([^\uE002]*)\uE002$/.exec(p.path ?? '');
   return m ? { ...real(m[1] as string, m[2] as string, m[3] as string), message } : { source: 'routing data', message };
 }

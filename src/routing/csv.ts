@@ -109,10 +109,16 @@ export function formatBytes(n: number): string {
   return n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
 }
 
-/** Passes chunks through until more than `maxBytes` have come. */
+/**
+ * Passes chunks through until more than `maxBytes` have come. A request stays open when reading
+ * stops early, so its sender can still read the answer (the admin API then discards the rest).
+ */
 export async function* limitBytes(body: AsyncIterable<Buffer | string>, maxBytes: number): AsyncGenerator<Buffer> {
   let total = 0;
-  for await (const chunk of body) {
+  const readable = body instanceof Readable ? body : undefined;
+  // Not destroyed when reading stops early: destroying a request closes its socket before the answer.
+  const chunks = readable ? readable.iterator({ destroyOnReturn: false }) : body;
+  for await (const chunk of chunks as AsyncIterable<Buffer | string>) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     total += buf.length;
     if (total > maxBytes) throw new ImportTooLargeError(maxBytes);

@@ -241,6 +241,9 @@ class BadRequest extends EfaError {
 
 /** Every failure as the API's JSON error; routing problems carry their locations. */
 function sendError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // A body read only in part (a problem, the limit) is discarded as the rest arrives: a paused
+  // request would keep its connection open, and the client could not read this answer.
+  if (!req.raw.readableEnded) req.raw.resume();
   if (err instanceof RoutingDataError) {
     return reply.code(422).header('cache-control', 'no-store').send({
       error: 'routing_invalid', message: err.message, truncated: err.truncated,
@@ -249,8 +252,7 @@ function sendError(err: FastifyError | Error, req: FastifyRequest, reply: Fastif
   }
   if (err instanceof RoutingVersionConflictError) return apiError(reply, 412, 'version_conflict', err.message);
   if (err instanceof NotFoundError) return apiError(reply, 404, 'not_found', err.message);
-  // The rest of the body is not read: close the connection rather than take it in.
-  if (err instanceof ImportTooLargeError) return apiError(reply.header('connection', 'close'), 413, 'payload_too_large', err.message);
+  if (err instanceof ImportTooLargeError) return apiError(reply, 413, 'payload_too_large', err.message);
   if (err instanceof EfaError && err.status < 500) return apiError(reply, err.status, err.status === 415 ? 'unsupported_media_type' : 'bad_request', err.message);
   const fastify = err as FastifyError;
   if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return apiError(reply, 413, 'payload_too_large', `the body is larger than ${formatBytes(req.routeOptions.bodyLimit ?? 0)}`);
