@@ -131,3 +131,78 @@ console.log(`Map.get on a small map (${authorityIds.length} ids):  ${m(small)}  
 console.log(`resolve(leikaKey, ars):              ${m(index)}  (${ratio(index)})`);
 console.log(`resolve + directory endpoint:        ${m(full)}  (${ratio(full)})`);
 console.log(`previous string-keyed index:         ${m(previous)}  (${ratio(previous)})`);
+
+// ---------------------------------------------------------------------------------------------
+// Storage and reload: what a one-row change writes compared with storing the whole dataset, and
+// how long the event loop stalls while a version is compiled, inline or in a worker thread.
+// Embedded database (PGlite, which runs on the event loop itself: its reads count in both cases).
+//
+//   npm run bench:routing -- 50 5    (lookups with 50 services, storage with 5)
+// ---------------------------------------------------------------------------------------------
+const { mkdtempSync, rmSync } = await import('node:fs');
+const { tmpdir } = await import('node:os');
+const { join } = await import('node:path');
+const { openDatabase } = await import('../src/storage/db.js');
+const { RoutingStore } = await import('../src/routing/store.js');
+const { replaceTables } = await import('../src/routing/document.js');
+const { compileAnywhere } = await import('../src/routing/compile-thread.js');
+const { compileSeed } = await import('../src/routing/load.js');
+const { FORMATS_DIR } = await import('../src/runtime.js');
+
+const STORE_SERVICES = Number(process.argv[3] ?? 5);
+const env = { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' };
+const storeDoc = generateNationwide({ referenceFile, routingDir: 'routing', services: serviceKeys(STORE_SERVICES), minPopulation: 2000 }).document;
+const dataDir = mkdtempSync(join(tmpdir(), 'efa-bench-routing-'));
+const db = await openDatabase({ dataDir });
+let inForce: RoutingData = routing;
+const store = new RoutingStore({ db, root: '.', formatsDir: FORMATS_DIR, env, pollMs: 0, current: () => inForce, install: (r) => { inForce = r; }, workerRows: Infinity, log: () => undefined });
+const tableBytes = async () => Number((await db.query<{ n: string }>("SELECT pg_total_relation_size('routing_rows')::text AS n")).rows[0]?.n);
+
+const bytes0 = await tableBytes();
+let t = performance.now();
+const whole = await store.write((base) => replaceTables(base, locatedDocument(storeDoc, 'bench')), { by: 'bench' });
+const wholeMs = performance.now() - t;
+const bytes1 = await tableBytes();
+const rule = storeDoc.responsibilities[Math.floor(storeDoc.responsibilities.length / 2)] as ResponsibilityRule;
+const otherAuthority = storeDoc.responsibilities.find((r) => r.authorityId !== rule.authorityId)?.authorityId as string;
+const oneDoc = { ...storeDoc, responsibilities: storeDoc.responsibilities.map((r) => (r === rule ? { ...r, authorityId: otherAuthority } : r)) };
+t = performance.now();
+const one = await store.write((base) => replaceTables(base, locatedDocument(oneDoc, 'bench')), { by: 'bench' });
+const oneMs = performance.now() - t;
+const bytes2 = await tableBytes();
+
+/** The event loop's longest stall while `run` runs: the largest gap between ticks of a 1 ms interval. */
+async function stall(run: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let max = 0;
+  const tick = () => { const now = performance.now(); max = Math.max(max, now - last); last = now; };
+  const timer = setInterval(tick, 1);
+  await run();
+  // One more tick, so a stall at the very end is counted too.
+  await new Promise((r) => setTimeout(r, 5));
+  clearInterval(timer);
+  tick();
+  return max;
+}
+const idle = await stall(() => new Promise((r) => setTimeout(r, 500)));
+const inline = await stall(() => store.reload());
+(store as unknown as { opts: { workerRows: number } }).opts.workerRows = 0;
+const worker = await stall(() => store.reload());
+// The demo seed: what every embedded start compiles, inline versus in a worker (start included).
+const seedDoc = compileSeed('.', FORMATS_DIR, env).document;
+t = performance.now();
+for (let i = 0; i < 5; i++) await compileAnywhere(locatedDocument(seedDoc, 'seed'), { env }, Infinity);
+const seedInline = (performance.now() - t) / 5;
+t = performance.now();
+for (let i = 0; i < 5; i++) await compileAnywhere(locatedDocument(seedDoc, 'seed'), { env }, 0);
+const seedWorker = (performance.now() - t) / 5;
+await db.close();
+rmSync(dataDir, { recursive: true, force: true });
+
+const rows = (whole.stored?.rowsWritten ?? 0);
+const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+console.log(`\nstorage (PGlite), ${storeDoc.responsibilities.length} responsibilities (${STORE_SERVICES} services), ${rows} rows in all:`);
+console.log(`whole dataset as a new version:      ${rows} rows, +${kb(bytes1 - bytes0)} table, ${wholeMs.toFixed(0)} ms`);
+console.log(`one-row change as a new version:     ${one.stored?.rowsWritten} rows, +${kb(bytes2 - bytes1)} table, ${oneMs.toFixed(0)} ms  (rows ${((one.stored?.rowsWritten ?? 0) / rows).toExponential(1)}x, time ${(oneMs / wholeMs).toFixed(2)}x the whole dataset; the time includes validating the whole new version)`);
+console.log(`event loop, longest stall: idle ${idle.toFixed(1)} ms (baseline); reload compiled inline ${inline.toFixed(0)} ms (${(inline / idle).toFixed(0)}x baseline), in a worker ${worker.toFixed(0)} ms (${(worker / idle).toFixed(0)}x baseline, ${(worker / inline).toFixed(2)}x inline; the PGlite read of the version stays on the loop)`);
+console.log(`demo seed (${seedDoc.responsibilities.length + seedDoc.authorities.length + seedDoc.directory.length} rows) compiled inline ${seedInline.toFixed(1)} ms, in a worker ${seedWorker.toFixed(0)} ms (${(seedWorker / seedInline).toFixed(0)}x, starting the worker from the TypeScript sources through tsx; less from dist/): small data stays inline`);

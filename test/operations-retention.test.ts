@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase, type Database } from '../src/storage/db.js';
 import { RetentionSchedule, purge, type PurgeOutcome, type RetentionPolicy } from '../src/storage/retention.js';
+import { readRowDocument } from '../src/routing/rows.js';
 import { freshPostgres } from './support/database.js';
 import { waitUntil } from './support/delivery-stack.js';
 
@@ -60,7 +61,13 @@ async function seed(db: Database): Promise<Seeded> {
     kept: [await attempt(db, owner, 'retry', 89), await attempt(db, owner, 'delivered', 400)],
   };
   for (let v = 1; v <= 5; v++) {
-    await db.query(`INSERT INTO routing_versions (version, document, sha256, authorities, responsibilities, directory, created_by) VALUES ($1, '{}', 'x', 0, 0, 0, 'test')`, [v]);
+    await db.query(`INSERT INTO routing_versions (version, document, sha256, authorities, responsibilities, directory, created_by) VALUES ($1, NULL, 'x', 0, 0, 0, 'test')`, [v]);
+  }
+  // Rows shared by the versions from first to last (null: up to the newest); with versions 3..5
+  // kept, only rows whose last version is 1 or 2 are of no use any more.
+  const rows: Array<[string, number, number | null]> = [['in-every-version', 1, null], ['only-in-1', 1, 1], ['in-2-and-3', 2, 3], ['only-in-2', 2, 2], ['new-in-5', 5, null]];
+  for (const [id, first, last] of rows) {
+    await db.query(`INSERT INTO routing_rows (tbl, natural_key, ord, row, first_version, last_version) VALUES ('authorities', $1, 1, $2::jsonb, $3, $4)`, [id, JSON.stringify({ id, name: id }), first, last]);
   }
   return { drafts, payloads, attempts };
 }
@@ -89,7 +96,7 @@ for (const engine of ['postgres', 'pglite'] as const) {
 
     test('one purge: expired drafts, old payloads (metadata kept), old attempts but the delivered one, routing versions beyond the newest 3', async () => {
       const outcome = await purge(db, POLICY);
-      assert.deepEqual(outcome, { purged: { drafts: 2, payloads: 2, attempts: 2, routingVersions: 2 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, payloads: 2, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
 
       assert.deepEqual(await ids(db, 'SELECT id FROM drafts'), [...seeded.drafts.live].sort());
       const subs = await db.query<{ id: string; payload_jwe: string; payload_purged_at: Date | null; payload_sha512: string; reference: string; status: string; applicant_copy: Uint8Array | null }>('SELECT id, payload_jwe, payload_purged_at, payload_sha512, reference, status, applicant_copy FROM submissions');
@@ -104,15 +111,17 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.equal(subs.rows.length, 6, 'no submission row is deleted');
       assert.deepEqual(await ids(db, 'SELECT id FROM delivery_attempts'), seeded.attempts.kept.map(String).sort());
       assert.deepEqual(await ids(db, 'SELECT version AS id FROM routing_versions'), ['3', '4', '5']);
+      assert.deepEqual(await ids(db, 'SELECT natural_key AS id FROM routing_rows'), ['in-2-and-3', 'in-every-version', 'new-in-5'], 'rows of the kept versions stay, shared ones included');
+      assert.deepEqual((await readRowDocument(db, 3)).authorities.map((a) => a.id).sort(), ['in-2-and-3', 'in-every-version'], 'the oldest kept version still reads whole');
 
-      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, payloads: 0, attempts: 0, routingVersions: 0 }, busy: false }, 'a second run finds nothing due');
+      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
     });
 
     test('0 keeps a kind forever; drafts always go when expired', async () => {
       await db.query(`UPDATE drafts SET expires_at = now() - interval '1 day'`);
       await db.query(`UPDATE delivery_attempts SET finished_at = now() - interval '1000 days'`);
       const outcome = await purge(db, { payloadDays: 0, attemptDays: 0, routingVersionsKept: 0 });
-      assert.deepEqual(outcome, { purged: { drafts: 2, payloads: 0, attempts: 0, routingVersions: 0 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
       assert.equal((await db.query('SELECT 1 FROM delivery_attempts')).rows.length, 2);
     });
 

@@ -8,6 +8,7 @@ import { hashSecret, newSecret } from '../src/auth/clients.js';
 import { loadConfig } from '../src/config/env.js';
 import { buildApp } from '../src/http/app.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
+import type { RoutingStore } from '../src/routing/store.js';
 import { Browser } from './support/browser.js';
 import { activity, person, step } from './support/answers.js';
 import { startStack, type TestStack } from './support/runtime.js';
@@ -231,8 +232,8 @@ describe('admin routing API on PostgreSQL', () => {
 
     // A version that arrives without a notification (say, while the LISTEN connection was down).
     const polling = await start('200');
-    const { rows } = await stack.rt.db.query<{ document: { authorities: Array<{ id: string; name: string }> } }>('SELECT document FROM routing_versions WHERE version = $1', [latest + 1]);
-    const document = rows[0]?.document as { authorities: Array<{ id: string; name: string }> };
+    // Written as versions were before they were stored per row: one whole document (still read).
+    const { document } = await (stack.rt.routingStore as RoutingStore).document(latest + 1);
     for (const a of document.authorities) if (a.id === 'gewerbeamt-kiel-neu') a.name = 'Kiel – ohne Benachrichtigung';
     await stack.rt.db.query("INSERT INTO routing_versions (version, document, sha256, authorities, responsibilities, directory, created_by) VALUES ($1, $2::jsonb, 'x', 0, 0, 0, 'test')", [latest + 2, JSON.stringify(document)]);
     await until('the polling runtime found it', () => polling.routing.version?.version === latest + 2, 3000);

@@ -84,7 +84,7 @@ export function routingCommand(deps: Deps): Command {
         await report(result.warnings);
         const counts = `${result.counts.authorities} authorities, ${result.counts.responsibilities} responsibilities, ${result.counts.directory} directory entries`;
         if (opts.dryRun) console.log(`valid: ${counts} (nothing stored)`);
-        else console.log(result.created ? `stored version ${result.version}: ${counts}` : `unchanged: version ${result.version} already holds exactly this data`);
+        else console.log(result.created ? `stored version ${result.version}: ${counts}${result.stored ? ` (${result.stored.rowsWritten} rows written, ${result.stored.rowsShared} shared with the version before)` : ''}` : `unchanged: version ${result.version} already holds exactly this data`);
       } catch (err) {
         await listProblems(err);
         deps.fail(err);

@@ -77,6 +77,8 @@ export interface OperationsSettings {
   attemptRetentionDays: number;
   /** Routing versions beyond the newest this many are deleted (the one in force is always kept); 0 keeps all. */
   routingVersionsKept: number;
+  /** A routing import over the admin API larger than this is refused with 413 while it streams in. */
+  routingImportMaxBytes: number;
 }
 
 /** File uploads: the per-file ceiling and the virus scanner (see docs/operations.md). */
@@ -154,6 +156,7 @@ function operationsSettings(env: Env): OperationsSettings {
     payloadRetentionDays: int(env, 'EFA_PAYLOAD_RETENTION_DAYS', 30, 0, 3_650),
     attemptRetentionDays: int(env, 'EFA_ATTEMPT_RETENTION_DAYS', 90, 0, 3_650),
     routingVersionsKept: int(env, 'EFA_ROUTING_VERSIONS_KEPT', 20, 0, 100_000),
+    routingImportMaxBytes: int(env, 'EFA_ROUTING_IMPORT_MAX_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
   // Node refuses a headers timeout above the request timeout.
   if (ops.httpHeadersTimeoutMs > ops.httpRequestTimeoutMs) throw new ConfigError(`EFA_HTTP_HEADERS_TIMEOUT_MS (${ops.httpHeadersTimeoutMs}) must not be above EFA_HTTP_REQUEST_TIMEOUT_MS (${ops.httpRequestTimeoutMs})`);

@@ -1,8 +1,12 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse as parseStream, type Options as ParseOptions } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { JWK } from 'jose';
 import type { Authority, ResponsibilityRule } from './types.js';
 import type { Locator, RoutingDocument, SourceDirectoryEntry, Table, TableName } from './document.js';
+import { EfaError } from '../core/errors.js';
 import { ProblemList, type Location } from './problems.js';
 
 /**
@@ -45,39 +49,139 @@ export function tableFromCsv(text: string, table: TableName, source: string): Ta
     problems.add({ source, line }, 'the file is not UTF-8 (export it as "CSV UTF-8")');
     problems.throwIfAny();
   }
-  const records = parseRecords(text, source, problems);
-  problems.throwIfAny();
-  const [head, ...body] = records;
-  if (!head) {
-    problems.add({ source, line: 1 }, `empty: the first line must name the columns (${CSV_COLUMNS[table].required.join(', ')}, …)`);
-    problems.throwIfAny();
+  const reader = new CsvTableReader(table, source);
+  let records: Array<{ record: string[]; info: { lines: number } }> = [];
+  try {
+    records = parse(text, parseOptions(delimiterOf(text))) as unknown as typeof records;
+  } catch (err) {
+    reader.syntaxError(err);
   }
-  const headers = (head as Parsed).cells.map((h) => h.trim());
-  const columns = headerColumns(headers, table, source, problems);
-  problems.throwIfAny();
-  const locator = new CsvLocator(source, body.map((r) => r.line), columns, headers);
-  const rows = body.map((record, i) => rowOf(table, record.cells, headers, columns, (field) => locator.at(i, field), problems));
-  problems.throwIfAny();
-  return { rows, locate: (i, f) => locator.at(i, f) };
+  for (const { record, info } of records) reader.push(record, info.lines);
+  return reader.finish();
 }
 
-interface Parsed {
-  cells: string[];
-  line: number;
+/**
+ * One table from a CSV stream (an admin API import), record by record: the text is never held
+ * whole. More than `maxBytes` ends the read with ImportTooLargeError (413); problems are reported
+ * with their lines as by tableFromCsv.
+ */
+export async function tableFromCsvStream(body: AsyncIterable<Buffer | string>, table: TableName, source: string, maxBytes: number): Promise<Table<unknown>> {
+  const chunks = limitBytes(body, maxBytes)[Symbol.asyncIterator]();
+  // The delimiter is decided by the header line: read until it is complete.
+  const head: Buffer[] = [];
+  let done = false;
+  while (!done && !Buffer.concat(head).includes(0x0a)) {
+    const next = await chunks.next();
+    if (next.done) done = true;
+    else head.push(next.value);
+  }
+  const reader = new CsvTableReader(table, source);
+  const parser = parseStream(parseOptions(delimiterOf(Buffer.concat(head).toString('utf8'))));
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    yield* head;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  };
+  const feeding = pipeline(Readable.from(rest()), parser);
+  // Whatever ends the read first (a problem, the limit, bad CSV) is thrown from the loop below.
+  feeding.catch(() => undefined);
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const bad = record.findIndex((c) => c.includes('\uFFFD'));
+      if (bad >= 0) reader.notUtf8(info.lines);
+      reader.push(record, info.lines);
+    }
+    await feeding;
+  } catch (err) {
+    if (err instanceof EfaError) throw err;
+    reader.syntaxError(err);
+  }
+  return reader.finish();
 }
 
-function parseRecords(text: string, source: string, problems: ProblemList): Parsed[] {
+/** A request body larger than the import limit: refused with 413, nothing read further or stored. */
+export class ImportTooLargeError extends EfaError {
+  constructor(readonly maxBytes: number) {
+    super('EFA_ROUTING_IMPORT_TOO_LARGE', `the body is larger than ${formatBytes(maxBytes)} (EFA_ROUTING_IMPORT_MAX_BYTES)`, 413);
+  }
+}
+
+export function formatBytes(n: number): string {
+  return n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
+
+/**
+ * Passes chunks through until more than `maxBytes` have come. A request stays open when reading
+ * stops early, so its sender can still read the answer (the admin API then discards the rest).
+ */
+export async function* limitBytes(body: AsyncIterable<Buffer | string>, maxBytes: number): AsyncGenerator<Buffer> {
+  let total = 0;
+  const readable = body instanceof Readable ? body : undefined;
+  // Not destroyed when reading stops early: destroying a request closes its socket before the answer.
+  const chunks = readable ? readable.iterator({ destroyOnReturn: false }) : body;
+  for await (const chunk of chunks as AsyncIterable<Buffer | string>) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    total += buf.length;
+    if (total > maxBytes) throw new ImportTooLargeError(maxBytes);
+    yield buf;
+  }
+}
+
+function delimiterOf(text: string): ',' | ';' {
   const firstLine = text.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '';
   // German spreadsheets write ";" — decide by the header line, never inside data.
-  const delimiter = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
-  try {
-    const out = parse(text, { bom: true, delimiter, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_BYTES, relax_column_count: false }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
-    // info.lines is where a record ends; a quoted cell may span lines, so count back to its start.
-    return out.map(({ record, info }, i) => ({ cells: i === 0 ? record : record.map(unescapeFormula), line: info.lines - record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0) }));
-  } catch (err) {
+  return firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
+}
+
+function parseOptions(delimiter: string): ParseOptions {
+  return { bom: true, delimiter, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_BYTES, relax_column_count: false };
+}
+
+/**
+ * Builds a table record by record (header first), so text and stream are read alike. Checking
+ * stops at MAX_PROBLEMS; what was found is thrown by finish().
+ */
+class CsvTableReader {
+  private readonly problems = new ProblemList();
+  private headers?: string[];
+  private columns = new Map<string, number>();
+  private readonly rows: unknown[] = [];
+  private readonly lines: number[] = [];
+
+  constructor(private readonly table: TableName, private readonly source: string) {}
+
+  /** `endLine`: where the record ends (csv-parse's info.lines); a quoted cell may span lines. */
+  push(record: string[], endLine: number): void {
+    const line = endLine - record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0);
+    if (!this.headers) {
+      this.headers = record.map((h) => h.trim());
+      this.columns = headerColumns(this.headers, this.table, this.source, this.problems);
+      this.problems.throwIfAny();
+      return;
+    }
+    if (this.problems.full) this.problems.throwIfAny();
+    const cells = record.map(unescapeFormula);
+    const index = this.rows.length;
+    this.lines.push(line);
+    const locator = new CsvLocator(this.source, this.lines, this.columns, this.headers);
+    this.rows.push(rowOf(this.table, cells, this.headers, this.columns, (field) => locator.at(index, field), this.problems));
+  }
+
+  notUtf8(line: number): void {
+    this.problems.add({ source: this.source, line }, 'the file is not UTF-8 (export it as "CSV UTF-8")');
+    this.problems.throwIfAny();
+  }
+
+  syntaxError(err: unknown): void {
     const e = err as Error & { code?: string; lines?: number };
-    problems.add({ source, line: e.lines ?? 0 }, `not valid CSV: ${e.message.replace(/ on line \d+$| at line \d+/, '')}`);
-    return [];
+    this.problems.add({ source: this.source, line: e.lines ?? 0 }, `not valid CSV: ${e.message.replace(/ on line \d+$| at line \d+/, '')}`);
+    this.problems.throwIfAny();
+  }
+
+  finish(): Table<unknown> {
+    if (!this.headers) this.problems.add({ source: this.source, line: 1 }, `empty: the first line must name the columns (${CSV_COLUMNS[this.table].required.join(', ')}, …)`);
+    this.problems.throwIfAny();
+    const locator = new CsvLocator(this.source, this.lines, this.columns, this.headers ?? []);
+    return { rows: this.rows, locate: (i, f) => locator.at(i, f) };
   }
 }
 

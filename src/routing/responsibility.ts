@@ -29,6 +29,13 @@ function code(digits: number, length: number): number {
   return digits * 16 + length;
 }
 
+/** The index's maps as they cross a worker boundary (structured clone keeps Maps). */
+export interface IndexState {
+  byService: Map<string, Map<number, string>>;
+  wildcard: Map<number, string>;
+  count: number;
+}
+
 /**
  * Zuständigkeitsfinder: (LeiKa key, ARS) -> authority id, the longest matching ARS prefix wins
  * (Gemeinde before Verband before Kreis before Regierungsbezirk before Land). A rule for the
@@ -38,9 +45,22 @@ function code(digits: number, length: number): number {
  * no string is built or hashed per lookup (see bench/routing.ts for what that buys).
  */
 export class ResponsibilityIndex {
-  private readonly byService = new Map<string, Map<number, string>>();
-  private readonly wildcard = new Map<number, string>();
+  private byService = new Map<string, Map<number, string>>();
+  private wildcard = new Map<number, string>();
   private count = 0;
+
+  /** An index built elsewhere (a worker thread), taken over as it is. */
+  static fromState(state: IndexState): ResponsibilityIndex {
+    const index = new ResponsibilityIndex([]);
+    index.byService = state.byService;
+    index.wildcard = state.wildcard;
+    index.count = state.count;
+    return index;
+  }
+
+  state(): IndexState {
+    return { byService: this.byService, wildcard: this.wildcard, count: this.count };
+  }
 
   constructor(rules: Iterable<ResponsibilityRule>) {
     for (const rule of rules) {

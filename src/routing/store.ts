@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ConfigError, EfaError, NotFoundError } from '../core/errors.js';
 import type { Database } from '../storage/db.js';
-import { compileRouting, type CompiledRouting } from './compile.js';
+import type { CompileOptions, CompiledRouting } from './compile.js';
+import { compileAnywhere, DEFAULT_WORKER_ROWS, type CompileProgress } from './compile-thread.js';
 import { locatedDocument, type LocatedDocument, type RoutingDocument } from './document.js';
 import { compileSeed, type RoutingData, type RoutingVersionInfo } from './load.js';
 import { checkPublicTargets } from './targets.js';
+import { canonicalJson, documentRows, liveRows, readRowDocument, storeVersionRows } from './rows.js';
 import { ProblemList, RoutingVersionConflictError, type Problem } from './problems.js';
 
 /** pg_notify channel: its payload is the new version number. */
@@ -30,6 +32,8 @@ export interface RoutingStoreOptions {
   log?(message: string): void;
   /** Counts errors the store survives (the LISTEN connection lost; polling covers the gap). */
   onError?(where: string, err: unknown): void;
+  /** Datasets with at least this many rows compile in a worker thread (EFA_ROUTING_WORKER_ROWS); default 20000. */
+  workerRows?: number;
 }
 
 export interface Counts {
@@ -44,6 +48,8 @@ export interface VersionSummary extends Counts {
   createdBy: string;
   comment?: string;
   sha256: string;
+  /** Rows this version wrote (inserted and closed); absent for versions stored as one document. */
+  rowsWritten?: number;
 }
 
 export interface WriteMeta {
@@ -61,11 +67,14 @@ export interface WriteResult {
   createdAt?: string;
   counts: Counts;
   warnings: Problem[];
+  /** What the new version stored: rows written (changed rows inserted, replaced ones closed) and rows shared with the version before. */
+  stored?: { rowsWritten: number; rowsShared: number };
 }
 
 interface VersionRow {
   version: number;
-  document: RoutingDocument;
+  /** Versions stored before migration 900 only; the others are rows in routing_rows. */
+  document: RoutingDocument | null;
   sha256: string;
   created_at: Date | string;
   created_by: string;
@@ -89,11 +98,17 @@ export class RoutingStore {
   /** A version this process could not compile: reported once, not again on every poll. */
   private failed?: number;
   private outage = false;
+  private compiling?: CompileProgress;
   private readonly onSighup = () => {
     this.reload().catch((err: unknown) => this.log(`SIGHUP reload failed, the data in force stays: ${message(err)}`));
   };
 
   constructor(private readonly opts: RoutingStoreOptions) {}
+
+  /** A compile running in a worker thread right now, if any: the API answers meanwhile. */
+  compileInProgress(): CompileProgress | undefined {
+    return this.compiling;
+  }
 
   /** Puts the newest stored version in force (or the seed when there is none) and starts watching. */
   async start(): Promise<void> {
@@ -165,11 +180,14 @@ export class RoutingStore {
       const newest = rows[0];
       const baseVersion = newest?.version ?? 0;
       if (meta.expectVersion !== undefined && meta.expectVersion !== baseVersion) throw new RoutingVersionConflictError(meta.expectVersion, baseVersion);
-      const base = newest ? locatedDocument(newest.document, `version ${newest.version}`) : locatedDocument(this.seedCompiled().document, 'seed');
+      // The newest version's rows are what the new one is stored against (none before the first row-stored version).
+      const live = await liveRows(tx);
+      const baseDocument = newest ? newest.document ?? live.document : this.seedCompiled().document;
+      const base = locatedDocument(baseDocument, newest ? `version ${newest.version}` : 'seed');
       const problems = new ProblemList();
       const next = change(base, problems);
       problems.throwIfAny();
-      const compiled = compileRouting(next, { env: this.opts.env, routingDir: join(this.opts.root, 'routing') });
+      const compiled = await this.compile(next, { env: this.opts.env, routingDir: join(this.opts.root, 'routing') });
       await checkPublicTargets(next, compiled.routing, problems);
       problems.throwIfAny();
       const text = canonicalJson(compiled.document);
@@ -177,15 +195,16 @@ export class RoutingStore {
       const counts = countsOf(compiled.document);
       if (meta.dryRun || (newest && newest.sha256 === sha256)) return { result: { version: baseVersion, created: false, counts, warnings: compiled.warnings } };
       const version = baseVersion + 1;
+      const stored = await storeVersionRows(tx, version, live.tables, documentRows(compiled.document));
       const inserted = await tx.query<{ created_at: Date | string }>(
-        `INSERT INTO routing_versions (version, document, sha256, authorities, responsibilities, directory, created_by, comment)
-         VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
-        [version, text, sha256, counts.authorities, counts.responsibilities, counts.directory, meta.by, meta.comment ?? null],
+        `INSERT INTO routing_versions (version, document, sha256, authorities, responsibilities, directory, created_by, comment, rows_written)
+         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
+        [version, sha256, counts.authorities, counts.responsibilities, counts.directory, meta.by, meta.comment ?? null, stored.written],
       );
       // Delivered on commit only, so no process reads a version that is not there yet.
       await tx.query('SELECT pg_notify($1, $2)', [ROUTING_CHANNEL, String(version)]);
       const createdAt = iso(inserted.rows[0]?.created_at ?? new Date());
-      return { result: { version, created: true, createdAt, counts, warnings: compiled.warnings }, compiled, info: { version, source: 'database' as const, createdAt, createdBy: meta.by, comment: meta.comment } };
+      return { result: { version, created: true, createdAt, counts, warnings: compiled.warnings, stored: { rowsWritten: stored.written, rowsShared: stored.shared } }, compiled, info: { version, source: 'database' as const, createdAt, createdBy: meta.by, comment: meta.comment } };
     });
     if (outcome.compiled && outcome.info) this.install({ ...outcome.compiled.routing, version: { ...outcome.info, loadedAt: new Date().toISOString() } });
     return outcome.result;
@@ -193,14 +212,14 @@ export class RoutingStore {
 
   /** A new version with the content of an older one: how a bad change is undone. */
   async restore(version: number, meta: WriteMeta): Promise<WriteResult> {
-    const row = await this.row(version);
-    return this.write(() => locatedDocument(row.document, `version ${version}`), { ...meta, comment: meta.comment ?? `restore of version ${version}` });
+    const { document } = await this.row(version);
+    return this.write(() => locatedDocument(document, `version ${version}`), { ...meta, comment: meta.comment ?? `restore of version ${version}` });
   }
 
   async versions(limit: number): Promise<VersionSummary[]> {
-    const { rows } = await this.opts.db.query<Omit<VersionRow, 'document'> & Counts>(
-      'SELECT version, sha256, authorities, responsibilities, directory, created_at, created_by, comment FROM routing_versions ORDER BY version DESC LIMIT $1', [limit]);
-    return rows.map((r) => ({ version: r.version, createdAt: iso(r.created_at), createdBy: r.created_by, ...(r.comment ? { comment: r.comment } : {}), sha256: r.sha256, authorities: r.authorities, responsibilities: r.responsibilities, directory: r.directory }));
+    const { rows } = await this.opts.db.query<Omit<VersionRow, 'document'> & Counts & { rows_written: number | null }>(
+      'SELECT version, sha256, authorities, responsibilities, directory, created_at, created_by, comment, rows_written FROM routing_versions ORDER BY version DESC LIMIT $1', [limit]);
+    return rows.map((r) => ({ version: r.version, createdAt: iso(r.created_at), createdBy: r.created_by, ...(r.comment ? { comment: r.comment } : {}), sha256: r.sha256, authorities: r.authorities, responsibilities: r.responsibilities, directory: r.directory, ...(r.rows_written !== null ? { rowsWritten: r.rows_written } : {}) }));
   }
 
   /** The stored form of a version, or of the data in force (the seed's is version 0). */
@@ -219,11 +238,16 @@ export class RoutingStore {
     return this.opts.current().version?.version ?? 0;
   }
 
-  private async row(version: number): Promise<VersionRow> {
+  /** A version with its document, from its rows or (stored before migration 900) its own column. */
+  private async row(version: number): Promise<VersionRow & { document: RoutingDocument }> {
     const { rows } = await this.opts.db.query<VersionRow>('SELECT version, document, sha256, created_at, created_by, comment FROM routing_versions WHERE version = $1', [version]);
     const row = rows[0];
     if (!row) throw new NotFoundError(`there is no routing version ${version}`);
-    return row;
+    return { ...row, document: row.document ?? (await readRowDocument(this.opts.db, version)) };
+  }
+
+  private compile(input: LocatedDocument, opts: CompileOptions): Promise<CompiledRouting> {
+    return compileAnywhere(input, opts, this.opts.workerRows ?? DEFAULT_WORKER_ROWS, (p) => { this.compiling = p; });
   }
 
   private async compileVersion(version: number): Promise<RoutingData> {
@@ -231,7 +255,7 @@ export class RoutingStore {
     let compiled: CompiledRouting;
     try {
       // No routing folder: a stored version must carry its keys, whatever files this process has.
-      compiled = compileRouting(locatedDocument(row.document, `version ${version}`), { env: this.opts.env, requireVerificationKeys: false });
+      compiled = await this.compile(locatedDocument(row.document, `version ${version}`), { env: this.opts.env, requireVerificationKeys: false });
     } catch (err) {
       throw new VersionUnusable(version, err);
     }
@@ -305,9 +329,17 @@ class VersionUnusable extends EfaError {
 
 /** Creates the store from the runtime's configuration and puts the newest data in force. */
 export async function startRoutingStore(deps: { db: Database; root: string; formatsDir: string; env: Record<string, string | undefined>; databaseUrl?: string; current(): RoutingData; install(routing: RoutingData): void; onError?(where: string, err: unknown): void }): Promise<RoutingStore> {
-  const store = new RoutingStore({ ...deps, pollMs: deps.databaseUrl ? pollInterval(deps.env) : 0 });
+  const store = new RoutingStore({ ...deps, pollMs: deps.databaseUrl ? pollInterval(deps.env) : 0, workerRows: workerRows(deps.env) });
   await store.start();
   return store;
+}
+
+/** EFA_ROUTING_WORKER_ROWS: from how many rows a dataset compiles in a worker thread; 0: always. */
+function workerRows(env: Record<string, string | undefined>): number {
+  const raw = env.EFA_ROUTING_WORKER_ROWS;
+  if (raw === undefined || raw === '') return DEFAULT_WORKER_ROWS;
+  if (!/^[0-9]{1,9}$/.test(raw)) throw new ConfigError(`EFA_ROUTING_WORKER_ROWS="${raw}" must be a number of rows (0: every dataset compiles in a worker)`);
+  return Number(raw);
 }
 
 /** EFA_ROUTING_POLL_MS: how soon a process notices a version when a notification was missed. */
@@ -322,10 +354,7 @@ export function countsOf(doc: RoutingDocument): Counts {
   return { authorities: doc.authorities.length, responsibilities: doc.responsibilities.length, directory: doc.directory.length };
 }
 
-/** JSON with sorted object keys: the same dataset always has the same text and hash. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
-}
+export { canonicalJson };
 
 function iso(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : new Date(value).toISOString();

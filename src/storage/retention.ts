@@ -20,6 +20,8 @@ export interface PurgeCounts {
   payloads: number;
   attempts: number;
   routingVersions: number;
+  /** Routing rows (migration 900) that no kept version has any more. */
+  routingRows: number;
 }
 
 /** What a run removed; `busy`: it met another process's purge and left the rest to it. */
@@ -76,6 +78,14 @@ function steps(policy: RetentionPolicy): Step[] {
               WHERE version <= (SELECT max(version) FROM routing_versions) - $2 LIMIT $1)`,
       params: [Math.max(1, policy.routingVersionsKept)],
     });
+    // A row is shared by the versions from first_version to last_version: it goes once the last
+    // of them has. Rows still in the newest version (last_version NULL) always stay.
+    out.push({
+      kind: 'routingRows',
+      sql: `DELETE FROM routing_rows WHERE id IN (SELECT id FROM routing_rows
+              WHERE last_version < (SELECT coalesce(min(version), 2147483647) FROM routing_versions) LIMIT $1)`,
+      params: [],
+    });
   }
   return out;
 }
@@ -88,7 +98,7 @@ async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
 
 /** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
 export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
-  const purged: PurgeCounts = { drafts: 0, payloads: 0, attempts: 0, routingVersions: 0 };
+  const purged: PurgeCounts = { drafts: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));

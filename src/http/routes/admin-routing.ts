@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import { EfaError, NotFoundError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
 import { FORMATS_DIR } from '../../runtime.js';
-import { tableToCsv } from '../../routing/csv.js';
+import { formatBytes, ImportTooLargeError, limitBytes, tableFromCsvStream, tableToCsv } from '../../routing/csv.js';
 import { applyChanges, isTableName, replaceTables, type RoutingPatch, type TableName } from '../../routing/document.js';
 import { patchFromText } from '../../routing/imports.js';
 import { changesFromJson, parseJsonText } from '../../routing/json.js';
@@ -18,8 +18,6 @@ export interface AdminRoutingOptions {
 }
 
 const PREFIX = '/_efa/admin/routing';
-/** The nationwide dataset with 50 services is about 12 MB as JSON; leave room, but not for abuse. */
-const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 const SOURCE = 'request body';
 
 interface RouteTypes { Params: Record<string, string>; Querystring: Record<string, string | undefined> }
@@ -68,14 +66,17 @@ const schemas = {
  */
 export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutingOptions): Promise<void> {
   const { rt } = opts;
-  // Bodies arrive as text and are parsed here, so a syntax error can name its line and column.
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  /** The nationwide dataset with 50 services is about 12 MB as JSON; default 32 MiB (EFA_ROUTING_IMPORT_MAX_BYTES). */
+  const maxBytes = rt.config.ops.routingImportMaxBytes;
+  // Bodies arrive as the request stream and are read by the handler: CSV record by record, JSON as
+  // text (so a syntax error can name its line and column), both counted against the limit.
+  app.addContentTypeParser(['application/json', 'text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
 
   // onRequest, not preHandler: a caller without the scope is refused before its body is read.
   const read = { onRequest: requireScope(opts.auth, 'routing:read') as unknown as onRequestAsyncHookHandler };
-  const write = { onRequest: requireScope(opts.auth, 'routing:write') as unknown as onRequestAsyncHookHandler, bodyLimit: IMPORT_BODY_LIMIT };
+  const write = { onRequest: requireScope(opts.auth, 'routing:write') as unknown as onRequestAsyncHookHandler };
+  const body = (req: Req, accepted: Array<'json' | 'csv'>) => bodyOf(req, accepted, maxBytes);
   const store = (): RoutingStore => {
     if (!rt.routingStore) throw new EfaError('EFA_ROUTING_STORE_MISSING', 'this process has no routing store', 503);
     return rt.routingStore;
@@ -86,6 +87,8 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
     const latest = await store().latestVersion();
     return reply.header('etag', `"${info?.version ?? 0}"`).header('cache-control', 'no-store').send({
       ...info, latestStored: latest,
+      // A compile in a worker thread, while it runs: the version in force keeps answering meanwhile.
+      compiling: store().compileInProgress() ?? null,
       counts: { authorities: rt.routing.authorities.size, responsibilities: rt.routing.responsibility.size, directory: rt.routing.directory.size },
     });
   });
@@ -137,19 +140,21 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
   });
 
   app.post(`${PREFIX}/import`, { ...write, schema: schemas.import }, async (req: Req, reply) => {
-    const patch = patchFromText(bodyOf(req, ['json']).text, 'json', { source: SOURCE, formatsDir: FORMATS_DIR });
+    const patch = patchFromText(await body(req, ['json']).text(), 'json', { source: SOURCE, formatsDir: FORMATS_DIR });
     return sendWritten(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
   });
 
   app.put(`${PREFIX}/:table`, { ...write, schema: schemas.replace }, async (req: Req, reply) => {
     const table = tableParam(req.params.table);
-    const body = bodyOf(req, ['json', 'csv']);
-    const patch: RoutingPatch = patchFromText(body.text, body.format, { source: SOURCE, formatsDir: FORMATS_DIR, table });
+    const input = body(req, ['json', 'csv']);
+    const patch: RoutingPatch = input.format === 'csv'
+      ? { [table]: await tableFromCsvStream(input.stream, table, SOURCE, maxBytes) }
+      : patchFromText(await input.text(), 'json', { source: SOURCE, formatsDir: FORMATS_DIR, table });
     return sendWritten(reply, await store().write((base) => replaceTables(base, patch), meta(req)));
   });
 
   app.post(`${PREFIX}/changes`, { ...write, schema: schemas.changes }, async (req: Req, reply) => {
-    const { changes, comment } = changesFromJson(parseJsonText(bodyOf(req, ['json']).text, SOURCE), SOURCE, FORMATS_DIR);
+    const { changes, comment } = changesFromJson(parseJsonText(await body(req, ['json']).text(), SOURCE), SOURCE, FORMATS_DIR);
     return sendWritten(reply, await store().write((base, problems) => applyChanges(base, changes, problems), { ...meta(req), ...(comment ? { comment } : {}) }));
   });
 
@@ -186,13 +191,35 @@ function sendWritten(reply: FastifyReply, result: WriteResult): FastifyReply {
   return reply.send({ ...result, warnings: result.warnings.map((w) => ({ ...w, text: formatProblem(w) })) });
 }
 
-function bodyOf(req: Req, accepted: Array<'json' | 'csv'>): { text: string; format: 'json' | 'csv' } {
+interface Body {
+  format: 'json' | 'csv';
+  /** The body as it arrives, stopped with 413 past the limit. */
+  stream: AsyncIterable<Buffer>;
+  /** The whole body as text (JSON), at most the limit. */
+  text(): Promise<string>;
+}
+
+/** The request body as a stream of at most `maxBytes`; a Content-Length over the limit is refused before reading. */
+function bodyOf(req: Req, accepted: Array<'json' | 'csv'>, maxBytes: number): Body {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const format = type === 'application/json' ? 'json' : type === 'text/csv' || type === 'application/csv' ? 'csv' : undefined;
   const names = accepted.map((f) => (f === 'json' ? 'application/json' : 'text/csv')).join(' or ');
-  if (!format || !accepted.includes(format) || typeof req.body !== 'string') throw new EfaError('EFA_UNSUPPORTED_MEDIA_TYPE', `send ${names}${type ? `, not ${type}` : ''}`, 415);
-  if (req.body.trim() === '') throw new BadRequest('the body is empty');
-  return { text: req.body, format };
+  const raw = req.body as AsyncIterable<Buffer> | undefined;
+  if (!format || !accepted.includes(format) || !raw || typeof raw[Symbol.asyncIterator] !== 'function') throw new EfaError('EFA_UNSUPPORTED_MEDIA_TYPE', `send ${names}${type ? `, not ${type}` : ''}`, 415);
+  const length = req.headers['content-length'];
+  if (length !== undefined && Number(length) > maxBytes) throw new ImportTooLargeError(maxBytes);
+  if (length === '0') throw new BadRequest('the body is empty');
+  const stream = limitBytes(raw, maxBytes);
+  return {
+    format, stream,
+    text: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') throw new BadRequest('the body is empty');
+      return text;
+    },
+  };
 }
 
 function tableParam(name: string | undefined): TableName {
@@ -214,6 +241,9 @@ class BadRequest extends EfaError {
 
 /** Every failure as the API's JSON error; routing problems carry their locations. */
 function sendError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // A body read only in part (a problem, the limit) is discarded as the rest arrives: a paused
+  // request would keep its connection open, and the client could not read this answer.
+  if (!req.raw.readableEnded) req.raw.resume();
   if (err instanceof RoutingDataError) {
     return reply.code(422).header('cache-control', 'no-store').send({
       error: 'routing_invalid', message: err.message, truncated: err.truncated,
@@ -222,9 +252,10 @@ function sendError(err: FastifyError | Error, req: FastifyRequest, reply: Fastif
   }
   if (err instanceof RoutingVersionConflictError) return apiError(reply, 412, 'version_conflict', err.message);
   if (err instanceof NotFoundError) return apiError(reply, 404, 'not_found', err.message);
+  if (err instanceof ImportTooLargeError) return apiError(reply, 413, 'payload_too_large', err.message);
   if (err instanceof EfaError && err.status < 500) return apiError(reply, err.status, err.status === 415 ? 'unsupported_media_type' : 'bad_request', err.message);
   const fastify = err as FastifyError;
-  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return apiError(reply, 413, 'payload_too_large', `the body is larger than ${IMPORT_BODY_LIMIT / 1024 / 1024} MiB`);
+  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return apiError(reply, 413, 'payload_too_large', `the body is larger than ${formatBytes(req.routeOptions.bodyLimit ?? 0)}`);
   if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return apiError(reply, 415, 'unsupported_media_type', 'send application/json or text/csv');
   if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500) return apiError(reply, fastify.statusCode, 'bad_request', fastify.message);
   req.log.error({ err }, 'admin routing API failed');
