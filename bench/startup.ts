@@ -140,6 +140,8 @@ async function main(): Promise<void> {
     EFA_SIGNING_KEY: JSON.stringify((await generateSigningKeyPair()).privateJwk),
     EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:9',
     EFA_ROUTING_POLL_MS: '0',
+    // The shipped services have file fields; production refuses them without a scanner unless told.
+    EFA_UPLOAD_SCAN: 'off',
     LOG_LEVEL: 'warn',
   };
   const baselineCode = "import('fastify').then(async ({ default: F }) => { const a = F(); a.get('/ready', async () => ({ ok: true })); await a.listen({ host: '127.0.0.1', port: Number(process.env.PORT) }); })";
