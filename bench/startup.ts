@@ -5,8 +5,11 @@
  *   baseline:  `node -e` that imports fastify, listens on 127.0.0.1 and answers GET /ready.
  *   serve:     `efa serve` (NODE_ENV=production, PostgreSQL, REDIS_URL) until /_efa/health/ready answers 200.
  *   worker:    `efa worker` until its /health/ready answers 200 (it also prints "delivering").
- *   embedded:  `efa start` with a fresh DATA_DIR every run (PGlite created and migrated: the first
- *              start of `npm ci && npm start`) until /_efa/health/ready answers 200.
+ *   embedded:  `efa start` with a fresh DATA_DIR every run (its PGlite database copied from the
+ *              template in node_modules/.cache/efa, which the untimed first run or `npm run build`
+ *              made) until /_efa/health/ready answers 200; and the same with an empty template cache
+ *              every run (PGlite created and migrated, the template made: the very first start of
+ *              `npm ci && npm start` on a machine).
  *
  * Every process is spawned with the node running this script, timed from spawn until its health
  * URL answers (polled every 10 ms), then stopped with SIGTERM. Each kind runs once untimed first
@@ -140,6 +143,8 @@ async function main(): Promise<void> {
     EFA_SIGNING_KEY: JSON.stringify((await generateSigningKeyPair()).privateJwk),
     EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:9',
     EFA_ROUTING_POLL_MS: '0',
+    // The shipped services have file fields; production refuses them without a scanner unless told.
+    EFA_UPLOAD_SCAN: 'off',
     LOG_LEVEL: 'warn',
   };
   const baselineCode = "import('fastify').then(async ({ default: F }) => { const a = F(); a.get('/ready', async () => ({ ok: true })); await a.listen({ host: '127.0.0.1', port: Number(process.env.PORT) }); })";
@@ -152,6 +157,9 @@ async function main(): Promise<void> {
       { name: `efa serve${tag}`, args: () => efa(tsx, 'serve'), env: (p) => ({ ...production, PORT: String(p.api), DATA_DIR: p.dataDir }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
       { name: `efa worker${tag}`, args: () => efa(tsx, 'worker'), env: (p) => ({ ...production, EFA_WORKER_PORT: String(p.api), DATA_DIR: p.dataDir }), ready: (p) => `http://127.0.0.1:${p.api}/health/ready` },
       { name: `efa start, first start${tag}`, args: () => efa(tsx, 'start'), env: (p) => ({ PORT: String(p.api), EFA_RECEIVER_PORT: String(p.other), DATA_DIR: p.dataDir, LOG_LEVEL: 'warn' }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
+      // The same without a PGlite template (an empty template cache every run): what the very first
+      // start on a machine pays before `npm run build` or an earlier start made one.
+      { name: `efa start, first start, no template${tag}`, args: () => efa(tsx, 'start'), env: (p) => ({ PORT: String(p.api), EFA_RECEIVER_PORT: String(p.other), DATA_DIR: p.dataDir, EFA_PGLITE_TEMPLATE_DIR: join(p.dataDir, 'template-cache'), LOG_LEVEL: 'warn' }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
     );
   }
   const selected = flags.only ? kinds.filter((k) => k.name.startsWith('baseline') || (flags.only as string).split(',').some((o) => k.name.includes(o))) : kinds;

@@ -2,7 +2,8 @@
  * `npm run build`: compiles src/ and the service logic (services/<id>/*.ts, loaded at runtime by
  * src/services/registry.ts) to JavaScript under dist/ with tsc, copies the files src/ reads at
  * runtime beside its modules (stylesheet, SQL migrations), precompiles the JSON Schema validators
- * that startup needs, and stamps the build. `bin/efa.js` and
+ * that startup needs, makes the template of an empty embedded database (src/storage/pglite-template.ts)
+ * unless a current one exists, and stamps the build. `bin/efa.js` and
  * the image run dist/.
  */
 import { spawnSync } from 'node:child_process';
@@ -50,6 +51,10 @@ await import('../src/submissions/pull-events.js');
 (await import('../src/receivers/fit-connect.js')).metadataValidator();
 const schemas = readdirSync(join(DIST, 'validators')).length;
 
+// The empty migrated embedded database a first `efa start` copies instead of creating one
+// (src/storage/pglite-template.ts), in node_modules/.cache/efa: made now unless a current one exists.
+const template = await (await import('../src/storage/db.js')).preparePgliteTemplate();
+
 // Written last: bin/efa.js runs dist/ only while no source file is newer than this stamp.
 writeFileSync(join(DIST, 'BUILT'), `${new Date().toISOString()} node ${process.version}\n`);
-console.log(`build: dist/ (tsc, ${assets} assets, ${schemas} precompiled schema validators) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`build: dist/ (tsc, ${assets} assets, ${schemas} precompiled schema validators, PGlite template ${template.built ? 'made' : 'current'}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,4 +1,5 @@
 import { EfaError } from '../core/errors.js';
+import { Poller } from '../core/poller.js';
 import { endpointFor } from '../routing/load.js';
 import { authenticationTag } from '../routing/transports/fit-connect.js';
 import { transports } from '../routing/transports/index.js';
@@ -38,26 +39,24 @@ export type FollowUpResult = 'accepted' | 'rejected' | 'pending' | 'error' | 'gi
  * embedded process; several at once are harmless (each follow-up is leased, a decision recorded once).
  */
 export class DecisionPoller {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly poller: Poller;
 
   constructor(
     private readonly deps: DeliveryDeps,
     private readonly settings: DecisionPollSettings,
     private readonly onError: (err: unknown) => void,
     private readonly onDecision: (event: { transport: string; decision: 'accepted' | 'rejected' }) => void = () => undefined,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
+  ) {
+    // A full batch: more are due, look again at once.
+    this.poller = new Poller({ intervalMs: settings.pollMs, tick: async () => ((await this.runOnce()).length === (settings.batch ?? 50) ? 'more' : 'idle'), onError });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.running) await this.running;
+  start(): void {
+    this.poller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One pass over the due follow-ups; returns what became of each. */
@@ -77,7 +76,7 @@ export class DecisionPoller {
     );
     const results: FollowUpResult[] = [];
     for (const row of rows) {
-      if (this.stopped) break;
+      if (this.poller.stopping) break;
       results.push(await this.follow(row));
     }
     return results;
@@ -135,20 +134,5 @@ export class DecisionPoller {
       [row.submission_id, waitMs / 1000, error],
     );
     return error === null ? 'pending' : 'error';
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .then((results) => (results.length === (this.settings.batch ?? 50) ? 0 : this.settings.pollMs), (err: unknown) => {
-          this.onError(err);
-          return this.settings.pollMs;
-        })
-        .then((next) => {
-          this.running = undefined;
-          if (!this.stopped) this.schedule(next);
-        });
-    }, ms);
-    this.timer.unref();
   }
 }

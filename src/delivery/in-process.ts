@@ -1,3 +1,4 @@
+import { Poller } from '../core/poller.js';
 import type { DeliveryDeps } from './deliver.js';
 import { claimNext, defaultRetryPolicy, processClaimed, type RetryPolicy } from './outbox.js';
 
@@ -6,58 +7,40 @@ import { claimNext, defaultRetryPolicy, processClaimed, type RetryPolicy } from 
  * `kick()` after a submit makes delivery immediate instead of waiting for the next poll.
  */
 export class InProcessDelivery {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private again = false;
+  private readonly poller: Poller;
 
   constructor(
     private readonly deps: DeliveryDeps,
     /** Told about failures of the loop itself (database gone), never about applicant data. */
     private readonly onError: (err: unknown) => void = () => undefined,
     private readonly policy: RetryPolicy = defaultRetryPolicy,
-    private readonly pollMs = 1000,
+    pollMs = 1000,
     private readonly leaseMs = 60_000,
-  ) {}
+  ) {
+    this.poller = new Poller({ intervalMs: pollMs, tick: () => this.runOnce(), onError });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.poller.start();
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    this.poller.kick();
   }
 
   /** Resolves when the outbox has nothing due (tests and graceful shutdown use it). */
   async drain(): Promise<void> {
-    while (this.running) await this.running;
+    await this.poller.settled();
     await this.runOnce();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.running) await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce().finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.schedule(this.again ? 0 : this.pollMs);
-        this.again = false;
-      });
-    }, ms);
-    this.timer.unref();
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   private async runOnce(): Promise<void> {
     for (;;) {
-      if (this.stopped) return;
+      if (this.poller.stopping) return;
       const claimed = await claimNext(this.deps.db, this.leaseMs).catch((err: unknown) => {
         this.onError(err);
         return undefined;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Poller } from '../core/poller.js';
 import type { Database } from '../storage/db.js';
 import { redeliver } from './outbox.js';
 
@@ -130,48 +131,30 @@ export async function runJob(db: Database, { job, lease }: JobClaim, opts: RunOp
 
 /** Polls for operator jobs and runs them one at a time (efa worker and the embedded process). */
 export class JobRunner {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private again = false;
+  private readonly poller: Poller;
 
-  constructor(private readonly db: Database, private readonly opts: RunOptions & { pollMs: number }, private readonly onError: (err: unknown) => void) {}
+  constructor(private readonly db: Database, private readonly opts: RunOptions & { pollMs: number }, private readonly onError: (err: unknown) => void) {
+    this.poller = new Poller({ intervalMs: opts.pollMs, tick: () => this.runAll(), onError });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.poller.start();
   }
 
   /** A job was just created in this process: look at once instead of at the next poll. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    this.poller.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   private async runAll(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.poller.stopping) {
       const claim = await claimJob(this.db, this.opts.leaseMs);
       if (!claim) return;
       await runJob(this.db, claim, this.opts).catch(this.onError);
     }
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.runAll().catch(this.onError).finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.schedule(this.again ? 0 : this.opts.pollMs);
-        this.again = false;
-      });
-    }, ms);
-    this.timer.unref();
   }
 }

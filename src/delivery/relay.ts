@@ -1,3 +1,4 @@
+import { Poller } from '../core/poller.js';
 import type { Database } from '../storage/db.js';
 import type { DeliveryQueue } from './queue.js';
 
@@ -19,31 +20,29 @@ export async function handOver(db: Database, queue: DeliveryQueue, submissionId:
  * runs one; running several is harmless because a job id is the submission id.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly poller: Poller;
   /** Set when Redis was found without its data: entries handed over before then are all rechecked. */
   private lostAt: Date | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly queue: DeliveryQueue,
-    private readonly intervalMs: number,
+    intervalMs: number,
     /** An entry handed over longer ago than this is checked again for a live job. */
     private readonly recheckMs: number,
-    private readonly onError: (err: unknown) => void,
+    onError: (err: unknown) => void,
     private readonly batch = 500,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
+  ) {
+    // A full batch: more entries wait, go on at once.
+    this.poller = new Poller({ intervalMs, tick: async () => ((await this.runOnce()) === batch ? 'more' : 'idle'), onError });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.running) await this.running;
+  start(): void {
+    this.poller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One pass; returns how many entries were handed to the queue or confirmed there. */
@@ -64,20 +63,5 @@ export class OutboxRelay {
     }
     if (handed.length > 0) await this.db.query('UPDATE outbox SET enqueued_at = now() WHERE submission_id = ANY($1::uuid[])', [handed]);
     return handed.length;
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .then((n) => (n === this.batch ? 0 : this.intervalMs), (err: unknown) => {
-          this.onError(err);
-          return this.intervalMs;
-        })
-        .then((next) => {
-          this.running = undefined;
-          if (!this.stopped) this.schedule(next);
-        });
-    }, ms);
-    this.timer.unref();
   }
 }

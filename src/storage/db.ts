@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import type { OperationsSettings } from '../config/env.js';
+import { buildTemplate, copyTemplate, currentStamp, findTemplate, templateCacheDir, type FoundTemplate } from './pglite-template.js';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -53,7 +54,7 @@ const logOnly: ErrorSink = (where, err) => console.error(`efa: ${where}: ${err i
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number; timeouts?: DatabaseTimeouts; onError?: ErrorSink }): Promise<Database> {
   const timeouts = opts.timeouts ?? DEFAULT_DB_TIMEOUTS;
   const onError = opts.onError ?? logOnly;
-  const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10, timeouts, onError) : await openPglite(`${opts.dataDir}/pglite`);
+  const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10, timeouts, onError) : await openPglite(`${opts.dataDir}/pglite`, onError);
   try {
     await migrate(db, opts.databaseUrl, timeouts);
   } catch (err) {
@@ -103,7 +104,42 @@ function openPostgres(url: string, max: number, timeouts: DatabaseTimeouts, onEr
   };
 }
 
-async function openPglite(dir: string): Promise<Database> {
+async function openPglite(dir: string, onError: ErrorSink): Promise<Database> {
+  if (!existsSync(dir) || readdirSync(dir).length === 0) {
+    try {
+      copyTemplate(findTemplate(templateCacheDir(), currentStamp(MIGRATIONS_DIR)) ?? (await makePgliteTemplate()), dir);
+    } catch (err) {
+      // Without a template (cache not writable, a copy cut short) the database is created in place, as before.
+      onError('pglite_template', err);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return openPgliteAt(dir);
+}
+
+/**
+ * A current template of an empty migrated embedded database (src/storage/pglite-template.ts):
+ * the one in the cache, or a new one. `npm run build` calls this so that the first start need not.
+ */
+export async function preparePgliteTemplate(): Promise<FoundTemplate & { built: boolean }> {
+  const current = currentStamp(MIGRATIONS_DIR);
+  const found = findTemplate(templateCacheDir(), current);
+  if (found?.fit === 'current') return { ...found, built: false };
+  return { ...(await makePgliteTemplate()), built: true };
+}
+
+function makePgliteTemplate(): Promise<FoundTemplate> {
+  return buildTemplate(templateCacheDir(), currentStamp(MIGRATIONS_DIR), async (pgdata) => {
+    const db = await openPgliteAt(pgdata);
+    try {
+      await migrate(db, undefined, DEFAULT_DB_TIMEOUTS);
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+async function openPgliteAt(dir: string): Promise<Database> {
   mkdirSync(dir, { recursive: true });
   // Loaded only for the embedded database: a process with DATABASE_URL never needs it.
   const { PGlite } = await import('@electric-sql/pglite');
