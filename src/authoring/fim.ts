@@ -396,9 +396,9 @@ class Mapper {
   rules(rules: FimRule[], pointer: string, schema: Json, provenance: string): void {
     const lines = [provenance];
     for (const r of rules) {
-      const name = `FIM-Regel ${r.id}${r.version ? ` v${r.version}` : ''} „${r.name}“`;
+      const name = `FIM rule ${r.id}${r.version ? ` v${r.version}` : ''} „${r.name}“`;
       lines.push(`${name}${r.text ? `: ${r.text}` : ''}`);
-      this.notes.push({ kind: 'rule', where: pointer, text: `${name}${r.text ? `: ${r.text}` : ''} (in logic.ts rules() umsetzen)`, ...(r.script ? { script: r.script } : {}) });
+      this.notes.push({ kind: 'rule', where: pointer, text: `${name}${r.text ? `: ${r.text}` : ''} (implement it in logic.ts rules())`, ...(r.script ? { script: r.script } : {}) });
     }
     schema.$comment = lines.join('\n');
   }
@@ -440,7 +440,7 @@ class Mapper {
     if (shape.type === 'value') return { ...single, required: shape.required };
     if (shape.capped) this.report(`anzahl ${el.cardinality}`, el, `no upper bound: a form needs one, maxItems is ${shape.maxItems}; change it in schema.json if more are needed`);
     if (inRow && single.ask?.type !== 'field') {
-      this.report(`anzahl ${el.cardinality} in einer wiederholbaren Gruppe`, el, 'a repeatable group inside a repeatable group cannot be asked (a row holds no group): left out');
+      this.report(`anzahl ${el.cardinality} inside a repeated group`, el, 'a repeatable group inside a repeatable group cannot be asked (a row holds no group): left out');
       return null;
     }
     const { title, ...itemSchema } = single.schema;
@@ -450,7 +450,7 @@ class Mapper {
     if (single.ask?.type === 'field') {
       // A form has no list of single values: each value becomes a row with one field, "wert".
       if (inRow) {
-        this.report(`anzahl ${el.cardinality} in einer wiederholbaren Gruppe`, el, 'a repeated field inside a repeatable group cannot be asked (a row holds no group): left out');
+        this.report(`anzahl ${el.cardinality} inside a repeated group`, el, 'a repeated field inside a repeatable group cannot be asked (a row holds no group): left out');
         return null;
       }
       this.report(`anzahl ${el.cardinality} (Datenfeld)`, el, 'a repeated single field becomes a repeatable group of rows with one field "wert"');
@@ -469,17 +469,17 @@ class Mapper {
   label(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
     const text = el.field?.content ?? el.hint ?? el.label;
     if (inRow) {
-      this.report('feldart label in einer wiederholbaren Gruppe', el, `a row has no place for static text: left out („${text}“)`);
+      this.report('feldart label inside a repeated group', el, `a row has no place for static text: left out („${text}“)`);
       return null;
     }
-    this.notes.push({ kind: 'label', where: pointer.slice(0, pointer.lastIndexOf('/')), text: `Hinweistext ${el.id} „${el.label}“: ${text} (als Einleitung des Schritts übernommen)` });
+    this.notes.push({ kind: 'label', where: pointer.slice(0, pointer.lastIndexOf('/')), text: `label ${el.id} „${el.label}“: ${text} (taken as the introduction of the step)` });
     return { schema: {}, required: false, ask: null, intro: text };
   }
 
   group(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
     const { schema, children } = this.object(el.children, pointer, inRow);
     if (children.length === 0) {
-      this.report('leere Datenfeldgruppe', el, 'no element of the group could be mapped: left out');
+      this.report('empty Datenfeldgruppe', el, 'no element of the group could be mapped: left out');
       return null;
     }
     const full: Json = { title: el.label, ...(el.hint ? { description: el.hint } : {}), ...schema };
@@ -495,10 +495,10 @@ class Mapper {
     }
     if (f.feldart === 'locked') this.report('feldart locked', el, 'read-only fields are not supported: asked as a normal field');
     if (f.rawPraezisierung) this.report('praezisierung', el, `not understood (${f.rawPraezisierung}): only minLength, maxLength, minValue, maxValue and pattern are read`);
-    if (f.prefill) this.notes.push({ kind: 'prefill', where: pointer, text: `${this.where(el)}: Vorbefüllung „${f.prefill}“ aus dem Nutzerkonto ist nicht angebunden` });
+    if (f.prefill) this.notes.push({ kind: 'prefill', where: pointer, text: `${this.where(el)}: prefill "${f.prefill}" from the user account (vorbefuellung) is not connected` });
     const typed = f.feldart === 'select' ? this.choice(el, f, pointer) : this.input(el, f, pointer);
     if (!typed) return null;
-    if (f.content && f.feldart !== 'select') this.notes.push({ kind: 'default', where: pointer, text: `${this.where(el)}: Inhalt (Vorgabewert) „${f.content}“ wird nicht vorausgefüllt` });
+    if (f.content && f.feldart !== 'select') this.notes.push({ kind: 'default', where: pointer, text: `${this.where(el)}: the default value (inhalt) „${f.content}“ is not filled in` });
     const schema: Json = { title: el.label, ...(el.hint ? { description: el.hint } : {}), ...typed.schema };
     this.rules(el.rules, pointer, schema, `FIM ${this.where(el)}`);
     return { schema, required: false, ask: { type: 'field', kind: typed.kind, label: el.label, ...(el.hint ? { hint: el.hint } : {}) } };
@@ -514,20 +514,20 @@ class Mapper {
       return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
     }
     if (!ref || (!ref.urn && !ref.versionUri)) {
-      this.report('feldart select ohne Werte', el, 'neither a value list nor a code list reference: asked as free text');
+      this.report('feldart select without values', el, 'neither a value list nor a code list reference: asked as free text');
       return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
     }
     const urn = ref.urn ?? '';
     const version = ref.version ?? '';
     const list = urn && version ? this.codeLists.get(urn)?.get(version) : undefined;
     if (list) {
-      this.notes.push({ kind: 'codelist', where: pointer, text: `Codeliste ${urn} Version ${version}: aus ${list.file.split('/').pop() ?? ''} (x-codelist)` });
+      this.notes.push({ kind: 'codelist', where: pointer, text: `code list ${urn} version ${version}: codelists/${list.file.split('/').pop() ?? ''} (x-codelist)` });
       return { schema: { type: 'string', 'x-codelist': { urn, version } }, kind: 'select' };
     }
     const known = urn ? [...(this.codeLists.get(urn)?.keys() ?? [])] : [];
-    const name = `${urn || ref.versionUri}${version ? ` Version ${version}` : ''}`;
+    const name = `${urn || ref.versionUri}${version ? ` version ${version}` : ''}`;
     this.report('codelisteReferenz', el, `code list ${name} is not under codelists/${known.length > 0 ? ` (there: versions ${known.join(', ')})` : ''}: download it (Genericode) from https://www.xrepository.de/details/${urn || ref.versionUri}, put it in codelists/ and replace this text field by "x-codelist": { "urn": "${urn}", "version": "${version}" }`);
-    this.notes.push({ kind: 'codelist', where: pointer, text: `Codeliste ${name} fehlt unter codelists/: bis dahin ein Textfeld` });
+    this.notes.push({ kind: 'codelist', where: pointer, text: `code list ${name} is missing under codelists/: a text field until then` });
     return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
   }
 
@@ -584,7 +584,7 @@ class Mapper {
     const accepted = f.mediaTypes.filter((t) => SNIFFABLE_MEDIA_TYPES.has(t));
     const refused = f.mediaTypes.filter((t) => !SNIFFABLE_MEDIA_TYPES.has(t));
     if (refused.length > 0) this.report('mediaType', el, `${refused.join(', ')} cannot be recognised by content: not accepted`);
-    if (f.mediaTypes.length === 0) this.notes.push({ kind: 'default', where: pointer, text: `${this.where(el)}: keine Dateitypen angegeben, angenommen: ${DEFAULT_MEDIA_TYPES.join(', ')}` });
+    if (f.mediaTypes.length === 0) this.notes.push({ kind: 'default', where: pointer, text: `${this.where(el)}: no media types given, accepting ${DEFAULT_MEDIA_TYPES.join(', ')}` });
     const types = accepted.length > 0 ? accepted : DEFAULT_MEDIA_TYPES;
     const maximum = f.maxSizeKb !== undefined && f.maxSizeKb > 0 ? f.maxSizeKb * 1024 : DEFAULT_FILE_MAX_BYTES;
     return {
@@ -645,7 +645,8 @@ function rowFields(item: Ask): FormFieldDraft[] {
 
 function buildSteps(children: Array<{ key: string; mapped: Mapped }>): StepDraft[] {
   const steps: StepDraft[] = [];
-  const ids = new Set<string>();
+  // Page names the runtime uses next to the steps (src/forms/definition.ts refuses them as step ids; the others would shadow a page).
+  const ids = new Set<string>(['pruefen', 'absenden', 'bestaetigung', 'start', 'status', 'home', 'impressum', 'datenschutz', 'barrierefreiheit', 'kontakt']);
   let loose: FormFieldDraft[] = [];
   let pendingIntro: string[] = [];
   const push = (title: string, idFrom: string, fields: FormFieldDraft[], intro: string[]) => {
@@ -705,7 +706,7 @@ export function importFim(xml: string, opts: FimImportOptions = {}): FimImport {
   const mapper = new Mapper(opts.codeLists ?? (opts.root ? loadCodeLists(opts.root) : new Map()), tree.source.xdatenfelder);
   const { schema: body, children } = mapper.object(tree.children, '', false);
   const src = tree.source;
-  const provenance = `Aus FIM XDatenfelder ${src.xdatenfelder} (${src.message}) ${src.id}${src.version ? ` v${src.version}` : ''} „${src.name}“ übernommen (efa import-fim): ein Entwurf, zu prüfen.`;
+  const provenance = `Imported by efa import-fim from FIM XDatenfelder ${src.xdatenfelder} (${src.message}) ${src.id}${src.version ? ` v${src.version}` : ''} „${src.name}“: a draft to review.`;
   const schema: Json = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `https://efa-runtime.example/services/${serviceId}/1.0.0/schema.json`,
@@ -743,19 +744,19 @@ export function importFimFile(path: string, opts: FimImportOptions = {}): FimImp
   }
 }
 
-/** The notes file written next to the schema: what the import kept for the author, in German like FIM. */
+/** The notes file written next to the schema (services/<id>/fim-import.md): what the import kept for the author. */
 export function notesMarkdown(result: FimImport): string {
   const s = result.source;
   const lines = [
-    `# FIM-Import: ${s.name}`,
+    `# FIM import: ${s.name}`,
     '',
-    `Quelle: XDatenfelder ${s.xdatenfelder}, ${s.message}, ${s.id}${s.version ? ` Version ${s.version}` : ''}. Erzeugt von \`efa import-fim\`; schema.json und forms/${result.serviceId}.form.json sind ein Entwurf.`,
+    `Source: XDatenfelder ${s.xdatenfelder}, ${s.message}, ${s.id}${s.version ? ` version ${s.version}` : ''}. Written by \`efa import-fim\` (docs/fim.md); schema.json and forms/${result.serviceId}.form.json are a draft to review.`,
     '',
-    '## Nicht oder nur angenähert übernommen',
+    '## Not mapped, or only approximately',
     '',
-    ...(result.unsupported.length === 0 ? ['Nichts.'] : result.unsupported.map((u) => `- **${u.construct}** bei ${u.where}${u.detail ? `: ${u.detail}` : ''}`)),
+    ...(result.unsupported.length === 0 ? ['Nothing.'] : result.unsupported.map((u) => `- **${u.construct}** at ${u.where}${u.detail ? `: ${u.detail}` : ''}`)),
     '',
-    '## Hinweise',
+    '## Notes (rules to implement, code lists, prefill)',
     '',
     ...result.notes.filter((n) => n.kind !== 'source').map((n) => `- \`${n.where || '/'}\` (${n.kind}): ${n.text}${n.script ? `\n\n  \`\`\`\n  ${n.script.replace(/\n/g, '\n  ')}\n  \`\`\`` : ''}`),
     '',
