@@ -124,6 +124,7 @@ describe('efa import-fim: an XDatenfelder file becomes a service draft that efa 
     assert.match(out, /- datentyp obj: Datenfeld F90000006 v1\.0 „Lichtbild“: a binary object \(Blob\) is not a form answer: left out/);
     assert.match(out, /- codelisteReferenz: Datenfeld F90000004 v1\.0 „Staatsangehörigkeit“: code list urn:de:example:staatsangehoerigkeit version 2 is not under codelists\//);
     assert.match(outputs.get('v2-simple.xml') ?? '', /every construct was mapped/);
+    assert.match(outputs.get('v3-simple.xml') ?? '', /- anzahl 0:1 \(Datenfeldgruppe\): Datenfeldgruppe G60000000086 v1\.2\.0 „Straßenanschrift“: an optional group with required fields \(strasse\)/);
   });
 
   test('an existing draft is not overwritten without --force', async () => {
@@ -228,6 +229,8 @@ describe('FIM data types and field kinds', () => {
     // A group inside the row is asked with deeper pointers; a repeated group inside the row cannot be asked and is reported.
     assert.deepEqual(fields(v2).find((f) => f.pointer === '/kind')?.fields?.map((f) => (f as { pointer: string }).pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschrift/strasse']);
     assert.ok(constructs(v2).includes('anzahl 0:5 inside a repeated group @ G90000004'), constructs(v2).join('; '));
+    // The form asks an optional group's required fields as required: said, not hidden.
+    assert.ok(constructs(v2).includes('anzahl 0:1 (Datenfeldgruppe) @ G90000003'), constructs(v2).join('; '));
     assert.equal('impfung' in (prop(v2, '/kind').items?.properties ?? {}), false);
     const tel = prop(v2, '/telefonnummer');
     assert.deepEqual([tel.type, tel.minItems, tel.maxItems, (tel.items as { required: string[] }).required], ['array', 0, 3, ['wert']]);
@@ -261,6 +264,16 @@ describe('FIM data types and field kinds', () => {
     assert.deepEqual(file.mediaType?.enum, ['application/pdf']);
     assert.equal(file.size?.maximum, 2048 * 1024);
     assert.ok(v3.notes.some((n) => n.kind === 'prefill' && n.where === '/nameLautPass'));
+  });
+
+  test('a required group without a required field is not required: an empty object says nothing and the form could not ask for it', () => {
+    const xml = readFileSync(join(FIXTURES, 'v2-simple.xml'), 'utf8');
+    assert.deepEqual(importFim(xml).schema.required, ['natuerlichePerson']);
+    const at = xml.lastIndexOf('<xdf:anzahl>1:1</xdf:anzahl>');
+    const optionalName = `${xml.slice(0, at)}<xdf:anzahl>0:1</xdf:anzahl>${xml.slice(at + '<xdf:anzahl>1:1</xdf:anzahl>'.length)}`;
+    const r = importFim(optionalName);
+    assert.equal(r.schema.required, undefined);
+    assert.equal((r.schema.properties as Record<string, { required?: string[] }>).natuerlichePerson?.required, undefined);
   });
 
   test('property names from the German labels', () => {

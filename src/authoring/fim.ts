@@ -437,14 +437,17 @@ class Mapper {
     if (el.type === 'field' && el.field?.feldart === 'label') return this.label(el, pointer, inRow);
     const single = el.type === 'group' ? this.group(el, pointer, inRow || shape.type === 'array') : this.field(el, pointer);
     if (!single) return null;
-    if (shape.type === 'value') return { ...single, required: shape.required };
-    if (shape.capped) this.report(`anzahl ${el.cardinality}`, el, `no upper bound: a form needs one, maxItems is ${shape.maxItems}; change it in schema.json if more are needed`);
+    if (shape.type === 'value') return { ...single, required: this.requiredValue(el, single, shape.required) };
+    const cap = () => {
+      if (shape.capped) this.report(`anzahl ${el.cardinality}`, el, `no upper bound: a form needs one, maxItems is ${shape.maxItems}; change it in schema.json if more are needed`);
+    };
     if (inRow && single.ask?.type !== 'field') {
       this.report(`anzahl ${el.cardinality} inside a repeated group`, el, 'a repeatable group inside a repeatable group cannot be asked (a row holds no group): left out');
       return null;
     }
     const { title, ...itemSchema } = single.schema;
     if (single.ask?.type === 'field' && single.ask.kind === 'file') {
+      cap();
       return { schema: { title, type: 'array', minItems: shape.minItems, maxItems: shape.maxItems, items: itemSchema }, required: shape.required, ask: single.ask };
     }
     if (single.ask?.type === 'field') {
@@ -453,6 +456,7 @@ class Mapper {
         this.report(`anzahl ${el.cardinality} inside a repeated group`, el, 'a repeated field inside a repeatable group cannot be asked (a row holds no group): left out');
         return null;
       }
+      cap();
       this.report(`anzahl ${el.cardinality} (Datenfeld)`, el, 'a repeated single field becomes a repeatable group of rows with one field "wert"');
       const row = { type: 'object', additionalProperties: false, required: ['wert'], properties: { wert: { title, ...itemSchema } } };
       return {
@@ -460,10 +464,27 @@ class Mapper {
         ask: { type: 'rows', label: el.label, ...(el.hint ? { hint: el.hint } : {}), item: { type: 'object', label: el.label, children: [{ key: 'wert', mapped: { schema: {}, required: true, ask: single.ask } }] } },
       };
     }
+    cap();
     return {
       schema: { title, type: 'array', minItems: shape.minItems, maxItems: shape.maxItems, items: itemSchema }, required: shape.required,
       ask: single.ask ? { type: 'rows', label: el.label, ...(el.hint ? { hint: el.hint } : {}), item: single.ask } : null,
     };
+  }
+
+  /**
+   * Whether a single group stays required, and what the form makes of an optional one. The form
+   * checks a step with its groups present (src/forms/validate.ts withParents): an optional group's
+   * required fields are asked as required, and a required group without a required field would
+   * pass its step empty and then fail at submit. An empty object says nothing, so such a group is
+   * not required.
+   */
+  requiredValue(el: FimElement, single: Mapped, required: boolean): boolean {
+    if (el.type !== 'group') return required;
+    const inner = (single.schema.required as string[] | undefined) ?? [];
+    if (!required && inner.length > 0) {
+      this.report(`anzahl ${el.cardinality} (Datenfeldgruppe)`, el, `an optional group with required fields (${inner.join(', ')}): the form asks them as required; if the group may be left out, ask first whether it applies and give its step a showIf, or make the fields optional`);
+    }
+    return required && inner.length > 0;
   }
 
   label(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
