@@ -276,6 +276,16 @@ describe('FIM data types and field kinds', () => {
     assert.equal((r.schema.properties as Record<string, { required?: string[] }>).natuerlichePerson?.required, undefined);
   });
 
+  test('a FIM pattern matches the whole value, as in XML Schema; one JavaScript cannot compile is reported', () => {
+    const xml = readFileSync(join(FIXTURES, 'v2-simple.xml'), 'utf8');
+    const withPattern = (p: string) => importFim(xml.replace('{"minLength":"1","maxLength":"120"}', JSON.stringify({ pattern: p })));
+    const name = (r: FimImport) => (r.schema.properties as Record<string, { properties: Record<string, Record<string, unknown>> }>).natuerlichePerson?.properties.familienname;
+    assert.equal(name(withPattern('[A-Z][a-z]+'))?.pattern, '^(?:[A-Z][a-z]+)$');
+    const broken = withPattern('[a-');
+    assert.equal(name(broken)?.pattern, undefined);
+    assert.deepEqual(broken.unsupported.map((u) => u.construct), ['praezisierung pattern']);
+  });
+
   test('property names from the German labels', () => {
     assert.equal(propertyName('Natürliche Person'), 'natuerlichePerson');
     assert.equal(propertyName('Straße'), 'strasse');

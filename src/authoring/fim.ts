@@ -197,12 +197,19 @@ const blank = (s: string | undefined): string | undefined => {
 
 type V2Container = v2.SchemaContainer;
 
+/** A rule an element names but the file does not define: still a note, so the author looks it up. */
+function missingRule(identifier: string): FimRule {
+  const [id, version] = identifier.split(':');
+  return { id: id ?? identifier, version, name: 'not defined in this file', text: 'look it up in the FIM repository' };
+}
+
 function anzahlV2(a: v2.Anzahl): string {
   return a.type === 'value' ? (a.optional ? '0:1' : '1:1') : `${a.minSize}:${a.maxSize ?? '*'}`;
 }
 
 function rulesV2(container: V2Container, ids: string[]): FimRule[] {
-  return ids.filter((id) => container.regeln.has(id)).map((id) => {
+  return ids.map((id) => {
+    if (!container.regeln.has(id)) return missingRule(id);
     const r = container.regeln.get(id);
     return { id: r.id, version: r.version, name: r.name, text: blank(r.definition) ?? blank(r.beschreibung), script: blank(r.script) };
   });
@@ -265,7 +272,8 @@ function treeV2(container: V2Container): FimTree {
 type V3Message = DataGroupMessage3;
 
 function rulesV3(msg: V3Message, ids: string[]): FimRule[] {
-  return ids.filter((id) => msg.rules.has(id)).map((id) => {
+  return ids.map((id) => {
+    if (!msg.rules.has(id)) return missingRule(id);
     const r: Rule3 = msg.rules.get(id);
     return { id: r.id, version: r.version, name: r.name, text: blank(r.freeFormDefinition) ?? blank(r.description), script: blank(r.script) };
   });
@@ -556,7 +564,7 @@ class Mapper {
     const length: Json = {
       ...(f.minLength !== undefined && f.minLength > 0 ? { minLength: f.minLength } : {}),
       ...(f.maxLength !== undefined && f.maxLength > 0 ? { maxLength: f.maxLength } : {}),
-      ...(f.pattern ? { pattern: f.pattern } : {}),
+      ...this.pattern(el, f.pattern),
     };
     const range = (what: string) => {
       if (f.minValue !== undefined || f.maxValue !== undefined) this.report(`praezisierung minValue/maxValue (${f.datentyp})`, el, `${what}: the range ${f.minValue ?? ''}..${f.maxValue ?? ''} is not checked; add a rule in logic.ts`);
@@ -599,6 +607,19 @@ class Mapper {
         this.report(`datentyp ${f.datentyp}`, el, 'unknown data type: left out');
         return null;
     }
+  }
+
+  /** FIM patterns are XML Schema regular expressions, which match the whole value; JSON Schema's match anywhere. */
+  pattern(el: FimElement, pattern: string | undefined): Json {
+    if (!pattern) return {};
+    const anchored = `^(?:${pattern})$`;
+    try {
+      new RegExp(anchored, 'u');
+    } catch (err) {
+      this.report('praezisierung pattern', el, `"${pattern}" is not a regular expression JavaScript understands (${(err as Error).message}): not checked`);
+      return {};
+    }
+    return { pattern: anchored };
   }
 
   file(el: FimElement, f: FimFieldInfo, pointer: string): Json {
