@@ -134,6 +134,21 @@ program.command('gen-places')
     console.log(`wrote routing/reference/${PLACES_INDEX_FILE}`);
   });
 
+program.command('import-fim')
+  .description('turn a FIM XDatenfelder file (2: Stammdatenschema, 3: Datenfeldgruppe) into a first draft of services/<id>/schema.json and forms/<id>.form.json; lists what it cannot map (docs/fim.md)')
+  .argument('<file>', 'the XDatenfelder XML file')
+  .option('--service <id>', 'service id (folder and URL name); default: made from the FIM label')
+  .option('--out <dir>', 'project root to write into (default: EFA_ROOT or the current folder); its codelists/ are matched')
+  .option('--force', 'overwrite files the import would write')
+  .action(async (file: string, opts: { service?: string; out?: string; force?: boolean }) => {
+    const { runImportFim } = await import('./import-fim.js');
+    try {
+      runImportFim(file, { ...opts, root: opts.out ?? config().root });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
 program.command('keys')
   .description('print a new Ed25519 signing key for EFA_SIGNING_KEY, or with --authority an RSA-4096 key pair for an authority')
   .option('--authority', 'generate an authority\'s encryption and signing key pairs instead')
