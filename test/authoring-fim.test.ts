@@ -127,6 +127,18 @@ describe('efa import-fim: an XDatenfelder file becomes a service draft that efa 
     assert.match(outputs.get('v3-simple.xml') ?? '', /- anzahl 0:1 \(Datenfeldgruppe\): Datenfeldgruppe G60000000086 v1\.2\.0 „Straßenanschrift“: an optional group with required fields \(strasse\)/);
   });
 
+  test('efa new service --from-fim scaffolds around the imported schema and form, and lists what was not mapped', async () => {
+    const spec = IMPORTS[2] as (typeof IMPORTS)[number];
+    const id = 'fim-scaffold';
+    const { stdout } = await efa(['new', 'service', id, '--leika', '99999999999105', '--lead', 'sh', '--from-fim', join(FIXTURES, spec.file), '--root', temp.root]);
+    const imported = importFimFile(join(FIXTURES, spec.file), { serviceId: id, root: temp.root });
+    assert.deepEqual(JSON.parse(readFileSync(join(temp.root, 'services', id, 'schema.json'), 'utf8')), imported.schema);
+    assert.deepEqual(JSON.parse(readFileSync(join(temp.root, 'forms', `${id}.form.json`), 'utf8')), imported.form);
+    for (const file of ['service.json', 'logic.ts', 'examples.json', TYPES_FILE]) assert.ok(existsSync(join(temp.root, 'services', id, file)), file);
+    assert.match(stdout, /not mapped, or only approximately \(\d+\):/);
+    for (const u of imported.unsupported) assert.ok(stdout.includes(`- ${u.construct}: ${u.where}`), `${u.construct} is listed`);
+  });
+
   test('an existing draft is not overwritten without --force', async () => {
     const spec = IMPORTS[0] as (typeof IMPORTS)[number];
     const schemaFile = join(temp.root, 'services', spec.service, 'schema.json');

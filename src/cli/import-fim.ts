@@ -1,7 +1,7 @@
 /** `efa import-fim <file>`: writes the schema, the form draft and the import notes, then says what was not mapped. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { importFimFile, notesMarkdown } from '../authoring/fim.js';
+import { importFimFile, notesMarkdown, type FimImport } from '../authoring/fim.js';
 import { EfaError } from '../core/errors.js';
 
 export interface ImportFimOptions {
@@ -36,13 +36,15 @@ export function runImportFim(file: string, opts: ImportFimOptions): void {
   const s = result.source;
   console.log(`imported XDatenfelder ${s.xdatenfelder} ${s.message} ${s.id}${s.version ? ` v${s.version}` : ''} "${s.name}" as service "${result.serviceId}"`);
   for (const path of Object.keys(contents)) console.log(`wrote ${join(opts.root, path)}`);
-  if (result.unsupported.length > 0) {
-    console.log(`\nnot mapped, or only approximately (${result.unsupported.length}):`);
-    for (const u of result.unsupported) console.log(`  - ${u.construct}: ${u.where}${u.detail ? `: ${u.detail}` : ''}`);
-  } else {
-    console.log('\nevery construct was mapped');
-  }
+  console.log(describeUnsupported(result));
   const rules = result.notes.filter((n) => n.kind === 'rule').length;
   if (rules > 0) console.log(`\n${rules} FIM rule reference${rules === 1 ? '' : 's'} kept as $comment in schema.json and in ${targets.notes}: implement them in logic.ts`);
   console.log(`\nnext: service.json, logic.ts and examples.json in services/${result.serviceId}/ (docs/services.md), npm run gen:types, then efa check`);
+}
+
+/** What the import could not map (or only approximately), by construct and place. */
+export function describeUnsupported(result: FimImport): string {
+  if (result.unsupported.length === 0) return '\nevery construct was mapped';
+  return [`\nnot mapped, or only approximately (${result.unsupported.length}):`,
+    ...result.unsupported.map((u) => `  - ${u.construct}: ${u.where}${u.detail ? `: ${u.detail}` : ''}`)].join('\n');
 }

@@ -96,7 +96,8 @@ create.command('service')
   .option('--title <de>', 'German title (default: from the id)')
   .option('--title-en <en>', 'English title')
   .option('--root <dir>', 'project root (default: EFA_ROOT or .)')
-  .action(async (id: string, opts: { leika?: string; lead?: string; title?: string; titleEn?: string; root?: string }) => {
+  .option('--from-fim <file.xml>', 'start from a FIM XDatenfelder file: its schema and form draft instead of the default (docs/fim.md)')
+  .action(async (id: string, opts: { leika?: string; lead?: string; title?: string; titleEn?: string; root?: string; fromFim?: string }) => {
     // Generating types needs json-schema-to-typescript, a development dependency: load it only here.
     const { scaffoldService, describeResult } = await import('../authoring/scaffold.js').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ERR_MODULE_NOT_FOUND') fail(new EfaError('EFA_USAGE', 'efa new service generates types with json-schema-to-typescript, a development dependency: run it in a checkout after npm ci, not in the production image'));
@@ -104,9 +105,14 @@ create.command('service')
     });
     const root = opts.root ?? config().root;
     try {
-      const title = opts.title ? { de: opts.title, ...(opts.titleEn ? { en: opts.titleEn } : {}) } : undefined;
-      const result = await scaffoldService({ root, id, leikaKey: opts.leika, leadLand: opts.lead, title });
+      const fim = opts.fromFim ? (await import('../authoring/fim.js')).importFimFile(opts.fromFim, { serviceId: id, root }) : undefined;
+      const title = opts.title ? { de: opts.title, ...(opts.titleEn ? { en: opts.titleEn } : {}) } : fim ? { de: fim.source.name } : undefined;
+      const result = await scaffoldService({ root, id, leikaKey: opts.leika, leadLand: opts.lead, title, ...(fim ? { schema: fim.schema, form: fim.form } : {}) });
       console.log(describeResult(result, root));
+      if (fim) {
+        const { describeUnsupported } = await import('./import-fim.js');
+        console.log(describeUnsupported(fim));
+      }
     } catch (err) {
       fail(err);
     }
