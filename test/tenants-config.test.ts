@@ -61,22 +61,30 @@ describe('a broken tenant file of any Land stops startup, naming the file and th
   });
 
   test('a theme colour that is not a colour (Hessen)', async () => {
-    const err = await brokenTenant('he', (j) => { theme(j).action = '#12345'; });
+    const err = await brokenTenant('he', (j) => { theme(j).accent = '#12345'; });
     assert.equal(err.file, join('tenants', 'he.json'));
-    assert.equal(err.path, '/theme/action');
-    assert.match(err.message, /^tenants\/he\.json: \/theme\/action: must match pattern/);
+    assert.equal(err.path, '/theme/accent');
+    assert.match(err.message, /^tenants\/he\.json: \/theme\/accent: must match pattern/);
   });
 
-  test('header text without enough contrast on its header (Mecklenburg-Vorpommern)', async () => {
-    const err = await brokenTenant('mv', (j) => { theme(j).headerText = '#3366aa'; });
-    assert.equal(err.path, '/theme/headerText');
-    assert.match(err.message, /^tenants\/mv\.json: \/theme\/headerText: contrast 2\.13:1 of #3366aa against headerBackground \(#00336e\) is below WCAG AA 4\.5:1$/);
+  test('a font is not a tenant choice: every Land uses the neutral KERN base (Thüringen)', async () => {
+    const err = await brokenTenant('th', (j) => { theme(j).font = 'noto-sans'; });
+    assert.equal(err.file, join('tenants', 'th.json'));
+    assert.equal(err.path, '/theme/font');
+    assert.match(err.message, /^tenants\/th\.json: \/theme\/font: a font is not a tenant choice/);
   });
 
-  test('an accent too pale for focus outlines on white (Sachsen-Anhalt)', async () => {
+  test('a colour token other than the one accent is refused by name (Mecklenburg-Vorpommern)', async () => {
+    const err = await brokenTenant('mv', (j) => { theme(j).headerBackground = '#00336e'; });
+    assert.equal(err.file, join('tenants', 'mv.json'));
+    assert.equal(err.path, '/theme/headerBackground');
+    assert.match(err.message, /^tenants\/mv\.json: \/theme\/headerBackground: "headerBackground" is not a theme token a Land may set \(allowed: accent\)/);
+  });
+
+  test('an accent too pale for link text on white (Sachsen-Anhalt)', async () => {
     const err = await brokenTenant('st', (j) => { theme(j).accent = '#ffee88'; });
     assert.equal(err.path, '/theme/accent');
-    assert.match(err.message, /below WCAG AA 3:1/);
+    assert.match(err.message, /^tenants\/st\.json: \/theme\/accent: contrast 1\.\d\d:1 of #ffee88 .* below WCAG AA 4\.5:1$/);
   });
 
   test('a parameter above and one below the service\'s bounds (Thüringen, Brandenburg)', async () => {

@@ -23,7 +23,7 @@ interface TenantFile {
   portalName: { de: string; en: string };
   hosts: string[];
   logo: string;
-  theme: { action: string; accent: string; headerBackground: string; headerText: string };
+  theme: { accent: string };
   services: Record<string, { parameters?: { gebuehrCent?: number; zuschlagRegisterCent?: number; hinweis?: string | { de: string; en?: string } } }>;
 }
 
@@ -71,13 +71,13 @@ describe('the 16 Länder as data', () => {
     }
   });
 
-  test('each Land has its own theme passing WCAG AA, and its own logo', () => {
+  test('each Land has its own accent on the neutral base, passing WCAG AA, and its own logo', () => {
     const themes = new Set<string>();
     const logos = new Set<string>();
     for (const [, id] of LANDER) {
       const { theme, logo } = tenantFile(id);
-      assert.ok(contrastRatio(theme.action, '#ffffff') >= 4.5, `${id}: action colour on white`);
-      assert.ok(contrastRatio(theme.headerText, theme.headerBackground) >= 4.5, `${id}: header text on header background`);
+      assert.deepEqual(Object.keys(theme), ['accent'], `${id}: the accent is the only theme token`);
+      assert.ok(contrastRatio(theme.accent, '#ffffff') >= 4.5, `${id}: accent (links, buttons) on white`);
       themes.add(JSON.stringify(theme));
       const svg = readFileSync(join('tenants', logo), 'utf8');
       assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
@@ -150,8 +150,8 @@ describe('all 16 Länder served by host (PostgreSQL)', () => {
       const css = await fetchRaw(stack.url, `${id}.localhost`, '/theme.css');
       assert.equal(css.status, 200);
       assert.match(css.headers['content-type'] ?? '', /^text\/css/);
-      assert.match(css.body, new RegExp(`--kern-color-action-default:${file.theme.action};`), `${id}: its action colour`);
-      assert.match(css.body, new RegExp(`--efa-header-bg:${file.theme.headerBackground};`));
+      assert.match(css.body, new RegExp(`--kern-color-action-default:${file.theme.accent};`), `${id}: its accent colours links and buttons`);
+      assert.doesNotMatch(css.body, /font-family/, `${id}: no font of its own`);
       assert.match(css.headers['cache-control'] ?? '', /public, max-age=\d+/);
       const etag = css.headers.etag ?? '';
       assert.match(etag, /^"[\w-]+"$/);

@@ -9,18 +9,21 @@ import { hasLang, LANG_NAMES, type Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
 import type { LocalText } from '../services/contract.js';
 import { defaults, type LoadedService } from '../services/registry.js';
-import { contrastRatio, MIN_NON_TEXT_CONTRAST, MIN_TEXT_CONTRAST } from './contrast.js';
+import { contrastRatio, MIN_TEXT_CONTRAST } from './contrast.js';
 import { applyTexts, textCatalogue, type TextCatalogue, type TextOverride } from './texts.js';
 import { checkRestrictions, restrictForm } from './codelists.js';
 import { checkLocalParameters, type LocalOverride, type ParameterTable } from './parameters.js';
 
+/**
+ * A Land's declared design tokens. Every Land shares one neutral KERN UX base (EfA: "Design bzw.
+ * Logo an Land angepasst"); a Land brings its logo, its names and this one colour, nothing more.
+ */
 export interface TenantTheme {
-  action: string;
   accent: string;
-  headerBackground: string;
-  headerText: string;
-  font?: 'fira-sans' | 'noto-sans';
 }
+
+/** The only theme tokens a tenant may set; anything else is refused by name at startup. */
+export const THEME_TOKENS: readonly (keyof TenantTheme)[] = ['accent'];
 
 export interface TenantDefinition {
   id: string;
@@ -103,7 +106,9 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
 }
 
 function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[]): Tenant {
-  const def = validateDeclaration<TenantDefinition>(file, readJsonFile(file), join(formatsDir, 'tenant.schema.json'));
+  const json = readJsonFile(file);
+  checkThemeTokens(displayPath(file), json);
+  const def = validateDeclaration<TenantDefinition>(file, json, join(formatsDir, 'tenant.schema.json'));
   const shown = displayPath(file);
   checkContrast(shown, def.theme);
   const languages = checkLanguages(shown, def);
@@ -181,18 +186,26 @@ function checkLanguages(file: string, def: TenantDefinition): Lang[] {
   return [...languages];
 }
 
+/**
+ * Before the schema: a Land that still sets a font or a header colour gets told why it may not,
+ * not just "not a known property".
+ */
+function checkThemeTokens(file: string, json: unknown): void {
+  const theme = (json as { theme?: unknown } | null)?.theme;
+  if (theme === null || typeof theme !== 'object' || Array.isArray(theme)) return;
+  for (const key of Object.keys(theme)) {
+    if (THEME_TOKENS.includes(key as keyof TenantTheme)) continue;
+    if (key === 'font') throw new DeclarationError(file, '/theme/font', 'a font is not a tenant choice: every Land uses the font of the neutral KERN UX base; remove "font"');
+    throw new DeclarationError(file, `/theme/${key}`, `"${key}" is not a theme token a Land may set (allowed: ${THEME_TOKENS.join(', ')}); header, text and background colours come from the neutral KERN UX base`);
+  }
+}
+
 function checkContrast(file: string, theme: TenantTheme): void {
-  const pairs: Array<[string, string, string, string, number]> = [
-    ['/theme/action', theme.action, '#ffffff', 'white page background', MIN_TEXT_CONTRAST],
-    ['/theme/headerText', theme.headerText, theme.headerBackground, 'headerBackground', MIN_TEXT_CONTRAST],
-    // The accent draws focus outlines and the header's bottom edge on white: non-text contrast applies.
-    ['/theme/accent', theme.accent, '#ffffff', 'white page background', MIN_NON_TEXT_CONTRAST],
-  ];
-  for (const [path, fg, bg, against, minimum] of pairs) {
-    const ratio = contrastRatio(fg, bg);
-    if (ratio < minimum) {
-      throw new DeclarationError(file, path, `contrast ${ratio.toFixed(2)}:1 of ${fg} against ${against} (${bg}) is below WCAG AA ${minimum}:1`);
-    }
+  // The accent colours link text and carries white button labels: text contrast applies (4.5:1);
+  // it also draws the header's bottom edge, for which 3:1 (WCAG 1.4.11) would have sufficed.
+  const ratio = contrastRatio(theme.accent, '#ffffff');
+  if (ratio < MIN_TEXT_CONTRAST) {
+    throw new DeclarationError(file, '/theme/accent', `contrast ${ratio.toFixed(2)}:1 of ${theme.accent} against the white page background (#ffffff) is below WCAG AA ${MIN_TEXT_CONTRAST}:1`);
   }
 }
 
@@ -215,8 +228,12 @@ function etagOf(body: string | Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
 }
 
-/** KERN UX is themed by redefining its semantic custom properties; nothing else changes. */
+/**
+ * KERN UX is themed by redefining its semantic custom properties: the accent becomes the action
+ * colour (links, buttons, their visited state) and the header's edge; fonts, text, surface and
+ * focus colours stay KERN's own, the same for every Land.
+ */
 function themeCss(theme: TenantTheme): string {
-  const font = theme.font === 'noto-sans' ? '"Noto Sans", sans-serif' : '"Fira Sans", sans-serif';
-  return `:root{--kern-color-action-default:${theme.action};--kern-color-action-visited:${theme.action};--kern-color-action-focus-default:${theme.accent};--kern-color-accent:${theme.accent};--kern-color-decorative-brand-default:${theme.headerBackground};--efa-header-bg:${theme.headerBackground};--efa-header-fg:${theme.headerText};--efa-accent:${theme.accent};--kern-typography-font-family-default:${font};}\n`;
+  const a = theme.accent;
+  return `:root{--kern-color-action-default:${a};--kern-color-action-visited:${a};--efa-accent:${a};}\n`;
 }
