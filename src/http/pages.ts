@@ -119,13 +119,19 @@ export function stepContext(env: PageEnv, places: PlaceIndex, service: LoadedSer
   return { places, lang: env.lang, logic, ruleTexts: env.tenant.ruleTexts.get(service.definition.id), conditions: conditionEnv(service, logic) };
 }
 
+/** Served by the app (src/http/app.ts) for a Land without a logo and for /favicon.ico outside any Land. */
+export const NEUTRAL_FAVICON = '/_efa/favicon.svg';
+
 /** Renders a view inside the layout, with everything the layout needs from the tenant and language. */
 export function renderPage(renderer: Renderer, env: PageEnv, view: PageView): string {
   const ui = uiOf(env);
+  const logo = env.tenant.logoSvg !== undefined;
+  const logoHref = env.inlineLogo ?? env.assets?.logo ?? `${env.base}/logo.svg`;
   return renderer.page(view.template, {
     ...view.context,
     title: view.title, lang: env.lang, ui, base: env.base, portalName: t(env.tenant.portalName, env.lang),
-    logo: env.tenant.logoSvg !== undefined, logoHref: env.inlineLogo ?? env.assets?.logo ?? `${env.base}/logo.svg`,
+    // The Land's logo is also its favicon; without one, the neutral mark every Land shares.
+    logo, logoHref, faviconHref: logo ? logoHref : NEUTRAL_FAVICON,
     themeHref: env.assets?.theme ?? `${env.base}/theme.css`, kernHref: env.assets?.kern ?? '/_efa/kern', appCssHref: env.assets?.app ?? '/_efa/app.css', inlineCss: env.inlineCss,
     languages: env.tenant.languages.length > 1 ? languageLinks(env) : [], preview: env.preview,
   });

@@ -21,7 +21,7 @@ import type { Tenant, TenantAsset } from '../../tenants/registry.js';
 import type { Authority } from '../../routing/types.js';
 import {
   checkView, confirmationView, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, startView, statusView, stepContext, stepView,
-  type PageEnv, type PageView, type StepState, uiOf,
+  NEUTRAL_FAVICON, type PageEnv, type PageView, type StepState, uiOf,
 } from '../pages.js';
 
 /** Set by the app's URL rewrite when the request's host selected the tenant. */
@@ -38,7 +38,7 @@ type Page = PageEnv;
 type RouteTypes = { Params: Record<string, string>; Querystring: Record<string, string>; Body: Body };
 type Req = FastifyRequest<RouteTypes>;
 
-const RESERVED = new Set(['status', ...LEGAL_PAGES.map((p) => p.slug), 'theme.css', 'logo.svg']);
+const RESERVED = new Set(['status', ...LEGAL_PAGES.map((p) => p.slug), 'theme.css', 'logo.svg', 'favicon.ico']);
 /** The theme may change with a deploy; browsers revalidate after this (cheaply: 304 by ETag). */
 const ASSET_MAX_AGE = 300;
 
@@ -134,6 +134,12 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
 
   app.get<RouteTypes>('/:tenant/theme.css', async (req: Req, reply) => sendAsset(req, reply, rt.tenants.get(req.params.tenant ?? '')?.stylesheet, 'text/css; charset=utf-8'));
   app.get<RouteTypes>('/:tenant/logo.svg', async (req: Req, reply) => sendAsset(req, reply, rt.tenants.get(req.params.tenant ?? '')?.logoSvg, 'image/svg+xml'));
+  // Browsers ask a host for /favicon.ico without reading the page: the Land's logo, else the neutral mark.
+  app.get<RouteTypes>('/:tenant/favicon.ico', async (req: Req, reply) => {
+    const tenant = rt.tenants.get(req.params.tenant ?? '');
+    if (tenant?.logoSvg) return sendAsset(req, reply, tenant.logoSvg, 'image/svg+xml');
+    return tenant ? reply.redirect(NEUTRAL_FAVICON, 302) : reply.callNotFound();
+  });
 
   for (const { slug, key } of LEGAL_PAGES) {
     app.get<RouteTypes>(`/:tenant/${slug}`, async (req: Req, reply) => {
