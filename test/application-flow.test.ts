@@ -78,6 +78,12 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     assert.equal(await step(b, { 'betrieb.name': 'Kiosk am Dom', 'betrieb.rechtsform': 'einzelunternehmen', 'betrieb.anzeigegrund': 'uebernahme' }), '/nw/gewerbeanmeldung/anschrift', 'no register step for a sole proprietorship');
     await step(b, { 'betrieb.anschrift.strasse': 'Domkloster', 'betrieb.anschrift.hausnummer': '4', 'betrieb.anschrift.plz': '50667', 'betrieb.anschrift.ort': 'Köln' });
     assert.match(b.lastHtml, /Name des übernommenen Betriebs/, 'conditional field shown for a takeover');
+    assert.match(b.lastHtml, /<label class="kern-label" for="f-taetigkeit-vorbetrieb">Name des übernommenen Betriebs<\/label>/, 'a takeover needs the name: the label does not say optional');
+    // Posted empty: the rule's message comes in the same round as the other fields' errors, not after them.
+    const empty = await b.submit({});
+    assert.equal(empty.status, 400);
+    assert.match(empty.html, /Geben Sie „Angemeldete Tätigkeit“ an/);
+    assert.match(empty.html, /href="#f-taetigkeit-vorbetrieb">Geben Sie den Namen des übernommenen Betriebs an/);
     const missing = await b.submit(activity());
     assert.equal(missing.status, 400);
     assert.match(missing.html, /Geben Sie den Namen des übernommenen Betriebs an/);
