@@ -192,7 +192,7 @@ describe('German and English, chosen by the applicant', () => {
     assert.match((await b.get('/th/impressum')).html, /<html lang="en">/, 'remembered for the next page');
     await b.get('/th/gewerbeanmeldung');
     const step = await b.get((await b.submit({}, '/start')).location as string);
-    assert.match(step.html, /Step 1 of \d/);
+    assert.match(step.html, /Step 1( of \d)?<\/p>/);
     const fromCheck = decode((await b.get('/th/gewerbeanmeldung/person?zurueck=pruefen')).html);
     assert.match(fromCheck, /href="\/th\/gewerbeanmeldung\/person\?zurueck=pruefen&lang=de"/, 'switching language keeps the way back to the check page');
     assert.match((await b.get('/th/gewerbeanmeldung?lang=de')).html, /<html lang="de">/);

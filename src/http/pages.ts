@@ -213,10 +213,17 @@ export function startView(env: PageEnv, service: LoadedService, opts: { today: s
     template: 'start', title: serviceTitle(env, id), status: 200,
     context: {
       serviceTitle: serviceTitle(env, id), description: t(texts?.description, env.lang), intro: t(formOf(env.tenant, id).intro, env.lang),
-      landHint: t(overview?.notice, env.lang), fee: overview?.feeFrom ? money(overview.feeFrom, env.lang) : undefined,
+      landHint: t(overview?.notice, env.lang), ...startFee(overview, env.lang),
       resumeHref: opts.resumeHref, startAction: `${env.base}/${id}/start`, csrf: opts.csrf,
     },
   };
+}
+
+/** A fixed fee as it is; a lowest fee as "ab …", since the check page may then show more (e.g. €24 here, €49 for a KG). */
+function startFee(overview: { fee?: Money; feeFrom?: Money } | undefined, lang: Lang): { fee?: string; feeFrom?: boolean } {
+  if (overview?.fee) return { fee: money(overview.fee, lang) };
+  if (overview?.feeFrom) return { fee: money(overview.feeFrom, lang), feeFrom: true };
+  return {};
 }
 
 export interface StepState {
@@ -239,7 +246,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
   return {
     template: 'step', title: `${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
-      serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
+      serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
       action: `${stepHref}${query}`, csrf: opts.csrf,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
@@ -266,11 +273,20 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
   return {
     template: 'step', title: `${title} – ${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
-      serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: steps.length,
+      serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
       action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf,
     },
   };
+}
+
+/**
+ * The total for "Schritt 2 von 4", or none: when a step appears only for some answers, a total
+ * would change under the applicant's feet ("1 von 4" becomes "3 von 5"), so, as GOV.UK advises
+ * for question pages whose number depends on the answers, such a form shows only the step's number.
+ */
+function stepTotal(form: LoadedForm, steps: FormStep[]): number | undefined {
+  return form.steps.some((s) => s.showIf !== undefined) ? undefined : steps.length;
 }
 
 function previousHref(env: PageEnv, id: string, steps: FormStep[], index: number, fromCheck: boolean): string {
