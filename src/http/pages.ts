@@ -161,9 +161,9 @@ export function legalView(env: PageEnv, page: LegalPage): PageView {
 /** The error pages an applicant may see (texts ui.<kind>Title and ui.<kind>). */
 export type ErrorKind = 'notFound' | 'expired' | 'csrf' | 'tooMany' | 'error';
 
-export function errorView(env: PageEnv, kind: ErrorKind, homeHref: string, status: number): PageView {
+export function errorView(env: PageEnv, kind: ErrorKind, homeHref: string, status: number, backHref?: string): PageView {
   const ui = uiOf(env);
-  return { template: 'error', title: ui[`${kind}Title`], context: { message: ui[kind], homeHref }, status };
+  return { template: 'error', title: ui[`${kind}Title`], context: { message: ui[kind], homeHref, backHref }, status };
 }
 
 export interface SubmissionFacts {
