@@ -150,8 +150,15 @@ describe('German and English, chosen by the applicant', () => {
     assert.ok(german.length >= 120, `a real list of German strings (${german.length})`);
     assert.ok(de.errorMessages.length >= 20, `the walk met many error messages (${de.errorMessages.length})`);
     assert.equal(en.pages.length, de.pages.length);
-    // Proper names, not translations: the authority (routing data), the Land's portal, and what the applicant typed.
-    const allowed = ['Landeshauptstadt München – Kreisverwaltungsreferat, Gewerbeangelegenheiten (Demo)', 'BayernPortal', 'Marienplatz', 'München', 'Deutsch'];
+    // Proper names, not translations: the Land's portal and what the applicant typed. The authority
+    // has an English name in the routing data (nameEn), so its German name must not appear.
+    const allowed = ['BayernPortal', 'Marienplatz', 'München', 'Deutsch'];
+    for (const name of ['/by/gewerbeanmeldung/pruefen', 'confirmation', 'status']) {
+      const page = en.pages.find((p) => p.name === name);
+      assert.ok(page?.html.includes('City of Munich – District administration department, trade affairs (demo)'), `${name}: the authority's English name`);
+      assert.ok(!page?.html.includes('Kreisverwaltungsreferat'), `${name}: not its German name`);
+    }
+    assert.ok(de.pages.find((p) => p.name === 'status')?.html.includes('Landeshauptstadt München – Kreisverwaltungsreferat, Gewerbeangelegenheiten (Demo)'), 'German pages keep the official name');
     for (const page of en.pages) {
       assert.match(page.html, /<html lang="en">/, `${page.name}: marked as English`);
       assertNoGerman(page, german, allowed);
@@ -177,7 +184,7 @@ describe('German and English, chosen by the applicant', () => {
       }
       pages.push({ name: `${tenant.id} check`, html: b.lastHtml });
       assert.match(b.lastHtml, /Check your answers/);
-      const allowed = ['Landeshauptstadt München – Kreisverwaltungsreferat, Gewerbeangelegenheiten (Demo)', 'Marienplatz', 'München', 'Deutsch'];
+      const allowed = ['Marienplatz', 'München', 'Deutsch'];
       for (const page of pages) assertNoGerman(page, german, allowed);
     }
   });

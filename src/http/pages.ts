@@ -14,6 +14,7 @@ import { LANG_NAMES, t, type Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
 import { pruneHidden, summarise, validateAll, type StepContext } from '../forms/validate.js';
 import type { PlaceIndex } from '../routing/places.js';
+import type { Authority } from '../routing/types.js';
 import type { LocalText, LogicContext, Money } from '../services/contract.js';
 import type { DisplayItem, LoadedService } from '../services/registry.js';
 import { resolveParameters } from '../tenants/parameters.js';
@@ -73,6 +74,14 @@ export function formOf(tenant: Tenant, serviceId: string): LoadedForm {
   const form = tenant.forms.get(serviceId);
   if (!form) throw new EfaError('EFA_NOT_OFFERED', `tenant ${tenant.id} does not offer service ${serviceId}`, 404);
   return form;
+}
+
+/**
+ * An authority's name as this page shows it: its English name on English pages where the routing
+ * data has one (nameEn), else the official German name.
+ */
+export function authorityName(authority: Pick<Authority, 'name' | 'nameEn'>, lang: Lang): string {
+  return lang === 'en' && authority.nameEn ? authority.nameEn : authority.name;
 }
 
 export function serviceTitle(env: PageEnv, serviceId: string): string {

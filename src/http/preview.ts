@@ -18,7 +18,7 @@ import type { LoadedService } from '../services/registry.js';
 import { resolveResponsible } from '../submissions/submit.js';
 import type { Tenant } from '../tenants/registry.js';
 import {
-  checkView, conditionEnv, confirmationView, formOf, homeView, LEGAL_PAGES, legalView, logicContext, renderPage, startView, statusView, stepContext, stepView,
+  authorityName, checkView, conditionEnv, confirmationView, formOf, homeView, LEGAL_PAGES, legalView, logicContext, renderPage, startView, statusView, stepContext, stepView,
   type PageEnv, type PageView,
 } from './pages.js';
 
@@ -136,7 +136,7 @@ export class Previewer {
     const legal = LEGAL_PAGES.find((p) => p.slug === page);
     if (legal) return legalView(env, legal.key);
     const ctx = stepContext(env, this.decl.places, service, this.today, data);
-    const authorityOf = (d: Record<string, unknown>) => resolveResponsible(this.decl.routing, service, d).authority.name;
+    const authorityOf = (d: Record<string, unknown>) => authorityName(resolveResponsible(this.decl.routing, service, d).authority, env.lang);
     switch (page) {
       case 'home': return homeView(env);
       case 'start': return startView(env, service, { today: this.today, csrf: CSRF_PLACEHOLDER });

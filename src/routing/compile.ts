@@ -73,7 +73,8 @@ function compileAuthorities(input: LocatedDocument, problems: ProblemList): Map<
     if (seen !== undefined) return problems.add(at('id'), `authority "${a.id}" is declared twice (first at ${where(input.authorities.locate(seen, 'id'))})`);
     first.set(a.id, i);
     const contact = a.contact && Object.keys(a.contact).length > 0 ? { contact: a.contact } : {};
-    authorities.set(a.id, { id: a.id, name: a.name, ...contact });
+    const nameEn = typeof a.nameEn === 'string' && a.nameEn.trim() !== '' ? { nameEn: a.nameEn } : {};
+    authorities.set(a.id, { id: a.id, name: a.name, ...nameEn, ...contact });
   });
   return authorities;
 }

@@ -11,7 +11,7 @@ import { ProblemList, type Location } from './problems.js';
  * a spreadsheet handles well; "options" also takes a whole JSON object.
  */
 export const CSV_COLUMNS: Record<TableName, { required: string[]; optional: string[]; prefixed?: string[] }> = {
-  authorities: { required: ['id', 'name'], optional: ['email', 'phone', 'web'] },
+  authorities: { required: ['id', 'name'], optional: ['nameEn', 'email', 'phone', 'web'] },
   responsibilities: { required: ['leikaKey', 'arsPrefix', 'authorityId'], optional: [] },
   directory: {
     required: ['authorityId', 'serviceKey', 'transport', 'address', 'encryptionKey'],
@@ -113,7 +113,8 @@ function rowOf(table: TableName, cells: string[], headers: string[], columns: Ma
   };
   if (table === 'authorities') {
     const contact = Object.fromEntries(['email', 'phone', 'web'].map((k) => [k, value(k)]).filter(([, v]) => v !== undefined)) as Authority['contact'];
-    const a: Authority = { id: required('id'), name: required('name') };
+    const nameEn = value('nameEn');
+    const a: Authority = { id: required('id'), name: required('name'), ...(nameEn !== undefined ? { nameEn } : {}) };
     return contact && Object.keys(contact).length > 0 ? { ...a, contact } : a;
   }
   if (table === 'responsibilities') return { leikaKey: required('leikaKey'), arsPrefix: required('arsPrefix'), authorityId: required('authorityId') } satisfies ResponsibilityRule;
@@ -172,8 +173,8 @@ function jsonCell(cell: string, at: Location, problems: ProblemList): unknown {
 export function tableToCsv(doc: RoutingDocument, table: TableName): string {
   const rows: string[][] = [];
   if (table === 'authorities') {
-    rows.push(['id', 'name', 'email', 'phone', 'web']);
-    for (const a of doc.authorities) rows.push([a.id, a.name, a.contact?.email ?? '', a.contact?.phone ?? '', a.contact?.web ?? '']);
+    rows.push(['id', 'name', 'nameEn', 'email', 'phone', 'web']);
+    for (const a of doc.authorities) rows.push([a.id, a.name, a.nameEn ?? '', a.contact?.email ?? '', a.contact?.phone ?? '', a.contact?.web ?? '']);
   } else if (table === 'responsibilities') {
     rows.push(['leikaKey', 'arsPrefix', 'authorityId']);
     for (const r of doc.responsibilities) rows.push([r.leikaKey, r.arsPrefix, r.authorityId]);

@@ -6,7 +6,10 @@ export type PublicJwk = JWK;
 
 export interface Authority {
   id: string;
+  /** The official (German) name: stored with each submission and delivered. */
   name: string;
+  /** The name shown on English pages; without it English pages show `name`. */
+  nameEn?: string;
   /** Contact shown to the applicant on the receipt. */
   contact?: { email?: string; phone?: string; web?: string };
 }

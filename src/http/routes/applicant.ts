@@ -21,7 +21,7 @@ import type { Tenant, TenantAsset } from '../../tenants/registry.js';
 import type { Authority } from '../../routing/types.js';
 import {
   checkView, confirmationView, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, startView, statusView, stepContext, stepView,
-  NEUTRAL_FAVICON, type PageEnv, type PageView, type StepState, uiOf,
+  authorityName, NEUTRAL_FAVICON, type PageEnv, type PageView, type StepState, uiOf,
 } from '../pages.js';
 
 /** Set by the app's URL rewrite when the request's host selected the tenant. */
@@ -93,7 +93,12 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
 
   const cookieName = (serviceId: string) => `efa_draft_${serviceId}`;
   const cookiePath = (p: Page, serviceId: string) => `${p.base}/${serviceId}`;
-  const authorityOf = (service: LoadedService) => (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority.name;
+  const authorityOf = (service: LoadedService, lang: Lang) => (data: Record<string, unknown>) => authorityName(resolveResponsible(rt.routing, service, data).authority, lang);
+  /** A submission's facts; the authority's English name comes from the routing data in force (the stored name is the German one). */
+  const facts = (row: SubmissionView, lang: Lang) => {
+    const known = rt.routing.authorities.get(row.authority_id);
+    return { ...factsOf(row), authorityName: known ? authorityName({ name: row.authority_name, nameEn: known.nameEn }, lang) : row.authority_name };
+  };
 
   async function draftOf(req: Req, p: Page, serviceId: string): Promise<Draft | undefined> {
     const raw = req.cookies[cookieName(serviceId)];
@@ -154,7 +159,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (!p) return notFound(reply, p);
     const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
     if (!row) return notFound(reply, p);
-    return send(reply, p, withProgress(p, statusView(p, facts(row)), row, rt.routing.authorities.get(row.authority_id)?.contact));
+    return send(reply, p, withProgress(p, statusView(p, facts(row, p.lang)), row, rt.routing.authorities.get(row.authority_id)?.contact));
   });
 
   // ---- one service ---------------------------------------------------------------------------
@@ -223,7 +228,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     if (!p || !service) return notFound(reply, p);
     const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
     if (!row || row.service_id !== service.definition.id) return notFound(reply, p);
-    return send(reply, p, confirmationView(p, service, { ...facts(row), statusHref: `${p.base}/status/${row.id}` }));
+    return send(reply, p, confirmationView(p, service, { ...facts(row, p.lang), statusHref: `${p.base}/status/${row.id}` }));
   });
 
   app.get<RouteTypes>('/:tenant/:service/:step', async (req: Req, reply) => {
@@ -414,7 +419,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
 
   function renderCheck(reply: FastifyReply, p: Page, service: LoadedService, draft: Draft, status = 200) {
     const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
-    return send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf: authorityOf(service), csrf: reply.generateCsrf(), status }));
+    return send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf: authorityOf(service, p.lang), csrf: reply.generateCsrf(), status }));
   }
 }
 
@@ -441,7 +446,7 @@ function fileTarget(service: LoadedService, step: FormStep, name: string): Field
   return typeof rules === 'object' ? rules : undefined;
 }
 
-function facts(row: SubmissionView) {
+function factsOf(row: SubmissionView) {
   return { reference: row.reference, serviceId: row.service_id, authorityName: row.authority_name, status: row.status, feeCents: row.fee_cents, submittedAt: row.submitted_at, shown: row.shown };
 }
 
