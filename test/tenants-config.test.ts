@@ -111,12 +111,31 @@ describe('a broken tenant file of any Land stops startup, naming the file and th
     assert.match(err.message, /needs an "en" text: the tenant offers English/);
   });
 
-  test('an imprint without English although the Land offers English (Saarland)', async () => {
-    const err = await brokenTenant('sl', (j) => { (j.legal as Json).imprint = 'Nur Deutsch'; });
-    assert.equal(err.path, '/legal/imprint/en');
+  test('an imprint section without English although the Land offers English (Saarland)', async () => {
+    const germanOnlyImprint = (j: Json) => { ((j.legal as Json).imprint as { sections: Json[] }).sections[0] = { heading: 'Herausgeber', text: 'Nur Deutsch' }; };
+    const err = await brokenTenant('sl', germanOnlyImprint);
+    assert.equal(err.path, '/legal/imprint/sections/0/heading/en');
     assert.match(err.message, /offers English/);
-    const germanOnly = await loadWith('sl', (j) => { (j.legal as Json).imprint = 'Nur Deutsch'; j.languages = ['de']; });
+    const germanOnly = await loadWith('sl', (j) => { germanOnlyImprint(j); j.languages = ['de']; });
     assert.deepEqual(germanOnly.languages, ['de'], 'a German-only Land needs no English texts');
+  });
+
+  test('an accessibility statement without a part BITV 2.0 requires is refused, naming the part (Hamburg, Berlin, Bayern)', async () => {
+    const statement = (j: Json) => (j.legal as Json).accessibility as Json;
+    const noEnforcement = await brokenTenant('hh', (j) => { delete statement(j).enforcement; });
+    assert.equal(noEnforcement.file, join('tenants', 'hh.json'));
+    assert.equal(noEnforcement.path, '/legal/accessibility/enforcement');
+    assert.match(noEnforcement.message, /^tenants\/hh\.json: \/legal\/accessibility\/enforcement: is missing: .*Schlichtungsstelle/);
+    const noFeedback = await brokenTenant('be', (j) => { delete statement(j).feedback; });
+    assert.equal(noFeedback.path, '/legal/accessibility/feedback');
+    assert.match(noFeedback.message, /feedback mechanism/);
+    const noStatus = await brokenTenant('by', (j) => { delete statement(j).status; });
+    assert.equal(noStatus.path, '/legal/accessibility/status');
+    const noBarriers = await brokenTenant('by', (j) => { statement(j).barriers = []; });
+    assert.equal(noBarriers.path, '/legal/accessibility/barriers');
+    assert.match(noBarriers.message, /is empty, but status is "partial"/);
+    const plain = await brokenTenant('by', (j) => { (j.legal as Json).accessibility = { de: 'Wir bemühen uns.', en: 'We try.' }; });
+    assert.equal(plain.path, '/legal/accessibility/scope', 'a one-sentence text is not a statement');
   });
 
   test('languages without German (Bremen)', async () => {

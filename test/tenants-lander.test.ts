@@ -169,19 +169,37 @@ describe('all 16 Länder served by host (PostgreSQL)', () => {
   });
 
   test('legal pages (imprint, privacy, accessibility, contact) exist for every Land in both languages and are linked from every page', async () => {
+    type Text = { de: string; en: string };
+    type Legal = { sections: Array<{ heading: Text; text: Text }> };
     for (const [, id] of LANDER) {
-      const file = JSON.parse(readFileSync(join('tenants', `${id}.json`), 'utf8')) as { legal: Record<string, { de: string; en: string }> & { contact: { email: string } } };
+      const file = JSON.parse(readFileSync(join('tenants', `${id}.json`), 'utf8')) as {
+        legal: { imprint: Legal; privacy: Legal; contact: { email: string }; accessibility: { scope: Text; barriers: Text[]; feedback: { email: string }; enforcement: { name: Text; web: string } } };
+      };
       const b = new Browser(stack.url, `${id}.localhost`);
       const start = await b.get('/gewerbeanmeldung');
       for (const slug of ['impressum', 'datenschutz', 'barrierefreiheit', 'kontakt']) assert.match(start.html, new RegExp(`href="/${slug}"`), `${id}: footer links ${slug}`);
-      for (const [slug, key] of [['impressum', 'imprint'], ['datenschutz', 'privacy'], ['barrierefreiheit', 'accessibility']] as const) {
-        assert.ok(file.legal[key]?.de && file.legal[key]?.en, `${id}: ${key} in de and en`);
-        assert.ok((await b.get(`/${slug}?lang=de`)).html.includes(escapeHtml(file.legal[key]?.de ?? '')), `${id}: ${key} (de)`);
-        assert.ok((await b.get(`/${slug}?lang=en`)).html.includes(escapeHtml(file.legal[key]?.en ?? '')), `${id}: ${key} (en)`);
+      for (const lang of ['de', 'en'] as const) {
+        for (const [slug, key] of [['impressum', 'imprint'], ['datenschutz', 'privacy']] as const) {
+          const page = (await b.get(`/${slug}?lang=${lang}`)).html;
+          assert.ok(file.legal[key].sections.length >= 4, `${id}: ${key} has real sections, not one sentence`);
+          for (const section of file.legal[key].sections) {
+            assert.ok(page.includes(`<h2 class="kern-heading-small">${escapeHtml(section.heading[lang])}</h2>`), `${id}: ${key} (${lang}) heading ${section.heading.de}`);
+            assert.ok(page.includes(escapeHtml(section.text[lang])), `${id}: ${key} (${lang}) text of ${section.heading.de}`);
+          }
+        }
+        // BITV 2.0: scope, conformity status, known barriers, feedback mechanism, enforcement procedure.
+        const a = file.legal.accessibility;
+        const page = (await b.get(`/barrierefreiheit?lang=${lang}`)).html;
+        assert.ok(page.includes(escapeHtml(a.scope[lang])), `${id}: accessibility scope (${lang})`);
+        assert.match(page, lang === 'de' ? /mit den Anforderungen der BITV 2\.0 (vollständig|teilweise|nicht) vereinbar/ : /(fully|partially|does not) compl/, `${id}: conformity status (${lang})`);
+        for (const barrier of a.barriers) assert.ok(page.includes(escapeHtml(barrier[lang])), `${id}: known barrier (${lang})`);
+        assert.ok(page.includes(`mailto:${a.feedback.email}`), `${id}: feedback mechanism`);
+        assert.ok(page.includes(escapeHtml(a.enforcement.name[lang])) && page.includes(`href="${a.enforcement.web}"`), `${id}: enforcement procedure (${lang})`);
       }
       assert.match((await b.get('/kontakt')).html, new RegExp(`mailto:${file.legal.contact.email}`));
     }
   });
+
 
   test('a Land\'s parameters change the fee and the notice on the start and the check page', async () => {
     const shown = new Map<string, string>();

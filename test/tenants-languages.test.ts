@@ -5,6 +5,7 @@ import { negotiateLang, t } from '../src/forms/text.js';
 import { uiTexts } from '../src/forms/ui-texts.js';
 import type { LocalText } from '../src/services/contract.js';
 import { textCatalogue } from '../src/tenants/texts.js';
+import { legalTexts } from '../src/tenants/registry.js';
 import { Browser } from './support/browser.js';
 import { inDays } from './support/answers.js';
 import { startStack, type TestStack } from './support/runtime.js';
@@ -117,7 +118,7 @@ function germanStrings(stack: TestStack, tenant: string, walkDe: Walk): string[]
   const tn = stack.rt.tenants.get(tenant);
   assert.ok(tn);
   for (const key of Object.keys(tn.ui.de) as Array<keyof typeof tn.ui.de>) add({ de: tn.ui.de[key], en: tn.ui.en[key] });
-  for (const text of [tn.name, tn.portalName, tn.legal.imprint, tn.legal.privacy, tn.legal.accessibility]) add(texts(text));
+  for (const text of [tn.name, tn.portalName, ...legalTexts(tn.legal).map(([, text]) => text)]) add(texts(text));
   for (const params of tn.parameters.values()) add(texts(params.hinweis as LocalText | undefined));
   // Schema titles are German only and the fallback for labels and options: none may surface in English.
   const schema = readFileSync('services/gewerbeanmeldung/schema.json', 'utf8');

@@ -18,7 +18,7 @@ import type { Authority } from '../routing/types.js';
 import type { LocalText, LogicContext, Money } from '../services/contract.js';
 import type { DisplayItem, LoadedService } from '../services/registry.js';
 import { resolveParameters } from '../tenants/parameters.js';
-import type { Tenant } from '../tenants/registry.js';
+import type { AccessibilityStatement, Tenant } from '../tenants/registry.js';
 import { newLogicContext } from '../services/context.js';
 
 export interface PageEnv {
@@ -163,8 +163,25 @@ export function homeView(env: PageEnv): PageView {
 
 export function legalView(env: PageEnv, page: LegalPage): PageView {
   const entry = LEGAL_PAGES.find((p) => p.key === page) as (typeof LEGAL_PAGES)[number];
-  const text = page === 'contact' ? '' : t(env.tenant.legal[page], env.lang);
-  return { template: 'legal', title: uiOf(env)[entry.title], context: { text, contact: page === 'contact' ? env.tenant.legal.contact : undefined }, status: 200 };
+  const title = uiOf(env)[entry.title];
+  const legal = env.tenant.legal;
+  if (page === 'contact') return { template: 'legal', title, context: { contact: legal.contact }, status: 200 };
+  if (page === 'accessibility') return { template: 'legal', title, context: { accessibility: accessibilityView(legal.accessibility, env) }, status: 200 };
+  const sections = legal[page].sections.map((s) => ({ heading: t(s.heading, env.lang), text: t(s.text, env.lang) }));
+  return { template: 'legal', title, context: { sections }, status: 200 };
+}
+
+/** The statement in the order of the EU model statement; status and headings are worded by the engine. */
+function accessibilityView(a: AccessibilityStatement, env: PageEnv): Record<string, unknown> {
+  const ui = uiOf(env);
+  const status = { full: ui.a11yStatusFull, partial: ui.a11yStatusPartial, none: ui.a11yStatusNone }[a.status];
+  const preparedOn = new Date(`${a.preparedOn}T12:00:00Z`).toLocaleDateString(env.lang === 'en' ? 'en-GB' : 'de-DE', { dateStyle: 'long', timeZone: 'Europe/Berlin' });
+  return {
+    scope: t(a.scope, env.lang), status, barriers: a.barriers.map((b) => t(b, env.lang)), alternatives: t(a.alternatives, env.lang),
+    preparedOn, method: t(a.method, env.lang),
+    feedback: { ...a.feedback, text: t(a.feedback.text, env.lang) },
+    enforcement: { ...a.enforcement, name: t(a.enforcement.name, env.lang), text: t(a.enforcement.text, env.lang) },
+  };
 }
 
 /** The error pages an applicant may see (texts ui.<kind>Title and ui.<kind>). */

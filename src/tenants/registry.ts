@@ -25,6 +25,34 @@ export interface TenantTheme {
 /** The only theme tokens a tenant may set; anything else is refused by name at startup. */
 export const THEME_TOKENS: readonly (keyof TenantTheme)[] = ['accent'];
 
+/** Imprint and privacy notice: headed sections, in the Land's words. */
+export interface LegalSections {
+  sections: Array<{ heading: LocalText; text: LocalText }>;
+}
+
+/** The accessibility statement with the parts BITV 2.0 § 7 and the EU model statement require. */
+export interface AccessibilityStatement {
+  scope: LocalText;
+  status: 'full' | 'partial' | 'none';
+  barriers: LocalText[];
+  alternatives?: LocalText;
+  preparedOn: string;
+  method: LocalText;
+  feedback: { email: string; phone?: string; text?: LocalText };
+  enforcement: { name: LocalText; web: string; email?: string; phone?: string; text?: LocalText };
+}
+
+/** Each required part of the statement, as efa check names it when it is missing. */
+const ACCESSIBILITY_PARTS: ReadonlyArray<[keyof AccessibilityStatement, string]> = [
+  ['scope', 'which website it covers'],
+  ['status', 'its conformity status (Vereinbarkeitsstatus: "full", "partial" or "none")'],
+  ['barriers', 'the list of known barriers (Unvereinbarkeiten)'],
+  ['preparedOn', 'the date it was prepared (YYYY-MM-DD)'],
+  ['method', 'how conformity was assessed'],
+  ['feedback', 'the feedback mechanism (Feedback-Mechanismus: an e-mail address for reporting barriers)'],
+  ['enforcement', 'the enforcement procedure (Durchsetzungsverfahren: the Land\'s Schlichtungsstelle with its web address)'],
+];
+
 export interface TenantDefinition {
   id: string;
   land: string;
@@ -35,7 +63,7 @@ export interface TenantDefinition {
   /** Languages the applicant may choose; German always (the legally binding version). */
   languages?: Lang[];
   theme: TenantTheme;
-  legal: { imprint: LocalText; privacy: LocalText; accessibility: LocalText; contact: { email: string; phone?: string } };
+  legal: { imprint: LegalSections; privacy: LegalSections; accessibility: AccessibilityStatement; contact: { email: string; phone?: string } };
   services: Record<string, { parameters?: Record<string, unknown>; local?: LocalOverride[]; codelists?: Record<string, string[]> }>;
   /** Overrides of UI, service and form texts by stable key (see src/tenants/texts.ts). */
   texts?: Record<string, TextOverride>;
@@ -108,6 +136,7 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
 function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[]): Tenant {
   const json = readJsonFile(file);
   checkThemeTokens(displayPath(file), json);
+  checkAccessibilityStatement(displayPath(file), json);
   const def = validateDeclaration<TenantDefinition>(file, json, join(formatsDir, 'tenant.schema.json'));
   const shown = displayPath(file);
   checkContrast(shown, def.theme);
@@ -175,15 +204,45 @@ function isTextParameter(spec: Record<string, unknown> | undefined): boolean {
 function checkLanguages(file: string, def: TenantDefinition): Lang[] {
   const languages = def.languages ?? DEFAULT_LANGUAGES;
   if (!languages.includes('de')) throw new DeclarationError(file, '/languages', 'must include "de": German is the legally binding version of every page');
-  const own: Array<[string, LocalText]> = [
-    ['/name', def.name], ['/portalName', def.portalName],
-    ['/legal/imprint', def.legal.imprint], ['/legal/privacy', def.legal.privacy], ['/legal/accessibility', def.legal.accessibility],
-  ];
+  const own: Array<[string, LocalText]> = [['/name', def.name], ['/portalName', def.portalName], ...legalTexts(def.legal)];
   for (const lang of languages) {
     const missing = own.find(([, text]) => !hasLang(text, lang));
     if (missing) throw new DeclarationError(file, `${missing[0]}/${lang}`, `is missing: the tenant offers ${LANG_NAMES[lang]} (see /languages), so this text needs an "${lang}" version`);
   }
   return [...languages];
+}
+
+/** Every text of the legal pages with its JSON path, for the language check. */
+export function legalTexts(legal: TenantDefinition['legal']): Array<[string, LocalText]> {
+  const sections = (key: 'imprint' | 'privacy') => legal[key].sections.flatMap((s, i): Array<[string, LocalText]> => [[`/legal/${key}/sections/${i}/heading`, s.heading], [`/legal/${key}/sections/${i}/text`, s.text]]);
+  const a = legal.accessibility;
+  const at = '/legal/accessibility';
+  const optional = (path: string, text: LocalText | undefined): Array<[string, LocalText]> => (text === undefined ? [] : [[path, text]]);
+  return [
+    ...sections('imprint'), ...sections('privacy'),
+    [`${at}/scope`, a.scope], ...a.barriers.map((b, i): [string, LocalText] => [`${at}/barriers/${i}`, b]), ...optional(`${at}/alternatives`, a.alternatives),
+    [`${at}/method`, a.method], ...optional(`${at}/feedback/text`, a.feedback.text), [`${at}/enforcement/name`, a.enforcement.name], ...optional(`${at}/enforcement/text`, a.enforcement.text),
+  ];
+}
+
+/**
+ * Before the schema, so the message says what BITV 2.0 asks for instead of "must have required
+ * property": a statement without its conformity status, known barriers, feedback mechanism or
+ * enforcement procedure (Schlichtungsstelle) is not a valid accessibility statement.
+ */
+function checkAccessibilityStatement(file: string, json: unknown): void {
+  const statement = (json as { legal?: { accessibility?: unknown } } | null)?.legal?.accessibility;
+  if (statement === null || typeof statement !== 'object' || Array.isArray(statement)) {
+    if (statement !== undefined) throw new DeclarationError(file, '/legal/accessibility', 'must be an accessibility statement with the parts BITV 2.0 requires (scope, status, barriers, preparedOn, method, feedback, enforcement), not a plain text');
+    return;
+  }
+  const given = statement as Record<string, unknown>;
+  for (const [part, what] of ACCESSIBILITY_PARTS) {
+    if (given[part] === undefined) throw new DeclarationError(file, `/legal/accessibility/${part}`, `is missing: the accessibility statement must state ${what} (BITV 2.0 § 7)`);
+  }
+  if (given.status !== 'full' && Array.isArray(given.barriers) && given.barriers.length === 0) {
+    throw new DeclarationError(file, '/legal/accessibility/barriers', `is empty, but status is "${String(given.status)}": list the content that is not accessible, with the reason`);
+  }
 }
 
 /**
