@@ -163,7 +163,13 @@ describe('all 16 Länder served by host (PostgreSQL)', () => {
       assert.equal(logo.status, 200);
       assert.equal(logo.headers['content-type'], 'image/svg+xml');
       assert.equal(logo.body, readFileSync(join('tenants', file.logo), 'utf8'), `${id}: its own logo file`);
-      assert.equal((await b.get('/impressum')).status, 200);
+      // Browsers ask for /favicon.ico on their own: the Land's logo, not a 404.
+      const favicon = await fetchRaw(stack.url, `${id}.localhost`, '/favicon.ico');
+      assert.equal(favicon.status, 200, `${id}: a favicon`);
+      assert.equal(favicon.body, logo.body, `${id}: the favicon is its logo`);
+      const legal = await b.get('/impressum');
+      assert.equal(legal.status, 200);
+      assert.match(legal.html, /<link rel="icon" type="image\/svg\+xml" href="\/logo\.svg">/, `${id}: pages name the favicon`);
     }
     assert.equal(etags.size, 16, 'one stylesheet per tenant');
   });
