@@ -22,7 +22,7 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     assert.equal(first.status, 303);
     assert.equal(first.location, '/sh/gewerbeanmeldung/person');
     await b.get(first.location as string);
-    assert.match(b.lastHtml, /Schritt 1 von 4/, 'the register step appears only once the legal form asks for it');
+    assert.match(b.lastHtml, /Gewerbeanmeldung · Schritt 1<\/p>/, 'the register step appears only for some legal forms: no total that would change from "1 von 4" to "3 von 5"');
 
     assert.equal(await step(b, person), '/sh/gewerbeanmeldung/betrieb');
     assert.equal(await step(b, { 'betrieb.name': 'Bäckerei Mustermann GmbH', 'betrieb.rechtsform': 'gmbh', 'betrieb.anzeigegrund': 'neuerrichtung', 'betrieb.telefon': '0431 123456' }), '/sh/gewerbeanmeldung/register', 'a GmbH gets the register step');
@@ -78,6 +78,12 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     assert.equal(await step(b, { 'betrieb.name': 'Kiosk am Dom', 'betrieb.rechtsform': 'einzelunternehmen', 'betrieb.anzeigegrund': 'uebernahme' }), '/nw/gewerbeanmeldung/anschrift', 'no register step for a sole proprietorship');
     await step(b, { 'betrieb.anschrift.strasse': 'Domkloster', 'betrieb.anschrift.hausnummer': '4', 'betrieb.anschrift.plz': '50667', 'betrieb.anschrift.ort': 'Köln' });
     assert.match(b.lastHtml, /Name des übernommenen Betriebs/, 'conditional field shown for a takeover');
+    assert.match(b.lastHtml, /<label class="kern-label" for="f-taetigkeit-vorbetrieb">Name des übernommenen Betriebs<\/label>/, 'a takeover needs the name: the label does not say optional');
+    // Posted empty: the rule's message comes in the same round as the other fields' errors, not after them.
+    const empty = await b.submit({});
+    assert.equal(empty.status, 400);
+    assert.match(empty.html, /Geben Sie „Angemeldete Tätigkeit“ an/);
+    assert.match(empty.html, /href="#f-taetigkeit-vorbetrieb">Geben Sie den Namen des übernommenen Betriebs an/);
     const missing = await b.submit(activity());
     assert.equal(missing.status, 400);
     assert.match(missing.html, /Geben Sie den Namen des übernommenen Betriebs an/);

@@ -90,6 +90,10 @@ describe('error pages in the Land\'s look, in German and English', () => {
     test(`${lang}: 403 for a form post without a valid CSRF token`, async () => {
       const page = await get(`${stack.url}/${tenant.id}/${serviceId}/start`, lang, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged' });
       assertErrorPage(page, 403, tenant, lang, 'csrf', 'CSRF');
+      assert.ok(page.body.includes(`href="/${tenant.id}/${serviceId}"`) && page.body.includes(html(tenant.ui[lang].backToForm)), 'a way back to the start form');
+      const step = await get(`${stack.url}/${tenant.id}/${serviceId}/${firstStep.id}?zurueck=pruefen`, lang, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged' });
+      assertErrorPage(step, 403, tenant, lang, 'csrf', 'CSRF on a step');
+      assert.match(step.body, new RegExp(`href="/${tenant.id}/${serviceId}/${firstStep.id}\\?zurueck(=|&#x3D;)pruefen"`), 'a way back to the refused step, keeping the way back to the check page');
     });
 
     test(`${lang}: 429 when the rate limit is reached`, async () => {

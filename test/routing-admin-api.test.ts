@@ -334,7 +334,7 @@ describe('on the embedded database (PGlite): reload of the seed files, SIGHUP, a
   }
 
   const seedFile = () => join(root, 'routing', 'demo.json');
-  const renameKiel = (name: string) => writeFileSync(seedFile(), readFileSync(seedFile(), 'utf8').replace(/"name": "[^"]*"(,\s*"contact": \{\s*"email": "gewerbe@kiel\.example")/, `"name": ${JSON.stringify(name)}$1`));
+  const renameKiel = (name: string) => writeFileSync(seedFile(), readFileSync(seedFile(), 'utf8').replace(/"name": "[^"]*"(,\s*(?:"nameEn": "[^"]*",\s*)?"contact": \{\s*"email": "gewerbe@kiel\.example")/, `"name": ${JSON.stringify(name)}$1`));
   const kielName = (rt: Runtime) => rt.routing.authorities.get(rt.routing.responsibility.resolve(GEWERBE, KIEL_ARS) ?? '')?.name;
 
   test('while no version is stored, reload and SIGHUP re-read routing/*.json; a broken file keeps the data in force', async () => {

@@ -66,9 +66,9 @@ describe('startup stops on a broken declarative file, naming the file, the JSON 
 
   test('broken tenant file: a theme colour without enough contrast', async () => {
     const dir = projectCopy();
-    edit(join(dir, 'tenants/nw.json'), (j) => { (j.theme as Record<string, string>).action = '#aaaaaa'; });
+    edit(join(dir, 'tenants/nw.json'), (j) => { (j.theme as Record<string, string>).accent = '#aaaaaa'; });
     const err = await startupError(dir);
-    assert.match(err.message, /tenants\/nw\.json: \/theme\/action: contrast 2\.\d\d:1 .* below WCAG AA 4\.5:1/);
+    assert.match(err.message, /tenants\/nw\.json: \/theme\/accent: contrast 2\.\d\d:1 .* below WCAG AA 4\.5:1/);
   });
 
   test('broken routing file: unknown authority and missing variable', async () => {

@@ -61,22 +61,30 @@ describe('a broken tenant file of any Land stops startup, naming the file and th
   });
 
   test('a theme colour that is not a colour (Hessen)', async () => {
-    const err = await brokenTenant('he', (j) => { theme(j).action = '#12345'; });
+    const err = await brokenTenant('he', (j) => { theme(j).accent = '#12345'; });
     assert.equal(err.file, join('tenants', 'he.json'));
-    assert.equal(err.path, '/theme/action');
-    assert.match(err.message, /^tenants\/he\.json: \/theme\/action: must match pattern/);
+    assert.equal(err.path, '/theme/accent');
+    assert.match(err.message, /^tenants\/he\.json: \/theme\/accent: must match pattern/);
   });
 
-  test('header text without enough contrast on its header (Mecklenburg-Vorpommern)', async () => {
-    const err = await brokenTenant('mv', (j) => { theme(j).headerText = '#3366aa'; });
-    assert.equal(err.path, '/theme/headerText');
-    assert.match(err.message, /^tenants\/mv\.json: \/theme\/headerText: contrast 2\.13:1 of #3366aa against headerBackground \(#00336e\) is below WCAG AA 4\.5:1$/);
+  test('a font is not a tenant choice: every Land uses the neutral KERN base (Thüringen)', async () => {
+    const err = await brokenTenant('th', (j) => { theme(j).font = 'noto-sans'; });
+    assert.equal(err.file, join('tenants', 'th.json'));
+    assert.equal(err.path, '/theme/font');
+    assert.match(err.message, /^tenants\/th\.json: \/theme\/font: a font is not a tenant choice/);
   });
 
-  test('an accent too pale for focus outlines on white (Sachsen-Anhalt)', async () => {
+  test('a colour token other than the one accent is refused by name (Mecklenburg-Vorpommern)', async () => {
+    const err = await brokenTenant('mv', (j) => { theme(j).headerBackground = '#00336e'; });
+    assert.equal(err.file, join('tenants', 'mv.json'));
+    assert.equal(err.path, '/theme/headerBackground');
+    assert.match(err.message, /^tenants\/mv\.json: \/theme\/headerBackground: "headerBackground" is not a theme token a Land may set \(allowed: accent\)/);
+  });
+
+  test('an accent too pale for link text on white (Sachsen-Anhalt)', async () => {
     const err = await brokenTenant('st', (j) => { theme(j).accent = '#ffee88'; });
     assert.equal(err.path, '/theme/accent');
-    assert.match(err.message, /below WCAG AA 3:1/);
+    assert.match(err.message, /^tenants\/st\.json: \/theme\/accent: contrast 1\.\d\d:1 of #ffee88 .* below WCAG AA 4\.5:1$/);
   });
 
   test('a parameter above and one below the service\'s bounds (Thüringen, Brandenburg)', async () => {
@@ -104,12 +112,31 @@ describe('a broken tenant file of any Land stops startup, naming the file and th
     assert.match(err.message, /needs an "en" text: the tenant offers English/);
   });
 
-  test('an imprint without English although the Land offers English (Saarland)', async () => {
-    const err = await brokenTenant('sl', (j) => { (j.legal as Json).imprint = 'Nur Deutsch'; });
-    assert.equal(err.path, '/legal/imprint/en');
+  test('an imprint section without English although the Land offers English (Saarland)', async () => {
+    const germanOnlyImprint = (j: Json) => { ((j.legal as Json).imprint as { sections: Json[] }).sections[0] = { heading: 'Herausgeber', text: 'Nur Deutsch' }; };
+    const err = await brokenTenant('sl', germanOnlyImprint);
+    assert.equal(err.path, '/legal/imprint/sections/0/heading/en');
     assert.match(err.message, /offers English/);
-    const germanOnly = await loadWith('sl', (j) => { (j.legal as Json).imprint = 'Nur Deutsch'; j.languages = ['de']; });
+    const germanOnly = await loadWith('sl', (j) => { germanOnlyImprint(j); j.languages = ['de']; });
     assert.deepEqual(germanOnly.languages, ['de'], 'a German-only Land needs no English texts');
+  });
+
+  test('an accessibility statement without a part BITV 2.0 requires is refused, naming the part (Hamburg, Berlin, Bayern)', async () => {
+    const statement = (j: Json) => (j.legal as Json).accessibility as Json;
+    const noEnforcement = await brokenTenant('hh', (j) => { delete statement(j).enforcement; });
+    assert.equal(noEnforcement.file, join('tenants', 'hh.json'));
+    assert.equal(noEnforcement.path, '/legal/accessibility/enforcement');
+    assert.match(noEnforcement.message, /^tenants\/hh\.json: \/legal\/accessibility\/enforcement: is missing: .*Schlichtungsstelle/);
+    const noFeedback = await brokenTenant('be', (j) => { delete statement(j).feedback; });
+    assert.equal(noFeedback.path, '/legal/accessibility/feedback');
+    assert.match(noFeedback.message, /feedback mechanism/);
+    const noStatus = await brokenTenant('by', (j) => { delete statement(j).status; });
+    assert.equal(noStatus.path, '/legal/accessibility/status');
+    const noBarriers = await brokenTenant('by', (j) => { statement(j).barriers = []; });
+    assert.equal(noBarriers.path, '/legal/accessibility/barriers');
+    assert.match(noBarriers.message, /is empty, but status is "partial"/);
+    const plain = await brokenTenant('by', (j) => { (j.legal as Json).accessibility = { de: 'Wir bemühen uns.', en: 'We try.' }; });
+    assert.equal(plain.path, '/legal/accessibility/scope', 'a one-sentence text is not a statement');
   });
 
   test('languages without German (Bremen)', async () => {

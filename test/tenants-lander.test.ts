@@ -23,7 +23,7 @@ interface TenantFile {
   portalName: { de: string; en: string };
   hosts: string[];
   logo: string;
-  theme: { action: string; accent: string; headerBackground: string; headerText: string };
+  theme: { accent: string };
   services: Record<string, { parameters?: { gebuehrCent?: number; zuschlagRegisterCent?: number; hinweis?: string | { de: string; en?: string } } }>;
 }
 
@@ -71,13 +71,13 @@ describe('the 16 Länder as data', () => {
     }
   });
 
-  test('each Land has its own theme passing WCAG AA, and its own logo', () => {
+  test('each Land has its own accent on the neutral base, passing WCAG AA, and its own logo', () => {
     const themes = new Set<string>();
     const logos = new Set<string>();
     for (const [, id] of LANDER) {
       const { theme, logo } = tenantFile(id);
-      assert.ok(contrastRatio(theme.action, '#ffffff') >= 4.5, `${id}: action colour on white`);
-      assert.ok(contrastRatio(theme.headerText, theme.headerBackground) >= 4.5, `${id}: header text on header background`);
+      assert.deepEqual(Object.keys(theme), ['accent'], `${id}: the accent is the only theme token`);
+      assert.ok(contrastRatio(theme.accent, '#ffffff') >= 4.5, `${id}: accent (links, buttons) on white`);
       themes.add(JSON.stringify(theme));
       const svg = readFileSync(join('tenants', logo), 'utf8');
       assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
@@ -132,7 +132,7 @@ describe('all 16 Länder served by host (PostgreSQL)', () => {
           assert.equal(first.status, 303);
           const stepPage = await b.get(first.location as string);
           assert.equal(stepPage.status, 200, `${host}: first step of ${serviceId}`);
-          assert.match(stepPage.html, /Schritt 1 von \d/);
+          assert.match(stepPage.html, /Schritt 1( von \d)?<\/p>/);
           assert.match(stepPage.html, new RegExp(`<span>${escapeHtml(file.portalName.de)}</span>`));
           for (const [, otherId] of LANDER) {
             if (otherId !== id) assert.doesNotMatch(stepPage.html, new RegExp(`<span>${escapeHtml(tenantFile(otherId).portalName.de)}</span>`), `${host}: no other Land's name`);
@@ -150,8 +150,8 @@ describe('all 16 Länder served by host (PostgreSQL)', () => {
       const css = await fetchRaw(stack.url, `${id}.localhost`, '/theme.css');
       assert.equal(css.status, 200);
       assert.match(css.headers['content-type'] ?? '', /^text\/css/);
-      assert.match(css.body, new RegExp(`--kern-color-action-default:${file.theme.action};`), `${id}: its action colour`);
-      assert.match(css.body, new RegExp(`--efa-header-bg:${file.theme.headerBackground};`));
+      assert.match(css.body, new RegExp(`--kern-color-action-default:${file.theme.accent};`), `${id}: its accent colours links and buttons`);
+      assert.doesNotMatch(css.body, /font-family/, `${id}: no font of its own`);
       assert.match(css.headers['cache-control'] ?? '', /public, max-age=\d+/);
       const etag = css.headers.etag ?? '';
       assert.match(etag, /^"[\w-]+"$/);
@@ -163,25 +163,49 @@ describe('all 16 Länder served by host (PostgreSQL)', () => {
       assert.equal(logo.status, 200);
       assert.equal(logo.headers['content-type'], 'image/svg+xml');
       assert.equal(logo.body, readFileSync(join('tenants', file.logo), 'utf8'), `${id}: its own logo file`);
-      assert.equal((await b.get('/impressum')).status, 200);
+      // Browsers ask for /favicon.ico on their own: the Land's logo, not a 404.
+      const favicon = await fetchRaw(stack.url, `${id}.localhost`, '/favicon.ico');
+      assert.equal(favicon.status, 200, `${id}: a favicon`);
+      assert.equal(favicon.body, logo.body, `${id}: the favicon is its logo`);
+      const legal = await b.get('/impressum');
+      assert.equal(legal.status, 200);
+      assert.match(legal.html, /<link rel="icon" type="image\/svg\+xml" href="\/logo\.svg">/, `${id}: pages name the favicon`);
     }
     assert.equal(etags.size, 16, 'one stylesheet per tenant');
   });
 
   test('legal pages (imprint, privacy, accessibility, contact) exist for every Land in both languages and are linked from every page', async () => {
+    type Text = { de: string; en: string };
+    type Legal = { sections: Array<{ heading: Text; text: Text }> };
     for (const [, id] of LANDER) {
-      const file = JSON.parse(readFileSync(join('tenants', `${id}.json`), 'utf8')) as { legal: Record<string, { de: string; en: string }> & { contact: { email: string } } };
+      const file = JSON.parse(readFileSync(join('tenants', `${id}.json`), 'utf8')) as {
+        legal: { imprint: Legal; privacy: Legal; contact: { email: string }; accessibility: { scope: Text; barriers: Text[]; feedback: { email: string }; enforcement: { name: Text; web: string } } };
+      };
       const b = new Browser(stack.url, `${id}.localhost`);
       const start = await b.get('/gewerbeanmeldung');
       for (const slug of ['impressum', 'datenschutz', 'barrierefreiheit', 'kontakt']) assert.match(start.html, new RegExp(`href="/${slug}"`), `${id}: footer links ${slug}`);
-      for (const [slug, key] of [['impressum', 'imprint'], ['datenschutz', 'privacy'], ['barrierefreiheit', 'accessibility']] as const) {
-        assert.ok(file.legal[key]?.de && file.legal[key]?.en, `${id}: ${key} in de and en`);
-        assert.ok((await b.get(`/${slug}?lang=de`)).html.includes(escapeHtml(file.legal[key]?.de ?? '')), `${id}: ${key} (de)`);
-        assert.ok((await b.get(`/${slug}?lang=en`)).html.includes(escapeHtml(file.legal[key]?.en ?? '')), `${id}: ${key} (en)`);
+      for (const lang of ['de', 'en'] as const) {
+        for (const [slug, key] of [['impressum', 'imprint'], ['datenschutz', 'privacy']] as const) {
+          const page = (await b.get(`/${slug}?lang=${lang}`)).html;
+          assert.ok(file.legal[key].sections.length >= 4, `${id}: ${key} has real sections, not one sentence`);
+          for (const section of file.legal[key].sections) {
+            assert.ok(page.includes(`<h2 class="kern-heading-small">${escapeHtml(section.heading[lang])}</h2>`), `${id}: ${key} (${lang}) heading ${section.heading.de}`);
+            assert.ok(page.includes(escapeHtml(section.text[lang])), `${id}: ${key} (${lang}) text of ${section.heading.de}`);
+          }
+        }
+        // BITV 2.0: scope, conformity status, known barriers, feedback mechanism, enforcement procedure.
+        const a = file.legal.accessibility;
+        const page = (await b.get(`/barrierefreiheit?lang=${lang}`)).html;
+        assert.ok(page.includes(escapeHtml(a.scope[lang])), `${id}: accessibility scope (${lang})`);
+        assert.match(page, lang === 'de' ? /mit den Anforderungen der BITV 2\.0 (vollständig|teilweise|nicht) vereinbar/ : /(fully|partially|does not) compl/, `${id}: conformity status (${lang})`);
+        for (const barrier of a.barriers) assert.ok(page.includes(escapeHtml(barrier[lang])), `${id}: known barrier (${lang})`);
+        assert.ok(page.includes(`mailto:${a.feedback.email}`), `${id}: feedback mechanism`);
+        assert.ok(page.includes(escapeHtml(a.enforcement.name[lang])) && page.includes(`href="${a.enforcement.web}"`), `${id}: enforcement procedure (${lang})`);
       }
       assert.match((await b.get('/kontakt')).html, new RegExp(`mailto:${file.legal.contact.email}`));
     }
   });
+
 
   test('a Land\'s parameters change the fee and the notice on the start and the check page', async () => {
     const shown = new Map<string, string>();
@@ -195,7 +219,8 @@ describe('all 16 Länder served by host (PostgreSQL)', () => {
       const hintBox = /<div class="kern-alert kern-alert--info efa-land-hint">[\s\S]*?<p class="kern-body">([^<]*)<\/p>/.exec(b.lastHtml)?.[1];
       assert.equal(hintBox, hint ? escapeHtml(hint) : undefined, `${id}: its own notice on the check page, or none`);
       const start = await b.get('/gewerbeanmeldung');
-      assert.match(start.html, new RegExp(`Gebühr: <strong>${euro(p.gebuehrCent ?? 2600)}</strong>`), `${id}: fee from its parameter on the start page`);
+      assert.match(start.html, new RegExp(`Gebühr: ab <strong>${euro(p.gebuehrCent ?? 2600)}</strong>`), `${id}: the lowest fee from its parameter on the start page`);
+      assert.match(start.html, /Die genaue Gebühr hängt von Ihren Angaben ab/, `${id}: why the check page may show more`);
       shown.set(id, `${fee}|${hintBox ?? ''}`);
     }
     assert.notEqual(shown.get('hh'), shown.get('th'), 'Hamburg and Thüringen differ in fee and notice');

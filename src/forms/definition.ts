@@ -151,7 +151,7 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     label,
     hint: def.hint ?? (schema.description as string | undefined),
     schema,
-    required: isRequired(service.schema, at),
+    required: isRequired(service.schema, at) || def.required === true,
     options,
     kind,
     showIf,

@@ -139,12 +139,25 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
     if (!field || blocked(pointer)) continue;
     errors.set(pointer, schemaMessage(service, field, pointer, error, ctx.lang));
   }
-  for (const issue of service.logic.rules(data, ctx.logic)) {
+  // The rules see this step's objects even when it was posted empty, as the schema does: a rule
+  // that waits for "the step was answered" (e.g. taetigkeit present) speaks in the same round as
+  // the field errors instead of only after they are fixed.
+  for (const issue of service.logic.rules(withParents(data, fields), ctx.logic)) {
     const field = owner(issue.pointer);
     if (!field || blocked(issue.pointer)) continue;
     errors.set(issue.pointer, inRow(field, issue.pointer, t(ctx.ruleTexts?.get(issue.code) ?? issue.message, ctx.lang), ctx.lang));
   }
+  // A field the form declares required when asked; a rule's own wording (above) takes precedence.
+  for (const field of fields) {
+    if (field.def.required !== true || field.group || blocked(field.pointer) || !isBlank(getAt(data, field.pointer))) continue;
+    const missing = { keyword: 'required', params: { missingProperty: field.pointer.split('/').pop() }, instancePath: field.pointer, schemaPath: '', message: '' } as ErrorObject;
+    errors.set(field.pointer, schemaMessage(service, field, field.pointer, missing, ctx.lang));
+  }
   return errors;
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
 }
 
 function schemaMessage(service: LoadedService, field: FormField, pointer: string, error: ErrorObject, lang: Lang): string {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
@@ -26,6 +26,7 @@ const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
 const APP_CSS = readFileSync(new URL('./app.css', import.meta.url), 'utf8');
 // Progressive reveal of same-step conditional fields: json-logic-js's own UMD build and our script (no inline code, CSP).
+const FAVICON = readFileSync(new URL('./assets/favicon.svg', import.meta.url));
 const SCRIPTS: Record<string, string> = {
   '/_efa/json-logic.js': readFileSync(require.resolve('json-logic-js'), 'utf8'),
   '/_efa/reveal.js': readFileSync(new URL('./assets/reveal.js', import.meta.url), 'utf8'),
@@ -77,6 +78,10 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(fastifyRateLimit, await rateLimitOptions(app, rt.config));
   await app.register(fastifyStatic, { root: KERN_DIST, prefix: '/_efa/kern/', maxAge: '365d', immutable: true, decorateReply: false });
 
+  // The neutral mark of a Land without a logo; browsers also ask for /favicon.ico on their own.
+  const sendFavicon = async (_req: unknown, reply: FastifyReply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON);
+  app.get('/_efa/favicon.svg', sendFavicon);
+  app.get('/favicon.ico', sendFavicon);
   app.get('/_efa/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(APP_CSS));
   for (const [path, body] of Object.entries(SCRIPTS)) {
     app.get(path, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(body));

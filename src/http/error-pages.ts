@@ -27,8 +27,9 @@ export function registerErrorPages(app: FastifyInstance, rt: Runtime, renderer: 
     const env = pageEnv(req);
     void reply.code(status).header('cache-control', 'no-store');
     if (!env) return reply.type('text/plain; charset=utf-8').send(`${status} – ${PLAIN[kind]}`);
+    const back = kind === 'csrf' && req.method === 'POST' ? formOfPost(req.url, env) : undefined;
     return reply.type('text/html; charset=utf-8').header('content-language', env.lang).header('vary', 'Accept-Language, Cookie')
-      .send(renderPage(renderer, env, errorView(env, kind, `${env.base}/`, status)));
+      .send(renderPage(renderer, env, errorView(env, kind, `${env.base}/`, status, back)));
   }
 
   app.setNotFoundHandler(async (req, reply) => {
@@ -43,6 +44,23 @@ export function registerErrorPages(app: FastifyInstance, rt: Runtime, renderer: 
     if (status >= 500) req.log.error({ err }, 'request failed');
     return sendPage(req, reply, kindOf(err, status), status);
   });
+}
+
+/**
+ * Where the refused form can be had again with a fresh token: a step or row posts to its own page,
+ * the start button to the service's start page, submit to the check page, a row's removal to its
+ * group's step. The answers saved before are kept; only this post is lost.
+ */
+export function formOfPost(url: string, env: PageEnv): string | undefined {
+  const [path = '', query] = url.split('?');
+  const rest = path.split('/').filter(Boolean).slice(1);
+  if (rest.length < 2) return undefined;
+  const [service, step] = rest as [string, string];
+  const keep = query && /(^|&)zurueck=pruefen(&|$)/.test(query) ? '?zurueck=pruefen' : '';
+  if (step === 'start') return `${env.base}/${service}`;
+  if (step === 'absenden') return `${env.base}/${service}/pruefen`;
+  if (rest[rest.length - 1] === 'entfernen') return `${env.base}/${service}/${step}${keep}`;
+  return `${env.base}/${rest.join('/')}${keep}`;
 }
 
 function kindOf(err: FastifyError, status: number): ErrorKind {

@@ -18,7 +18,7 @@ import type { Authority } from '../routing/types.js';
 import type { LocalText, LogicContext, Money } from '../services/contract.js';
 import type { DisplayItem, LoadedService } from '../services/registry.js';
 import { resolveParameters } from '../tenants/parameters.js';
-import type { Tenant } from '../tenants/registry.js';
+import type { AccessibilityStatement, Tenant } from '../tenants/registry.js';
 import { newLogicContext } from '../services/context.js';
 
 export interface PageEnv {
@@ -76,6 +76,14 @@ export function formOf(tenant: Tenant, serviceId: string): LoadedForm {
   return form;
 }
 
+/**
+ * An authority's name as this page shows it: its English name on English pages where the routing
+ * data has one (nameEn), else the official German name.
+ */
+export function authorityName(authority: Pick<Authority, 'name' | 'nameEn'>, lang: Lang): string {
+  return lang === 'en' && authority.nameEn ? authority.nameEn : authority.name;
+}
+
 export function serviceTitle(env: PageEnv, serviceId: string): string {
   return t(env.tenant.serviceTexts.get(serviceId)?.title, env.lang);
 }
@@ -120,13 +128,19 @@ export function stepContext(env: PageEnv, places: PlaceIndex, service: LoadedSer
   return { places, lang: env.lang, logic, ruleTexts: env.tenant.ruleTexts.get(service.definition.id), conditions: conditionEnv(service, logic) };
 }
 
+/** Served by the app (src/http/app.ts) for a Land without a logo and for /favicon.ico outside any Land. */
+export const NEUTRAL_FAVICON = '/_efa/favicon.svg';
+
 /** Renders a view inside the layout, with everything the layout needs from the tenant and language. */
 export function renderPage(renderer: Renderer, env: PageEnv, view: PageView): string {
   const ui = uiOf(env);
+  const logo = env.tenant.logoSvg !== undefined;
+  const logoHref = env.inlineLogo ?? env.assets?.logo ?? `${env.base}/logo.svg`;
   return renderer.page(view.template, {
     ...view.context,
     title: view.title, lang: env.lang, ui, base: env.base, portalName: t(env.tenant.portalName, env.lang),
-    logo: env.tenant.logoSvg !== undefined, logoHref: env.inlineLogo ?? env.assets?.logo ?? `${env.base}/logo.svg`,
+    // The Land's logo is also its favicon; without one, the neutral mark every Land shares.
+    logo, logoHref, faviconHref: logo ? logoHref : NEUTRAL_FAVICON,
     themeHref: env.assets?.theme ?? `${env.base}/theme.css`, kernHref: env.assets?.kern ?? '/_efa/kern', appCssHref: env.assets?.app ?? '/_efa/app.css', inlineCss: env.inlineCss,
     languages: env.tenant.languages.length > 1 ? languageLinks(env) : [], preview: env.preview,
   });
@@ -149,16 +163,33 @@ export function homeView(env: PageEnv): PageView {
 
 export function legalView(env: PageEnv, page: LegalPage): PageView {
   const entry = LEGAL_PAGES.find((p) => p.key === page) as (typeof LEGAL_PAGES)[number];
-  const text = page === 'contact' ? '' : t(env.tenant.legal[page], env.lang);
-  return { template: 'legal', title: uiOf(env)[entry.title], context: { text, contact: page === 'contact' ? env.tenant.legal.contact : undefined }, status: 200 };
+  const title = uiOf(env)[entry.title];
+  const legal = env.tenant.legal;
+  if (page === 'contact') return { template: 'legal', title, context: { contact: legal.contact }, status: 200 };
+  if (page === 'accessibility') return { template: 'legal', title, context: { accessibility: accessibilityView(legal.accessibility, env) }, status: 200 };
+  const sections = legal[page].sections.map((s) => ({ heading: t(s.heading, env.lang), text: t(s.text, env.lang) }));
+  return { template: 'legal', title, context: { sections }, status: 200 };
+}
+
+/** The statement in the order of the EU model statement; status and headings are worded by the engine. */
+function accessibilityView(a: AccessibilityStatement, env: PageEnv): Record<string, unknown> {
+  const ui = uiOf(env);
+  const status = { full: ui.a11yStatusFull, partial: ui.a11yStatusPartial, none: ui.a11yStatusNone }[a.status];
+  const preparedOn = new Date(`${a.preparedOn}T12:00:00Z`).toLocaleDateString(env.lang === 'en' ? 'en-GB' : 'de-DE', { dateStyle: 'long', timeZone: 'Europe/Berlin' });
+  return {
+    scope: t(a.scope, env.lang), status, barriers: a.barriers.map((b) => t(b, env.lang)), alternatives: t(a.alternatives, env.lang),
+    preparedOn, method: t(a.method, env.lang),
+    feedback: { ...a.feedback, text: t(a.feedback.text, env.lang) },
+    enforcement: { ...a.enforcement, name: t(a.enforcement.name, env.lang), text: t(a.enforcement.text, env.lang) },
+  };
 }
 
 /** The error pages an applicant may see (texts ui.<kind>Title and ui.<kind>). */
 export type ErrorKind = 'notFound' | 'expired' | 'csrf' | 'tooMany' | 'error';
 
-export function errorView(env: PageEnv, kind: ErrorKind, homeHref: string, status: number): PageView {
+export function errorView(env: PageEnv, kind: ErrorKind, homeHref: string, status: number, backHref?: string): PageView {
   const ui = uiOf(env);
-  return { template: 'error', title: ui[`${kind}Title`], context: { message: ui[kind], homeHref }, status };
+  return { template: 'error', title: ui[`${kind}Title`], context: { message: ui[kind], homeHref, backHref }, status };
 }
 
 export interface SubmissionFacts {
@@ -242,10 +273,17 @@ export function startView(env: PageEnv, service: LoadedService, opts: { today: s
     template: 'start', title: serviceTitle(env, id), status: 200,
     context: {
       serviceTitle: serviceTitle(env, id), description: t(texts?.description, env.lang), intro: t(formOf(env.tenant, id).intro, env.lang),
-      landHint: t(overview?.notice, env.lang), fee: overview?.feeFrom ? money(overview.feeFrom, env.lang) : undefined,
+      landHint: t(overview?.notice, env.lang), ...startFee(overview, env.lang),
       resumeHref: opts.resumeHref, startAction: `${env.base}/${id}/start`, csrf: opts.csrf,
     },
   };
+}
+
+/** A fixed fee as it is; a lowest fee as "ab …", since the check page may then show more (e.g. €24 here, €49 for a KG). */
+function startFee(overview: { fee?: Money; feeFrom?: Money } | undefined, lang: Lang): { fee?: string; feeFrom?: boolean } {
+  if (overview?.fee) return { fee: money(overview.fee, lang) };
+  if (overview?.feeFrom) return { fee: money(overview.feeFrom, lang), feeFrom: true };
+  return {};
 }
 
 export interface StepState {
@@ -268,7 +306,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
   return {
     template: 'step', title: `${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
-      serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
+      serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
       action: `${stepHref}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
@@ -295,11 +333,20 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
   return {
     template: 'step', title: `${title} – ${t(step.title, env.lang)} – ${serviceTitle(env, id)}`, status: opts.status ?? 200,
     context: {
-      serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: steps.length,
+      serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
       action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry,
     },
   };
+}
+
+/**
+ * The total for "Schritt 2 von 4", or none: when a step appears only for some answers, a total
+ * would change under the applicant's feet ("1 von 4" becomes "3 von 5"), so, as GOV.UK advises
+ * for question pages whose number depends on the answers, such a form shows only the step's number.
+ */
+function stepTotal(form: LoadedForm, steps: FormStep[]): number | undefined {
+  return form.steps.some((s) => s.showIf !== undefined) ? undefined : steps.length;
 }
 
 function previousHref(env: PageEnv, id: string, steps: FormStep[], index: number, fromCheck: boolean): string {

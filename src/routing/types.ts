@@ -6,6 +6,7 @@ export type PublicJwk = JWK;
 
 export interface Authority {
   id: string;
+  /** The official (German) name: stored with each submission and delivered. */
   name: string;
   /** The name on English pages and receipts, when the authority declares one (else `name`). */
   nameEn?: string;

@@ -51,6 +51,10 @@ export interface ServiceLogic<Data, Params = Record<string, unknown>, Derived = 
    * per Land (text key `service.<id>.rule.<CODE>`); an issue with an undeclared code shows its own message.
    */
   messages?: Readonly<Record<string, LocalText>>;
-  /** Optional facts for the start page, before any answer: the fee to expect and a Land's notice. */
-  overview?(ctx: LogicContext<Params>): { feeFrom?: Money; notice?: LocalText };
+  /**
+   * Optional facts for the start page, before any answer: the fee and a Land's notice. `fee` when
+   * it is the same for everyone; `feeFrom` when answers can raise it (shown as "ab …" with the
+   * note that the check page shows the exact amount).
+   */
+  overview?(ctx: LogicContext<Params>): { fee?: Money; feeFrom?: Money; notice?: LocalText };
 }

@@ -10,18 +10,49 @@ import { hasLang, LANG_NAMES, type Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
 import type { LocalText } from '../services/contract.js';
 import { defaults, type LoadedService } from '../services/registry.js';
-import { contrastRatio, MIN_NON_TEXT_CONTRAST, MIN_TEXT_CONTRAST } from './contrast.js';
+import { contrastRatio, MIN_TEXT_CONTRAST } from './contrast.js';
 import { applyTexts, textCatalogue, type TextCatalogue, type TextOverride } from './texts.js';
 import { checkRestrictions, restrictForm } from './codelists.js';
 import { checkLocalParameters, type LocalOverride, type ParameterTable } from './parameters.js';
 
+/**
+ * A Land's declared design tokens. Every Land shares one neutral KERN UX base (EfA: "Design bzw.
+ * Logo an Land angepasst"); a Land brings its logo, its names and this one colour, nothing more.
+ */
 export interface TenantTheme {
-  action: string;
   accent: string;
-  headerBackground: string;
-  headerText: string;
-  font?: 'fira-sans' | 'noto-sans';
 }
+
+/** The only theme tokens a tenant may set; anything else is refused by name at startup. */
+export const THEME_TOKENS: readonly (keyof TenantTheme)[] = ['accent'];
+
+/** Imprint and privacy notice: headed sections, in the Land's words. */
+export interface LegalSections {
+  sections: Array<{ heading: LocalText; text: LocalText }>;
+}
+
+/** The accessibility statement with the parts BITV 2.0 § 7 and the EU model statement require. */
+export interface AccessibilityStatement {
+  scope: LocalText;
+  status: 'full' | 'partial' | 'none';
+  barriers: LocalText[];
+  alternatives?: LocalText;
+  preparedOn: string;
+  method: LocalText;
+  feedback: { email: string; phone?: string; text?: LocalText };
+  enforcement: { name: LocalText; web: string; email?: string; phone?: string; text?: LocalText };
+}
+
+/** Each required part of the statement, as efa check names it when it is missing. */
+const ACCESSIBILITY_PARTS: ReadonlyArray<[keyof AccessibilityStatement, string]> = [
+  ['scope', 'which website it covers'],
+  ['status', 'its conformity status (Vereinbarkeitsstatus: "full", "partial" or "none")'],
+  ['barriers', 'the list of known barriers (Unvereinbarkeiten)'],
+  ['preparedOn', 'the date it was prepared (YYYY-MM-DD)'],
+  ['method', 'how conformity was assessed'],
+  ['feedback', 'the feedback mechanism (Feedback-Mechanismus: an e-mail address for reporting barriers)'],
+  ['enforcement', 'the enforcement procedure (Durchsetzungsverfahren: the Land\'s Schlichtungsstelle with its web address)'],
+];
 
 export interface TenantDefinition {
   id: string;
@@ -33,7 +64,7 @@ export interface TenantDefinition {
   /** Languages the applicant may choose; German always (the legally binding version). */
   languages?: Lang[];
   theme: TenantTheme;
-  legal: { imprint: LocalText; privacy: LocalText; accessibility: LocalText; contact: { email: string; phone?: string } };
+  legal: { imprint: LegalSections; privacy: LegalSections; accessibility: AccessibilityStatement; contact: { email: string; phone?: string } };
   services: Record<string, { parameters?: Record<string, unknown>; local?: LocalOverride[]; codelists?: Record<string, string[]> }>;
   /** Overrides of UI, service and form texts by stable key (see src/tenants/texts.ts). */
   texts?: Record<string, TextOverride>;
@@ -109,7 +140,10 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
 
 /** `broken`: services already reported as broken (efa check); offering them is not checked again. */
 function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[], broken?: ReadonlySet<string>): Tenant {
-  const def = withoutBroken(validateDeclaration<TenantDefinition>(file, readJsonFile(file), join(formatsDir, 'tenant.schema.json')), broken);
+  const json = readJsonFile(file);
+  checkThemeTokens(displayPath(file), json);
+  checkAccessibilityStatement(displayPath(file), json);
+  const def = withoutBroken(validateDeclaration<TenantDefinition>(file, json, join(formatsDir, 'tenant.schema.json')), broken);
   const shown = displayPath(file);
   checkContrast(shown, def.theme);
   const languages = checkLanguages(shown, def);
@@ -192,10 +226,7 @@ function isTextParameter(spec: Record<string, unknown> | undefined): boolean {
 function checkLanguages(file: string, def: TenantDefinition): Lang[] {
   const languages = def.languages ?? DEFAULT_LANGUAGES;
   if (!languages.includes('de')) throw new DeclarationError(file, '/languages', 'must include "de": German is the legally binding version of every page');
-  const own: Array<[string, LocalText]> = [
-    ['/name', def.name], ['/portalName', def.portalName],
-    ['/legal/imprint', def.legal.imprint], ['/legal/privacy', def.legal.privacy], ['/legal/accessibility', def.legal.accessibility],
-  ];
+  const own: Array<[string, LocalText]> = [['/name', def.name], ['/portalName', def.portalName], ...legalTexts(def.legal)];
   for (const lang of languages) {
     const missing = own.find(([, text]) => !hasLang(text, lang));
     if (missing) throw new DeclarationError(file, `${missing[0]}/${lang}`, `is missing: the tenant offers ${LANG_NAMES[lang]} (see /languages), so this text needs an "${lang}" version`);
@@ -203,18 +234,59 @@ function checkLanguages(file: string, def: TenantDefinition): Lang[] {
   return [...languages];
 }
 
-function checkContrast(file: string, theme: TenantTheme): void {
-  const pairs: Array<[string, string, string, string, number]> = [
-    ['/theme/action', theme.action, '#ffffff', 'white page background', MIN_TEXT_CONTRAST],
-    ['/theme/headerText', theme.headerText, theme.headerBackground, 'headerBackground', MIN_TEXT_CONTRAST],
-    // The accent draws focus outlines and the header's bottom edge on white: non-text contrast applies.
-    ['/theme/accent', theme.accent, '#ffffff', 'white page background', MIN_NON_TEXT_CONTRAST],
+/** Every text of the legal pages with its JSON path, for the language check. */
+export function legalTexts(legal: TenantDefinition['legal']): Array<[string, LocalText]> {
+  const sections = (key: 'imprint' | 'privacy') => legal[key].sections.flatMap((s, i): Array<[string, LocalText]> => [[`/legal/${key}/sections/${i}/heading`, s.heading], [`/legal/${key}/sections/${i}/text`, s.text]]);
+  const a = legal.accessibility;
+  const at = '/legal/accessibility';
+  const optional = (path: string, text: LocalText | undefined): Array<[string, LocalText]> => (text === undefined ? [] : [[path, text]]);
+  return [
+    ...sections('imprint'), ...sections('privacy'),
+    [`${at}/scope`, a.scope], ...a.barriers.map((b, i): [string, LocalText] => [`${at}/barriers/${i}`, b]), ...optional(`${at}/alternatives`, a.alternatives),
+    [`${at}/method`, a.method], ...optional(`${at}/feedback/text`, a.feedback.text), [`${at}/enforcement/name`, a.enforcement.name], ...optional(`${at}/enforcement/text`, a.enforcement.text),
   ];
-  for (const [path, fg, bg, against, minimum] of pairs) {
-    const ratio = contrastRatio(fg, bg);
-    if (ratio < minimum) {
-      throw new DeclarationError(file, path, `contrast ${ratio.toFixed(2)}:1 of ${fg} against ${against} (${bg}) is below WCAG AA ${minimum}:1`);
-    }
+}
+
+/**
+ * Before the schema, so the message says what BITV 2.0 asks for instead of "must have required
+ * property": a statement without its conformity status, known barriers, feedback mechanism or
+ * enforcement procedure (Schlichtungsstelle) is not a valid accessibility statement.
+ */
+function checkAccessibilityStatement(file: string, json: unknown): void {
+  const statement = (json as { legal?: { accessibility?: unknown } } | null)?.legal?.accessibility;
+  if (statement === null || typeof statement !== 'object' || Array.isArray(statement)) {
+    if (statement !== undefined) throw new DeclarationError(file, '/legal/accessibility', 'must be an accessibility statement with the parts BITV 2.0 requires (scope, status, barriers, preparedOn, method, feedback, enforcement), not a plain text');
+    return;
+  }
+  const given = statement as Record<string, unknown>;
+  for (const [part, what] of ACCESSIBILITY_PARTS) {
+    if (given[part] === undefined) throw new DeclarationError(file, `/legal/accessibility/${part}`, `is missing: the accessibility statement must state ${what} (BITV 2.0 § 7)`);
+  }
+  if (given.status !== 'full' && Array.isArray(given.barriers) && given.barriers.length === 0) {
+    throw new DeclarationError(file, '/legal/accessibility/barriers', `is empty, but status is "${String(given.status)}": list the content that is not accessible, with the reason`);
+  }
+}
+
+/**
+ * Before the schema: a Land that still sets a font or a header colour gets told why it may not,
+ * not just "not a known property".
+ */
+function checkThemeTokens(file: string, json: unknown): void {
+  const theme = (json as { theme?: unknown } | null)?.theme;
+  if (theme === null || typeof theme !== 'object' || Array.isArray(theme)) return;
+  for (const key of Object.keys(theme)) {
+    if (THEME_TOKENS.includes(key as keyof TenantTheme)) continue;
+    if (key === 'font') throw new DeclarationError(file, '/theme/font', 'a font is not a tenant choice: every Land uses the font of the neutral KERN UX base; remove "font"');
+    throw new DeclarationError(file, `/theme/${key}`, `"${key}" is not a theme token a Land may set (allowed: ${THEME_TOKENS.join(', ')}); header, text and background colours come from the neutral KERN UX base`);
+  }
+}
+
+function checkContrast(file: string, theme: TenantTheme): void {
+  // The accent colours link text and carries white button labels: text contrast applies (4.5:1);
+  // it also draws the header's bottom edge, for which 3:1 (WCAG 1.4.11) would have sufficed.
+  const ratio = contrastRatio(theme.accent, '#ffffff');
+  if (ratio < MIN_TEXT_CONTRAST) {
+    throw new DeclarationError(file, '/theme/accent', `contrast ${ratio.toFixed(2)}:1 of ${theme.accent} against the white page background (#ffffff) is below WCAG AA ${MIN_TEXT_CONTRAST}:1`);
   }
 }
 
@@ -237,8 +309,12 @@ function etagOf(body: string | Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
 }
 
-/** KERN UX is themed by redefining its semantic custom properties; nothing else changes. */
+/**
+ * KERN UX is themed by redefining its semantic custom properties: the accent becomes the action
+ * colour (links, buttons, their visited state) and the header's edge; fonts, text, surface and
+ * focus colours stay KERN's own, the same for every Land.
+ */
 function themeCss(theme: TenantTheme): string {
-  const font = theme.font === 'noto-sans' ? '"Noto Sans", sans-serif' : '"Fira Sans", sans-serif';
-  return `:root{--kern-color-action-default:${theme.action};--kern-color-action-visited:${theme.action};--kern-color-action-focus-default:${theme.accent};--kern-color-accent:${theme.accent};--kern-color-decorative-brand-default:${theme.headerBackground};--efa-header-bg:${theme.headerBackground};--efa-header-fg:${theme.headerText};--efa-accent:${theme.accent};--kern-typography-font-family-default:${font};}\n`;
+  const a = theme.accent;
+  return `:root{--kern-color-action-default:${a};--kern-color-action-visited:${a};--efa-accent:${a};}\n`;
 }

@@ -16,6 +16,12 @@ export interface FormFieldDefinition {
   /** When the field applies, shown with it while JavaScript is off (needed for a condition on the same step). */
   conditionHint?: LocalText;
   errors?: Record<string, LocalText>;
+  /**
+   * Required whenever the field is asked, though the schema cannot say so (it is required only for
+   * some answers, e.g. by a rule of the service's logic): the label then never says "optional" and
+   * an empty answer is refused on its own step.
+   */
+  required?: boolean;
   /** Option labels by value; the schema's `title` stays the default (it has no English). */
   options?: Record<string, LocalText>;
   /** kind "group": the fields of one row, their pointers relative to the array's item. */

@@ -21,7 +21,7 @@ import type { Tenant, TenantAsset } from '../../tenants/registry.js';
 import type { Authority } from '../../routing/types.js';
 import {
   checkSections, checkView, confirmationView, draftExpiredView, draftExpiry, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, saveForLaterView,
-  startView, statusView, stepContext, stepView, type AuthorityView, type PageEnv, type PageView, type StepState, type SubmissionFacts, uiOf,
+  startView, statusView, stepContext, stepView, NEUTRAL_FAVICON, authorityName, type AuthorityView, type PageEnv, type PageView, type StepState, type SubmissionFacts, uiOf,
 } from '../pages.js';
 import { receiptPdf, type ReceiptInput, type ReceiptSection } from '../receipt-pdf.js';
 
@@ -42,7 +42,7 @@ type Page = PageEnv;
 type RouteTypes = { Params: Record<string, string>; Querystring: Record<string, string>; Body: Body };
 type Req = FastifyRequest<RouteTypes>;
 
-const RESERVED = new Set(['status', ...LEGAL_PAGES.map((p) => p.slug), 'theme.css', 'logo.svg']);
+const RESERVED = new Set(['status', ...LEGAL_PAGES.map((p) => p.slug), 'theme.css', 'logo.svg', 'favicon.ico']);
 /** The theme may change with a deploy; browsers revalidate after this (cheaply: 304 by ETag). */
 const ASSET_MAX_AGE = 300;
 
@@ -143,6 +143,12 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
 
   app.get<RouteTypes>('/:tenant/theme.css', async (req: Req, reply) => sendAsset(req, reply, rt.tenants.get(req.params.tenant ?? '')?.stylesheet, 'text/css; charset=utf-8'));
   app.get<RouteTypes>('/:tenant/logo.svg', async (req: Req, reply) => sendAsset(req, reply, rt.tenants.get(req.params.tenant ?? '')?.logoSvg, 'image/svg+xml'));
+  // Browsers ask a host for /favicon.ico without reading the page: the Land's logo, else the neutral mark.
+  app.get<RouteTypes>('/:tenant/favicon.ico', async (req: Req, reply) => {
+    const tenant = rt.tenants.get(req.params.tenant ?? '');
+    if (tenant?.logoSvg) return sendAsset(req, reply, tenant.logoSvg, 'image/svg+xml');
+    return tenant ? reply.redirect(NEUTRAL_FAVICON, 302) : reply.callNotFound();
+  });
 
   for (const { slug, key } of LEGAL_PAGES) {
     app.get<RouteTypes>(`/:tenant/${slug}`, async (req: Req, reply) => {
@@ -400,7 +406,10 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
 
   // ---- submitted applications ------------------------------------------------------------------
   function applicantFacts(p: Page, row: SubmissionView): SubmissionFacts {
-    return { ...facts(row), authority: rt.routing.authorities.get(row.authority_id), receiptHref: `${p.base}/status/${row.id}/${RECEIPT_FILE}?lang=${p.lang}` };
+    // The stored name is the German one; the English name comes from the routing data in force.
+    const known = rt.routing.authorities.get(row.authority_id);
+    const authorityName_ = known ? authorityName({ name: row.authority_name, nameEn: known.nameEn }, p.lang) : row.authority_name;
+    return { ...factsOf(row), authorityName: authorityName_, authority: known, receiptHref: `${p.base}/status/${row.id}/${RECEIPT_FILE}?lang=${p.lang}` };
   }
 
   /** The sections of the applicant's copy, undefined once purged (or unreadable after a key was removed). */
@@ -503,7 +512,7 @@ function fileTarget(service: LoadedService, step: FormStep, name: string): Field
   return typeof rules === 'object' ? rules : undefined;
 }
 
-function facts(row: SubmissionView) {
+function factsOf(row: SubmissionView) {
   return { reference: row.reference, serviceId: row.service_id, authorityName: row.authority_name, status: row.status, feeCents: row.fee_cents, submittedAt: row.submitted_at, shown: row.shown };
 }
 
