@@ -156,7 +156,7 @@ describe('German and English, chosen by the applicant', () => {
     const allowed = ['BayernPortal', 'Marienplatz', 'München', 'Deutsch'];
     for (const name of ['/by/gewerbeanmeldung/pruefen', 'confirmation', 'status']) {
       const page = en.pages.find((p) => p.name === name);
-      assert.ok(page?.html.includes('City of Munich – District administration department, trade affairs (demo)'), `${name}: the authority's English name`);
+      assert.ok(page?.html.includes('State Capital Munich – District Administration Department, Trade Affairs (Demo)'), `${name}: the authority's English name`);
       assert.ok(!page?.html.includes('Kreisverwaltungsreferat'), `${name}: not its German name`);
     }
     assert.ok(de.pages.find((p) => p.name === 'status')?.html.includes('Landeshauptstadt München – Kreisverwaltungsreferat, Gewerbeangelegenheiten (Demo)'), 'German pages keep the official name');
