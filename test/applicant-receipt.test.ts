@@ -241,14 +241,19 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     assert.ok(!purged.text.includes('Minka'));
   });
 
+  /** An applicant who has answered the first step, and their draft's id. */
+  async function startDraft(lang: 'de' | 'en'): Promise<{ b: Browser; draftId: string }> {
+    const b = new Browser(stack.url);
+    await b.get(`/${TENANT}/${SERVICE}?lang=${lang}`);
+    await b.get((await b.submit({}, '/start')).location as string);
+    await expectRedirect(b, await b.submit(HOLDER), `/${TENANT}/${SERVICE}/tiere`);
+    return { b, draftId: decodeURIComponent(b.cookie(`efa_draft_${SERVICE}`) as string).split('.')[0] as string };
+  }
+
   test('how long the draft is kept, and "save and continue later", in German and English, without JavaScript', async () => {
     for (const lang of ['de', 'en'] as const) {
       const ui = uiTexts[lang];
-      const b = new Browser(stack.url);
-      await b.get(`/${TENANT}/${SERVICE}?lang=${lang}`);
-      await b.get((await b.submit({}, '/start')).location as string);
-      await expectRedirect(b, await b.submit(HOLDER), `/${TENANT}/${SERVICE}/tiere`);
-      const draftId = decodeURIComponent(b.cookie(`efa_draft_${SERVICE}`) as string).split('.')[0] as string;
+      const { b, draftId } = await startDraft(lang);
       const expiresAt = (await stack.rt.db.query<{ expires_at: Date }>('SELECT expires_at FROM drafts WHERE id = $1', [draftId])).rows[0]?.expires_at as Date;
       const keptUntil = berlinDateTime(expiresAt, lang);
       assert.ok(decode(b.lastHtml).includes(ui.draftKeptUntil.replace('{date}', keptUntil)), `${lang}: the step page says until when the answers are kept`);
@@ -276,11 +281,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
   test('an expired draft gets a page that says what happened and offers a fresh start', async () => {
     for (const lang of ['de', 'en'] as const) {
       const ui = uiTexts[lang];
-      const b = new Browser(stack.url);
-      await b.get(`/${TENANT}/${SERVICE}?lang=${lang}`);
-      await b.get((await b.submit({}, '/start')).location as string);
-      await expectRedirect(b, await b.submit(HOLDER), `/${TENANT}/${SERVICE}/tiere`);
-      const draftId = decodeURIComponent(b.cookie(`efa_draft_${SERVICE}`) as string).split('.')[0] as string;
+      const { b, draftId } = await startDraft(lang);
       await stack.rt.db.query("UPDATE drafts SET expires_at = now() - interval '1 minute' WHERE id = $1", [draftId]);
 
       const gone = await b.get(`/${TENANT}/${SERVICE}/tiere`);

@@ -65,7 +65,7 @@ const VERSION = '1.0.0';
 const SAMPLE_ADDRESS = { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' };
 
 /** The German address the `address` field kind fills; `ars` decides responsibility. */
-const ADDRESS_SCHEMA = {
+export const ADDRESS_SCHEMA = {
   type: 'object', additionalProperties: false, required: ['strasse', 'hausnummer', 'plz', 'ort', 'ars'],
   properties: {
     strasse: { title: 'Straße', type: 'string', minLength: 2, maxLength: 100 },

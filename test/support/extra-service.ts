@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { copyDeclarations } from './declarations.js';
 import { join } from 'node:path';
 import { generateTypes, TYPES_FILE } from '../../src/services/types-gen.js';
+import { ADDRESS_SCHEMA } from '../../src/authoring/scaffold.js';
 
 /**
  * A copy of the project's declarations (services/, forms/, tenants/, routing/) in a temp dir, so a
@@ -30,18 +31,6 @@ export interface ExtraService {
   minItems: number;
   maxItems: number;
 }
-
-/** German address as the address field kind fills it (the same shape as the Gewerbeanmeldung's). */
-const ADDRESS_SCHEMA = {
-  type: 'object', additionalProperties: false, required: ['strasse', 'hausnummer', 'plz', 'ort', 'ars'],
-  properties: {
-    strasse: { title: 'Straße', type: 'string', minLength: 2, maxLength: 100 },
-    hausnummer: { title: 'Hausnummer', type: 'string', minLength: 1, maxLength: 10 },
-    plz: { title: 'Postleitzahl', type: 'string', pattern: '^[0-9]{5}$' },
-    ort: { title: 'Ort', type: 'string', minLength: 2, maxLength: 100 },
-    ars: { title: 'Amtlicher Regionalschlüssel', type: 'string', pattern: '^[0-9]{12}$' },
-  },
-};
 
 /**
  * Writes a small, complete service into `root`: service.json, schema.json (with a repeatable group
