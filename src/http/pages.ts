@@ -236,7 +236,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
       fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
       action: `${stepHref}${query}`, csrf: opts.csrf,
-      scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
+      scripts: fields.some((f) => f.reveal) ? [...REVEAL_SCRIPTS, ERROR_SUMMARY_SCRIPT] : [ERROR_SUMMARY_SCRIPT],
     },
   };
 }
@@ -262,7 +262,7 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: steps.length,
       fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
-      action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf,
+      action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf, scripts: [ERROR_SUMMARY_SCRIPT],
     },
   };
 }
@@ -290,6 +290,8 @@ function fieldViews(env: PageEnv, fields: FormField[], data: Record<string, unkn
 
 /** Served by the app (src/http/app.ts): the JsonLogic library and the reveal script, no inline code (CSP). */
 export const REVEAL_SCRIPTS = ['/_efa/json-logic.js', '/_efa/reveal.js'];
+/** Focus and scrolling for the error summary's links, and for a step opened with #field (src/http/assets/error-summary.js). */
+export const ERROR_SUMMARY_SCRIPT = '/_efa/error-summary.js';
 
 /** The declared facts of the logic (service.json "display") for one page, formatted for the applicant. */
 export function displayFacts(service: LoadedService, page: 'check' | 'confirmation', lang: Lang, valueOf: (item: DisplayItem) => unknown): Array<{ label: string; value: string; hint?: string }> {

@@ -59,6 +59,8 @@ export const address: FieldKind = {
     };
   },
   partLabel: (part) => PART_LABELS[part],
+  // The fieldset has no control of its own: "enter the address" leads to its first part.
+  anchor: (field) => `${field.id}-strasse`,
   summary(_field, value) {
     const v = value as Record<string, string> | undefined;
     if (!v) return '';
