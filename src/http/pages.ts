@@ -128,7 +128,14 @@ export function renderPage(renderer: Renderer, env: PageEnv, view: PageView): st
     logo: env.tenant.logoSvg !== undefined, logoHref: env.inlineLogo ?? env.assets?.logo ?? `${env.base}/logo.svg`,
     themeHref: env.assets?.theme ?? `${env.base}/theme.css`, kernHref: env.assets?.kern ?? '/_efa/kern', appCssHref: env.assets?.app ?? '/_efa/app.css', inlineCss: env.inlineCss,
     languages: env.tenant.languages.length > 1 ? languageLinks(env) : [], preview: env.preview,
+    scripts: scriptsOf(view),
   });
+}
+
+/** A step or row page also gets the error summary's focus handling. */
+function scriptsOf(view: PageView): unknown {
+  const own = view.context.scripts as string[] | undefined;
+  return view.template === 'step' ? [...(own ?? []), ERROR_SUMMARY_SCRIPT] : own;
 }
 
 function languageLinks(env: PageEnv): Array<{ code: Lang; label: string; current: boolean; href: string }> {
@@ -236,7 +243,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: steps.length,
       fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
       action: `${stepHref}${query}`, csrf: opts.csrf,
-      scripts: fields.some((f) => f.reveal) ? [...REVEAL_SCRIPTS, ERROR_SUMMARY_SCRIPT] : [ERROR_SUMMARY_SCRIPT],
+      scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
 }
@@ -262,7 +269,7 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: steps.length,
       fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
-      action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf, scripts: [ERROR_SUMMARY_SCRIPT],
+      action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf,
     },
   };
 }
