@@ -25,8 +25,7 @@ import { OPS_SCHEMAS, registerOpenApi } from './openapi.js';
 const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
 const APP_CSS = readFileSync(new URL('./app.css', import.meta.url), 'utf8');
-// Progressive reveal of same-step conditional fields (json-logic-js's own UMD build and our script) and the
-// error summary's focus handling: files, no inline code (CSP).
+// Progressive reveal of same-step conditional fields: json-logic-js's own UMD build and our script (no inline code, CSP).
 const SCRIPTS: Record<string, string> = {
   '/_efa/json-logic.js': readFileSync(require.resolve('json-logic-js'), 'utf8'),
   '/_efa/reveal.js': readFileSync(new URL('./assets/reveal.js', import.meta.url), 'utf8'),
