@@ -51,7 +51,9 @@ export function processStep(service: LoadedService, step: FormStep, draft: Recor
       continue;
     }
     if (field.group) {
-      // A group's rows come from their own pages (processRow); its step only checks them.
+      // A group's rows come from their own pages (processRow); its step only checks them. Going on
+      // from a list without rows that may be empty (minItems 0) answers "none": an empty array.
+      if (getAt(data, field.pointer) === undefined && specOf(field).minItems === 0) setAt(data, field.pointer, []);
       parsed.set(field.pointer, { value: getAt(data, field.pointer), raw: {} });
       continue;
     }
@@ -224,7 +226,7 @@ export function summarise(fields: FormField[], errors: Map<string, string>): Fie
       const at = field.group ? locateRow(field, pointer) : undefined;
       const sub = pointer.slice(field.pointer.length + 1).replace(/\//g, '-');
       if (at) list.push({ pointer, href: `${field.id}-${sub}`, message, row: at.index + 1 });
-      else list.push({ pointer, href: sub ? `${field.id}-${sub}` : field.id, message });
+      else list.push({ pointer, href: sub ? `${field.id}-${sub}` : (field.kind.anchor?.(field) ?? field.id), message });
     }
   }
   return list;

@@ -30,6 +30,7 @@ const FAVICON = readFileSync(new URL('./assets/favicon.svg', import.meta.url));
 const SCRIPTS: Record<string, string> = {
   '/_efa/json-logic.js': readFileSync(require.resolve('json-logic-js'), 'utf8'),
   '/_efa/reveal.js': readFileSync(new URL('./assets/reveal.js', import.meta.url), 'utf8'),
+  '/_efa/error-summary.js': readFileSync(new URL('./assets/error-summary.js', import.meta.url), 'utf8'),
 };
 
 /** Paths that are the same for every tenant and host. */

@@ -143,7 +143,14 @@ export function renderPage(renderer: Renderer, env: PageEnv, view: PageView): st
     logo, logoHref, faviconHref: logo ? logoHref : NEUTRAL_FAVICON,
     themeHref: env.assets?.theme ?? `${env.base}/theme.css`, kernHref: env.assets?.kern ?? '/_efa/kern', appCssHref: env.assets?.app ?? '/_efa/app.css', inlineCss: env.inlineCss,
     languages: env.tenant.languages.length > 1 ? languageLinks(env) : [], preview: env.preview,
+    scripts: scriptsOf(view),
   });
+}
+
+/** A step or row page also gets the error summary's focus handling. */
+function scriptsOf(view: PageView): unknown {
+  const own = view.context.scripts as string[] | undefined;
+  return view.template === 'step' ? [...(own ?? []), ERROR_SUMMARY_SCRIPT] : own;
 }
 
 function languageLinks(env: PageEnv): Array<{ code: Lang; label: string; current: boolean; href: string }> {
@@ -372,6 +379,8 @@ function fieldViews(env: PageEnv, fields: FormField[], data: Record<string, unkn
 
 /** Served by the app (src/http/app.ts): the JsonLogic library and the reveal script, no inline code (CSP). */
 export const REVEAL_SCRIPTS = ['/_efa/json-logic.js', '/_efa/reveal.js'];
+/** Focus and scrolling for the error summary's links, and for a step opened with #field (src/http/assets/error-summary.js). */
+export const ERROR_SUMMARY_SCRIPT = '/_efa/error-summary.js';
 
 /** The declared facts of the logic (service.json "display") for one page, formatted for the applicant. */
 export function displayFacts(service: LoadedService, page: 'check' | 'confirmation', lang: Lang, valueOf: (item: DisplayItem) => unknown): Array<{ label: string; value: string; hint?: string }> {

@@ -43,7 +43,9 @@ export const address: FieldKind = {
     const current = (parsed ? parsed.raw : (value as Record<string, string> | undefined)) ?? {};
     const candidates = (parsed?.extra?.candidates as Place[] | undefined) ?? [];
     const part = (p: string, label: string, autocomplete: string, width: number) => ({
-      id: `${field.id}-${p}`, name: `${field.name}.${p}`, label, autocomplete, width, value: current[p] ?? '', error: errors.get(`${field.pointer}/${p}`),
+      id: `${field.id}-${p}`, name: `${field.name}.${p}`, label, autocomplete, width, value: current[p] ?? '',
+      // A message about the whole address (nothing entered) stands at its first part, where the error summary leads (anchor).
+      error: errors.get(`${field.pointer}/${p}`) ?? (p === PARTS[0] ? errors.get(field.pointer) : undefined),
     });
     const label = (p: string) => t(PART_LABELS[p], lang);
     return {
@@ -59,6 +61,8 @@ export const address: FieldKind = {
     };
   },
   partLabel: (part) => PART_LABELS[part],
+  // The fieldset has no control of its own: "enter the address" leads to its first part.
+  anchor: (field) => `${field.id}-${PARTS[0]}`,
   summary(_field, value) {
     const v = value as Record<string, string> | undefined;
     if (!v) return '';

@@ -122,6 +122,11 @@ export interface FieldKind {
   summary(field: FormField, value: unknown, lang: Lang): string;
   /** Label of a composite kind's part (e.g. an address's postcode) for messages about that part. */
   partLabel?(part: string): LocalText | undefined;
+  /**
+   * id of the control that a message about the whole field leads to, when the field's own id is
+   * not a control (an address is a fieldset of parts): the error summary links there.
+   */
+  anchor?(field: FormField): string;
   /** Checks the schema value at load time beyond its type; returns the problem, if any. */
   checkSchema?(schema: Record<string, unknown>): string | undefined;
 }

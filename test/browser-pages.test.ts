@@ -1,0 +1,418 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core';
+import { getAt } from '../src/forms/pointer.js';
+import { createRenderer, type Renderer } from '../src/forms/render.js';
+import type { Lang } from '../src/forms/text.js';
+import { formOf, renderPage, rowView, stepContext, stepView, type PageEnv, type PageView } from '../src/http/pages.js';
+import { FORMATS_DIR } from '../src/runtime.js';
+import { loadExamples, type ServiceExample } from '../src/services/examples.js';
+import type { LoadedService } from '../src/services/registry.js';
+import type { Tenant } from '../src/tenants/registry.js';
+import { pdfWith } from './support/answers.js';
+import { axeViolations, launchChromium, report, vnuErrors, type HtmlPage } from './support/page-checks.js';
+import { startStack, type TestStack } from './support/runtime.js';
+
+/**
+ * Every page an applicant can meet, in a real browser (Debian's Chromium through playwright-core),
+ * checked with axe-core (WCAG 2.2 AA) and the Nu HTML Checker: every loaded service walked over
+ * HTTP with its own sample data (services/<id>/examples.json) in three Länder and once in English,
+ * each step first posted empty (error summary), the check page with nothing answered, a forged
+ * CSRF token, an unknown page, the confirmation and status pages, the legal pages, the Land's home
+ * page and the index. The first Land is walked by keyboard (every error-summary link followed to
+ * its field); one submission per service without JavaScript; screenshots for the README
+ * (docs/screenshots/). One browser for the file, one HTML checker run for all pages.
+ */
+const LANDS = ['sh', 'nw', 'by'] as const;
+const ENGLISH_LAND = 'sh';
+/** The first two digits of an ARS name the Land: an example placed in the walked Land is preferred. */
+const LAND_ARS: Record<string, string> = { sh: '01', hh: '02', ni: '03', hb: '04', nw: '05', he: '06', rp: '07', bw: '08', by: '09', sl: '10', be: '11', bb: '12', mv: '13', sn: '14', st: '15', th: '16' };
+const SCREENSHOT_DIR = 'docs/screenshots';
+/**
+ * What shows the current time (how long the draft is kept): taken out of the page before a
+ * screenshot (the CSP refuses an injected stylesheet), so a second run writes the same bytes and
+ * the working tree stays clean.
+ */
+const CHANGING = '.efa-draft-expiry';
+
+function berlinToday(): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
+}
+
+/** A control's answer as the example's step page shows it (read from the rendered form). */
+interface Entry { kind: 'text' | 'check' | 'select' | 'file'; name: string; value: string }
+
+describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML Checker', () => {
+  let stack: TestStack;
+  let chromium: Browser;
+  let renderer: Renderer;
+  const today = berlinToday();
+  /** Every page shown, as served, for one run of the HTML checker at the end. */
+  const served: HtmlPage[] = [];
+  const examples = new Map<string, ServiceExample[]>();
+
+  before(async () => {
+    stack = await startStack({ database: 'postgres' });
+    chromium = await launchChromium();
+    renderer = createRenderer(stack.rt.config.root);
+    for (const [id, service] of stack.rt.services) examples.set(id, loadExamples(service, FORMATS_DIR, today));
+  });
+  after(async () => {
+    await chromium?.close();
+    await stack?.close();
+  });
+
+  function tenant(id: string): Tenant {
+    const found = stack.rt.tenants.get(id);
+    assert.ok(found, `tenant ${id} is loaded`);
+    return found;
+  }
+
+  function servicesOf(t: Tenant): LoadedService[] {
+    return Object.keys(t.services).map((id) => stack.rt.services.get(id)).filter((s): s is LoadedService => s !== undefined);
+  }
+
+  /** The service's example placed in this Land, else its first. */
+  function exampleFor(t: Tenant, service: LoadedService): ServiceExample {
+    const list = examples.get(service.definition.id) ?? [];
+    const prefix = LAND_ARS[t.id];
+    const local = list.find((e) => prefix !== undefined && new RegExp(`"ars":"${prefix}[0-9]{10}"`).test(JSON.stringify(e.data)));
+    const chosen = local ?? list[0];
+    assert.ok(chosen, `${service.definition.id} has an example`);
+    return chosen;
+  }
+
+  /**
+   * A browser tab that records every document it is served (for the HTML checker) and checks each
+   * page it lands on with axe; violations are gathered so one run reports them all.
+   */
+  class Tab {
+    readonly violations = new Map<string, string[]>();
+    private last?: { status: number; html: Promise<string> };
+
+    constructor(readonly page: Page, readonly axe = true) {
+      page.on('response', (res: Response) => {
+        const req = res.request();
+        if (!req.isNavigationRequest() || req.frame() !== page.mainFrame()) return;
+        if (res.status() >= 300 && res.status() < 400) return;
+        this.last = { status: res.status(), html: res.text() };
+      });
+    }
+
+    /** Checks the page the tab is on; `status` is what it must have been served with. */
+    async landed(name: string, status = 200): Promise<void> {
+      const last = this.last;
+      assert.ok(last, `${name}: a page was served`);
+      this.last = undefined;
+      const html = await last.html;
+      assert.equal(last.status, status, `${name}: served with ${status} (${this.page.url()}): ${errorsOn(html)}`);
+      served.push({ name, html });
+      if (!this.axe) return;
+      const found = await axeViolations(this.page);
+      if (found.length > 0) this.violations.set(`${name} (${this.page.url()})`, found);
+    }
+
+    async goto(path: string, name: string, status = 200): Promise<void> {
+      await this.page.goto(`${stack.url}${path}`);
+      await this.landed(name, status);
+    }
+
+    /** Activates a submit button (or link) and checks the page it leads to. */
+    async press(control: Locator, name: string, status = 200): Promise<void> {
+      await Promise.all([this.page.waitForNavigation(), control.click()]);
+      await this.landed(name, status);
+    }
+
+    path(): string {
+      return new URL(this.page.url()).pathname;
+    }
+  }
+
+  function errorsOn(html: string): string {
+    return [...html.matchAll(/<p class="kern-error"[^>]*>([\s\S]*?)<\/p>/g)].map((m) => (m[1] ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()).join(' | ');
+  }
+
+  async function newTab(opts: { javaScript?: boolean; axe?: boolean; viewport?: { width: number; height: number } } = {}): Promise<{ tab: Tab; context: BrowserContext }> {
+    // German unless a walk asks for English: Chromium would otherwise send Accept-Language en-US.
+    const context = await chromium.newContext({ locale: 'de-DE', javaScriptEnabled: opts.javaScript ?? true, viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    // axe needs the page's JavaScript; without it the HTML checker still sees every page.
+    return { tab: new Tab(page, (opts.javaScript ?? true) && (opts.axe ?? true)), context };
+  }
+
+  /** The answers of one step (or one group row) as the example's page would show them filled in. */
+  async function answersFor(tab: Tab, env: PageEnv, service: LoadedService, example: ServiceExample, stepId: string, row: number | undefined): Promise<Entry[]> {
+    const step = formOf(env.tenant, service.definition.id).steps.find((s) => s.id === stepId);
+    assert.ok(step, `step ${stepId} exists`);
+    const conditions = stepContext(env, stack.rt.places, service, today, example.data).conditions;
+    const state = { errors: new Map<string, string>(), parsed: new Map() };
+    const group = step.fields.find((f) => f.group);
+    let view: PageView;
+    if (row !== undefined && group) view = rowView(env, service, step, group, row, example.data, state, { fromCheck: false, csrf: 'x', conditions });
+    else view = stepView(env, service, step, example.data, state, { fromCheck: false, csrf: 'x', conditions });
+    const html = renderPage(renderer, env, view);
+    return tab.page.evaluate((source) => {
+      const doc = new DOMParser().parseFromString(source, 'text/html');
+      const form = doc.querySelector('form[method="post"]') as HTMLFormElement | null;
+      const out: Array<{ kind: 'text' | 'check' | 'select' | 'file'; name: string; value: string }> = [];
+      for (const el of Array.from(form?.elements ?? []) as HTMLInputElement[]) {
+        if (!el.name || el.name === '_csrf') continue;
+        // A file the example holds is shown as kept: the walk uploads one in its place.
+        if (el.type === 'hidden') { if (el.name.endsWith('.keep')) out.push({ kind: 'file', name: el.name.slice(0, -'.keep'.length), value: el.value }); continue; }
+        if (el.type === 'radio' || el.type === 'checkbox') { if (el.checked) out.push({ kind: 'check', name: el.name, value: el.value }); continue; }
+        if (el.type === 'submit' || el.type === 'file' || el.tagName === 'BUTTON') continue;
+        if (el.tagName === 'SELECT') { if (el.value) out.push({ kind: 'select', name: el.name, value: el.value }); continue; }
+        if (el.value !== '') out.push({ kind: 'text', name: el.name, value: el.value });
+      }
+      return out;
+    }, html);
+  }
+
+  async function fill(page: Page, entries: Entry[]): Promise<void> {
+    const files = new Map<string, number>();
+    for (const e of entries) {
+      const control = `[name="${e.name}"]`;
+      if (e.kind === 'text') await page.locator(control).fill(e.value);
+      else if (e.kind === 'check') await page.locator(`${control}[value="${e.value}"]`).check();
+      else if (e.kind === 'select') await page.locator(control).selectOption(e.value);
+      else files.set(e.name, (files.get(e.name) ?? 0) + 1);
+    }
+    for (const [name, count] of files) {
+      const input = page.locator(`input[type="file"][name="${name}"]`);
+      const accept = (await input.getAttribute('accept')) ?? '';
+      assert.ok(accept === '' || accept.includes('application/pdf'), `${name}: the walk uploads PDFs; this field accepts ${accept}`);
+      await input.setInputFiles(Array.from({ length: count }, (_, i) => ({ name: `nachweis-${i + 1}.pdf`, mimeType: 'application/pdf', buffer: pdfWith(`${name} ${i + 1}`) })));
+    }
+  }
+
+  const continueButton = (page: Page) => page.locator('form[method="post"] .efa-actions button[type="submit"]');
+
+  /**
+   * One service from its start page to its status page, over HTTP in the browser, with every error
+   * state on the way. `keyboard`: after each empty post, follow every error-summary link by keyboard.
+   */
+  async function walk(tab: Tab, t: Tenant, service: LoadedService, lang: Lang, opts: { keyboard?: boolean; errors?: boolean } = {}): Promise<void> {
+    const errors = opts.errors ?? true;
+    const id = service.definition.id;
+    const base = `/${t.id}`;
+    const label = `${t.id}${lang === 'de' ? '' : `/${lang}`} ${id}`;
+    const example = exampleFor(t, service);
+    const env: PageEnv = { tenant: t, lang, base, url: `${base}/${id}` };
+    const page = tab.page;
+    const startButton = page.locator(`form[action$="/${id}/start"] button[type="submit"]`).last();
+
+    await tab.goto(`${base}/${id}${lang === 'de' ? '' : `?lang=${lang}`}`, `${label}: start`);
+    if (errors) {
+      // A forged CSRF token: the Land's error page, not Fastify's JSON.
+      await page.locator(`form[action$="/${id}/start"] input[name="_csrf"]`).last().evaluate((el) => { (el as HTMLInputElement).value = 'forged'; });
+      await tab.press(startButton, `${label}: CSRF token refused`, 403);
+      await tab.goto(`${base}/${id}`, `${label}: start again`);
+    }
+    await tab.press(startButton, `${label}: first step`);
+    if (errors) {
+      await tab.goto(`${base}/${id}/pruefen`, `${label}: check page, nothing answered`);
+      await tab.press(page.locator('form[action$="/absenden"] button[type="submit"]'), `${label}: submitted with nothing answered`, 400);
+      await tab.goto(`${base}/${id}/${formOf(t, id).steps[0]?.id}`, `${label}: first step again`);
+    }
+
+    const postedEmpty = new Set<string>();
+    let rowsDone = 0;
+    for (let guard = 0; guard < 60; guard++) {
+      if (tab.path() === `${base}/${id}/pruefen`) break;
+      const action = new URL((await page.locator('form[method="post"]').last().getAttribute('action')) ?? '', stack.url).pathname;
+      const [stepId, rowNumber] = action.slice(`${base}/${id}/`.length).split('/') as [string, string | undefined];
+      const step = formOf(t, id).steps.find((s) => s.id === stepId);
+      assert.ok(step, `${label}: ${action} is a step of the form`);
+      const group = step.fields.find((f) => f.group);
+      const where = `${label}: ${stepId}${rowNumber ? ` row ${rowNumber}` : ''}`;
+      // A group's list page posts no answers: "add" opens a row's page, "continue" goes on.
+      if (group && rowNumber === undefined) {
+        const wanted = Array.isArray(getAt(example.data, group.pointer)) ? (getAt(example.data, group.pointer) as unknown[]).length : 0;
+        if (rowsDone < wanted) await tab.press(page.locator('button[name="aktion"][value="hinzufuegen"]'), `${where}: add a row`);
+        else await tab.press(continueButton(page), `${where}: rows done`);
+        continue;
+      }
+      if (errors && !postedEmpty.has(action)) {
+        postedEmpty.add(action);
+        if (opts.keyboard) await submitByKeyboard(page);
+        else await Promise.all([page.waitForNavigation(), page.locator('form[method="post"]').last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
+        await tab.landed(`${where}: posted empty`, 400);
+        assert.ok(await page.locator('.efa-error-summary a').count() > 0, `${where}: posted empty, the error summary lists what is missing`);
+        if (opts.keyboard) await followSummaryByKeyboard(page, where);
+      }
+      await fill(page, await answersFor(tab, env, service, example, stepId, rowNumber === undefined ? undefined : Number(rowNumber) - 1));
+      await tab.press(continueButton(page), `${where}: answered`);
+      if (rowNumber !== undefined) rowsDone++;
+    }
+    assert.equal(tab.path(), `${base}/${id}/pruefen`, `${label}: the walk reached the check page`);
+    await tab.press(page.locator('form[action$="/absenden"] button[type="submit"]'), `${label}: confirmation`);
+    assert.match(tab.path(), new RegExp(`^${base}/${id}/bestaetigung/`), `${label}: submitted`);
+    await tab.press(page.locator('main a[href*="/status/"]').first(), `${label}: status`);
+    if (!errors) return;
+    // A group that needs rows, its list posted without any, shows its own message; the walk never
+    // sees that page (such a group opens with its first row), so the preview shows it, same views.
+    for (const step of formOf(t, id).steps.filter((s) => s.fields.some((f) => f.group && f.group.minItems > 0))) {
+      await tab.goto(`/_efa/preview/${t.id}/${id}/${step.id}?errors=1&lang=${lang}`, `${label}: ${step.id} without rows (preview)`, 400);
+    }
+  }
+
+  /** Pages of the Land rather than of a service: home, legal pages, an unknown page. */
+  async function landPages(tab: Tab, t: Tenant, lang: Lang): Promise<void> {
+    const suffix = lang === 'de' ? '' : `?lang=${lang}`;
+    const label = `${t.id}${lang === 'de' ? '' : `/${lang}`}`;
+    await tab.goto(`/${t.id}/${suffix}`, `${label}: home`);
+    for (const slug of ['impressum', 'datenschutz', 'barrierefreiheit', 'kontakt']) await tab.goto(`/${t.id}/${slug}${suffix}`, `${label}: ${slug}`);
+    await tab.goto(`/${t.id}/gibt-es-nicht${suffix}`, `${label}: not found`, 404);
+  }
+
+  /** Tab from wherever focus is until the form's continue button has it, then Enter. */
+  async function submitByKeyboard(page: Page): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(() => document.activeElement?.closest('.efa-actions') !== null && document.activeElement?.tagName === 'BUTTON')) {
+        await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+        return;
+      }
+    }
+    assert.fail(`${page.url()}: the continue button cannot be reached with Tab`);
+  }
+
+  /**
+   * The summary has focus after the page loads; Tab reaches its links in order. Each link, taken
+   * with Enter, must focus its field, show it, and show its question (label or legend).
+   */
+  async function followSummaryByKeyboard(page: Page, where: string): Promise<void> {
+    const links = await page.locator('.efa-error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    assert.ok(await page.evaluate(() => document.activeElement?.classList.contains('efa-error-summary')), `${where}: the error summary has focus after the page loads`);
+    for (const [i, href] of links.entries()) {
+      if (!href.startsWith('#')) continue; // a row's error: its own page, reached by the same link
+      if (i > 0) {
+        await page.locator('.efa-error-summary').focus();
+        await page.evaluate(() => window.scrollTo(0, 0));
+      }
+      for (let k = 0; k <= i; k++) await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), href, `${where}: Tab reaches summary link ${i + 1}`);
+      await page.keyboard.press('Enter');
+      const target = href.slice(1);
+      // Focus and scrolling follow the key press: wait (bounded) until the field has focus and its
+      // question is in view, then assert each part, so a failure says which one is missing.
+      await page.waitForFunction((id) => {
+        const field = document.getElementById(id);
+        const question = field?.closest('fieldset')?.querySelector('legend') ?? document.querySelector(`label[for="${CSS.escape(id)}"]`);
+        const r = question?.getBoundingClientRect();
+        return document.activeElement === field && r !== undefined && r.top >= 0 && r.bottom <= window.innerHeight;
+      }, target, { timeout: 5_000 }).catch(() => undefined);
+      const state = await page.evaluate((id) => {
+        const field = document.getElementById(id);
+        if (!field) return { exists: false };
+        // No helper functions in here: tsx would wrap them in a __name() the page does not have.
+        const label = document.querySelector(`label[for="${CSS.escape(id)}"]`);
+        const legend = field.closest('fieldset')?.querySelector('legend') ?? null;
+        const boxes = [field, label, legend].map((el) => (el ? el.getBoundingClientRect() : null));
+        const seen = boxes.map((r) => (r ? r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight : null));
+        return {
+          exists: true, focused: document.activeElement === field, visible: seen[0] === true, invalid: field.getAttribute('aria-invalid') === 'true' || field.closest('[class*="--error"]') !== null,
+          label: seen[1] ?? null, legend: seen[2] ?? null,
+        };
+      }, target);
+      assert.ok(state.exists, `${where}: summary link ${href} leads to an element of the page`);
+      assert.ok(state.focused, `${where}: ${href} has focus after the link`);
+      assert.ok(state.visible, `${where}: ${href} is in view`);
+      assert.ok(state.invalid, `${where}: ${href} is marked as wrong (aria-invalid or error style)`);
+      assert.ok(state.label !== null || state.legend !== null, `${where}: ${href} has a label or legend`);
+      if (state.legend !== null) assert.ok(state.legend, `${where}: the question (legend) of ${href} is in view`);
+      else assert.ok(state.label, `${where}: the label of ${href} is in view`);
+    }
+  }
+
+  test('the checkers catch a broken page (so a pass means something)', async () => {
+    const { tab, context } = await newTab();
+    try {
+      const broken = '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>kaputt</title></head><body><main><h1>Kaputt</h1>'
+        + '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="1" height="1"><form><input type="text" name="x"></form><p><div>Block in Absatz</div></p></main></body></html>';
+      await tab.page.setContent(broken);
+      const violations = await axeViolations(tab.page);
+      assert.ok(violations.some((v) => v.startsWith('image-alt:')), `axe reports the image without alt text: ${violations.join(' | ')}`);
+      assert.ok(violations.some((v) => v.startsWith('label:')), `axe reports the input without a label: ${violations.join(' | ')}`);
+      const errors = await vnuErrors([{ name: 'broken', html: broken }, { name: 'fine', html: '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>gut</title></head><body><p>Gut</p></body></html>' }]);
+      assert.ok((errors.get('broken') ?? []).some((e) => /No “p” element in scope|end tag/i.test(e)), `vnu reports the misnested paragraph: ${report(errors)}`);
+      assert.equal(errors.has('fine'), false, 'a valid page has no errors');
+    } finally {
+      await context.close();
+    }
+  });
+
+  for (const land of LANDS) {
+    const keyboard = land === LANDS[0];
+    const what = keyboard ? ', by keyboard: each empty step sent with Enter, each error-summary link followed with Tab and Enter to its field with its question in view' : '';
+    test(`${land}: every service walked with its example data, every step posted empty first${what}; Land pages; 0 axe violations`, async () => {
+      const t = tenant(land);
+      // The keyboard walk has a short window: a field low on a long page must still be scrolled to with its question.
+      const { tab, context } = await newTab(keyboard ? { viewport: { width: 1280, height: 600 } } : {});
+      try {
+        if (keyboard) await tab.goto('/', 'index');
+        await landPages(tab, t, 'de');
+        for (const service of servicesOf(t)) await walk(tab, t, service, 'de', { keyboard });
+        assert.equal(tab.violations.size, 0, `axe (WCAG 2.2 AA) found violations:\n${report(tab.violations)}`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test(`English (${ENGLISH_LAND}): every service and the Land's pages with ?lang=en; 0 axe violations`, async () => {
+    const t = tenant(ENGLISH_LAND);
+    assert.ok(t.languages.includes('en'), `${t.id} offers English`);
+    const { tab, context } = await newTab();
+    try {
+      await landPages(tab, t, 'en');
+      for (const service of servicesOf(t)) await walk(tab, t, service, 'en');
+      assert.equal(tab.violations.size, 0, `axe (WCAG 2.2 AA) found violations:\n${report(tab.violations)}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test(`without JavaScript (${LANDS[1]}): a full submission of every service`, async () => {
+    const t = tenant(LANDS[1]);
+    const { tab, context } = await newTab({ javaScript: false });
+    try {
+      for (const service of servicesOf(t)) await walk(tab, t, service, 'de', { errors: false });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('screenshots for the README: one service in three Länder, desktop and phone width (docs/screenshots/)', async () => {
+    const offered = (id: string) => LANDS.every((land) => id in tenant(land).services);
+    const serviceId = offered('gewerbeanmeldung') ? 'gewerbeanmeldung' : [...stack.rt.services.keys()].find(offered);
+    assert.ok(serviceId, 'a service offered in all three Länder');
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    for (const [width, height] of [[1280, 800], [375, 812]] as const) {
+      // The same pages as the walks, which check them with axe; here only their pictures are taken.
+      const { tab, context } = await newTab({ viewport: { width, height }, axe: false });
+      try {
+        for (const land of LANDS) {
+          await tab.goto(`/${land}/${serviceId}`, `${land} ${serviceId}: start (${width} px)`);
+          await tab.page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));
+          await tab.page.screenshot({ path: `${SCREENSHOT_DIR}/${serviceId}-${land}-start-${width}.png`, fullPage: true });
+          await tab.press(tab.page.locator(`form[action$="/${serviceId}/start"] button[type="submit"]`).last(), `${land} ${serviceId}: first step (${width} px)`);
+          await Promise.all([tab.page.waitForNavigation(), tab.page.locator('form[method="post"]').last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
+          await tab.landed(`${land} ${serviceId}: first step posted empty (${width} px)`, 400);
+          await tab.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+          await tab.page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));
+          await tab.page.screenshot({ path: `${SCREENSHOT_DIR}/${serviceId}-${land}-errors-${width}.png`, fullPage: true });
+        }
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  test('the Nu HTML Checker finds no error on any page served above', async () => {
+    assert.ok(served.length > 50, `pages were collected (${served.length})`);
+    const errors = await vnuErrors(served);
+    assert.equal(errors.size, 0, `HTML errors on ${errors.size} of ${served.length} pages:\n${report(errors)}`);
+  });
+});
