@@ -334,7 +334,14 @@ describe('on the embedded database (PGlite): reload of the seed files, SIGHUP, a
   }
 
   const seedFile = () => join(root, 'routing', 'demo.json');
-  const renameKiel = (name: string) => writeFileSync(seedFile(), readFileSync(seedFile(), 'utf8').replace(/"name": "[^"]*"(,\s*(?:"nameEn": "[^"]*",\s*)?"contact": \{\s*"email": "gewerbe@kiel\.example")/, `"name": ${JSON.stringify(name)}$1`));
+  /** Renames Kiel's trade office in the seed file, as an operator editing it would. */
+  const renameKiel = (name: string) => {
+    const doc = JSON.parse(readFileSync(seedFile(), 'utf8')) as { authorities: Array<{ name: string; contact?: { email?: string } }> };
+    const kiel = doc.authorities.find((a) => a.contact?.email === 'gewerbe@kiel.example');
+    assert.ok(kiel, 'the seed file has Kiel\'s trade office');
+    kiel.name = name;
+    writeFileSync(seedFile(), `${JSON.stringify(doc, null, 2)}\n`);
+  };
   const kielName = (rt: Runtime) => rt.routing.authorities.get(rt.routing.responsibility.resolve(GEWERBE, KIEL_ARS) ?? '')?.name;
 
   test('while no version is stored, reload and SIGHUP re-read routing/*.json; a broken file keeps the data in force', async () => {
