@@ -45,6 +45,11 @@ export class Poller {
     else this.schedule(0);
   }
 
+  /** True while a tick runs. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
   /** Resolves when no tick runs (after the one running now, if any). */
   async settled(): Promise<void> {
     while (this.running) await this.running;

@@ -30,8 +30,12 @@ export class InProcessDelivery {
 
   /** Resolves when the outbox has nothing due (tests and graceful shutdown use it). */
   async drain(): Promise<void> {
-    await this.poller.settled();
-    await this.runOnce();
+    // A tick kicked by a submit may start while this pass runs and claim the entry this pass would
+    // have taken: then this pass finds nothing, and only waiting for that tick sees it delivered.
+    do {
+      await this.poller.settled();
+      await this.runOnce();
+    } while (this.poller.busy);
   }
 
   stop(): Promise<void> {
