@@ -3,9 +3,11 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the package's own `prepare` (the embedded database template) needs the sources,
+# which come next; the image runs PostgreSQL, not the embedded database, so the template is dropped.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npx tsc --noEmit -p tsconfig.json && npm run build && npm prune --omit=dev
+RUN npx tsc --noEmit -p tsconfig.json && npm run build && npm prune --omit=dev && rm -rf node_modules/.cache/efa
 
 # Runtime stage: production dependencies and the compiled code (no TypeScript loader), as a non-root user.
 FROM node:24-bookworm-slim
