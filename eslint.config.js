@@ -14,7 +14,7 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error', 'warn'] }],
     },
   },
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/run.ts'], rules: { 'no-console': 'off' } },
   // node:test's test() and describe() return promises the runner itself awaits.
   { files: ['test/**'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },

@@ -1,3 +1,4 @@
+/* global console, performance */
 /**
  * `npm ci` / `npm install` run this (the package's `prepare` script): it makes the template of an
  * empty, migrated embedded database (src/storage/pglite-template.ts) unless a current one exists,
