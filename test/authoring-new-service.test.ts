@@ -67,13 +67,16 @@ describe('efa new service: a scaffold an author fills in, offers, routes and sub
   test('bad input is refused with a stable code and nothing is written', async () => {
     // A form left behind without its service: the id is taken all the same.
     writeJson(join(temp.root, 'forms', 'angelkarte.form.json'), { service: 'angelkarte', steps: [] });
+    // Any declared service will do: its id and its LeiKa key are taken.
+    const taken = readdirSync(join(temp.root, 'services')).find((d) => existsSync(join(temp.root, 'services', d, 'service.json'))) as string;
+    const takenKey = (JSON.parse(readFileSync(join(temp.root, 'services', taken, 'service.json'), 'utf8')) as { leikaKey: string }).leikaKey;
     const untouched = listing(temp.root);
     const cases: Array<[string[], string, RegExp]> = [
       [['new', 'service', 'Fischerei_Schein'], 'EFA_SCAFFOLD_ID_INVALID', /must be a slug/],
       [['new', 'service', ID, '--leika', '9905001210400'], 'EFA_SCAFFOLD_LEIKA_INVALID', /exactly 14 digits/],
-      [['new', 'service', ID, '--leika', '99050012104000'], 'EFA_SCAFFOLD_LEIKA_TAKEN', /services\/gewerbeanmeldung/],
+      [['new', 'service', ID, '--leika', takenKey], 'EFA_SCAFFOLD_LEIKA_TAKEN', new RegExp(`services/${taken}`)],
       [['new', 'service', ID, '--lead', 'xx'], 'EFA_SCAFFOLD_LEAD_UNKNOWN', /tenants\/xx\.json/],
-      [['new', 'service', 'gewerbeanmeldung'], 'EFA_SCAFFOLD_EXISTS', /exists already/],
+      [['new', 'service', taken], 'EFA_SCAFFOLD_EXISTS', /exists already/],
       [['new', 'service', 'angelkarte'], 'EFA_SCAFFOLD_EXISTS', /exists already \(forms\/angelkarte\.form\.json\)/],
     ];
     for (const [args, code, message] of cases) {

@@ -234,7 +234,7 @@ export function authorityView(authority: Authority | undefined, lang: Lang, name
   const address = a ? [a.street, [a.postalCode, a.city].filter(Boolean).join(' ')].filter((line): line is string => typeof line === 'string' && line !== '') : [];
   const c = authority?.contact ?? {};
   return {
-    name: (lang === 'en' ? authority?.nameEn : undefined) ?? name ?? authority?.name ?? '–', address,
+    name: authority ? authorityName({ name: name ?? authority.name, nameEn: authority.nameEn }, lang) : (name ?? '–'), address,
     email: c.email, phone: c.phone, web: c.web && /^https?:\/\//i.test(c.web) ? c.web : undefined,
   };
 }

@@ -23,7 +23,7 @@ import {
   checkSections, checkView, confirmationView, draftExpiredView, draftExpiry, errorView, formOf, homeView, LEGAL_PAGES, legalView, renderPage, rowView, saveForLaterView,
   startView, statusView, stepContext, stepView, NEUTRAL_FAVICON, authorityName, type AuthorityView, type PageEnv, type PageView, type StepState, type SubmissionFacts, uiOf,
 } from '../pages.js';
-import { receiptPdf, type ReceiptInput, type ReceiptSection } from '../receipt-pdf.js';
+import type { ReceiptInput, ReceiptSection } from '../receipt-pdf.js';
 
 /** The receipt's path below a status page (/<tenant>/status/<id>/…). */
 export const RECEIPT_FILE = 'eingangsbestaetigung.pdf';
@@ -174,6 +174,8 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
     const service = row && rt.services.get(row.service_id);
     if (!row || !service) return notFound(reply, p);
+    // PDFKit, fontkit and the fonts load on the first receipt, not at every start of the API.
+    const { receiptPdf } = await import('../receipt-pdf.js');
     const pdf = await receiptPdf(receiptInput(p, service, row, await applicantCopyOf(row.id)));
     const name = `${p.lang === 'en' ? 'Receipt' : 'Eingangsbestaetigung'}-${row.reference.replace(/[^A-Za-z0-9-]/g, '')}.pdf`;
     return reply.code(200).type('application/pdf').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store')
