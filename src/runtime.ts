@@ -216,10 +216,11 @@ export async function createRuntime(config: Config, env: Record<string, string |
   const secrets = await loadSecrets(config);
   const metrics = new Metrics(opts.role ?? (opts.inProcessDelivery ? 'embedded' : 'api'));
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: databaseTimeouts(config.ops), onError: (where, err) => metrics.error(where, err) });
-  const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays);
   const scanner = scannerFor(config.uploads);
   // Draft files are encrypted like drafts: the first draft key encrypts, every listed key decrypts.
   const attachments = new AttachmentStore(db, secrets.draftKeys, scanner, config.uploads.maxBytes);
+  // A draft's save commits its files in the same transaction (re-wrapped under the current key).
+  const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays, attachments);
   const { clients: apiClients, devCredentials } = loadClients(config);
   const rt: Runtime = {
     ...declarations, config, secrets, db, drafts, attachments, scanner, apiClients, devCredentials,

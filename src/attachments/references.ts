@@ -38,6 +38,22 @@ export function fileRefsIn(data: unknown, pointer = ''): PlacedFileRef[] {
   return [];
 }
 
+/**
+ * The data without the references to the files `ids` (a copy; the rest untouched): a single file's
+ * property goes, an array of files loses those items. The schema's own rules (a required file, at
+ * least one item) then speak at the check page, as for a file never uploaded.
+ */
+export function withoutFiles<T>(data: T, ids: ReadonlySet<string>): T {
+  const drop = (value: unknown) => isFileRef(value) && ids.has(value.id);
+  if (Array.isArray(data)) return data.filter((item) => !drop(item)).map((item) => withoutFiles(item, ids)) as T;
+  if (data !== null && typeof data === 'object' && !isFileRef(data)) {
+    // A list of files that loses all its items goes as a whole, as the file field stores "no files".
+    const emptied = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every(drop);
+    return Object.fromEntries(Object.entries(data as Record<string, unknown>).filter(([, v]) => !drop(v) && !emptied(v)).map(([k, v]) => [k, withoutFiles(v, ids)])) as T;
+  }
+  return data;
+}
+
 /** The applicant's file name without path, control characters or characters that break headers. */
 export function sanitiseFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';

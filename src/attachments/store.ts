@@ -5,7 +5,7 @@ import type { JWK } from 'jose';
 import { EfaError } from '../core/errors.js';
 import type { OutboundAttachment } from '../routing/types.js';
 import type { Database, Queryable } from '../storage/db.js';
-import { sanitiseFilename, type FileRef, type PlacedFileRef } from './references.js';
+import { fileRefsIn, sanitiseFilename, withoutFiles, type FileRef, type PlacedFileRef } from './references.js';
 import { ScannerError, type ScanSession, type Scanner } from './scanner.js';
 import { encryptStream } from './jwe-stream.js';
 
@@ -45,6 +45,22 @@ export class UnknownAttachmentError extends EfaError {
   }
 }
 
+/** A draft file's key is unwrapped with a draft key that is no longer listed (EFA_DRAFT_KEYS). */
+export class AttachmentKeyGoneError extends EfaError {
+  constructor(id: string) {
+    super('EFA_ATTACHMENT_KEY_GONE', `attachment ${id} is wrapped under a draft key that was removed`, 500);
+  }
+}
+
+interface DraftKey {
+  /** 8 bytes derived from the key, stored in front of each wrapped file key. */
+  id: Buffer;
+  key: Buffer;
+}
+
+/** What a wrapped file key is: key id (8), IV (12), GCM tag (16), the encrypted 32-byte key. */
+const WRAP_HEADER = 8;
+
 interface AttachmentRow {
   id: string;
   filename: string;
@@ -58,17 +74,23 @@ interface AttachmentRow {
 
 /**
  * The AttachmentStore: uploads stream through type sniffing, SHA-512, the size limit and the virus
- * scanner into PostgreSQL chunks, never whole in memory. A draft's files are encrypted with the
- * draft key (AES-256-GCM per chunk, bound to file and position); at submit each becomes a JWE for
- * the responsible authority, streamed chunk by chunk as well.
+ * scanner into PostgreSQL chunks, never whole in memory. A draft file is encrypted with a random key
+ * of its own (AES-256-GCM per chunk, bound to file and position), stored wrapped under the draft key;
+ * at submit each becomes a JWE for the responsible authority, streamed chunk by chunk as well.
  */
 export class AttachmentStore {
-  /** The first key encrypts; all decrypt, so a draft key rotation keeps uploaded files readable. */
-  private readonly keys: Buffer[];
+  /**
+   * The first key wraps; all unwrap. Each save of a draft re-wraps its files' keys under the first
+   * (`commit`), so after a rotation's step 3 (the old key removed) a live draft's files still open.
+   */
+  private readonly keys: DraftKey[];
 
   constructor(private readonly db: Database, secrets: readonly string[], private readonly scanner: Scanner, readonly maxBytes: number) {
     if (secrets.length === 0) throw new EfaError('EFA_NO_DRAFT_KEY', 'the attachment store needs at least one draft key', 500);
-    this.keys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'efa-drafts', 'draft-attachment-v1', 32)));
+    this.keys = secrets.map((secret) => {
+      const key = Buffer.from(hkdfSync('sha256', secret, 'efa-drafts', 'draft-attachment-v1', 32));
+      return { key, id: Buffer.from(hkdfSync('sha256', key, 'efa-drafts', 'key-id', 8)) };
+    });
   }
 
   /**
@@ -80,7 +102,8 @@ export class AttachmentStore {
     const id = randomUUID();
     const name = sanitiseFilename(filename);
     const limit = Math.min(rules.maxBytes, this.maxBytes);
-    await this.db.query(`INSERT INTO attachments (id, draft_id, state, filename) VALUES ($1, $2, 'pending', $3)`, [id, draftId, name]);
+    const fileKey = randomBytes(32);
+    await this.db.query(`INSERT INTO attachments (id, draft_id, state, filename, key_wrap) VALUES ($1, $2, 'pending', $3, $4)`, [id, draftId, name, this.wrap(id, fileKey)]);
     // The scan starts with the first bytes that passed the type check: a file refused by its type never reaches the scanner.
     let scan: ScanSession | undefined;
     const hash = createHash('sha512');
@@ -93,7 +116,7 @@ export class AttachmentStore {
     let pendingBytes = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      await this.db.query('INSERT INTO attachment_chunks (attachment_id, part, seq, data) VALUES ($1, $2, $3, $4)', [id, DRAFT_PART, seq, this.encryptChunk(id, seq, Buffer.concat(pending))]);
+      await this.db.query('INSERT INTO attachment_chunks (attachment_id, part, seq, data) VALUES ($1, $2, $3, $4)', [id, DRAFT_PART, seq, this.encryptChunk(fileKey, id, seq, Buffer.concat(pending))]);
       seq++;
       pending = [];
       pendingBytes = 0;
@@ -179,9 +202,33 @@ export class AttachmentStore {
     return new Map(rows.map((r) => [r.id, { id: r.id, filename: r.filename, mediaType: r.media_type, size: Number(r.size), sha512: r.sha512 }]));
   }
 
-  /** Removes the draft's files that its data no longer references (removed or replaced by the applicant). */
-  async discardUnreferenced(draftId: string, referenced: readonly string[]): Promise<void> {
-    await this.db.query(`DELETE FROM attachments WHERE draft_id = $1 AND state = 'ready' AND NOT (id = ANY($2::uuid[]))`, [draftId, referenced]);
+  /**
+   * Inside the transaction that saves a draft (the draft row locked, so saves of one draft take
+   * turns): makes the stored draft and its files agree, and returns the data to store.
+   * - References to files that are gone (another tab removed or replaced them meanwhile) are
+   *   dropped, so the draft never points to a missing file.
+   * - Files that an earlier save took and this data no longer references go now, with this save.
+   *   Files still being uploaded by another post (not yet taken by any save) are left alone: that
+   *   post's save takes them, or the retention purge removes them as orphans.
+   * - The referenced files are taken (`committed`), and their keys re-wrapped under the current
+   *   draft key if a rotation left them under an older one.
+   */
+  async commit(tx: Queryable, draftId: string, data: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { rows } = await tx.query<{ id: string; committed: boolean; key_wrap: Uint8Array | null }>(`SELECT id, committed, key_wrap FROM attachments WHERE draft_id = $1 AND state = 'ready'`, [draftId]);
+    const stored = new Map(rows.map((r) => [r.id, r]));
+    const gone = new Set(fileRefsIn(data).map((f) => f.id).filter((id) => !stored.has(id)));
+    const kept = gone.size > 0 ? withoutFiles(data, gone) : data;
+    const referenced = [...new Set(fileRefsIn(kept).map((f) => f.id))];
+    const dropped = rows.filter((r) => r.committed && !referenced.includes(r.id)).map((r) => r.id);
+    if (dropped.length > 0) await tx.query('DELETE FROM attachments WHERE id = ANY($1::uuid[])', [dropped]);
+    const taking = referenced.filter((id) => !stored.get(id)?.committed);
+    if (taking.length > 0) await tx.query('UPDATE attachments SET committed = true WHERE id = ANY($1::uuid[])', [taking]);
+    for (const id of referenced) {
+      const row = stored.get(id);
+      if (!row || this.isCurrent(row.key_wrap)) continue;
+      await tx.query('UPDATE attachments SET key_wrap = $2 WHERE id = $1', [id, this.wrap(id, await this.fileKey(tx, id, row.key_wrap))]);
+    }
+    return kept;
   }
 
   async discard(ids: readonly string[]): Promise<void> {
@@ -249,42 +296,83 @@ export class AttachmentStore {
   /** The plaintext of a draft file, decrypted chunk by chunk and checked against its hash at the end. */
   private async *plaintext(id: string, sha512: string): AsyncGenerator<Buffer> {
     const hash = createHash('sha512');
+    const { rows: [file] } = await this.db.query<{ key_wrap: Uint8Array | null }>('SELECT key_wrap FROM attachments WHERE id = $1', [id]);
+    const fileKey = await this.fileKey(this.db, id, file?.key_wrap ?? null);
     for (let seq = 0; ; seq++) {
       const { rows } = await this.db.query<{ data: Uint8Array }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND part = $2 AND seq = $3', [id, DRAFT_PART, seq]);
       if (!rows[0]) break;
-      const plain = this.decryptChunk(id, seq, Buffer.from(rows[0].data));
+      const plain = decryptChunk(fileKey, id, seq, Buffer.from(rows[0].data));
       hash.update(plain);
       yield plain;
     }
     if (hash.digest('hex') !== sha512) throw new EfaError('EFA_ATTACHMENT_CORRUPT', `attachment ${id} does not match its hash`, 500);
   }
 
-  private encryptChunk(id: string, seq: number, plain: Buffer): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.keys[0] as Buffer, iv);
-    cipher.setAAD(Buffer.from(`${id}/${seq}`));
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  private encryptChunk(key: Buffer, id: string, seq: number, plain: Buffer): Buffer {
+    return seal(key, `${id}/${seq}`, plain);
   }
 
-  private decryptChunk(id: string, seq: number, blob: Buffer): Buffer {
-    let failure: unknown;
-    for (const key of this.keys) {
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(0, 12));
-        decipher.setAAD(Buffer.from(`${id}/${seq}`));
-        decipher.setAuthTag(blob.subarray(12, 28));
-        return Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]);
-      } catch (err) {
-        failure = err; // authentication failed: written under another (older) key
-      }
+  /** The file key wrapped under the current draft key, bound to the file id. */
+  private wrap(id: string, fileKey: Buffer): Buffer {
+    const current = this.keys[0] as DraftKey;
+    return Buffer.concat([current.id, seal(current.key, `file-key:${id}`, fileKey)]);
+  }
+
+  private isCurrent(wrapped: Uint8Array | null): boolean {
+    return wrapped !== null && Buffer.from(wrapped.subarray(0, WRAP_HEADER)).equals((this.keys[0] as DraftKey).id);
+  }
+
+  /**
+   * The key a file's chunks are encrypted with. A file from before per-file keys (no wrap) has its
+   * chunks under one of the draft keys itself: the first chunk tells which.
+   */
+  private async fileKey(db: Queryable, id: string, wrapped: Uint8Array | null): Promise<Buffer> {
+    if (wrapped) {
+      const blob = Buffer.from(wrapped);
+      const named = this.keys.find((k) => k.id.equals(blob.subarray(0, WRAP_HEADER)));
+      if (!named) throw new AttachmentKeyGoneError(id);
+      return open(named.key, `file-key:${id}`, blob.subarray(WRAP_HEADER));
     }
-    throw failure;
+    const { rows } = await db.query<{ data: Uint8Array }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND part = $2 AND seq = 0', [id, DRAFT_PART]);
+    const first = rows[0] ? Buffer.from(rows[0].data) : undefined;
+    const key = first && this.keys.find((k) => opens(k.key, `${id}/0`, first));
+    if (!key) throw new AttachmentKeyGoneError(id);
+    return key.key;
   }
 
   private async forget(id: string): Promise<void> {
     await this.db.query('DELETE FROM attachments WHERE id = $1', [id]);
   }
+}
+
+/** AES-256-GCM: IV (12), tag (16), ciphertext; `aad` binds it to where it belongs. */
+function seal(key: Buffer, aad: string, plain: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad));
+  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+function open(key: Buffer, aad: string, blob: Buffer): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(0, 12));
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(blob.subarray(12, 28));
+  return Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]);
+}
+
+/** Whether `key` authenticates the blob (GCM's tag tells the right key from a wrong one). */
+function opens(key: Buffer, aad: string, blob: Buffer): boolean {
+  try {
+    open(key, aad, blob);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function decryptChunk(key: Buffer, id: string, seq: number, blob: Buffer): Buffer {
+  return open(key, `${id}/${seq}`, blob);
 }
 
 /** A submission's sealed files (for delivery and the pull API), in the order of their pointers. */

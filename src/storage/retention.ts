@@ -17,6 +17,10 @@ export function retentionPolicy(ops: Pick<OperationsSettings, 'payloadRetentionD
 
 export interface PurgeCounts {
   drafts: number;
+  /** Uploaded files (attachment rows) of expired drafts, of purged payloads, and orphans. */
+  files: number;
+  /** Their stored chunks, deleted before the rows so that no batch holds more than CHUNK_BATCH. */
+  fileChunks: number;
   payloads: number;
   attempts: number;
   routingVersions: number;
@@ -33,6 +37,13 @@ export interface PurgeOutcome {
 /** pg_try_advisory_xact_lock key: one purge at a time across all workers and replicas. */
 const PURGE_LOCK = 0x45_46_41_50; // "EFAP"
 const BATCH = 1_000;
+/** Chunks are up to 256 KiB each (a little more sealed): a batch deletes at most about 64 MiB. */
+const CHUNK_BATCH = 256;
+/**
+ * A draft file that no committed save references after this long is an orphan: the post that
+ * uploaded it failed or its process died. Longer than any request can take (an upload's timeout).
+ */
+export const ORPHAN_FILE_HOURS = 24;
 /** Batches per kind and run: a large backlog is worked off over several runs, never in one long one. */
 const MAX_BATCHES = 50;
 
@@ -41,12 +52,48 @@ const MAX_BATCHES = 50;
  * its own short transaction (so the statement timeout and row locks stay small) that first takes
  * the purge lock: if another process holds it, this run stops and leaves the work to that one.
  */
-type Step = { kind: keyof PurgeCounts; sql: string; params: unknown[] };
+type Step = { kind: keyof PurgeCounts; sql: string; params: unknown[]; batch?: number };
+
+/**
+ * The files that are due: those of expired drafts, of submissions whose payload was purged, and
+ * orphans (uploaded for a draft, never taken by a save). $2 is ORPHAN_FILE_HOURS.
+ */
+const DUE_FILES = `
+  SELECT a.id FROM attachments a JOIN drafts d ON d.id = a.draft_id WHERE d.expires_at <= now()
+  UNION ALL
+  SELECT a.id FROM attachments a JOIN submissions s ON s.id = a.submission_id WHERE s.payload_purged_at IS NOT NULL
+  UNION ALL
+  SELECT id FROM attachments WHERE draft_id IS NOT NULL AND NOT committed AND created_at < now() - make_interval(hours => $2)`;
+
+/**
+ * Files go chunk batch by chunk batch, then their rows (chunkless by then, so the cascade is
+ * cheap), then expired drafts that hold no file any more: a draft of 160 MiB never goes in one
+ * transaction. A step that stops at MAX_BATCHES leaves the rest, and the drafts wait for it.
+ */
+const FILE_STEPS: Step[] = [
+  {
+    kind: 'fileChunks',
+    sql: `DELETE FROM attachment_chunks WHERE (attachment_id, part, seq) IN (
+            SELECT attachment_id, part, seq FROM attachment_chunks WHERE attachment_id IN (${DUE_FILES}) LIMIT $1)`,
+    params: [ORPHAN_FILE_HOURS],
+    batch: CHUNK_BATCH,
+  },
+  {
+    kind: 'files',
+    sql: `DELETE FROM attachments WHERE id IN (
+            SELECT id FROM (${DUE_FILES}) due WHERE NOT EXISTS (SELECT 1 FROM attachment_chunks c WHERE c.attachment_id = due.id) LIMIT $1)`,
+    params: [ORPHAN_FILE_HOURS],
+  },
+  {
+    kind: 'drafts',
+    sql: `DELETE FROM drafts WHERE id IN (SELECT id FROM drafts d WHERE expires_at <= now()
+            AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.draft_id = d.id) LIMIT $1)`,
+    params: [],
+  },
+];
 
 function steps(policy: RetentionPolicy): Step[] {
-  const out: Step[] = [
-    { kind: 'drafts', sql: 'DELETE FROM drafts WHERE id IN (SELECT id FROM drafts WHERE expires_at <= now() LIMIT $1)', params: [] },
-  ];
+  const out: Step[] = [];
   if (policy.payloadDays > 0) {
     // Push submissions are done once delivered; a pull submission only once decided (its authority
     // may fetch it again until then). The hash, reference and status stay: metadata is kept. The
@@ -62,6 +109,8 @@ function steps(policy: RetentionPolicy): Step[] {
       params: [policy.payloadDays],
     });
   }
+  // After the payloads, so the files of a payload purged in this run go in this run too.
+  out.push(...FILE_STEPS);
   if (policy.attemptDays > 0) {
     out.push({
       kind: 'attempts',
@@ -93,18 +142,18 @@ function steps(policy: RetentionPolicy): Step[] {
 async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
   const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [PURGE_LOCK]);
   if (!rows[0]?.ok) return 'busy';
-  return (await tx.query(step.sql, [BATCH, ...step.params])).rowCount;
+  return (await tx.query(step.sql, [step.batch ?? BATCH, ...step.params])).rowCount;
 }
 
 /** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
 export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
-  const purged: PurgeCounts = { drafts: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
+  const purged: PurgeCounts = { drafts: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));
       if (n === 'busy') return { purged, busy: true };
       purged[step.kind] += n;
-      if (n < BATCH) break;
+      if (n < (step.batch ?? BATCH)) break;
     }
   }
   return { purged, busy: false };

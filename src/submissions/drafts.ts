@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import type { Database } from '../storage/db.js';
+import { fileRefsIn } from '../attachments/references.js';
+import type { Database, Queryable } from '../storage/db.js';
 
 export interface Draft {
   id: string;
@@ -10,6 +11,16 @@ export interface Draft {
   currentStep: string | null;
   /** When the draft is deleted unless it is saved again (each save extends it by the TTL). */
   expiresAt: Date;
+  /** Whether the data held file references when it was read: a save then has files to reconcile. */
+  readonly hadFiles?: boolean;
+}
+
+/**
+ * The draft's files (the AttachmentStore): called inside the saving transaction, with the draft row
+ * locked, to make the stored files agree with the data being saved; returns the data to store.
+ */
+export interface DraftFiles {
+  commit(tx: Queryable, draftId: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 interface DraftKey {
@@ -33,7 +44,7 @@ const COPY_AAD = 'applicant-copy:';
 export class DraftStore {
   private readonly keys: DraftKey[];
 
-  constructor(private readonly db: Database, secrets: readonly string[], private readonly ttlDays: number) {
+  constructor(private readonly db: Database, secrets: readonly string[], private readonly ttlDays: number, private readonly files?: DraftFiles) {
     if (secrets.length === 0) throw new Error('DraftStore needs at least one key');
     this.keys = secrets.map((secret) => {
       const key = Buffer.from(hkdfSync('sha256', secret, 'efa-drafts', 'draft-encryption-v1', 32));
@@ -61,12 +72,32 @@ export class DraftStore {
     if (!row) return undefined;
     const data = this.decrypt(row.id, Buffer.from(row.data_enc));
     if (!data) return undefined;
-    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data, currentStep: row.current_step, expiresAt: new Date(row.expires_at) };
+    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data, currentStep: row.current_step, expiresAt: new Date(row.expires_at), hadFiles: fileRefsIn(data).length > 0 };
   }
 
+  /**
+   * Saves the draft unless it expired meanwhile (the purge may be deleting its files). A draft with
+   * files, then or now, is saved in one transaction with its files (DraftFiles.commit): two tabs
+   * saving one draft take turns on its row, and what is stored never references a missing file;
+   * `draft.data` becomes what was stored. A draft without files is one statement, as before.
+   */
   async save(draft: Draft): Promise<void> {
-    const { rows } = await this.db.query<{ expires_at: Date | string }>(
-      `UPDATE drafts SET data_enc = $2, current_step = $3, updated_at = now(), expires_at = now() + make_interval(days => $4) WHERE id = $1 RETURNING expires_at`,
+    if (!this.files || !(draft.hadFiles || fileRefsIn(draft.data).length > 0)) {
+      await this.update(this.db, draft);
+      return;
+    }
+    const files = this.files;
+    await this.db.transaction(async (tx) => {
+      const { rows } = await tx.query('SELECT 1 FROM drafts WHERE id = $1 AND expires_at > now() FOR UPDATE', [draft.id]);
+      if (rows.length === 0) return;
+      draft.data = await files.commit(tx, draft.id, draft.data);
+      await this.update(tx, draft);
+    });
+  }
+
+  private async update(db: Queryable, draft: Draft): Promise<void> {
+    const { rows } = await db.query<{ expires_at: Date | string }>(
+      `UPDATE drafts SET data_enc = $2, current_step = $3, updated_at = now(), expires_at = now() + make_interval(days => $4) WHERE id = $1 AND expires_at > now() RETURNING expires_at`,
       [draft.id, this.encrypt(draft.id, draft.data), draft.currentStep, this.ttlDays],
     );
     if (rows[0]) draft.expiresAt = new Date(rows[0].expires_at);

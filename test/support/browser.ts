@@ -128,4 +128,17 @@ export class Browser {
   setCookie(name: string, value: string): void {
     this.cookies.set(name, value);
   }
+
+  /** The Cookie header this browser sends (for a request a test writes by hand). */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  /** A second tab of this browser (same cookies, same page), or the same browser talking to `origin`. */
+  tab(origin = this.origin): Browser {
+    const other = new Browser(origin, this.host);
+    for (const [k, v] of this.cookies) other.cookies.set(k, v);
+    Object.assign(other, { lastHtml: this.lastHtml, lastStatus: this.lastStatus, lastUrl: this.lastUrl });
+    return other;
+  }
 }

@@ -310,7 +310,6 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     draft.currentStep = step.id;
     await rt.drafts.save(draft);
     keepDraftCookie(reply, p, service.definition.id, draft.id);
-    if (files) await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     const fromCheck = req.query.zurueck === 'pruefen';
     return reply.redirect(fromCheck ? `${p.base}/${service.definition.id}/pruefen` : `${p.base}/${service.definition.id}/${step.id}`, 303);
   });
@@ -321,10 +320,9 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const { p, service, draft, step, group, index } = ctx;
     draft.data = removeRow(group, index, draft.data);
     draft.currentStep = step.id;
+    // A removed row's files go with it, in the save (DraftStore.save).
     await rt.drafts.save(draft);
     keepDraftCookie(reply, p, service.definition.id, draft.id);
-    // A removed row's files go with it.
-    await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     return reply.redirect(`${p.base}/${service.definition.id}/${step.id}${req.query.zurueck === 'pruefen' ? '?zurueck=pruefen' : ''}`, 303);
   });
 
@@ -360,10 +358,9 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const steps = visibleSteps(form, draft.data, stepContext(p, rt.places, service, berlinToday(), draft.data).conditions);
     const next = steps[steps.findIndex((s) => s.id === step.id) + 1];
     draft.currentStep = next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
+    // Removed and replaced files go at once, in the save's transaction (DraftStore.save).
     await rt.drafts.save(draft);
     keepDraftCookie(reply, p, service.definition.id, draft.id);
-    // Removed and replaced files go at once, not only when the draft does.
-    if (files) await rt.attachments.discardUnreferenced(draft.id, [...referenced(draft.data)]);
     return reply.redirect(`${p.base}/${id}/${draft.currentStep}`, 303);
   });
 
