@@ -6,11 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AttachmentStore } from '../src/attachments/store.js';
+import { decryptWith } from '../src/crypto/jwe.js';
+import { generateEncryptionKeyPair } from '../src/crypto/keys.js';
 import { buildApp } from '../src/http/app.js';
 import type { Runtime } from '../src/runtime.js';
 import { purge, type RetentionPolicy } from '../src/storage/retention.js';
@@ -270,5 +272,37 @@ describe('uploaded files after the upload: purge, key rotation, two tabs', () =>
     await stack.rt.delivery?.drain();
     await waitUntil(() => stack.inbox.get(submissionId) !== undefined, 20_000, 'the receiver got the submission');
     assert.deepEqual(stack.inbox.get(submissionId)?.attachments.map((f) => [f.filename, sha512(f.bytes) === f.sha512]).sort(), [['b1.pdf', true], ['n0.pdf', true]]);
+  });
+
+  test('a file stored before per-file keys (chunks under the draft key itself) is re-wrapped by a save and opens after the old key is removed', async () => {
+    const [OLD, NEW] = ['legacy-draft-key-'.padEnd(40, 'l'), 'newer-draft-key-'.padEnd(40, 'N')];
+    const content = paddedPdf(1_000, 'legacy');
+    const id = randomUUID();
+    const oldStore = new AttachmentStore(stack.rt.db, [OLD], stack.rt.scanner, MIB);
+    const oldDrafts = new DraftStore(stack.rt.db, [OLD], 30, oldStore);
+    const draft = await oldDrafts.create(UPLOAD_SERVICE.tenant, UPLOAD_SERVICE.id, '1.0.0');
+    const ref = { id, filename: 'alt.pdf', mediaType: 'application/pdf', size: content.length, sha512: sha512(content) };
+    // As the previous version stored it: no wrapped key, the chunk under the key derived from the draft secret.
+    const key = Buffer.from(hkdfSync('sha256', OLD, 'efa-drafts', 'draft-attachment-v1', 32));
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(`${id}/0`));
+    const body = Buffer.concat([cipher.update(content), cipher.final()]);
+    await stack.rt.db.query(`INSERT INTO attachments (id, draft_id, state, filename, media_type, size, sha512, committed) VALUES ($1, $2, 'ready', $3, $4, $5, $6, true)`, [id, draft.id, ref.filename, ref.mediaType, ref.size, ref.sha512]);
+    await stack.rt.db.query(`INSERT INTO attachment_chunks (attachment_id, part, seq, data) VALUES ($1, 'draft', 0, $2)`, [id, Buffer.concat([iv, cipher.getAuthTag(), body])]);
+    draft.data = { name: 'Alt', nachweis: ref };
+    await oldDrafts.save(draft);
+
+    const rotatedStore = new AttachmentStore(stack.rt.db, [NEW, OLD], stack.rt.scanner, MIB);
+    const rotated = new DraftStore(stack.rt.db, [NEW, OLD], 30, rotatedStore);
+    const resumed = await rotated.find(draft.id, UPLOAD_SERVICE.tenant, UPLOAD_SERVICE.id);
+    assert.ok(resumed);
+    await rotated.save(resumed);
+
+    const onlyNew = new AttachmentStore(stack.rt.db, [NEW], stack.rt.scanner, MIB);
+    const authority = await generateEncryptionKeyPair(2048);
+    const [sealed] = await onlyNew.seal(draft.id, [{ ...ref, pointer: '/nachweis' }], authority.publicJwk);
+    const { rows } = await stack.rt.db.query<{ data: Uint8Array }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND part = $2 ORDER BY seq', [id, sealed?.part]);
+    const jwe = Buffer.concat(rows.map((r) => Buffer.from(r.data))).toString('ascii');
+    assert.equal(sha512(Buffer.from((await decryptWith(authority.privateJwk, jwe)).plaintext)), ref.sha512, 'the authority gets the file intact');
   });
 });
