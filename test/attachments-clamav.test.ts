@@ -51,6 +51,30 @@ describe('ClamAV adapter: clamd INSTREAM over TCP', () => {
     await assert.rejects(scan(dead, [Buffer.alloc(10)]), ScannerError);
   });
 
+  test('EFA_CLAMAV_TIMEOUT_MS bounds the whole scan: a clamd that trickles its answer a byte at a time is cut off', async () => {
+    // Each byte comes well within the limit, so only a deadline over the whole scan stops it.
+    const slow = await startFakeClamd({ replyByteEveryMs: 60 });
+    try {
+      const limited = clamavScanner({ host: '127.0.0.1', port: slow.port, timeoutMs: 400 });
+      await assert.rejects(scan(limited, [Buffer.alloc(10)]), (err: unknown) => err instanceof ScannerError && err.code === 'EFA_SCANNER_FAILED' && /within 400 ms/.test(err.message));
+      const patient = clamavScanner({ host: '127.0.0.1', port: slow.port, timeoutMs: 10_000 });
+      assert.deepEqual(await scan(patient, [Buffer.alloc(10)]), { clean: true }, 'the same slow answer within the limit is a verdict');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('a file that streams in slower than the timeout in all is still scanned: only a stall of clamd counts while it streams', async () => {
+    const limited = clamavScanner({ host: '127.0.0.1', port: clamd.port, timeoutMs: 300 });
+    const session = limited.begin();
+    // The applicant's pace, not a wait for state: five pieces over about twice the timeout.
+    for (let i = 0; i < 5; i++) {
+      await session.write(Buffer.alloc(100, i));
+      await new Promise((resolve) => setTimeout(resolve, 120));
+    }
+    assert.deepEqual(await session.finish(), { clean: true });
+  });
+
   test('EFA_CLAMAV is host:port; production with file fields needs a scanner or an explicit off', () => {
     assert.deepEqual(parseClamavAddress('clamav:3310'), { host: 'clamav', port: 3310 });
     assert.deepEqual(parseClamavAddress('[::1]:3310'), { host: '::1', port: 3310 });

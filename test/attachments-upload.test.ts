@@ -4,6 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import type { JWK } from 'jose';
 import { hashSecret, newSecret } from '../src/auth/clients.js';
 import { readJsonFile } from '../src/core/declarations.js';
@@ -13,6 +15,7 @@ import { schemaThroughArrays } from '../src/forms/pointer.js';
 import { fileRulesOf } from '../src/forms/fields/file.js';
 import { checkScanner } from '../src/runtime.js';
 import { decryptWith } from '../src/crypto/jwe.js';
+import { buildApp } from '../src/http/app.js';
 import { Browser, type UploadFile } from './support/browser.js';
 import { extractErrors, step } from './support/answers.js';
 import { EICAR, startFakeClamd, type FakeClamd } from './support/clamd.js';
@@ -128,8 +131,8 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
   }
 
   /** A fresh application up to the upload step; returns the browser on that step. */
-  async function toUploadStep(name = 'Erika Mustermann'): Promise<Browser> {
-    const b = new Browser(stack.url, 'nw.localhost');
+  async function toUploadStep(name = 'Erika Mustermann', origin = stack.url): Promise<Browser> {
+    const b = new Browser(origin, 'nw.localhost');
     await b.get(`/${SERVICE}`);
     await b.get((await b.submit({}, '/start')).location as string);
     assert.equal(await step(b, { name }), `/${SERVICE}/nachweise`);
@@ -302,6 +305,41 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
     assert.equal(left.rowCount, 0);
     const chunks = await stack.rt.db.query('SELECT 1 FROM attachment_chunks WHERE attachment_id = ANY($1::uuid[])', [drafted.filter((d) => d.draft_id === draftId).map((d) => d.id)]);
     assert.equal(chunks.rowCount, 0, 'and their chunks');
+  });
+
+  test('a submit that fails and cannot remove its sealed files says so: EFA_UNSEAL_FAILED, the error page, a log line without the answers', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString('utf8')); done(); } });
+    const app = await buildApp(stack.rt, { logger: { level: 'info', stream } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const attachments = stack.rt.attachments;
+    const { bind, unseal } = attachments;
+    try {
+      const b = await toUploadStep('Erika Mustermann', `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+      assert.equal((await b.submitMultipart({}, [{ name: 'nachweis', filename: 'Befund Gabler.pdf', content: pdf(12_000) }])).status, 303);
+      await b.get(`/${SERVICE}/pruefen`);
+      // The database fails inside the submit transaction and again while the sealed copies are removed.
+      attachments.bind = () => Promise.reject(new Error('connection terminated unexpectedly'));
+      attachments.unseal = () => Promise.reject(new Error('connection terminated unexpectedly'));
+      const failed = await b.submit({}, '/absenden');
+      assert.equal(failed.status, 500);
+      assert.match(failed.html, /Es ist ein Fehler aufgetreten/, 'the Land\'s error page');
+      const logged = lines.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as { msg?: string; err?: { code?: string; message?: string } });
+      const entry = logged.find((l) => l.msg === 'request failed');
+      assert.equal(entry?.err?.code, 'EFA_UNSEAL_FAILED');
+      assert.match(String(entry?.err?.message), /sealed copies of 1 file\(s\) could not be removed/);
+      assert.doesNotMatch(lines.join(''), /Mustermann|Gabler/, 'no answer and no file name in the log');
+
+      // Nothing was submitted: once the database is back, the same draft submits.
+      attachments.bind = bind;
+      attachments.unseal = unseal;
+      await b.get(`/${SERVICE}/pruefen`);
+      assert.equal((await b.submit({}, '/absenden')).status, 303);
+    } finally {
+      attachments.bind = bind;
+      attachments.unseal = unseal;
+      await app.close();
+    }
   });
 });
 

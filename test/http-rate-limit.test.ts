@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config, type GuardSettings } from '../src/config/env.js';
 import { buildApp } from '../src/http/app.js';
@@ -120,6 +120,25 @@ describe('rate limit and client address', () => {
     assert.equal(await status(other.url, page), 200);
   });
 
+  test('a Redis that accepts connections and never answers: the start gives up after EFA_REDIS_CONNECT_TIMEOUT_MS, and pages are served', async () => {
+    const silent = await silentServer();
+    try {
+      const redisUrl = `redis://127.0.0.1:${silent.port}`;
+      // The command timeout is far off, so only the connect timeout can end the start.
+      const ops = { ...stack.rt.config.ops, redisConnectTimeoutMs: 300, redisCommandTimeoutMs: 600_000 };
+      const guard = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000).unref());
+      const started = await Promise.race([replica({ rateLimitPerMinute: 5, redisUrl, ops }), guard]);
+      assert.notEqual(started, 'hung', 'the API started');
+      const { url, logs } = started as RunningApp;
+      const warning = logs.find((l) => l.msg === 'rate limit: Redis not reachable at start; retrying in the background');
+      assert.equal(warning?.code, 'EFA_REDIS_TIMEOUT');
+      assert.match(String(warning?.err), /\(connect\) within 300 ms/);
+      assert.equal(await status(url, page), 200, 'the limit is not enforced while Redis does not answer; the applicant is served');
+    } finally {
+      await silent.close();
+    }
+  });
+
   test('health and metrics are never rate limited', async () => {
     const { url } = await replica({ rateLimitPerMinute: 2 });
     for (const path of ['/_efa/health/live', '/_efa/health/ready', '/_efa/metrics']) {
@@ -130,6 +149,23 @@ describe('rate limit and client address', () => {
     assert.deepEqual([await status(url, page), await status(url, page), await status(url, page)], [200, 200, 429], 'pages still are');
   });
 });
+
+/** A TCP server that accepts connections and never says a word: a Redis that hangs. */
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 describe('EFA_TRUST_PROXY and the other abuse settings', () => {
   test('parsed or refused with a message naming the variable', () => {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { deliveryListQueries, type ListFilter } from '../src/delivery/admin.js';
+import { encodeCursor } from '../src/storage/cursor.js';
+import { pendingQueries } from '../src/submissions/pull.js';
 import { startStack, type TestStack } from './support/runtime.js';
 import { waitUntil } from './support/delivery-stack.js';
 
@@ -75,18 +78,22 @@ describe('operator and pull APIs: keyset pages over indexes', () => {
     assert.equal(counted.body.totalExact, true);
   });
 
-  test('the list queries walk an index: EXPLAIN shows an Index Scan and no Sort', async () => {
+  /** The plan PostgreSQL chooses for exactly the query a route runs, with its arguments. */
+  const explain = async (q: { sql: string; args: unknown[] }) => (await stack.rt.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q.sql}`, q.args)).rows.map((r) => r['QUERY PLAN']).join('\n');
+
+  test('the list queries walk an index: EXPLAIN of the route\'s own SQL shows an Index Scan on submissions and no Sort', async () => {
     const { rows: [last] } = await stack.rt.db.query<{ at: string; id: string }>(`SELECT submitted_at::text AS at, id FROM submissions ORDER BY submitted_at DESC, id DESC OFFSET 500 LIMIT 1`);
     assert.ok(last);
-    const plans = {
-      all: ['SELECT id FROM submissions s ORDER BY s.submitted_at DESC, s.id DESC LIMIT 51', []],
-      allAfter: ['SELECT id FROM submissions s WHERE (s.submitted_at, s.id) < ($1::timestamptz, $2::uuid) ORDER BY s.submitted_at DESC, s.id DESC LIMIT 51', [last.at, last.id]],
-      status: [`SELECT id FROM submissions s WHERE s.status = $1 ORDER BY s.submitted_at DESC, s.id DESC LIMIT 51`, ['delivered']],
-      authority: [`SELECT id FROM submissions s WHERE s.authority_id = $1 AND (s.submitted_at, s.id) < ($2::timestamptz, $3::uuid) ORDER BY s.submitted_at DESC, s.id DESC LIMIT 51`, ['seed-bulk', last.at, last.id]],
-    } as const;
-    for (const [name, [sql, params]] of Object.entries(plans)) {
-      const plan = (await stack.rt.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, [...params])).rows.map((r) => r['QUERY PLAN']).join('\n');
-      assert.match(plan, /Index (Only )?Scan/, `${name} uses an index:\n${plan}`);
+    const after = encodeCursor(last.at, last.id);
+    const filters: Record<string, ListFilter> = {
+      all: { limit: 50 },
+      allAfter: { limit: 50, after },
+      status: { status: 'delivered', limit: 50 },
+      authority: { authorityId: 'seed-bulk', limit: 50, after },
+    };
+    for (const [name, filter] of Object.entries(filters)) {
+      const plan = await explain(deliveryListQueries(filter).page);
+      assert.match(plan, /Index (Only )?Scan (Backward )?using \S+ on submissions/, `${name} walks an index of submissions:\n${plan}`);
       assert.doesNotMatch(plan, /\bSort\b/, `${name} sorts nothing:\n${plan}`);
     }
   });
@@ -110,10 +117,7 @@ describe('operator and pull APIs: keyset pages over indexes', () => {
       query = `limit=10&after=${page.next}`;
     }
     assert.deepEqual(seen, rows.map((r) => r.id));
-    const plan = (await stack.rt.db.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN SELECT id FROM submissions WHERE authority_id = $1 AND delivery_mode = 'pull' AND status IN ('submitted', 'delivered') AND (submitted_at, id) > ($2::timestamptz, $3::uuid) ORDER BY submitted_at, id LIMIT 11`,
-      [credentials.authorityId, '2026-01-01 00:00:05+00', '00000000-0000-4000-8000-000000000000'],
-    )).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const plan = await explain(pendingQueries(credentials.authorityId, { offset: 0, limit: 10, after: encodeCursor('2026-01-01 00:00:05+00', '00000000-0000-4000-8000-000000000000') }).page);
     assert.match(plan, /Index (Only )?Scan using submissions_pull_pending/, plan);
     assert.doesNotMatch(plan, /\bSort\b/, plan);
     const bad = await fetch(`${stack.url}/_efa/api/v1/submissions?after=bm9wZQ`, { headers: { authorization: `Bearer ${token}` } });

@@ -124,6 +124,33 @@ describe('timeouts: a slow client, a slow or silent PostgreSQL, Redis, all confi
     }
   });
 
+  test('PostgreSQL: a connection killed inside a transaction fails that transaction only; the pool never hands the broken client out again', async () => {
+    const pg = await freshPostgres();
+    const errors: string[] = [];
+    // One pooled connection: whatever the next query runs on is what the pool handed out.
+    const db = await openDatabase({ databaseUrl: pg.url, dataDir: '/nonexistent', poolSize: 1, onError: (where) => errors.push(where) });
+    const admin = await openDatabase({ databaseUrl: pg.url, dataDir: '/nonexistent' });
+    try {
+      await db.query('CREATE TABLE kept (n int)');
+      let killed = 0;
+      await assert.rejects(db.transaction(async (tx) => {
+        await tx.query('INSERT INTO kept VALUES (1)');
+        killed = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+        await admin.query('SELECT pg_terminate_backend($1)', [killed]);
+        await tx.query('INSERT INTO kept VALUES (2)');
+      }));
+      assert.ok(errors.includes('db_rollback'), `the failed ROLLBACK is reported (${errors.join(', ')})`);
+      const next = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      assert.notEqual(next.rows[0]?.pid, killed, 'a fresh connection, not the killed one');
+      await db.transaction(async (tx) => tx.query('INSERT INTO kept VALUES (3)'));
+      assert.deepEqual((await db.query<{ n: number }>('SELECT n FROM kept')).rows, [{ n: 3 }], 'nothing of the killed transaction stayed');
+    } finally {
+      await admin.close();
+      await db.close();
+      await pg.drop();
+    }
+  });
+
   test('PostgreSQL: a server that accepts and never answers fails the start after the connect timeout', async () => {
     const silent = await silentServer();
     try {

@@ -5,8 +5,12 @@ import type { JWK } from 'jose';
 import { newAjv, readJsonFile } from '../src/core/declarations.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';
+import { sendOnce } from '../src/delivery/deliver.js';
+import { deliveryDeps } from '../src/runtime.js';
 import { EVENT_ACCEPT, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
+import type { SubmissionRow } from '../src/submissions/row.js';
 import { applyOverHttp } from './support/apply.js';
+import { FaultProxy } from './support/faults.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
 /** The public half of Lübeck's signing key, as the directory publishes it. */
@@ -66,5 +70,31 @@ describe('the demo directory delivers to Lübeck over FIT-Connect, end to end', 
 
     const status = await browser.get(`/sh/status/${id}`);
     assert.match(status.html, /data-status="accepted"/);
+  });
+
+  test('one deadline spans all the calls of an attempt: each call answered well within it, their sum past it, ends the attempt', async (t) => {
+    const { id } = await applyOverHttp(stack.url, 'sh', { strasse: 'Breite Straße', plz: '23552', ort: 'Lübeck' }, 'Holstentor Kiosk');
+    await stack.rt.delivery?.drain();
+    const row = (await stack.rt.db.query<SubmissionRow>('SELECT * FROM submissions WHERE id = $1', [id])).rows[0] as SubmissionRow;
+    const [key, entry] = [...stack.rt.routing.directory].find(([, e]) => e.authorityId === row.authority_id) ?? [];
+    assert.ok(key && entry && entry.transport === 'fit-connect');
+    // Every answer of the destination (token, destination, key, announce, submit) comes 400 ms late.
+    const address = new URL(entry.address);
+    const proxy = new FaultProxy(address.origin);
+    await proxy.start();
+    t.after(() => proxy.close());
+    proxy.delayMs = 400;
+    const routing = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory, [key, { ...entry, address: `${proxy.url}${address.pathname}` }]]) };
+    const deps = (ms: number) => ({ ...deliveryDeps(stack.rt), routing: () => routing, timeoutMs: () => ms });
+
+    const cut = await sendOnce(deps(1_500), row);
+    assert.equal(cut.result.outcome, 'error');
+    assert.ok(cut.result.outcome === 'error' && cut.result.retryable, 'a deadline is worth a retry');
+    assert.match(cut.result.outcome === 'error' ? cut.result.error : '', /within 1500 ms \(the attempt's deadline, all its calls together\)/);
+    assert.ok(proxy.requests.length >= 3, `several calls were answered, each within the deadline, before it ran out (${proxy.requests.length})`);
+
+    // The same calls with a deadline above their sum hand the submission over (a duplicate for the destination).
+    const whole = await sendOnce(deps(20_000), row);
+    assert.equal(whole.result.outcome, 'delivered', whole.result.outcome === 'error' ? whole.result.error : '');
   });
 });

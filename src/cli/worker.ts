@@ -41,7 +41,7 @@ export async function startWorker(cfg: Config): Promise<void> {
   const rt = await createRuntime(cfg, process.env, { inProcessDelivery: false, role: 'worker' });
   const log = (msg: string) => console.error(`efa worker: ${msg}`);
   const worker = startDeliveryWorker(deliveryDeps(rt), { redisUrl: cfg.redisUrl, settings: cfg.delivery, policy: retryPolicy(cfg), leaseMs: leaseMs(cfg), onError: (err) => rt.metrics.error('worker', err), redisTimeouts: redisTimeouts(cfg) });
-  const relay = new OutboxRelay(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery.relayIntervalMs, cfg.delivery.relayRecheckMs, (err) => rt.metrics.error('relay', err));
+  const relay = OutboxRelay.fromSettings(rt.db, rt.queue as NonNullable<Runtime['queue']>, cfg.delivery, (err) => rt.metrics.error('relay', err));
   relay.start();
   // A redelivery the queue does not take now (Redis down) is still in the outbox: the relay enqueues it.
   startJobRunner(rt, (id) => handOver(rt.db, rt.queue as NonNullable<Runtime['queue']>, id).catch((err: unknown) => rt.metrics.error('dispatch', err)));

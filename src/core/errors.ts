@@ -106,3 +106,10 @@ export class TransportError extends EfaError {
     this.retryable = retryable;
   }
 }
+
+/** Redis did not answer in time (it is down or unreachable): a producer's command, or connecting. */
+export class RedisTimeoutError extends EfaError {
+  constructor(what: string, ms: number) {
+    super('EFA_REDIS_TIMEOUT', `Redis did not answer (${what}) within ${ms} ms`, 503);
+  }
+}

@@ -80,6 +80,29 @@ export const COUNT_CAP = 10_000;
  * (filter, submitted_at, id) indexes: a page costs the same at the millionth item as at the first.
  */
 export async function listDeliveries(db: Database, f: ListFilter): Promise<DeliveryPage> {
+  const q = deliveryListQueries(f);
+  const [page, count] = await Promise.all([
+    db.query<Row & { cursor_at: string }>(q.page.sql, q.page.args),
+    db.query<{ n: number }>(q.count.sql, q.count.args),
+  ]);
+  const rows = page.rows.slice(0, f.limit);
+  const last = rows[rows.length - 1];
+  const n = count.rows[0]?.n ?? 0;
+  return {
+    items: rows.map(summary),
+    total: Math.min(n, COUNT_CAP),
+    totalExact: n <= COUNT_CAP,
+    next: page.rows.length > f.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+  };
+}
+
+export interface SqlQuery {
+  sql: string;
+  args: unknown[];
+}
+
+/** The SQL of one list page and of its capped count; exported so a test can EXPLAIN exactly what the route runs. */
+export function deliveryListQueries(f: ListFilter): { page: SqlQuery; count: SqlQuery } {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.status) where.push(`s.status = $${args.push(f.status)}`);
@@ -93,18 +116,9 @@ export async function listDeliveries(db: Database, f: ListFilter): Promise<Deliv
   }
   const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   const offset = Math.min(f.offset ?? 0, MAX_OFFSET);
-  const [page, count] = await Promise.all([
-    db.query<Row & { cursor_at: string }>(`${SELECT}${clause} ORDER BY s.submitted_at DESC, s.id DESC LIMIT ${f.limit + 1} OFFSET ${offset}`, args),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM submissions s${filter} LIMIT ${COUNT_CAP + 1}) c`, filterArgs),
-  ]);
-  const rows = page.rows.slice(0, f.limit);
-  const last = rows[rows.length - 1];
-  const n = count.rows[0]?.n ?? 0;
   return {
-    items: rows.map(summary),
-    total: Math.min(n, COUNT_CAP),
-    totalExact: n <= COUNT_CAP,
-    next: page.rows.length > f.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+    page: { sql: `${SELECT}${clause} ORDER BY s.submitted_at DESC, s.id DESC LIMIT ${f.limit + 1} OFFSET ${offset}`, args },
+    count: { sql: `SELECT count(*)::int AS n FROM (SELECT 1 FROM submissions s${filter} LIMIT ${COUNT_CAP + 1}) c`, args: filterArgs },
   };
 }
 

@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { DeliverySettings } from '../config/env.js';
-import { EfaError } from '../core/errors.js';
+import { RedisTimeoutError } from '../core/errors.js';
 import type { ErrorSink } from '../storage/db.js';
 
 export const QUEUE_NAME = 'deliveries';
@@ -55,12 +55,8 @@ export const JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 86_400 },
 };
 
-/** Redis did not answer a producer's command in time (it is down or unreachable). */
-export class RedisTimeoutError extends EfaError {
-  constructor(what: string, ms: number) {
-    super('EFA_REDIS_TIMEOUT', `Redis did not answer (${what}) within ${ms} ms`, 503);
-  }
-}
+// Kept in core/errors so the API's rate limit can raise it without loading BullMQ.
+export { RedisTimeoutError };
 
 /** The producer side: the API and the relay add jobs here. */
 export class DeliveryQueue {

@@ -1,4 +1,5 @@
 import { Poller } from '../core/poller.js';
+import type { DeliverySettings } from '../config/env.js';
 import type { Database } from '../storage/db.js';
 import type { DeliveryQueue } from './queue.js';
 
@@ -20,6 +21,11 @@ export async function handOver(db: Database, queue: DeliveryQueue, submissionId:
  * runs one; running several is harmless because a job id is the submission id.
  */
 export class OutboxRelay {
+  /** The relay `efa worker` runs: EFA_RELAY_INTERVAL_MS and EFA_RELAY_RECHECK_MS. */
+  static fromSettings(db: Database, queue: DeliveryQueue, settings: Pick<DeliverySettings, 'relayIntervalMs' | 'relayRecheckMs'>, onError: (err: unknown) => void): OutboxRelay {
+    return new OutboxRelay(db, queue, settings.relayIntervalMs, settings.relayRecheckMs, onError);
+  }
+
   private readonly poller: Poller;
   /** Set when Redis was found without its data: entries handed over before then are all rechecked. */
   private lostAt: Date | undefined;

@@ -82,6 +82,14 @@ function openPostgres(url: string, max: number, timeouts: DatabaseTimeouts, onEr
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // The pool listens for errors of idle clients only: a checked-out client whose connection dies
+      // would emit an unhandled 'error' and end the process.
+      let broken = false;
+      const onLost = (err: Error) => {
+        broken = true;
+        onError('db_lost_in_transaction', err);
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -94,10 +102,15 @@ function openPostgres(url: string, max: number, timeouts: DatabaseTimeouts, onEr
         return result;
       } catch (err) {
         // The transaction's own error is the one to report; a failed ROLLBACK (connection gone) is only counted.
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => onError('db_rollback', rollbackErr));
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = true;
+          onError('db_rollback', rollbackErr);
+        });
         throw err;
       } finally {
-        client.release();
+        client.off('error', onLost);
+        // A client whose ROLLBACK failed may still be inside the transaction: destroyed, never pooled.
+        client.release(broken);
       }
     },
     close: () => pool.end(),

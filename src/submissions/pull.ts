@@ -108,19 +108,10 @@ const OWN_PULL = `authority_id = $1 AND delivery_mode = 'pull'`;
  * index from that position on; `offset` stays for clients that used it and is capped by the route.
  */
 export async function listPending(db: Queryable, authorityId: string, page: { offset: number; limit: number; after?: string }): Promise<PendingPage> {
-  const pending = `${OWN_PULL} AND status IN ('submitted', 'delivered')`;
-  const args: unknown[] = [authorityId, page.offset, page.limit + 1];
-  let keyset = '';
-  if (page.after) {
-    const { at, id } = decodeCursor(page.after);
-    keyset = ` AND (submitted_at, id) > ($${args.push(at)}::timestamptz, $${args.push(id)}::uuid)`;
-  }
+  const q = pendingQueries(authorityId, page);
   const [{ rows }, count] = await Promise.all([
-    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; cursor_at: string; status: PendingItem['status'] }>(
-      `SELECT id, reference, service_id, leika_key, submitted_at, submitted_at::text AS cursor_at, status FROM submissions WHERE ${pending}${keyset} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`,
-      args,
-    ),
-    db.query<{ n: string }>(`SELECT count(*)::text AS n FROM submissions WHERE ${pending}`, [authorityId]),
+    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; cursor_at: string; status: PendingItem['status'] }>(q.page.sql, q.page.args),
+    db.query<{ n: string }>(q.count.sql, q.count.args),
   ]);
   const shown = rows.slice(0, page.limit);
   const last = shown[shown.length - 1];
@@ -129,6 +120,21 @@ export async function listPending(db: Queryable, authorityId: string, page: { of
     totalCount: Number(count.rows[0]?.n ?? 0),
     submissions: shown.map((r) => ({ submissionId: r.id, reference: r.reference, serviceId: r.service_id, leikaKey: r.leika_key, submittedAt: iso(r.submitted_at), status: r.status })),
     next: rows.length > page.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+  };
+}
+
+/** The SQL of one page of pending submissions and of their count; exported so a test can EXPLAIN exactly what the route runs. */
+export function pendingQueries(authorityId: string, page: { offset: number; limit: number; after?: string }): { page: { sql: string; args: unknown[] }; count: { sql: string; args: unknown[] } } {
+  const pending = `${OWN_PULL} AND status IN ('submitted', 'delivered')`;
+  const args: unknown[] = [authorityId, page.offset, page.limit + 1];
+  let keyset = '';
+  if (page.after) {
+    const { at, id } = decodeCursor(page.after);
+    keyset = ` AND (submitted_at, id) > ($${args.push(at)}::timestamptz, $${args.push(id)}::uuid)`;
+  }
+  return {
+    page: { sql: `SELECT id, reference, service_id, leika_key, submitted_at, submitted_at::text AS cursor_at, status FROM submissions WHERE ${pending}${keyset} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`, args },
+    count: { sql: `SELECT count(*)::text AS n FROM submissions WHERE ${pending}`, args: [authorityId] },
   };
 }
 

@@ -35,6 +35,23 @@ export class DraftGoneError extends EfaError {
   }
 }
 
+/**
+ * A submit failed, and the copies of its files sealed for the authority could not be removed
+ * either (the database went away in between). The submit's own error is kept as `submitError`.
+ * Nothing was submitted and the draft is unchanged; the left-over sealed chunks are removed by the
+ * next sealing's bind or with the draft. The message names no file and no answer, only counts.
+ */
+export class UnsealError extends EfaError {
+  constructor(readonly files: number, readonly submitError: unknown, cause: unknown) {
+    super('EFA_UNSEAL_FAILED', `submit failed (${messageOf(submitError)}) and the sealed copies of ${files} file(s) could not be removed: ${messageOf(cause)}`, 500, { cause });
+  }
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof EfaError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 export interface SubmissionRecord {
   id: string;
   reference: string;
@@ -153,7 +170,11 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
       if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
     });
   } catch (err) {
-    await input.attachments?.unseal(sealed).catch(() => undefined);
+    try {
+      await input.attachments?.unseal(sealed);
+    } catch (unsealErr) {
+      throw new UnsealError(sealed.length, err, unsealErr);
+    }
     throw err;
   }
   return { id, reference, tenant: input.tenant, authorityName: responsible.authority.name, fee, submittedAt, deliveryMode: mode };

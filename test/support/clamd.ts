@@ -16,10 +16,12 @@ export interface FakeClamd {
  * chunks each prefixed by a 4-byte big-endian length up to a zero-length one -> `stream: OK\0`, or
  * `stream: Eicar-Test-Signature FOUND\0` when the stream contains the EICAR string, or
  * `INSTREAM size limit exceeded. ERROR\0` past `maxStream` bytes (clamd's StreamMaxLength).
+ * With `replyByteEveryMs` the scan's answer trickles out one byte at a time: a clamd that is slow
+ * but never silent for long.
  */
-export async function startFakeClamd(opts: { maxStream?: number } = {}): Promise<FakeClamd> {
+export async function startFakeClamd(opts: { maxStream?: number; replyByteEveryMs?: number } = {}): Promise<FakeClamd> {
   const scans: FakeClamd['scans'] = [];
-  const server: Server = createServer((socket) => serve(socket, scans, opts.maxStream ?? Infinity));
+  const server: Server = createServer((socket) => serve(socket, scans, opts.maxStream ?? Infinity, opts.replyByteEveryMs));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
@@ -28,7 +30,7 @@ export async function startFakeClamd(opts: { maxStream?: number } = {}): Promise
   };
 }
 
-function serve(socket: Socket, scans: FakeClamd['scans'], maxStream: number): void {
+function serve(socket: Socket, scans: FakeClamd['scans'], maxStream: number, replyByteEveryMs: number | undefined): void {
   let buffer = Buffer.alloc(0);
   let command: string | undefined;
   const scan = { chunks: [] as number[], bytes: 0, reply: '' };
@@ -37,7 +39,8 @@ function serve(socket: Socket, scans: FakeClamd['scans'], maxStream: number): vo
   let found = false;
   const answer = (text: string) => {
     scan.reply = text;
-    socket.end(`${text}\0`);
+    if (replyByteEveryMs === undefined) return void socket.end(`${text}\0`);
+    trickle(socket, Buffer.from(`${text}\0`), replyByteEveryMs);
   };
   socket.on('error', () => undefined);
   socket.on('data', (data: Buffer) => {
@@ -64,4 +67,17 @@ function serve(socket: Socket, scans: FakeClamd['scans'], maxStream: number): vo
       tail = (tail + chunk).slice(-EICAR.length);
     }
   });
+}
+
+function trickle(socket: Socket, bytes: Buffer, everyMs: number): void {
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed) return void clearInterval(timer);
+    socket.write(bytes.subarray(sent, sent + 1));
+    if (++sent === bytes.length) {
+      clearInterval(timer);
+      socket.end();
+    }
+  }, everyMs);
+  socket.on('close', () => clearInterval(timer));
 }

@@ -1,7 +1,10 @@
 import { connect, type Socket } from 'node:net';
 import { ScannerError, type ScanSession, type ScanVerdict, type Scanner } from '../scanner.js';
 
-/** Where clamd listens (EFA_CLAMAV=host:port) and how long one scan may take. */
+/**
+ * Where clamd listens (EFA_CLAMAV=host:port) and how long one scan may take: from the end of the
+ * file to the verdict as a whole, and as the longest stall while the file streams in.
+ */
 export interface ClamavOptions {
   host: string;
   port: number;
@@ -40,15 +43,14 @@ export function clamavScanner(opts: ClamavOptions): Scanner {
 
 class ClamavSession implements ScanSession {
   private readonly socket: Socket;
-  private readonly reply: Promise<string>;
+  private readonly exchange: Exchange;
   private failed?: Error;
 
-  constructor(private readonly opts: ClamavOptions) {
+  constructor(opts: ClamavOptions) {
     this.socket = connect({ host: opts.host, port: opts.port });
-    this.socket.setTimeout(opts.timeoutMs);
-    this.reply = readReply(this.socket, opts);
+    this.exchange = exchange(this.socket, opts);
     // The verdict promise may settle (e.g. connection refused) before anyone awaits it.
-    this.reply.catch((err: Error) => { this.failed = err; });
+    this.exchange.reply.catch((err: Error) => { this.failed = err; });
     this.socket.write('zINSTREAM\0');
   }
 
@@ -63,7 +65,8 @@ class ClamavSession implements ScanSession {
 
   async finish(): Promise<ScanVerdict> {
     if (!this.failed) this.socket.write(Buffer.alloc(4));
-    const reply = await this.reply;
+    this.exchange.startDeadline();
+    const reply = await this.exchange.reply;
     this.socket.destroy();
     return verdictOf(reply);
   }
@@ -90,25 +93,50 @@ function waitDrain(socket: Socket): Promise<void> {
   });
 }
 
-/** The one reply line (up to NUL or newline); clamd closes the connection after it. */
-function readReply(socket: Socket, opts: ClamavOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
+/** One exchange with clamd: its reply line, and the deadline that bounds waiting for it. */
+interface Exchange {
+  /** The one reply line (up to NUL or newline); clamd closes the connection after it. */
+  reply: Promise<string>;
+  /** From now on the whole reply must arrive within the timeout; an idle timeout alone would let a clamd that trickles bytes hold the request for ever. */
+  startDeadline(): void;
+}
+
+/**
+ * Until startDeadline(), only a stall counts: the file streams in at the applicant's pace, which
+ * the request's own timeout bounds, so clamd must merely keep reading.
+ */
+function exchange(socket: Socket, opts: ClamavOptions): Exchange {
+  const where = `clamd at ${opts.host}:${opts.port}`;
+  let fail: (err: Error) => void = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const reply = new Promise<string>((resolve, reject) => {
+    fail = (err) => { socket.destroy(); reject(err); };
     let text = '';
+    socket.setTimeout(opts.timeoutMs);
     socket.on('data', (data: Buffer) => {
       text += data.toString('utf8');
       const end = text.search(/[\0\n]/);
       if (end >= 0) resolve(text.slice(0, end).trim());
     });
-    socket.on('timeout', () => { socket.destroy(); reject(new ScannerError(`clamd at ${opts.host}:${opts.port} did not answer within ${opts.timeoutMs} ms`)); });
-    socket.on('error', (err) => reject(new ScannerError(`clamd at ${opts.host}:${opts.port}: ${err.message}`, { cause: err })));
-    socket.on('close', () => { if (text.trim()) resolve(text.replace(/\0/g, '').trim()); else reject(new ScannerError(`clamd at ${opts.host}:${opts.port} closed the connection without a verdict`)); });
+    socket.on('timeout', () => fail(new ScannerError(`${where} stalled for ${opts.timeoutMs} ms`)));
+    socket.on('error', (err) => reject(new ScannerError(`${where}: ${err.message}`, { cause: err })));
+    socket.on('close', () => { if (text.trim()) resolve(text.replace(/\0/g, '').trim()); else reject(new ScannerError(`${where} closed the connection without a verdict`)); });
   });
+  const stop = () => clearTimeout(timer);
+  reply.then(stop, stop);
+  return {
+    reply,
+    startDeadline() {
+      socket.setTimeout(0);
+      timer ??= setTimeout(() => fail(new ScannerError(`${where} did not answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    },
+  };
 }
 
 async function command(opts: ClamavOptions, cmd: string): Promise<string> {
   const socket = connect({ host: opts.host, port: opts.port });
-  socket.setTimeout(opts.timeoutMs);
-  const reply = readReply(socket, opts);
+  const { reply, startDeadline } = exchange(socket, opts);
+  startDeadline();
   socket.write(cmd);
   try {
     return await reply;
