@@ -24,7 +24,7 @@ import { DecisionPoller } from './delivery/decisions.js';
 import { openBreakers, type AuthorityLimits } from './delivery/limits.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
-import { configureOutbound } from './routing/transports/http.js';
+import { configureOutbound } from './transports/http.js';
 import { PACKAGE_ROOT } from './core/paths.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
 

@@ -5,7 +5,7 @@ import type { JWK } from 'jose';
 import { newAjv, readJsonFile } from '../src/core/declarations.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';
-import { EVENT_ACCEPT, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
+import { EVENT_ACCEPT, type SecurityEventClaims } from '../src/transports/fit-connect.js';
 import { applyOverHttp } from './support/apply.js';
 import { startStack, type TestStack } from './support/runtime.js';
 

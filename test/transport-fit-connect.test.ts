@@ -10,7 +10,7 @@ import { generateSigningKeyPair } from '../src/crypto/keys.js';
 import { Inbox } from '../src/receivers/inbox.js';
 import { buildReceiverServer } from '../src/receivers/server.js';
 import type { ReceiverAuthority } from '../src/receivers/types.js';
-import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
+import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/transports/fit-connect.js';
 import type { TransportContext } from '../src/routing/types.js';
 import { endpointFor, makeAuthority, makeSender, type TestAuthority } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildEnvelope, osci } from '../src/routing/transports/osci.js';
+import { buildEnvelope, osci } from '../src/transports/osci.js';
 import { TransportError } from '../src/core/errors.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { multipart, webhook, wireMessage } from '../src/routing/transports/webhook.js';
+import { multipart, webhook, wireMessage } from '../src/transports/webhook.js';
 import { TransportError } from '../src/core/errors.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { signEd25519, verifyJson } from '../src/crypto/jws.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildRequest, xta } from '../src/routing/transports/xta.js';
+import { buildRequest, xta } from '../src/transports/xta.js';
 import { TransportError } from '../src/core/errors.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';

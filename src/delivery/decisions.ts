@@ -1,8 +1,8 @@
 import { EfaError } from '../core/errors.js';
 import { Poller } from '../core/poller.js';
 import { endpointFor } from '../routing/load.js';
-import { authenticationTag } from '../routing/transports/fit-connect.js';
-import { transports } from '../routing/transports/index.js';
+import { authenticationTag } from '../transports/fit-connect.js';
+import { transports } from '../transports/registry.js';
 import type { AuthorityDecision } from '../routing/types.js';
 import type { DeliveryDeps } from './deliver.js';
 

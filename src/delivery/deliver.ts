@@ -1,6 +1,6 @@
 import { EfaError, NoEndpointError, TransportError } from '../core/errors.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
-import { transportNamed } from '../routing/transports/index.js';
+import { transportNamed } from '../transports/registry.js';
 import type { DirectoryEntry, OutboundAttachment, OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
 import { attachmentsOf } from '../attachments/store.js';
 import type { Database } from '../storage/db.js';

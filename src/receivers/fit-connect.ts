@@ -13,7 +13,7 @@ import { publicPart } from '../crypto/keys.js';
 import {
   EVENT_ACCEPT, EVENT_REJECT, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_TYPE, authenticationTag,
   type FitConnectMetadata, type Problem,
-} from '../routing/transports/fit-connect.js';
+} from '../transports/fit-connect.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';

@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import type { ValidateFunction } from 'ajv';
 import { errorPath, newAjv } from '../core/declarations.js';
 import { compileSchema } from '../core/schema-cache.js';
-import { transports } from './transports/index.js';
+import { transports } from '../transports/registry.js';
 import { ResponsibilityIndex, arsPrefixProblem } from './responsibility.js';
 import { encryptionKeyProblem, keyRefProblem, readKeyFile, verificationKeyProblem } from './keys.js';
 import { pointerSegment, type KeySource, type LocatedDocument, type RoutingDocument, type SourceDirectoryEntry } from './document.js';

@@ -3,7 +3,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { EfaError, NoEndpointError, NoResponsibleAuthorityError } from '../core/errors.js';
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
-import { isPullEndpoint } from '../routing/transports/pull.js';
+import { isPullEndpoint } from '../transports/pull.js';
 import type { Authority, DirectoryEntry } from '../routing/types.js';
 import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { TransportError } from '../../core/errors.js';
-import { KEY_ALG, encryptFor } from '../../crypto/jwe.js';
-import { verifyJson } from '../../crypto/jws.js';
-import type { AuthorityDecision, HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { TransportError } from '../core/errors.js';
+import { KEY_ALG, encryptFor } from '../crypto/jwe.js';
+import { verifyJson } from '../crypto/jws.js';
+import type { AuthorityDecision, HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../routing/types.js';
 import { TagCollector, streamedBody, streamedInit, type StreamedBody } from './attachments.js';
 import { HttpStatusError, exchange, type HttpResult } from './http.js';
 
