@@ -166,7 +166,7 @@ export function routingCommand(deps: Deps): Command {
       try {
         if (opts.format !== 'json' && opts.format !== 'csv') throw new EfaError('EFA_USAGE', '--format must be json or csv');
         if (opts.format === 'csv' && !opts.out) throw new EfaError('EFA_USAGE', '--format csv needs --out <folder>');
-        const { generateNationwide, serviceKeys } = await import('../routing/nationwide.js');
+        const { generateNationwide, serviceKeys } = await import('../demo/nationwide.js');
         const root = resolve(cfg.root);
         const { document, stats } = generateNationwide({ referenceFile: join(root, 'routing', 'reference', 'gemeindeverzeichnis.csv'), routingDir: join(root, 'routing'), services: serviceKeys(opts.services), minPopulation: opts.minPopulation });
         if (opts.format === 'csv') {

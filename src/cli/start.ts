@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.js';
 import { ConfigError } from '../core/errors.js';
 import { buildApp } from '../http/app.js';
-import { Inbox } from '../receivers/inbox.js';
-import { buildReceiverServer } from '../receivers/server.js';
-import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../receivers/demo.js';
+import { Inbox } from '../demo/receivers/inbox.js';
+import { buildReceiverServer } from '../demo/receivers/server.js';
+import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../demo/authorities.js';
 import { createRuntime, startRetention, type Runtime } from '../runtime.js';
 
 /**

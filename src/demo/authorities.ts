@@ -5,7 +5,7 @@ import { readJsonFile } from '../core/declarations.js';
 import type { FitConnectOptions } from '../transports/fit-connect.js';
 import { isPullEndpoint } from '../transports/pull.js';
 import type { DirectoryEntry } from '../routing/types.js';
-import type { ReceiverAuthority } from './types.js';
+import type { ReceiverAuthority } from './receivers/types.js';
 
 /**
  * What the demo's authorities hold, for `npm start` and the tests (never production): their private
