@@ -3,7 +3,7 @@ import type { Config } from './config/env.js';
 import { loadSecrets, type Secrets } from './config/secrets.js';
 import { loadForms, type LoadedForm } from './forms/definition.js';
 import { loadRouting, type RoutingData } from './routing/load.js';
-import { PlaceIndex } from './routing/places.js';
+import { PlaceIndex } from './places/places.js';
 import { startRoutingStore, type RoutingStore } from './routing/store.js';
 import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
