@@ -11,7 +11,7 @@ import { Inbox } from '../src/demo/receivers/inbox.js';
 import { buildReceiverServer } from '../src/demo/receivers/server.js';
 import type { ReceiverAuthority } from '../src/demo/receivers/types.js';
 import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/transports/fit-connect.js';
-import type { TransportContext } from '../src/routing/types.js';
+import type { TransportContext } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender, type TestAuthority } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 

@@ -3,7 +3,7 @@ import { Poller } from '../core/poller.js';
 import { endpointFor } from '../routing/load.js';
 import { authenticationTag } from '../transports/fit-connect.js';
 import { transports } from '../transports/registry.js';
-import type { AuthorityDecision } from '../routing/types.js';
+import type { AuthorityDecision } from '../transports/types.js';
 import type { DeliveryDeps } from './deliver.js';
 
 export interface DecisionPollSettings {

@@ -4,7 +4,7 @@ import { hashSecret, newSecret, type ApiClient } from '../auth/clients.js';
 import { readJsonFile } from '../core/declarations.js';
 import type { FitConnectOptions } from '../transports/fit-connect.js';
 import { isPullEndpoint } from '../transports/pull.js';
-import type { DirectoryEntry } from '../routing/types.js';
+import type { DirectoryEntry } from '../transports/types.js';
 import type { ReceiverAuthority } from './receivers/types.js';
 
 /**

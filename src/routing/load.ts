@@ -8,7 +8,8 @@ import { concatTables, type LocatedDocument, type RoutingPatch, type SourceDirec
 import { parseJsonText, patchFromJson } from './json.js';
 import { ProblemList, RoutingDataError } from './problems.js';
 import type { ResponsibilityIndex } from './responsibility.js';
-import type { Authority, DirectoryEntry, ResponsibilityRule } from './types.js';
+import type { Authority, ResponsibilityRule } from './types.js';
+import type { DirectoryEntry } from '../transports/types.js';
 
 /** Which dataset is in force: the seed files (version 0) or a version stored in the database. */
 export interface RoutingVersionInfo {

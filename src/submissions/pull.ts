@@ -4,7 +4,7 @@ import { PULL_API_BASE, PULL_TRANSPORT } from '../transports/pull.js';
 import { authenticationTag, type Problem } from '../transports/fit-connect.js';
 import type { Database, Queryable } from '../storage/db.js';
 import { attachmentsOf } from '../attachments/store.js';
-import type { OutboundAttachment } from '../routing/types.js';
+import type { OutboundAttachment } from '../transports/types.js';
 import type { SubmissionRow } from './row.js';
 
 /**

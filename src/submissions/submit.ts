@@ -4,7 +4,8 @@ import { EfaError, NoEndpointError, NoResponsibleAuthorityError } from '../core/
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
 import { isPullEndpoint } from '../transports/pull.js';
-import type { Authority, DirectoryEntry } from '../routing/types.js';
+import type { Authority } from '../routing/types.js';
+import type { DirectoryEntry } from '../transports/types.js';
 import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
 import type { Database } from '../storage/db.js';

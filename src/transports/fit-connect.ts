@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { TransportError } from '../core/errors.js';
 import { KEY_ALG, encryptFor } from '../crypto/jwe.js';
 import { verifyJson } from '../crypto/jws.js';
-import type { AuthorityDecision, HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../routing/types.js';
+import type { AuthorityDecision, HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import { TagCollector, streamedBody, streamedInit, type StreamedBody } from './attachments.js';
 import { HttpStatusError, exchange, type HttpResult } from './http.js';
 

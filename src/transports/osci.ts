@@ -3,7 +3,7 @@ import { buildXml, field, hasDoctype, parseXml } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../core/errors.js';
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
-import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../routing/types.js';
+import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import {
   confirmsAttachments, describeAttachment, piecesAround, readJwe, streamedBody, streamedInit,
   type AttachmentDescription, type BodyPiece,

@@ -1,5 +1,5 @@
 import { TransportError } from '../core/errors.js';
-import type { DirectoryEntry, HealthResult, Receipt, Transport, TransportContext } from '../routing/types.js';
+import type { DirectoryEntry, HealthResult, Receipt, Transport, TransportContext } from './types.js';
 
 export const PULL_TRANSPORT = 'pull';
 

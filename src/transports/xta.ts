@@ -3,7 +3,7 @@ import { buildXml, child, hasDoctype, localName, parseXml, text } from './xml.js
 import { CompactSign } from 'jose';
 import { TransportError } from '../core/errors.js';
 import { sha512Hex } from '../crypto/jwe.js';
-import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../routing/types.js';
+import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import {
   confirmsAttachments, describeAttachment, piecesAround, readJwe, streamedBody, streamedInit,
   type AttachmentDescription, type BodyPiece, type StreamedBody,

@@ -4,7 +4,7 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, importSigningKey, ty
 import { Inbox } from '../../src/demo/receivers/inbox.js';
 import { buildReceiverServer } from '../../src/demo/receivers/server.js';
 import type { ReceiverAuthority } from '../../src/demo/receivers/types.js';
-import type { DirectoryEntry, SenderIdentity } from '../../src/routing/types.js';
+import type { DirectoryEntry, SenderIdentity } from '../../src/transports/types.js';
 
 export interface TestAuthority {
   id: string;

@@ -6,7 +6,7 @@ import { LEIKA_URN_PREFIX } from '../../transports/fit-connect.js';
 import { PULL_API_BASE } from '../../transports/pull.js';
 import type { Runtime } from '../../runtime.js';
 import { attachmentsForAuthority, decide, fetchForAuthority, leikaKeyOf, listPending, PullAttachmentNotFoundError, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
-import type { OutboundAttachment } from '../../routing/types.js';
+import type { OutboundAttachment } from '../../transports/types.js';
 import { parseJsonEvent, parseSignedEvent, type ParsedEvent } from '../../submissions/pull-events.js';
 import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
 import { BadCursorError } from '../../storage/cursor.js';
