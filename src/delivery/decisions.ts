@@ -1,7 +1,7 @@
 import { EfaError } from '../core/errors.js';
 import { Poller } from '../core/poller.js';
 import { endpointFor } from '../routing/load.js';
-import { authenticationTag } from '../transports/fit-connect.js';
+import { authenticationTag } from '../transports/vocabulary.js';
 import { transports } from '../transports/registry.js';
 import type { AuthorityDecision } from '../transports/types.js';
 import type { DeliveryDeps } from './deliver.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { hashSecret, newSecret, type ApiClient } from '../auth/clients.js';
 import { readJsonFile } from '../core/declarations.js';
 import type { FitConnectOptions } from '../transports/fit-connect.js';
-import { isPullEndpoint } from '../transports/pull.js';
+import { isPullEndpoint } from '../transports/vocabulary.js';
 import type { DirectoryEntry } from '../transports/types.js';
 import type { ReceiverAuthority } from './receivers/types.js';
 

@@ -3,7 +3,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { EfaError, NoEndpointError, NoResponsibleAuthorityError } from '../core/errors.js';
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
-import { isPullEndpoint } from '../transports/pull.js';
+import { isPullEndpoint } from '../transports/vocabulary.js';
 import type { Authority } from '../routing/types.js';
 import type { DirectoryEntry } from '../transports/types.js';
 import type { LogicContext, Money } from '../services/contract.js';

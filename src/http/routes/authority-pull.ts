@@ -2,8 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import { EfaError } from '../../core/errors.js';
 import { t } from '../../forms/text.js';
 import { endpointFor } from '../../routing/load.js';
-import { LEIKA_URN_PREFIX } from '../../transports/fit-connect.js';
-import { PULL_API_BASE } from '../../transports/pull.js';
+import { LEIKA_URN_PREFIX, PULL_API_BASE } from '../../transports/vocabulary.js';
 import type { Runtime } from '../../runtime.js';
 import { attachmentsForAuthority, decide, fetchForAuthority, leikaKeyOf, listPending, PullAttachmentNotFoundError, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
 import type { OutboundAttachment } from '../../transports/types.js';
