@@ -9,7 +9,7 @@ import { pointerSegment, type KeySource, type LocatedDocument, type RoutingDocum
 import { MAX_PROBLEMS, ProblemList, formatLocation, type Location, type Problem } from './problems.js';
 import type { Authority, ResponsibilityRule } from './types.js';
 import type { DirectoryEntry, Transport } from '../transports/types.js';
-import type { RoutingData } from './load.js';
+import type { RoutingData } from './data.js';
 
 export const AUTHORITY_ID = /^[a-z0-9][a-z0-9-]*$/;
 export const SERVICE_KEY = /^([0-9]{14}|\*)$/;
