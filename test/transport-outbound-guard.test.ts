@@ -1,5 +1,5 @@
 /**
- * Outbound HTTP as every transport uses it (src/routing/transports/http.ts): no redirect is
+ * Outbound HTTP as every transport uses it (src/transports/http.ts): no redirect is
  * followed, answer bodies are bounded, and non-public targets are refused unless allowed. The
  * receivers here live on loopback, so each test states the policy it runs under.
  */
