@@ -7,7 +7,8 @@ COPY package.json package-lock.json ./
 # which come next; the image runs PostgreSQL, not the embedded database, so the template is dropped.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npx tsc --noEmit -p tsconfig.json && npm run build && npm prune --omit=dev && rm -rf node_modules/.cache/efa
+# src/demo/ (local receivers, demo keys, demo data) is for development only: no production module imports it.
+RUN npx tsc --noEmit -p tsconfig.json && npm run build && npm prune --omit=dev && rm -rf node_modules/.cache/efa dist/src/demo
 
 # Runtime stage: production dependencies and the compiled code (no TypeScript loader), as a non-root user.
 FROM node:24-bookworm-slim

@@ -1,5 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+
+/** src/demo/ (local receivers, demo keys, demo data) is for development and tests; the image leaves it out. */
+const DEMO = '(^|/)demo/';
+const DEMO_MESSAGE = 'production code never imports src/demo/ (docs/architecture.md); only the development start loads it, by a dynamic import';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'scratch/**'] },
@@ -12,6 +17,29 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       'no-console': ['error', { allow: ['error', 'warn'] }],
+    },
+  },
+  // No import cycle in the engine: every part can be read (and tested) from the bottom up.
+  {
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      // ESM TypeScript names its imports by the emitted .js file.
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'], extensionAlias: { '.js': ['.ts', '.js'] } })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/demo/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: DEMO, message: DEMO_MESSAGE }] }],
+      'no-restricted-syntax': ['error',
+        { selector: `ImportExpression[source.value=/${DEMO.replaceAll('/', '\\/')}/]`, message: DEMO_MESSAGE },
+        { selector: `TSImportType[argument.literal.value=/${DEMO.replaceAll('/', '\\/')}/]`, message: DEMO_MESSAGE },
+      ],
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { compileRouting } from '../src/routing/compile.js';
 import { locatedDocument } from '../src/routing/document.js';
 import { endpointFor, type RoutingData } from '../src/routing/load.js';
-import { generateNationwide, serviceKeys } from '../src/routing/nationwide.js';
+import { generateNationwide, serviceKeys } from '../src/demo/nationwide.js';
 import { ResponsibilityIndex } from '../src/routing/responsibility.js';
 import type { ResponsibilityRule } from '../src/routing/types.js';
 import { parse } from 'csv-parse/sync';

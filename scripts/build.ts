@@ -48,7 +48,7 @@ const { formatValidator } = await import('../src/core/declarations.js');
 await loadDeclarations(ROOT, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001', ...process.env });
 for (const name of ['api-clients', 'examples']) formatValidator(join(FORMATS_DIR, `${name}.schema.json`));
 await import('../src/submissions/pull-events.js');
-(await import('../src/receivers/fit-connect.js')).metadataValidator();
+(await import('../src/demo/receivers/fit-connect.js')).metadataValidator();
 const schemas = readdirSync(join(DIST, 'validators')).length;
 
 // The empty migrated embedded database a first `efa start` copies instead of creating one

@@ -15,7 +15,7 @@ import { berlinToday } from './http/preview.js';
 import { compileRouting } from './routing/compile.js';
 import type { LocatedDocument } from './routing/document.js';
 import { readSeed } from './routing/load.js';
-import { PlaceIndex, PLACES_INDEX_FILE } from './routing/places.js';
+import { PlaceIndex, PLACES_INDEX_FILE } from './places/places.js';
 import { formatLocation, RoutingDataError, type Location, type Problem } from './routing/problems.js';
 import { EXAMPLES_FILE, loadExamples, type ServiceExample } from './services/examples.js';
 import { loadServices, type LoadedService } from './services/registry.js';

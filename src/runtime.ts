@@ -3,7 +3,7 @@ import type { Config } from './config/env.js';
 import { loadSecrets, type Secrets } from './config/secrets.js';
 import { loadForms, type LoadedForm } from './forms/definition.js';
 import { loadRouting, type RoutingData } from './routing/load.js';
-import { PlaceIndex } from './routing/places.js';
+import { PlaceIndex } from './places/places.js';
 import { startRoutingStore, type RoutingStore } from './routing/store.js';
 import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
@@ -24,7 +24,7 @@ import { DecisionPoller } from './delivery/decisions.js';
 import { openBreakers, type AuthorityLimits } from './delivery/limits.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
-import { configureOutbound } from './routing/transports/http.js';
+import { configureOutbound } from './transports/http.js';
 import { PACKAGE_ROOT } from './core/paths.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
 

@@ -8,7 +8,7 @@ import { readJsonFile } from '../src/core/declarations.js';
 import { decryptWith, sha512Hex } from '../src/crypto/jwe.js';
 import { decodeUtf8, signJson } from '../src/crypto/jws.js';
 import { generateSigningKeyPair } from '../src/crypto/keys.js';
-import { EVENT_ACCEPT, EVENT_REJECT } from '../src/routing/transports/fit-connect.js';
+import { EVENT_ACCEPT, EVENT_REJECT } from '../src/transports/fit-connect.js';
 import { applyOverHttp } from './support/apply.js';
 import { startStack, type TestStack } from './support/runtime.js';
 

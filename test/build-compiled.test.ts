@@ -35,6 +35,13 @@ function without(pkg: string): string[] {
   return ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
 }
 
+/** A resolve hook that makes dist/src/demo/ look absent, as in the image (the Dockerfile removes it). */
+const WITHOUT_DEMO = (() => {
+  const hooks = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/dist/src/demo/')) { const e = new Error('Cannot find module ' + r.url); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return r; }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  return ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+})();
+
 describe('the compiled build (npm run build, dist/)', () => {
   let build: Run;
   before(async () => {
@@ -53,7 +60,7 @@ describe('the compiled build (npm run build, dist/)', () => {
     for (const file of validators) assert.equal(typeof require(join(process.cwd(), 'dist/validators', file)), 'function', file);
   });
 
-  describe('efa serve, compiled', () => {
+  describe('efa serve, compiled, without the demo part (src/demo/), as in the image', () => {
     let db: Awaited<ReturnType<typeof freshPostgres>>;
     let dataDir: string;
     let serve: ReturnType<typeof spawn> | undefined;
@@ -64,7 +71,7 @@ describe('the compiled build (npm run build, dist/)', () => {
       assert.equal(build.code, 0, 'the build failed');
       db = await freshPostgres();
       dataDir = mkdtempSync(join(tmpdir(), 'efa-compiled-'));
-      serve = spawn(process.execPath, [...NO_TS, 'dist/src/cli/main.js', 'serve'], {
+      serve = spawn(process.execPath, [...NO_TS, ...WITHOUT_DEMO, 'dist/src/cli/main.js', 'serve'], {
         env: { PATH: process.env.PATH ?? '', ...ENV, DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -108,7 +115,7 @@ describe('the compiled build (npm run build, dist/)', () => {
   });
 
   test('efa check runs compiled, also without the development dependency json-schema-to-typescript', async () => {
-    const full = await run([...NO_TS, 'dist/src/cli/main.js', 'check'], ENV);
+    const full = await run([...NO_TS, ...WITHOUT_DEMO, 'dist/src/cli/main.js', 'check'], ENV);
     assert.equal(full.code, 0, full.stdout + full.stderr);
     assert.match(full.stdout, /^ok: \d+ services/m);
     assert.doesNotMatch(full.stderr, /not compared/);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadCodeLists, parseGenericode } from '../src/codelists/genericode.js';
 import { DeclarationError } from '../src/core/errors.js';
 import { stepContext } from '../src/http/pages.js';
-import { PlaceIndex } from '../src/routing/places.js';
+import { PlaceIndex } from '../src/places/places.js';
 import { loadDeclarations } from '../src/runtime.js';
 import { processStep } from '../src/forms/validate.js';
 import { KIEL, PROBE, probeRoot, probeSchema, type ProbeRoot } from './support/probe-service.js';

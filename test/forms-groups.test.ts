@@ -10,7 +10,7 @@ import { extractErrors, inDays } from './support/answers.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { startStack, type TestStack } from './support/runtime.js';
-import type { ReceivedMessage } from '../src/receivers/inbox.js';
+import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
 
 /**
  * Repeatable groups over HTTP without JavaScript, on a service generated for this test into a copy

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PLACES_INDEX_FILE, PlaceIndex } from '../src/routing/places.js';
+import { PLACES_INDEX_FILE, PlaceIndex } from '../src/places/places.js';
 
 const REFERENCE = join('routing', 'reference');
 

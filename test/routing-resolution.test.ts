@@ -7,7 +7,7 @@ import { loadRouting, endpointFor, type RoutingData } from '../src/routing/load.
 import { ResponsibilityIndex } from '../src/routing/responsibility.js';
 import { compileRouting } from '../src/routing/compile.js';
 import { locatedDocument } from '../src/routing/document.js';
-import { generateNationwide, levelOf, serviceKeys, GEWERBEANMELDUNG } from '../src/routing/nationwide.js';
+import { generateNationwide, levelOf, serviceKeys, GEWERBEANMELDUNG } from '../src/demo/nationwide.js';
 import { documentText } from '../src/cli/routing.js';
 import { FORMATS_DIR } from '../src/runtime.js';
 

@@ -7,7 +7,7 @@ import { sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';
 import { sendOnce } from '../src/delivery/deliver.js';
 import { deliveryDeps } from '../src/runtime.js';
-import { EVENT_ACCEPT, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
+import { EVENT_ACCEPT, type SecurityEventClaims } from '../src/transports/fit-connect.js';
 import type { SubmissionRow } from '../src/submissions/row.js';
 import { applyOverHttp } from './support/apply.js';
 import { FaultProxy } from './support/faults.js';

@@ -7,11 +7,11 @@ import { newAjv } from '../src/core/declarations.js';
 import { encryptFor, sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';
 import { generateSigningKeyPair } from '../src/crypto/keys.js';
-import { Inbox } from '../src/receivers/inbox.js';
-import { buildReceiverServer } from '../src/receivers/server.js';
-import type { ReceiverAuthority } from '../src/receivers/types.js';
-import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/routing/transports/fit-connect.js';
-import type { TransportContext } from '../src/routing/types.js';
+import { Inbox } from '../src/demo/receivers/inbox.js';
+import { buildReceiverServer } from '../src/demo/receivers/server.js';
+import type { ReceiverAuthority } from '../src/demo/receivers/types.js';
+import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/transports/fit-connect.js';
+import type { TransportContext } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender, type TestAuthority } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TransportError } from '../src/core/errors.js';
-import { Inbox } from '../src/receivers/inbox.js';
-import { buildReceiverServer } from '../src/receivers/server.js';
-import { fitConnect } from '../src/routing/transports/fit-connect.js';
-import { HttpStatusError, exchange } from '../src/routing/transports/http.js';
+import { Inbox } from '../src/demo/receivers/inbox.js';
+import { buildReceiverServer } from '../src/demo/receivers/server.js';
+import { fitConnect } from '../src/transports/fit-connect.js';
+import { HttpStatusError, exchange } from '../src/transports/http.js';
 import { endpointFor, makeAuthority, makeSender } from './support/authorities.js';
 import { messageFor } from './support/messages.js';
 

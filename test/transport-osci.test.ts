@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildEnvelope, osci } from '../src/routing/transports/osci.js';
+import { buildEnvelope, osci } from '../src/transports/osci.js';
 import { TransportError } from '../src/core/errors.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';
-import type { DirectoryEntry, SenderIdentity } from '../src/routing/types.js';
+import type { DirectoryEntry, SenderIdentity } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender, startReceiver, type TestAuthority } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 

@@ -1,5 +1,5 @@
 /**
- * Outbound HTTP as every transport uses it (src/routing/transports/http.ts): no redirect is
+ * Outbound HTTP as every transport uses it (src/transports/http.ts): no redirect is
  * followed, answer bodies are bounded, and non-public targets are refused unless allowed. The
  * receivers here live on loopback, so each test states the policy it runs under.
  */
@@ -10,8 +10,8 @@ import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { TransportError } from '../src/core/errors.js';
-import { fitConnect } from '../src/routing/transports/fit-connect.js';
-import { configureOutbound, exchange, HttpStatusError, isNonPublicAddress } from '../src/routing/transports/http.js';
+import { fitConnect } from '../src/transports/fit-connect.js';
+import { configureOutbound, exchange, HttpStatusError, isNonPublicAddress } from '../src/transports/http.js';
 import { endpointFor, makeAuthority, makeSender } from './support/authorities.js';
 import { messageFor } from './support/messages.js';
 

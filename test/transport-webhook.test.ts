@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { multipart, webhook, wireMessage } from '../src/routing/transports/webhook.js';
+import { multipart, webhook, wireMessage } from '../src/transports/webhook.js';
 import { TransportError } from '../src/core/errors.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { signEd25519, verifyJson } from '../src/crypto/jws.js';
-import type { OutboundAttachment } from '../src/routing/types.js';
+import type { OutboundAttachment } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender, startReceiver } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildRequest, xta } from '../src/routing/transports/xta.js';
+import { buildRequest, xta } from '../src/transports/xta.js';
 import { TransportError } from '../src/core/errors.js';
 import { sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';
-import type { DirectoryEntry, SenderIdentity } from '../src/routing/types.js';
+import type { DirectoryEntry, SenderIdentity } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender, startReceiver, type TestAuthority } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
 

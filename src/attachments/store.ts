@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import type { JWK } from 'jose';
 import { EfaError } from '../core/errors.js';
-import type { OutboundAttachment } from '../routing/types.js';
+import type { OutboundAttachment } from '../transports/types.js';
 import type { Database, Queryable } from '../storage/db.js';
 import { fileRefsIn, sanitiseFilename, withoutFiles, type FileRef, type PlacedFileRef } from './references.js';
 import { ScannerError, type ScanSession, type Scanner } from './scanner.js';

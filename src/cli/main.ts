@@ -134,7 +134,7 @@ program.command('gen-types')
 program.command('gen-places')
   .description('write routing/reference/places.index.json, the compact postal code index startup reads, from the CSVs beside it')
   .action(async () => {
-    const { PlaceIndex, PLACES_INDEX_FILE } = await import('../routing/places.js');
+    const { PlaceIndex, PLACES_INDEX_FILE } = await import('../places/places.js');
     const root = resolve(config().root);
     writeFileSync(join(root, 'routing', 'reference', PLACES_INDEX_FILE), PlaceIndex.buildIndexText(root));
     console.log(`wrote routing/reference/${PLACES_INDEX_FILE}`);

@@ -166,7 +166,11 @@ export function routingCommand(deps: Deps): Command {
       try {
         if (opts.format !== 'json' && opts.format !== 'csv') throw new EfaError('EFA_USAGE', '--format must be json or csv');
         if (opts.format === 'csv' && !opts.out) throw new EfaError('EFA_USAGE', '--format csv needs --out <folder>');
-        const { generateNationwide, serviceKeys } = await import('../routing/nationwide.js');
+        // eslint-disable-next-line no-restricted-syntax -- a development tool: demo data generation lives in src/demo/ (docs/architecture.md)
+        const { generateNationwide, serviceKeys } = await import('../demo/nationwide.js').catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+          throw new EfaError('EFA_USAGE', 'generate-nationwide makes demo data (src/demo/), which this installation leaves out: run it in a checkout');
+        });
         const root = resolve(cfg.root);
         const { document, stats } = generateNationwide({ referenceFile: join(root, 'routing', 'reference', 'gemeindeverzeichnis.csv'), routingDir: join(root, 'routing'), services: serviceKeys(opts.services), minPopulation: opts.minPopulation });
         if (opts.format === 'csv') {

@@ -1,41 +1,22 @@
-import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.js';
 import { ConfigError } from '../core/errors.js';
 import { buildApp } from '../http/app.js';
-import { Inbox } from '../receivers/inbox.js';
-import { buildReceiverServer } from '../receivers/server.js';
-import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../receivers/demo.js';
-import { createRuntime, startRetention, type Runtime } from '../runtime.js';
+import { createRuntime, startRetention } from '../runtime.js';
 
 /**
- * The local authority receiver of the demo: it holds the demo authorities' private keys from
- * routing/demo-private/ and the FIT-Connect client secrets of the demo directory, and shows what
- * arrived. Never in production.
+ * The demo parts (src/demo/: local receiver, demo keys and pull clients) exist in a checkout, not
+ * in the image; production code never imports them, only this development start, and only here.
  */
-async function startDemoReceiver(cfg: Config, port: number, rt: Runtime): Promise<FastifyInstance> {
-  if (cfg.production) throw new ConfigError('the demo receiver holds published demo keys and must not run with NODE_ENV=production (set EFA_RECEIVER_PORT=0)');
-  const authorities = loadDemoAuthorities(cfg.root, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name])));
-  const clients = demoFitConnectClients(rt.routing.directory.values());
-  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients });
-  await app.listen({ host: cfg.host, port });
-  return app;
-}
-
-/** Development: the demo's pull authorities get API clients, so the pull API can be tried at once. */
-function addDemoPullClients(cfg: Config, rt: Runtime): PullCredentials[] {
-  if (cfg.production) return [];
-  const { clients, credentials } = demoPullClients(cfg.dataDir, rt.routing.directory.values());
-  for (const client of clients) if (!rt.apiClients.has(client.id)) rt.apiClients.set(client.id, client);
-  return credentials;
-}
-
-function printPullCredentials(url: string, rt: Runtime, credentials: PullCredentials[]): void {
-  if (credentials.length === 0) return;
-  console.log(`  authority pull API:    ${url}/_efa/api/v1/submissions (docs/transports/pull.md)`);
-  for (const c of credentials) {
-    console.log(`    ${rt.routing.authorities.get(c.authorityId)?.name ?? c.authorityId}: client_id ${c.clientId}, client_secret ${c.clientSecret}`);
-    console.log(`      token: curl -s -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials ${url}/_efa/oauth/token`);
+async function loadDemo(cfg: Config) {
+  if (cfg.production) {
+    if (cfg.receiverPort > 0) throw new ConfigError('the demo receiver holds published demo keys and must not run with NODE_ENV=production (set EFA_RECEIVER_PORT=0)');
+    return undefined;
   }
+  // eslint-disable-next-line no-restricted-syntax -- the one development entry into src/demo/ (see docs/architecture.md)
+  return import('../demo/embedded.js').catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new ConfigError('efa start runs the demo (src/demo/), which this installation leaves out: run `efa serve`, or set NODE_ENV=production and EFA_RECEIVER_PORT=0');
+  });
 }
 
 function demoReceiverUrl(cfg: Config): string {
@@ -44,13 +25,14 @@ function demoReceiverUrl(cfg: Config): string {
 
 /** `npm start`: API, delivery and the demo receiver in one process. */
 export async function startEmbedded(cfg: Config): Promise<void> {
-  const receiverUrl = cfg.receiverPort > 0 ? demoReceiverUrl(cfg) : undefined;
+  const demo = await loadDemo(cfg);
+  const receiverUrl = demo && cfg.receiverPort > 0 ? demoReceiverUrl(cfg) : undefined;
   const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}) };
-  if (receiverUrl && !cfg.production) ensureDemoFitConnectSecret();
+  if (receiverUrl) demo?.prepareDemo();
   const rt = await createRuntime(cfg, env, { inProcessDelivery: true });
   startRetention(rt);
-  const receiver = cfg.receiverPort > 0 ? await startDemoReceiver(cfg, cfg.receiverPort, rt) : undefined;
-  const pullCredentials = addDemoPullClients(cfg, rt);
+  const receiver = receiverUrl ? await demo?.startDemoReceiver(cfg, cfg.receiverPort, rt) : undefined;
+  const pullCredentials = demo?.addDemoPullClients(cfg, rt) ?? [];
   const app = await buildApp(rt, { logger: { level: cfg.logLevel }, receiverUrl });
   await app.listen({ host: cfg.host, port: cfg.port });
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${cfg.port}`;
@@ -58,7 +40,7 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   console.log(`  Länder and services:   ${url}/`);
   for (const tenant of rt.tenants.values()) console.log(`  ${tenant.id.toUpperCase()}: ${url}/${tenant.id}/${Object.keys(tenant.services)[0] ?? ''}`);
   if (receiverUrl) console.log(`  authority receiver:    ${receiverUrl}/`);
-  printPullCredentials(url, rt, pullCredentials);
+  for (const line of demo?.pullCredentialLines(url, rt, pullCredentials) ?? []) console.log(line);
   if (rt.devCredentials) {
     console.log(`  operator APIs:         ${url}/_efa/admin/deliveries, ${url}/_efa/admin/routing, ${url}/_efa/metrics (docs/operations.md)`);
     console.log(`    client_id ${rt.devCredentials.clientId}, client_secret ${rt.devCredentials.clientSecret} (development only, kept in ${cfg.dataDir}/dev-credentials.json)`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { CrossReferenceError, DeclarationError } from '../core/errors.js';
 import { displayPath } from '../core/declarations.js';
-import type { LocalText } from '../services/contract.js';
+import type { LocalText } from '../core/local-text.js';
 
 export interface CodeList {
   urn: string;

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
-import { parseClamavAddress } from '../attachments/scanners/clamav.js';
 
 export interface Config {
   production: boolean;
@@ -320,4 +319,13 @@ export function loadConfig(env: Env = process.env): Config {
     ops: operationsSettings(env),
     uploads: uploadSettings(env),
   };
+}
+
+/** Parses EFA_CLAMAV ("host:port", IPv6 as "[::1]:3310"); undefined when it is not one. */
+export function parseClamavAddress(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})$/.exec(value.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: (m[1] ?? m[2]) as string, port };
 }

@@ -4,7 +4,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { ConfigError } from '../core/errors.js';
 import { generateSigningKeyPair, importSigningKey, publicPart } from '../crypto/keys.js';
-import type { SenderIdentity } from '../routing/types.js';
+import type { SenderIdentity } from '../crypto/keys.js';
 import type { Config } from './env.js';
 
 /**

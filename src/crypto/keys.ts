@@ -1,5 +1,14 @@
 import { generateKeyPair, exportJWK, importJWK, calculateJwkThumbprint, type JWK } from 'jose';
 
+/** The runtime's own identity towards authorities: it signs what it sends. */
+export interface SenderIdentity {
+  id: string;
+  /** Private signing key (Ed25519) as a CryptoKey usable by jose and node:crypto. */
+  signingKey: CryptoKey;
+  /** Its public half, as published at /.well-known/jwks.json. */
+  publicJwk: JWK & { kid: string };
+}
+
 export interface KeyPairJwk {
   publicJwk: JWK & { kid: string };
   privateJwk: JWK & { kid: string };

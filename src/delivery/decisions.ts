@@ -1,9 +1,9 @@
 import { EfaError } from '../core/errors.js';
 import { Poller } from '../core/poller.js';
 import { endpointFor } from '../routing/load.js';
-import { authenticationTag } from '../routing/transports/fit-connect.js';
-import { transports } from '../routing/transports/index.js';
-import type { AuthorityDecision } from '../routing/types.js';
+import { authenticationTag } from '../transports/vocabulary.js';
+import { transports } from '../transports/registry.js';
+import type { AuthorityDecision } from '../transports/types.js';
 import type { DeliveryDeps } from './deliver.js';
 
 export interface DecisionPollSettings {

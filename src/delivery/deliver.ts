@@ -1,7 +1,7 @@
 import { EfaError, NoEndpointError, TransportError } from '../core/errors.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
-import { transportNamed } from '../routing/transports/index.js';
-import type { DirectoryEntry, OutboundAttachment, OutboundMessage, Receipt, SenderIdentity } from '../routing/types.js';
+import { transportNamed } from '../transports/registry.js';
+import type { DirectoryEntry, OutboundAttachment, OutboundMessage, Receipt, SenderIdentity } from '../transports/types.js';
 import { attachmentsOf } from '../attachments/store.js';
 import type { Database } from '../storage/db.js';
 import type { SubmissionRow } from '../submissions/row.js';

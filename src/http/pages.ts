@@ -13,7 +13,7 @@ import type { Renderer } from '../forms/render.js';
 import { LANG_NAMES, t, type Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
 import { pruneHidden, summarise, validateAll, type StepContext } from '../forms/validate.js';
-import type { PlaceIndex } from '../routing/places.js';
+import type { PlaceIndex } from '../places/places.js';
 import type { Authority } from '../routing/types.js';
 import type { LocalText, LogicContext, Money } from '../services/contract.js';
 import type { DisplayItem, LoadedService } from '../services/registry.js';

@@ -4,7 +4,8 @@ import { compileRouting, type CompileOptions, type CompiledRouting } from './com
 import { TABLES, type LocatedDocument, type RoutingDocument, type TableName } from './document.js';
 import { formatLocation, RoutingDataError, type Location, type Problem } from './problems.js';
 import { ResponsibilityIndex, type IndexState } from './responsibility.js';
-import type { Authority, DirectoryEntry } from './types.js';
+import type { Authority } from './types.js';
+import type { DirectoryEntry } from '../transports/types.js';
 
 /**
  * Compiling a nationwide dataset (validation of every row, the index) takes the better part of a

@@ -2,13 +2,14 @@ import type { JWK } from 'jose';
 import type { ValidateFunction } from 'ajv';
 import { errorPath, newAjv } from '../core/declarations.js';
 import { compileSchema } from '../core/schema-cache.js';
-import { transports } from './transports/index.js';
+import { transports } from '../transports/registry.js';
 import { ResponsibilityIndex, arsPrefixProblem } from './responsibility.js';
 import { encryptionKeyProblem, keyRefProblem, readKeyFile, verificationKeyProblem } from './keys.js';
 import { pointerSegment, type KeySource, type LocatedDocument, type RoutingDocument, type SourceDirectoryEntry } from './document.js';
 import { MAX_PROBLEMS, ProblemList, formatLocation, type Location, type Problem } from './problems.js';
-import type { Authority, DirectoryEntry, ResponsibilityRule, Transport } from './types.js';
-import type { RoutingData } from './load.js';
+import type { Authority, ResponsibilityRule } from './types.js';
+import type { DirectoryEntry, Transport } from '../transports/types.js';
+import type { RoutingData } from './data.js';
 
 export const AUTHORITY_ID = /^[a-z0-9][a-z0-9-]*$/;
 export const SERVICE_KEY = /^([0-9]{14}|\*)$/;

@@ -7,27 +7,11 @@ import { compileRouting, type CompiledRouting } from './compile.js';
 import { concatTables, type LocatedDocument, type RoutingPatch, type SourceDirectoryEntry, type Table } from './document.js';
 import { parseJsonText, patchFromJson } from './json.js';
 import { ProblemList, RoutingDataError } from './problems.js';
-import type { ResponsibilityIndex } from './responsibility.js';
-import type { Authority, DirectoryEntry, ResponsibilityRule } from './types.js';
+import type { RoutingData } from './data.js';
+import type { Authority, ResponsibilityRule } from './types.js';
+import type { DirectoryEntry } from '../transports/types.js';
 
-/** Which dataset is in force: the seed files (version 0) or a version stored in the database. */
-export interface RoutingVersionInfo {
-  version: number;
-  source: 'seed' | 'database';
-  createdAt?: string;
-  createdBy?: string;
-  comment?: string;
-  /** When this process built its index from it. */
-  loadedAt: string;
-}
-
-export interface RoutingData {
-  authorities: Map<string, Authority>;
-  responsibility: ResponsibilityIndex;
-  /** Directory: `${authorityId}|${serviceKey}` -> entry. */
-  directory: Map<string, DirectoryEntry>;
-  version?: RoutingVersionInfo;
-}
+export type { RoutingData, RoutingVersionInfo } from './data.js';
 
 /**
  * The seed: every routing/*.json file, read as one dataset (tables concatenated, file by file).

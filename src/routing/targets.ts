@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LocatedDocument } from './document.js';
 import type { RoutingData } from './load.js';
 import type { ProblemList } from './problems.js';
-import { isInternalHostName, isNonPublicAddress, outboundPolicy } from './transports/http.js';
+import { isInternalHostName, isNonPublicAddress, outboundPolicy } from '../transports/http.js';
 
 /** DNS answers slower than this leave the check to the send itself (which checks every connection). */
 const LOOKUP_TIMEOUT_MS = 2_000;

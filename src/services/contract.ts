@@ -2,7 +2,9 @@
  * The contract between the engine and a service's shared domain logic (services/<id>/logic.ts).
  * The lead Land writes it once; every Land runs it with its own parameters in `ctx`.
  */
-export type LocalText = string | { de: string; [lang: string]: string };
+import type { LocalText } from '../core/local-text.js';
+
+export type { LocalText };
 
 export interface Issue {
   /** JSON Pointer of the field the applicant must correct. */

@@ -3,7 +3,7 @@ import { newAjv } from '../core/declarations.js';
 import { compileSchema } from '../core/schema-cache.js';
 import { EfaError } from '../core/errors.js';
 import { verifyJson } from '../crypto/jws.js';
-import { EVENT_ACCEPT, EVENT_REJECT, SET_TYPE, type Problem, type SecurityEventClaims } from '../routing/transports/fit-connect.js';
+import { EVENT_ACCEPT, EVENT_REJECT, SET_TYPE, type Problem, type SecurityEventClaims } from '../transports/vocabulary.js';
 import type { Decision } from './pull.js';
 
 /**

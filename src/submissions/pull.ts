@@ -1,10 +1,9 @@
 import { EfaError } from '../core/errors.js';
 import { decodeCursor, encodeCursor } from '../storage/cursor.js';
-import { PULL_API_BASE, PULL_TRANSPORT } from '../routing/transports/pull.js';
-import { authenticationTag, type Problem } from '../routing/transports/fit-connect.js';
+import { PULL_API_BASE, PULL_TRANSPORT, authenticationTag, type Problem } from '../transports/vocabulary.js';
 import type { Database, Queryable } from '../storage/db.js';
 import { attachmentsOf } from '../attachments/store.js';
-import type { OutboundAttachment } from '../routing/types.js';
+import type { OutboundAttachment } from '../transports/types.js';
 import type { SubmissionRow } from './row.js';
 
 /**

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { generateEncryptionKeyPair, generateSigningKeyPair, importSigningKey, type KeyPairJwk } from '../../src/crypto/keys.js';
-import { Inbox } from '../../src/receivers/inbox.js';
-import { buildReceiverServer } from '../../src/receivers/server.js';
-import type { ReceiverAuthority } from '../../src/receivers/types.js';
-import type { DirectoryEntry, SenderIdentity } from '../../src/routing/types.js';
+import { Inbox } from '../../src/demo/receivers/inbox.js';
+import { buildReceiverServer } from '../../src/demo/receivers/server.js';
+import type { ReceiverAuthority } from '../../src/demo/receivers/types.js';
+import type { DirectoryEntry, SenderIdentity } from '../../src/transports/types.js';
 
 export interface TestAuthority {
   id: string;

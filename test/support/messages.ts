@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
 import { CONTENT_ENC, KEY_ALG, encryptFor, keyId, sha512Hex } from '../../src/crypto/jwe.js';
-import type { OutboundAttachment, OutboundMessage } from '../../src/routing/types.js';
+import type { OutboundAttachment, OutboundMessage } from '../../src/transports/types.js';
 import type { TestAuthority } from './authorities.js';
 
 /** An outbound message as the submit step builds it: payload encrypted for `authority`. */

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Authority, DirectoryEntry } from '../../src/routing/types.js';
+import type { Authority } from '../../src/routing/types.js';
+import type { DirectoryEntry } from '../../src/transports/types.js';
 
 /**
  * A service of the test's own with file fields, offered by one Land and routed to an authority of

@@ -11,15 +11,6 @@ export interface ClamavOptions {
   timeoutMs: number;
 }
 
-/** Parses EFA_CLAMAV ("host:port", IPv6 as "[::1]:3310"); undefined when it is not one. */
-export function parseClamavAddress(value: string): { host: string; port: number } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})$/.exec(value.trim());
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: (m[1] ?? m[2]) as string, port };
-}
-
 /**
  * ClamAV's daemon over TCP with the INSTREAM command: `zINSTREAM\0`, then each chunk prefixed by its
  * length as 4-byte big-endian, a zero-length chunk to end; clamd answers `stream: OK` or

@@ -1,7 +1,7 @@
 import { t } from '../text.js';
 import { controlCharacterError, withoutControlCharacters } from './control.js';
 import { str, type FieldKind, type FormField, type ParseResult } from './kind.js';
-import type { Place } from '../../routing/places.js';
+import type { Place } from '../../places/places.js';
 
 const PARTS = ['strasse', 'hausnummer', 'plz', 'ort'] as const;
 /** The schema's titles are German only; messages about one part need its label in every language. */

@@ -1,5 +1,5 @@
 import type { LocalText } from '../../services/contract.js';
-import type { PlaceIndex } from '../../routing/places.js';
+import type { PlaceIndex } from '../../places/places.js';
 import type { Lang } from '../text.js';
 import type { Condition, ConditionDefinition } from '../conditions.js';
 import type { FileRef } from '../../attachments/references.js';

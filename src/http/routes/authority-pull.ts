@@ -2,11 +2,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import { EfaError } from '../../core/errors.js';
 import { t } from '../../forms/text.js';
 import { endpointFor } from '../../routing/load.js';
-import { LEIKA_URN_PREFIX } from '../../routing/transports/fit-connect.js';
-import { PULL_API_BASE } from '../../routing/transports/pull.js';
+import { LEIKA_URN_PREFIX, PULL_API_BASE } from '../../transports/vocabulary.js';
 import type { Runtime } from '../../runtime.js';
 import { attachmentsForAuthority, decide, fetchForAuthority, leikaKeyOf, listPending, PullAttachmentNotFoundError, type PendingItem, type PulledSubmission, type RecordedDecision } from '../../submissions/pull.js';
-import type { OutboundAttachment } from '../../routing/types.js';
+import type { OutboundAttachment } from '../../transports/types.js';
 import { parseJsonEvent, parseSignedEvent, type ParsedEvent } from '../../submissions/pull-events.js';
 import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
 import { BadCursorError } from '../../storage/cursor.js';

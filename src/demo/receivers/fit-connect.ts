@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
-import { newAjv } from '../core/declarations.js';
-import { PACKAGE_ROOT } from '../core/paths.js';
-import { compileSchema } from '../core/schema-cache.js';
-import { KEY_ALG, decryptWith, keyId, sha512Hex } from '../crypto/jwe.js';
-import { decodeUtf8, signJson } from '../crypto/jws.js';
-import { publicPart } from '../crypto/keys.js';
+import { newAjv } from '../../core/declarations.js';
+import { PACKAGE_ROOT } from '../../core/paths.js';
+import { compileSchema } from '../../core/schema-cache.js';
+import { KEY_ALG, decryptWith, keyId, sha512Hex } from '../../crypto/jwe.js';
+import { decodeUtf8, signJson } from '../../crypto/jws.js';
+import { publicPart } from '../../crypto/keys.js';
 import {
   EVENT_ACCEPT, EVENT_REJECT, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_TYPE, authenticationTag,
   type FitConnectMetadata, type Problem,
-} from '../routing/transports/fit-connect.js';
+} from '../../transports/fit-connect.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';

@@ -1,6 +1,6 @@
-import { decryptWith, sha512Hex } from '../crypto/jwe.js';
-import { decodeUtf8, signJson, verifyEd25519 } from '../crypto/jws.js';
-import { ATTACHMENT_PART, type WebhookMessage } from '../routing/transports/webhook.js';
+import { decryptWith, sha512Hex } from '../../crypto/jwe.js';
+import { decodeUtf8, signJson, verifyEd25519 } from '../../crypto/jws.js';
+import { ATTACHMENT_PART, type WebhookMessage } from '../../transports/webhook.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, confirmedDigests, isDescriptionList, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverPlugin } from './types.js';

@@ -1,8 +1,8 @@
 import type { JWK } from 'jose';
-import { decryptWith, sha512Hex } from '../crypto/jwe.js';
-import { decodeUtf8, signJson, verifyJson } from '../crypto/jws.js';
-import { attr, buildXml, children, field, parseXml, text } from '../routing/transports/xml.js';
-import { OSCI_MEDIA_TYPE, OSCI_NS, type ContentContainer, type LaufzettelClaims } from '../routing/transports/osci.js';
+import { decryptWith, sha512Hex } from '../../crypto/jwe.js';
+import { decodeUtf8, signJson, verifyJson } from '../../crypto/jws.js';
+import { attr, buildXml, children, field, parseXml, text } from '../../transports/xml.js';
+import { OSCI_MEDIA_TYPE, OSCI_NS, type ContentContainer, type LaufzettelClaims } from '../../transports/osci.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, confirmedDigests, isDescriptionList, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, fetch, type RequestInit as UndiciRequestInit, type Response } from 'undici';
-import { TransportError } from '../../core/errors.js';
+import { TransportError } from '../core/errors.js';
 
 export interface HttpResult {
   status: number;

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { TransportError } from '../../core/errors.js';
-import { KEY_ALG, encryptFor } from '../../crypto/jwe.js';
-import { verifyJson } from '../../crypto/jws.js';
-import type { AuthorityDecision, HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { TransportError } from '../core/errors.js';
+import { KEY_ALG, encryptFor } from '../crypto/jwe.js';
+import { verifyJson } from '../crypto/jws.js';
+import type { AuthorityDecision, HealthResult, OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import { TagCollector, streamedBody, streamedInit, type StreamedBody } from './attachments.js';
 import { HttpStatusError, exchange, type HttpResult } from './http.js';
+import { EVENT_ACCEPT, EVENT_REJECT, LEIKA_URN_PREFIX, SET_TYPE, authenticationTag, type SecurityEventClaims } from './vocabulary.js';
 
-/** Shared with the local receiver (src/receivers/fit-connect.ts), so both sides name things alike. */
-export const LEIKA_URN_PREFIX = 'urn:de:fim:leika:leistung:';
+/** The event vocabulary lives in vocabulary.ts (the pull API speaks it too); named here for the local receiver. */
+export { EVENT_ACCEPT, EVENT_REJECT, LEIKA_URN_PREFIX, SET_TYPE, authenticationTag, type Problem, type SecurityEventClaims } from './vocabulary.js';
+
+/** Shared with the local receiver (src/demo/receivers/fit-connect.ts), so both sides name things alike. */
 export const METADATA_SCHEMA_ID = 'https://schema.fitko.de/fit-connect/metadata/1.0.0/metadata.schema.json';
-export const EVENT_ACCEPT = 'https://schema.fitko.de/fit-connect/events/accept-submission';
-export const EVENT_REJECT = 'https://schema.fitko.de/fit-connect/events/reject-submission';
-export const SET_TYPE = 'secevent+jwt';
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 /** Media type of an attachment upload: the body is the attachment's JWE compact serialisation. */
 export const JOSE_MEDIA_TYPE = 'application/jose';
@@ -28,24 +28,6 @@ export interface FitConnectOptions {
   clientSecretEnv: string;
   /** OAuth2 token endpoint; defaults to `{address}/token` (real FIT-Connect has a separate auth server). */
   tokenUrl?: string;
-}
-
-/** RFC 7807 problem document, as the submission service answers errors and as reject events list them. */
-export interface Problem {
-  type: string;
-  title: string;
-  status?: number;
-  detail?: string;
-  instance?: string;
-}
-
-export interface SecurityEventClaims {
-  iss: string;
-  iat: number;
-  jti: string;
-  sub: string;
-  txn: string;
-  events: Record<string, { problems?: Problem[]; authenticationTags?: { metadata?: string; data?: string; attachments?: Record<string, string> } }>;
 }
 
 /** The part of the FIT-Connect metadata (schema v1.0.0) this runtime writes and its receiver reads. */
@@ -67,11 +49,6 @@ export interface FitConnectAttachment {
   filename?: string;
   description?: string;
   attachmentId: string;
-}
-
-/** JWE compact is header.key.iv.ciphertext.tag; accept events name the tags they accepted. */
-export function authenticationTag(jwe: string): string {
-  return jwe.split('.')[4] ?? '';
 }
 
 /** Bit length of an RSA modulus from its base64url JWK member. */

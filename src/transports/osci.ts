@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { buildXml, field, hasDoctype, parseXml } from './xml.js';
 import { CompactSign } from 'jose';
-import { TransportError } from '../../core/errors.js';
-import { encryptFor, sha512Hex } from '../../crypto/jwe.js';
-import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { TransportError } from '../core/errors.js';
+import { encryptFor, sha512Hex } from '../crypto/jwe.js';
+import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import {
   confirmsAttachments, describeAttachment, piecesAround, readJwe, streamedBody, streamedInit,
   type AttachmentDescription, type BodyPiece,

@@ -1,18 +1,6 @@
-import { TransportError } from '../../core/errors.js';
-import type { DirectoryEntry, HealthResult, Receipt, Transport, TransportContext } from '../types.js';
-
-export const PULL_TRANSPORT = 'pull';
-
-/** Where an authority fetches its submissions (src/http/routes/authority-pull.ts). */
-export const PULL_API_BASE = '/_efa/api/v1';
-
-/**
- * Submissions for this endpoint are not sent: they wait, encrypted, until the authority fetches
- * them over the pull API. Decided from the directory entry at submit and then fixed per submission.
- */
-export function isPullEndpoint(endpoint: Pick<DirectoryEntry, 'transport'>): boolean {
-  return endpoint.transport === PULL_TRANSPORT;
-}
+import { TransportError } from '../core/errors.js';
+import { PULL_API_BASE, PULL_TRANSPORT } from './vocabulary.js';
+import type { HealthResult, Receipt, Transport, TransportContext } from './types.js';
 
 /**
  * The transport of authorities without an endpoint of their own ("pull"). It is registered like

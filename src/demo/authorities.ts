@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { hashSecret, newSecret, type ApiClient } from '../auth/clients.js';
 import { readJsonFile } from '../core/declarations.js';
-import type { FitConnectOptions } from '../routing/transports/fit-connect.js';
-import { isPullEndpoint } from '../routing/transports/pull.js';
-import type { DirectoryEntry } from '../routing/types.js';
-import type { ReceiverAuthority } from './types.js';
+import type { FitConnectOptions } from '../transports/fit-connect.js';
+import { isPullEndpoint } from '../transports/vocabulary.js';
+import type { DirectoryEntry } from '../transports/types.js';
+import type { ReceiverAuthority } from './receivers/types.js';
 
 /**
  * What the demo's authorities hold, for `npm start` and the tests (never production): their private

@@ -1,5 +1,5 @@
-import { TransportError } from '../../core/errors.js';
-import type { OutboundAttachment } from '../types.js';
+import { TransportError } from '../core/errors.js';
+import type { OutboundAttachment } from './types.js';
 
 /**
  * Attachment helpers shared by the push transports. Every transport streams each attachment's JWE

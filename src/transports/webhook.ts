@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { TransportError } from '../../core/errors.js';
-import { signEd25519 } from '../../crypto/jws.js';
-import type { OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from '../types.js';
+import { TransportError } from '../core/errors.js';
+import { signEd25519 } from '../crypto/jws.js';
+import type { OutboundAttachment, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import { confirmsAttachments, describeAttachment, streamedBody, streamedInit, type AttachmentDescription, type BodyPiece } from './attachments.js';
 import { exchange } from './http.js';
 import { signedClaims, verifiedReceipt } from './receipt.js';

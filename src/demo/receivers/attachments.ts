@@ -1,5 +1,5 @@
-import { decryptWith, sha512Hex } from '../crypto/jwe.js';
-import type { AttachmentDescription } from '../routing/transports/attachments.js';
+import { decryptWith, sha512Hex } from '../../crypto/jwe.js';
+import type { AttachmentDescription } from '../../transports/attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority } from './types.js';
 

@@ -1,5 +1,5 @@
-import { EfaError } from '../../core/errors.js';
-import type { Transport } from '../types.js';
+import { EfaError } from '../core/errors.js';
+import type { Transport } from './types.js';
 import { webhook } from './webhook.js';
 import { xta } from './xta.js';
 import { osci } from './osci.js';

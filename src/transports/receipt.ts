@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
-import { TransportError } from '../../core/errors.js';
-import { verifyJson } from '../../crypto/jws.js';
-import type { Receipt } from '../types.js';
+import { TransportError } from '../core/errors.js';
+import { verifyJson } from '../crypto/jws.js';
+import type { Receipt } from './types.js';
 
 /**
  * The claims of a receipt the authority signed (webhook receipt, XTA TransportReport, OSCI

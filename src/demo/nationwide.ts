@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { JWK } from 'jose';
 import { EfaError } from '../core/errors.js';
-import type { RoutingDocument, SourceDirectoryEntry } from './document.js';
-import type { Authority, ResponsibilityRule } from './types.js';
+import type { RoutingDocument, SourceDirectoryEntry } from '../routing/document.js';
+import type { Authority, ResponsibilityRule } from '../routing/types.js';
 
 /** The LeiKa key of the one real service we ship; the others in a generated dataset are synthetic. */
 export const GEWERBEANMELDUNG = '99050012104000';

@@ -1,12 +1,12 @@
 import type { JWK } from 'jose';
-import { decryptWith, sha512Hex } from '../crypto/jwe.js';
-import { decodeUtf8, signJson, verifyJson } from '../crypto/jws.js';
+import { decryptWith, sha512Hex } from '../../crypto/jwe.js';
+import { decodeUtf8, signJson, verifyJson } from '../../crypto/jws.js';
 import {
   LEIKA_URN_PREFIX, SOAP_MEDIA_TYPE, XTA_NS,
   type XtaReportClaims, type XtaSignedRequest,
-} from '../routing/transports/xta.js';
-import { attr, buildXml, child, children, hasDoctype, parseXml, text } from '../routing/transports/xml.js';
-import type { AttachmentDescription } from '../routing/transports/attachments.js';
+} from '../../transports/xta.js';
+import { attr, buildXml, child, children, hasDoctype, parseXml, text } from '../../transports/xml.js';
+import type { AttachmentDescription } from '../../transports/attachments.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, confirmedDigests, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';

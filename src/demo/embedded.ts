@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/env.js';
+import type { Runtime } from '../runtime.js';
+import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from './authorities.js';
+import { Inbox } from './receivers/inbox.js';
+import { buildReceiverServer } from './receivers/server.js';
+
+/**
+ * What `npm start` adds in development, loaded by src/cli/start.ts through a dynamic import only
+ * (production code never imports src/demo/, and the image leaves it out): the local authority
+ * receiver with the demo authorities' private keys from routing/demo-private/ and the FIT-Connect
+ * client secrets of the demo directory, and API clients for the demo's pull authorities.
+ */
+
+/** Before the runtime delivers: the demo's FIT-Connect client needs its secret (see ensureDemoFitConnectSecret). */
+export function prepareDemo(): void {
+  ensureDemoFitConnectSecret();
+}
+
+/** The local authority receiver of the demo, showing what arrived. */
+export async function startDemoReceiver(cfg: Config, port: number, rt: Runtime): Promise<FastifyInstance> {
+  const authorities = loadDemoAuthorities(cfg.root, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name])));
+  const clients = demoFitConnectClients(rt.routing.directory.values());
+  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients });
+  await app.listen({ host: cfg.host, port });
+  return app;
+}
+
+/** The demo's pull authorities get API clients, so the pull API can be tried at once. */
+export function addDemoPullClients(cfg: Config, rt: Runtime): PullCredentials[] {
+  const { clients, credentials } = demoPullClients(cfg.dataDir, rt.routing.directory.values());
+  for (const client of clients) if (!rt.apiClients.has(client.id)) rt.apiClients.set(client.id, client);
+  return credentials;
+}
+
+/** What `npm start` prints about them. */
+export function pullCredentialLines(url: string, rt: Runtime, credentials: PullCredentials[]): string[] {
+  if (credentials.length === 0) return [];
+  return [
+    `  authority pull API:    ${url}/_efa/api/v1/submissions (docs/transports/pull.md)`,
+    ...credentials.flatMap((c) => [
+      `    ${rt.routing.authorities.get(c.authorityId)?.name ?? c.authorityId}: client_id ${c.clientId}, client_secret ${c.clientSecret}`,
+      `      token: curl -s -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials ${url}/_efa/oauth/token`,
+    ]),
+  ];
+}
