@@ -296,6 +296,15 @@ describe('FIM data types and field kinds', () => {
     const broken = withPattern('[a-');
     assert.equal(name(broken)?.pattern, undefined);
     assert.deepEqual(broken.unsupported.map((u) => u.construct), ['praezisierung pattern']);
+    // XSD-only syntax is translated, not passed on to mean something else.
+    const latin = name(withPattern('\\p{IsBasicLatin}+'))?.pattern;
+    assert.equal(latin, '^(?:[\\x00-\\x7F]+)$');
+    // …or refused by name, and the field is left unchecked rather than checked wrongly.
+    const subtracted = withPattern('[a-z-[aeiou]]+');
+    assert.equal(name(subtracted)?.pattern, undefined);
+    assert.equal(subtracted.unsupported.length, 1);
+    assert.match(subtracted.unsupported[0]?.detail ?? '', /^EFA_PATTERN_UNSUPPORTED: .*class subtraction/);
+    assert.match(subtracted.unsupported[0]?.where ?? '', /Familienname/);
   });
 
   test('property names from the German labels', () => {

@@ -189,14 +189,17 @@ void test('xta: two attachments travel as content parts, are decrypted and hash-
 
   const xml = await buildRequest(message, ctx);
   for (const a of message.attachments) {
-    assert.match(xml, new RegExp(`<efa:EncryptedAttachment id="${a.id}" encoding="JWE-compact" filename="${a.filename}" mediaType="${a.mediaType}" size="${a.size}" sha512="${a.sha512}">[A-Za-z0-9_.-]+</efa:EncryptedAttachment>`));
+    assert.match(xml, new RegExp(`<efa:EncryptedAttachment id="${a.id}" encoding="JWE-compact">[A-Za-z0-9_.-]+</efa:EncryptedAttachment>`));
   }
+  assert.match(xml, /<efa:EncryptedAttachmentList encoding="JWE-compact">[A-Za-z0-9_.-]+<\/efa:EncryptedAttachmentList>/);
   assert.ok(!xml.includes('%PDF'), 'no attachment plaintext on the wire');
 
   const receipt = await xta.send(message, ctx);
   assert.equal(receipt.verified, true);
-  const claims = (await verifyJson<{ attachments: { id: string; sha512: string }[] }>(authority.signing.publicJwk, /<efa:ReportSignature[^>]*>([^<]+)</.exec(receipt.evidence ?? '')?.[1] ?? '')).payload;
-  assert.deepEqual(claims.attachments.map((a) => a.sha512).sort(), [sha512Hex(SAMPLE_PDF.bytes), sha512Hex(SAMPLE_PNG.bytes)].sort());
+  const claims = (await verifyJson<{ attachmentIds: string[]; attachmentListSha512: string }>(authority.signing.publicJwk, /<efa:ReportSignature[^>]*>([^<]+)</.exec(receipt.evidence ?? '')?.[1] ?? '')).payload;
+  assert.deepEqual(claims.attachmentIds, message.attachments.map((a) => a.id).sort());
+  assert.match(claims.attachmentListSha512, /^[0-9a-f]{128}$/);
+  for (const hash of [sha512Hex(SAMPLE_PDF.bytes), sha512Hex(SAMPLE_PNG.bytes)]) assert.ok(!(receipt.evidence ?? '').includes(hash), 'no plaintext hash in the clear report');
 
   const stored = receiver.inbox.get(message.messageId);
   assert.ok(stored);
@@ -217,15 +220,18 @@ void test('xta: an attachment that does not match its signed hash is a non-retry
   assert.equal(receiver.inbox.size, 0);
 });
 
-void test('xta: attachment attributes changed or an attachment dropped after signing are refused', async (t) => {
+void test('xta: the attachment list swapped or an attachment dropped after signing are refused', async (t) => {
   const { authority, receiver, ctx } = await setup(t);
   const message = await messageWithAttachments(authority);
   const xml = await buildRequest(message, ctx);
-  const renamed = xml.replace(`filename="${SAMPLE_PDF.filename}"`, 'filename="harmlos.pdf"');
+  // Another list, validly encrypted for the reader, that renames the PDF.
+  const other = await buildRequest({ ...message, attachments: message.attachments.map((a) => ({ ...a, filename: 'harmlos.pdf' })) }, ctx);
+  const list = (doc: string) => /<efa:EncryptedAttachmentList[^>]*>([^<]+)</.exec(doc)?.[1] ?? '';
+  const renamed = xml.replace(list(xml), list(other));
   assert.notEqual(renamed, xml);
   const res = await postSoap(`${receiver.url}/xta/${authority.id}`, renamed);
   assert.equal(res.status, 400);
-  assert.match(await res.text(), /EFA_XTA_METADATA_CHANGED/);
+  assert.match(await res.text(), /EFA_XTA_CONTENT_CHANGED/);
 
   const dropped = xml.replace(/<efa:EncryptedAttachment [^>]*>[^<]*<\/efa:EncryptedAttachment>/, '');
   assert.notEqual(dropped, xml);

@@ -1,3 +1,5 @@
+import { cleanFileName } from './file-name.js';
+
 /**
  * A stored file as the application data holds it: the schema value of a `file` field (or one item
  * of it when the field allows several files). The content never travels in the data; `id` names
@@ -54,10 +56,5 @@ export function withoutFiles<T>(data: T, ids: ReadonlySet<string>): T {
   return data;
 }
 
-/** The applicant's file name without path, control characters or characters that break headers. */
-export function sanitiseFilename(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base.normalize('NFC').replace(/[\u0000-\u001f\u007f"<>|*?:]/g, '_').replace(/^\.+/, '').trim().slice(-200);
-  return clean || 'datei';
-}
+/** The applicant's file name as the store keeps it: the one sanitiser (./file-name.ts). */
+export const sanitiseFilename = cleanFileName;

@@ -14,6 +14,7 @@ import { DataGroupMessage3, v2 } from 'xdatenfelder-xml/dist/index.js';
 import type { DataField as DataField3, DataGroup as DataGroup3, Rule as Rule3 } from 'xdatenfelder-xml/dist/v3/schema.js';
 import { loadCodeLists, type CodeLists } from '../codelists/genericode.js';
 import { EfaError } from '../core/errors.js';
+import { translateXsdPattern } from '../core/patterns.js';
 
 /** The file is not an XDatenfelder message this importer reads, or the parser refused it. */
 export class FimImportError extends EfaError {
@@ -609,17 +610,16 @@ class Mapper {
     }
   }
 
-  /** FIM patterns are XML Schema regular expressions, which match the whole value; JSON Schema's match anywhere. */
+  /** FIM patterns are XML Schema regular expressions: translated (src/core/patterns.ts), or refused by name and left unchecked. */
   pattern(el: FimElement, pattern: string | undefined): Json {
     if (!pattern) return {};
-    const anchored = `^(?:${pattern})$`;
-    try {
-      new RegExp(anchored, 'u');
-    } catch (err) {
-      this.report('praezisierung pattern', el, `"${pattern}" is not a regular expression JavaScript understands (${(err as Error).message}): not checked`);
+    const translated = translateXsdPattern(pattern);
+    if ('problem' in translated) {
+      this.report('praezisierung pattern', el, `EFA_PATTERN_UNSUPPORTED: ${translated.problem}: not checked, write a pattern for this field in schema.json`);
       return {};
     }
-    return { pattern: anchored };
+    for (const note of translated.notes) this.report('praezisierung pattern', el, `"${pattern}": ${note}`);
+    return { pattern: translated.pattern };
   }
 
   file(el: FimElement, f: FimFieldInfo, pointer: string): Json {

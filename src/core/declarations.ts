@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { DeclarationError } from './errors.js';
+import { patternEngine } from './patterns.js';
 import { compileSchema, recordingSchemas } from './schema-cache.js';
 
 // ajv-formats ships CommonJS with a default export; under NodeNext it arrives wrapped.
@@ -15,7 +16,8 @@ const addFormats = (addFormatsModule as unknown as { default?: typeof addFormats
  * meta-schema once, which made up a third of startup's schema work.
  */
 export function newAjv(opts: { checkSchemas?: boolean } = {}): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, validateSchema: opts.checkSchemas ?? false, ...(recordingSchemas() ? { code: { source: true } } : {}) });
+  // Patterns run on RE2 (src/core/patterns.ts): linear in the input, whoever wrote the pattern.
+  const ajv = new Ajv2020({ allErrors: true, strict: false, validateSchema: opts.checkSchemas ?? false, code: { regExp: patternEngine, ...(recordingSchemas() ? { source: true } : {}) } });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   return ajv;
 }

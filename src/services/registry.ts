@@ -7,6 +7,7 @@ import type { DeclarationProblems } from '../core/problems.js';
 import { displayPath, newAjv, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import { RUNNING_COMPILED, compiledPath } from '../core/paths.js';
 import { compileSchema } from '../core/schema-cache.js';
+import { checkSchemaPatterns } from '../core/patterns.js';
 import type { LocalText, ServiceLogic } from './contract.js';
 import { loadCodeLists, resolveSchemaCodeLists, type CodeList, type CodeLists } from '../codelists/genericode.js';
 
@@ -90,6 +91,7 @@ async function loadService(dir: string, id: string, formatsDir: string, lists: C
   const schemaFile = join(dir, 'schema.json');
   const schema = readJsonFile(schemaFile) as Record<string, unknown>;
   const codeLists = resolveSchemaCodeLists(displayPath(schemaFile), schema, lists);
+  checkSchemaPatterns(displayPath(schemaFile), schema);
   let validate: ValidateFunction;
   try {
     validate = dataAjv.getSchema(String(schema.$id)) ?? compileSchema(dataAjv, schema);
@@ -104,6 +106,7 @@ async function loadService(dir: string, id: string, formatsDir: string, lists: C
 }
 
 function compileParameters(file: string, parameters: Record<string, ParameterSpec>): ValidateFunction {
+  checkSchemaPatterns(displayPath(file), parameters, '/parameters');
   const properties: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(parameters)) {
     const { title: _title, default: _default, ...keywords } = spec;

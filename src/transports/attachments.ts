@@ -1,3 +1,4 @@
+import { cleanFileName } from '../attachments/file-name.js';
 import { TransportError } from '../core/errors.js';
 import type { OutboundAttachment } from './types.js';
 
@@ -25,7 +26,8 @@ export interface AttachmentDigest {
 }
 
 export function describeAttachment(a: OutboundAttachment): AttachmentDescription {
-  return { id: a.id, filename: a.filename, mediaType: a.mediaType, size: a.size, sha512: a.sha512 };
+  // Cleaned again on the way out: a name stored before a rule existed must not reach a receiver.
+  return { id: a.id, filename: cleanFileName(a.filename), mediaType: a.mediaType, size: a.size, sha512: a.sha512 };
 }
 
 export function digestsOf(attachments: readonly { id: string; sha512: string }[]): AttachmentDigest[] {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { cleanFileName } from '../attachments/file-name.js';
 import { TransportError } from '../core/errors.js';
 import { KEY_ALG, encryptFor } from '../crypto/jwe.js';
 import { verifyJson } from '../crypto/jws.js';
@@ -303,7 +304,7 @@ function attachmentEntry(a: OutboundAttachment): FitConnectAttachment {
     purpose: 'attachment',
     // The schema allows type/subtype only; parameters (charset=…) would make the metadata invalid.
     mimeType: a.mediaType.split(';')[0]?.trim() ?? a.mediaType,
-    filename: a.filename,
+    filename: cleanFileName(a.filename),
     attachmentId: a.id,
   };
 }

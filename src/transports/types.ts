@@ -74,7 +74,7 @@ export interface OutboundAttachment {
   id: string;
   /** JSON Pointer of the form field (array item) it belongs to, e.g. "/hunde/2/nachweis". */
   pointer: string;
-  /** The applicant's file name, sanitised: no path, no control characters. */
+  /** The applicant's file name as stored; every transport sends it through cleanFileName (src/attachments/file-name.ts). */
   filename: string;
   /** Media type sniffed from the content at upload, never taken from the name. */
   mediaType: string;

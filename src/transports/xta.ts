@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { buildXml, child, hasDoctype, localName, parseXml, text } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../core/errors.js';
-import { sha512Hex } from '../crypto/jwe.js';
+import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import {
-  confirmsAttachments, describeAttachment, piecesAround, readJwe, streamedBody, streamedInit,
+  describeAttachment, piecesAround, readJwe, streamedBody, streamedInit,
   type AttachmentDescription, type BodyPiece, type StreamedBody,
 } from './attachments.js';
 import { HttpStatusError, exchange } from './http.js';
@@ -18,7 +18,9 @@ import { signedClaims, verifiedReceipt } from './receipt.js';
  * content the same way). The authority answers with a TransportReport that it signs.
  *
  * Attachments are further content parts of the GenericContentContainer, one efa:EncryptedAttachment
- * each (id, filename, media type, size, plaintext SHA-512, the JWE as text). The envelope is built
+ * each with only its id and its JWE in clear. Their names, media types, sizes and plaintext hashes
+ * travel in one more JWE for the reader (efa:EncryptedAttachmentList), as OSCI and FIT-Connect keep
+ * them inside the encryption: a relay learns that files travel, not which. The envelope is built
  * with a marker where each JWE goes, and the JWEs are streamed from the store into the request.
  */
 
@@ -71,11 +73,14 @@ export interface XtaSignedRequest {
   schemaUri: string;
   /** Hex SHA-512 of the JWE compact string as carried in the body. */
   contentSha512: string;
+  /** The ids of the efa:EncryptedAttachment elements, in order. */
+  attachmentIds: string[];
   /**
-   * The attachments as the efa:EncryptedAttachment attributes state them. Their JWEs are covered
-   * by the plaintext hash: a swapped JWE decrypts to another hash, or not at all.
+   * Hex SHA-512 of the efa:EncryptedAttachmentList JWE ("" without attachments). The list inside
+   * names each attachment's plaintext SHA-512, which covers its JWE: a swapped JWE decrypts to
+   * another hash, or not at all.
    */
-  attachments: AttachmentDescription[];
+  attachmentListSha512: string;
 }
 
 /** What the authority signs in its TransportReport. */
@@ -87,8 +92,10 @@ export interface XtaReportClaims {
   duplicate: boolean;
   reader: string;
   receiverReference?: string;
-  /** Id and plaintext SHA-512 of each attachment the reader decrypted and verified. */
-  attachments?: unknown;
+  /** Ids of the attachments the reader decrypted and verified against the list (sorted). */
+  attachmentIds?: unknown;
+  /** SHA-512 of the efa:EncryptedAttachmentList JWE whose hashes the reader checked ("" without). */
+  attachmentListSha512?: unknown;
 }
 
 export const xta: Transport = {
@@ -105,9 +112,9 @@ export const xta: Transport = {
   },
 
   async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
-    const request = streamedBody(this.name, await buildRequestPieces(message, ctx));
-    const answer = await post(this.name, ctx.endpoint.address, request, ctx.timeoutMs, ctx.signal);
-    return readReport(this.name, answer, message, ctx);
+    const { pieces, attachmentListSha512 } = await buildRequestParts(message, ctx);
+    const answer = await post(this.name, ctx.endpoint.address, streamedBody(this.name, pieces), ctx.timeoutMs, ctx.signal);
+    return readReport(this.name, answer, message, ctx, attachmentListSha512);
   },
 
   async check(ctx: TransportContext): Promise<HealthResult> {
@@ -121,8 +128,18 @@ export const xta: Transport = {
   },
 };
 
+/**
+ * What the reader learns of the attachments, and nobody on the way: one JWE for its key, made at
+ * send time (the attachments' own JWEs were made at submit), undefined without attachments.
+ */
+export async function attachmentListFor(message: OutboundMessage, ctx: TransportContext): Promise<string | undefined> {
+  if (message.attachments.length === 0) return undefined;
+  const list: AttachmentDescription[] = message.attachments.map(describeAttachment);
+  return encryptFor(ctx.endpoint.encryptionKey, JSON.stringify(list), 'application/json');
+}
+
 /** The signed values of a message; exported so tests can build requests and tamper with them. */
-export function signedRequestOf(message: OutboundMessage, ctx: TransportContext): XtaSignedRequest {
+export function signedRequestOf(message: OutboundMessage, ctx: TransportContext, attachmentList?: string): XtaSignedRequest {
   const options = ctx.endpoint.options as XtaOptions;
   const reader = ctx.endpoint.identifiers.readerId;
   // An XTA network routes by reader identifier; guessing one would risk misdelivery.
@@ -142,20 +159,22 @@ export function signedRequestOf(message: OutboundMessage, ctx: TransportContext)
     sha512: message.payload.sha512,
     schemaUri: message.payload.schemaUri,
     contentSha512: sha512Hex(message.payload.jwe),
-    attachments: message.attachments.map(describeAttachment),
+    attachmentIds: message.attachments.map((a) => a.id),
+    attachmentListSha512: attachmentList ? sha512Hex(attachmentList) : '',
   };
 }
 
 /** The whole request as one string, attachments read into it; for tests that inspect or tamper with it. */
 export async function buildRequest(message: OutboundMessage, ctx: TransportContext): Promise<string> {
-  const pieces = await buildRequestPieces(message, ctx);
+  const { pieces } = await buildRequestParts(message, ctx);
   const texts = await Promise.all(pieces.map((p) => (typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString('utf8') : readJwe(p))));
   return texts.join('');
 }
 
 /** The SOAP request as fixed XML around each attachment's JWE, which is streamed when sent. */
-export async function buildRequestPieces(message: OutboundMessage, ctx: TransportContext): Promise<BodyPiece[]> {
-  const signed = signedRequestOf(message, ctx);
+export async function buildRequestParts(message: OutboundMessage, ctx: TransportContext): Promise<{ pieces: BodyPiece[]; attachmentListSha512: string }> {
+  const attachmentList = await attachmentListFor(message, ctx);
+  const signed = signedRequestOf(message, ctx, attachmentList);
   const signature = await new CompactSign(new TextEncoder().encode(JSON.stringify(signed)))
     .setProtectedHeader({ alg: 'EdDSA', kid: ctx.sender.publicJwk.kid, typ: 'xta-request+jws' })
     .sign(ctx.sender.signingKey);
@@ -189,24 +208,13 @@ export async function buildRequestPieces(message: OutboundMessage, ctx: Transpor
             '@_schemaUri': signed.schemaUri,
             '#text': message.payload.jwe,
           },
-          ...(markers.size > 0 ? { 'efa:EncryptedAttachment': [...markers].map(([marker, a]) => attachmentElement(a, marker)) } : {}),
+          ...(attachmentList ? { 'efa:EncryptedAttachmentList': { '@_encoding': 'JWE-compact', '#text': attachmentList } } : {}),
+          ...(markers.size > 0 ? { 'efa:EncryptedAttachment': [...markers].map(([marker, a]) => ({ '@_id': a.id, '@_encoding': 'JWE-compact', '#text': marker })) } : {}),
         },
       },
     },
   });
-  return piecesAround(xml, markers);
-}
-
-function attachmentElement(a: AttachmentDescription, marker: string): Record<string, unknown> {
-  return {
-    '@_id': a.id,
-    '@_encoding': 'JWE-compact',
-    '@_filename': a.filename,
-    '@_mediaType': a.mediaType,
-    '@_size': String(a.size),
-    '@_sha512': a.sha512,
-    '#text': marker,
-  };
+  return { pieces: piecesAround(xml, markers), attachmentListSha512: signed.attachmentListSha512 };
 }
 
 function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: XtaOptions): Record<string, unknown> {
@@ -278,7 +286,13 @@ function faultError(transport: string, fault: Fault): TransportError {
   return new TransportError(transport, `SOAP fault env:${fault.code}${fault.subcode ? ` (${fault.subcode})` : ''}: ${fault.reason}`, retryable);
 }
 
-async function readReport(transport: string, body: string, message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
+/** The report confirms the ids sent and the very list sent: the list names every plaintext hash. */
+function confirmsList(claims: XtaReportClaims, message: OutboundMessage, signedList: string): boolean {
+  const ids = Array.isArray(claims.attachmentIds) ? claims.attachmentIds : [];
+  return JSON.stringify(ids) === JSON.stringify(message.attachments.map((a) => a.id).sort()) && (claims.attachmentListSha512 ?? '') === signedList;
+}
+
+async function readReport(transport: string, body: string, message: OutboundMessage, ctx: TransportContext, signedList: string): Promise<Receipt> {
   let report: unknown;
   try {
     report = hasDoctype(body) ? undefined : child(parseXml(body), 'Envelope', 'Body', 'TransportReport');
@@ -301,7 +315,7 @@ async function readReport(transport: string, body: string, message: OutboundMess
   if (!key) return { transport, deliveredAt: clear.reportTime ?? new Date().toISOString(), evidence: body, verified: false, duplicate: clear.duplicate };
   const claims = await signedClaims<XtaReportClaims>(transport, 'TransportReport', key, clear.signature);
   // The clear XML is for people and Fachverfahren; only the signed claims count, and they must agree.
-  if (claims.messageId !== message.messageId || claims.sha512 !== message.payload.sha512 || claims.status !== 'delivered' || claims.duplicate !== clear.duplicate || !confirmsAttachments(claims.attachments, message.attachments)) {
+  if (claims.messageId !== message.messageId || claims.sha512 !== message.payload.sha512 || claims.status !== 'delivered' || claims.duplicate !== clear.duplicate || !confirmsList(claims, message, signedList)) {
     throw new TransportError(transport, 'signed TransportReport does not match the message or its clear fields', true);
   }
   return verifiedReceipt(transport, claims, body);

@@ -7,14 +7,14 @@ import {
 } from '../../transports/xta.js';
 import { attr, buildXml, child, children, hasDoctype, parseXml, text } from '../../transports/xml.js';
 import type { AttachmentDescription } from '../../transports/attachments.js';
-import { AttachmentRefusal, RECEIVER_BODY_LIMIT, confirmedDigests, openAll } from './attachments.js';
+import { AttachmentRefusal, RECEIVER_BODY_LIMIT, isDescriptionList, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
 
 /**
  * The authority side of XTA: reads the SOAP request, checks the sender's signature over the
  * metadata and the content hash, decrypts with the authority's key, checks the plaintext hash
- * (of the content and of every attachment), stores once per message id and answers with a signed TransportReport. Everything it refuses is
+ * (of the content, and of every attachment against the encrypted attachment list), stores once per message id and answers with a signed TransportReport. Everything it refuses is
  * a SOAP fault: env:Sender when the message is wrong (the sender must not retry), env:Receiver
  * when we are (it may).
  */
@@ -35,7 +35,7 @@ export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, sen
       const signed = await verifySender(request.signature, keys);
       compareSigned(signed, request.fields);
       const document = await decrypt(authority, request.jwe, signed.sha512);
-      const attachments = await openAttachments(authority, signed.attachments, request.attachmentJwes);
+      const attachments = await openAttachments(authority, await attachmentList(authority, request.attachmentList), request.attachmentJwes);
 
       const { duplicate, message: stored } = inbox.add({
         messageId: signed.messageId,
@@ -85,6 +85,8 @@ interface ParsedRequest {
   jwe: string;
   /** The efa:EncryptedAttachment texts by id. */
   attachmentJwes: Map<string, string>;
+  /** The efa:EncryptedAttachmentList JWE: names, sizes and hashes, for the reader only. */
+  attachmentList?: string;
   origin?: string;
 }
 
@@ -106,6 +108,7 @@ function readRequest(body: unknown): ParsedRequest {
   if (!meta || !jwe || !signature) throw new SoapFault('Sender', 'EFA_XTA_MALFORMED', 'MessageMetaData, SenderSignature or EncryptedContent missing');
   const qualifier = child(meta, 'Qualifier');
   const attachmentElements = children(child(doc, 'Envelope', 'Body', 'GenericContentContainer'), 'EncryptedAttachment');
+  const attachmentList = text(child(doc, 'Envelope', 'Body', 'GenericContentContainer', 'EncryptedAttachmentList'));
   const attachmentJwes = new Map<string, string>();
   for (const element of attachmentElements) {
     const id = attr(element, 'id');
@@ -128,16 +131,11 @@ function readRequest(body: unknown): ParsedRequest {
     sha512: attr(content, 'sha512') ?? '',
     schemaUri: attr(content, 'schemaUri') ?? '',
     contentSha512: sha512Hex(jwe),
-    attachments: attachmentElements.map((element) => ({
-      id: attr(element, 'id') ?? '',
-      filename: attr(element, 'filename') ?? '',
-      mediaType: attr(element, 'mediaType') ?? '',
-      size: Number(attr(element, 'size')),
-      sha512: attr(element, 'sha512') ?? '',
-    })),
+    attachmentIds: [...attachmentJwes.keys()],
+    attachmentListSha512: attachmentList ? sha512Hex(attachmentList) : '',
   };
   if (!fields.messageId || !fields.reader) throw new SoapFault('Sender', 'EFA_XTA_MALFORMED', 'MessageID or Reader missing');
-  return { fields, signature, jwe, attachmentJwes, origin: text(child(meta, 'DeliveryAttributes', 'Origin')) };
+  return { fields, signature, jwe, attachmentJwes, attachmentList, origin: text(child(meta, 'DeliveryAttributes', 'Origin')) };
 }
 
 async function verifySender(jws: string, keys: JWK[]): Promise<XtaSignedRequest> {
@@ -154,21 +152,30 @@ async function verifySender(jws: string, keys: JWK[]): Promise<XtaSignedRequest>
 /** Every signed value must stand unchanged in the XML; the JWE is covered by its hash. */
 function compareSigned(signed: XtaSignedRequest, fields: XtaSignedRequest): void {
   for (const name of Object.keys(fields) as (keyof XtaSignedRequest)[]) {
-    if (name === 'attachments') continue;
-    if (signed[name] !== fields[name]) {
-      throw new SoapFault('Sender', name === 'contentSha512' ? 'EFA_XTA_CONTENT_CHANGED' : 'EFA_XTA_METADATA_CHANGED', `${name} differs from what the sender signed`);
+    if (JSON.stringify(signed[name]) !== JSON.stringify(fields[name])) {
+      const content = name === 'contentSha512' || name === 'attachmentListSha512';
+      throw new SoapFault('Sender', content ? 'EFA_XTA_CONTENT_CHANGED' : 'EFA_XTA_METADATA_CHANGED', `${name} differs from what the sender signed`);
     }
-  }
-  const normalise = (list: unknown): string => JSON.stringify((Array.isArray(list) ? (list as AttachmentDescription[]) : []).map((a) => [a.id, a.filename, a.mediaType, a.size, a.sha512]));
-  if (normalise(signed.attachments) !== normalise(fields.attachments)) {
-    throw new SoapFault('Sender', 'EFA_XTA_METADATA_CHANGED', 'attachments differ from what the sender signed');
   }
 }
 
-/** Each attachment must decrypt with the reader's key to the SHA-512 the sender signed. */
-async function openAttachments(authority: ReceiverAuthority, signed: AttachmentDescription[] | undefined, jwes: Map<string, string>): Promise<ReceivedAttachment[]> {
+/** The attachments' descriptions, decrypted: only the reader learns names, sizes and hashes. */
+async function attachmentList(authority: ReceiverAuthority, jwe: string | undefined): Promise<AttachmentDescription[]> {
+  if (jwe === undefined) return [];
+  let list: unknown;
   try {
-    return await openAll(authority, signed ?? [], jwes);
+    list = JSON.parse(decodeUtf8((await decryptWith(authority.decryptionKey, jwe)).plaintext));
+  } catch {
+    throw new SoapFault('Sender', 'EFA_XTA_DECRYPTION_FAILED', 'attachment list cannot be decrypted with this reader\'s key');
+  }
+  if (!isDescriptionList(list)) throw new SoapFault('Sender', 'EFA_XTA_MALFORMED', 'the attachment list names an attachment without id, filename, mediaType, size or sha512');
+  return list;
+}
+
+/** Each attachment must decrypt with the reader's key to the SHA-512 its (signed, encrypted) list names. */
+async function openAttachments(authority: ReceiverAuthority, described: AttachmentDescription[], jwes: Map<string, string>): Promise<ReceivedAttachment[]> {
+  try {
+    return await openAll(authority, described, jwes);
   } catch (err) {
     if (!(err instanceof AttachmentRefusal)) throw err;
     const subcode = err.codeFor('EFA_XTA');
@@ -196,7 +203,9 @@ async function report(authority: ReceiverAuthority, signed: XtaSignedRequest, re
     duplicate,
     reader: signed.reader,
     receiverReference: `${authority.id}:${signed.messageId}`,
-    attachments: confirmedDigests(attachments),
+    // Ids and the list's hash, not the files' hashes: the report travels in clear like the request.
+    attachmentIds: attachments.map((a) => a.id).sort(),
+    attachmentListSha512: signed.attachmentListSha512,
   };
   const signature = await signJson(authority.signingKey, { ...claims }, 'xta-report+jws');
   return buildXml({
@@ -215,7 +224,7 @@ async function report(authority: ReceiverAuthority, signed: XtaSignedRequest, re
           'xta:MessageStatus': { 'xta:Status': '0', 'xta:StatusText': duplicate ? 'Zugestellt (bereits vorhanden)' : 'Zugestellt' },
           'efa:Duplicate': String(duplicate),
           'efa:ReceivedContentHash': { '@_algorithm': 'SHA-512', '#text': signed.sha512 },
-          ...(attachments.length > 0 ? { 'efa:ReceivedAttachmentHash': attachments.map((a) => ({ '@_id': a.id, '@_algorithm': 'SHA-512', '#text': a.sha512 })) } : {}),
+          ...(attachments.length > 0 ? { 'efa:ReceivedAttachmentList': { '@_algorithm': 'SHA-512', '@_count': String(attachments.length), '#text': signed.attachmentListSha512 } } : {}),
           'efa:ReportSignature': { '@_format': 'JWS', '#text': signature },
         },
       },

@@ -1,3 +1,4 @@
+import { cleanFileName } from '../../attachments/file-name.js';
 import type { FileRef } from '../../attachments/references.js';
 import type { FileRules, IntakeResult, Refusal } from '../../attachments/store.js';
 import type { LocalText } from '../../services/contract.js';
@@ -96,14 +97,14 @@ export const file: FieldKind = {
       multiple: rules.multiple,
       accept: rules.mediaTypes.join(','),
       limits: limitsText(rules, lang),
-      files: files.map((f, i) => ({ id: f.id, filename: f.filename, size: formatSize(f.size, lang), removeId: `${field.id}-remove-${i}` })),
+      files: files.map((f, i) => ({ id: f.id, filename: cleanFileName(f.filename), size: formatSize(f.size, lang), removeId: `${field.id}-remove-${i}` })),
       removeLabel: lang === 'en' ? 'Remove' : 'Entfernen',
       currentLabel: lang === 'en' ? 'Uploaded' : 'Hochgeladen',
       replaceHint: !rules.multiple && files.length > 0 ? (lang === 'en' ? 'Choosing a new file replaces this one.' : 'Wählen Sie eine neue Datei, ersetzt sie diese.') : undefined,
     };
   },
   summary(_field, value, lang) {
-    return refsOf(value).map((f) => `${f.filename} (${formatSize(f.size, lang)})`).join(', ');
+    return refsOf(value).map((f) => `${cleanFileName(f.filename)} (${formatSize(f.size, lang)})`).join(', ');
   },
 };
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { cleanFileName } from '../../attachments/file-name.js';
 import { EfaError } from '../../core/errors.js';
 import { t } from '../../forms/text.js';
 import { endpointFor } from '../../routing/load.js';
@@ -187,7 +188,7 @@ function listItem(rt: Runtime, authorityId: string, s: PendingItem): Record<stri
 /** FIT-Connect's submission shape, with the data's description in clear and the data as the JWE. */
 function attachmentItem(submissionId: string, f: OutboundAttachment): Record<string, unknown> {
   return {
-    attachmentId: f.id, pointer: f.pointer, filename: f.filename, mimeType: f.mediaType, size: f.size,
+    attachmentId: f.id, pointer: f.pointer, filename: cleanFileName(f.filename), mimeType: f.mediaType, size: f.size,
     hash: { type: 'sha512', content: f.sha512 }, encryptedLength: f.jweLength,
     href: `${PULL_API_BASE}/submissions/${submissionId}/attachments/${f.id}`,
   };
