@@ -216,7 +216,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
   const secrets = await loadSecrets(config);
   const metrics = new Metrics(opts.role ?? (opts.inProcessDelivery ? 'embedded' : 'api'));
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: databaseTimeouts(config.ops), onError: (where, err) => metrics.error(where, err) });
-  const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays);
+  const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays, config.draftEmptyTtlHours);
   const scanner = scannerFor(config.uploads);
   // Draft files are encrypted like drafts: the first draft key encrypts, every listed key decrypts.
   const attachments = new AttachmentStore(db, secrets.draftKeys, scanner, config.uploads.maxBytes);
