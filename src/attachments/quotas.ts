@@ -169,6 +169,8 @@ type Log = { warn(obj: object, msg: string): void };
  */
 export class RedisClientWindow implements ClientWindow {
   private readonly redis: Redis;
+  /** The first connection: an upload right after the start waits for it (at most the connect timeout). */
+  private readonly connecting: Promise<void>;
 
   constructor(url: string, private readonly prefix: string, private readonly limits: WindowLimits, connectTimeoutMs: number, private readonly log: Log) {
     this.redis = new Redis(url, {
@@ -179,7 +181,7 @@ export class RedisClientWindow implements ClientWindow {
       retryStrategy: (times: number) => Math.min(200 * times, 5_000),
     });
     this.redis.on('error', (err: Error) => log.warn({ err: err.message }, 'upload quota: Redis unavailable'));
-    this.redis.connect().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'upload quota: Redis not reachable at start; retrying in the background'));
+    this.connecting = this.redis.connect().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'upload quota: Redis not reachable at start; retrying in the background'));
   }
 
   private keys(client: string): [string, string] {
@@ -188,6 +190,7 @@ export class RedisClientWindow implements ClientWindow {
   }
 
   async take(client: string, bytes: number, files: number): Promise<boolean> {
+    await this.connecting;
     try {
       const ok = await this.redis.eval(TAKE, 2, ...this.keys(client), bytes, files, this.limits.maxBytes, this.limits.maxFiles, this.limits.windowMs * 2);
       return ok === 1;

@@ -87,12 +87,16 @@ async function readAll(parts: AsyncIterableIterator<Multipart>, ctx: PartsContex
   const uploaded = new Map<string, IntakeResult[]>();
   let textBytes = 0;
   let overflow: string | undefined;
+  // What of the body was read so far: the rest of the Content-Length bounds what a file can still be.
+  const read = { bytes: 0 };
   for (;;) {
     const next = await beforeDeadline(parts.next(), ctx.deadline, undefined);
     if (next.done) break;
     const part = next.value;
     if (part.type === 'field') {
-      textBytes += Buffer.byteLength(part.fieldname) + Buffer.byteLength(String(part.value));
+      const size = Buffer.byteLength(part.fieldname) + Buffer.byteLength(String(part.value));
+      textBytes += size;
+      read.bytes += size;
       if (textBytes > FORM_TEXT_LIMIT) overflow ??= part.fieldname;
       if (overflow) continue;
       const value = String(part.value);
@@ -100,14 +104,15 @@ async function readAll(parts: AsyncIterableIterator<Multipart>, ctx: PartsContex
       body[part.fieldname] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
       continue;
     }
-    const source = guarded(part, ctx.deadline);
+    const source = guarded(part, ctx.deadline, read);
     const rules = part.filename && !overflow ? ctx.target(part.fieldname) : undefined;
     if (!rules) {
       // No file chosen (an empty part), a control this step does not have, or the form is refused: read past it.
       for await (const _chunk of source) { /* discarded */ }
       continue;
     }
-    const result = await intakeOne(part, source, rules, ctx, body, uploaded);
+    const rest = ctx.contentLength === undefined ? undefined : Math.max(0, ctx.contentLength - read.bytes);
+    const result = await intakeOne(part, source, rules, { ...ctx, contentLength: rest }, body, uploaded);
     if ('ref' in result) fresh.push(result.ref.id);
     uploaded.set(part.fieldname, [...(uploaded.get(part.fieldname) ?? []), result]);
   }
@@ -118,7 +123,8 @@ async function readAll(parts: AsyncIterableIterator<Multipart>, ctx: PartsContex
 async function intakeOne(part: MultipartFile, source: AsyncIterable<Buffer>, rules: FieldFileRules, ctx: PartsContext, body: Record<string, string | string[]>, uploaded: Map<string, IntakeResult[]>): Promise<IntakeResult> {
   const earlier = (uploaded.get(part.fieldname) ?? []).filter((r) => 'ref' in r).length;
   const tooMany = earlier + (rules.multiple ? keptCount(body, part.fieldname) : 0) >= rules.maxFiles;
-  const reserve = Math.min(rules.maxBytes, ctx.attachments.maxBytes, ctx.contentLength ?? Number.MAX_SAFE_INTEGER);
+  // The reservation: the field's limit, or the rest of the request if that is smaller.
+  const reserve = Math.max(1, Math.min(rules.maxBytes, ctx.attachments.maxBytes, ctx.contentLength ?? Number.MAX_SAFE_INTEGER));
   let taken = false;
   const admit = async (row: { id: string; draftId: string; filename: string }): Promise<Refusal | undefined> => {
     if (tooMany) return { code: 'too-many', maxFiles: rules.maxFiles };
@@ -145,7 +151,7 @@ function keptCount(body: Record<string, string | string[]>, name: string): numbe
 }
 
 /** The file's bytes until the deadline; then the stream is dropped and the read fails naming the field. */
-async function* guarded(part: MultipartFile, deadline: AbortSignal): AsyncGenerator<Buffer> {
+async function* guarded(part: MultipartFile, deadline: AbortSignal, read: { bytes: number }): AsyncGenerator<Buffer> {
   const chunks = part.file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   for (;;) {
     const next = await beforeDeadline(chunks.next(), deadline, part.fieldname).catch((err: unknown) => {
@@ -153,6 +159,7 @@ async function* guarded(part: MultipartFile, deadline: AbortSignal): AsyncGenera
       throw err;
     });
     if (next.done) return;
+    read.bytes += next.value.length;
     yield next.value;
   }
 }
