@@ -220,7 +220,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
   // Draft files are encrypted like drafts: the first draft key encrypts, every listed key decrypts.
   const attachments = new AttachmentStore(db, secrets.draftKeys, scanner, config.uploads.maxBytes);
   // A draft's save commits its files in the same transaction (re-wrapped under the current key).
-  const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays, attachments);
+  const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays, attachments, config.draftEmptyTtlHours);
   const { clients: apiClients, devCredentials } = loadClients(config);
   const rt: Runtime = {
     ...declarations, config, secrets, db, drafts, attachments, scanner, apiClients, devCredentials,

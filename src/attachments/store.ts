@@ -28,7 +28,16 @@ export type Refusal =
   | { code: 'type'; detected?: string }
   | { code: 'type-mismatch'; detected: string; claimed: string }
   | { code: 'infected' }
-  | { code: 'scan-failed' };
+  | { code: 'scan-failed' }
+  // Refused before a byte was stored (see quotas.ts): one file too many for the field, the draft
+  // or the store full, or the client address over its upload allowance.
+  | { code: 'too-many'; maxFiles: number }
+  | { code: 'quota-draft'; maxBytes: number; maxFiles: number }
+  | { code: 'quota-store' }
+  | { code: 'quota-client'; retryAfterMs: number };
+
+/** Stores the pending row of an upload if the quotas allow it, or says why not (nothing stored). */
+export type AdmitUpload = (row: { id: string; draftId: string; filename: string; keyWrap: Buffer }) => Promise<Refusal | undefined>;
 
 export type IntakeResult = { ref: FileRef } | { refused: Refusal; filename: string };
 
@@ -98,12 +107,17 @@ export class AttachmentStore {
    * goes on after the file), but past a refusal nothing is hashed, scanned or stored, and a refused
    * file leaves no row behind.
    */
-  async intake(draftId: string, filename: string, source: AsyncIterable<Buffer>, rules: FileRules): Promise<IntakeResult> {
+  async intake(draftId: string, filename: string, source: AsyncIterable<Buffer>, rules: FileRules, admit?: AdmitUpload): Promise<IntakeResult> {
     const id = randomUUID();
     const name = sanitiseFilename(filename);
     const limit = Math.min(rules.maxBytes, this.maxBytes);
     const fileKey = randomBytes(32);
-    await this.db.query(`INSERT INTO attachments (id, draft_id, state, filename, key_wrap) VALUES ($1, $2, 'pending', $3, $4)`, [id, draftId, name, this.wrap(id, fileKey)]);
+    const keyWrap = this.wrap(id, fileKey);
+    const notAdmitted = admit ? await admit({ id, draftId, filename: name, keyWrap }) : await this.db.query(`INSERT INTO attachments (id, draft_id, state, filename, key_wrap) VALUES ($1, $2, 'pending', $3, $4)`, [id, draftId, name, keyWrap]).then(() => undefined);
+    if (notAdmitted) {
+      for await (const _chunk of source) { /* read past it: the form goes on after the file */ }
+      return { refused: notAdmitted, filename: name };
+    }
     // The scan starts with the first bytes that passed the type check: a file refused by its type never reaches the scanner.
     let scan: ScanSession | undefined;
     const hash = createHash('sha512');

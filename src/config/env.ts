@@ -20,6 +20,8 @@ export interface Config {
   /** Tenants by /<id>/ path prefix as well as by host (development). */
   pathTenants: boolean;
   draftTtlDays: number;
+  /** A draft without a single saved answer is deleted this many hours after it was opened (EFA_DRAFT_EMPTY_TTL_HOURS). */
+  draftEmptyTtlHours: number;
   rateLimitPerMinute: number;
   deliveryTimeoutMs: number;
   /** Per-transport timeouts (EFA_DELIVERY_TIMEOUT_MS_<TRANSPORT>), overriding deliveryTimeoutMs. */
@@ -89,6 +91,16 @@ export interface UploadSettings {
   scanTimeoutMs: number;
   /** EFA_UPLOAD_SCAN=off: production runs file fields without a scanner on purpose. */
   scanDisabled: boolean;
+  /** EFA_DRAFT_MAX_BYTES: one draft's files together, below what its service declares; 0: the declared total only. */
+  draftMaxBytes: number;
+  /** EFA_DRAFT_STORE_MAX_BYTES: all drafts' files together (plaintext bytes); 0: no limit. */
+  storeMaxBytes: number;
+  /** EFA_UPLOAD_CLIENT_MAX_BYTES / _FILES per EFA_UPLOAD_CLIENT_WINDOW_MS and client address; 0: no limit. */
+  clientMaxBytes: number;
+  clientMaxFiles: number;
+  clientWindowMs: number;
+  /** EFA_UPLOAD_MIN_RATE in kbit/s: an upload step's request may take its size at this rate plus the request timeout. */
+  minRateKbit: number;
 }
 
 function uploadSettings(env: Env): UploadSettings {
@@ -103,6 +115,12 @@ function uploadSettings(env: Env): UploadSettings {
     clamav,
     scanTimeoutMs: int(env, 'EFA_CLAMAV_TIMEOUT_MS', 60_000, 100, 600_000),
     scanDisabled: scan === 'off',
+    draftMaxBytes: int(env, 'EFA_DRAFT_MAX_BYTES', 0, 0, 64 * 1024 ** 3),
+    storeMaxBytes: int(env, 'EFA_DRAFT_STORE_MAX_BYTES', 10 * 1024 ** 3, 0, 1024 ** 5),
+    clientMaxBytes: int(env, 'EFA_UPLOAD_CLIENT_MAX_BYTES', 512 * 1024 ** 2, 0, 1024 ** 4),
+    clientMaxFiles: int(env, 'EFA_UPLOAD_CLIENT_MAX_FILES', 200, 0, 1_000_000),
+    clientWindowMs: int(env, 'EFA_UPLOAD_CLIENT_WINDOW_MS', 3_600_000, 1_000, 7 * 86_400_000),
+    minRateKbit: int(env, 'EFA_UPLOAD_MIN_RATE', 1_000, 1, 10_000_000),
   };
 }
 
@@ -309,6 +327,7 @@ export function loadConfig(env: Env = process.env): Config {
     receiverPort: int(env, 'EFA_RECEIVER_PORT', production ? 0 : 3001, 0, 65535),
     pathTenants: bool(env, 'EFA_PATH_TENANTS', !production),
     draftTtlDays: int(env, 'EFA_DRAFT_TTL_DAYS', 30, 1, 365),
+    draftEmptyTtlHours: int(env, 'EFA_DRAFT_EMPTY_TTL_HOURS', 2, 1, 24 * 365),
     rateLimitPerMinute: int(env, 'EFA_RATE_LIMIT', 300, 1, 1_000_000),
     deliveryTimeoutMs: int(env, 'EFA_DELIVERY_TIMEOUT_MS', 15_000, 100, 600_000),
     transportTimeoutsMs: transportTimeouts(env),

@@ -20,6 +20,8 @@ import { authorityPullRoutes } from './routes/authority-pull.js';
 import { registerErrorPages } from './error-pages.js';
 import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
 import { httpTimeouts } from './timeouts.js';
+import { registerRequestDeadlines, uploadDeadlineMs } from './upload-timeouts.js';
+import { declaredLimits } from '../attachments/quotas.js';
 import { OPS_SCHEMAS, registerOpenApi } from './openapi.js';
 
 const require = createRequire(import.meta.url);
@@ -42,7 +44,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
 
   const app = Fastify({
     logger: opts.logger ?? false,
-    ...httpTimeouts(rt.config.ops),
+    ...httpTimeouts(rt.config.ops, longestUploadMs(rt) + 10_000),
     // Only configured proxies may name the client (EFA_TRUST_PROXY); the default trusts none.
     trustProxy: trustProxyOption(rt.config.guard.trustProxy),
     bodyLimit: 256 * 1024,
@@ -61,6 +63,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   });
 
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
+  registerRequestDeadlines(app, rt.config.ops.httpRequestTimeoutMs);
   await registerOpenApi(app, rt.config.production);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -116,4 +119,13 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   registerErrorPages(app, rt, renderer);
   await app.register(applicantRoutes, { rt, renderer, receiverUrl: opts.receiverUrl });
   return app;
+}
+
+/** The longest deadline any upload step of any Land's forms may get (see upload-timeouts.ts). */
+function longestUploadMs(rt: Runtime): number {
+  let bytes = 0;
+  for (const tenant of rt.tenants.values()) {
+    for (const form of tenant.forms.values()) for (const step of form.steps) bytes = Math.max(bytes, declaredLimits(step.fields, rt.config.uploads.maxBytes, false).bytes);
+  }
+  return bytes === 0 ? 0 : uploadDeadlineMs(rt.config.ops.httpRequestTimeoutMs, bytes, undefined, rt.config.uploads.minRateKbit);
 }

@@ -67,6 +67,7 @@ function kindOf(err: FastifyError, status: number): ErrorKind {
   if (status === 403 && err.code?.startsWith('FST_CSRF')) return 'csrf';
   if (status === 429) return 'tooMany';
   if (status === 404) return 'notFound';
+  if (status === 400) return 'badRequest';
   return 'error';
 }
 
@@ -75,6 +76,7 @@ const PLAIN: Record<ErrorKind, string> = {
   expired: 'Sitzung abgelaufen / session expired',
   csrf: 'Formular veraltet, bitte neu laden / form out of date, please reload',
   tooMany: 'Zu viele Anfragen / too many requests',
+  badRequest: 'Formular unvollständig angekommen / form arrived incomplete',
   error: 'Es ist ein Fehler aufgetreten / something went wrong',
 };
 

@@ -192,7 +192,7 @@ function accessibilityView(a: AccessibilityStatement, env: PageEnv): Record<stri
 }
 
 /** The error pages an applicant may see (texts ui.<kind>Title and ui.<kind>). */
-export type ErrorKind = 'notFound' | 'expired' | 'csrf' | 'tooMany' | 'error';
+export type ErrorKind = 'notFound' | 'expired' | 'csrf' | 'tooMany' | 'badRequest' | 'error';
 
 export function errorView(env: PageEnv, kind: ErrorKind, homeHref: string, status: number, backHref?: string): PageView {
   const ui = uiOf(env);

@@ -12,11 +12,14 @@ export interface HttpTimeoutOptions {
  * default), so a slow-loris client (headers sent a byte at a time) would hold its socket up to
  * that much longer; a check every second at most costs nothing.
  */
-export function httpTimeouts(ops: Pick<OperationsSettings, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpKeepAliveTimeoutMs'>): HttpTimeoutOptions {
+export function httpTimeouts(ops: Pick<OperationsSettings, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpKeepAliveTimeoutMs'>, longestUploadMs = 0): HttpTimeoutOptions {
   const checkEvery = Math.max(50, Math.min(1_000, Math.floor(ops.httpHeadersTimeoutMs / 4)));
+  // Node's request timeout is one for the server: it is only the backstop for the longest upload
+  // (upload-timeouts.ts bounds each request, ordinary ones at EFA_HTTP_REQUEST_TIMEOUT_MS).
+  const requestTimeout = Math.max(ops.httpRequestTimeoutMs, longestUploadMs);
   return {
-    requestTimeout: ops.httpRequestTimeoutMs,
+    requestTimeout,
     keepAliveTimeout: ops.httpKeepAliveTimeoutMs,
-    http: { headersTimeout: ops.httpHeadersTimeoutMs, requestTimeout: ops.httpRequestTimeoutMs, keepAliveTimeout: ops.httpKeepAliveTimeoutMs, connectionsCheckingInterval: checkEvery },
+    http: { headersTimeout: ops.httpHeadersTimeoutMs, requestTimeout, keepAliveTimeout: ops.httpKeepAliveTimeoutMs, connectionsCheckingInterval: checkEvery },
   };
 }

@@ -44,7 +44,11 @@ const COPY_AAD = 'applicant-copy:';
 export class DraftStore {
   private readonly keys: DraftKey[];
 
-  constructor(private readonly db: Database, secrets: readonly string[], private readonly ttlDays: number, private readonly files?: DraftFiles) {
+  /**
+   * `emptyTtlHours`: a draft that holds no answer yet (opened by "Start" and never saved with one)
+   * lives only this long, so opened-and-abandoned drafts (and their uploads) do not stay for weeks.
+   */
+  constructor(private readonly db: Database, secrets: readonly string[], private readonly ttlDays: number, private readonly files?: DraftFiles, private readonly emptyTtlHours = 2) {
     if (secrets.length === 0) throw new Error('DraftStore needs at least one key');
     this.keys = secrets.map((secret) => {
       const key = Buffer.from(hkdfSync('sha256', secret, 'efa-drafts', 'draft-encryption-v1', 32));
@@ -55,8 +59,8 @@ export class DraftStore {
   async create(tenant: string, serviceId: string, serviceVersion: string): Promise<Draft> {
     const id = randomUUID();
     const { rows } = await this.db.query<{ expires_at: Date | string }>(
-      `INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6)) RETURNING expires_at`,
-      [id, tenant, serviceId, serviceVersion, this.encrypt(id, {}), this.ttlDays],
+      `INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6)) RETURNING expires_at`,
+      [id, tenant, serviceId, serviceVersion, this.encrypt(id, {}), this.emptyTtlHours],
     );
     return { id, tenant, serviceId, serviceVersion, data: {}, currentStep: null, expiresAt: new Date((rows[0] as { expires_at: Date | string }).expires_at) };
   }
@@ -97,8 +101,8 @@ export class DraftStore {
 
   private async update(db: Queryable, draft: Draft): Promise<void> {
     const { rows } = await db.query<{ expires_at: Date | string }>(
-      `UPDATE drafts SET data_enc = $2, current_step = $3, updated_at = now(), expires_at = now() + make_interval(days => $4) WHERE id = $1 AND expires_at > now() RETURNING expires_at`,
-      [draft.id, this.encrypt(draft.id, draft.data), draft.currentStep, this.ttlDays],
+      `UPDATE drafts SET data_enc = $2, current_step = $3, updated_at = now(), expires_at = now() + make_interval(hours => $4) WHERE id = $1 AND expires_at > now() RETURNING expires_at`,
+      [draft.id, this.encrypt(draft.id, draft.data), draft.currentStep, Object.keys(draft.data).length > 0 ? this.ttlDays * 24 : this.emptyTtlHours],
     );
     if (rows[0]) draft.expiresAt = new Date(rows[0].expires_at);
   }

@@ -77,7 +77,8 @@ export const file: FieldKind = {
     let files: FileRef[];
     let error: ParseResult['error'];
     if (refused) {
-      files = rules.multiple ? [...kept, ...fresh] : kept.slice(0, 1);
+      // One too many (counted while the files streamed in): as below, none of this post's files is kept.
+      files = refused.refused.code === 'too-many' ? kept : rules.multiple ? [...kept, ...fresh] : kept.slice(0, 1);
       error = { code: `upload-${refused.refused.code}`, message: refusalMessage(field, refused.filename, refused.refused, rules) };
     } else if (rules.multiple ? kept.length + fresh.length > rules.maxFiles : fresh.length > 1) {
       files = kept;
@@ -162,5 +163,18 @@ function refusalMessage(field: FormField, filename: string, refusal: Refusal, ru
       return { de: `„${de}“: In der Datei „${filename}“ wurde Schadsoftware gefunden. Sie wurde nicht gespeichert.`, en: `“${en}”: malware was found in the file “${filename}”. It was not stored.` };
     case 'scan-failed':
       return { de: `„${de}“: Die Datei „${filename}“ konnte gerade nicht auf Schadsoftware geprüft werden. Versuchen Sie es in einigen Minuten erneut.`, en: `“${en}”: the file “${filename}” could not be checked for malware just now. Try again in a few minutes.` };
+    case 'too-many':
+      return tooMany(field, refusal.maxFiles);
+    case 'quota-draft':
+      return {
+        de: `„${de}“: Die Datei „${filename}“ wurde nicht gespeichert. Zu diesem Antrag können Sie höchstens ${refusal.maxFiles} Dateien mit zusammen ${formatSize(refusal.maxBytes, 'de')} hochladen. Entfernen Sie eine Datei, bevor Sie eine weitere hochladen.`,
+        en: `“${en}”: the file “${filename}” was not stored. You can upload at most ${refusal.maxFiles} files of ${formatSize(refusal.maxBytes, 'en')} together for this application. Remove a file before you upload another.`,
+      };
+    case 'quota-store':
+      return { de: `„${de}“: Die Datei „${filename}“ kann gerade nicht gespeichert werden, weil der Speicher für Anträge in Bearbeitung voll ist. Ihre übrigen Angaben sind gespeichert. Versuchen Sie es später erneut.`, en: `“${en}”: the file “${filename}” cannot be stored just now because the storage for applications in progress is full. Your other answers are saved. Try again later.` };
+    case 'quota-client': {
+      const minutes = Math.max(1, Math.ceil(refusal.retryAfterMs / 60_000));
+      return { de: `„${de}“: Die Datei „${filename}“ wurde nicht gespeichert. Von Ihrem Anschluss wurden in kurzer Zeit zu viele Dateien hochgeladen. Versuchen Sie es in ${minutes} Minuten erneut.`, en: `“${en}”: the file “${filename}” was not stored. Too many files were uploaded from your connection in a short time. Try again in ${minutes} minutes.` };
+    }
   }
 }

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import fastifyMultipart, { type Multipart } from '@fastify/multipart';
 import { fileRefsIn } from '../../attachments/references.js';
-import type { IntakeResult } from '../../attachments/store.js';
+import { clientWindow, declaredLimits, StorageQuotas, type DraftLimits } from '../../attachments/quotas.js';
+import { asClientError, partsFailure, readUploadParts, refusalStatus, type PartsResult } from '../upload-parts.js';
+import { allowUpload, contentLengthOf, uploadDeadlineMs } from '../upload-timeouts.js';
 import { fileRulesOf, type FieldFileRules } from '../../forms/fields/file.js';
 import { schemaThroughArrays } from '../../forms/pointer.js';
 import { NoEndpointError, NoResponsibleAuthorityError } from '../../core/errors.js';
@@ -54,6 +56,11 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     throwFileSizeLimit: false,
     limits: { fileSize: rt.config.uploads.maxBytes + 1, files: 100, fields: 1000, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 },
   });
+  // Upload quotas (docs/operations.md, "Uploads: scanner and limits"): checked before a file's first byte is stored.
+  const storageQuotas = new StorageQuotas(rt.db, rt.config.uploads);
+  const uploadWindow = clientWindow(rt.config.uploads, { url: rt.config.redisUrl, prefix: rt.config.delivery.queuePrefix, connectTimeoutMs: rt.config.ops.redisConnectTimeoutMs }, app.log);
+  app.addHook('onClose', async () => uploadWindow.close());
+  const draftLimits = new Map<string, DraftLimits>();
 
   // ---- page helpers -------------------------------------------------------------------------
   function page(req: Req, reply: FastifyReply): Page | undefined {
@@ -292,19 +299,27 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   });
 
   app.post<RouteTypes>('/:tenant/:service/:step/:row', { preHandler: csrfUnlessMultipart }, async (req: Req, reply) => {
+    const deadline = req.isMultipart() ? uploadDeadline(req, reply) : undefined;
     const parts = req.isMultipart() ? multipartAfterCsrf(req, reply) : undefined;
     if (parts && !(await parts)) return reply;
     const ctx = await rowContext(req, reply, 'edit');
     if (!ctx) return;
     const { p, service, draft, step, group, index } = ctx;
     // A row may hold file fields (a dog's certificate): uploaded like a step's, named by the row.
-    const upload = parts ? await readParts((await parts) as AsyncIterableIterator<Multipart>, service, step, draft.id) : undefined;
+    let upload: PartsResult | undefined;
+    try {
+      upload = parts ? await readParts(req, (await parts) as AsyncIterableIterator<Multipart>, p.tenant, service, step, draft, deadline as AbortSignal) : undefined;
+    } catch (err) {
+      const failed = partsFailure(err, step);
+      if (!failed) throw err;
+      return renderRow(req, failedReply(reply, failed.status), draft, p, service, step, group, index, draft.data, { errors: new Map([[failed.pointer, t(failed.message, p.lang)]]), parsed: new Map() }, failed.status);
+    }
     const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
       : group.group?.items.some((f) => f.kind.name === 'file') ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: new Map() } : undefined;
     const outcome = processRow(service, group, index, draft.data, upload?.body ?? req.body ?? {}, { ...stepContext(p, rt.places, service, berlinToday(), draft.data), files });
     if (outcome.errors.size > 0) {
       if (upload) await rt.attachments.discard(upload.fresh.filter((f) => !referenced(outcome.data).has(f)));
-      return renderRow(req, reply, draft, p, service, step, group, index, outcome.data, outcome, 400);
+      return renderRow(req, reply, draft, p, service, step, group, index, outcome.data, outcome, refusedStatus(reply, upload));
     }
     draft.data = outcome.data;
     draft.currentStep = step.id;
@@ -327,6 +342,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   });
 
   app.post<RouteTypes>('/:tenant/:service/:step', { preHandler: csrfUnlessMultipart }, async (req: Req, reply) => {
+    const deadline = req.isMultipart() ? uploadDeadline(req, reply) : undefined;
     const parts = req.isMultipart() ? multipartAfterCsrf(req, reply) : undefined;
     if (parts && !(await parts)) return reply;
     const ctx = await serviceContext(req, reply);
@@ -344,14 +360,21 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
       const errors = new Map([[group.pointer, t(groupMessage(group, 'maxItems'), p.lang)]]);
       return renderStep(req, reply, draft, p, service, step, draft.data, { errors, parsed: new Map() }, 400);
     }
-    const upload = parts ? await readParts((await parts) as AsyncIterableIterator<Multipart>, service, step, draft.id) : undefined;
+    let upload: PartsResult | undefined;
+    try {
+      upload = parts ? await readParts(req, (await parts) as AsyncIterableIterator<Multipart>, p.tenant, service, step, draft, deadline as AbortSignal) : undefined;
+    } catch (err) {
+      const failed = partsFailure(err, step);
+      if (!failed) throw err;
+      return renderStep(req, failedReply(reply, failed.status), draft, p, service, step, draft.data, { errors: new Map([[failed.pointer, t(failed.message, p.lang)]]), parsed: new Map() }, failed.status);
+    }
     const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
       : step.fields.some((f) => f.kind.name === 'file') ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: new Map() } : undefined;
     const outcome = processStep(service, step, draft.data, upload?.body ?? req.body ?? {}, { ...stepCtx, files });
     if (outcome.errors.size > 0) {
       // Uploads of this post that the answer does not keep (refused, one too many) are not stored.
       if (upload) await rt.attachments.discard(upload.fresh.filter((f) => !referenced(outcome.data).has(f)));
-      return renderStep(req, reply, draft, p, service, step, outcome.data, outcome, 400);
+      return renderStep(req, reply, draft, p, service, step, outcome.data, outcome, refusedStatus(reply, upload));
     }
     // Only valid answers are saved, so a resumed draft never holds what the applicant was told is wrong.
     draft.data = outcome.data;
@@ -370,7 +393,10 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
    */
   async function multipartAfterCsrf(req: Req, reply: FastifyReply): Promise<AsyncIterableIterator<Multipart> | undefined> {
     const parts = req.parts();
-    const first = await parts.next();
+    // A body that says multipart and is not: a 400 page (MalformedFormError), not a 500.
+    const first = await parts.next().catch((err: unknown) => {
+      throw asClientError(err);
+    });
     const token = !first.done && first.value.type === 'field' && first.value.fieldname === '_csrf' ? String(first.value.value) : '';
     (req as { body: unknown }).body = { _csrf: token };
     let ok = false;
@@ -378,29 +404,46 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     return ok ? parts : undefined;
   }
 
-  /** Reads the remaining parts: fields into a body, files through the attachment store as they stream. */
-  async function readParts(parts: AsyncIterableIterator<Multipart>, service: LoadedService, step: FormStep, draftId: string): Promise<{ body: Body; uploaded: Map<string, IntakeResult[]>; fresh: string[] }> {
-    const body: Record<string, string | string[]> = {};
-    const uploaded = new Map<string, IntakeResult[]>();
-    const fresh: string[] = [];
-    for await (const part of parts) {
-      if (part.type === 'field') {
-        const value = String(part.value);
-        const had = body[part.fieldname];
-        body[part.fieldname] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
-        continue;
-      }
-      const rules = part.filename ? fileTarget(service, step, part.fieldname) : undefined;
-      if (!rules) {
-        // No file chosen (an empty part), or a control this step does not have: read past it.
-        for await (const _chunk of part.file) { /* discarded */ }
-        continue;
-      }
-      const result = await rt.attachments.intake(draftId, part.filename, part.file, rules);
-      if ('ref' in result) fresh.push(result.ref.id);
-      uploaded.set(part.fieldname, [...(uploaded.get(part.fieldname) ?? []), result]);
+  /** Reads the remaining parts: fields into a body, files through the quotas and the attachment store as they stream. */
+  async function readParts(req: Req, parts: AsyncIterableIterator<Multipart>, tenant: Tenant, service: LoadedService, step: FormStep, draft: Draft, deadline: AbortSignal): Promise<PartsResult> {
+    const id = service.definition.id;
+    const key = `${tenant.id}/${id}`;
+    let draftLimit = draftLimits.get(key);
+    if (!draftLimit) {
+      draftLimit = declaredLimits(formOf(tenant, id).steps.flatMap((s) => s.fields), rt.config.uploads.maxBytes);
+      draftLimits.set(key, draftLimit);
     }
-    return { body: body as Body, uploaded, fresh };
+    const own = step.fields.map((f) => f.pointer);
+    const replaceable = fileRefsIn(draft.data).filter((r) => own.some((o) => r.pointer === o || r.pointer.startsWith(`${o}/`))).map((r) => r.id);
+    return readUploadParts(parts, {
+      attachments: rt.attachments, storage: storageQuotas, window: uploadWindow, draftId: draft.id, client: req.ip,
+      target: (name) => fileTarget(service, step, name), draft: draftLimit, replaceable, contentLength: contentLengthOf(req), deadline,
+    });
+  }
+
+  /**
+   * A multipart step post may take as long as its declared upload needs at EFA_UPLOAD_MIN_RATE (see
+   * upload-timeouts.ts). The step is looked up without the draft: this only bounds the time.
+   */
+  function uploadDeadline(req: Req, reply: FastifyReply): AbortSignal {
+    const tenant = rt.tenants.get(req.params.tenant ?? '');
+    const form = tenant && req.params.service && req.params.service in tenant.services ? tenant.forms.get(req.params.service) : undefined;
+    const step = form?.steps.find((s) => s.id === req.params.step);
+    const declared = step ? declaredLimits(step.fields, rt.config.uploads.maxBytes, false).bytes : 0;
+    return allowUpload(req, reply, uploadDeadlineMs(rt.config.ops.httpRequestTimeoutMs, declared, contentLengthOf(req), rt.config.uploads.minRateKbit));
+  }
+
+  /** A quota refusal answers 413 (no room) or 429 (too much from this client, with Retry-After); other refusals 400. */
+  function refusedStatus(reply: FastifyReply, upload: PartsResult | undefined): number {
+    if (!upload) return 400;
+    const { status, retryAfterMs } = refusalStatus(upload.uploaded);
+    if (retryAfterMs !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfterMs / 1000)));
+    return status;
+  }
+
+  /** The body was not read to its end (timeout, too much text): the connection cannot carry another request. */
+  function failedReply(reply: FastifyReply, status: number): FastifyReply {
+    return status === 408 ? reply.header('connection', 'close') : reply;
   }
 
   // ---- submitted applications ------------------------------------------------------------------
