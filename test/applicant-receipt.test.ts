@@ -16,7 +16,7 @@ import { startStack, type TestStack } from './support/runtime.js';
 /**
  * What the applicant gets to keep: the responsible authority (name, address, contact, English
  * name) on the check, confirmation and status pages; the PDF receipt with every answer as the check
- * page listed it, for the holder of the status link only; how long a draft is kept, the "save and
+ * page listed it, for the holder of the status link only (its key, not the submission id); how long a draft is kept, the "save and
  * continue later" page, and the page for a draft that is gone. On a service generated for this test
  * and an authority declared by it, so nothing depends on the shipped services or routing data.
  */
@@ -228,16 +228,18 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     await toCheck(b);
     const done = await b.submit({}, '/absenden');
     const id = (done.location as string).split('/').pop() as string;
-    const own = await fetchRaw(`${stack.url}/${TENANT}/status/${id}/eingangsbestaetigung.pdf`);
+    const key = /\/status\/([A-Za-z0-9_-]{43})\//.exec(RECEIPT.exec((await b.get(done.location as string)).html)?.[1] ?? '')?.[1] as string;
+    assert.ok(key, 'the receipt link carries the status key');
+    const own = await fetchRaw(`${stack.url}/${TENANT}/status/${key}/eingangsbestaetigung.pdf`);
     assert.equal(own.status, 200);
-    for (const path of [`/${TENANT}/status/${randomUUID()}/eingangsbestaetigung.pdf`, `/${TENANT}/status/not-an-id/eingangsbestaetigung.pdf`, `/nw/status/${id}/eingangsbestaetigung.pdf`]) {
+    for (const path of [`/${TENANT}/status/${id}/eingangsbestaetigung.pdf`, `/${TENANT}/status/${randomUUID()}/eingangsbestaetigung.pdf`, `/${TENANT}/status/not-an-id/eingangsbestaetigung.pdf`, `/nw/status/${key}/eingangsbestaetigung.pdf`]) {
       const other = await fetchRaw(`${stack.url}${path}`);
       assert.equal(other.status, 404, `${path} is not found`);
       assert.notEqual(other.type, 'application/pdf');
     }
     // After the retention purge the receipt still confirms the submission, without the answers.
     await stack.rt.db.query('UPDATE submissions SET applicant_copy = NULL WHERE id = $1', [id]);
-    const purged = await pdfText((await fetchRaw(`${stack.url}/${TENANT}/status/${id}/eingangsbestaetigung.pdf`)).body);
+    const purged = await pdfText((await fetchRaw(`${stack.url}/${TENANT}/status/${key}/eingangsbestaetigung.pdf`)).body);
     assert.ok(squeeze(purged.text).includes(squeeze(uiTexts.de.receiptAnswersGone)));
     assert.ok(!purged.text.includes('Minka'));
   });

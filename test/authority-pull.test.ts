@@ -64,8 +64,15 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
 
   const event = (id: string, body: unknown, t = bonnToken) => call(`POST`, `${API}/submissions/${id}/events`, { token: t, type: 'application/json', body: JSON.stringify(body) });
 
+  /** The status page as anyone holding the confirmation's status link sees it (no cookie). */
+  const statusLinks = new Map<string, string>();
+  async function apply(...args: Parameters<typeof applyOverHttp>): ReturnType<typeof applyOverHttp> {
+    const submitted = await applyOverHttp(...args);
+    statusLinks.set(submitted.id, submitted.statusHref);
+    return submitted;
+  }
   async function statusPage(id: string, lang: 'de' | 'en'): Promise<string> {
-    const res = await fetch(`${stack.url}/nw/status/${id}?lang=${lang}`);
+    const res = await fetch(`${stack.url}${statusLinks.get(id) as string}?lang=${lang}`);
     assert.equal(res.status, 200);
     return res.text();
   }
@@ -79,7 +86,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
   }
 
   test('a full application to Bonn: waits unpushed, is listed, fetched, decrypted with the authority key, accepted; the status page says so in German and English', async () => {
-    const { id, reference } = await applyOverHttp(stack.url, 'nw', BONN);
+    const { id, reference } = await apply(stack.url, 'nw', BONN);
     await stack.rt.delivery?.drain();
     const outbox = await stack.rt.db.query('SELECT 1 FROM outbox WHERE submission_id = $1', [id]);
     assert.equal(outbox.rows.length, 0, 'a pull submission is not queued for pushing');
@@ -147,7 +154,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
   });
 
   test('a rejection with reasons as a signed FIT-Connect event: kept with its token; the applicant sees "rejected"', async () => {
-    const { id } = await applyOverHttp(stack.url, 'nw', BONN, 'Imbiss am Rhein');
+    const { id } = await apply(stack.url, 'nw', BONN, 'Imbiss am Rhein');
     const notYet = await event(id, { event: 'reject-submission', problems: [{ title: 'Unterlagen fehlen' }] });
     assert.equal(notYet.status, 409, 'nobody decides on what was never fetched');
     assert.equal(notYet.body.error, 'submission_not_fetched');
@@ -177,7 +184,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
   });
 
   test('a signed accept must name the authentication tag of the data it accepted', async () => {
-    const { id } = await applyOverHttp(stack.url, 'nw', BONN, 'Blumen Beethoven');
+    const { id } = await apply(stack.url, 'nw', BONN, 'Blumen Beethoven');
     const fetched = await call<{ encryptedData: string }>('GET', `${API}/submissions/${id}`, { token: bonnToken });
     const tag = fetched.body.encryptedData.split('.')[4] as string;
     const wrongTag = await call('POST', `${API}/submissions/${id}/events`, { token: bonnToken, type: 'application/jose', body: await signedEvent(id, EVENT_ACCEPT, { authenticationTags: { data: `${tag.slice(1)}A` } }) });
@@ -193,7 +200,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
   });
 
   test('another authority\'s submission does not exist for a pull client (404, like a random id), and a push submission neither', async () => {
-    const bonnSubmission = await applyOverHttp(stack.url, 'nw', BONN, 'Eiscafé Venezia');
+    const bonnSubmission = await apply(stack.url, 'nw', BONN, 'Eiscafé Venezia');
     const kielToken = await clientToken({ id: 'kiel-pull', scopes: ['submissions:pull'], authority: 'gewerbeamt-kiel' });
 
     const list = await call<{ submissions: Array<{ submissionId: string }>; totalCount: number }>('GET', `${API}/submissions`, { token: kielToken });
@@ -213,7 +220,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
     assert.equal((await attempts(bonnSubmission.id)).length, 0);
 
     // Kiel's own submission is pushed over the webhook: not the pull API's to hand out or decide.
-    const kielSubmission = await applyOverHttp(stack.url, 'sh', KIEL, 'Fischbrötchen Kiel');
+    const kielSubmission = await apply(stack.url, 'sh', KIEL, 'Fischbrötchen Kiel');
     await stack.rt.delivery?.drain();
     assert.equal((await call('GET', `${API}/submissions/${kielSubmission.id}`, { token: kielToken })).status, 404);
     assert.equal((await event(kielSubmission.id, { event: 'accept-submission' }, kielToken)).status, 404);
@@ -244,7 +251,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
 
   test('pages are disjoint, ordered and complete; bad pagination is refused', async () => {
     const mine: string[] = [];
-    for (const name of ['Seite Eins', 'Seite Zwei', 'Seite Drei']) mine.push((await applyOverHttp(stack.url, 'nw', BONN, name)).id);
+    for (const name of ['Seite Eins', 'Seite Zwei', 'Seite Drei']) mine.push((await apply(stack.url, 'nw', BONN, name)).id);
     const all = await call<{ totalCount: number; submissions: Array<{ submissionId: string; submittedAt: string }> }>('GET', `${API}/submissions?limit=500`, { token: bonnToken });
     assert.equal(all.body.totalCount, all.body.submissions.length);
     const paged: string[] = [];
@@ -269,7 +276,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
   });
 
   test('concurrent fetches are one delivery; concurrent conflicting decisions: one wins, the other is a conflict', async () => {
-    const { id } = await applyOverHttp(stack.url, 'nw', BONN, 'Zwillingsbäckerei');
+    const { id } = await apply(stack.url, 'nw', BONN, 'Zwillingsbäckerei');
     const fetches = await Promise.all(Array.from({ length: 6 }, () => call<{ status: string }>('GET', `${API}/submissions/${id}`, { token: bonnToken })));
     assert.deepEqual(fetches.map((f) => f.status), [200, 200, 200, 200, 200, 200]);
     assert.deepEqual(fetches.map((f) => f.body.status), Array(6).fill('delivered'));
@@ -287,7 +294,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
 
   test('a submission queued for pushing to an authority that pulls fails with a reason for the operator', async () => {
     // As if Bonn's directory entry had named a push transport at submit and "pull" at delivery time.
-    const { id } = await applyOverHttp(stack.url, 'nw', BONN, 'Umzug Rheinaue');
+    const { id } = await apply(stack.url, 'nw', BONN, 'Umzug Rheinaue');
     await stack.rt.db.query(`UPDATE submissions SET delivery_mode = 'push' WHERE id = $1`, [id]);
     await stack.rt.db.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
     await stack.rt.delivery?.drain();
@@ -304,7 +311,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
       assert.equal(res.status, 400, id);
       assert.equal(res.body.error, 'request_invalid');
     }
-    const { id } = await applyOverHttp(stack.url, 'nw', BONN, 'Kaffeerösterei');
+    const { id } = await apply(stack.url, 'nw', BONN, 'Kaffeerösterei');
     const head = await fetch(`${stack.url}${API}/submissions/${id}`, { method: 'HEAD', headers: { authorization: `Bearer ${bonnToken}` } });
     assert.notEqual(head.status, 200, 'HEAD is no download');
     const unchanged = await stack.rt.db.query<{ status: string }>('SELECT status FROM submissions WHERE id = $1', [id]);

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { conditionHolds, visibleSteps, type FormStep } from '../src/forms/definition.js';
 import type { FormField } from '../src/forms/fields/kind.js';
@@ -107,7 +107,8 @@ describe('error pages in the Land\'s look, in German and English', () => {
     test(`${lang}: 500 when the database fails, without the database's message`, async () => {
       await stack.rt.db.query('ALTER TABLE submission_decisions RENAME TO submission_decisions_away');
       try {
-        assertErrorPage(await get(`${stack.url}/${tenant.id}/status/${randomUUID()}`, lang), 500, tenant, lang, 'error', 'server error');
+        // A status key (not an id) is looked up in the database.
+        assertErrorPage(await get(`${stack.url}/${tenant.id}/status/${randomBytes(32).toString('base64url')}`, lang), 500, tenant, lang, 'error', 'server error');
       } finally {
         await stack.rt.db.query('ALTER TABLE submission_decisions_away RENAME TO submission_decisions');
       }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
@@ -23,6 +23,7 @@ import { httpTimeouts } from './timeouts.js';
 import { registerRequestDeadlines, uploadDeadlineMs } from './upload-timeouts.js';
 import { declaredLimits } from '../attachments/quotas.js';
 import { OPS_SCHEMAS, registerOpenApi } from './openapi.js';
+import { withoutStatusKey } from '../submissions/status-key.js';
 
 const require = createRequire(import.meta.url);
 const KERN_DIST = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist');
@@ -38,12 +39,23 @@ const SCRIPTS: Record<string, string> = {
 /** Paths that are the same for every tenant and host. */
 const GLOBAL = /^\/(_efa\/|\.well-known\/)/;
 
+/**
+ * Fastify's request log (and every error logged with the request) names the URL: a status key in
+ * it is replaced, so the applicant's capability never reaches a log.
+ */
+function withRedactedUrls(logger: boolean | object): boolean | object {
+  if (logger === false) return false;
+  const req = (r: FastifyRequest) => ({ method: r.method, url: withoutStatusKey(r.url), host: r.host, remoteAddress: r.ip, remotePort: r.socket?.remotePort });
+  const given = logger === true ? {} : logger as { serializers?: Record<string, unknown> };
+  return { ...given, serializers: { ...given.serializers, req } };
+}
+
 export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; receiverUrl?: string; onRoute?: (route: RouteOptions) => void } = {}): Promise<FastifyInstance> {
   const hostTenants = new Map<string, string>();
   for (const tenant of rt.tenants.values()) for (const host of tenant.hosts) hostTenants.set(host, tenant.id);
 
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: withRedactedUrls(opts.logger ?? false),
     ...httpTimeouts(rt.config.ops, longestUploadMs(rt) + 10_000),
     // Only configured proxies may name the client (EFA_TRUST_PROXY); the default trusts none.
     trustProxy: trustProxyOption(rt.config.guard.trustProxy),

@@ -102,6 +102,8 @@ export async function storeSubmission(db: Database, input: {
   attachments?: AttachmentStore;
   /** The applicant's sealed copy for their receipt, made for the submission id (DraftStore.sealApplicantCopy). */
   applicantCopy?: (submissionId: string) => Uint8Array;
+  /** SHA-256 of the applicant's status key (status-key.ts); the key itself is never passed here. */
+  statusKeySha256?: Buffer;
 }): Promise<SubmissionRecord> {
   const makeReference = input.reference ?? newReference;
   const id = randomUUID();
@@ -166,6 +168,7 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
         [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null],
       );
+      if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256]);
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
       if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
       if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();

@@ -6,6 +6,8 @@ export interface Submitted {
   id: string;
   reference: string;
   browser: Browser;
+  /** The confirmation page's link to the status page (it carries the status key, not the id). */
+  statusHref: string;
 }
 
 /**
@@ -25,5 +27,7 @@ export async function applyOverHttp(origin: string, tenant: string, address: { s
   const confirmation = await b.get(done.location as string);
   const reference = /class="efa-reference">([^<]+)</.exec(confirmation.html)?.[1];
   assert.ok(reference, 'the confirmation shows a reference number');
-  return { id: (done.location as string).split('/').pop() as string, reference, browser: b };
+  const statusHref = /href="([^"]*\/status\/[^"/]+)"/.exec(confirmation.html)?.[1];
+  assert.ok(statusHref, 'the confirmation links the status page');
+  return { id: (done.location as string).split('/').pop() as string, reference, browser: b, statusHref };
 }

@@ -32,6 +32,8 @@ export class Browser {
   lastHtml = '';
   lastStatus = 0;
   lastUrl = '';
+  /** The Set-Cookie lines of the last response, as sent (attributes included). */
+  lastSetCookies: string[] = [];
 
   constructor(private readonly origin: string, private readonly host?: string) {}
 
@@ -104,6 +106,7 @@ export class Browser {
     if (this.host) headers.host = this.host;
     if (body !== undefined) headers['content-type'] = type;
     const res = await send(new URL(path, this.origin), method, headers, body);
+    this.lastSetCookies = res.setCookies;
     for (const line of res.setCookies) {
       const [pair] = line.split(';');
       const [name, ...rest] = (pair ?? '').split('=');

@@ -19,6 +19,7 @@ import type { Runtime } from '../../runtime.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible, storeSubmission, DraftGoneError } from '../../submissions/submit.js';
+import { cookieWithKey, isStatusKey, keysInCookie, matchesStatusKey, newStatusKey, statusKeyHash, STATUS_COOKIE } from '../../submissions/status-key.js';
 import type { Tenant, TenantAsset } from '../../tenants/registry.js';
 import type { Authority } from '../../routing/types.js';
 import {
@@ -27,7 +28,7 @@ import {
 } from '../pages.js';
 import type { ReceiptInput, ReceiptSection } from '../receipt-pdf.js';
 
-/** The receipt's path below a status page (/<tenant>/status/<id>/…). */
+/** The receipt's path below a status page (/<tenant>/status/<key>/…). */
 export const RECEIPT_FILE = 'eingangsbestaetigung.pdf';
 
 /** Set by the app's URL rewrite when the request's host selected the tenant. */
@@ -165,25 +166,30 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     });
   }
 
-  app.get<RouteTypes>('/:tenant/status/:id', async (req: Req, reply) => {
+  // The status page and the receipt are for the holder of the status key (the link from the
+  // confirmation page) or for the browser that submitted (its cookie holds the key). A submission id
+  // alone (an old status link, a message id, an idempotency key) gets a page saying so, for any id.
+  app.get<RouteTypes>('/:tenant/status/:key', async (req: Req, reply) => {
     const p = page(req, reply);
     if (!p) return notFound(reply, p);
-    const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
-    if (!row) return notFound(reply, p);
-    return send(reply, p, withProgress(p, statusView(p, applicantFacts(p, row)), row, rt.routing.authorities.get(row.authority_id)?.contact));
+    const access = await statusAccess(req, p);
+    if (!access) return notFound(reply, p);
+    if (access === 'key-needed') return send(reply, p, keyNeededView(p));
+    const { row, key } = access;
+    return send(reply, p, withProgress(p, statusView(p, applicantFacts(p, row, key)), row, rt.routing.authorities.get(row.authority_id)?.contact));
   });
 
-  // The receipt is as private as the status page: whoever holds the status link (its random id)
-  // may fetch it, nobody else; another Land's or an unknown id is not found.
-  app.get<RouteTypes>(`/:tenant/status/:id/${RECEIPT_FILE}`, async (req: Req, reply) => {
+  app.get<RouteTypes>(`/:tenant/status/:key/${RECEIPT_FILE}`, async (req: Req, reply) => {
     const p = page(req, reply);
     if (!p) return notFound(reply, p);
-    const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
-    const service = row && rt.services.get(row.service_id);
-    if (!row || !service) return notFound(reply, p);
+    const access = await statusAccess(req, p);
+    if (access === 'key-needed') return send(reply, p, keyNeededView(p));
+    const service = access && rt.services.get(access.row.service_id);
+    if (!access || !service) return notFound(reply, p);
+    const { row, key } = access;
     // PDFKit, fontkit and the fonts load on the first receipt, not at every start of the API.
     const { receiptPdf } = await import('../receipt-pdf.js');
-    const pdf = await receiptPdf(receiptInput(p, service, row, await applicantCopyOf(row.id)));
+    const pdf = await receiptPdf(receiptInput(p, service, row, key, row.payload_purged_at ? undefined : await applicantCopyOf(row.id)));
     const name = `${p.lang === 'en' ? 'Receipt' : 'Eingangsbestaetigung'}-${row.reference.replace(/[^A-Za-z0-9-]/g, '')}.pdf`;
     return reply.code(200).type('application/pdf').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store')
       .header('content-language', p.lang).header('vary', 'Accept-Language, Cookie').header('x-robots-tag', 'noindex').send(pdf);
@@ -246,11 +252,12 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
       throw err;
     }
     let record;
+    const statusKey = newStatusKey();
     try {
       // The applicant's copy for the receipt: the check page's rows in every language of the Land.
       const sections = Object.fromEntries(p.tenant.languages.map((lang) => [lang, checkSections({ ...p, lang }, service, data, stepCtx.conditions).map((s) => ({ title: s.title, rows: s.rows.map(({ changeHref: _, ...row }) => row) }))]));
       const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
-      record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy });
+      record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256 });
     } catch (err) {
       if (err instanceof DraftGoneError) return send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
       throw err;
@@ -258,6 +265,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     rt.metrics.submissions.inc({ tenant: p.tenant.id, service: id });
     if (record.deliveryMode === 'push') rt.dispatch(record.id);
     void reply.clearCookie(cookieName(id), { path: cookiePath(p, id) });
+    keepStatusCookie(req, reply, p, statusKey.key);
     return reply.redirect(`${p.base}/${id}/bestaetigung/${record.id}`, 303);
   });
 
@@ -265,9 +273,12 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const p = page(req, reply);
     const service = p && serviceOf(p, req.params.service);
     if (!p || !service) return notFound(reply, p);
-    const row = await submissionOf(rt, p.tenant.id, req.params.id ?? '');
-    if (!row || row.service_id !== service.definition.id) return notFound(reply, p);
-    return send(reply, p, confirmationView(p, service, { ...applicantFacts(p, row), statusHref: `${p.base}/status/${row.id}` }));
+    // Only in the browser that submitted: the id in this address is no secret.
+    const access = await accessByCookie(req, p, req.params.id ?? '');
+    if (!access) return send(reply, p, keyNeededView(p));
+    const { row, key } = access;
+    if (row.service_id !== service.definition.id) return notFound(reply, p);
+    return send(reply, p, withoutFactsOncePurged(row, confirmationView(p, service, { ...applicantFacts(p, row, key), statusHref: `${p.base}/status/${key}` })));
   });
 
   app.get<RouteTypes>('/:tenant/:service/:step', async (req: Req, reply) => {
@@ -447,11 +458,46 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   }
 
   // ---- submitted applications ------------------------------------------------------------------
-  function applicantFacts(p: Page, row: SubmissionView): SubmissionFacts {
+  function applicantFacts(p: Page, row: SubmissionView, key: string): SubmissionFacts {
     // The stored name is the German one; the English name comes from the routing data in force.
     const known = rt.routing.authorities.get(row.authority_id);
     const authorityName_ = known ? authorityName({ name: row.authority_name, nameEn: known.nameEn }, p.lang) : row.authority_name;
-    return { ...factsOf(row), authorityName: authorityName_, authority: known, receiptHref: `${p.base}/status/${row.id}/${RECEIPT_FILE}?lang=${p.lang}` };
+    return { ...factsOf(row), authorityName: authorityName_, authority: known, receiptHref: `${p.base}/status/${key}/${RECEIPT_FILE}?lang=${p.lang}` };
+  }
+
+  /**
+   * Who may see a submission through /status/<param>: the holder of its status key, or, for a
+   * submission id, the browser whose status cookie holds that submission's key. 'key-needed': an id
+   * without that cookie (the same answer whether or not the id exists).
+   */
+  async function statusAccess(req: Req, p: Page): Promise<StatusAccess | 'key-needed' | undefined> {
+    const param = req.params.key ?? '';
+    if (isStatusKey(param)) {
+      const row = await submissionWhere(rt, p.tenant.id, 'k.key_sha256 = $2', statusKeyHash(param));
+      return row ? { row, key: param } : undefined;
+    }
+    if (!UUID.test(param)) return undefined;
+    return (await accessByCookie(req, p, param)) ?? 'key-needed';
+  }
+
+  async function accessByCookie(req: Req, p: Page, id: string): Promise<StatusAccess | undefined> {
+    const keys = keysInCookie(req.cookies[STATUS_COOKIE]);
+    if (keys.length === 0 || !UUID.test(id)) return undefined;
+    const row = await submissionWhere(rt, p.tenant.id, 's.id = $2', id);
+    const key = row && keys.find((k) => matchesStatusKey(k, row.key_sha256));
+    return row && key ? { row, key } : undefined;
+  }
+
+  /** The browser that submitted keeps the key in an HttpOnly cookie for this Land's pages only. */
+  function keepStatusCookie(req: Req, reply: FastifyReply, p: Page, key: string): void {
+    void reply.setCookie(STATUS_COOKIE, cookieWithKey(req.cookies[STATUS_COOKIE], key), {
+      httpOnly: true, sameSite: 'lax', secure: rt.config.production ? true : 'auto', path: p.base || '/', maxAge: rt.config.draftTtlDays * 86400,
+    });
+  }
+
+  function keyNeededView(p: Page): PageView {
+    const ui = uiOf(p);
+    return { template: 'error', title: ui.statusLinkNeededTitle, context: { message: ui.statusLinkNeeded, homeHref: `${p.base}/` }, status: 404 };
   }
 
   /** The sections of the applicant's copy, undefined once purged (or unreadable after a key was removed). */
@@ -462,8 +508,8 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     return rt.drafts.openApplicantCopy(id, blob)?.sections as Partial<Record<Lang, ReceiptSection[]>> | undefined;
   }
 
-  function receiptInput(p: Page, service: LoadedService, row: SubmissionView, copy: Partial<Record<Lang, ReceiptSection[]>> | undefined): ReceiptInput {
-    const view = confirmationView(p, service, { ...applicantFacts(p, row), statusHref: '' });
+  function receiptInput(p: Page, service: LoadedService, row: SubmissionView, key: string, copy: Partial<Record<Lang, ReceiptSection[]>> | undefined): ReceiptInput {
+    const view = withoutFactsOncePurged(row, confirmationView(p, service, { ...applicantFacts(p, row, key), statusHref: '' }));
     const logo = p.tenant.logoSvg?.body;
     return {
       lang: p.lang, ui: uiOf(p), landName: t(p.tenant.name, p.lang), portalName: t(p.tenant.portalName, p.lang), logoSvg: logo === undefined ? undefined : logo.toString(),
@@ -577,19 +623,36 @@ interface SubmissionView {
   confirmed: boolean;
   /** Handed over to an authority that decides later (FIT-Connect); its decision is being followed. */
   awaiting_decision: boolean;
+  /** When the retention purge removed the payload and the applicant's copy (null: not yet). */
+  payload_purged_at: Date | string | null;
+  /** SHA-256 of the status key; null for submissions from before status keys. */
+  key_sha256: Uint8Array | null;
 }
 
-/** A submission as its own tenant may show it: another Land's id is simply not found. */
-async function submissionOf(rt: Runtime, tenant: string, id: string): Promise<SubmissionView | undefined> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
+interface StatusAccess {
+  row: SubmissionView;
+  /** The status key the request proved (in its path or its cookie): the links on the page carry it. */
+  key: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A submission as its own tenant may show it: another Land's is simply not found. */
+async function submissionWhere(rt: Runtime, tenant: string, where: 's.id = $2' | 'k.key_sha256 = $2', value: string | Buffer): Promise<SubmissionView | undefined> {
   const { rows } = await rt.db.query<SubmissionView>(
-    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at, s.authority_id,
+    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at, s.authority_id, s.payload_purged_at, k.key_sha256,
             s.delivery_mode = 'pull' OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.submission_id = s.id AND a.outcome = 'delivered' AND a.receipt->>'verified' = 'true') AS confirmed,
             EXISTS (SELECT 1 FROM delivery_followups f WHERE f.submission_id = s.id) AS awaiting_decision
-       FROM submissions s LEFT JOIN submission_decisions d ON d.submission_id = s.id WHERE s.id = $1 AND s.tenant = $2`,
-    [id, tenant],
+       FROM submissions s LEFT JOIN submission_decisions d ON d.submission_id = s.id LEFT JOIN submission_status_keys k ON k.submission_id = s.id
+      WHERE s.tenant = $1 AND ${where}`,
+    [tenant, value],
   );
   return rows[0];
+}
+
+/** The declared facts are computed from the answers: they go when the retention purge takes those. */
+function withoutFactsOncePurged(row: SubmissionView, view: PageView): PageView {
+  return row.payload_purged_at ? { ...view, context: { ...view.context, facts: [] } } : view;
 }
 
 /**
