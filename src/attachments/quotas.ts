@@ -1,7 +1,5 @@
 import { Redis } from 'ioredis';
 import type { UploadSettings } from '../config/env.js';
-import { fileRulesOf } from '../forms/fields/file.js';
-import type { FormField } from '../forms/fields/kind.js';
 import type { Database } from '../storage/db.js';
 import type { Refusal } from './store.js';
 
@@ -9,30 +7,6 @@ import type { Refusal } from './store.js';
 export interface DraftLimits {
   bytes: number;
   files: number;
-}
-
-/**
- * The most a set of fields can hold by their declarations: per file field `size.maximum` (capped by
- * EFA_UPLOAD_MAX_BYTES) × `maxItems`, a repeatable group's files × its `maxItems`.
- */
-export function declaredLimits(fields: readonly FormField[], ceiling: number, rowsOfGroups = true): DraftLimits {
-  let bytes = 0;
-  let files = 0;
-  for (const field of fields) {
-    if (field.group) {
-      const inner = declaredLimits(field.group.items, ceiling);
-      const rows = rowsOfGroups ? field.group.maxItems : 1;
-      bytes += inner.bytes * rows;
-      files += inner.files * rows;
-      continue;
-    }
-    if (field.kind.name !== 'file') continue;
-    const rules = fileRulesOf(field.schema);
-    if (typeof rules === 'string') continue;
-    bytes += Math.min(rules.maxBytes, ceiling) * rules.maxFiles;
-    files += rules.maxFiles;
-  }
-  return { bytes, files };
 }
 
 /** A file about to be stored: its pending row and what it may take at most. */

@@ -21,7 +21,7 @@ import { registerErrorPages } from './error-pages.js';
 import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
 import { httpTimeouts } from './timeouts.js';
 import { registerRequestDeadlines, uploadDeadlineMs } from './upload-timeouts.js';
-import { declaredLimits } from '../attachments/quotas.js';
+import { declaredLimits } from '../forms/upload-limits.js';
 import { OPS_SCHEMAS, registerOpenApi } from './openapi.js';
 import { withoutStatusKey } from '../submissions/status-key.js';
 

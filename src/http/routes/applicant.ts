@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import fastifyMultipart, { type Multipart } from '@fastify/multipart';
 import { fileRefsIn } from '../../attachments/references.js';
-import { clientWindow, declaredLimits, StorageQuotas, type DraftLimits } from '../../attachments/quotas.js';
+import { clientWindow, StorageQuotas, type DraftLimits } from '../../attachments/quotas.js';
+import { declaredLimits } from '../../forms/upload-limits.js';
 import { asClientError, partsFailure, readUploadParts, refusalStatus, type PartsResult } from '../upload-parts.js';
 import { allowUpload, contentLengthOf, uploadDeadlineMs } from '../upload-timeouts.js';
 import { fileRulesOf, type FieldFileRules } from '../../forms/fields/file.js';
