@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DirectoryEntry } from '../../src/transports/types.js';
 import { copyDeclarations } from './declarations.js';
 
 /** Test data only: a service of its own in a temporary copy of the project, never in services/. */
@@ -16,18 +17,21 @@ function fileRef(types: string[], maxBytes: number): Record<string, unknown> {
   };
 }
 
+/** A LeiKa key no declared service uses: the test service brings its own routing. */
+const LEIKA = '99999999999018';
+
 /**
  * Step "angaben": a name and one required PDF (≤ `pdfMaxBytes`); step "fotos": up to two optional
- * images (≤ 64 KB each). Offered by nw; routed like the gewerbeanmeldung copy (its LeiKa key).
+ * images (≤ 64 KB each). Offered by nw; routed to an authority of its own (the demo directory's
+ * webhook entry), so nothing depends on the shipped services or their routing.
  */
 export function uploadServiceRoot(pdfMaxBytes: number): { root: string; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), 'efa-upload-quota-'));
   copyDeclarations(root);
   const dir = join(root, 'services', UPLOAD_SERVICE);
   mkdirSync(dir, { recursive: true });
-  const gewerbe = JSON.parse(readFileSync(join(root, 'services', 'gewerbeanmeldung', 'service.json'), 'utf8')) as { leikaKey: string };
   writeFileSync(join(dir, 'service.json'), JSON.stringify({
-    id: UPLOAD_SERVICE, leikaKey: gewerbe.leikaKey, version: '1.0.0', title: { de: 'Nachweis hochladen', en: 'Upload evidence' },
+    id: UPLOAD_SERVICE, leikaKey: LEIKA, version: '1.0.0', title: { de: 'Nachweis hochladen', en: 'Upload evidence' },
     description: { de: 'Testleistung mit Uploads.', en: 'Test service with uploads.' }, leadLand: 'nw',
     payloadSchemaUri: `https://efa-runtime.example/services/${UPLOAD_SERVICE}/1.0.0/schema.json`, parameters: {},
   }));
@@ -58,6 +62,14 @@ export function uploadServiceRoot(pdfMaxBytes: number): { root: string; remove()
   const tenant = JSON.parse(readFileSync(tenantFile, 'utf8')) as { services: Record<string, unknown> };
   tenant.services[UPLOAD_SERVICE] = {};
   writeFileSync(tenantFile, JSON.stringify(tenant));
+  const demo = JSON.parse(readFileSync(join(root, 'routing', 'demo.json'), 'utf8')) as { directory: DirectoryEntry[] };
+  const webhook = demo.directory.find((e) => e.serviceKey === '*' && e.transport === 'webhook') as DirectoryEntry;
+  const authority = { id: 'test-quotenamt', name: 'Testamt für Uploads (Demo)', nameEn: 'Test Office for Uploads (Demo)', address: { street: 'Prüfweg 18', postalCode: '53111', city: 'Bonn' } };
+  writeFileSync(join(root, 'routing', `${UPLOAD_SERVICE}.json`), JSON.stringify({
+    authorities: [authority],
+    responsibilities: [{ leikaKey: LEIKA, arsPrefix: '05', authorityId: authority.id }],
+    directory: [{ ...webhook, authorityId: authority.id }],
+  }));
   return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
