@@ -8,6 +8,7 @@
  *   npm run bench -- --write-baseline                 (ratios -> bench/baseline.json, with date and machine)
  *   npm run bench -- --compare [--tolerance 25]       (exit 1 if a ratio fell by more than the tolerance, in %)
  *   npm run bench -- --profile                        (also a CPU profile of efa serve under the step-with-draft load)
+ *   npm run bench -- --only memory --serve-env NODE_OPTIONS=--max-old-space-size=192   (settings of the measured efa serve)
  *
  * Every ratio is "higher is better" (the runtime's throughput over the limit's, or the limit's time
  * or CPU over the runtime's), so one tolerance reads the same way for all of them. The runtime runs
@@ -40,6 +41,7 @@ const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string' }, connections: { type: 'string' }, rounds: { type: 'string' }, rows: { type: 'string' }, many: { type: 'string' },
     'startup-runs': { type: 'string' }, 'delivery-n': { type: 'string' }, only: { type: 'string' }, tolerance: { type: 'string' },
+    'serve-env': { type: 'string', multiple: true },
     'write-baseline': { type: 'boolean' }, compare: { type: 'boolean' }, profile: { type: 'boolean' }, baseline: { type: 'string' },
   },
 });
@@ -60,6 +62,12 @@ const BASELINE_FILE = flags.baseline ?? join('bench', 'baseline.json');
 const only = flags.only ? flags.only.split(',').map((s) => s.trim()) : [...SECTIONS];
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
 const wants = (s: Section) => only.includes(s);
+/** Extra environment of the measured efa serve (--serve-env K=V, repeatable): try a setting's effect. */
+const SERVE_ENV = Object.fromEntries((flags['serve-env'] ?? []).map((kv) => {
+  const at = kv.indexOf('=');
+  if (at < 1) throw new Error(`--serve-env must be KEY=VALUE, not "${kv}"`);
+  return [kv.slice(0, at), kv.slice(at + 1)];
+}));
 const ROOT = process.cwd();
 const NODE = process.execPath;
 
@@ -292,7 +300,8 @@ async function pages(env: Record<string, string>, db: { url: string }): Promise<
 
   const efaPort = await freePort();
   const barePort = await freePort();
-  const efa = start('efa serve', [...probe, 'bin/efa.js', 'serve'], serveEnv(efaPort, { BENCH_PROBE_FILE: join(work, 'efa-memory.json') }));
+  const efa = start('efa serve', [...probe, 'bin/efa.js', 'serve'], serveEnv(efaPort, { ...SERVE_ENV, BENCH_PROBE_FILE: join(work, 'efa-memory.json') }));
+  if (Object.keys(SERVE_ENV).length > 0) notes.push(`efa serve ran with ${Object.entries(SERVE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   cleanups.push(() => efa.stop());
   const bare = start('bare server', [...probe, 'bench/lib/bare-server.mjs'], {
     PORT: String(barePort), EFA_ROOT: temp.root, BENCH_CAPTURES: join(work, 'captures.json'), DATABASE_URL: db.url,
@@ -354,7 +363,8 @@ async function pages(env: Record<string, string>, db: { url: string }): Promise<
     await cannon({ url: `${E}${formUrl()}`, expect: '2xx' }, DURATION * 2);
     await cannon({ url: `${B}/render/start`, expect: '2xx' }, DURATION * 2);
     const after = { efa: await memoryOf(efa, join(work, 'efa-memory.json')), bare: await memoryOf(bare, join(work, 'bare-memory.json')) };
-    const mem = (m: typeof after.efa) => `RSS ${m.rss.toFixed(0)} MB, heap ${m.heapUsed.toFixed(0)} of ${m.heapTotal.toFixed(0)} MB, external+buffers ${m.external.toFixed(0)} MB`;
+    // What RSS holds beyond V8's heap and its external buffers: code, native allocations, freed but kept by malloc.
+    const mem = (m: typeof after.efa) => `RSS ${m.rss.toFixed(0)} MB (heap ${m.heapUsed.toFixed(0)} used of ${m.heapTotal.toFixed(0)}, external+buffers ${m.external.toFixed(0)}, the rest ${(m.rss - m.heapTotal - m.external).toFixed(0)})`;
     row('memory', 'bare Fastify server: idle → after all the load above', `${mem(idle.bare)} → ${mem(after.bare)}`);
     row('memory', 'efa serve: idle → after all the load above', `${mem(idle.efa)} → ${mem(after.efa)}`, { key: 'memory.rss', value: after.bare.rss / after.efa.rss, of: "the bare server's RSS over efa's", target: 0.5 });
   }
