@@ -429,7 +429,7 @@ async function profile(serveEnv: (port: number, extra?: Record<string, string>) 
 
 // ---- startup and delivery (their own benches, run as child processes) ------------------------------
 async function startup(): Promise<void> {
-  for (const n of [1, MANY]) {
+  for (const n of new Set([1, MANY])) {
     const temp = await benchRoot({ groupRows: 1, extra: n, own: false });
     try {
       const out = await run(['--import', 'tsx', 'bench/startup.ts', '--runs', String(STARTUP_RUNS), '--root', temp.root, '--skip-cold']);

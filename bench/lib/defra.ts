@@ -20,7 +20,8 @@ export function installDefra(): string {
   mkdirSync(dir, { recursive: true });
   if (!existsSync(join(dir, 'node_modules', DEFRA_PACKAGE, 'package.json'))) {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const res = spawnSync(npm, ['install', '--prefix', dir, '--no-audit', '--no-fund', '--ignore-scripts', '--save-exact', `${DEFRA_PACKAGE}@${DEFRA_VERSION}`], { encoding: 'utf8', timeout: 600_000 });
+    // Bounded: without a registry (an offline CI) the table says so rather than the run hanging.
+    const res = spawnSync(npm, ['install', '--prefix', dir, '--no-audit', '--no-fund', '--ignore-scripts', '--save-exact', '--fetch-retries=1', '--fetch-timeout=30000', `${DEFRA_PACKAGE}@${DEFRA_VERSION}`], { encoding: 'utf8', timeout: 180_000 });
     if (res.status !== 0) throw new Error(`npm install ${DEFRA_PACKAGE}@${DEFRA_VERSION} failed: ${(res.stderr || res.stdout || String(res.error)).slice(-800)}`);
   }
   copyFileSync(fileURLToPath(new URL('defra-server.mjs', import.meta.url)), join(dir, 'server.mjs'));
