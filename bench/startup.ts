@@ -22,6 +22,7 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench:startup
  *   npm run bench:startup -- --runs 3 --tsx
+ *   npm run bench:startup -- --root /tmp/copy --skip-cold   (other declarations; without the no-template start)
  *
  * A fresh database is created on DATABASE_URL's server and dropped afterwards; Redis keys live under
  * a random EFA_QUEUE_PREFIX and are deleted afterwards.
@@ -37,7 +38,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { generateSigningKeyPair } from '../src/crypto/keys.js';
 
-const { values: flags } = parseArgs({ options: { runs: { type: 'string' }, tsx: { type: 'boolean' }, only: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { runs: { type: 'string' }, tsx: { type: 'boolean' }, only: { type: 'string' }, root: { type: 'string' }, 'skip-cold': { type: 'boolean' } } });
+// --root: the declarations' folder (EFA_ROOT) of every efa process, e.g. a copy with generated services (npm run bench).
+const EFA_ROOT: Record<string, string> = flags.root ? { EFA_ROOT: flags.root } : {};
 const RUNS = Number(flags.runs ?? process.env.BENCH_RUNS ?? 5);
 if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 50) throw new Error(`--runs must be a whole number 1..50, not "${flags.runs}"`);
 const POLL_MS = 10;
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
   const production = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
+    ...EFA_ROOT,
     DATABASE_URL: dbUrl.toString(),
     REDIS_URL: redisUrl as string,
     EFA_QUEUE_PREFIX: queuePrefix,
@@ -156,13 +160,14 @@ async function main(): Promise<void> {
     kinds.push(
       { name: `efa serve${tag}`, args: () => efa(tsx, 'serve'), env: (p) => ({ ...production, PORT: String(p.api), DATA_DIR: p.dataDir }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
       { name: `efa worker${tag}`, args: () => efa(tsx, 'worker'), env: (p) => ({ ...production, EFA_WORKER_PORT: String(p.api), DATA_DIR: p.dataDir }), ready: (p) => `http://127.0.0.1:${p.api}/health/ready` },
-      { name: `efa start, first start${tag}`, args: () => efa(tsx, 'start'), env: (p) => ({ PORT: String(p.api), EFA_RECEIVER_PORT: String(p.other), DATA_DIR: p.dataDir, LOG_LEVEL: 'warn' }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
+      { name: `efa start, first start${tag}`, args: () => efa(tsx, 'start'), env: (p) => ({ ...EFA_ROOT, PORT: String(p.api), EFA_RECEIVER_PORT: String(p.other), DATA_DIR: p.dataDir, LOG_LEVEL: 'warn' }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
       // The same without a PGlite template (an empty template cache every run): what the very first
       // start on a machine pays before `npm run build` or an earlier start made one.
-      { name: `efa start, first start, no template${tag}`, args: () => efa(tsx, 'start'), env: (p) => ({ PORT: String(p.api), EFA_RECEIVER_PORT: String(p.other), DATA_DIR: p.dataDir, EFA_PGLITE_TEMPLATE_DIR: join(p.dataDir, 'template-cache'), LOG_LEVEL: 'warn' }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
+      { name: `efa start, first start, no template${tag}`, args: () => efa(tsx, 'start'), env: (p) => ({ ...EFA_ROOT, PORT: String(p.api), EFA_RECEIVER_PORT: String(p.other), DATA_DIR: p.dataDir, EFA_PGLITE_TEMPLATE_DIR: join(p.dataDir, 'template-cache'), LOG_LEVEL: 'warn' }), ready: (p) => `http://127.0.0.1:${p.api}/_efa/health/ready` },
     );
   }
-  const selected = flags.only ? kinds.filter((k) => k.name.startsWith('baseline') || (flags.only as string).split(',').some((o) => k.name.includes(o))) : kinds;
+  const wanted = flags['skip-cold'] ? kinds.filter((k) => !k.name.includes('no template')) : kinds;
+  const selected = flags.only ? wanted.filter((k) => k.name.startsWith('baseline') || (flags.only as string).split(',').some((o) => k.name.includes(o))) : wanted;
 
   const samples = new Map<string, Sample[]>(selected.map((k) => [k.name, []]));
   try {
