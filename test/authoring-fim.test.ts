@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, type FimImport } from '../src/authoring/fim.js';
+import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, type FimImport } from '../src/authoring/fim/index.js';
 import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';

@@ -191,7 +191,7 @@ describe('efa new service: a scaffold an author fills in, offers, routes and sub
   });
 });
 
-/** A FIM import (src/authoring/fim.ts) hands the scaffold its own schema and form. */
+/** A FIM import (src/authoring/fim/) hands the scaffold its own schema and form. */
 describe('scaffoldService with a given schema and form', () => {
   let temp: TempRoot;
   before(() => { temp = copyProjectRoot('efa-authoring-given-'); });

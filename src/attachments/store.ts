@@ -1,5 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
 import type { JWK } from 'jose';
 import { EfaError } from '../core/errors.js';
@@ -8,12 +7,16 @@ import type { Database, Queryable } from '../storage/db.js';
 import { fileRefsIn, sanitiseFilename, withoutFiles, type FileRef, type PlacedFileRef } from './references.js';
 import { ScannerError, type ScanSession, type Scanner } from './scanner.js';
 import { encryptStream } from './jwe-stream.js';
+import { decryptChunk, DRAFT_PART, DraftKeyring, encryptChunk } from './draft-keys.js';
+import { attachmentsOf } from './sealed-files.js';
+
+export { AttachmentKeyGoneError } from './draft-keys.js';
+export { attachmentsOf } from './sealed-files.js';
 
 /** Plaintext bytes per stored chunk: large enough for few rows, small enough to bound memory. */
 const CHUNK = 256 * 1024;
 /** file-type needs at most this many leading bytes to recognise any format it knows. */
 const SNIFF_BYTES = 4100;
-const DRAFT_PART = 'draft';
 
 /** What a field accepts (from the service schema, see docs/forms.md). */
 export interface FileRules {
@@ -54,31 +57,12 @@ export class UnknownAttachmentError extends EfaError {
   }
 }
 
-/** A draft file's key is unwrapped with a draft key that is no longer listed (EFA_DRAFT_KEYS). */
-export class AttachmentKeyGoneError extends EfaError {
-  constructor(id: string) {
-    super('EFA_ATTACHMENT_KEY_GONE', `attachment ${id} is wrapped under a draft key that was removed`, 500);
-  }
-}
-
-interface DraftKey {
-  /** 8 bytes derived from the key, stored in front of each wrapped file key. */
-  id: Buffer;
-  key: Buffer;
-}
-
-/** What a wrapped file key is: key id (8), IV (12), GCM tag (16), the encrypted 32-byte key. */
-const WRAP_HEADER = 8;
-
 interface AttachmentRow {
   id: string;
   filename: string;
   media_type: string;
   size: string | number;
   sha512: string;
-  pointer: string;
-  sealed_part: string;
-  jwe_length: string | number;
 }
 
 /**
@@ -88,18 +72,10 @@ interface AttachmentRow {
  * at submit each becomes a JWE for the responsible authority, streamed chunk by chunk as well.
  */
 export class AttachmentStore {
-  /**
-   * The first key wraps; all unwrap. Each save of a draft re-wraps its files' keys under the first
-   * (`commit`), so after a rotation's step 3 (the old key removed) a live draft's files still open.
-   */
-  private readonly keys: DraftKey[];
+  private readonly keys: DraftKeyring;
 
   constructor(private readonly db: Database, secrets: readonly string[], private readonly scanner: Scanner, readonly maxBytes: number) {
-    if (secrets.length === 0) throw new EfaError('EFA_NO_DRAFT_KEY', 'the attachment store needs at least one draft key', 500);
-    this.keys = secrets.map((secret) => {
-      const key = Buffer.from(hkdfSync('sha256', secret, 'efa-drafts', 'draft-attachment-v1', 32));
-      return { key, id: Buffer.from(hkdfSync('sha256', key, 'efa-drafts', 'key-id', 8)) };
-    });
+    this.keys = new DraftKeyring(secrets);
   }
 
   /**
@@ -112,7 +88,7 @@ export class AttachmentStore {
     const name = sanitiseFilename(filename);
     const limit = Math.min(rules.maxBytes, this.maxBytes);
     const fileKey = randomBytes(32);
-    const keyWrap = this.wrap(id, fileKey);
+    const keyWrap = this.keys.wrap(id, fileKey);
     const notAdmitted = admit ? await admit({ id, draftId, filename: name, keyWrap }) : await this.db.query(`INSERT INTO attachments (id, draft_id, state, filename, key_wrap) VALUES ($1, $2, 'pending', $3, $4)`, [id, draftId, name, keyWrap]).then(() => undefined);
     if (notAdmitted) {
       for await (const _chunk of source) { /* read past it: the form goes on after the file */ }
@@ -130,7 +106,7 @@ export class AttachmentStore {
     let pendingBytes = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      await this.db.query('INSERT INTO attachment_chunks (attachment_id, part, seq, data) VALUES ($1, $2, $3, $4)', [id, DRAFT_PART, seq, this.encryptChunk(fileKey, id, seq, Buffer.concat(pending))]);
+      await this.db.query('INSERT INTO attachment_chunks (attachment_id, part, seq, data) VALUES ($1, $2, $3, $4)', [id, DRAFT_PART, seq, encryptChunk(fileKey, id, seq, Buffer.concat(pending))]);
       seq++;
       pending = [];
       pendingBytes = 0;
@@ -239,8 +215,8 @@ export class AttachmentStore {
     if (taking.length > 0) await tx.query('UPDATE attachments SET committed = true WHERE id = ANY($1::uuid[])', [taking]);
     for (const id of referenced) {
       const row = stored.get(id);
-      if (!row || this.isCurrent(row.key_wrap)) continue;
-      await tx.query('UPDATE attachments SET key_wrap = $2 WHERE id = $1', [id, this.wrap(id, await this.fileKey(tx, id, row.key_wrap))]);
+      if (!row || this.keys.isCurrent(row.key_wrap)) continue;
+      await tx.query('UPDATE attachments SET key_wrap = $2 WHERE id = $1', [id, this.keys.wrap(id, await this.keys.fileKey(tx, id, row.key_wrap))]);
     }
     return kept;
   }
@@ -311,7 +287,7 @@ export class AttachmentStore {
   private async *plaintext(id: string, sha512: string): AsyncGenerator<Buffer> {
     const hash = createHash('sha512');
     const { rows: [file] } = await this.db.query<{ key_wrap: Uint8Array | null }>('SELECT key_wrap FROM attachments WHERE id = $1', [id]);
-    const fileKey = await this.fileKey(this.db, id, file?.key_wrap ?? null);
+    const fileKey = await this.keys.fileKey(this.db, id, file?.key_wrap ?? null);
     for (let seq = 0; ; seq++) {
       const { rows } = await this.db.query<{ data: Uint8Array }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND part = $2 AND seq = $3', [id, DRAFT_PART, seq]);
       if (!rows[0]) break;
@@ -322,90 +298,8 @@ export class AttachmentStore {
     if (hash.digest('hex') !== sha512) throw new EfaError('EFA_ATTACHMENT_CORRUPT', `attachment ${id} does not match its hash`, 500);
   }
 
-  private encryptChunk(key: Buffer, id: string, seq: number, plain: Buffer): Buffer {
-    return seal(key, `${id}/${seq}`, plain);
-  }
-
-  /** The file key wrapped under the current draft key, bound to the file id. */
-  private wrap(id: string, fileKey: Buffer): Buffer {
-    const current = this.keys[0] as DraftKey;
-    return Buffer.concat([current.id, seal(current.key, `file-key:${id}`, fileKey)]);
-  }
-
-  private isCurrent(wrapped: Uint8Array | null): boolean {
-    return wrapped !== null && Buffer.from(wrapped.subarray(0, WRAP_HEADER)).equals((this.keys[0] as DraftKey).id);
-  }
-
-  /**
-   * The key a file's chunks are encrypted with. A file from before per-file keys (no wrap) has its
-   * chunks under one of the draft keys itself: the first chunk tells which.
-   */
-  private async fileKey(db: Queryable, id: string, wrapped: Uint8Array | null): Promise<Buffer> {
-    if (wrapped) {
-      const blob = Buffer.from(wrapped);
-      const named = this.keys.find((k) => k.id.equals(blob.subarray(0, WRAP_HEADER)));
-      if (!named) throw new AttachmentKeyGoneError(id);
-      return open(named.key, `file-key:${id}`, blob.subarray(WRAP_HEADER));
-    }
-    const { rows } = await db.query<{ data: Uint8Array }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND part = $2 AND seq = 0', [id, DRAFT_PART]);
-    const first = rows[0] ? Buffer.from(rows[0].data) : undefined;
-    const key = first && this.keys.find((k) => opens(k.key, `${id}/0`, first));
-    if (!key) throw new AttachmentKeyGoneError(id);
-    return key.key;
-  }
-
   private async forget(id: string): Promise<void> {
     await this.db.query('DELETE FROM attachments WHERE id = $1', [id]);
-  }
-}
-
-/** AES-256-GCM: IV (12), tag (16), ciphertext; `aad` binds it to where it belongs. */
-function seal(key: Buffer, aad: string, plain: Buffer): Buffer {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(aad));
-  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]);
-}
-
-function open(key: Buffer, aad: string, blob: Buffer): Buffer {
-  const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(0, 12));
-  decipher.setAAD(Buffer.from(aad));
-  decipher.setAuthTag(blob.subarray(12, 28));
-  return Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]);
-}
-
-/** Whether `key` authenticates the blob (GCM's tag tells the right key from a wrong one). */
-function opens(key: Buffer, aad: string, blob: Buffer): boolean {
-  try {
-    open(key, aad, blob);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function decryptChunk(key: Buffer, id: string, seq: number, blob: Buffer): Buffer {
-  return open(key, `${id}/${seq}`, blob);
-}
-
-/** A submission's sealed files (for delivery and the pull API), in the order of their pointers. */
-export async function attachmentsOf(db: Queryable, submissionId: string): Promise<OutboundAttachment[]> {
-  const { rows } = await db.query<AttachmentRow>(
-    `SELECT id, filename, media_type, size, sha512, pointer, sealed_part, jwe_length FROM attachments WHERE submission_id = $1 AND state = 'sealed' ORDER BY pointer, id`,
-    [submissionId],
-  );
-  return rows.map((r) => ({
-    id: r.id, pointer: r.pointer, filename: r.filename, mediaType: r.media_type, size: Number(r.size), sha512: r.sha512, jweLength: Number(r.jwe_length),
-    open: () => Readable.from(jweChunks(db, r.id, r.sealed_part)),
-  }));
-}
-
-async function* jweChunks(db: Queryable, id: string, part: string): AsyncGenerator<Buffer> {
-  for (let seq = 0; ; seq++) {
-    const { rows } = await db.query<{ data: Uint8Array }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND part = $2 AND seq = $3', [id, part, seq]);
-    if (!rows[0]) return;
-    yield Buffer.from(rows[0].data);
   }
 }
 

@@ -1,7 +1,7 @@
 /** `efa import-fim <file>`: writes the schema, the form draft and the import notes, then says what was not mapped. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { importFimFile, notesMarkdown, type FimImport } from '../authoring/fim.js';
+import { importFimFile, notesMarkdown, type FimImport } from '../authoring/fim/index.js';
 import { EfaError } from '../core/errors.js';
 
 export interface ImportFimOptions {

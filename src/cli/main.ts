@@ -105,7 +105,7 @@ create.command('service')
     });
     const root = opts.root ?? config().root;
     try {
-      const fim = opts.fromFim ? (await import('../authoring/fim.js')).importFimFile(opts.fromFim, { serviceId: id, root }) : undefined;
+      const fim = opts.fromFim ? (await import('../authoring/fim/index.js')).importFimFile(opts.fromFim, { serviceId: id, root }) : undefined;
       const title = opts.title ? { de: opts.title, ...(opts.titleEn ? { en: opts.titleEn } : {}) } : fim ? { de: fim.source.name } : undefined;
       const result = await scaffoldService({ root, id, leikaKey: opts.leika, leadLand: opts.lead, title, ...(fim ? { schema: fim.schema, form: fim.form } : {}) });
       console.log(describeResult(result, root));

@@ -1,0 +1,77 @@
+/**
+ * `efa import-fim`: a FIM XDatenfelder data specification becomes a first draft of a service's
+ * JSON Schema (services/<id>/schema.json) and form (forms/<id>.form.json). docs/fim.md.
+ *
+ * The parts, in the order an import runs through them:
+ * - read/: one reader per XDatenfelder version and message (parsed by xdatenfelder-xml, never by
+ *   hand) into one small version-independent tree (tree.ts);
+ * - map/: the tree becomes the schema (schema.ts, each field's value in fields.ts) and the form's
+ *   steps (form.ts);
+ * - rules/: what FIM rules and patterns become (the rule notes; XSD patterns translated);
+ * - report.ts: whatever the runtime cannot express is listed in `unsupported` (construct, where,
+ *   why), rules and other hints for the author in `notes` (and as `$comment` in the schema), and
+ *   the notes file: nothing is dropped without a word.
+ */
+import { readFileSync } from 'node:fs';
+import { loadCodeLists } from '../../codelists/genericode.js';
+import { EfaError } from '../../core/errors.js';
+import { buildSteps, de } from './map/form.js';
+import { SchemaMapper } from './map/schema.js';
+import { slug } from './names.js';
+import { readTree } from './read/index.js';
+import { FimReport } from './report.js';
+import { ruleNotes } from './rules/notes.js';
+import type { Json } from './tree.js';
+import { FimImportError, type FimImport, type FimImportOptions } from './types.js';
+
+export { cardinalityShape, parseCardinality, UNBOUNDED_MAX_ITEMS, type Cardinality, type CardinalityShape } from './cardinality.js';
+export { propertyName, slug } from './names.js';
+export { notesMarkdown } from './report.js';
+export { FimImportError, type FimImport, type FimImportOptions, type FimNote, type Unsupported } from './types.js';
+
+/** Maps one XDatenfelder message (the XML text) to a schema and a form draft; see docs/fim.md. */
+export function importFim(xml: string, opts: FimImportOptions = {}): FimImport {
+  const tree = readTree(xml);
+  const serviceId = opts.serviceId ?? slug(tree.label, 40);
+  if (!/^[a-z][a-z0-9-]{1,62}$/.test(serviceId)) throw new EfaError('EFA_USAGE', `service id "${serviceId}" must be 2-63 of a-z 0-9 - starting with a letter`);
+  const report = new FimReport();
+  const codeLists = opts.codeLists ?? (opts.root ? loadCodeLists(opts.root) : new Map());
+  const { schema: body, children } = new SchemaMapper({ report, codeLists, version: tree.source.xdatenfelder }).object(tree.children, '', false);
+  const src = tree.source;
+  const provenance = `Imported by efa import-fim from FIM XDatenfelder ${src.xdatenfelder} (${src.message}) ${src.id}${src.version ? ` v${src.version}` : ''} „${src.name}“: a draft to review.`;
+  const schema: Json = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `https://efa-runtime.example/services/${serviceId}/1.0.0/schema.json`,
+    title: tree.label,
+    ...(tree.description ? { description: tree.description } : {}),
+    ...body,
+  };
+  ruleNotes(report, tree.rules, '', schema, provenance);
+  report.notes.unshift({ kind: 'source', where: '', text: provenance });
+  if (children.length === 0) throw new FimImportError(`${src.id} „${src.name}“: no element could be mapped (${report.unsupported.map((u) => u.construct).join(', ') || 'it is empty'})`);
+  const steps = buildSteps(children);
+  if (steps.length === 0) throw new FimImportError(`${src.id} „${src.name}“: nothing to ask in a form`);
+  const form: Json = {
+    $schema: '../schemas/form.schema.json',
+    service: serviceId,
+    ...(tree.hint ?? tree.description ? { intro: de((tree.hint ?? tree.description) as string) } : {}),
+    steps,
+  };
+  return { schema, form, unsupported: report.unsupported, notes: report.notes, serviceId, source: src };
+}
+
+/** Reads an XDatenfelder file and maps it (see importFim); code lists come from `opts.root`'s codelists/ when given. */
+export function importFimFile(path: string, opts: FimImportOptions = {}): FimImport {
+  let xml: string;
+  try {
+    xml = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new FimImportError(`${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+  }
+  try {
+    return importFim(xml, opts);
+  } catch (err) {
+    if (err instanceof FimImportError) throw new FimImportError(`${path}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The version-independent tree every reader (read/) produces and the mapping (map/) walks: what
+ * XDatenfelder 2 and 3 say alike, so the mapping never asks which version it reads.
+ */
+import type { FimImport } from './types.js';
+
+/** A JSON Schema (or a part of one) as the mapping builds it. */
+export type Json = Record<string, unknown>;
+
+export interface FimRule {
+  id: string;
+  version?: string;
+  name: string;
+  text?: string;
+  script?: string;
+}
+
+export interface FimFieldInfo {
+  feldart: string;
+  datentyp: string;
+  minLength?: number;
+  maxLength?: number;
+  minValue?: string;
+  maxValue?: string;
+  pattern?: string;
+  /** v2 praezisierung that is not the JSON object FIM prescribes, kept to be reported. */
+  rawPraezisierung?: string;
+  values: Array<{ code: string; name: string }>;
+  codeList?: { urn?: string; version?: string; versionUri?: string };
+  mediaTypes: string[];
+  /** v3 maxSize, in kilobytes. */
+  maxSizeKb?: number;
+  content?: string;
+  prefill?: string;
+}
+
+export interface FimElement {
+  type: 'group' | 'field';
+  id: string;
+  version?: string;
+  name: string;
+  label: string;
+  hint?: string;
+  cardinality: string;
+  rules: FimRule[];
+  children: FimElement[];
+  field?: FimFieldInfo;
+}
+
+export interface FimTree {
+  source: FimImport['source'];
+  label: string;
+  description?: string;
+  hint?: string;
+  rules: FimRule[];
+  children: FimElement[];
+}

@@ -1,0 +1,47 @@
+/** What an import returns and takes, and its one error: the public shape of src/authoring/fim/. */
+import type { CodeLists } from '../../codelists/genericode.js';
+import { EfaError } from '../../core/errors.js';
+
+/** The file is not an XDatenfelder message this importer reads, or the parser refused it. */
+export class FimImportError extends EfaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EFA_FIM_INVALID', message, 400, options);
+  }
+}
+
+/** A FIM construct the runtime cannot express (or only approximately); `where` names the element. */
+export interface Unsupported {
+  construct: string;
+  where: string;
+  detail?: string;
+}
+
+/** Something the author has to act on that is not an error: a rule to implement, a prefill, a code list. */
+export interface FimNote {
+  kind: 'source' | 'rule' | 'codelist' | 'prefill' | 'default' | 'label';
+  /** JSON Pointer into schema.json ("" = the whole schema). */
+  where: string;
+  text: string;
+  /** A rule's script, as FIM gives it (not run by the runtime). */
+  script?: string;
+}
+
+export interface FimImport {
+  schema: Record<string, unknown>;
+  form: Record<string, unknown>;
+  unsupported: Unsupported[];
+  notes: FimNote[];
+  /** The service id the schema's $id and the form use. */
+  serviceId: string;
+  /** What was read: XDatenfelder version, message type, id and version of the root element. */
+  source: { xdatenfelder: '2' | '3'; message: string; id: string; version: string; name: string };
+}
+
+export interface FimImportOptions {
+  /** Service id (folder and URL name); default: made from the root element's label. */
+  serviceId?: string;
+  /** Project root whose codelists/ are matched against FIM code list references; without it every reference needs a download. */
+  root?: string;
+  /** Code lists already loaded (instead of `root`). */
+  codeLists?: CodeLists;
+}

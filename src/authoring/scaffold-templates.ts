@@ -1,0 +1,262 @@
+/**
+ * What `efa new service` writes (src/authoring/scaffold.ts plans and writes it): the default
+ * service's schema, form, logic, example and logic test, the files around a given schema (e.g.
+ * from a FIM import), and sample data guessed from such a schema.
+ */
+
+const VERSION = '1.0.0';
+
+/** Kiel: a place the demo routing data and the postal code index both know. */
+const SAMPLE_ADDRESS = { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' };
+
+/** The German address the `address` field kind fills; `ars` decides responsibility. */
+export const ADDRESS_SCHEMA = {
+  type: 'object', additionalProperties: false, required: ['strasse', 'hausnummer', 'plz', 'ort', 'ars'],
+  properties: {
+    strasse: { title: 'Straße', type: 'string', minLength: 2, maxLength: 100 },
+    hausnummer: { title: 'Hausnummer', type: 'string', minLength: 1, maxLength: 10 },
+    plz: { title: 'Postleitzahl', type: 'string', pattern: '^[0-9]{5}$' },
+    ort: { title: 'Ort', type: 'string', minLength: 2, maxLength: 100 },
+    ars: { title: 'Amtlicher Regionalschlüssel', type: 'string', pattern: '^[0-9]{12}$' },
+  },
+};
+
+export function serviceJson(id: string, leikaKey: string, leadLand: string, title: { de: string; en: string }, schema: Record<string, unknown>): Record<string, unknown> {
+  return {
+    $schema: '../../schemas/service.schema.json', id, leikaKey, version: VERSION, title,
+    description: { de: `${title.de}: beschreiben Sie hier in ein, zwei Sätzen, was beantragt wird und wer zuständig ist.`, en: `${title.en}: describe here in a sentence or two what is applied for and who decides.` },
+    leadLand,
+    payloadSchemaUri: typeof schema.$id === 'string' ? schema.$id : `https://efa-runtime.example/services/${id}/${VERSION}/schema.json`,
+    parameters: {},
+    derived: {},
+    display: [],
+  };
+}
+
+export function defaultSchema(id: string, title: string): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `https://efa-runtime.example/services/${id}/${VERSION}/schema.json`,
+    title, type: 'object', additionalProperties: false, required: ['antragsteller', 'anliegen'],
+    properties: {
+      antragsteller: {
+        title: 'Antragstellerin oder Antragsteller', type: 'object', additionalProperties: false, required: ['vorname', 'familienname', 'geburtsdatum', 'anschrift'],
+        properties: {
+          vorname: { title: 'Vorname', type: 'string', minLength: 1, maxLength: 100 },
+          familienname: { title: 'Familienname', type: 'string', minLength: 1, maxLength: 100 },
+          geburtsdatum: { title: 'Geburtsdatum', type: 'string', format: 'date' },
+          email: { title: 'E-Mail-Adresse', type: 'string', format: 'email', maxLength: 254 },
+          anschrift: { $ref: '#/$defs/anschrift', title: 'Anschrift' },
+        },
+      },
+      anliegen: {
+        title: 'Ihr Anliegen', type: 'object', additionalProperties: false, required: ['beschreibung'],
+        properties: { beschreibung: { title: 'Beschreibung', type: 'string', minLength: 10, maxLength: 2000 } },
+      },
+    },
+    $defs: { anschrift: ADDRESS_SCHEMA },
+  };
+}
+
+export function defaultForm(id: string): Record<string, unknown> {
+  return {
+    $schema: '../schemas/form.schema.json', service: id,
+    intro: { de: 'Sie brauchen etwa 5 Minuten. Ihre Angaben werden zwischengespeichert; Sie können später weitermachen.', en: 'This takes about 5 minutes. Your answers are saved; you can continue later.' },
+    steps: [
+      {
+        id: 'person', title: { de: 'Angaben zur Person', en: 'About you' },
+        fields: [
+          { pointer: '/antragsteller/vorname', kind: 'text', autocomplete: 'given-name', width: 20, label: { de: 'Vorname', en: 'First name' } },
+          { pointer: '/antragsteller/familienname', kind: 'text', autocomplete: 'family-name', width: 20, label: { de: 'Familienname', en: 'Last name' } },
+          { pointer: '/antragsteller/geburtsdatum', kind: 'date', label: { de: 'Geburtsdatum', en: 'Date of birth' }, hint: { de: 'Zum Beispiel 27 3 1985', en: 'For example 27 3 1985' } },
+          { pointer: '/antragsteller/email', kind: 'email', autocomplete: 'email', width: 30, label: { de: 'E-Mail-Adresse (freiwillig)', en: 'Email address (optional)' } },
+        ],
+      },
+      {
+        id: 'anschrift', title: { de: 'Ihre Anschrift', en: 'Your address' },
+        fields: [{ pointer: '/antragsteller/anschrift', kind: 'address', label: { de: 'Anschrift', en: 'Address' }, hint: { de: 'Ihre Anschrift entscheidet, welche Stelle zuständig ist.', en: 'Your address decides which office is responsible.' } }],
+      },
+      {
+        id: 'anliegen', title: { de: 'Ihr Anliegen', en: 'Your request' },
+        fields: [{ pointer: '/anliegen/beschreibung', kind: 'textarea', label: { de: 'Beschreiben Sie Ihr Anliegen', en: 'Describe your request' } }],
+      },
+    ],
+  };
+}
+
+export const DEFAULT_EXAMPLE = {
+  antragsteller: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1985-05-12', email: 'erika@example.org', anschrift: SAMPLE_ADDRESS },
+  anliegen: { beschreibung: 'Ich beantrage die Leistung für meinen Haushalt in Kiel.' },
+};
+
+export const DEFAULT_LOGIC = `import type { Issue, LocalText, ServiceLogic } from '../../src/services/contract.js';
+import type { __TYPE__ } from './types.gen.js';
+
+/** The parameters a Land may set: declare each in service.json "parameters" (bounds, default) and here. */
+export type Parameters = Record<string, never>;
+
+/** What derive() returns: declare each in service.json "derived" and here. */
+export type Derived = Record<string, never>;
+
+/** The rules' messages by code: a Land may reword them (text key service.<id>.rule.<CODE>). */
+const MESSAGES = {
+  EFA_RULE_GEBURTSDATUM_ZUKUNFT: { de: 'Das Geburtsdatum darf nicht in der Zukunft liegen.', en: 'The date of birth must not be in the future.' },
+} as const satisfies Record<string, LocalText>;
+
+function issue(pointer: string, code: keyof typeof MESSAGES): Issue {
+  return { pointer, code, message: MESSAGES[code] };
+}
+
+/**
+ * Service logic imports only types from the engine; whatever it calls comes with ctx
+ * (ctx.today, ctx.dates, ctx.params): docs/services.md.
+ */
+export const logic: ServiceLogic<__TYPE__, Parameters, Derived> = {
+  messages: MESSAGES,
+  rules(data, ctx) {
+    const issues: Issue[] = [];
+    // Rules run on every step with the answers so far: report only what is answered.
+    const birth = data.antragsteller?.geburtsdatum;
+    if (birth && ctx.dates.daysBetween(ctx.today, birth) > 0) issues.push(issue('/antragsteller/geburtsdatum', 'EFA_RULE_GEBURTSDATUM_ZUKUNFT'));
+    return issues;
+  },
+  derive() {
+    return {};
+  },
+  fee() {
+    return { cents: 0, currency: 'EUR' };
+  },
+  region(data) {
+    // The applicant's municipality decides which authority is responsible.
+    return data.antragsteller.anschrift.ars;
+  },
+};
+
+export default logic;
+`;
+
+const VALUE_AT = `/** The value at a JSON Pointer, for fields whose place the generated types do not fix. */
+function valueAt(data: unknown, pointer: string): unknown {
+  return pointer.split('/').slice(1).reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), data);
+}
+
+`;
+
+export function customLogic(typeName: string, regionPointer: string | undefined): string {
+  const region = regionPointer
+    ? `    const ars = valueAt(data, '${regionPointer}/ars');
+    if (typeof ars !== 'string') throw new Error('the address at ${regionPointer} has no ARS');
+    return ars;`
+    : `    // TODO: return the 12-digit ARS (Amtlicher Regionalschlüssel) that decides responsibility,
+    // e.g. from an address field (kind "address" fills /…/ars).
+    throw new Error('region() is not written yet');`;
+  return `import type { Issue, ServiceLogic } from '../../src/services/contract.js';
+import type { ${typeName} } from './types.gen.js';
+
+/** The parameters a Land may set: declare each in service.json "parameters" (bounds, default) and here. */
+export type Parameters = Record<string, never>;
+
+/** What derive() returns: declare each in service.json "derived" and here. */
+export type Derived = Record<string, never>;
+
+${regionPointer ? VALUE_AT : ''}/**
+ * Service logic imports only types from the engine; whatever it calls comes with ctx
+ * (ctx.today, ctx.dates, ctx.params): docs/services.md.
+ */
+export const logic: ServiceLogic<${typeName}, Parameters, Derived> = {
+  rules(_data, _ctx) {
+    const issues: Issue[] = [];
+    // Cross-field rules go here: push { pointer, code, message } for each answered field that breaks one.
+    return issues;
+  },
+  derive() {
+    return {};
+  },
+  fee() {
+    return { cents: 0, currency: 'EUR' };
+  },
+  region(${regionPointer ? 'data' : '_data'}) {
+${region}
+  },
+};
+
+export default logic;
+`;
+}
+
+export function logicTest(id: string, typeName: string, leadLand: string, defaults: boolean): string {
+  const ruleTests = defaults
+    ? `
+  test('a date of birth in the future is refused at its field; a past one is not', () => {
+    const data = structuredClone(example);
+    assert.deepEqual(logic.rules(data, ctx), []);
+    data.antragsteller.geburtsdatum = '2026-12-03';
+    assert.deepEqual(logic.rules(data, ctx).map((i) => \`\${i.pointer} \${i.code}\`), ['/antragsteller/geburtsdatum EFA_RULE_GEBURTSDATUM_ZUKUNFT']);
+  });
+
+  test('responsibility follows the applicant\\'s address', () => {
+    assert.equal(logic.region(example), example.antragsteller.anschrift.ars);
+  });
+`
+    : `
+  test('the sample application breaks no rule', () => {
+    assert.deepEqual(logic.rules(example, ctx), []);
+  });
+`;
+  return `import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { logic, type Parameters } from '../services/${id}/logic.js';
+import type { ${typeName} } from '../services/${id}/types.gen.js';
+import { newLogicContext } from '../src/services/context.js';
+
+/** Rules compare with ctx.today, never the clock: a fixed day keeps the test stable. */
+const ctx = newLogicContext<Parameters>({}, '${leadLand}', '2026-12-02');
+const examples = JSON.parse(readFileSync(new URL('../services/${id}/examples.json', import.meta.url), 'utf8')) as { examples: Array<{ data: ${typeName} }> };
+const example = examples.examples[0]!.data;
+
+describe('${id}: rules and responsibility', () => {${ruleTests}});
+`;
+}
+
+/**
+ * A best-effort sample value for a schema (a given one, e.g. from FIM): `efa check` runs every
+ * example against the schema and the rules, so what cannot be guessed is named in `warnings`.
+ */
+export function sampleOf(node: unknown, root: Record<string, unknown>, warnings: string[], path: string, depth = 0): unknown {
+  if (!node || typeof node !== 'object' || depth > 20) return undefined;
+  let s = node as Record<string, unknown>;
+  if (typeof s.$ref === 'string' && s.$ref.startsWith('#/')) {
+    const target = s.$ref.slice(2).split('/').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), root);
+    s = { ...(target as Record<string, unknown>), ...s, $ref: undefined };
+  }
+  if ('const' in s) return s.const;
+  if (Array.isArray(s.enum)) return s.enum[0];
+  const choice = (s.oneOf ?? s.anyOf) as Array<Record<string, unknown>> | undefined;
+  if (Array.isArray(choice) && choice[0]) return sampleOf(choice[0], root, warnings, path, depth + 1);
+  const props = (s.properties ?? {}) as Record<string, unknown>;
+  if (s.type === 'object' || s.properties) {
+    if (['strasse', 'hausnummer', 'plz', 'ort', 'ars'].every((k) => k in props)) return { ...SAMPLE_ADDRESS };
+    const required = new Set((s.required as string[] | undefined) ?? []);
+    const out: Record<string, unknown> = {};
+    for (const [name, sub] of Object.entries(props)) if (required.has(name)) out[name] = sampleOf(sub, root, warnings, `${path}/${name}`, depth + 1);
+    return out;
+  }
+  if (s.type === 'array') {
+    const n = typeof s.minItems === 'number' ? s.minItems : 0;
+    return Array.from({ length: n }, (_v, i) => sampleOf(s.items, root, warnings, `${path}/${i}`, depth + 1));
+  }
+  if (s.type === 'boolean') return false;
+  if (s.type === 'integer' || s.type === 'number') return typeof s.minimum === 'number' ? s.minimum : 1;
+  if (s.type === 'string') {
+    if (s.format === 'date') return '2000-01-01';
+    if (s.format === 'email') return 'erika@example.org';
+    if (typeof s.pattern === 'string') {
+      warnings.push(`/examples/0/data${path}: give a sample value matching ${s.pattern}`);
+      return '';
+    }
+    const min = typeof s.minLength === 'number' ? s.minLength : 1;
+    return 'Beispiel'.padEnd(min, 'x').slice(0, typeof s.maxLength === 'number' ? Math.max(min, s.maxLength) : undefined);
+  }
+  return undefined;
+}
