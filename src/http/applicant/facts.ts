@@ -6,7 +6,7 @@ import { t, type Lang } from '../../forms/text.js';
 import type { Authority } from '../../routing/types.js';
 import type { LocalText, LogicContext, Money } from '../../services/contract.js';
 import type { DisplayItem, LoadedService } from '../../services/registry.js';
-import { money } from './view.js';
+import { money, number } from './view.js';
 
 export interface SubmissionFacts {
   reference: string;
@@ -72,7 +72,7 @@ function formatFact(item: DisplayItem, value: unknown, lang: Lang): string {
   if (value === undefined || value === null) return '–';
   switch (item.format ?? (item.value === 'fee' ? 'money' : 'text')) {
     case 'money': return money(typeof value === 'number' ? { cents: value, currency: 'EUR' } : (value as Money), lang);
-    case 'number': return new Intl.NumberFormat(lang === 'en' ? 'en-GB' : 'de-DE').format(Number(value));
+    case 'number': return number(Number(value), lang);
     case 'yesno': return value ? (lang === 'en' ? 'Yes' : 'Ja') : (lang === 'en' ? 'No' : 'Nein');
     default: return typeof value === 'object' ? t(value as LocalText, lang) : String(value);
   }

@@ -3,7 +3,7 @@ import { t } from '../../forms/text.js';
 import type { UiTexts } from '../../forms/ui-texts.js';
 import type { AccessibilityStatement } from '../../tenants/registry.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
-import { uiOf, type PageEnv, type PageView } from './view.js';
+import { berlinDate, uiOf, type PageEnv, type PageView } from './view.js';
 
 export type LegalPage = 'imprint' | 'privacy' | 'accessibility' | 'contact';
 
@@ -29,7 +29,7 @@ export function legalView(env: PageEnv, page: LegalPage): PageView {
 function accessibilityView(a: AccessibilityStatement, env: PageEnv): Record<string, unknown> {
   const ui = uiOf(env);
   const status = { full: ui.a11yStatusFull, partial: ui.a11yStatusPartial, none: ui.a11yStatusNone }[a.status];
-  const preparedOn = new Date(`${a.preparedOn}T12:00:00Z`).toLocaleDateString(env.lang === 'en' ? 'en-GB' : 'de-DE', { dateStyle: 'long', timeZone: 'Europe/Berlin' });
+  const preparedOn = berlinDate(new Date(`${a.preparedOn}T12:00:00Z`), env.lang);
   return {
     scope: t(a.scope, env.lang), status, barriers: a.barriers.map((b) => t(b, env.lang)), alternatives: t(a.alternatives, env.lang),
     preparedOn, method: t(a.method, env.lang),

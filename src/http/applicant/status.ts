@@ -13,7 +13,7 @@ import { applicantFacts, keyNeededView, RECEIPT_FILE, statusAccess, withoutFacts
 import { confirmationView } from './confirmation.js';
 import { authorityView, type AuthorityView, type SubmissionFacts } from './facts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
-import { serviceTitle, uiOf, type PageEnv, type PageView } from './view.js';
+import { berlinDateTime, serviceTitle, uiOf, type PageEnv, type PageView } from './view.js';
 
 export function statusView(env: PageEnv, s: SubmissionFacts): PageView {
   const ui = uiOf(env);
@@ -39,8 +39,7 @@ function withProgress(p: PageEnv, view: PageView, row: SubmissionView, contact: 
   const awaitingPickup = row.delivery_mode === 'pull' && row.status === 'submitted';
   const handedOver = row.status === 'delivered' && !row.confirmed;
   const failed = row.status === 'failed';
-  const decidedAt = row.decided_at === null ? undefined
-    : new Date(row.decided_at).toLocaleString(p.lang === 'en' ? 'en-GB' : 'de-DE', { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' });
+  const decidedAt = row.decided_at === null ? undefined : berlinDateTime(row.decided_at, p.lang);
   return {
     ...view,
     context: {

@@ -61,14 +61,32 @@ export function serviceTitle(env: PageEnv, serviceId: string): string {
   return t(env.tenant.serviceTexts.get(serviceId)?.title, env.lang);
 }
 
+// Formatters are built once: each Intl.DateTimeFormat (and each toLocaleString with options) loads locale data.
+const LOCALE: Record<Lang, string> = { de: 'de-DE', en: 'en-GB' };
+const perLang = <T>(make: (locale: string) => T): Record<Lang, T> => ({ de: make(LOCALE.de), en: make(LOCALE.en) });
+const BERLIN_DATE_TIME = perLang((locale) => new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' }));
+const BERLIN_DATE = perLang((locale) => new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Berlin', dateStyle: 'long' }));
+const BERLIN_DAY = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' });
+const NUMBER = perLang((locale) => new Intl.NumberFormat(locale));
+
 /** Date and time in Europe/Berlin as the applicant pages write them. */
 export function berlinDateTime(at: Date | string, lang: Lang): string {
-  return new Date(at).toLocaleString(lang === 'en' ? 'en-GB' : 'de-DE', { timeZone: 'Europe/Berlin', dateStyle: 'long', timeStyle: 'short' });
+  return BERLIN_DATE_TIME[lang].format(new Date(at));
+}
+
+/** A date (without time) in Europe/Berlin as the applicant pages write it. */
+export function berlinDate(at: Date, lang: Lang): string {
+  return BERLIN_DATE[lang].format(at);
 }
 
 /** Today in Europe/Berlin as YYYY-MM-DD: the day the parameters in force are read for. */
 export function berlinToday(): string {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
+  return BERLIN_DAY.format(new Date());
+}
+
+/** A number as the applicant pages write it. */
+export function number(value: number, lang: Lang): string {
+  return NUMBER[lang].format(value);
 }
 
 /** Served by the app (src/http/app.ts) for a Land without a logo and for /favicon.ico outside any Land. */
