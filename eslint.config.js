@@ -45,9 +45,12 @@ export default tseslint.config(
   // Every part of the engine small enough to hold in mind (docs/architecture.md); src/ has no generated files.
   {
     files: ['src/**/*.ts'],
-    // split by the page-modules change
-    ignores: ['src/http/routes/applicant.ts', 'src/http/pages.ts'],
     rules: { 'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }] },
+  },
+  // The web layer stays in small parts (docs/architecture.md: one module per applicant page kind).
+  {
+    files: ['src/http/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/run.ts'], rules: { 'no-console': 'off' } },

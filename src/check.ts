@@ -10,7 +10,7 @@ import { displayPath, readJsonFile } from './core/declarations.js';
 import { CrossReferenceError, DeclarationError, EfaError } from './core/errors.js';
 import { DeclarationProblems } from './core/problems.js';
 import { loadForms, visibleSteps, type LoadedForm } from './forms/definition.js';
-import { conditionEnv, logicContext } from './http/pages.js';
+import { conditionEnv, logicContext } from './http/applicant/logic.js';
 import { berlinToday } from './http/preview.js';
 import { compileRouting } from './routing/compile.js';
 import type { LocatedDocument } from './routing/document.js';

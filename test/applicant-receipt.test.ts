@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { berlinDateTime } from '../src/http/pages.js';
+import { berlinDateTime } from '../src/http/applicant/view.js';
 import { uiTexts } from '../src/forms/ui-texts.js';
 import type { Authority } from '../src/routing/types.js';
 import type { DirectoryEntry } from '../src/transports/types.js';

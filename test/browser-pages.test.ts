@@ -5,7 +5,10 @@ import type { Browser, BrowserContext, Locator, Page, Response } from 'playwrigh
 import { getAt } from '../src/forms/pointer.js';
 import { createRenderer, type Renderer } from '../src/forms/render.js';
 import type { Lang } from '../src/forms/text.js';
-import { formOf, renderPage, rowView, stepContext, stepView, type PageEnv, type PageView } from '../src/http/pages.js';
+import { stepContext } from '../src/http/applicant/logic.js';
+import { rowView } from '../src/http/applicant/row.js';
+import { stepView } from '../src/http/applicant/step.js';
+import { formOf, renderPage, type PageEnv, type PageView } from '../src/http/applicant/view.js';
 import { FORMATS_DIR } from '../src/runtime.js';
 import { loadExamples, type ServiceExample } from '../src/services/examples.js';
 import type { LoadedService } from '../src/services/registry.js';

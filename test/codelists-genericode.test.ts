@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCodeLists, parseGenericode } from '../src/codelists/genericode.js';
 import { DeclarationError } from '../src/core/errors.js';
-import { stepContext } from '../src/http/pages.js';
+import { stepContext } from '../src/http/applicant/logic.js';
 import { PlaceIndex } from '../src/places/places.js';
 import { loadDeclarations } from '../src/runtime.js';
 import { processStep } from '../src/forms/validate.js';

@@ -12,7 +12,7 @@ import { conditionHolds, visibleSteps, type FormStep } from '../src/forms/defini
 import type { FormField } from '../src/forms/fields/kind.js';
 import { t, type Lang } from '../src/forms/text.js';
 import { buildApp } from '../src/http/app.js';
-import { formOf } from '../src/http/pages.js';
+import { formOf } from '../src/http/applicant/view.js';
 import type { Runtime } from '../src/runtime.js';
 import type { Tenant } from '../src/tenants/registry.js';
 import { Browser } from './support/browser.js';

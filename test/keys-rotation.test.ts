@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/env.js';
 import { loadSecrets } from '../src/config/secrets.js';
-import { formOf } from '../src/http/pages.js';
+import { formOf } from '../src/http/applicant/view.js';
 import { setAt } from '../src/forms/pointer.js';
 import { buildApp } from '../src/http/app.js';
 import type { Runtime } from '../src/runtime.js';

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { DeclarationError, DeclarationErrors } from '../src/core/errors.js';
-import { logicContext } from '../src/http/pages.js';
+import { logicContext } from '../src/http/applicant/logic.js';
 import { loadDeclarations } from '../src/runtime.js';
 import { resolveParameters, type ParameterTable } from '../src/tenants/parameters.js';
 import { KIEL, LUEBECK, PROBE, probeRoot, type ProbeRoot } from './support/probe-service.js';

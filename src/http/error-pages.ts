@@ -2,8 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Renderer } from '../forms/render.js';
 import { isLang, negotiateLang, type Lang } from '../forms/text.js';
 import type { Runtime } from '../runtime.js';
-import { errorView, renderPage, type ErrorKind, type PageEnv } from './pages.js';
-import { TENANT_OF_HOST } from './routes/applicant.js';
+import { TENANT_OF_HOST } from './applicant/request.js';
+import { errorView, renderPage, type ErrorKind, type PageEnv } from './applicant/view.js';
 
 /** APIs, assets and health: their callers are programs and keep Fastify's JSON answers. */
 const MACHINE = /^\/(_efa|\.well-known)(\/|$)/;

@@ -18,10 +18,15 @@ import type { LoadedService } from '../services/registry.js';
 import { resolveResponsible } from '../submissions/submit.js';
 import type { Tenant } from '../tenants/registry.js';
 import type { Authority } from '../routing/types.js';
-import {
-  checkView, conditionEnv, confirmationView, formOf, homeView, LEGAL_PAGES, legalView, logicContext, renderPage, startView, statusView, stepContext, stepView,
-  type PageEnv, type PageView,
-} from './pages.js';
+import { checkView } from './applicant/check.js';
+import { confirmationView } from './applicant/confirmation.js';
+import { homeView } from './applicant/home.js';
+import { LEGAL_PAGES, legalView } from './applicant/legal.js';
+import { conditionEnv, logicContext, stepContext } from './applicant/logic.js';
+import { startView } from './applicant/start.js';
+import { statusView } from './applicant/status.js';
+import { stepView } from './applicant/step.js';
+import { formOf, renderPage, type PageEnv, type PageView } from './applicant/view.js';
 
 /** A preview was asked for something that does not exist; the message lists what does. */
 export class PreviewError extends EfaError {

@@ -18,7 +18,8 @@ import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import type { Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
-import type { AuthorityView, CheckRow } from './pages.js';
+import type { CheckRow } from './applicant/check.js';
+import type { AuthorityView } from './applicant/facts.js';
 
 const require = createRequire(import.meta.url);
 const FONTS = join(require.resolve('@kern-ux/native/package.json'), '..', 'dist', 'fonts', 'noto-sans');

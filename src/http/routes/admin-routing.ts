@@ -76,12 +76,18 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
   // onRequest, not preHandler: a caller without the scope is refused before its body is read.
   const read = { onRequest: requireScope(opts.auth, 'routing:read') as unknown as onRequestAsyncHookHandler };
   const write = { onRequest: requireScope(opts.auth, 'routing:write') as unknown as onRequestAsyncHookHandler };
-  const body = (req: Req, accepted: Array<'json' | 'csv'>) => bodyOf(req, accepted, maxBytes);
   const store = (): RoutingStore => {
     if (!rt.routingStore) throw new EfaError('EFA_ROUTING_STORE_MISSING', 'this process has no routing store', 503);
     return rt.routingStore;
   };
+  readRoutes(app, rt, read, store);
+  writeRoutes(app, rt, write, store, maxBytes);
+}
 
+type ScopeCheck = { onRequest: onRequestAsyncHookHandler };
+
+/** Reading the data in force, its versions, a stored version's tables, and what resolves where. */
+function readRoutes(app: FastifyInstance, rt: Runtime, read: ScopeCheck, store: () => RoutingStore): void {
   app.get(PREFIX, { ...read, schema: schemas.info }, async (_req, reply) => {
     const info = rt.routing.version;
     const latest = await store().latestVersion();
@@ -138,6 +144,11 @@ export async function adminRoutingRoutes(app: FastifyInstance, opts: AdminRoutin
     }
     return reply.send(document[table]);
   });
+}
+
+/** Every write is validated completely and becomes a new version (or, with ?dryRun=, only reports). */
+function writeRoutes(app: FastifyInstance, rt: Runtime, write: ScopeCheck, store: () => RoutingStore, maxBytes: number): void {
+  const body = (req: Req, accepted: Array<'json' | 'csv'>) => bodyOf(req, accepted, maxBytes);
 
   app.post(`${PREFIX}/import`, { ...write, schema: schemas.import }, async (req: Req, reply) => {
     const patch = patchFromText(await body(req, ['json']).text(), 'json', { source: SOURCE, formatsDir: FORMATS_DIR });

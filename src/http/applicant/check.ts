@@ -1,0 +1,111 @@
+/**
+ * The check page before submitting: every answer with a link to change it, the declared facts,
+ * the responsible authority, and what is still missing.
+ */
+import type { FastifyReply } from 'fastify';
+import { EfaError } from '../../core/errors.js';
+import { conditionHolds, visibleSteps } from '../../forms/definition.js';
+import type { ConditionEnv } from '../../forms/conditions.js';
+import { rowLines, rowsOf, rowTitle } from '../../forms/fields/group.js';
+import { getAt } from '../../forms/pointer.js';
+import { t } from '../../forms/text.js';
+import { pruneHidden, summarise, validateAll, type StepContext } from '../../forms/validate.js';
+import type { Authority } from '../../routing/types.js';
+import type { LoadedService } from '../../services/registry.js';
+import type { Draft } from '../../submissions/drafts.js';
+import { resolveResponsible } from '../../submissions/submit.js';
+import { draftExpiry, type DraftExpiry } from './draft.js';
+import { authorityView, displayFacts, factValue, type AuthorityView } from './facts.js';
+import { stepContext } from './logic.js';
+import type { ApplicantPages, Req, RouteTypes } from './request.js';
+import { berlinToday, formOf, uiOf, type PageEnv, type PageView } from './view.js';
+
+/** One answer as the check page and the PDF receipt show it; a group's row has `lines`. */
+export interface CheckRow {
+  label: string;
+  value: string;
+  lines?: Array<{ label: string; value: string }>;
+}
+
+export interface CheckSection {
+  title: string;
+  rows: Array<CheckRow & { changeHref: string }>;
+}
+
+/**
+ * Every answer of the visible steps, as labels and formatted values (with a group's rows, file
+ * names, "not answered" left to the template): the check page renders these, and the applicant's
+ * copy for the PDF receipt is these, so both say the same. `data` is already pruned of hidden answers.
+ */
+export function checkSections(env: PageEnv, service: LoadedService, data: Record<string, unknown>, conditions: ConditionEnv): CheckSection[] {
+  const id = service.definition.id;
+  const steps = visibleSteps(formOf(env.tenant, id), data, conditions);
+  return steps.map((step) => ({
+    title: t(step.title, env.lang),
+    rows: step.fields.filter((f) => conditionHolds(f.showIf, data, conditions)).flatMap((f) => {
+      const changeHref = `${env.base}/${id}/${step.id}?zurueck=pruefen`;
+      const value = getAt(data, f.pointer);
+      const own = { label: t(f.label, env.lang), value: f.kind.summary(f, value, env.lang), changeHref };
+      if (!f.group) return [own];
+      // Each row with its own change link, straight to that row's page.
+      const spec = f.group;
+      return [own, ...rowsOf(value).map((row, i) => ({
+        label: rowTitle(f, i, env.lang), lines: rowLines(spec, row, env.lang), value: '', changeHref: `${env.base}/${id}/${step.id}/${i + 1}?zurueck=pruefen`,
+      }))];
+    }),
+  }));
+}
+
+/**
+ * The check page. `authorityOf` resolves the responsible authority and throws an EfaError when
+ * none is connected; the applicant then hears it here, before submitting.
+ */
+export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry }): PageView {
+  const id = service.definition.id;
+  const ui = uiOf(env);
+  const form = formOf(env.tenant, id);
+  const data = pruneHidden(form, draftData, ctx.conditions);
+  const steps = visibleSteps(form, data, ctx.conditions);
+  const sections = checkSections(env, service, data, ctx.conditions);
+  const incomplete = validateAll(service, form, data, ctx);
+  let authority: AuthorityView | undefined;
+  let routingProblem: string | undefined;
+  // The declared facts need complete answers; until then each shows "–".
+  let derived: Record<string, unknown> | undefined;
+  const facts = displayFacts(service, 'check', env.lang, (item) => (incomplete ? undefined : factValue(service, item, data, ctx.logic, () => (derived ??= service.logic.derive(data, ctx.logic) as Record<string, unknown>))));
+  if (!incomplete) {
+    try {
+      authority = authorityView(opts.authorityOf(data), env.lang);
+    } catch (err) {
+      if (!(err instanceof EfaError)) throw err;
+      routingProblem = ui.noAuthority;
+    }
+  }
+  const notice = service.logic.overview?.(ctx.logic)?.notice;
+  return {
+    template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
+    context: {
+      sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority,
+      authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
+      // Links lead to the step that still needs an answer (the fields are not on this page).
+      errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
+      backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
+    },
+  };
+}
+
+export function renderCheck(pages: ApplicantPages, reply: FastifyReply, p: PageEnv, service: LoadedService, draft: Draft, status = 200) {
+  const { rt } = pages;
+  const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
+  const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
+  const authorityOf = (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority;
+  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf: reply.generateCsrf(), status, draftExpiry: expiry }));
+}
+
+export function registerCheck(pages: ApplicantPages): void {
+  pages.app.get<RouteTypes>('/:tenant/:service/pruefen', async (req: Req, reply) => {
+    const ctx = await pages.serviceContext(req, reply);
+    if (!ctx) return;
+    return renderCheck(pages, reply, ctx.p, ctx.service, ctx.draft);
+  });
+}

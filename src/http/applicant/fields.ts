@@ -1,0 +1,53 @@
+/**
+ * What a step page and a group's row page share: the fields as the templates show them, the
+ * step's number and total, the way back, and the step's group.
+ */
+import { conditionHolds, type FormStep, type LoadedForm } from '../../forms/definition.js';
+import { revealData, type ConditionEnv } from '../../forms/conditions.js';
+import type { FormField, ParseResult } from '../../forms/fields/kind.js';
+import { getAt } from '../../forms/pointer.js';
+import { t } from '../../forms/text.js';
+import { uiOf, type PageEnv } from './view.js';
+
+export interface StepState {
+  errors: Map<string, string>;
+  parsed: Map<string, ParseResult>;
+}
+
+/** Served by the app (src/http/app.ts): the JsonLogic library and the reveal script, no inline code (CSP). */
+export const REVEAL_SCRIPTS = ['/_efa/json-logic.js', '/_efa/reveal.js'];
+
+/** The step's group, when it has one that its condition shows. */
+export function groupOf(step: FormStep, data: Record<string, unknown>, conditions: ConditionEnv): FormField | undefined {
+  return step.fields.find((f) => f.group && conditionHolds(f.showIf, data, conditions));
+}
+
+/**
+ * The total for "Schritt 2 von 4", or none: when a step appears only for some answers, a total
+ * would change under the applicant's feet ("1 von 4" becomes "3 von 5"), so, as GOV.UK advises
+ * for question pages whose number depends on the answers, such a form shows only the step's number.
+ */
+export function stepTotal(form: LoadedForm, steps: FormStep[]): number | undefined {
+  return form.steps.some((s) => s.showIf !== undefined) ? undefined : steps.length;
+}
+
+export function previousHref(env: PageEnv, id: string, steps: FormStep[], index: number, fromCheck: boolean): string {
+  return fromCheck ? `${env.base}/${id}/pruefen` : index > 0 ? `${env.base}/${id}/${steps[index - 1]?.id}` : `${env.base}/${id}`;
+}
+
+export function fieldViews(env: PageEnv, fields: FormField[], data: Record<string, unknown>, state: StepState, links: { stepHref: string; query: string }, conditions: ConditionEnv): Array<Record<string, unknown>> {
+  const ui = uiOf(env);
+  return fields.map((f) => {
+    const error = state.errors.get(f.pointer);
+    const hint = [t(f.hint, env.lang), t(f.controls.length > 0 ? f.conditionHint : undefined, env.lang)].filter(Boolean).join(' ');
+    const view = f.kind.view(f, getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
+    const reveal = f.showIf && f.controls.length > 0
+      ? { logic: JSON.stringify(f.showIf.logic), data: JSON.stringify(revealData(f.showIf, data, conditions, f.controls)), controls: JSON.stringify(f.controls) }
+      : undefined;
+    return {
+      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, autocomplete: f.def.autocomplete, width: f.def.width ?? 20, reveal,
+      describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
+      ...(f.group ? { ...links, addLabel: view.addLabel ?? ui.addRow } : {}),
+    };
+  });
+}
