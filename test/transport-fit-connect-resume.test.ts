@@ -27,7 +27,7 @@ import { messageWithAttachments } from './support/messages.js';
 const SECRET_ENV = 'EFA_TEST_FIT_CONNECT_RESUME_SECRET';
 process.env[SECRET_ENV] = 'fit-connect-resume-secret';
 
-const kiel = await makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096);
+const kiel = await makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096, 'PS512');
 const sender = await makeSender();
 let db: Database;
 let dropDb: () => Promise<void>;
