@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { CompactSign, importJWK } from 'jose';
@@ -12,7 +13,7 @@ import { generatePs512KeyPair, generateSigningKeyPair } from '../src/crypto/keys
 import { Inbox } from '../src/demo/receivers/inbox.js';
 import { buildReceiverServer } from '../src/demo/receivers/server.js';
 import type { ReceiverAuthority } from '../src/demo/receivers/types.js';
-import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/transports/fit-connect.js';
+import { EVENT_ACCEPT, EVENT_REJECT, FitConnectLimitError, fitConnect, type SecurityEventClaims } from '../src/transports/fit-connect.js';
 import type { TransportContext } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender, type TestAuthority } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
@@ -28,6 +29,8 @@ const sender = await makeSender();
 interface FitReceiver {
   url: string;
   inbox: Inbox;
+  /** How many HTTP requests reached the receiver so far. */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -36,9 +39,11 @@ async function startFitConnect(authorities: TestAuthority[], clients = new Map([
   const inbox = new Inbox();
   const map = new Map<string, ReceiverAuthority>(authorities.map((a) => [a.id, { id: a.id, name: a.name, decryptionKey: a.encryption.privateJwk, signingKey: a.signing.privateJwk }]));
   const app = await buildReceiverServer({ authorities: map, inbox, senderKeys: async () => [sender.publicJwk], clients });
+  let requests = 0;
+  app.server.on('request', () => requests++);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, inbox, close: () => app.close() };
+  return { url: `http://127.0.0.1:${port}`, inbox, requests: () => requests, close: () => app.close() };
 }
 
 function contextFor(authority: TestAuthority, receiver: FitReceiver, options: Record<string, unknown> = {}, extra: Parameters<typeof endpointFor>[3] = {}): TransportContext {
@@ -479,3 +484,36 @@ async function tokenFrom(receiver: FitReceiver): Promise<string> {
   assert.equal(res.status, 200);
   return ((await res.json()) as { access_token: string }).access_token;
 }
+
+test('fit-connect: a submission over the published limits is refused with a clear error before the first call; the receiver refuses more than 100 announced attachments', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const message = await messageWithAttachments(kiel, [SAMPLE_PDF]);
+  const file = message.attachments[0];
+  assert.ok(file);
+  const MB = 1024 * 1024;
+  const copies = (n: number, jweLength = file.jweLength) => Array.from({ length: n }, () => ({ ...file, id: randomUUID(), jweLength }));
+  const oversized: Array<[string, typeof message, RegExp]> = [
+    ['data over 10 MB', { ...message, payload: { ...message.payload, jwe: 'x'.repeat(10 * MB + 1) } }, /encrypted data .* more than 10\.0 MB/],
+    ['101 attachments', { ...message, attachments: copies(101) }, /101 attachments, more than 100/],
+    ['an attachment over 500 MB', { ...message, attachments: copies(1, 500 * MB + 1) }, /attachment [0-9a-f-]{36} .* more than 500\.0 MB/],
+    ['over 2 GB in all', { ...message, attachments: copies(5, 450 * MB) }, /together, more than 2048\.0 MB/],
+  ];
+  const before = receiver.requests();
+  for (const [what, tooBig, pattern] of oversized) {
+    await assert.rejects(fitConnect.send(tooBig, contextFor(kiel, receiver)), (err: unknown) =>
+      err instanceof FitConnectLimitError && err.code === 'EFA_FIT_CONNECT_LIMIT' && !err.retryable && pattern.test(err.message), what);
+  }
+  assert.equal(receiver.requests(), before, 'nothing was sent, not even a token request');
+  // At the limits exactly, it goes through.
+  assert.equal((await fitConnect.send({ ...message, attachments: copies(1) }, contextFor(kiel, receiver))).transport, 'fit-connect');
+
+  const res = await fetch(`${receiver.url}/fit-connect/submissions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await tokenFrom(receiver)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ destinationId: kiel.id, announcedAttachments: Array.from({ length: 101 }, () => randomUUID()), serviceType: { identifier: 'urn:de:fim:leika:leistung:99050012104000' } }),
+  });
+  assert.equal(res.status, 400);
+  assert.match(((await res.json()) as { detail: string }).detail, /at most 100 attachments/);
+});

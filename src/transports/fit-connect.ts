@@ -5,6 +5,7 @@ import type { AuthorityDecision, HealthResult, OutboundMessage, Receipt, SendPro
 import { TagCollector, streamedBody } from './attachments.js';
 import { call, parseJson, session, type Api, type Submission } from './fit-connect-client.js';
 import { SET_ALG, decisionFrom, findDecision } from './fit-connect-events.js';
+import { checkLimits } from './fit-connect-limits.js';
 import { metadataFor } from './fit-connect-metadata.js';
 import { HttpStatusError } from './http.js';
 import { LEIKA_URN_PREFIX, authenticationTag } from './vocabulary.js';
@@ -15,6 +16,7 @@ export { EVENT_ACCEPT, EVENT_REJECT, LEIKA_URN_PREFIX, SET_TYPE, authenticationT
 /** Shared with the local receiver (src/demo/receivers/fit-connect.ts), so both sides name things alike. */
 export { PROBLEM_MEDIA_TYPE, type FitConnectOptions } from './fit-connect-client.js';
 export { SET_ALG, SET_PAYLOAD_SCHEMA } from './fit-connect-events.js';
+export { FIT_CONNECT_LIMITS, FitConnectLimitError } from './fit-connect-limits.js';
 export { METADATA_SCHEMA_ID, metadataFor, type FitConnectAttachment, type FitConnectMetadata } from './fit-connect-metadata.js';
 
 /** Media type of an attachment upload: the body is the attachment's JWE compact serialisation. */
@@ -60,6 +62,7 @@ export const fitConnect: Transport = {
     // Checked before anything is sent: an accept event we cannot verify proves nothing.
     if (!ctx.endpoint.verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
     if (ctx.endpoint.verificationKey.kty !== 'RSA') throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId}: FIT-Connect event tokens are signed ${SET_ALG}, the verificationKey must be an RSA key, not ${String(ctx.endpoint.verificationKey.kty)}`, false);
+    checkLimits(this.name, message);
     const done = (await ctx.progress?.steps()) ?? {};
     const key = await destinationKey(api, ctx.endpoint.encryptionKey, ctx.cache);
     const recorded = recordedSubmission(done);
