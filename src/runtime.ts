@@ -94,7 +94,11 @@ export function deliveryDeps(rt: Runtime): DeliveryDeps {
 }
 
 export function authorityLimits(config: Config): AuthorityLimits {
-  return { concurrency: config.delivery.authorityConcurrency, breakerFailures: config.delivery.breakerFailures, breakerCooldownMs: config.delivery.breakerCooldownMs };
+  const d = config.delivery;
+  return {
+    concurrency: d.authorityConcurrency, breakerMinVolume: d.breakerMinVolume, breakerFailureRate: d.breakerFailurePercent / 100,
+    breakerWindowMs: d.breakerWindowMs, breakerCooldownMs: d.breakerCooldownMs, breakerTrials: d.breakerTrials,
+  };
 }
 
 /** The follow-up of deliveries whose authority decides later; started by every process that delivers. */

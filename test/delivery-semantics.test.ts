@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { claimOne, processClaimed, type Claim } from '../src/delivery/outbox.js';
-import type { AuthorityLimits } from '../src/delivery/limits.js';
+import { gate, recordOutcome, type AuthorityLimits } from '../src/delivery/limits.js';
 import { compileRouting } from '../src/routing/compile.js';
 import { readSeed, type RoutingData } from '../src/routing/load.js';
 import { RoutingDataError } from '../src/routing/problems.js';
@@ -50,7 +50,7 @@ describe('delivery semantics', { concurrency: false }, () => {
   });
 
   test('circuit breaker and concurrency: a failing authority is deferred, another one is not', async () => {
-    const limits: AuthorityLimits = { concurrency: 1, breakerFailures: 2, breakerCooldownMs: 60_000 };
+    const limits: AuthorityLimits = { concurrency: 1, breakerMinVolume: 2, breakerFailureRate: 0.5, breakerWindowMs: 60_000, breakerCooldownMs: 60_000, breakerTrials: 1 };
     const deps = { ...unreachableDeliveryDeps(stack.rt), limits };
     const kiel = await Promise.all([1, 2, 3].map(() => applyOverHttp(stack.url, 'sh', KIEL).then((a) => a.id)));
     const [k1, k2, k3] = kiel as [string, string, string];
@@ -85,6 +85,55 @@ describe('delivery semantics', { concurrency: false }, () => {
     const breaker = await stack.rt.db.query<{ consecutive_failures: number; open_until: Date | null }>(`SELECT consecutive_failures, open_until FROM authority_breakers WHERE authority_id = 'gewerbeamt-kiel'`);
     assert.deepEqual(breaker.rows[0], { consecutive_failures: 0, open_until: null });
     assert.ok('lease' in ((await claimOne(stack.rt.db, k1, 60_000, limits)) ?? {}), 'closed again');
+  });
+
+  test('circuit breaker: a failure rate over a sliding window with a minimum volume, not a run of failures; half open, a few trials at once', async () => {
+    const limits: AuthorityLimits = { concurrency: 6, breakerMinVolume: 10, breakerFailureRate: 0.5, breakerWindowMs: 60_000, breakerCooldownMs: 60_000, breakerTrials: 2 };
+    const db = stack.rt.db;
+    const kielId = 'gewerbeamt-kiel';
+    const reset = async () => {
+      await db.query('DELETE FROM authority_breakers WHERE authority_id = $1', [kielId]);
+      await db.query('DELETE FROM authority_outcomes WHERE authority_id = $1', [kielId]);
+    };
+    const judge = (ok: boolean) => db.transaction((tx) => recordOutcome(tx, kielId, limits, ok));
+    const open = async () => {
+      const verdict = await db.transaction((tx) => gate(tx, kielId, limits));
+      return !verdict.ok && verdict.reason === 'breaker';
+    };
+    await reset();
+    // Earlier tests' leases of Kiel would count as running attempts.
+    await db.query(`UPDATE outbox SET locked_until = NULL WHERE submission_id IN (SELECT id FROM submissions WHERE authority_id = $1)`, [kielId]);
+
+    // Nine failures in a row, but fewer attempts than the minimum volume: no verdict yet.
+    for (let i = 0; i < 9; i++) await judge(false);
+    assert.equal(await open(), false, 'below the minimum volume the breaker does not judge');
+
+    // A degraded authority that takes two deliveries in three keeps its slots.
+    await reset();
+    for (let i = 0; i < 30; i++) await judge(i % 3 !== 0);
+    assert.equal(await open(), false, 'a third failing is under the rate');
+    // Then most attempts fail: 10 failed of 30, the rate (half) is reached with the tenth failure more.
+    for (let i = 0; i < 9; i++) await judge(false);
+    assert.equal(await open(), false, '19 of 39 failed');
+    await judge(false);
+    assert.equal(await open(), true, '20 of 40 failed: open');
+
+    // Half open after the cool-down: two trials at once, the third waits.
+    await db.query('UPDATE authority_breakers SET open_until = now() - interval \'1 second\' WHERE authority_id = $1', [kielId]);
+    const ids = await Promise.all([1, 2, 3].map(() => applyOverHttp(stack.url, 'sh', KIEL).then((a) => a.id)));
+    await claim(ids[0] as string, limits);
+    await claim(ids[1] as string, limits);
+    const third = await claimOne(db, ids[2] as string, 60_000, limits);
+    assert.ok(third && 'deferred' in third && third.reason === 'concurrency', `half open: ${limits.breakerTrials} trials at once (${JSON.stringify(third)})`);
+    // A failed trial opens it again; after the next cool-down a successful one closes it with a fresh window.
+    await judge(false);
+    assert.equal(await open(), true, 'a failed trial opens it again');
+    await db.query('UPDATE authority_breakers SET open_until = now() - interval \'1 second\' WHERE authority_id = $1', [kielId]);
+    await judge(true);
+    assert.equal(await open(), false);
+    assert.deepEqual((await db.query('SELECT open_until FROM authority_breakers WHERE authority_id = $1', [kielId])).rows, [{ open_until: null }]);
+    assert.deepEqual((await db.query('SELECT 1 FROM authority_outcomes WHERE authority_id = $1', [kielId])).rows, [], 'closing starts a fresh window');
+    await db.query('UPDATE outbox SET locked_until = NULL WHERE submission_id = ANY($1::uuid[])', [ids]);
   });
 
   test('the status page: confirmed only with a verified receipt, "handed over" without one; a dead letter says what happens and whom to ask (de, en)', async () => {

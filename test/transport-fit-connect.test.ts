@@ -1,16 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { CompactSign, importJWK } from 'jose';
 import type { AddressInfo } from 'node:net';
 import { TransportError } from '../src/core/errors.js';
 import { newAjv } from '../src/core/declarations.js';
 import { encryptFor, sha512Hex } from '../src/crypto/jwe.js';
 import { verifyJson } from '../src/crypto/jws.js';
-import { generateSigningKeyPair } from '../src/crypto/keys.js';
+import { generatePs512KeyPair, generateSigningKeyPair } from '../src/crypto/keys.js';
 import { Inbox } from '../src/demo/receivers/inbox.js';
 import { buildReceiverServer } from '../src/demo/receivers/server.js';
 import type { ReceiverAuthority } from '../src/demo/receivers/types.js';
-import { EVENT_ACCEPT, EVENT_REJECT, fitConnect, type SecurityEventClaims } from '../src/transports/fit-connect.js';
+import { EVENT_ACCEPT, EVENT_REJECT, FitConnectLimitError, fitConnect, type SecurityEventClaims } from '../src/transports/fit-connect.js';
 import type { TransportContext } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender, type TestAuthority } from './support/authorities.js';
 import { SAMPLE_PDF, SAMPLE_PNG, attachmentFor, messageFor, messageWithAttachments } from './support/messages.js';
@@ -20,12 +23,14 @@ const SECRET = 'fit-connect-test-secret';
 process.env[SECRET_ENV] = SECRET;
 
 // RSA 4096 as FIT-Connect demands; generated once per file because it takes seconds.
-const kielPromise = makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096);
+const kielPromise = makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096, 'PS512');
 const sender = await makeSender();
 
 interface FitReceiver {
   url: string;
   inbox: Inbox;
+  /** How many HTTP requests reached the receiver so far. */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -34,9 +39,11 @@ async function startFitConnect(authorities: TestAuthority[], clients = new Map([
   const inbox = new Inbox();
   const map = new Map<string, ReceiverAuthority>(authorities.map((a) => [a.id, { id: a.id, name: a.name, decryptionKey: a.encryption.privateJwk, signingKey: a.signing.privateJwk }]));
   const app = await buildReceiverServer({ authorities: map, inbox, senderKeys: async () => [sender.publicJwk], clients });
+  let requests = 0;
+  app.server.on('request', () => requests++);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, inbox, close: () => app.close() };
+  return { url: `http://127.0.0.1:${port}`, inbox, requests: () => requests, close: () => app.close() };
 }
 
 function contextFor(authority: TestAuthority, receiver: FitReceiver, options: Record<string, unknown> = {}, extra: Parameters<typeof endpointFor>[3] = {}): TransportContext {
@@ -151,7 +158,7 @@ test('fit-connect: data that does not match the metadata hash is handed over, th
 
 test('fit-connect: a destination key other than the directory key stops delivery before anything is sent', async (t) => {
   const kiel = await kielPromise;
-  const other = await makeAuthority('gewerbeamt-luebeck');
+  const other = await makeAuthority('gewerbeamt-luebeck', undefined, 2048, 'PS512');
   const receiver = await startFitConnect([kiel]);
   t.after(() => receiver.close());
   const ctx = contextFor(kiel, receiver, {}, { encryptionKey: other.encryption.publicJwk });
@@ -191,7 +198,7 @@ test('fit-connect: an unknown destination is a problem document and not retried'
 });
 
 test('fit-connect: a destination key under 4096 bits is refused', async (t) => {
-  const small = await makeAuthority('gewerbeamt-flensburg', 'Gewerbeamt Flensburg', 2048);
+  const small = await makeAuthority('gewerbeamt-flensburg', 'Gewerbeamt Flensburg', 2048, 'PS512');
   const receiver = await startFitConnect([small]);
   t.after(() => receiver.close());
   await assert.rejects(
@@ -206,7 +213,7 @@ test('fit-connect: an event token that does not verify is no decision; read with
   const receiver = await startFitConnect([kiel]);
   t.after(() => receiver.close());
   const message = await messageFor(kiel);
-  const stranger = await generateSigningKeyPair();
+  const stranger = await generatePs512KeyPair(2048);
   const wrongKey = contextFor(kiel, receiver, {}, { verificationKey: stranger.publicJwk });
   const receipt = await fitConnect.send(message, wrongKey);
   assert.equal(receiver.inbox.size, 1, 'the submission itself went through');
@@ -221,6 +228,68 @@ test('fit-connect: an event token that does not verify is no decision; read with
     fitConnect.send(message, contextFor(kiel, receiver, {}, { verificationKey: undefined })),
     (err: unknown) => err instanceof TransportError && !err.retryable && /no verificationKey/.test(err.message),
   );
+  // An Ed25519 key as before issue 18: FIT-Connect's events are PS512, refused before anything is sent.
+  await assert.rejects(
+    fitConnect.send(await messageFor(kiel), contextFor(kiel, receiver, {}, { verificationKey: (await generateSigningKeyPair()).publicJwk })),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /PS512, the verificationKey must be an RSA key/.test(err.message),
+  );
+});
+
+/** A submission service whose event log holds exactly `tokens` (the real receiver would never hand out a forged one). */
+async function eventLogStub(tokens: string[]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/token') return res.end(JSON.stringify({ access_token: 'stub', token_type: 'Bearer', expires_in: 600 }));
+    res.end(JSON.stringify({ eventLog: tokens }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+test('fit-connect: the accept event is a PS512 secevent+jwt with the published claims; a tampered one, or one signed with another algorithm by the same key, is refused', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const message = await messageWithAttachments(kiel);
+  const receipt = await fitConnect.send(message, contextFor(kiel, receiver));
+  const accepted = await fitConnect.decision?.(receipt.followUp ?? {}, contextFor(kiel, receiver));
+  const token = accepted?.evidence ?? '';
+  const [headerPart, payloadPart] = token.split('.') as [string, string];
+  assert.deepEqual(JSON.parse(Buffer.from(headerPart, 'base64url').toString()), { alg: 'PS512', kid: kiel.signing.publicJwk.kid, typ: 'secevent+jwt' });
+  const claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString()) as SecurityEventClaims;
+  assert.deepEqual(Object.keys(claims).sort(), ['$schema', 'events', 'iat', 'iss', 'jti', 'sub', 'txn']);
+  assert.equal(claims.$schema, 'https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json');
+  const tags = claims.events[EVENT_ACCEPT]?.authenticationTags;
+  assert.deepEqual(Object.keys(tags ?? {}).sort(), ['attachments', 'data', 'metadata']);
+  assert.deepEqual(Object.keys(tags?.attachments ?? {}).sort(), message.attachments.map((a) => a.id).sort(), 'a tag for each attachment');
+
+  const readFrom = async (tokens: string[]) => {
+    const stub = await eventLogStub(tokens);
+    try {
+      return await fitConnect.decision?.(receipt.followUp ?? {}, contextFor(kiel, { ...receiver, url: stub.url }, { tokenUrl: `${stub.url}/token` }, { address: stub.url }));
+    } finally {
+      await stub.close();
+    }
+  };
+  // The stub itself works: the genuine token is an accept there too.
+  assert.equal((await readFrom([token]))?.decision, 'accepted');
+
+  // Tampered: the payload says reject, the signature is the accept's.
+  const forged = { ...claims, events: { [EVENT_REJECT]: { problems: [{ type: 'about:blank', title: 'forged' }] } } };
+  const tampered = `${headerPart}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${token.split('.')[2] ?? ''}`;
+  await assert.rejects(readFrom([tampered]), (err: unknown) => err instanceof TransportError && /does not verify as PS512/.test(err.message));
+
+  // The destination's own key, but RS512 instead of PS512: refused, whatever the key would allow.
+  const rs512 = await new CompactSign(Buffer.from(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: 'RS512', kid: kiel.signing.publicJwk.kid, typ: 'secevent+jwt' })
+    .sign(await importJWK({ ...kiel.signing.privateJwk, alg: 'RS512' }, 'RS512'));
+  await assert.rejects(readFrom([rs512]), (err: unknown) => err instanceof TransportError && /does not verify as PS512/.test(err.message));
+
+  // PS512, but without typ secevent+jwt: not a security event token.
+  const untyped = await new CompactSign(Buffer.from(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: 'PS512', kid: kiel.signing.publicJwk.kid })
+    .sign(await importJWK(kiel.signing.privateJwk, 'PS512'));
+  await assert.rejects(readFrom([untyped]), (err: unknown) => err instanceof TransportError && /not secevent\+jwt/.test(err.message));
 });
 
 test('fit-connect receiver: no token, no access; schema-invalid metadata is rejected and not stored', async (t) => {
@@ -415,3 +484,36 @@ async function tokenFrom(receiver: FitReceiver): Promise<string> {
   assert.equal(res.status, 200);
   return ((await res.json()) as { access_token: string }).access_token;
 }
+
+test('fit-connect: a submission over the published limits is refused with a clear error before the first call; the receiver refuses more than 100 announced attachments', async (t) => {
+  const kiel = await kielPromise;
+  const receiver = await startFitConnect([kiel]);
+  t.after(() => receiver.close());
+  const message = await messageWithAttachments(kiel, [SAMPLE_PDF]);
+  const file = message.attachments[0];
+  assert.ok(file);
+  const MB = 1024 * 1024;
+  const copies = (n: number, jweLength = file.jweLength) => Array.from({ length: n }, () => ({ ...file, id: randomUUID(), jweLength }));
+  const oversized: Array<[string, typeof message, RegExp]> = [
+    ['data over 10 MB', { ...message, payload: { ...message.payload, jwe: 'x'.repeat(10 * MB + 1) } }, /encrypted data .* more than 10\.0 MB/],
+    ['101 attachments', { ...message, attachments: copies(101) }, /101 attachments, more than 100/],
+    ['an attachment over 500 MB', { ...message, attachments: copies(1, 500 * MB + 1) }, /attachment [0-9a-f-]{36} .* more than 500\.0 MB/],
+    ['over 2 GB in all', { ...message, attachments: copies(5, 450 * MB) }, /together, more than 2048\.0 MB/],
+  ];
+  const before = receiver.requests();
+  for (const [what, tooBig, pattern] of oversized) {
+    await assert.rejects(fitConnect.send(tooBig, contextFor(kiel, receiver)), (err: unknown) =>
+      err instanceof FitConnectLimitError && err.code === 'EFA_FIT_CONNECT_LIMIT' && !err.retryable && pattern.test(err.message), what);
+  }
+  assert.equal(receiver.requests(), before, 'nothing was sent, not even a token request');
+  // At the limits exactly, it goes through.
+  assert.equal((await fitConnect.send({ ...message, attachments: copies(1) }, contextFor(kiel, receiver))).transport, 'fit-connect');
+
+  const res = await fetch(`${receiver.url}/fit-connect/submissions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await tokenFrom(receiver)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ destinationId: kiel.id, announcedAttachments: Array.from({ length: 101 }, () => randomUUID()), serviceType: { identifier: 'urn:de:fim:leika:leistung:99050012104000' } }),
+  });
+  assert.equal(res.status, 400);
+  assert.match(((await res.json()) as { detail: string }).detail, /at most 100 attachments/);
+});

@@ -143,10 +143,16 @@ export interface DeliverySettings {
   relayRecheckMs: number;
   /** Attempts to one authority running at once, over all workers. */
   authorityConcurrency: number;
-  /** Retryable failures in a row after which an authority's circuit breaker opens; 0 switches it off. */
-  breakerFailures: number;
-  /** How long an open breaker defers the authority's deliveries before one trial attempt. */
+  /** Attempts an authority's breaker window must hold before it judges the failure rate; 0 switches the breaker off. */
+  breakerMinVolume: number;
+  /** Percentage of failed attempts in the window at which an authority's circuit breaker opens. */
+  breakerFailurePercent: number;
+  /** The breaker's sliding window. */
+  breakerWindowMs: number;
+  /** How long an open breaker defers the authority's deliveries before trial attempts. */
   breakerCooldownMs: number;
+  /** Trial attempts let through at once while the breaker is half open. */
+  breakerTrials: number;
   /** How often a worker looks for authority decisions due to be read (FIT-Connect accept/reject). */
   decisionPollMs: number;
   /** Longest wait between two reads of one submission's decision (the wait doubles from decisionPollMs). */
@@ -206,8 +212,11 @@ function deliverySettings(env: Env): DeliverySettings {
     relayIntervalMs: int(env, 'EFA_RELAY_INTERVAL_MS', 5_000, 50, 600_000),
     relayRecheckMs: 0,
     authorityConcurrency: int(env, 'EFA_AUTHORITY_CONCURRENCY', 8, 1, 1000),
-    breakerFailures: int(env, 'EFA_BREAKER_FAILURES', 5, 0, 1000),
+    breakerMinVolume: int(env, 'EFA_BREAKER_MIN_VOLUME', 20, 0, 100_000),
+    breakerFailurePercent: int(env, 'EFA_BREAKER_FAILURE_PERCENT', 50, 1, 100),
+    breakerWindowMs: int(env, 'EFA_BREAKER_WINDOW_MS', 60_000, 1_000, 86_400_000),
     breakerCooldownMs: int(env, 'EFA_BREAKER_COOLDOWN_MS', 60_000, 100, 86_400_000),
+    breakerTrials: int(env, 'EFA_BREAKER_TRIALS', 3, 1, 1000),
     decisionPollMs: int(env, 'EFA_DECISION_POLL_MS', 10_000, 50, 3_600_000),
     decisionRetryMaxMs: int(env, 'EFA_DECISION_RETRY_MAX_MS', 3_600_000, 50, 86_400_000),
     decisionMaxDays: int(env, 'EFA_DECISION_MAX_DAYS', 30, 1, 365),

@@ -26,6 +26,12 @@ export async function generateSigningKeyPair(): Promise<KeyPairJwk> {
   return withKid(await exportJWK(publicKey), await exportJWK(privateKey), { alg: 'EdDSA', use: 'sig' });
 }
 
+/** RSA-PSS key pair (PS512), as FIT-Connect destinations and the Submission Service sign event tokens with. */
+export async function generatePs512KeyPair(modulusLength = 4096): Promise<KeyPairJwk> {
+  const { publicKey, privateKey } = await generateKeyPair('PS512', { modulusLength, extractable: true });
+  return withKid(await exportJWK(publicKey), await exportJWK(privateKey), { alg: 'PS512', use: 'sig' });
+}
+
 async function withKid(pub: JWK, priv: JWK, extra: Partial<JWK>): Promise<KeyPairJwk> {
   const kid = await calculateJwkThumbprint(pub, 'sha256');
   const clean = (k: JWK): JWK => Object.fromEntries(Object.entries({ ...k, ...extra, kid }).filter(([, v]) => v !== undefined));

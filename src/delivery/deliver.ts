@@ -1,11 +1,12 @@
 import { EfaError, NoEndpointError, TransportError } from '../core/errors.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
 import { transportNamed } from '../transports/registry.js';
-import type { DirectoryEntry, OutboundAttachment, OutboundMessage, Receipt, SenderIdentity } from '../transports/types.js';
+import type { DirectoryEntry, OutboundAttachment, OutboundMessage, Receipt, SendProgress, SenderIdentity } from '../transports/types.js';
 import { attachmentsOf } from '../attachments/store.js';
 import type { Database } from '../storage/db.js';
 import type { SubmissionRow } from '../submissions/row.js';
 import type { AuthorityLimits } from './limits.js';
+import { progressOf, sharedCache } from './progress.js';
 
 /** How an attempt ended, as recorded and counted. `superseded`: another worker holds or settled the entry. */
 export type AttemptOutcomeName = 'delivered' | 'retry' | 'failed' | 'superseded';
@@ -35,6 +36,8 @@ export interface SentAttempt {
   address: string;
   authorityId: string;
   startedAt: Date;
+  /** A step of a multi-step send was confirmed in this attempt: the authority answered, even if the attempt failed. */
+  advanced?: boolean;
   result: { outcome: 'delivered'; receipt: Receipt } | { outcome: 'error'; error: string; retryable: boolean };
 }
 
@@ -55,18 +58,19 @@ export async function sendOnce(deps: DeliveryDeps, row: SubmissionRow): Promise<
   const startedAt = new Date();
   const endpoint = endpointFor(deps.routing(), row.authority_id, row.leika_key);
   const base = { transport: endpoint?.transport ?? 'none', address: endpoint?.address ?? '', authorityId: row.authority_id, startedAt };
+  const progress = progressOf(deps.db, row.id);
   try {
     if (!endpoint) throw new NoEndpointError(row.authority_id, row.leika_key);
     // The files are read from the store as the transport sends them; the deadline covers that too.
-    const receipt = await withDeadline(deps, endpoint, toMessage(row, deps, await attachmentsOf(deps.db, row.id)));
+    const receipt = await withDeadline(deps, endpoint, toMessage(row, deps, await attachmentsOf(deps.db, row.id)), progress);
     return { ...base, result: { outcome: 'delivered', receipt } };
   } catch (err) {
     const retryable = err instanceof TransportError ? err.retryable : !(err instanceof EfaError);
-    return { ...base, result: { outcome: 'error', error: err instanceof Error ? err.message : String(err), retryable } };
+    return { ...base, advanced: progress.advanced, result: { outcome: 'error', error: err instanceof Error ? err.message : String(err), retryable } };
   }
 }
 
-async function withDeadline(deps: DeliveryDeps, endpoint: DirectoryEntry, message: OutboundMessage): Promise<Receipt> {
+async function withDeadline(deps: DeliveryDeps, endpoint: DirectoryEntry, message: OutboundMessage, progress: SendProgress): Promise<Receipt> {
   const ms = deps.timeoutMs(endpoint.transport);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -78,7 +82,7 @@ async function withDeadline(deps: DeliveryDeps, endpoint: DirectoryEntry, messag
     }, ms);
   });
   try {
-    const send = transportNamed(endpoint.transport).send(message, { endpoint, sender: deps.sender, timeoutMs: ms, signal: controller.signal });
+    const send = transportNamed(endpoint.transport).send(message, { endpoint, sender: deps.sender, timeoutMs: ms, signal: controller.signal, progress, cache: sharedCache(deps.db) });
     // A send that loses the race still settles later; its rejection must not go unhandled.
     send.catch(() => undefined);
     return await Promise.race([send, deadline]);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../storage/db.js';
 import type { SubmissionRow } from '../submissions/row.js';
 import { sendOnce, type AttemptOutcomeName, type DeliveryDeps } from './deliver.js';
-import { gate, recordFailure, recordSuccess, type AuthorityLimits } from './limits.js';
+import { gate, recordOutcome, type AuthorityLimits } from './limits.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -132,7 +132,7 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
         await tx.query('INSERT INTO delivery_followups (submission_id, transport, handle) VALUES ($1, $2, $3) ON CONFLICT (submission_id) DO NOTHING',
           [submissionId, sent.transport, JSON.stringify(result.receipt.followUp)]);
       }
-      if (limits) await recordSuccess(tx, sent.authorityId);
+      if (limits) await recordOutcome(tx, sent.authorityId, limits, true);
       return 'delivered' as const;
     });
     report(outcome);
@@ -140,6 +140,9 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
   }
 
   const countsAgainstAuthority = result.retryable && sent.transport !== 'none';
+  // A multi-step send that got a step confirmed met an authority that answers: that is no sign of
+  // an authority down, and must not open its breaker (each attempt then goes further than the last).
+  const judge = (tx: Queryable) => (limits && countsAgainstAuthority ? recordOutcome(tx, sent.authorityId, limits, sent.advanced === true) : undefined);
   if (result.retryable && attempt < policy.maxAttempts) {
     const delayMs = backoffMs(policy, attempt);
     // Only the lease holder settles: the token still being ours means nobody claimed the entry
@@ -152,7 +155,7 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
       }
       await record(tx, 'retry', result.error);
       await tx.query('UPDATE submissions SET last_error = $2, updated_at = now() WHERE id = $1', [submissionId, result.error]);
-      if (limits && countsAgainstAuthority) await recordFailure(tx, sent.authorityId, limits);
+      await judge(tx);
       return true;
     });
     report(owned ? 'retry' : 'superseded');
@@ -167,7 +170,7 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
     }
     await record(tx, 'failed', result.error);
     await tx.query(`UPDATE submissions SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1`, [submissionId, result.error]);
-    if (limits && countsAgainstAuthority) await recordFailure(tx, sent.authorityId, limits);
+    await judge(tx);
     return true;
   });
   report(owned ? 'failed' : 'superseded');
@@ -178,6 +181,8 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
 async function settleDelivered(tx: Queryable, submissionId: string): Promise<void> {
   await tx.query(`UPDATE submissions SET status = 'delivered', last_error = NULL, updated_at = now() WHERE id = $1 AND status IN ('submitted', 'failed')`, [submissionId]);
   await tx.query('DELETE FROM outbox WHERE submission_id = $1', [submissionId]);
+  // Delivered: the steps of its send are no longer needed.
+  await tx.query('DELETE FROM delivery_progress WHERE submission_id = $1', [submissionId]);
 }
 
 /**

@@ -2,12 +2,16 @@
  * The destination's decision, read from the case's event log: each entry a Security Event Token
  * signed by the destination, checked against what this runtime sent.
  */
-import type { JWK } from 'jose';
+import { compactVerify, importJWK, type JWK } from 'jose';
 import { TransportError } from '../core/errors.js';
-import { verifyJson } from '../crypto/jws.js';
 import type { AuthorityDecision } from './types.js';
 import { call, parseJson, type Api, type Submission } from './fit-connect-client.js';
 import { EVENT_ACCEPT, EVENT_REJECT, SET_TYPE, type SecurityEventClaims } from './vocabulary.js';
+
+/** FIT-Connect signs every event token with RSASSA-PSS and SHA-512. */
+export const SET_ALG = 'PS512';
+/** The JSON Schema of a FIT-Connect SET payload, named in its `$schema` claim. */
+export const SET_PAYLOAD_SCHEMA = 'https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json';
 
 interface Decision {
   token: string;
@@ -29,21 +33,28 @@ export async function findDecision(api: Api, submission: Submission, key: JWK): 
 }
 
 /**
- * A Security Event Token (RFC 8417) signed by the destination. Retryable when it fails, like a bad
- * webhook receipt: the submission may well have arrived, a redelivery reads the log again.
+ * A Security Event Token (RFC 8417) as FIT-Connect publishes it: JWS with `alg: PS512` (nothing
+ * else is accepted, whatever the key would allow), `typ: secevent+jwt`, the `kid` of the key it
+ * names, and the claims `$schema`, `jti`, `iss`, `iat`, `sub`, `txn`, `events`. Retryable when it
+ * fails, like a bad webhook receipt: the submission may well have arrived, a redelivery reads the
+ * log again, and an operator sees the error.
  */
 async function verifyEvent(api: Api, key: JWK, token: unknown): Promise<SecurityEventClaims> {
   if (typeof token !== 'string') throw new TransportError(api.transport, 'event log holds a non-string entry', true);
   let verified: { payload: SecurityEventClaims; header: Record<string, unknown> };
   try {
-    verified = await verifyJson<SecurityEventClaims>(key, token);
+    const { payload, protectedHeader } = await compactVerify(token, await importJWK({ ...key, alg: SET_ALG }, SET_ALG), { algorithms: [SET_ALG] });
+    verified = { payload: JSON.parse(new TextDecoder().decode(payload)) as SecurityEventClaims, header: protectedHeader as Record<string, unknown> };
   } catch (err) {
-    throw new TransportError(api.transport, 'event token does not verify with the authority verification key', true, { cause: err });
+    throw new TransportError(api.transport, `event token does not verify as ${SET_ALG} with the destination's verification key`, true, { cause: err });
   }
   const { payload, header } = verified;
-  if (header.typ !== SET_TYPE || typeof payload.events !== 'object' || payload.events === null || typeof payload.sub !== 'string' || typeof payload.iat !== 'number') {
-    throw new TransportError(api.transport, `event token is not a ${SET_TYPE} security event token`, true);
-  }
+  if (header.typ !== SET_TYPE) throw new TransportError(api.transport, `event token has typ ${String(header.typ)}, not ${SET_TYPE}`, true);
+  if (key.kid !== undefined && header.kid !== undefined && header.kid !== key.kid) throw new TransportError(api.transport, `event token names key ${String(header.kid)}, not the destination's ${key.kid}`, true);
+  const claimsOk = typeof payload.events === 'object' && payload.events !== null && typeof payload.sub === 'string' && typeof payload.iss === 'string'
+    && typeof payload.txn === 'string' && typeof payload.jti === 'string' && typeof payload.iat === 'number'
+    && (payload.$schema === undefined || payload.$schema === SET_PAYLOAD_SCHEMA);
+  if (!claimsOk) throw new TransportError(api.transport, `event token lacks the claims of a FIT-Connect ${SET_TYPE} security event token`, true);
   return payload;
 }
 

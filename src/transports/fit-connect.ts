@@ -1,10 +1,11 @@
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { TransportError } from '../core/errors.js';
 import { KEY_ALG, encryptFor } from '../crypto/jwe.js';
-import type { AuthorityDecision, HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
+import type { AuthorityDecision, HealthResult, OutboundMessage, Receipt, SendProgress, SharedCache, Transport, TransportContext } from './types.js';
 import { TagCollector, streamedBody } from './attachments.js';
 import { call, parseJson, session, type Api, type Submission } from './fit-connect-client.js';
-import { decisionFrom, findDecision } from './fit-connect-events.js';
+import { SET_ALG, decisionFrom, findDecision } from './fit-connect-events.js';
+import { checkLimits } from './fit-connect-limits.js';
 import { metadataFor } from './fit-connect-metadata.js';
 import { HttpStatusError } from './http.js';
 import { LEIKA_URN_PREFIX, authenticationTag } from './vocabulary.js';
@@ -14,6 +15,8 @@ export { EVENT_ACCEPT, EVENT_REJECT, LEIKA_URN_PREFIX, SET_TYPE, authenticationT
 
 /** Shared with the local receiver (src/demo/receivers/fit-connect.ts), so both sides name things alike. */
 export { PROBLEM_MEDIA_TYPE, type FitConnectOptions } from './fit-connect-client.js';
+export { SET_ALG, SET_PAYLOAD_SCHEMA } from './fit-connect-events.js';
+export { FIT_CONNECT_LIMITS, FitConnectLimitError } from './fit-connect-limits.js';
 export { METADATA_SCHEMA_ID, metadataFor, type FitConnectAttachment, type FitConnectMetadata } from './fit-connect-metadata.js';
 
 /** Media type of an attachment upload: the body is the attachment's JWE compact serialisation. */
@@ -56,33 +59,51 @@ export const fitConnect: Transport = {
 
   async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
     const api = session(this.name, ctx);
-    const verificationKey = ctx.endpoint.verificationKey;
     // Checked before anything is sent: an accept event we cannot verify proves nothing.
-    if (!verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
-    const key = await destinationKey(api, ctx.endpoint.encryptionKey);
-    const submission = await announce(api, message);
-
-    let metadataJwe: string | undefined;
-    const attachmentTags = new TagCollector();
+    if (!ctx.endpoint.verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
+    if (ctx.endpoint.verificationKey.kty !== 'RSA') throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId}: FIT-Connect event tokens are signed ${SET_ALG}, the verificationKey must be an RSA key, not ${String(ctx.endpoint.verificationKey.kty)}`, false);
+    checkLimits(this.name, message);
+    const done = (await ctx.progress?.steps()) ?? {};
+    const key = await destinationKey(api, ctx.endpoint.encryptionKey, ctx.cache);
+    const recorded = recordedSubmission(done);
+    const submission = recorded ?? await announce(api, message);
+    if (!recorded) await ctx.progress?.record(STEP_SUBMISSION, JSON.stringify({ submissionId: submission.submissionId, caseId: submission.caseId }));
+    const tags = { ...recordedTags(done) };
+    let metadataJwe = done[STEP_METADATA];
+    let duplicate = false;
     try {
-      await uploadAttachments(api, message, submission, attachmentTags);
-      metadataJwe = await submit(api, message, submission, key);
+      await uploadAttachments(api, message, submission, tags, ctx.progress);
+      // The metadata is encrypted once and kept: every attempt submits the same ciphertext, so
+      // the accept event's tag can be checked whichever attempt's submit went through.
+      if (!metadataJwe) {
+        metadataJwe = await encryptFor(key, JSON.stringify(metadataFor(message)), 'application/json');
+        await ctx.progress?.record(STEP_METADATA, metadataJwe);
+      }
+      await submit(api, message, submission, metadataJwe);
     } catch (err) {
-      // A redelivery of a submission an earlier attempt already submitted (its answer was lost).
-      if (!(submission.replayed && err instanceof HttpStatusError && err.responseStatus === 409)) throw err;
+      if (!(err instanceof HttpStatusError)) throw err;
+      // The submission service no longer knows the submission we recorded: start over next time.
+      if (recorded && err.responseStatus === 404) {
+        await ctx.progress?.forget();
+        throw new TransportError(api.transport, `submission ${submission.submissionId} is unknown to the submission service; the next attempt creates it anew`, true, { cause: err });
+      }
+      // An earlier attempt submitted already (its answer was lost).
+      if (!((recorded || submission.replayed) && err.responseStatus === 409)) throw err;
+      duplicate = true;
+      if (!done[STEP_METADATA]) metadataJwe = undefined;
     }
-    const uploaded = attachmentTags.tags();
     return {
       transport: api.transport,
       deliveredAt: new Date().toISOString(),
       receiverReference: submission.submissionId,
       // Submitted, not yet accepted: nothing signed has come back so far.
       verified: false,
-      duplicate: metadataJwe === undefined,
+      duplicate,
       followUp: {
         submissionId: submission.submissionId,
         caseId: submission.caseId,
-        ...(metadataJwe ? { metadataTag: authenticationTag(metadataJwe), attachmentTags: JSON.stringify(uploaded) } : {}),
+        ...(metadataJwe ? { metadataTag: authenticationTag(metadataJwe) } : {}),
+        ...(Object.keys(tags).length > 0 || metadataJwe ? { attachmentTags: JSON.stringify(tags) } : {}),
       },
     };
   },
@@ -102,7 +123,7 @@ export const fitConnect: Transport = {
   async check(ctx: TransportContext): Promise<HealthResult> {
     try {
       const api = session(this.name, ctx);
-      const key = await destinationKey(api, ctx.endpoint.encryptionKey);
+      const key = await fetchDestinationKey(api, ctx.endpoint.encryptionKey);
       return { ok: true, detail: `destination ${api.destinationId} active at ${api.base}, encryption key ${key.kid ?? ''} matches the directory` };
     } catch (err) {
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
@@ -110,12 +131,44 @@ export const fitConnect: Transport = {
   },
 };
 
+/** Progress steps of one send (ctx.progress): the created submission, the metadata JWE, each uploaded attachment's tag. */
+const STEP_SUBMISSION = 'fit-connect:submission';
+const STEP_METADATA = 'fit-connect:metadata';
+const STEP_ATTACHMENT = 'fit-connect:attachment:';
+/** How long a checked destination key is shared between workers before it is fetched again. */
+export const DESTINATION_KEY_TTL_MS = 3_600_000;
+
+function recordedSubmission(done: Record<string, string>): Submission | undefined {
+  const text = done[STEP_SUBMISSION];
+  if (!text) return undefined;
+  const { submissionId, caseId } = JSON.parse(text) as { submissionId: string; caseId: string };
+  return { submissionId, caseId, replayed: true };
+}
+
+function recordedTags(done: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(done).filter(([step]) => step.startsWith(STEP_ATTACHMENT)).map(([step, tag]) => [step.slice(STEP_ATTACHMENT.length), tag]));
+}
+
+/**
+ * The destination's current encryption key, checked against the directory's; shared between
+ * workers (ctx.cache) for DESTINATION_KEY_TTL_MS under the directory key's thumbprint, so a
+ * directory change is never answered from the cache.
+ */
+async function destinationKey(api: Api, directoryKey: JWK, cache?: SharedCache): Promise<JWK> {
+  const cacheKey = `fit-connect:key:${api.base}|${api.destinationId}|${await calculateJwkThumbprint(directoryKey, 'sha256')}`;
+  const cached = await cache?.get(cacheKey);
+  if (cached) return JSON.parse(cached) as JWK;
+  const key = await fetchDestinationKey(api, directoryKey);
+  await cache?.set(cacheKey, JSON.stringify(key), DESTINATION_KEY_TTL_MS);
+  return key;
+}
+
 /**
  * The destination's current encryption key. The payload was encrypted at submit time for the
  * directory's key, so a destination that now publishes another key could not read it: that needs
  * a directory update and re-encryption, retrying cannot help.
  */
-async function destinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
+async function fetchDestinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
   const id = encodeURIComponent(api.destinationId);
   const destination = parseJson<{ status?: unknown; encryptionKid?: unknown }>(api, await call(api, 'GET', `/destinations/${id}`), 'destination');
   if (destination.status !== undefined && destination.status !== 'active') throw new TransportError(api.transport, `destination ${api.destinationId} is ${String(destination.status)}, not active`, false);
@@ -148,23 +201,26 @@ async function announce(api: Api, message: OutboundMessage): Promise<Submission>
 }
 
 /**
- * Uploads every announced attachment before the submit, one PUT each, the JWE streamed from the
- * store. Uploading again on a redelivery is allowed: before the submit, a PUT replaces the file.
+ * Uploads each announced attachment not confirmed before, one PUT each, the JWE streamed from the
+ * store; each 204 is recorded at once, so an attempt cut off halfway leaves the rest to the next.
  */
-async function uploadAttachments(api: Api, message: OutboundMessage, submission: Submission, tags: TagCollector): Promise<void> {
+async function uploadAttachments(api: Api, message: OutboundMessage, submission: Submission, tags: Record<string, string>, progress?: SendProgress): Promise<void> {
   for (const attachment of message.attachments) {
-    const body = streamedBody(api.transport, [attachment], tags.observe);
+    if (tags[attachment.id]) continue;
+    const collector = new TagCollector();
+    const body = streamedBody(api.transport, [attachment], collector.observe);
     await call(api, 'PUT', `/submissions/${encodeURIComponent(submission.submissionId)}/attachments/${encodeURIComponent(attachment.id)}`, {
       stream: { body, contentType: JOSE_MEDIA_TYPE },
     });
+    const tag = collector.tags()[attachment.id] ?? '';
+    tags[attachment.id] = tag;
+    await progress?.record(`${STEP_ATTACHMENT}${attachment.id}`, tag);
   }
 }
 
-/** Sends encrypted metadata and the already encrypted data; returns the metadata JWE for the tag check. */
-async function submit(api: Api, message: OutboundMessage, submission: Submission, key: JWK): Promise<string> {
-  const encryptedMetadata = await encryptFor(key, JSON.stringify(metadataFor(message)), 'application/json');
+/** Sends the encrypted metadata and the already encrypted data. */
+async function submit(api: Api, message: OutboundMessage, submission: Submission, encryptedMetadata: string): Promise<void> {
   await call(api, 'PUT', `/submissions/${encodeURIComponent(submission.submissionId)}`, {
     body: { encryptedMetadata, encryptedData: message.payload.jwe },
   });
-  return encryptedMetadata;
 }

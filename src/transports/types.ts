@@ -101,6 +101,27 @@ export interface TransportContext {
    * transport passes it to every call. Absent outside the delivery worker (checks, tests).
    */
   signal?: AbortSignal;
+  /**
+   * The confirmed steps of this message's multi-step send, kept across attempts and workers
+   * (PostgreSQL): a transport whose send takes several calls records each answered step and skips
+   * it on the next attempt. Absent outside the delivery worker: every step is taken each time.
+   */
+  progress?: SendProgress;
+  /** Shared by every worker for a while (PostgreSQL): what the remote side publishes, never secrets. */
+  cache?: SharedCache;
+}
+
+/** The steps of one message's send that the remote side already confirmed (step name -> value). */
+export interface SendProgress {
+  steps(): Promise<Record<string, string>>;
+  record(step: string, value: string): Promise<void>;
+  /** The remote side forgot what was recorded (its submission is gone): start over. */
+  forget(): Promise<void>;
+}
+
+export interface SharedCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
 }
 
 /** The authority's decision on a delivered submission, as a transport reads it after the hand-over. */

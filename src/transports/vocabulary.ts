@@ -22,6 +22,7 @@ export interface Problem {
 }
 
 export interface SecurityEventClaims {
+  $schema?: string;
   iss: string;
   iat: number;
   jti: string;

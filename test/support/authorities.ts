@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { generateEncryptionKeyPair, generateSigningKeyPair, importSigningKey, type KeyPairJwk } from '../../src/crypto/keys.js';
+import { generateEncryptionKeyPair, generatePs512KeyPair, generateSigningKeyPair, importSigningKey, type KeyPairJwk } from '../../src/crypto/keys.js';
 import { Inbox } from '../../src/demo/receivers/inbox.js';
 import { buildReceiverServer } from '../../src/demo/receivers/server.js';
 import type { ReceiverAuthority } from '../../src/demo/receivers/types.js';
@@ -13,9 +13,12 @@ export interface TestAuthority {
   signing: KeyPairJwk;
 }
 
-/** A fresh authority with its own key pairs (2048-bit RSA unless a transport needs more). */
-export async function makeAuthority(id: string, name = `Behörde ${id}`, modulusLength = 2048): Promise<TestAuthority> {
-  return { id, name, encryption: await generateEncryptionKeyPair(modulusLength), signing: await generateSigningKeyPair() };
+/**
+ * A fresh authority with its own key pairs (2048-bit RSA unless a transport needs more); it signs
+ * with Ed25519, or with a 2048-bit RSA-PSS key (PS512) as a FIT-Connect destination does.
+ */
+export async function makeAuthority(id: string, name = `Behörde ${id}`, modulusLength = 2048, signing: 'EdDSA' | 'PS512' = 'EdDSA'): Promise<TestAuthority> {
+  return { id, name, encryption: await generateEncryptionKeyPair(modulusLength), signing: signing === 'PS512' ? await generatePs512KeyPair(2048) : await generateSigningKeyPair() };
 }
 
 export async function makeSender(): Promise<SenderIdentity> {

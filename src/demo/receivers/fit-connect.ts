@@ -11,7 +11,7 @@ import { KEY_ALG, decryptWith, keyId, sha512Hex } from '../../crypto/jwe.js';
 import { decodeUtf8, signJson } from '../../crypto/jws.js';
 import { publicPart } from '../../crypto/keys.js';
 import {
-  EVENT_ACCEPT, EVENT_REJECT, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_TYPE, authenticationTag,
+  EVENT_ACCEPT, EVENT_REJECT, FIT_CONNECT_LIMITS, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_ALG, SET_PAYLOAD_SCHEMA, SET_TYPE, authenticationTag,
   type FitConnectMetadata, type Problem,
 } from '../../transports/fit-connect.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, openAll } from './attachments.js';
@@ -111,6 +111,9 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
     }
     if (!announcedAttachments.every((id): id is string => typeof id === 'string' && UUID.test(id)) || new Set(announcedAttachments).size !== announcedAttachments.length) {
       return problem(reply, 400, 'request-syntax-violation', 'Invalid submission request', 'announcedAttachments must be distinct UUIDs');
+    }
+    if (announcedAttachments.length > FIT_CONNECT_LIMITS.attachments) {
+      return problem(reply, 400, 'request-syntax-violation', 'Too many attachments', `at most ${FIT_CONNECT_LIMITS.attachments} attachments per submission`);
     }
     if (!authorities.has(destinationId)) return destinationNotFound(reply, destinationId);
 
@@ -289,9 +292,15 @@ function reject(slug: string, title: string, detail?: string): { problem: Proble
   return { problem: { type: `${EVENT_PROBLEM_BASE}${slug}`, title, ...(detail ? { detail } : {}) } };
 }
 
-/** A Security Event Token (RFC 8417) as a FIT-Connect destination issues it, signed with the authority key. */
+/**
+ * A Security Event Token (RFC 8417) as a FIT-Connect destination issues it: PS512 with the
+ * authority's RSA signing key (a destination with another kind of key cannot take part), `typ:
+ * secevent+jwt`, the published claims.
+ */
 async function securityEvent(authority: ReceiverAuthority, s: StoredSubmission, event: string, payload: Record<string, unknown>): Promise<string> {
-  return signJson(authority.signingKey, {
+  if (authority.signingKey.kty !== 'RSA') throw new Error(`FIT-Connect destination ${authority.id} needs an RSA signing key for ${SET_ALG} event tokens`);
+  return signJson({ ...authority.signingKey, alg: SET_ALG }, {
+    $schema: SET_PAYLOAD_SCHEMA,
     iss: s.destinationId,
     iat: Math.floor(Date.now() / 1000),
     jti: randomUUID(),
