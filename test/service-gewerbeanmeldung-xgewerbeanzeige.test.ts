@@ -1,12 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { loadServices, type LoadedService } from '../src/services/registry.js';
 import { FORMATS_DIR } from '../src/runtime.js';
 import { PACKAGE_ROOT } from '../src/core/paths.js';
-import { buildPayload, MessageInvalidError, MessageMappingError } from '../src/messages/index.js';
+import { buildPayload, MessageInvalidError, MessageMappingError, validateMessage } from '../src/messages/index.js';
 import { loadProfile, profileOf, structureProblems, type StructureProfile } from '../src/messages/validate.js';
 import { Browser } from './support/browser.js';
 import { activity, person, step } from './support/answers.js';
@@ -161,7 +162,6 @@ describe('Gewerbeanmeldung as XGewerbeanzeige 2.2 abh.gewerbemeldung.0500', () =
       (err: unknown) => err instanceof MessageMappingError && err.code === 'EFA_MESSAGE_CODE_UNKNOWN' && /staatsangehoerigkeitSchluessel/.test(err.message));
     await assert.rejects(buildPayload(service, FORMAT, { meta, data, derived: {} }, { ...entry, endpoint: { identifiers: {} } }),
       (err: unknown) => err instanceof MessageMappingError && err.code === 'EFA_MESSAGE_VALUE_MISSING' && /leser\/xga:behoerdenkennung\/xga:praefix/.test(err.message));
-    assert.ok(MessageInvalidError);
   });
 });
 
@@ -225,5 +225,40 @@ describe('the directory entry chooses the format, and a change applies without a
 
     await route('json');
     assert.equal((JSON.parse(await submitInKiel()) as { data: { betrieb: { name: string } } }).data.betrieb.name, 'Förde-Kiosk');
+  });
+});
+
+describe('an operator\'s XSD is applied to every outgoing message with xmllint', () => {
+  // A stand-in for the official XSD (not obtainable here): the message element must hold a nachrichtenkopf, then a satz.
+  const XSD = `<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="${NS}" elementFormDefault="qualified">
+  <xs:element name="abh.gewerbemeldung.0500"><xs:complexType><xs:sequence>
+    <xs:element name="nachrichtenkopf"><xs:complexType><xs:sequence><xs:any processContents="skip" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>
+    <xs:element name="satz" maxOccurs="unbounded"><xs:complexType><xs:sequence><xs:any processContents="skip" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>
+  </xs:sequence><xs:anyAttribute processContents="skip"/></xs:complexType></xs:element>
+</xs:schema>`;
+  let dir: string;
+  let service: LoadedService;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'efa-xsd-'));
+    mkdirSync(join(dir, FORMAT));
+    writeFileSync(join(dir, FORMAT, 'xgewerbeanzeige.xsd'), XSD);
+    process.env.EFA_MESSAGE_XSD_DIR = dir;
+    service = (await loadServices(PACKAGE_ROOT, FORMATS_DIR)).get('gewerbeanmeldung') as LoadedService;
+  });
+  after(() => {
+    delete process.env.EFA_MESSAGE_XSD_DIR;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a message the XSD accepts goes out; one it refuses is stopped with xmllint\'s reason', async () => {
+    const { text } = await buildPayload(service, FORMAT, { meta, data, derived: {} }, entry);
+    await validateMessage(PACKAGE_ROOT, FORMAT, text);
+    const noSatz = text.replace(/<xga:satz>[\s\S]*<\/xga:satz>/, '');
+    await assert.rejects(validateMessage(PACKAGE_ROOT, FORMAT, noSatz), (err: unknown) => err instanceof MessageInvalidError && /satz/.test(err.message));
+    // The structure check alone would refuse it too; the XSD must refuse what the profile lets pass.
+    writeFileSync(join(dir, FORMAT, 'xgewerbeanzeige.xsd'), XSD.replace('name="satz" maxOccurs="unbounded"', 'name="satz" minOccurs="2" maxOccurs="unbounded"'));
+    await assert.rejects(validateMessage(PACKAGE_ROOT, FORMAT, text), (err: unknown) => err instanceof MessageInvalidError && /xmllint|Element|satz/.test(err.message));
   });
 });
