@@ -270,9 +270,9 @@ async function main(): Promise<void> {
   if (!found) throw new Error('service gewerbeanmeldung missing');
   const service = found;
   const data = {
-    inhaber: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1985-05-12', staatsangehoerigkeit: 'deutsch', email: 'erika@example.org' },
+    inhaber: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1985-05-12', staatsangehoerigkeit: '000', email: 'erika@example.org' },
     betrieb: { name: 'Bäckerei Mustermann', rechtsform: 'einzelunternehmen', anzeigegrund: 'neuerrichtung', anschrift: { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' } },
-    taetigkeit: { beschreibung: 'Einzelhandel mit Backwaren und Konditoreiwaren', beginn: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), nebenerwerb: false, beschaeftigte: 2 },
+    taetigkeit: { beschreibung: 'Einzelhandel mit Backwaren und Konditoreiwaren', wirtschaftszweig: '47240', betriebsart: 'handel', beginn: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), nebenerwerb: false, beschaeftigte: 2 },
   };
   const logicCtx = newLogicContext(rt.tenants.get('sh')?.parameters.get('gewerbeanmeldung') ?? {}, 'sh', new Date().toISOString().slice(0, 10));
   const responsible = resolveResponsible(rt.routing, service, data);

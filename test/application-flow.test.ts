@@ -109,7 +109,7 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     assert.match(res.html, /<a class="kern-link" href="#f-inhaber-vorname">Geben Sie „Vorname“ an\.<\/a>/);
     assert.match(res.html, /href="#f-inhaber-geburtsdatum">„Geburtsdatum“ muss ein gültiges Datum sein/);
     assert.match(res.html, /href="#f-inhaber-email">Geben Sie eine E-Mail-Adresse im Format name@beispiel.de an/);
-    assert.match(res.html, /href="#f-inhaber-staatsangehoerigkeit">Geben Sie „Staatsangehörigkeit“ an/);
+    assert.match(res.html, /href="#f-inhaber-staatsangehoerigkeit">Wählen Sie bei „Staatsangehörigkeit“ eine Antwort aus/);
     assert.match(res.html, /id="f-inhaber-vorname-error"/);
     assert.match(res.html, /id="f-inhaber-vorname" name="inhaber\.vorname" type="text" value="" autocomplete="given-name" aria-describedby="f-inhaber-vorname-error" aria-invalid="true"/);
     assert.match(res.html, /value="Muster"/, 'typed answers stay');

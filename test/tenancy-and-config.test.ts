@@ -161,9 +161,9 @@ describe('tenants by host in production mode, on the embedded database (PGlite)'
     const service = stack.rt.services.get('gewerbeanmeldung');
     assert.ok(service);
     const data = {
-      inhaber: { vorname: 'A', familienname: 'B', geburtsdatum: '1980-01-01', staatsangehoerigkeit: 'deutsch' },
+      inhaber: { vorname: 'A', familienname: 'B', geburtsdatum: '1980-01-01', staatsangehoerigkeit: '000' },
       betrieb: { name: 'Atomar', rechtsform: 'einzelunternehmen', anzeigegrund: 'neuerrichtung', anschrift: { strasse: 'Weg', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' } },
-      taetigkeit: { beschreibung: 'Prüfung der Atomarität', beginn: '2027-01-01', nebenerwerb: false },
+      taetigkeit: { beschreibung: 'Prüfung der Atomarität', wirtschaftszweig: '47240', betriebsart: 'handel', beginn: '2027-01-01', nebenerwerb: false },
     };
     const count = async () => (await stack.rt.db.query<{ s: number; o: number }>('SELECT (SELECT count(*) FROM submissions)::int AS s, (SELECT count(*) FROM outbox)::int AS o')).rows[0];
     const before = await count();

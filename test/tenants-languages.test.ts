@@ -13,13 +13,13 @@ import { rawGet } from './support/raw.js';
 
 /** What the applicant types: deliberately free of German words, so any German on the page is ours. */
 const ANSWERS = {
-  person: { 'inhaber.vorname': 'Jane', 'inhaber.familienname': 'Doe', 'inhaber.geburtsdatum.day': '3', 'inhaber.geburtsdatum.month': '7', 'inhaber.geburtsdatum.year': '1980', 'inhaber.staatsangehoerigkeit': 'Irish', 'inhaber.email': 'jane@example.org' },
+  person: { 'inhaber.vorname': 'Jane', 'inhaber.familienname': 'Doe', 'inhaber.geburtsdatum.day': '3', 'inhaber.geburtsdatum.month': '7', 'inhaber.geburtsdatum.year': '1980', 'inhaber.staatsangehoerigkeit': '135', 'inhaber.email': 'jane@example.org' },
   betrieb: { 'betrieb.name': 'Doe Trading', 'betrieb.rechtsform': 'gmbh', 'betrieb.anzeigegrund': 'uebernahme', 'betrieb.telefon': '+49 89 555' },
   register: { 'betrieb.registergericht': 'Local court', 'betrieb.registernummer': 'HRB 4711' },
   anschrift: { 'betrieb.anschrift.strasse': 'Marienplatz', 'betrieb.anschrift.hausnummer': '8', 'betrieb.anschrift.plz': '80331', 'betrieb.anschrift.ort': 'München' },
   taetigkeit: (() => {
     const start = inDays(20);
-    return { 'taetigkeit.beschreibung': 'Retail of coffee and tea', 'taetigkeit.beginn.day': start.day, 'taetigkeit.beginn.month': start.month, 'taetigkeit.beginn.year': start.year, 'taetigkeit.vorbetrieb': 'Old Shop', 'taetigkeit.nebenerwerb': 'nein', 'taetigkeit.beschaeftigte': '1' };
+    return { 'taetigkeit.beschreibung': 'Retail of coffee and tea', 'taetigkeit.wirtschaftszweig': '47240', 'taetigkeit.betriebsart': 'handel', 'taetigkeit.beginn.day': start.day, 'taetigkeit.beginn.month': start.month, 'taetigkeit.beginn.year': start.year, 'taetigkeit.vorbetrieb': 'Old Shop', 'taetigkeit.nebenerwerb': 'nein', 'taetigkeit.beschaeftigte': '1' };
   })(),
 };
 
@@ -34,7 +34,7 @@ const WRONG: Array<[string, Record<string, string>]> = [
   ['anschrift', { 'betrieb.anschrift.strasse': 'X', 'betrieb.anschrift.hausnummer': 'x', 'betrieb.anschrift.plz': '00000', 'betrieb.anschrift.ort': 'Nowhere' }],
   ['anschrift', { 'betrieb.anschrift.strasse': 'Dorfstraße', 'betrieb.anschrift.hausnummer': '1', 'betrieb.anschrift.plz': '94330', 'betrieb.anschrift.ort': '' }],
   ['taetigkeit', { 'taetigkeit.beschreibung': 'short', 'taetigkeit.beginn.day': '1', 'taetigkeit.beginn.month': '1', 'taetigkeit.beginn.year': String(new Date().getFullYear() + 3), 'taetigkeit.nebenerwerb': 'vielleicht', 'taetigkeit.beschaeftigte': 'two' }],
-  ['taetigkeit', { 'taetigkeit.beschreibung': 'Retail of coffee and tea', 'taetigkeit.beginn.day': '1', 'taetigkeit.beginn.month': '1', 'taetigkeit.beginn.year': '1985', 'taetigkeit.nebenerwerb': 'nein' }],
+  ['taetigkeit', { 'taetigkeit.beschreibung': 'Retail of coffee and tea', 'taetigkeit.wirtschaftszweig': '47240', 'taetigkeit.betriebsart': 'handel', 'taetigkeit.beginn.day': '1', 'taetigkeit.beginn.month': '1', 'taetigkeit.beginn.year': '1985', 'taetigkeit.nebenerwerb': 'nein' }],
 ];
 
 interface Walk {

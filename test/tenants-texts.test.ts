@@ -95,7 +95,7 @@ describe('every kind of override reaches the page, for its Land only', () => {
       assert.equal(empty.status, 400);
       assert.ok(empty.html.includes(html(pick('form.gewerbeanmeldung.field.inhaber.vorname.error.required') as string)), `${lang}: overridden error message`);
       assert.match(empty.html, new RegExp(`<span class="kern-label">${pick('ui.continue')}</span>`), `${lang}: overridden button`);
-      const next = await b.submit({ 'inhaber.vorname': 'Jo', 'inhaber.familienname': 'Doe', 'inhaber.geburtsdatum.day': '1', 'inhaber.geburtsdatum.month': '2', 'inhaber.geburtsdatum.year': '1980', 'inhaber.staatsangehoerigkeit': 'Irish' });
+      const next = await b.submit({ 'inhaber.vorname': 'Jo', 'inhaber.familienname': 'Doe', 'inhaber.geburtsdatum.day': '1', 'inhaber.geburtsdatum.month': '2', 'inhaber.geburtsdatum.year': '1980', 'inhaber.staatsangehoerigkeit': '135' });
       const betrieb = await b.get(next.location as string);
       assert.match(betrieb.html, new RegExp(`<h1 class="kern-heading-large">${pick('form.gewerbeanmeldung.step.betrieb.title')}</h1>`), `${lang}: step title`);
       assert.match(betrieb.html, new RegExp(`<label class="kern-label" for="f-betrieb-name">${pick('form.gewerbeanmeldung.field.betrieb.name.label')}</label>`), `${lang}: label`);
@@ -153,9 +153,9 @@ describe('every kind of override reaches the page, for its Land only', () => {
 
 function walkAnswers(): Record<string, Record<string, string>> {
   return {
-    person: { 'inhaber.vorname': 'Jo', 'inhaber.familienname': 'Doe', 'inhaber.geburtsdatum.day': '1', 'inhaber.geburtsdatum.month': '2', 'inhaber.geburtsdatum.year': '1980', 'inhaber.staatsangehoerigkeit': 'Irish' },
+    person: { 'inhaber.vorname': 'Jo', 'inhaber.familienname': 'Doe', 'inhaber.geburtsdatum.day': '1', 'inhaber.geburtsdatum.month': '2', 'inhaber.geburtsdatum.year': '1980', 'inhaber.staatsangehoerigkeit': '135' },
     betrieb: { 'betrieb.name': 'Doe Trading', 'betrieb.rechtsform': 'gbr', 'betrieb.anzeigegrund': 'neuerrichtung' },
     anschrift: { 'betrieb.anschrift.strasse': 'Breiter Weg', 'betrieb.anschrift.hausnummer': '1', 'betrieb.anschrift.plz': '39104', 'betrieb.anschrift.ort': 'Magdeburg' },
-    taetigkeit: { 'taetigkeit.beschreibung': 'Retail of coffee and tea', 'taetigkeit.beginn.day': '1', 'taetigkeit.beginn.month': '1', 'taetigkeit.beginn.year': '2026', 'taetigkeit.nebenerwerb': 'nein' },
+    taetigkeit: { 'taetigkeit.beschreibung': 'Retail of coffee and tea', 'taetigkeit.wirtschaftszweig': '47240', 'taetigkeit.betriebsart': 'handel', 'taetigkeit.beginn.day': '1', 'taetigkeit.beginn.month': '1', 'taetigkeit.beginn.year': '2026', 'taetigkeit.nebenerwerb': 'nein' },
   };
 }

@@ -42,6 +42,12 @@ export type Postleitzahl = string;
 export type Ort = string;
 export type GemeindeAmtlicherRegionalschlussel = string;
 export type AngemeldeteTatigkeit = string;
+export type Wirtschaftszweig = string;
+export type ArtDesBetriebs = Industrie | Handwerk | Handel | Sonstiges;
+export type Industrie = "industrie";
+export type Handwerk = "handwerk";
+export type Handel = "handel";
+export type Sonstiges = "sonstiges";
 export type BeginnDerTatigkeit = string;
 export type NameDesUbernommenenBetriebs = string;
 export type WirdDieTatigkeitImNebenerwerbAusgeubt = boolean;
@@ -71,6 +77,8 @@ export interface AnschriftDerBetriebsstatte {
 }
 export interface Tatigkeit {
   beschreibung: AngemeldeteTatigkeit;
+  wirtschaftszweig: Wirtschaftszweig;
+  betriebsart: ArtDesBetriebs;
   beginn: BeginnDerTatigkeit;
   vorbetrieb?: NameDesUbernommenenBetriebs;
   nebenerwerb: WirdDieTatigkeitImNebenerwerbAusgeubt;

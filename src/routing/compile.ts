@@ -10,6 +10,7 @@ import { MAX_PROBLEMS, ProblemList, formatLocation, type Location, type Problem 
 import type { Authority, ResponsibilityRule } from './types.js';
 import type { DirectoryEntry, Transport } from '../transports/types.js';
 import type { RoutingData } from './data.js';
+import { isPayloadFormat, payloadFormats } from '../messages/formats.js';
 
 export const AUTHORITY_ID = /^[a-z0-9][a-z0-9-]*$/;
 export const SERVICE_KEY = /^([0-9]{14}|\*)$/;
@@ -121,7 +122,7 @@ function compileDirectory(input: LocatedDocument, authorities: Map<string, Autho
       const valid = optionsValidator(transport);
       if (!valid(options)) for (const err of (valid.errors ?? []).slice(0, 3)) problems.add(at(`options${errorPath(err)}`), `${err.keyword === 'required' ? 'is required' : (err.message ?? 'invalid')} (options of transport ${transport.name})`);
     }
-    if (e.payloadFormat !== undefined && e.payloadFormat !== 'json' && e.payloadFormat !== 'xml') problems.add(at('payloadFormat'), `"${String(e.payloadFormat)}" is not a payload format: json or xml`);
+    if (e.payloadFormat !== undefined && !isPayloadFormat(e.payloadFormat)) problems.add(at('payloadFormat'), `"${String(e.payloadFormat)}" is not a payload format: ${payloadFormats().join(', ')}`);
     // A pull authority has no endpoint: it collects its submissions through the pull API.
     const address: { url: string } | { problem: string } = e.transport === 'pull' && (e.address === undefined || e.address === '') ? { url: '' } : substitute(String(e.address ?? ''), env);
     if ('problem' in address) problems.add(at('address'), address.problem);

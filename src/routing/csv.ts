@@ -231,7 +231,7 @@ function rowOf(table: TableName, cells: string[], headers: string[], columns: Ma
     encryptionKey: keyCell(required('encryptionKey'), at('encryptionKey'), problems),
   };
   const payloadFormat = value('payloadFormat');
-  if (payloadFormat !== undefined) entry.payloadFormat = payloadFormat as 'json' | 'xml';
+  if (payloadFormat !== undefined) entry.payloadFormat = payloadFormat;
   const verificationKey = value('verificationKey');
   if (verificationKey !== undefined) entry.verificationKey = keyCell(verificationKey, at('verificationKey'), problems);
   const identifiers: Record<string, string> = {};

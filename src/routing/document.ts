@@ -20,7 +20,7 @@ export interface SourceDirectoryEntry {
   transport: string;
   /** Absent only for transport "pull": the authority collects, nothing is sent. */
   address?: string;
-  payloadFormat?: 'json' | 'xml';
+  payloadFormat?: string;
   encryptionKey: KeySource;
   verificationKey?: KeySource;
   /** Marks an entry without verificationKey as meant so (refused in production otherwise). */

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { XMLBuilder } from 'fast-xml-parser';
 import { EfaError, NoEndpointError, NoResponsibleAuthorityError } from '../core/errors.js';
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
@@ -10,6 +9,7 @@ import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
 import type { Database } from '../storage/db.js';
 import { fileRefsIn } from '../attachments/references.js';
+import { buildPayload } from '../messages/index.js';
 import { UnknownAttachmentError, type AttachmentStore, type SealedFile } from '../attachments/store.js';
 
 export interface Responsible {
@@ -72,15 +72,6 @@ export function newReference(tenant: string, now = new Date()): string {
   const bytes = randomBytes(8);
   const chars = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join('');
   return `${tenant.toUpperCase()}-${now.getUTCFullYear()}-${chars.slice(0, 4)}-${chars.slice(4)}`;
-}
-
-/** The document the authority receives: answers, derived values, fee and provenance. */
-export function serialisePayload(format: 'json' | 'xml', doc: Record<string, unknown>): { text: string; mediaType: 'application/json' | 'application/xml' } {
-  if (format === 'xml') {
-    const builder = new XMLBuilder({ format: true, ignoreAttributes: false });
-    return { text: `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ antrag: doc }) as string}`, mediaType: 'application/xml' };
-  }
-  return { text: JSON.stringify(doc), mediaType: 'application/json' };
 }
 
 /**
@@ -156,7 +147,8 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
     // The files' hashes are part of the payload, so the payload's hash covers them too.
     attachments: files.map((f) => ({ id: f.id, pointer: f.pointer, filename: f.filename, mediaType: f.mediaType, size: f.size, sha512: f.sha512 })),
   };
-  const { text, mediaType } = serialisePayload(responsible.endpoint.payloadFormat, document);
+  // The entry's format as routing has it now: a changed payloadFormat applies from the next submission.
+  const { text, mediaType } = await buildPayload(service, responsible.endpoint.payloadFormat, document, { authority: { id: responsible.authority.id, name: responsible.authority.name }, endpoint: { identifiers: responsible.endpoint.identifiers } });
   const jwe = await encryptFor(responsible.endpoint.encryptionKey, text, mediaType);
   const mode: DeliveryMode = isPullEndpoint(responsible.endpoint) ? 'pull' : 'push';
   try {

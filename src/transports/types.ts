@@ -22,8 +22,11 @@ export interface DirectoryEntry {
   transport: string;
   /** Base URL of the authority's receiving endpoint. */
   address: string;
-  /** Which document the authority's Fachverfahren reads; the payload is serialised so before encryption. */
-  payloadFormat: 'json' | 'xml';
+  /**
+   * Which document the authority's Fachverfahren reads; the payload is serialised so before
+   * encryption: the generic 'json' or 'xml', or a standard message (src/messages/formats.ts).
+   */
+  payloadFormat: string;
   /** The authority's public encryption key (RSA, RSA-OAEP-256): payloads are encrypted for it. */
   encryptionKey: PublicJwk;
   /** The authority's public signing key: receipts and event tokens it signs are verified with it. */

@@ -8,13 +8,13 @@ export function inDays(days: number): { day: string; month: string; year: string
 export const person = {
   'inhaber.vorname': 'Erika', 'inhaber.familienname': 'Mustermann',
   'inhaber.geburtsdatum.day': '12', 'inhaber.geburtsdatum.month': '5', 'inhaber.geburtsdatum.year': '1985',
-  'inhaber.staatsangehoerigkeit': 'deutsch', 'inhaber.email': 'erika@example.org',
+  'inhaber.staatsangehoerigkeit': '000', 'inhaber.email': 'erika@example.org',
 };
 
 export function activity(extra: Record<string, string> = {}): Record<string, string> {
   const start = inDays(30);
   return {
-    'taetigkeit.beschreibung': 'Einzelhandel mit Backwaren und Konditoreiwaren',
+    'taetigkeit.beschreibung': 'Einzelhandel mit Backwaren und Konditoreiwaren', 'taetigkeit.wirtschaftszweig': '47240', 'taetigkeit.betriebsart': 'handel',
     'taetigkeit.beginn.day': start.day, 'taetigkeit.beginn.month': start.month, 'taetigkeit.beginn.year': start.year,
     'taetigkeit.nebenerwerb': 'nein', 'taetigkeit.beschaeftigte': '2', ...extra,
   };

@@ -67,9 +67,9 @@ export interface DeliveryStack {
 /** One Kiel application (Gewerbeanmeldung, sole proprietor) as the form produces it; `anschrift` moves it elsewhere. */
 export function kielApplication(anschrift: { plz: string; ort: string; ars: string } = { plz: '24103', ort: 'Kiel', ars: '010020000000' }): Record<string, unknown> {
   return {
-    inhaber: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1985-05-12', staatsangehoerigkeit: 'deutsch', email: 'erika@example.org' },
+    inhaber: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1985-05-12', staatsangehoerigkeit: '000', email: 'erika@example.org' },
     betrieb: { name: 'Bäckerei Mustermann', rechtsform: 'einzelunternehmen', anzeigegrund: 'neuerrichtung', anschrift: { strasse: 'Holstenstraße', hausnummer: '1', ...anschrift } },
-    taetigkeit: { beschreibung: 'Einzelhandel mit Backwaren und Konditoreiwaren', beginn: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), nebenerwerb: false, beschaeftigte: 2 },
+    taetigkeit: { beschreibung: 'Einzelhandel mit Backwaren und Konditoreiwaren', wirtschaftszweig: '47240', betriebsart: 'handel', beginn: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), nebenerwerb: false, beschaeftigte: 2 },
   };
 }
 

@@ -1,0 +1,71 @@
+/**
+ * The payload an authority receives, in the format its directory entry asks for: the generic
+ * document as JSON or XML, or a standard message made by the service's mapping and checked
+ * before it leaves (validate.ts). Mappings and code lists are read once per process; the entry
+ * is read per submission, so a changed payloadFormat applies from the next submission on.
+ */
+import { dirname } from 'node:path';
+import { XMLBuilder } from 'fast-xml-parser';
+import { loadCodeLists, type CodeLists } from '../codelists/genericode.js';
+import type { LoadedService } from '../services/registry.js';
+import { STANDARD_FORMATS } from './formats.js';
+import { loadMapping, renderMapping, type MessageMapping, type MessageSource } from './mapping.js';
+import { toXml } from './xml.js';
+import { loadProfile, MessageInvalidError, structureProblems, xsdPath, xsdProblems } from './validate.js';
+
+export { MessageMappingError } from './mapping.js';
+export { MessageInvalidError } from './validate.js';
+
+export interface Payload {
+  text: string;
+  mediaType: 'application/json' | 'application/xml';
+}
+
+/** The runtime's own document: answers, derived values, fee and provenance. */
+export function genericPayload(format: 'json' | 'xml', doc: Record<string, unknown>): Payload {
+  if (format === 'xml') {
+    const builder = new XMLBuilder({ format: true, ignoreAttributes: false });
+    return { text: `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ antrag: doc }) as string}`, mediaType: 'application/xml' };
+  }
+  return { text: JSON.stringify(doc), mediaType: 'application/json' };
+}
+
+const mappings = new Map<string, MessageMapping>();
+const codeLists = new Map<string, CodeLists>();
+
+/** The project root a service was loaded from (services/<id>/ sits under it). */
+function projectRoot(service: LoadedService): string {
+  return dirname(dirname(service.dir));
+}
+
+export function mappingFor(service: LoadedService, format: string): MessageMapping {
+  const key = `${service.dir}|${format}`;
+  let mapping = mappings.get(key);
+  if (!mapping) {
+    const root = projectRoot(service);
+    const lists = codeLists.get(root) ?? loadCodeLists(root);
+    codeLists.set(root, lists);
+    mapping = loadMapping(service, format, lists);
+    mappings.set(key, mapping);
+  }
+  return mapping;
+}
+
+export async function buildPayload(service: LoadedService, format: string, doc: Record<string, unknown>, source: Omit<MessageSource, 'data' | 'derived' | 'meta'>): Promise<Payload> {
+  if (format === 'json' || format === 'xml') return genericPayload(format, doc);
+  const mapping = mappingFor(service, format);
+  const text = toXml(renderMapping(mapping, { ...source, data: doc.data, derived: (doc.derived ?? {}) as Record<string, unknown>, meta: doc.meta as Record<string, unknown> }));
+  await validateMessage(projectRoot(service), format, text);
+  return { text, mediaType: 'application/xml' };
+}
+
+/** The structure check always, and the XSD with xmllint when the operator has configured it. */
+export async function validateMessage(root: string, formatId: string, xml: string): Promise<void> {
+  const format = STANDARD_FORMATS.get(formatId);
+  if (!format) return;
+  const profile = loadProfile(formatId);
+  const problems = profile ? structureProblems(xml, profile) : [];
+  const xsd = xsdPath(root, format);
+  if (xsd) problems.push(...await xsdProblems(xml, xsd));
+  if (problems.length > 0) throw new MessageInvalidError(formatId, problems);
+}
