@@ -240,3 +240,66 @@ describe('a group is declared in the form and checked at startup', () => {
     assert.deepEqual(group?.def.errors?.minItems, { de: 'Mindestens ein Haustier, bitte.' });
   });
 });
+
+describe('a group\'s own messages and add button, as the form and the Land word them', () => {
+  let temp: TempRoot;
+  let stack: TestStack;
+  const MIN = { de: 'Nennen Sie mindestens ein Tier.', en: 'Name at least one pet.' };
+  const MAX = { de: 'Mehr als zwei Tiere nehmen wir online nicht an.', en: 'We take at most two pets online.' };
+  const NW_MIN = 'In Nordrhein-Westfalen: mindestens ein Tier, bitte.';
+  before(async () => {
+    temp = copyProjectRoot('efa-group-texts-');
+    await addExtraService(temp.root, { id: SERVICE, leikaKey: '99999999999001', tenants: ['sh', 'nw'], minItems: 1, maxItems: 2, routes: { '01': 'land-sh', '05': 'land-nw' } });
+    const formFile = join(temp.root, 'forms', `${SERVICE}.form.json`);
+    const form = JSON.parse(readFileSync(formFile, 'utf8')) as { steps: Array<{ fields: Array<Record<string, unknown>> }> };
+    Object.assign(form.steps[1]?.fields[0] ?? {}, { errors: { minItems: MIN, maxItems: MAX } });
+    writeFileSync(formFile, JSON.stringify(form));
+    const nwFile = join(temp.root, 'tenants', 'nw.json');
+    const nw = JSON.parse(readFileSync(nwFile, 'utf8')) as { texts?: Record<string, unknown> };
+    nw.texts = { ...nw.texts, [`form.${SERVICE}.field.tiere.error.minItems`]: NW_MIN };
+    writeFileSync(nwFile, JSON.stringify(nw));
+    stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root } });
+  });
+  after(async () => {
+    await stack.close();
+    temp.remove();
+  });
+
+  /** Past the keeper's step; the group has no row yet, so its first row's page is shown. */
+  async function begin(tenant: string, holder: Record<string, string>, query = ''): Promise<Browser> {
+    const b = new Browser(stack.url);
+    await b.get(`/${tenant}/${SERVICE}${query}`);
+    await b.get((await b.submit({}, '/start')).location as string);
+    await expectRedirect(b, await b.submit(holder), `/${tenant}/${SERVICE}/tiere`);
+    return b;
+  }
+  const continueWithoutRows = (b: Browser, tenant: string, query = '') => b.post(`/${tenant}/${SERVICE}/tiere${query}`, `_csrf=${encodeURIComponent(/name="_csrf" value="([^"]*)"/.exec(b.lastHtml)?.[1] ?? '')}`);
+
+  test('no row at all: the form\'s errors.minItems, and the Land\'s where it rewords it; the button adds the first, not "another"', async () => {
+    const sh = await begin('sh', HOLDER_KIEL);
+    const none = await continueWithoutRows(sh, 'sh');
+    assert.equal(none.status, 400);
+    assert.match(none.html, new RegExp(`href="#f-tiere">${MIN.de}</a>`));
+    assert.match(none.html, /id="f-tiere"><span class="kern-label">Tier hinzufügen<\/span>/);
+    assert.doesNotMatch(none.html, /Weiteres Tier hinzufügen/);
+
+    const en = await continueWithoutRows(await begin('sh', HOLDER_KIEL, '?lang=en'), 'sh', '?lang=en');
+    assert.match(en.html, new RegExp(`href="#f-tiere">${MIN.en}</a>`));
+    assert.match(en.html, /<span class="kern-label">Add a pet<\/span>/);
+
+    const nw = await continueWithoutRows(await begin('nw', HOLDER_KOELN), 'nw');
+    assert.equal(nw.status, 400);
+    assert.match(nw.html, new RegExp(`href="#f-tiere">${NW_MIN}</a>`));
+  });
+
+  test('one row too many: the form\'s errors.maxItems; with rows the button says "another"', async () => {
+    const b = await begin('sh', HOLDER_KIEL);
+    await expectRedirect(b, await b.submit(pet(1, 'Bello')), `/sh/${SERVICE}/tiere`);
+    assert.match(b.lastHtml, /<span class="kern-label">Weiteres Tier hinzufügen<\/span>/);
+    await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), `/sh/${SERVICE}/tiere/2`);
+    await expectRedirect(b, await b.submit(pet(2, 'Minka', 'katze')), `/sh/${SERVICE}/tiere`);
+    const tooMany = await b.submit({ aktion: 'hinzufuegen' });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.html, new RegExp(`href="#f-tiere">${MAX.de}</a>`));
+  });
+});

@@ -17,7 +17,9 @@ const addFormats = (addFormatsModule as unknown as { default?: typeof addFormats
  */
 export function newAjv(opts: { checkSchemas?: boolean } = {}): Ajv2020 {
   // Patterns run on RE2 (src/core/patterns.ts): linear in the input, whoever wrote the pattern.
-  const ajv = new Ajv2020({ allErrors: true, strict: false, validateSchema: opts.checkSchemas ?? false, code: { regExp: patternEngine, ...(recordingSchemas() ? { source: true } : {}) } });
+  // multipleOfPrecision: without it 0.3 is no multiple of 0.1 (binary floats); 6 digits hold for
+  // up to 10^9 steps (a decimal field's 15 digits, src/forms/fields/numbers.ts, checks exactly first).
+  const ajv = new Ajv2020({ allErrors: true, strict: false, multipleOfPrecision: 6, validateSchema: opts.checkSchemas ?? false, code: { regExp: patternEngine, ...(recordingSchemas() ? { source: true } : {}) } });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   return ajv;
 }

@@ -37,7 +37,7 @@ export function recordingSchemas(): boolean {
  * schemas added to `ajv` that `schema` may $ref: they are part of what the validator is made from.
  */
 export function compileSchema(ajv: Ajv2020, schema: AnySchemaObject, refs: AnySchemaObject[] = []): ValidateFunction {
-  const key = createHash('sha256').update(JSON.stringify([AJV_VERSION, ajv.opts.allErrors === true, schema, refs])).digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(JSON.stringify([AJV_VERSION, ajv.opts.allErrors === true, ajv.opts.multipleOfPrecision ?? null, schema, refs])).digest('hex').slice(0, 32);
   const known = loaded.get(key);
   if (known) return known;
   const file = join(recordTo ?? COMPILED_SCHEMAS_DIR, `${key}.cjs`);

@@ -161,8 +161,8 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (def.kind === 'group') {
     if (base) throw new DeclarationError(file, `${path}/kind`, 'a group cannot be inside another group');
     field.group = resolveGroup(file, path, def, schema, service, earlier);
-  } else if (def.fields || def.itemLabel || def.addLabel) {
-    throw new DeclarationError(file, path, '"fields", "itemLabel" and "addLabel" belong to a field of kind "group"');
+  } else if (def.fields || def.itemLabel || def.addLabel || def.addFirstLabel) {
+    throw new DeclarationError(file, path, '"fields", "itemLabel", "addLabel" and "addFirstLabel" belong to a field of kind "group"');
   }
   return field;
 }
@@ -180,7 +180,7 @@ function resolveGroup(file: string, path: string, def: FormFieldDefinition, sche
     seen.add(f.pointer);
     return resolveField(file, `${path}/fields/${i}`, f, service, earlier, [], `${def.pointer}/0`);
   });
-  return { items: fields, itemLabel: def.itemLabel, addLabel: def.addLabel, minItems: typeof schema.minItems === 'number' ? schema.minItems : 0, maxItems: schema.maxItems };
+  return { items: fields, itemLabel: def.itemLabel, addLabel: def.addLabel, addFirstLabel: def.addFirstLabel, minItems: typeof schema.minItems === 'number' ? schema.minItems : 0, maxItems: schema.maxItems };
 }
 
 /** The deepest part of a pointer that exists, and what it offers there: the usual typo is the last token. */

@@ -166,7 +166,7 @@ function schemaMessage(service: LoadedService, field: FormField, pointer: string
   if (field.group) {
     const at = locateRow(field, pointer);
     // The group itself: too few or too many rows (a missing array counts as too few).
-    if (!at) return overridden(field, error.keyword, lang) ?? t(error.keyword === 'maxItems' ? groupMessage(field, 'maxItems') : groupMessage(field, 'minItems'), lang);
+    if (!at) return (error.keyword === 'minItems' || error.keyword === 'maxItems' ? undefined : overridden(field, error.keyword, lang)) ?? t(groupMessage(field, error.keyword), lang);
     if (at.item) return schemaMessage(service, bindItem(field, at.index, at.item), pointer, error, lang);
     return rowMessage(field, at.index, t(messageFor(error, { de: rowTitle(field, at.index, 'de'), en: rowTitle(field, at.index, 'en') }, 'group'), lang), lang);
   }

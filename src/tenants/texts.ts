@@ -16,8 +16,8 @@ export type TextOverride = string | Partial<Record<Lang, string>>;
  * and an override that can never apply must not pass silently.
  */
 export const ERROR_CODES: readonly string[] = [
-  'required', 'minLength', 'maxLength', 'minimum', 'maximum', 'pattern', 'format', 'type', 'const', 'enum', 'oneOf',
-  'incomplete', 'plz-unknown', 'choose-municipality',
+  'required', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'format', 'type', 'const', 'enum', 'oneOf',
+  'incomplete', 'plz-unknown', 'choose-municipality', 'ambiguous',
 ];
 
 /** A group's own messages: too few or too many rows (src/forms/fields/group.ts). */
@@ -73,7 +73,7 @@ function fieldEntries(f: string, field: FormField): Array<[string, LocalText | u
   for (const option of field.options) entries.push([`${f}.option.${option.value}`, option.label]);
   for (const code of errorCodes(field)) entries.push([`${f}.error.${code}`, field.def.errors?.[code]]);
   if (field.group) {
-    entries.push([`${f}.itemLabel`, field.group.itemLabel], [`${f}.addLabel`, field.group.addLabel]);
+    entries.push([`${f}.itemLabel`, field.group.itemLabel], [`${f}.addLabel`, field.group.addLabel], [`${f}.addFirstLabel`, field.group.addFirstLabel]);
     for (const item of field.group.items) entries.push(...fieldEntries(`${f}.${item.name}`, item));
   }
   return entries;
@@ -157,6 +157,7 @@ function overlayField(f: string, field: FormField, pick: (key: string, fallback:
     ...field.group,
     itemLabel: pick(`${f}.itemLabel`, field.group.itemLabel) as LocalText,
     addLabel: pick(`${f}.addLabel`, field.group.addLabel),
+    addFirstLabel: pick(`${f}.addFirstLabel`, field.group.addFirstLabel),
     items: field.group.items.map((item) => overlayField(`${f}.${item.name}`, item, pick)),
   };
   return {

@@ -22,7 +22,8 @@ export const date: FieldKind = {
     const candidate = new Date(Date.UTC(y, m - 1, d));
     const valid = raw.year.length === 4 && candidate.getUTCFullYear() === y && candidate.getUTCMonth() === m - 1 && candidate.getUTCDate() === d;
     if (!valid) {
-      return { value: undefined, raw, error: { code: 'format', message: { de: `„${label.de}“ muss ein gültiges Datum sein, zum Beispiel 27 3 2025.`, en: `“${label.en}” must be a real date, for example 27 3 2025.` } } };
+      // No example date: a fixed one is in the past for a field that must lie ahead (and ages out).
+      return { value: undefined, raw, error: { code: 'format', message: { de: `„${label.de}“ muss ein gültiges Datum sein. Geben Sie Tag, Monat und Jahr in Ziffern an, das Jahr vierstellig.`, en: `“${label.en}” must be a real date. Enter the day, month and year as numbers, the year with four digits.` } } };
     }
     return { value: `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`, raw };
   },

@@ -101,7 +101,7 @@ export const file: FieldKind = {
       files: files.map((f, i) => ({ id: f.id, filename: cleanFileName(f.filename), size: formatSize(f.size, lang), removeId: `${field.id}-remove-${i}` })),
       removeLabel: lang === 'en' ? 'Remove' : 'Entfernen',
       currentLabel: lang === 'en' ? 'Uploaded' : 'Hochgeladen',
-      replaceHint: !rules.multiple && files.length > 0 ? (lang === 'en' ? 'Choosing a new file replaces this one.' : 'Wählen Sie eine neue Datei, ersetzt sie diese.') : undefined,
+      replaceHint: !rules.multiple && files.length > 0 ? (lang === 'en' ? 'If you choose a new file, it replaces the current one.' : 'Wenn Sie eine neue Datei wählen, ersetzt sie die bisherige.') : undefined,
     };
   },
   summary(_field, value, lang) {

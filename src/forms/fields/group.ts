@@ -31,7 +31,7 @@ export const group: FieldKind = {
         error: rowErrors.get(index),
       })),
       canAdd: rows.length < spec.maxItems,
-      addLabel: spec.addLabel ? t(spec.addLabel, lang) : undefined,
+      addLabel: rows.length === 0 ? t(firstAddLabel(spec), lang) : spec.addLabel ? t(spec.addLabel, lang) : undefined,
     };
   },
   summary(_field, value) {
@@ -94,9 +94,26 @@ export function locateRow(field: FormField, pointer: string): { index: number; i
   return { index, item };
 }
 
-/** Messages about the group as a whole, naming it: too few or too many rows. */
+/**
+ * While there is no row yet the button must not say "another": "Hund hinzufügen", "Add a dog". The
+ * English article is a guess from the first letter ("an animal"); a form says `addFirstLabel` where
+ * it guesses wrong. A name in capitals ("EU country") keeps them and goes without an article.
+ */
+function firstAddLabel(spec: GroupSpec): LocalText {
+  if (spec.addFirstLabel) return spec.addFirstLabel;
+  const [de, en] = [t(spec.itemLabel, 'de'), t(spec.itemLabel, 'en')];
+  if (!/^\p{Lu}?\p{Ll}/u.test(en)) return { de: `${de} hinzufügen`, en: `Add ${en}` };
+  return { de: `${de} hinzufügen`, en: `Add ${/^[aeio]/i.test(en) ? 'an' : 'a'} ${en.charAt(0).toLowerCase()}${en.slice(1)}` };
+}
+
+/**
+ * Messages about the group as a whole, naming it: too few or too many rows (a missing array counts
+ * as too few). The form's or the Land's `errors.minItems` / `errors.maxItems` word them, if given.
+ */
 export function groupMessage(field: FormField, keyword: string): LocalText {
   const spec = specOf(field);
+  const own = field.def.errors?.[keyword === 'maxItems' ? 'maxItems' : 'minItems'];
+  if (own !== undefined) return own;
   const label = { de: t(field.label, 'de'), en: t(field.label, 'en') };
   if (keyword === 'maxItems') {
     return { de: `Bei „${label.de}“ sind höchstens ${entries(spec.maxItems, 'de')} möglich.`, en: `“${label.en}” can have at most ${entries(spec.maxItems, 'en')}.` };

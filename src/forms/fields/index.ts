@@ -1,10 +1,12 @@
 import { address } from './address.js';
 import { radios, select, yesno } from './choice.js';
 import { date } from './date.js';
+import { decimal } from './decimal.js';
 import { group } from './group.js';
 import { file } from './file.js';
 import type { FieldKind } from './kind.js';
+import { money } from './money.js';
 import { email, integer, tel, text, textarea } from './text.js';
 
 /** The one registry of field kinds; a form names them in "kind". */
-export const fieldKinds: ReadonlyMap<string, FieldKind> = new Map([text, textarea, email, tel, integer, date, radios, select, yesno, address, group, file].map((k) => [k.name, k]));
+export const fieldKinds: ReadonlyMap<string, FieldKind> = new Map([text, textarea, email, tel, integer, decimal, money, date, radios, select, yesno, address, group, file].map((k) => [k.name, k]));

@@ -30,6 +30,8 @@ export interface FormFieldDefinition {
   itemLabel?: LocalText;
   /** kind "group": the button that adds a row; default ui.addRow. */
   addLabel?: LocalText;
+  /** kind "group": the same button while there is no row yet; default "<itemLabel> hinzufügen". */
+  addFirstLabel?: LocalText;
 }
 
 export interface Option {
@@ -67,6 +69,7 @@ export interface GroupSpec {
   items: FormField[];
   itemLabel: LocalText;
   addLabel?: LocalText;
+  addFirstLabel?: LocalText;
   /** From the schema's minItems / maxItems. */
   minItems: number;
   maxItems: number;
@@ -82,6 +85,8 @@ export type Body = Record<string, string | undefined>;
 
 export interface ParseContext {
   places: PlaceIndex;
+  /** The page's language: how a number is read where its marks are ambiguous ("1.850"); German when absent. */
+  lang?: Lang;
   /** Files of a multipart post (file fields only; absent on urlencoded posts). */
   files?: StepFiles;
 }
