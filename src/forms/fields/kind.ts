@@ -53,8 +53,12 @@ export interface FormField {
   kind: FieldKind;
   /** The compiled condition; the field is asked and kept only while it holds. */
   showIf?: Condition;
-  /** Fields earlier on the same step that the condition reads: the browser re-evaluates when they change. */
-  controls: Array<{ name: string; type: 'string' | 'number' | 'yesno' }>;
+  /**
+   * Fields earlier on the same step (or, in a group, the same row) that the condition reads: the
+   * browser re-evaluates when they change and sets each control's answer at `var` in the data
+   * (answers.<name>, or row.<path> for a row's field).
+   */
+  controls: Array<{ name: string; var: string; type: 'string' | 'number' | 'yesno' }>;
   conditionHint?: LocalText;
   /** Set on a group (kind "group"): its rows' fields and bounds. */
   group?: GroupSpec;
