@@ -34,6 +34,25 @@ export interface LoadedForm {
 const FORM_SUFFIX = '.form.json';
 
 /**
+ * Names a step cannot take: the applicant's pages of a service (/<land>/<service>/<name>) and the
+ * pages `efa preview` names next to the steps, among them the Land's legal pages (their slugs are
+ * LEGAL_PAGES in src/http/pages.ts; test/forms-step-ids.test.ts keeps the two lists together).
+ */
+export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
+  ['start', 'the service\'s start page'],
+  ['pruefen', 'the check page'],
+  ['absenden', 'the address the check page submits to'],
+  ['bestaetigung', 'the confirmation page'],
+  ['speichern', 'the "save and continue later" page'],
+  ['home', 'the Land\'s home page in the preview'],
+  ['status', 'the status page in the preview'],
+  ['impressum', 'the Land\'s imprint page (/<land>/impressum, also a page of the preview)'],
+  ['datenschutz', 'the Land\'s privacy page (/<land>/datenschutz, also a page of the preview)'],
+  ['barrierefreiheit', 'the Land\'s accessibility statement (/<land>/barrierefreiheit, also a page of the preview)'],
+  ['kontakt', 'the Land\'s contact page (/<land>/kontakt, also a page of the preview)'],
+]);
+
+/**
  * Loads forms/<service>.form.json for every service and checks it against the service's schema.
  * With `problems` (efa check) a broken form is reported and its service marked broken.
  */
@@ -92,7 +111,8 @@ function loadForm(file: string, service: LoadedService, formatsDir: string, coll
   const steps = def.steps.map((step, s) => {
     guard(() => {
       if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
-      if (['pruefen', 'absenden', 'bestaetigung', 'start', 'speichern'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
+      const reserved = RESERVED_STEP_IDS.get(step.id);
+      if (reserved) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is reserved: it is ${reserved}, which the step would hide; choose another id`);
     }, undefined);
     seenSteps.add(step.id);
     const showIf = step.showIf ? guard(() => compileCondition(shown, `/steps/${s}/showIf`, step.showIf as ConditionDefinition, scopeOf(service, seenPointers, [])), undefined) : undefined;
