@@ -139,12 +139,21 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
   const blocked = (pointer: string) => [...errors.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
 
   service.validate(withParents(data, fields));
+  const consequences: Array<{ field: FormField; pointer: string }> = [];
   for (const error of (service.validate.errors ?? []) as ErrorObject[]) {
     if (error.keyword === 'if' || error.keyword === 'additionalProperties') continue;
     const pointer = errorPath(error);
     const field = owner(pointer);
     if (!field || blocked(pointer)) continue;
-    errors.set(pointer, schemaMessage(service, field, pointer, error, ctx.lang));
+    if (derivedPart(field, pointer)) consequences.push({ field, pointer });
+    else errors.set(pointer, schemaMessage(service, field, pointer, error, ctx.lang));
+  }
+  // After the field's own messages: a derived part (no control) speaks only when nothing else does.
+  for (const { field, pointer } of consequences) {
+    const part = derivedPart(field, pointer) as { from: string; message: LocalText };
+    if ([...errors.keys()].some((p) => p === field.pointer || p.startsWith(`${field.pointer}/`))) continue;
+    const message = t(part.message, ctx.lang);
+    errors.set(`${field.pointer}/${part.from}`, field.row ? rowMessage(field.row.group, field.row.index, message, ctx.lang) : message);
   }
   // The rules see this step's objects even when it was posted empty, as the schema does: a rule
   // that waits for "the step was answered" (e.g. taetigkeit present) speaks in the same round as
@@ -161,6 +170,10 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
     errors.set(field.pointer, schemaMessage(service, field, field.pointer, missing, ctx.lang));
   }
   return errors;
+}
+
+function derivedPart(field: FormField, pointer: string): { from: string; message: LocalText } | undefined {
+  return pointer.startsWith(`${field.pointer}/`) ? field.kind.derivedParts?.[pointer.slice(field.pointer.length + 1)] : undefined;
 }
 
 function isBlank(value: unknown): boolean {

@@ -131,6 +131,12 @@ export interface FieldKind {
    * not a control (an address is a fieldset of parts): the error summary links there.
    */
   anchor?(field: FormField): string;
+  /**
+   * Parts the kind fills from another part (an address's ARS from its postcode), by name: they have
+   * no control of their own, so a schema message about one is a consequence of the part it comes
+   * from. It is dropped when the field already has a message, else given in `message` at `from`.
+   */
+  derivedParts?: Readonly<Record<string, { from: string; message: LocalText }>>;
   /** Checks the schema value at load time beyond its type; returns the problem, if any. */
   checkSchema?(schema: Record<string, unknown>): string | undefined;
 }
