@@ -9,7 +9,7 @@ import type { LoadedService } from '../services/registry.js';
 import { compileCondition, evaluate, isShorthand, pointerToVar, type Condition, type ConditionDefinition, type ConditionEnv, type ConditionScope } from './conditions.js';
 import { fieldKinds } from './fields/index.js';
 import type { FormField, FormFieldDefinition, GroupSpec, Option } from './fields/kind.js';
-import { isRequired, resolveRef, schemaAt } from './pointer.js';
+import { getAt, isRequired, resolveRef, schemaAt } from './pointer.js';
 
 interface FormDefinition {
   service: string;
@@ -302,4 +302,21 @@ export function conditionHolds(condition: Condition | undefined, data: Record<st
 
 export function visibleSteps(form: LoadedForm, data: Record<string, unknown>, env: ConditionEnv): FormStep[] {
   return form.steps.filter((s) => evaluate(s.showIf, data, env));
+}
+
+/**
+ * Where a change made from the check page leads: the first step after `changed` that the answers
+ * now show and whose questions hold no answer yet, i.e. a step the change revealed (company →
+ * person shows the person's step). The applicant answers it, and any it reveals in turn, before
+ * returning to the check page, instead of meeting errors there for questions never seen. Undefined:
+ * back to the check page. Step conditions read only earlier steps, so nothing before `changed` can
+ * have appeared.
+ */
+export function revealedStep(form: LoadedForm, changed: string, data: Record<string, unknown>, env: ConditionEnv): FormStep | undefined {
+  const steps = visibleSteps(form, data, env);
+  const at = steps.findIndex((s) => s.id === changed);
+  return steps.slice(at + 1).find((step) => {
+    const asked = step.fields.filter((f) => evaluate(f.showIf, data, env));
+    return asked.length > 0 && asked.every((f) => getAt(data, f.pointer) === undefined);
+  });
 }
