@@ -68,7 +68,7 @@ describe('conditions are JsonLogic expressions over answers, parameters and deri
     refuse({ '==': [{ var: 'answers.b.kind' }, 1] }, '/steps/1/showIf/==/0/var', /answers\.b\.kind.*does not exist/);
     refuse({ '>': [{ var: 'params.nope' }, 1] }, '/steps/1/showIf/>/0/var', /no such service parameter.*limit/);
     refuse({ var: 'derived.nope' }, '/steps/1/showIf/var', /no such derived value.*adult/);
-    refuse({ var: 'a.kind' }, '/steps/1/showIf/var', /must start with answers\., params\. or derived\./);
+    refuse({ var: 'a.kind' }, '/steps/1/showIf/var', /must start with answers\., params\., derived\. or \(in a group's row\) row\./);
     refuse({ between: [1, 2, 3] }, '/steps/1/showIf/between', /unknown JsonLogic operator "between"/);
     refuse({ and: [{ var: 'answers.a.x' }, { '==': 1, '!=': 2 }] }, '/steps/1/showIf/and/1', /exactly one operator/);
     refuse({ var: [{ cat: ['answers.', 'a'] }] }, '/steps/1/showIf/var', /must name a variable as a string/);
@@ -171,7 +171,7 @@ describe('over HTTP: a same-step condition without JavaScript, conditions on par
     assert.doesNotMatch(box, /\shidden/, 'the server never hides it: only the script does');
     const attr = (name: string) => JSON.parse((new RegExp(`${name}="([^"]*)"`).exec(box)?.[1] ?? '').replace(/&quot;/g, '"').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')) as unknown;
     assert.deepEqual(attr('data-efa-show-if'), { '==': [{ var: 'answers.hund.gefaehrlich' }, true] }, 'the same expression the server evaluates');
-    assert.deepEqual(attr('data-efa-controls'), [{ name: 'hund.gefaehrlich', type: 'yesno' }]);
+    assert.deepEqual(attr('data-efa-controls'), [{ name: 'hund.gefaehrlich', var: 'answers.hund.gefaehrlich', type: 'yesno' }]);
     assert.deepEqual(attr('data-efa-data'), {}, 'no other answers of the draft on the page');
     assert.match(html, /<script src="\/_efa\/json-logic\.js" defer><\/script><script src="\/_efa\/reveal\.js" defer><\/script>/);
     assert.doesNotMatch(html, /<script>/, 'no inline script');

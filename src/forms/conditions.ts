@@ -4,11 +4,14 @@
  *   answers.<path>  the applicant's answers (the JSON Pointer with dots: /betrieb/rechtsform → answers.betrieb.rechtsform)
  *   params.<name>   the service parameters in force for the applicant (Land, Kreis or municipality)
  *   derived.<name>  values of the service logic's derive(), declared in service.json "derived"
- * The old shorthand { "pointer": …, "equals" | "in": … } compiles to the same expressions.
+ *   row.<path>      in a field of a repeatable group's row: an answer of the same row (/tiere/2/gechippt → row.gechippt)
+ * The old shorthand { "pointer": …, "equals" | "in": … } compiles to the same expressions; its
+ * pointer "./<path>" reads the same row.
  */
 import jsonLogic from 'json-logic-js';
 import type { RulesLogic } from 'json-logic-js';
 import { CrossReferenceError, DeclarationError } from '../core/errors.js';
+import { getAt } from './pointer.js';
 
 /** What a form file may write: a JsonLogic expression or the shorthand on one answer. */
 export type ConditionDefinition = { pointer: string; equals?: unknown; in?: unknown[] } | Record<string, unknown>;
@@ -20,6 +23,8 @@ export interface Condition {
   vars: string[];
   /** True when it reads derived values: only then the (possibly costly) derive() is run. */
   usesDerived: boolean;
+  /** The pointer of the row whose answers `row.<path>` reads (set when a group's field is bound to a row). */
+  row?: string;
 }
 
 /** Everything a condition can read besides the answers. */
@@ -35,6 +40,8 @@ export interface ConditionScope {
   answer(pointer: string): string | undefined;
   params: ReadonlySet<string>;
   derived: ReadonlySet<string>;
+  /** In a group's row: relative pointer -> why it cannot be used (undefined: allowed); absent elsewhere. */
+  row?(pointer: string): string | undefined;
 }
 
 /** The operators json-logic-js implements; an unknown one would only fail when evaluated. */
@@ -47,10 +54,13 @@ export function isShorthand(def: ConditionDefinition): def is { pointer: string;
   return typeof (def as { pointer?: unknown }).pointer === 'string';
 }
 
+/** "/betrieb/rechtsform" → answers.betrieb.rechtsform; "./gechippt" (the same row) → row.gechippt. */
 export function pointerToVar(pointer: string): string {
+  if (pointer.startsWith('./')) return `row.${pointer.slice(2).split('/').join('.')}`;
   return `answers.${pointer.slice(1).split('/').join('.')}`;
 }
 
+/** The pointer a variable reads: absolute for answers.…, relative to the row for row.… */
 export function varToPointer(name: string): string {
   return `/${name.split('.').slice(1).join('/')}`;
 }
@@ -105,22 +115,26 @@ function walk(file: string, path: string, node: unknown, vars: VarUse[]): void {
 
 function checkVar(file: string, at: string, name: string, scope: ConditionScope): void {
   const [space, ...rest] = name.split('.');
-  if (rest.length === 0 || rest.some((r) => r === '')) throw new DeclarationError(file, at, `variable "${name}" must be answers.<path>, params.<name> or derived.<name>`);
+  if (rest.length === 0 || rest.some((r) => r === '')) throw new DeclarationError(file, at, `variable "${name}" must be answers.<path>, params.<name>, derived.<name> or row.<path>`);
   if (space === 'answers') {
     const problem = scope.answer(varToPointer(name));
+    if (problem) throw new CrossReferenceError('EFA_XREF_ANSWER', file, at, `"${name}": ${problem}`);
+  } else if (space === 'row') {
+    const problem = scope.row ? scope.row(varToPointer(name)) : 'row.<path> reads a field of the same row and works only in the "fields" of a field of kind "group"; elsewhere read answers.<path>';
     if (problem) throw new CrossReferenceError('EFA_XREF_ANSWER', file, at, `"${name}": ${problem}`);
   } else if (space === 'params') {
     if (rest.length !== 1 || !scope.params.has(rest[0] as string)) throw new CrossReferenceError('EFA_XREF_PARAMETER', file, at, `"${name}": no such service parameter: declare "${rest.join('.')}" under "parameters" in service.json or fix the name (declared: ${[...scope.params].join(', ') || 'none'})`);
   } else if (space === 'derived') {
     if (rest.length !== 1 || !scope.derived.has(rest[0] as string)) throw new CrossReferenceError('EFA_XREF_DERIVED', file, at, `"${name}": no such derived value: declare "${rest.join('.')}" under "derived" in service.json (and return it from derive()) or fix the name (declared: ${[...scope.derived].join(', ') || 'none'})`);
   } else {
-    throw new DeclarationError(file, at, `variable "${name}" must start with answers., params. or derived.`);
+    throw new DeclarationError(file, at, `variable "${name}" must start with answers., params., derived. or (in a group's row) row.`);
   }
 }
 
 /** The data a condition is evaluated on. */
 export function conditionData(condition: Condition, answers: Record<string, unknown>, env: ConditionEnv): Record<string, unknown> {
-  return { answers, params: env.params, derived: condition.usesDerived ? env.derive(answers) : {} };
+  const row = condition.row ? getAt(answers, condition.row) : undefined;
+  return { answers, params: env.params, derived: condition.usesDerived ? env.derive(answers) : {}, row: row ?? {} };
 }
 
 /** JsonLogic truthiness (an empty array is false), like in the browser. */
@@ -137,11 +151,11 @@ export const ANSWERS_ONLY: ConditionEnv = { params: {}, derive: () => ({}) };
  * that are not on this page (earlier answers, parameters, derived values; nothing else of the
  * draft), and the controls on this page whose changes re-evaluate it.
  */
-export function revealData(condition: Condition, answers: Record<string, unknown>, env: ConditionEnv, controls: ReadonlyArray<{ name: string }>): Record<string, unknown> {
+export function revealData(condition: Condition, answers: Record<string, unknown>, env: ConditionEnv, controls: ReadonlyArray<{ name: string; var?: string }>): Record<string, unknown> {
   const all = conditionData(condition, answers, env);
   const known: Record<string, unknown> = {};
   for (const name of condition.vars) {
-    if (controls.some((c) => name === `answers.${c.name}`)) continue;
+    if (controls.some((c) => name === (c.var ?? `answers.${c.name}`))) continue;
     const value = jsonLogic.apply({ var: name }, all) as unknown;
     if (value === undefined || value === null) continue;
     const keys = name.split('.');

@@ -6,10 +6,10 @@ import type { DeclarationProblems } from '../core/problems.js';
 import { displayPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
-import { compileCondition, evaluate, isShorthand, varToPointer, type Condition, type ConditionDefinition, type ConditionEnv, type ConditionScope } from './conditions.js';
+import { compileCondition, evaluate, isShorthand, pointerToVar, type Condition, type ConditionDefinition, type ConditionEnv, type ConditionScope } from './conditions.js';
 import { fieldKinds } from './fields/index.js';
 import type { FormField, FormFieldDefinition, GroupSpec, Option } from './fields/kind.js';
-import { isRequired, resolveRef, schemaAt } from './pointer.js';
+import { getAt, isRequired, resolveRef, schemaAt } from './pointer.js';
 
 interface FormDefinition {
   service: string;
@@ -32,6 +32,25 @@ export interface LoadedForm {
 }
 
 const FORM_SUFFIX = '.form.json';
+
+/**
+ * Names a step cannot take: the applicant's pages of a service (/<land>/<service>/<name>) and the
+ * pages `efa preview` names next to the steps, among them the Land's legal pages (their slugs are
+ * LEGAL_PAGES in src/http/pages.ts; test/forms-step-ids.test.ts keeps the two lists together).
+ */
+export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
+  ['start', 'the service\'s start page'],
+  ['pruefen', 'the check page'],
+  ['absenden', 'the address the check page submits to'],
+  ['bestaetigung', 'the confirmation page'],
+  ['speichern', 'the "save and continue later" page'],
+  ['home', 'the Land\'s home page in the preview'],
+  ['status', 'the status page in the preview'],
+  ['impressum', 'the Land\'s imprint page (/<land>/impressum, also a page of the preview)'],
+  ['datenschutz', 'the Land\'s privacy page (/<land>/datenschutz, also a page of the preview)'],
+  ['barrierefreiheit', 'the Land\'s accessibility statement (/<land>/barrierefreiheit, also a page of the preview)'],
+  ['kontakt', 'the Land\'s contact page (/<land>/kontakt, also a page of the preview)'],
+]);
 
 /**
  * Loads forms/<service>.form.json for every service and checks it against the service's schema.
@@ -92,7 +111,8 @@ function loadForm(file: string, service: LoadedService, formatsDir: string, coll
   const steps = def.steps.map((step, s) => {
     guard(() => {
       if (seenSteps.has(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is used twice`);
-      if (['pruefen', 'absenden', 'bestaetigung', 'start', 'speichern'].includes(step.id)) throw new DeclarationError(shown, `/steps/${s}/id`, `"${step.id}" is reserved`);
+      const reserved = RESERVED_STEP_IDS.get(step.id);
+      if (reserved) throw new DeclarationError(shown, `/steps/${s}/id`, `step id "${step.id}" is reserved: it is ${reserved}, which the step would hide; choose another id`);
     }, undefined);
     seenSteps.add(step.id);
     const showIf = step.showIf ? guard(() => compileCondition(shown, `/steps/${s}/showIf`, step.showIf as ConditionDefinition, scopeOf(service, seenPointers, [])), undefined) : undefined;
@@ -134,14 +154,18 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (schemaProblem) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" at ${def.pointer}: ${schemaProblem}`);
   const label = def.label ?? (schema.title as string | undefined);
   if (!label) throw new DeclarationError(file, `${path}/label`, `field ${def.pointer} needs a label here or a "title" in the schema`);
-  const showIf = def.showIf ? compileCondition(file, `${path}/showIf`, def.showIf, scopeOf(service, earlier, sameStep)) : undefined;
-  const controls = showIf ? sameStep.filter((f) => showIf.vars.includes(`answers.${f.name}`)) : [];
+  // In a group's row (base set) the fields before this one are the row's: read as row.<path>, never as answers.
+  const scope = base ? scopeOf(service, earlier, [], { base: base.slice(0, -2), fields: sameStep }) : scopeOf(service, earlier, sameStep);
+  const showIf = def.showIf ? compileCondition(file, `${path}/showIf`, def.showIf, scope) : undefined;
+  const varOf = (f: FormField) => `${base ? 'row' : 'answers'}.${f.name}`;
+  const controls = showIf ? sameStep.filter((f) => showIf.vars.includes(varOf(f))) : [];
+  const where = base ? 'in the same row' : 'on the same step';
   const composite = controls.find((f) => !SINGLE_INPUT_KINDS.has(f.kind.name));
-  if (composite) throw new DeclarationError(file, `${path}/showIf`, `reads ${composite.pointer} on the same step, a "${composite.kind.name}" field of several inputs the browser cannot read as one answer: ask it on an earlier step`);
+  if (composite) throw new DeclarationError(file, `${path}/showIf`, `reads ${composite.pointer} ${where}, a "${composite.kind.name}" field of several inputs the browser cannot read as one answer: ask it ${base ? 'on a step before the group' : 'on an earlier step'}`);
   let conditionHint = def.conditionHint;
   if (controls.length > 0 && !conditionHint) {
-    conditionHint = def.showIf && isShorthand(def.showIf) ? shorthandHint(def.showIf, controls[0] as FormField) : undefined;
-    if (!conditionHint) throw new DeclarationError(file, `${path}/conditionHint`, `the condition reads ${controls.map((f) => f.pointer).join(', ')} on the same step: without JavaScript the field is always shown, so say when it applies, e.g. { "de": "Nur wenn …", "en": "Only if …" }`);
+    conditionHint = def.showIf && isShorthand(def.showIf) ? shorthandHint(def.showIf, controls[0] as FormField, varOf(controls[0] as FormField)) : undefined;
+    if (!conditionHint) throw new DeclarationError(file, `${path}/conditionHint`, `the condition reads ${controls.map((f) => f.pointer).join(', ')} ${where}: without JavaScript the field is always shown, so say when it applies, e.g. { "de": "Nur wenn …", "en": "Only if …" }`);
   }
   const field: FormField = {
     def,
@@ -155,7 +179,7 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     options,
     kind,
     showIf,
-    controls: controls.map((f) => ({ name: f.name, type: f.kind.name === 'yesno' ? 'yesno' : f.schema.type === 'integer' || f.schema.type === 'number' ? 'number' : 'string' })),
+    controls: controls.map((f) => ({ name: f.name, var: varOf(f), type: f.kind.name === 'yesno' ? 'yesno' : f.schema.type === 'integer' || f.schema.type === 'number' ? 'number' : 'string' })),
     conditionHint,
   };
   if (def.kind === 'group') {
@@ -175,10 +199,12 @@ function resolveGroup(file: string, path: string, def: FormFieldDefinition, sche
   if (!def.itemLabel) throw new DeclarationError(file, `${path}/itemLabel`, 'a group needs "itemLabel": what one row is called, e.g. { "de": "Hund", "en": "Dog" }');
   if (!def.fields || def.fields.length === 0) throw new DeclarationError(file, `${path}/fields`, 'a group needs "fields": the fields of one row');
   const seen = new Set<string>();
-  const fields = def.fields.map((f, i) => {
+  const fields: FormField[] = [];
+  def.fields.forEach((f, i) => {
     if (seen.has(f.pointer)) throw new DeclarationError(file, `${path}/fields/${i}/pointer`, `"${f.pointer}" is used twice in this group`);
     seen.add(f.pointer);
-    return resolveField(file, `${path}/fields/${i}`, f, service, earlier, [], `${def.pointer}/0`);
+    // The row's earlier fields: a condition may read them as row.<path>.
+    fields.push(resolveField(file, `${path}/fields/${i}`, f, service, earlier, [...fields], `${def.pointer}/0`));
   });
   return { items: fields, itemLabel: def.itemLabel, addLabel: def.addLabel, addFirstLabel: def.addFirstLabel, minItems: typeof schema.minItems === 'number' ? schema.minItems : 0, maxItems: schema.maxItems };
 }
@@ -206,8 +232,9 @@ const SINGLE_INPUT_KINDS = new Set(['text', 'textarea', 'email', 'tel', 'integer
  * the field is shown with its condition explained and only kept when the condition holds after
  * the post; with JavaScript it is revealed as the controlling answer changes.
  */
-function scopeOf(service: LoadedService, earlier: Map<string, string>, sameStep: FormField[]): ConditionScope {
+function scopeOf(service: LoadedService, earlier: Map<string, string>, sameStep: FormField[], row?: { base: string; fields: FormField[] }): ConditionScope {
   return {
+    ...(row ? { row: (pointer: string) => rowProblem(service, row.base, row.fields, pointer) } : {}),
     answer(pointer) {
       if (!schemaAt(service.schema, pointer)) return `${pointer} does not exist in services/${service.definition.id}/schema.json: a condition reads answers by their schema path (answers.a.b is /a/b)${nearestHint(service.schema, pointer)}`;
       if (sameStep.some((f) => f.pointer === pointer)) return undefined;
@@ -219,9 +246,19 @@ function scopeOf(service: LoadedService, earlier: Map<string, string>, sameStep:
   };
 }
 
+/**
+ * A row's field may read fields before it in the same row (row.<path>): with JavaScript it is
+ * revealed on the row's page as they change, without it shown with its condition in words.
+ */
+function rowProblem(service: LoadedService, group: string, fields: FormField[], pointer: string): string | undefined {
+  if (fields.some((f) => f.pointer === pointer)) return undefined;
+  if (!schemaAt(service.schema, `${group}/0${pointer}`)) return `${pointer} is not in a row of ${group} in services/${service.definition.id}/schema.json: row.<path> reads the row's own answers by their path in the item (row.a is /a)${nearestHint(service.schema, `${group}/0${pointer}`)}`;
+  return `${pointer} must be asked by a field before this one in the same row (row fields: ${fields.map((f) => f.pointer).join(', ') || 'none before it'})`;
+}
+
 /** "Nur wenn Sie bei „Grund der Anmeldung“ „Übernahme“ gewählt haben" for the shorthand. */
-function shorthandHint(def: { pointer: string; equals?: unknown; in?: unknown[] }, control: FormField): LocalText | undefined {
-  if (varToPointer(`answers.${control.name}`) !== def.pointer) return undefined;
+function shorthandHint(def: { pointer: string; equals?: unknown; in?: unknown[] }, control: FormField, controlVar: string): LocalText | undefined {
+  if (pointerToVar(def.pointer) !== controlVar) return undefined;
   const values = def.in ?? [def.equals];
   const label = (value: unknown, lang: 'de' | 'en') => {
     if (typeof value === 'boolean') return value ? (lang === 'de' ? 'Ja' : 'Yes') : (lang === 'de' ? 'Nein' : 'No');
@@ -265,4 +302,21 @@ export function conditionHolds(condition: Condition | undefined, data: Record<st
 
 export function visibleSteps(form: LoadedForm, data: Record<string, unknown>, env: ConditionEnv): FormStep[] {
   return form.steps.filter((s) => evaluate(s.showIf, data, env));
+}
+
+/**
+ * Where a change made from the check page leads: the first step after `changed` that the answers
+ * now show and whose questions hold no answer yet, i.e. a step the change revealed (company →
+ * person shows the person's step). The applicant answers it, and any it reveals in turn, before
+ * returning to the check page, instead of meeting errors there for questions never seen. Undefined:
+ * back to the check page. Step conditions read only earlier steps, so nothing before `changed` can
+ * have appeared.
+ */
+export function revealedStep(form: LoadedForm, changed: string, data: Record<string, unknown>, env: ConditionEnv): FormStep | undefined {
+  const steps = visibleSteps(form, data, env);
+  const at = steps.findIndex((s) => s.id === changed);
+  return steps.slice(at + 1).find((step) => {
+    const asked = step.fields.filter((f) => evaluate(f.showIf, data, env));
+    return asked.length > 0 && asked.every((f) => getAt(data, f.pointer) === undefined);
+  });
 }

@@ -75,6 +75,11 @@ export function processRow(service: LoadedService, groupField: FormField, index:
   const data = structuredClone(draft);
   const fields = bindRow(groupField, index);
   const row: Record<string, unknown> = {};
+  // The new row is in place before its fields are read: a condition on an earlier field of the
+  // row (row.<path>) sees that field's new answer, in field order as on a step.
+  const rows = [...rowsOf(getAt(data, groupField.pointer))];
+  rows[index] = row;
+  setAt(data, groupField.pointer, rows);
   const parsed = new Map<string, ParseResult>();
   const parseErrors = new Map<string, string>();
   for (const field of fields) {
@@ -84,9 +89,6 @@ export function processRow(service: LoadedService, groupField: FormField, index:
     setAt(row, field.def.pointer, result.value);
     if (result.error) parseErrors.set(result.error.pointer ?? field.pointer, rowMessage(groupField, index, overridden(field, result.error.code, ctx.lang) ?? t(result.error.message, ctx.lang), ctx.lang));
   }
-  const rows = [...rowsOf(getAt(data, groupField.pointer))];
-  rows[index] = row;
-  setAt(data, groupField.pointer, rows);
   const errors = collectErrors(service, fields.filter((f) => parsed.has(f.pointer)), data, ctx, parseErrors);
   return { data, errors, parsed, fields };
 }
@@ -122,10 +124,13 @@ export function pruneHidden(form: LoadedForm, data: Record<string, unknown>, env
   return pruned;
 }
 
+/** Row by row, in field order: a condition may read the row's own answers (row.<path>). */
 function pruneRows(groupField: FormField, data: Record<string, unknown>, env: ConditionEnv): void {
-  const hidden = specOf(groupField).items.filter((item) => !conditionHolds(item.showIf, data, env));
-  if (hidden.length === 0) return;
-  for (const row of rowsOf(getAt(data, groupField.pointer))) for (const item of hidden) setAt(row, item.pointer, undefined);
+  const conditional = specOf(groupField).items.filter((item) => item.showIf);
+  if (conditional.length === 0) return;
+  rowsOf(getAt(data, groupField.pointer)).forEach((row, index) => {
+    for (const item of conditional) if (!conditionHolds(bindItem(groupField, index, item).showIf, data, env)) setAt(row, item.pointer, undefined);
+  });
 }
 
 function collectErrors(service: LoadedService, fields: FormField[], data: Record<string, unknown>, ctx: StepContext, initial: Map<string, string>): Map<string, string> {
@@ -134,12 +139,21 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
   const blocked = (pointer: string) => [...errors.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
 
   service.validate(withParents(data, fields));
+  const consequences: Array<{ field: FormField; pointer: string }> = [];
   for (const error of (service.validate.errors ?? []) as ErrorObject[]) {
     if (error.keyword === 'if' || error.keyword === 'additionalProperties') continue;
     const pointer = errorPath(error);
     const field = owner(pointer);
     if (!field || blocked(pointer)) continue;
-    errors.set(pointer, schemaMessage(service, field, pointer, error, ctx.lang));
+    if (derivedPart(field, pointer)) consequences.push({ field, pointer });
+    else errors.set(pointer, schemaMessage(service, field, pointer, error, ctx.lang));
+  }
+  // After the field's own messages: a derived part (no control) speaks only when nothing else does.
+  for (const { field, pointer } of consequences) {
+    const part = derivedPart(field, pointer) as { from: string; message: LocalText };
+    if ([...errors.keys()].some((p) => p === field.pointer || p.startsWith(`${field.pointer}/`))) continue;
+    const message = t(part.message, ctx.lang);
+    errors.set(`${field.pointer}/${part.from}`, field.row ? rowMessage(field.row.group, field.row.index, message, ctx.lang) : message);
   }
   // The rules see this step's objects even when it was posted empty, as the schema does: a rule
   // that waits for "the step was answered" (e.g. taetigkeit present) speaks in the same round as
@@ -156,6 +170,10 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
     errors.set(field.pointer, schemaMessage(service, field, field.pointer, missing, ctx.lang));
   }
   return errors;
+}
+
+function derivedPart(field: FormField, pointer: string): { from: string; message: LocalText } | undefined {
+  return pointer.startsWith(`${field.pointer}/`) ? field.kind.derivedParts?.[pointer.slice(field.pointer.length + 1)] : undefined;
 }
 
 function isBlank(value: unknown): boolean {

@@ -30,6 +30,11 @@ export interface ExtraService {
   /** Bounds of the group of animals ("tiere"). */
   minItems: number;
   maxItems: number;
+  /**
+   * A row field that depends on another of the same row: the chip number, asked (and required)
+   * only for a pet that is microchipped; `showIf` as the form writes it (default the shorthand).
+   */
+  chipNumber?: boolean | { showIf: Record<string, unknown>; conditionHint?: Record<string, string> };
 }
 
 /**
@@ -64,6 +69,7 @@ export async function addExtraService(root: string, spec: ExtraService): Promise
           art: { title: 'Tierart', oneOf: [{ const: 'hund', title: 'Hund' }, { const: 'katze', title: 'Katze' }] },
           geburtsdatum: { title: 'Geburtsdatum', type: 'string', format: 'date' },
           gechippt: { title: 'Gechippt', type: 'boolean' },
+          ...(spec.chipNumber ? { chipnummer: { title: 'Chipnummer', type: 'string', pattern: '^[0-9]{15}$' } } : {}),
         },
       },
     },
@@ -91,6 +97,7 @@ export async function addExtraService(root: string, spec: ExtraService): Promise
             { pointer: '/art', kind: 'radios', label: { de: 'Tierart', en: 'Kind of animal' }, options: { hund: { de: 'Hund', en: 'Dog' }, katze: { de: 'Katze', en: 'Cat' } } },
             { pointer: '/geburtsdatum', kind: 'date', label: { de: 'Geburtsdatum', en: 'Date of birth' } },
             { pointer: '/gechippt', kind: 'yesno', label: { de: 'Ist das Tier gechippt?', en: 'Is the pet microchipped?' } },
+            ...(spec.chipNumber ? [chipField(spec.chipNumber)] : []),
           ],
         }],
       },
@@ -106,6 +113,11 @@ export async function addExtraService(root: string, spec: ExtraService): Promise
     $schema: '../schemas/routing.schema.json',
     responsibilities: Object.entries(spec.routes).map(([arsPrefix, authorityId]) => ({ leikaKey: spec.leikaKey, arsPrefix, authorityId })),
   });
+}
+
+function chipField(spec: NonNullable<ExtraService['chipNumber']>): Record<string, unknown> {
+  const condition = spec === true ? { showIf: { pointer: './gechippt', equals: true } } : spec;
+  return { pointer: '/chipnummer', kind: 'text', label: { de: 'Chipnummer', en: 'Chip number' }, required: true, ...condition };
 }
 
 /** `rows` animals kept in Kiel; also what the benchmark fills its group with. */

@@ -61,6 +61,10 @@ export const address: FieldKind = {
     };
   },
   partLabel: (part) => PART_LABELS[part],
+  // The municipality is found from the postcode (and chosen only where it spans several).
+  derivedParts: {
+    ars: { from: 'plz', message: { de: 'Zu dieser Postleitzahl ist keine Gemeinde bekannt. Prüfen Sie die Postleitzahl.', en: 'No municipality is known for this postcode. Please check the postcode.' } },
+  },
   // The fieldset has no control of its own: "enter the address" leads to its first part.
   anchor: (field) => `${field.id}-${PARTS[0]}`,
   summary(_field, value) {
@@ -84,7 +88,11 @@ function chooseMunicipality(field: FormField, value: Record<string, string>, raw
     error: {
       code: 'choose-municipality',
       pointer: `${field.pointer}/ars`,
-      message: { de: `Die Postleitzahl ${raw.plz} gehört zu mehreren Gemeinden. Wählen Sie die Gemeinde Ihrer Betriebsstätte aus.`, en: `Postcode ${raw.plz} covers several municipalities. Select the municipality of your premises.` },
+      // Named by the field's own label: a form may ask for several addresses, of any kind of place.
+      message: {
+        de: `Die Postleitzahl ${raw.plz} gehört zu mehreren Gemeinden. Wählen Sie aus, in welcher Gemeinde „${t(field.label, 'de')}“ liegt.`,
+        en: `Postcode ${raw.plz} covers several municipalities. Select the municipality of “${t(field.label, 'en')}”.`,
+      },
     },
   };
 }

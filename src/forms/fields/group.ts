@@ -76,7 +76,10 @@ export function bindRow(field: FormField, index: number): FormField[] {
 
 export function bindItem(field: FormField, index: number, item: FormField): FormField {
   const pointer = `${field.pointer}/${index}${item.pointer}`;
-  return { ...item, pointer, name: pointer.slice(1).replace(/\//g, '.'), id: `f-${pointer.slice(1).replace(/\//g, '-')}`, row: { group: field, index } };
+  // Its condition reads this row as row.<path>; the controls it watches are this row's.
+  const showIf = item.showIf && { ...item.showIf, row: `${field.pointer}/${index}` };
+  const controls = item.controls.map((c) => ({ ...c, name: `${field.name}.${index}.${c.name}` }));
+  return { ...item, pointer, name: pointer.slice(1).replace(/\//g, '.'), id: `f-${pointer.slice(1).replace(/\//g, '-')}`, row: { group: field, index }, showIf, controls };
 }
 
 /**

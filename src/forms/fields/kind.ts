@@ -55,8 +55,12 @@ export interface FormField {
   kind: FieldKind;
   /** The compiled condition; the field is asked and kept only while it holds. */
   showIf?: Condition;
-  /** Fields earlier on the same step that the condition reads: the browser re-evaluates when they change. */
-  controls: Array<{ name: string; type: 'string' | 'number' | 'yesno' }>;
+  /**
+   * Fields earlier on the same step (or, in a group, the same row) that the condition reads: the
+   * browser re-evaluates when they change and sets each control's answer at `var` in the data
+   * (answers.<name>, or row.<path> for a row's field).
+   */
+  controls: Array<{ name: string; var: string; type: 'string' | 'number' | 'yesno' }>;
   conditionHint?: LocalText;
   /** Set on a group (kind "group"): its rows' fields and bounds. */
   group?: GroupSpec;
@@ -132,6 +136,12 @@ export interface FieldKind {
    * not a control (an address is a fieldset of parts): the error summary links there.
    */
   anchor?(field: FormField): string;
+  /**
+   * Parts the kind fills from another part (an address's ARS from its postcode), by name: they have
+   * no control of their own, so a schema message about one is a consequence of the part it comes
+   * from. It is dropped when the field already has a message, else given in `message` at `from`.
+   */
+  derivedParts?: Readonly<Record<string, { from: string; message: LocalText }>>;
   /** Checks the schema value at load time beyond its type; returns the problem, if any. */
   checkSchema?(schema: Record<string, unknown>): string | undefined;
 }

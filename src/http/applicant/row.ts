@@ -14,7 +14,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
-import { fieldViews, groupOf, previousHref, stepTotal, type StepState } from './fields.js';
+import { fieldViews, groupOf, previousHref, REVEAL_SCRIPTS, stepTotal, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes, ServiceContext } from './request.js';
 import { failedReply, referenced, refusedStatus, type StepUploads } from './uploads.js';
@@ -30,7 +30,8 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
   const position = steps.findIndex((s) => s.id === step.id);
   const stepHref = `${env.base}/${id}/${step.id}`;
   const query = opts.fromCheck ? '?zurueck=pruefen' : '';
-  const bound = bindRow(group, index).filter((f) => conditionHolds(f.showIf, data, opts.conditions));
+  // As on a step: a field whose condition reads its own row is rendered and revealed by the browser.
+  const bound = bindRow(group, index).filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions));
   const title = rowTitle(group, index, env.lang);
   const errorSummary = summarise(bound, state.errors);
   const hasRows = rowsOf(getAt(data, group.pointer)).length > 0;
@@ -42,6 +43,7 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, gr
       serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
       action: `${stepHref}/${index + 1}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry,
+      scripts: rowFields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
 }

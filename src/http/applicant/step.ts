@@ -3,7 +3,7 @@
  * files) to the draft before leading on to the next visible step or back to the check page.
  */
 import type { FastifyReply } from 'fastify';
-import { conditionHolds, visibleSteps, type FormStep } from '../../forms/definition.js';
+import { conditionHolds, revealedStep, visibleSteps, type FormStep } from '../../forms/definition.js';
 import type { ConditionEnv } from '../../forms/conditions.js';
 import { groupMessage, rowsOf } from '../../forms/fields/group.js';
 import type { StepFiles } from '../../forms/fields/kind.js';
@@ -101,13 +101,16 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   }
   // Only valid answers are saved, so a resumed draft never holds what the applicant was told is wrong.
   draft.data = outcome.data;
-  const steps = visibleSteps(form, draft.data, stepContext(p, rt.places, service, berlinToday(), draft.data).conditions);
+  const conditions = stepContext(p, rt.places, service, berlinToday(), draft.data).conditions;
+  const steps = visibleSteps(form, draft.data, conditions);
   const next = steps[steps.findIndex((s) => s.id === step.id) + 1];
-  draft.currentStep = next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
+  // From the check page: through the steps this change revealed first (forms/definition.ts revealedStep).
+  const revealed = req.query.zurueck === 'pruefen' ? revealedStep(form, step.id, draft.data, conditions) : undefined;
+  draft.currentStep = revealed ? revealed.id : next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
   // Removed and replaced files go at once, in the save's transaction (DraftStore.save).
   await rt.drafts.save(draft);
   pages.keepDraftCookie(reply, p, service.definition.id, draft.id);
-  return reply.redirect(`${p.base}/${id}/${draft.currentStep}`, 303);
+  return reply.redirect(`${p.base}/${id}/${draft.currentStep}${revealed ? '?zurueck=pruefen' : ''}`, 303);
 }
 
 export function registerStep(pages: ApplicantPages, uploads: StepUploads): void {

@@ -38,7 +38,8 @@
   function update(form, box) {
     var data = JSON.parse(box.getAttribute('data-efa-data') || '{}');
     var controls = JSON.parse(box.getAttribute('data-efa-controls') || '[]');
-    for (var i = 0; i < controls.length; i++) setPath(data, 'answers.' + controls[i].name, valueOf(form, controls[i]));
+    // A control's answer goes where the condition reads it: answers.<name>, or row.<path> in a group's row.
+    for (var i = 0; i < controls.length; i++) setPath(data, controls[i].var || 'answers.' + controls[i].name, valueOf(form, controls[i]));
     var shown = jsonLogic.truthy(jsonLogic.apply(JSON.parse(box.getAttribute('data-efa-show-if')), data));
     // hidden removes the field from the page and from assistive technology alike.
     box.hidden = !shown;
