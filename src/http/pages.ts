@@ -17,9 +17,9 @@ import type { PlaceIndex } from '../places/places.js';
 import type { Authority } from '../routing/types.js';
 import type { LocalText, LogicContext, Money } from '../services/contract.js';
 import type { DisplayItem, LoadedService } from '../services/registry.js';
-import { resolveParameters } from '../tenants/parameters.js';
+import { placeLogicContext } from '../tenants/place.js';
+import { elsewhereView, placeElsewhere, rulesPlaceFact } from './place-view.js';
 import type { AccessibilityStatement, Tenant } from '../tenants/registry.js';
-import { newLogicContext } from '../services/context.js';
 
 export interface PageEnv {
   tenant: Tenant;
@@ -89,24 +89,12 @@ export function serviceTitle(env: PageEnv, serviceId: string): string {
 }
 
 /**
- * The logic context for one applicant: the parameters in force for their region (the service
- * logic's region() once the answers tell it; the Land's values before) on `today`.
+ * The logic context for one applicant: the parameters of the responsible place (its Land's,
+ * whichever portal is used; the portal's Land's values before the answers tell the place) on
+ * `today` (src/tenants/place.ts).
  */
 export function logicContext(tenant: Tenant, service: LoadedService, today: string, data?: Record<string, unknown>): LogicContext {
-  const id = service.definition.id;
-  const table = tenant.parameterTables.get(id);
-  const params = table ? resolveParameters(table, data ? regionOf(service, data) : undefined, today) : (tenant.parameters.get(id) ?? {});
-  return newLogicContext(params, tenant.id, today);
-}
-
-/** region() on answers that may be incomplete: unknown until it yields a 12-digit ARS. */
-function regionOf(service: LoadedService, data: Record<string, unknown>): string | undefined {
-  try {
-    const ars = service.logic.region(data);
-    return typeof ars === 'string' && /^[0-9]{12}$/.test(ars) ? ars : undefined;
-  } catch {
-    return undefined;
-  }
+  return placeLogicContext(tenant, service, today, data);
 }
 
 /** What conditions read besides the answers: the parameters in force and derive() (while it can compute). */
@@ -383,10 +371,20 @@ export const REVEAL_SCRIPTS = ['/_efa/json-logic.js', '/_efa/reveal.js'];
 export const ERROR_SUMMARY_SCRIPT = '/_efa/error-summary.js';
 
 /** The declared facts of the logic (service.json "display") for one page, formatted for the applicant. */
-export function displayFacts(service: LoadedService, page: 'check' | 'confirmation', lang: Lang, valueOf: (item: DisplayItem) => unknown): Array<{ label: string; value: string; hint?: string }> {
+export function displayFacts(service: LoadedService, page: 'check' | 'confirmation', lang: Lang, valueOf: (item: DisplayItem) => unknown): Array<{ label: string; value: string; hint?: string; lines?: Array<{ label: string; value: string }> }> {
   return (service.definition.display ?? [])
     .filter((item) => (item.pages ?? ['check', 'confirmation']).includes(page))
-    .map((item) => ({ label: item.label[lang], value: formatFact(item, valueOf(item), lang), hint: item.hint?.[lang] }));
+    .map((item) => {
+      const value = valueOf(item);
+      return { label: item.label[lang], value: formatFact(item, value, lang), hint: item.hint?.[lang], lines: moneyLines(value, lang) };
+    });
+}
+
+/** A fee made up of several lines (e.g. a period split at a change of rate): each line, as the logic words it. */
+function moneyLines(value: unknown, lang: Lang): Array<{ label: string; value: string }> | undefined {
+  const lines = (value as Money | undefined)?.lines;
+  if (!Array.isArray(lines) || lines.length < 2) return undefined;
+  return lines.map((l) => ({ label: t(l.label, lang), value: money({ cents: l.cents, currency: 'EUR' }, lang) }));
 }
 
 /** The raw value of a display item: the fee, or one of derive()'s values. */
@@ -450,6 +448,8 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   const form = formOf(env.tenant, id);
   const data = pruneHidden(form, draftData, ctx.conditions);
   const steps = visibleSteps(form, data, ctx.conditions);
+  const elsewhere = placeElsewhere(env.tenant, service, data);
+  if (elsewhere) return elsewhereView(env, ctx.places, elsewhere, id, `${env.base}/${id}/${(steps.find((s) => s.fields.some((f) => f.kind.name === 'address')) ?? steps[steps.length - 1])?.id}?zurueck=pruefen`);
   const sections = checkSections(env, service, data, ctx.conditions);
   const incomplete = validateAll(service, form, data, ctx);
   let authority: AuthorityView | undefined;
@@ -470,7 +470,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
     template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
     context: {
       sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority,
-      authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
+      rulesPlace: rulesPlaceFact(env, ctx.places, service, data), authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,

@@ -5,6 +5,7 @@ import { clientWindow, StorageQuotas, type DraftLimits } from '../../attachments
 import { declaredLimits } from '../../forms/upload-limits.js';
 import { asClientError, partsFailure, readUploadParts, refusalStatus, type PartsResult } from '../upload-parts.js';
 import { allowUpload, contentLengthOf, uploadDeadlineMs } from '../upload-timeouts.js';
+import { placeElsewhere } from '../place-view.js';
 import { fileRulesOf, type FieldFileRules } from '../../forms/fields/file.js';
 import { schemaThroughArrays } from '../../forms/pointer.js';
 import { NoEndpointError, NoResponsibleAuthorityError } from '../../core/errors.js';
@@ -245,6 +246,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const data = pruneHidden(form, draft.data, stepCtx.conditions);
     const problem = validateAll(service, form, data, stepCtx);
     if (problem) return send(reply, p, stepView(p, service, problem.step, data, { errors: problem.errors, parsed: new Map() }, { fromCheck: false, csrf: reply.generateCsrf(), status: 400, conditions: stepCtx.conditions }));
+    if (placeElsewhere(p.tenant, service, data)) return renderCheck(reply, p, service, draft);
     let responsible;
     try {
       responsible = resolveResponsible(rt.routing, service, data);
@@ -392,7 +394,8 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     draft.data = outcome.data;
     const steps = visibleSteps(form, draft.data, stepContext(p, rt.places, service, berlinToday(), draft.data).conditions);
     const next = steps[steps.findIndex((s) => s.id === step.id) + 1];
-    draft.currentStep = next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
+    // A place the service does not take here: straight to the check page, which says where to apply.
+    draft.currentStep = next && req.query.zurueck !== 'pruefen' && !placeElsewhere(p.tenant, service, draft.data) ? next.id : 'pruefen';
     // Removed and replaced files go at once, in the save's transaction (DraftStore.save).
     await rt.drafts.save(draft);
     keepDraftCookie(reply, p, service.definition.id, draft.id);
