@@ -244,9 +244,10 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
     const form = formOf(p.tenant, id);
     const stepCtx = stepContext(p, rt.places, service, berlinToday(), draft.data);
     const data = pruneHidden(form, draft.data, stepCtx.conditions);
+    // A place this portal does not take: the page that says where to apply, whatever else is missing.
+    if (placeElsewhere(p.tenant, service, data)) return renderCheck(reply, p, service, draft);
     const problem = validateAll(service, form, data, stepCtx);
     if (problem) return send(reply, p, stepView(p, service, problem.step, data, { errors: problem.errors, parsed: new Map() }, { fromCheck: false, csrf: reply.generateCsrf(), status: 400, conditions: stepCtx.conditions }));
-    if (placeElsewhere(p.tenant, service, data)) return renderCheck(reply, p, service, draft);
     let responsible;
     try {
       responsible = resolveResponsible(rt.routing, service, data);
