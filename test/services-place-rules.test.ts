@@ -92,6 +92,7 @@ describe('the responsible place decides the rules, and parameters can change on 
     assert.match(page.html, /Der Ort Ihres Antrags \(Köln, Stadt\) liegt in Nordrhein-Westfalen/);
     assert.match(page.html, new RegExp(`<a class="kern-btn kern-btn--primary efa-elsewhere-portal" href="/nw/${PORTAL_LAND}">`), 'NW\'s portal, the same service');
     assert.doesNotMatch(page.html, /action="[^"]*absenden"/, 'nothing to submit here');
+    assert.match(page.html, new RegExp(`<a class="kern-link" href="/sh/${PORTAL_LAND}/ort\\?zurueck&#x3D;pruefen">Ort ändern</a>`), 'or change the place');
     const submit = await b.post(`/sh/${PORTAL_LAND}/absenden`, `_csrf=${encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec((await b.get(`/sh/${PORTAL_LAND}/ort`)).html)?.[1] ?? '')}`);
     assert.equal(submit.status, 409, 'a submit is refused too');
     const stored = await stack.rt.db.query('SELECT count(*)::int AS n FROM submissions WHERE service_id = $1', [PORTAL_LAND]);

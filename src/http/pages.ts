@@ -449,7 +449,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   const data = pruneHidden(form, draftData, ctx.conditions);
   const steps = visibleSteps(form, data, ctx.conditions);
   const elsewhere = placeElsewhere(env.tenant, service, data);
-  if (elsewhere) return elsewhereView(env, ctx.places, elsewhere, id, `${env.base}/${id}/${(steps.find((s) => s.fields.some((f) => f.kind.name === 'address')) ?? steps[steps.length - 1])?.id}?zurueck=pruefen`);
+  if (elsewhere) return elsewhereView(env, ctx.places, elsewhere, id, steps);
   const sections = checkSections(env, service, data, ctx.conditions);
   const incomplete = validateAll(service, form, data, ctx);
   let authority: AuthorityView | undefined;

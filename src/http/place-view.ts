@@ -8,6 +8,7 @@ import type { LoadedService } from '../services/registry.js';
 import { t } from '../forms/text.js';
 import { portalHref, rulesPlace, type RulesPlace } from '../tenants/place.js';
 import type { Tenant } from '../tenants/registry.js';
+import type { FormStep } from '../forms/definition.js';
 import type { Lang } from '../forms/text.js';
 
 /** What these views need of a page's environment (src/http/pages.ts PageEnv has it). */
@@ -49,13 +50,19 @@ export function placeElsewhere(tenant: Tenant, service: LoadedService, data: Rec
  * that Land's portal (by path where tenants are served by path, else by its host). 409: the
  * answers are fine, this portal cannot take them.
  */
-export function elsewhereView(env: PlaceEnv, places: PlaceIndex | undefined, place: RulesPlace, serviceId: string, backHref: string): PlacePageView {
+export function elsewhereView(env: PlaceEnv, places: PlaceIndex | undefined, place: RulesPlace, serviceId: string, steps: readonly FormStep[]): PlacePageView {
   const ui = env.tenant.ui[env.lang];
   const land = place.tenant ? t(place.tenant.name, env.lang) : place.land;
   const fill = (text: string) => text.replaceAll('{land}', land).replaceAll('{portalLand}', t(env.tenant.name, env.lang))
     .replaceAll('{place}', places?.municipalities.get(place.ars ?? '')?.name ?? place.ars ?? '');
   return {
     template: 'elsewhere', title: fill(ui.elsewhereTitle), status: 409,
-    context: { message: fill(ui.elsewhere), portalHref: portalHref(place, serviceId, env.base !== ''), portalLabel: fill(ui.elsewhereLink), backHref, backLabel: ui.elsewhereChange },
+    context: { message: fill(ui.elsewhere), portalHref: portalHref(place, serviceId, env.base !== ''), portalLabel: fill(ui.elsewhereLink), backHref: changeHref(env, serviceId, steps), backLabel: ui.elsewhereChange },
   };
+}
+
+/** "Change the place": the step that asks for an address (most likely the place), else the last one; back to the check page after. */
+function changeHref(env: PlaceEnv, serviceId: string, steps: readonly FormStep[]): string {
+  const step = steps.find((s) => s.fields.some((f) => f.kind.name === 'address')) ?? steps[steps.length - 1];
+  return `${env.base}/${serviceId}/${step?.id ?? ''}?zurueck=pruefen`;
 }
