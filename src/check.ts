@@ -17,7 +17,7 @@ import type { LocatedDocument } from './routing/document.js';
 import { readSeed } from './routing/load.js';
 import { PlaceIndex, PLACES_INDEX_FILE } from './places/places.js';
 import { formatLocation, RoutingDataError, type Location, type Problem } from './routing/problems.js';
-import { EXAMPLES_FILE, loadExamples, type ServiceExample } from './services/examples.js';
+import { EXAMPLES_FILE, loadExamples, type ExampleContext, type ServiceExample } from './services/examples.js';
 import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
 import { FORMATS_DIR } from './runtime.js';
@@ -45,7 +45,9 @@ export async function checkProject(root: string, env: Record<string, string | un
   });
   const today = berlinToday();
   for (const service of services.values()) {
-    const examples = problems.attempt(() => loadExamples(service, FORMATS_DIR, today));
+    // Each example is checked under its tenant (the file's, else the lead Land), for its place.
+    const contextFor: ExampleContext = (id, data, day) => { const tenant = tenants.get(id); return tenant && logicContext(tenant, service, day, data); };
+    const examples = problems.attempt(() => loadExamples(service, FORMATS_DIR, today, contextFor));
     if (examples) checkExampleCoverage(service, examples, tenants, forms.get(service.definition.id), today, problems);
   }
   await checkTypes(services, problems, notes);

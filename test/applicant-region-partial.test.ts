@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { regionOf } from '../src/http/applicant/logic.js';
+import { regionOf } from '../src/services/region.js';
 import type { LoadedService } from '../src/services/registry.js';
 
 const KIEL = '010020000000';

@@ -35,7 +35,7 @@ function declaredPageCount(root = '.'): number {
 }
 const run = promisify(execFile);
 
-interface ExamplesFile { examples: Array<{ id: string; data: { betrieb: { name: string; rechtsform: string } } }> }
+interface ExamplesFile { examples: Array<{ id: string; data: { betrieb: { name: string; rechtsform: string; anschrift?: { ars: string } } } }> }
 const EXAMPLES = JSON.parse(readFileSync('services/gewerbeanmeldung/examples.json', 'utf8')) as ExamplesFile;
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
 
@@ -78,7 +78,10 @@ describe('the preview for service authors', () => {
     assert.match(betrieb.html, new RegExp(`value="${first.data.betrieb.rechtsform}" checked`));
     const check = previewer.render({ tenant: 'hh', service: GEWERBE, page: 'pruefen', example: second.id });
     assert.ok(check.html.includes(escapeHtml(second.data.betrieb.name)));
-    assert.match(check.html, /<dt class="kern-description-list-item__key">Gebühr<\/dt><dd class="kern-description-list-item__value">35,00\s€<\/dd>/, 'Hamburg\'s fee for a sole proprietorship');
+    // The place decides the rules, not the portal: a business in Köln pays NW's fee (20 €) on Hamburg's portal too (HH's would be 35 €).
+    assert.equal(second.data.betrieb.anschrift?.ars.slice(0, 2), '05', 'the second sample is in NW');
+    assert.match(check.html, /<dt class="kern-description-list-item__key">Gebühr<\/dt><dd class="kern-description-list-item__value">20,00\s€<\/dd>/, 'NW\'s fee for a sole proprietorship in Köln');
+    assert.match(check.html, /Es gelten die Regeln von<\/dt><dd class="kern-description-list-item__value">Köln, Stadt \(Nordrhein-Westfalen\)</);
     const register = previewer.render({ tenant: 'sh', service: GEWERBE, page: 'register' });
     assert.equal(register.status, 200);
     const confirmation = previewer.render({ tenant: 'th', service: GEWERBE, page: 'bestaetigung', lang: 'en' });

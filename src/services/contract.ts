@@ -15,9 +15,26 @@ export interface Issue {
 }
 
 export interface LogicContext<Params = Record<string, unknown>> {
-  /** The tenant's (Land's) parameter values, defaults filled in, validated against service.json. */
+  /**
+   * The parameter values in force on `today` for the responsible place: its municipality's or
+   * Kreis' local values (longest ARS prefix), else its Land's, else the service's defaults. Before
+   * the answers name the place (region() fails), the portal's Land's values.
+   */
   params: Params;
+  /**
+   * One parameter as in force on another day, for the same place: a fee over a period is split at
+   * the day a new value starts (`ctx.param('satzCent', { on: '2027-01-01' })`). Without `on`, today's.
+   */
+  param<K extends keyof Params>(name: K, opts?: { on?: string }): Params[K];
+  /**
+   * The id of the portal's tenant the applicant uses (e.g. "sh"): the door, which decides look,
+   * texts and offer, never the rules. Rules that differ by Land read `land` or parameters.
+   */
   tenant: string;
+  /** The 2-digit Land code of the place whose rules apply (the portal's Land until the place is known). */
+  land: string;
+  /** The 12-digit ARS of the responsible place, once region() can tell it. */
+  place?: string;
   /** Today's date (YYYY-MM-DD, Europe/Berlin): rules about dates must not read the clock themselves. */
   today: string;
   /**
@@ -31,13 +48,26 @@ export interface LogicContext<Params = Record<string, unknown>> {
 export interface DateHelpers {
   /** Full years from `from` to `to` (an age on a given day). */
   fullYearsBetween(from: string, to: string): number;
-  /** Days from `from` to `to`; negative when `to` is earlier. */
+  /**
+   * Days from `from` to `to`: `to` minus `from`, positive when `to` is later, negative when it is
+   * earlier, 0 on the same day (a period from the 1st to the 3rd inclusive is daysBetween + 1 = 3 days).
+   */
   daysBetween(from: string, to: string): number;
 }
 
 export interface Money {
   cents: number;
   currency: 'EUR';
+  /**
+   * How the amount is made up, when the check page should show it: e.g. one line per rate when a
+   * period spans a change of rate. The lines' cents should add up to `cents`.
+   */
+  lines?: FeeLine[];
+}
+
+export interface FeeLine {
+  label: LocalText;
+  cents: number;
 }
 
 export interface ServiceLogic<Data, Params = Record<string, unknown>, Derived = Record<string, unknown>> {

@@ -30,6 +30,11 @@ export interface ServiceDefinition {
   derived?: Record<string, { title: LocalText; type?: string }>;
   /** What the check and confirmation pages show of the logic (fee, derived amounts, facts), in order. */
   display?: DisplayItem[];
+  /**
+   * Which places the service takes: "anywhere" (the default: the rules of the place's Land apply)
+   * or "portal-land" (only places in the Land of the portal it is applied for through).
+   */
+  places?: 'anywhere' | 'portal-land';
 }
 
 export interface DisplayItem {

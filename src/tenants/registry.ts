@@ -82,6 +82,11 @@ export interface Tenant extends TenantDefinition {
   parameters: Map<string, Record<string, unknown>>;
   /** Per offered service: the Land's values and the local overrides (see src/tenants/parameters.ts). */
   parameterTables: Map<string, ParameterTable>;
+  /**
+   * Every tenant of this load by its Land code (shared by all): parameters follow the responsible
+   * place, which may lie in another Land than the portal's (src/tenants/place.ts).
+   */
+  lands: ReadonlyMap<string, Tenant>;
   /** The tenant's stylesheet: KERN UX custom properties from its theme. */
   themeCss: string;
   stylesheet: TenantAsset;
@@ -111,11 +116,12 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
   const tenants = new Map<string, Tenant>();
   const hosts = new Map<string, string>();
   const lands = new Map<string, string>();
+  const byLand = new Map<string, Tenant>();
   // Parameter violations of all tenants are reported together: `efa check` lists every one.
   const problems: DeclarationError[] = [];
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const file = join(dir, name);
-    const load = () => loadTenant(file, root, formatsDir, services, catalogue, formsById, problems, collected?.broken);
+    const load = () => loadTenant(file, root, formatsDir, services, catalogue, formsById, problems, byLand, collected?.broken);
     // efa check: a tenant whose own file is broken is reported and left out; the others are still checked.
     const tenant = collected ? collected.attempt(load) : load();
     if (!tenant) continue;
@@ -128,6 +134,7 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
     const sameLand = lands.get(tenant.land);
     if (sameLand) throw new DeclarationError(displayPath(file), '/land', `Land code "${tenant.land}" already belongs to tenant "${sameLand}"`);
     lands.set(tenant.land, tenant.id);
+    byLand.set(tenant.land, tenant);
     tenants.set(tenant.id, tenant);
   }
   if (collected) problems.forEach((p) => collected.add(p));
@@ -139,7 +146,7 @@ export async function loadTenants(root: string, formatsDir: string, services: Ma
 }
 
 /** `broken`: services already reported as broken (efa check); offering them is not checked again. */
-function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[], broken?: ReadonlySet<string>): Tenant {
+function loadTenant(file: string, root: string, formatsDir: string, services: Map<string, LoadedService>, catalogue: TextCatalogue, forms: Map<string, LoadedForm>, problems: DeclarationError[], lands: ReadonlyMap<string, Tenant>, broken?: ReadonlySet<string>): Tenant {
   const json = readJsonFile(file);
   checkThemeTokens(displayPath(file), json);
   checkAccessibilityStatement(displayPath(file), json);
@@ -165,7 +172,7 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
   const texts = applyTexts(shown, def.texts, catalogue, Object.keys(def.services), forms);
   for (const [serviceId, form] of texts.forms) texts.forms.set(serviceId, restrictForm(form, def.services[serviceId]?.codelists));
   const css = themeCss(def.theme);
-  return { ...def, languages, parameters, parameterTables, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
+  return { ...def, languages, parameters, parameterTables, lands, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
 }
 
 /** A tenant's copy of its file without the services efa check already reported as broken, and their text overrides. */

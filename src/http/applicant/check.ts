@@ -16,6 +16,7 @@ import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible } from '../../submissions/submit.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
 import { authorityView, displayFacts, factValue, type AuthorityView } from './facts.js';
+import { elsewhereView, placeElsewhere, rulesPlaceFact } from './place-view.js';
 import { stepContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinToday, formOf, uiOf, type PageEnv, type PageView } from './view.js';
@@ -66,6 +67,8 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   const form = formOf(env.tenant, id);
   const data = pruneHidden(form, draftData, ctx.conditions);
   const steps = visibleSteps(form, data, ctx.conditions);
+  const elsewhere = placeElsewhere(env.tenant, service, data);
+  if (elsewhere) return elsewhereView(env, ctx.places, elsewhere, id, steps);
   const sections = checkSections(env, service, data, ctx.conditions);
   const incomplete = validateAll(service, form, data, ctx);
   let authority: AuthorityView | undefined;
@@ -86,7 +89,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
     template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
     context: {
       sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority,
-      authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
+      rulesPlace: rulesPlaceFact(env, ctx.places, service, data), authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,

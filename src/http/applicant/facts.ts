@@ -57,10 +57,20 @@ export function authorityView(authority: Authority | undefined, lang: Lang, name
 }
 
 /** The declared facts of the logic (service.json "display") for one page, formatted for the applicant. */
-export function displayFacts(service: LoadedService, page: 'check' | 'confirmation', lang: Lang, valueOf: (item: DisplayItem) => unknown): Array<{ label: string; value: string; hint?: string }> {
+export function displayFacts(service: LoadedService, page: 'check' | 'confirmation', lang: Lang, valueOf: (item: DisplayItem) => unknown): Array<{ label: string; value: string; hint?: string; lines?: Array<{ label: string; value: string }> }> {
   return (service.definition.display ?? [])
     .filter((item) => (item.pages ?? ['check', 'confirmation']).includes(page))
-    .map((item) => ({ label: item.label[lang], value: formatFact(item, valueOf(item), lang), hint: item.hint?.[lang] }));
+    .map((item) => {
+      const value = valueOf(item);
+      return { label: item.label[lang], value: formatFact(item, value, lang), hint: item.hint?.[lang], lines: moneyLines(value, lang) };
+    });
+}
+
+/** A fee made up of several lines (e.g. a period split at a change of rate): each line, as the logic words it. */
+function moneyLines(value: unknown, lang: Lang): Array<{ label: string; value: string }> | undefined {
+  const lines = (value as Money | undefined)?.lines;
+  if (!Array.isArray(lines) || lines.length < 2) return undefined;
+  return lines.map((l) => ({ label: t(l.label, lang), value: money({ cents: l.cents, currency: 'EUR' }, lang) }));
 }
 
 /** The raw value of a display item: the fee, or one of derive()'s values. */

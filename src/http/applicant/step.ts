@@ -16,6 +16,7 @@ import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
 import { fieldViews, groupOf, previousHref, REVEAL_SCRIPTS, stepTotal, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
+import { placeElsewhere } from './place-view.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { renderRow } from './row.js';
 import { failedReply, referenced, refusedStatus, type StepUploads } from './uploads.js';
@@ -106,7 +107,8 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   const next = steps[steps.findIndex((s) => s.id === step.id) + 1];
   // From the check page: through the steps this change revealed first (forms/definition.ts revealedStep).
   const revealed = req.query.zurueck === 'pruefen' ? revealedStep(form, step.id, draft.data, conditions) : undefined;
-  draft.currentStep = revealed ? revealed.id : next && req.query.zurueck !== 'pruefen' ? next.id : 'pruefen';
+  // A place the service does not take here: straight to the check page, which says where to apply.
+  draft.currentStep = revealed ? revealed.id : next && req.query.zurueck !== 'pruefen' && !placeElsewhere(p.tenant, service, draft.data) ? next.id : 'pruefen';
   // Removed and replaced files go at once, in the save's transaction (DraftStore.save).
   await rt.drafts.save(draft);
   pages.keepDraftCookie(reply, p, service.definition.id, draft.id);

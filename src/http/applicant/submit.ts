@@ -11,6 +11,7 @@ import { DraftGoneError, resolveResponsible, storeSubmission } from '../../submi
 import { newStatusKey } from '../../submissions/status-key.js';
 import { keepStatusCookie } from './access.js';
 import { checkSections, renderCheck } from './check.js';
+import { placeElsewhere } from './place-view.js';
 import { stepContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes, ServiceContext } from './request.js';
 import { stepView } from './step.js';
@@ -27,6 +28,8 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   const form = formOf(p.tenant, id);
   const stepCtx = stepContext(p, rt.places, service, berlinToday(), draft.data);
   const data = pruneHidden(form, draft.data, stepCtx.conditions);
+  // A place this portal does not take: the page that says where to apply, whatever else is missing.
+  if (placeElsewhere(p.tenant, service, data)) return renderCheck(pages, reply, p, service, draft);
   const problem = validateAll(service, form, data, stepCtx);
   if (problem) return pages.send(reply, p, stepView(p, service, problem.step, data, { errors: problem.errors, parsed: new Map() }, { fromCheck: false, csrf: reply.generateCsrf(), status: 400, conditions: stepCtx.conditions }));
   let responsible;
