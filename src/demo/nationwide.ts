@@ -17,6 +17,12 @@ export const GEWERBEANMELDUNG = '99050012104000';
  */
 export const SHARED_DEMO_IDENTITIES = ['gewerbeamt-kiel', 'kreis-segeberg', 'land-sh', 'stadt-koeln', 'rhein-sieg-kreis', 'land-nw', 'kvr-muenchen', 'landkreis-muenchen', 'land-by'] as const;
 
+/**
+ * FIT-Connect signs its event tokens with PS512 (RSA), the identities above sign with Ed25519: the
+ * generated FIT-Connect destinations share the demo FIT-Connect destination's keys instead.
+ */
+export const FIT_CONNECT_DEMO_IDENTITY = 'hansestadt-luebeck';
+
 /** Which administrative level handles a service: real services differ (Gewerbe: Gemeinde; Führerschein: Kreis). */
 export type ServiceLevel = 'gemeinde' | 'kreis' | 'land';
 
@@ -101,7 +107,7 @@ export function generateNationwide(opts: NationwideOptions): { document: Routing
 }
 
 function directoryEntry(id: string, transport: string): SourceDirectoryEntry {
-  const identity = SHARED_DEMO_IDENTITIES[fnv1a(`key:${id}`) % SHARED_DEMO_IDENTITIES.length] as string;
+  const identity = transport === 'fit-connect' ? FIT_CONNECT_DEMO_IDENTITY : SHARED_DEMO_IDENTITIES[fnv1a(`key:${id}`) % SHARED_DEMO_IDENTITIES.length] as string;
   const base = { authorityId: id, serviceKey: '*', transport, encryptionKey: `keys/${identity}.enc.json`, verificationKey: `keys/${identity}.sig.json` };
   // Addresses name the demo identity whose keys the entry shares: that is who the demo receiver decrypts as.
   if (transport === 'xta') return { ...base, address: `\${EFA_DEMO_RECEIVER_URL}/xta/${identity}`, payloadFormat: 'xml', identifiers: { readerId: `${id}:gewerbe` } };
@@ -118,7 +124,7 @@ function transportOf(id: string): string {
 
 function sharedKeys(routingDir: string): Record<string, JWK> {
   const keys: Record<string, JWK> = {};
-  for (const identity of SHARED_DEMO_IDENTITIES) {
+  for (const identity of [...SHARED_DEMO_IDENTITIES, FIT_CONNECT_DEMO_IDENTITY]) {
     for (const kind of ['enc', 'sig']) {
       const ref = `keys/${identity}.${kind}.json`;
       try {
