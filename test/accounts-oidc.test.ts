@@ -128,7 +128,7 @@ describe('login over OpenID Connect against the local OpenID provider', () => {
     assert.equal(afterLogout.location, `/${TENANT}/${SERVICE}/anmelden`);
   });
 
-  test("another account cannot open the draft an account started", async () => {
+  test("another account cannot open the draft an account started; the owner's submission says what came from the account", async () => {
     const owner = new Browser(stack.url);
     await owner.follow(await loginAs(owner, op.issuer, 'elster'));
     const draftCookie = owner.cookie(`efa_draft_${SERVICE}`);
@@ -142,5 +142,25 @@ describe('login over OpenID Connect against the local OpenID provider', () => {
     assert.match(refused.html, /mit einem anderen Nutzerkonto begonnen/);
     assert.doesNotMatch(refused.html, /Erika/);
     assert.equal((await owner.get(`/${TENANT}/${SERVICE}/halter`)).status, 200, 'the owner still can');
+
+    // Submitted, the authority's document says which answers came from the account, at which level.
+    await owner.submit({ 'halter.anschrift.strasse': 'Holstenstraße', 'halter.anschrift.hausnummer': '12a', 'halter.anschrift.plz': '24103', 'halter.anschrift.ort': 'Kiel' }, '/halter');
+    await owner.get(`/${TENANT}/${SERVICE}/tiere`);
+    const pet = { 'tiere.0.name': 'Bello', 'tiere.0.art': 'hund', 'tiere.0.geburtsdatum.day': '1', 'tiere.0.geburtsdatum.month': '5', 'tiere.0.geburtsdatum.year': '2020', 'tiere.0.gechippt': 'ja' };
+    await owner.follow(await owner.submit(pet));
+    const check = await owner.get(`/${TENANT}/${SERVICE}/pruefen`);
+    assert.equal(check.status, 200);
+    const submitted = await owner.submit({}, '/absenden');
+    assert.equal(submitted.status, 303, owner.lastHtml.slice(0, 300));
+    await stack.rt.delivery?.drain();
+    const received = stack.inbox.get((submitted.location as string).split('/').pop() as string);
+    assert.ok(received, 'the local receiver got the submission');
+    const doc = JSON.parse(received.document) as { meta: { authentication?: unknown }; data: { halter: { name: string } } };
+    assert.equal(doc.data.halter.name, 'Erika Mustermann');
+    assert.deepEqual(doc.meta.authentication, {
+      trustLevel: 'substantial',
+      prefilled: [{ pointer: '/halter/name', source: 'account', editable: false }, { pointer: '/halter/anschrift', source: 'account', editable: true }],
+    });
+
   });
 });
