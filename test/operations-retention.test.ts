@@ -96,7 +96,7 @@ for (const engine of ['postgres', 'pglite'] as const) {
 
     test('one purge: expired drafts, old payloads (metadata kept), old attempts but the delivered one, routing versions beyond the newest 3', async () => {
       const outcome = await purge(db, POLICY);
-      assert.deepEqual(outcome, { purged: { drafts: 2, files: 0, fileChunks: 0, payloads: 2, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, files: 0, fileChunks: 0, payloads: 2, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
 
       assert.deepEqual(await ids(db, 'SELECT id FROM drafts'), [...seeded.drafts.live].sort());
       const subs = await db.query<{ id: string; payload_jwe: string; payload_purged_at: Date | null; payload_sha512: string; reference: string; status: string; applicant_copy: Uint8Array | null }>('SELECT id, payload_jwe, payload_purged_at, payload_sha512, reference, status, applicant_copy FROM submissions');
@@ -114,14 +114,14 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.deepEqual(await ids(db, 'SELECT natural_key AS id FROM routing_rows'), ['in-2-and-3', 'in-every-version', 'new-in-5'], 'rows of the kept versions stay, shared ones included');
       assert.deepEqual((await readRowDocument(db, 3)).authorities.map((a) => a.id).sort(), ['in-2-and-3', 'in-every-version'], 'the oldest kept version still reads whole');
 
-      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
+      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, sessions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
     });
 
     test('0 keeps a kind forever; drafts always go when expired', async () => {
       await db.query(`UPDATE drafts SET expires_at = now() - interval '1 day'`);
       await db.query(`UPDATE delivery_attempts SET finished_at = now() - interval '1000 days'`);
       const outcome = await purge(db, { payloadDays: 0, attemptDays: 0, routingVersionsKept: 0 });
-      assert.deepEqual(outcome, { purged: { drafts: 2, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
       assert.equal((await db.query('SELECT 1 FROM delivery_attempts')).rows.length, 2);
     });
 

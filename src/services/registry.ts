@@ -35,6 +35,23 @@ export interface ServiceDefinition {
    * or "portal-land" (only places in the Land of the portal it is applied for through).
    */
   places?: 'anywhere' | 'portal-land';
+  /** Login with a user account and once-only prefill (docs/basisdienste.md); absent: off. */
+  login?: ServiceLogin;
+}
+
+export type LoginMode = 'required' | 'optional' | 'off';
+
+export interface ServiceLogin {
+  mode: LoginMode;
+  trustLevel?: 'low' | 'substantial' | 'high';
+  prefill?: PrefillRule[];
+}
+
+/** One answer taken from the account: the attribute, where it goes, whether it stays editable. */
+export interface PrefillRule {
+  pointer: string;
+  attribute: string;
+  editable?: boolean;
 }
 
 export interface DisplayItem {

@@ -17,6 +17,8 @@ export function retentionPolicy(ops: Pick<OperationsSettings, 'payloadRetentionD
 
 export interface PurgeCounts {
   drafts: number;
+  /** Expired login sessions and logins never completed (src/accounts/sessions.ts). */
+  sessions: number;
   /** Uploaded files (attachment rows) of expired drafts, of purged payloads, and orphans. */
   files: number;
   /** Their stored chunks, deleted before the rows so that no batch holds more than CHUNK_BATCH. */
@@ -90,6 +92,11 @@ const FILE_STEPS: Step[] = [
             AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.draft_id = d.id) LIMIT $1)`,
     params: [],
   },
+  {
+    kind: 'sessions',
+    sql: `DELETE FROM account_sessions WHERE id_sha256 IN (SELECT id_sha256 FROM account_sessions WHERE expires_at <= now() LIMIT $1)`,
+    params: [],
+  },
 ];
 
 function steps(policy: RetentionPolicy): Step[] {
@@ -147,7 +154,7 @@ async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
 
 /** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
 export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
-  const purged: PurgeCounts = { drafts: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
+  const purged: PurgeCounts = { drafts: 0, sessions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));
