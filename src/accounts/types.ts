@@ -1,3 +1,5 @@
+import type { Queryable } from '../storage/db.js';
+
 /**
  * The contract between the applicant pages and a login adapter (OpenID Connect, SAML 2.0, …).
  * An adapter speaks one protocol to one tenant's account service; the pages never see the
@@ -112,6 +114,8 @@ export interface AuthAdapter {
 export interface AdapterContext {
   tenantId: string;
   config: AccountServiceConfig;
+  /** The runtime's database: SAML remembers used assertion IDs there (replay protection across replicas). */
+  db?: Queryable;
   /** Reads a secret from the environment by the name the tenant file gives; throws when unset. */
   secret(envName: string): string;
   /**
