@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saml, type SamlAuthAdapter } from '../src/accounts/saml.js';
+import { saml } from '../src/accounts/saml.js';
+import type { AuthAdapter } from '../src/accounts/types.js';
 import { authAdapterNamed } from '../src/accounts/registry.js';
 import { DEFAULT_ATTRIBUTE_OIDS } from '../src/accounts/saml-vocabulary.js';
 import { openDatabase, type Database } from '../src/storage/db.js';
@@ -20,12 +21,12 @@ let db: Database;
 let env: SamlEnvironment;
 let acs: Acs;
 
-async function adapterWith(extra: Record<string, unknown> = {}, database: Database = db): Promise<SamlAuthAdapter> {
+async function adapterWith(extra: Record<string, unknown> = {}, database: Database = db): Promise<AuthAdapter> {
   const { config, env: secrets } = spConfig(env.idp.url, extra);
   return await saml({
     tenantId: 'sh', config: config as { adapter: string }, db: database,
     secret: (name) => { const v = secrets[name]; if (!v) throw new Error(`unset ${name}`); return v; },
-  }) as SamlAuthAdapter;
+  });
 }
 
 before(async () => {
@@ -185,7 +186,7 @@ describe('SAML adapter refuses', () => {
 describe('SAML configuration and metadata', () => {
   test('SP metadata names the entity, the assertion consumer and the signing certificate, and is signed', async () => {
     const adapter = await adapterWith({ decryptionKeyEnv: 'ENC_KEY', decryptionCertEnv: 'ENC_CERT' });
-    const xml = adapter.metadataFor(acs.url);
+    const xml = await adapter.metadata?.({ callbackUrl: acs.url }) ?? '';
     assert.match(xml, new RegExp(`entityID="${SP_ENTITY}"`));
     assert.match(xml, new RegExp(`<AssertionConsumerService[^>]*Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"[^>]*Location="${acs.url}"`));
     assert.match(xml, /<KeyDescriptor use="signing">/);

@@ -13,7 +13,7 @@ export interface SamlConfig {
   entityId: string;
   idp: {
     entityId: string;
-    /** SingleSignOnService location. */
+    /** SingleSignOnService location; `${NAME}` takes a part from the environment. */
     ssoUrl: string;
     /** SingleLogoutService location, when the IdP offers single logout. */
     sloUrl?: string;
@@ -57,9 +57,18 @@ function fail(tenantId: string, what: string): never {
   throw new AccountConfigError(`tenant ${tenantId}: accounts (saml): ${what}`);
 }
 
-function url(tenantId: string, value: unknown, name: string): string {
-  if (typeof value !== 'string' || !URL.canParse(value)) fail(tenantId, `${name} must be an absolute URL`);
-  return value;
+function url(tenantId: string, value: unknown, name: string): void {
+  if (typeof value !== 'string' || !URL.canParse(value.replace(/\$\{[A-Z][A-Z0-9_]*\}/g, 'https://placeholder.invalid'))) fail(tenantId, `${name} must be an absolute URL`);
+}
+
+/**
+ * The IdP's URLs may name an environment variable, `${NAME}`: the same tenant file then serves
+ * BundID's test and production stages, and `npm start` points at the local IdP.
+ */
+function expand(value: string, context: AdapterContext): string {
+  const expanded = value.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_all, name: string) => context.secret(name));
+  if (!URL.canParse(expanded)) fail(context.tenantId, `${value} is not an absolute URL once expanded`);
+  return expanded;
 }
 
 /** Environment PEMs often arrive on one line with literal `\n`. */
@@ -92,9 +101,10 @@ function checkShape(tenantId: string, c: Record<string, unknown>): SamlConfig {
 export function readSamlSettings(context: AdapterContext): SamlSettings {
   const config = checkShape(context.tenantId, context.config);
   const certs = Array.isArray(config.idp.cert) ? config.idp.cert : [config.idp.cert];
+  const idp = { ...config.idp, ssoUrl: expand(config.idp.ssoUrl, context), ...(config.idp.sloUrl ? { sloUrl: expand(config.idp.sloUrl, context) } : {}) };
   return {
     tenantId: context.tenantId,
-    config,
+    config: { ...config, idp },
     oids: { ...DEFAULT_ATTRIBUTE_OIDS, ...config.attributes },
     signingKey: pem(context.secret(config.signingKeyEnv), 'PRIVATE KEY'),
     signingCert: pem(context.secret(config.signingCertEnv), 'CERTIFICATE'),

@@ -152,16 +152,11 @@ export function spMetadata(s: SamlSettings, acsUrl: string, logoutUrl?: string):
   });
 }
 
-export interface SamlAuthAdapter extends AuthAdapter {
-  /** SP metadata naming the given assertion consumer (and logout) URL of this tenant. */
-  metadataFor(acsUrl: string, logoutUrl?: string): string;
-}
-
 export const saml: AuthAdapterFactory = async (context) => {
   const settings = readSamlSettings(context);
   const { db } = context;
   if (!db) throw new AccountConfigError(`tenant ${context.tenantId}: the SAML adapter needs the database (replay protection)`);
-  const adapter: SamlAuthAdapter = {
+  const adapter: AuthAdapter = {
     name: 'saml',
     begin: (request) => begin(settings, request),
     complete: (callback) => complete(settings, db, callback),
@@ -171,10 +166,7 @@ export const saml: AuthAdapterFactory = async (context) => {
       const user: Profile = { issuer: settings.config.idp.entityId, nameID: nameId, nameIDFormat: session.idpSessionRef?.['nameIdFormat'] ?? PERSISTENT, sessionIndex: session.idpSessionRef?.['sessionIndex'] };
       return nodeSaml(settings, session.postLogoutUrl, 'low', requestCache()).getLogoutUrlAsync(user, '', {});
     },
-    metadataFor: (acsUrl, logoutUrl) => spMetadata(settings, acsUrl, logoutUrl),
-    async metadata() {
-      throw new AccountConfigError('SAML metadata needs the assertion consumer URL: call metadataFor(acsUrl)');
-    },
+    metadata: async ({ callbackUrl, logoutUrl }) => spMetadata(settings, callbackUrl, logoutUrl),
   };
   return adapter;
 };

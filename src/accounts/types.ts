@@ -106,8 +106,11 @@ export interface AuthAdapter {
   complete(callback: CallbackRequest): Promise<LoginResult>;
   /** The IdP's logout URL (RP-initiated/single logout) or undefined when it has none. */
   logout(session: AccountSessionRef): Promise<string | undefined>;
-  /** SP metadata (SAML) served per tenant; absent for protocols without it. */
-  metadata?(tenantId: string): Promise<string>;
+  /**
+   * SP metadata (SAML) served per tenant, naming this runtime's callback (the assertion consumer)
+   * and logout URLs as the routes build them; absent for protocols without it.
+   */
+  metadata?(urls: { callbackUrl: string; logoutUrl?: string }): Promise<string>;
 }
 
 /** What a factory receives: the tenant's configuration and where secrets come from. */

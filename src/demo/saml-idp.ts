@@ -237,3 +237,21 @@ export async function startSamlIdp(opts: Omit<SamlIdpOptions, 'ssoUrl'> & { host
   options.ssoUrl = `${url}/sso`;
   return { app, url, options };
 }
+
+/** The variables a tenant's SAML configuration names to use the local IdP under `npm start` (docs/basisdienste.md). */
+export const DEMO_SAML_ENV = { spKey: 'EFA_DEMO_SAML_SP_KEY', spCert: 'EFA_DEMO_SAML_SP_CERT' } as const;
+
+/** The local IdP's entity ID, the same wherever the receiver listens. */
+export const DEMO_IDP_ENTITY_ID = 'urn:efa:demo:saml-idp';
+
+/**
+ * The IdP as `npm start` runs it on the demo receiver: it trusts every service provider that signs
+ * with the published demo SP key (any entity ID, so each Land may name its own).
+ */
+export function demoSamlIdp(baseUrl: string, signer: SigningKey, spCert: string) {
+  const options: SamlIdpOptions = {
+    entityId: DEMO_IDP_ENTITY_ID, ssoUrl: `${baseUrl}/saml-idp/sso`, signer,
+    serviceProvider: () => ({ signingCert: spCert }),
+  };
+  return samlIdpRoutes(options);
+}

@@ -49,10 +49,11 @@ export function spConfig(idpUrl: string, extra: Record<string, unknown> = {}): {
   return {
     config: {
       adapter: 'saml', entityId: SP_ENTITY,
-      idp: { entityId: IDP_ENTITY, ssoUrl: `${idpUrl}/sso`, cert: DEMO_IDP_CERT },
+      // The IdP's address from the environment, as `npm start` gives the local IdP's.
+      idp: { entityId: IDP_ENTITY, ssoUrl: '${IDP_URL}/sso', cert: DEMO_IDP_CERT },
       signingKeyEnv: 'SP_KEY', signingCertEnv: 'SP_CERT', ...extra,
     },
-    env: { SP_KEY: DEMO_SP_KEY.replace(/\n/g, '\\n'), SP_CERT: DEMO_SP_CERT, ENC_KEY: DEMO_SP_KEY, ENC_CERT: DEMO_SP_CERT },
+    env: { IDP_URL: idpUrl, SP_KEY: DEMO_SP_KEY.replace(/\n/g, '\\n'), SP_CERT: DEMO_SP_CERT, ENC_KEY: DEMO_SP_KEY, ENC_CERT: DEMO_SP_CERT },
   };
 }
 
