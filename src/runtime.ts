@@ -9,6 +9,7 @@ import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
 import { databaseTimeouts, openDatabase, type Database } from './storage/db.js';
 import { DraftStore } from './submissions/drafts.js';
+import { AccountServices } from './accounts/accounts.js';
 import { AttachmentStore } from './attachments/store.js';
 import type { Scanner } from './attachments/scanner.js';
 import { scannerFor } from './attachments/scanners/index.js';
@@ -55,6 +56,8 @@ export interface Runtime extends Declarations {
   secrets: Secrets;
   db: Database;
   drafts: DraftStore;
+  /** Applicants' login: each tenant's account service adapter and the sessions (docs/basisdienste.md). */
+  accounts: AccountServices;
   /** Uploaded files: streamed in, scanned, kept with the draft, sealed for the authority at submit. */
   attachments: AttachmentStore;
   scanner: Scanner;
@@ -208,6 +211,23 @@ export function checkScanner(config: Config, forms: Map<string, LoadedForm>): vo
   }
 }
 
+/**
+ * Each tenant's account service, its adapter built now so that a wrong configuration or an unset
+ * secret stops the start (the adapter contacts its IdP only at the first login). Plain-HTTP
+ * issuers (the local stand-ins) are allowed outside production only.
+ */
+async function accountServices(declarations: Declarations, db: Database, env: Record<string, string | undefined>, production: boolean): Promise<AccountServices> {
+  const configs = new Map([...declarations.tenants.values()].flatMap((tenant) => (tenant.accounts ? [[tenant.id, tenant.accounts] as const] : [])));
+  const accounts = new AccountServices(db, configs, env, !production);
+  try {
+    for (const tenant of configs.keys()) await accounts.adapterFor(tenant);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return accounts;
+}
+
 export async function createRuntime(config: Config, env: Record<string, string | undefined>, opts: { inProcessDelivery: boolean; role?: 'api' | 'worker' | 'embedded' }): Promise<Runtime> {
   configureOutbound({ allowPrivateTargets: config.guard.allowPrivateTargets, maxBodyBytes: config.guard.outboundMaxBodyBytes });
   const declarations = await loadDeclarations(config.root, env);
@@ -222,8 +242,9 @@ export async function createRuntime(config: Config, env: Record<string, string |
   // A draft's save commits its files in the same transaction (re-wrapped under the current key).
   const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays, attachments, config.draftEmptyTtlHours);
   const { clients: apiClients, devCredentials } = loadClients(config);
+  const accounts = await accountServices(declarations, db, env, config.production);
   const rt: Runtime = {
-    ...declarations, config, secrets, db, drafts, attachments, scanner, apiClients, devCredentials,
+    ...declarations, config, secrets, db, drafts, accounts, attachments, scanner, apiClients, devCredentials,
     metrics,
     dispatch: () => undefined,
     async close() {

@@ -30,6 +30,23 @@ export interface ServiceDefinition {
   derived?: Record<string, { title: LocalText; type?: string }>;
   /** What the check and confirmation pages show of the logic (fee, derived amounts, facts), in order. */
   display?: DisplayItem[];
+  /** Login with a user account and once-only prefill (docs/basisdienste.md); absent: off. */
+  login?: ServiceLogin;
+}
+
+export type LoginMode = 'required' | 'optional' | 'off';
+
+export interface ServiceLogin {
+  mode: LoginMode;
+  trustLevel?: 'low' | 'substantial' | 'high';
+  prefill?: PrefillRule[];
+}
+
+/** One answer taken from the account: the attribute, where it goes, whether it stays editable. */
+export interface PrefillRule {
+  pointer: string;
+  attribute: string;
+  editable?: boolean;
 }
 
 export interface DisplayItem {

@@ -13,6 +13,16 @@ export interface Draft {
   expiresAt: Date;
   /** Whether the data held file references when it was read: a save then has files to reconcile. */
   readonly hadFiles?: boolean;
+  /** The account the draft belongs to (started or taken over after a login), see src/accounts/. */
+  account?: string | null;
+  /** Which answers came from which source, and the login's trust level (for the submission's metadata). */
+  accountMeta?: DraftAccountMeta | null;
+}
+
+export interface DraftAccountMeta {
+  trustLevel: string;
+  /** Per JSON pointer: the source that filled it and whether the applicant may change it. */
+  prefilled: Record<string, { source: string; editable: boolean }>;
 }
 
 /**
@@ -68,15 +78,30 @@ export class DraftStore {
   /** The draft, if it exists, has not expired and belongs to this tenant and service. */
   async find(id: string, tenant: string, serviceId: string): Promise<Draft | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
-    const { rows } = await this.db.query<{ id: string; tenant: string; service_id: string; service_version: string; data_enc: Uint8Array; current_step: string | null; expires_at: Date | string }>(
-      `SELECT id, tenant, service_id, service_version, data_enc, current_step, expires_at FROM drafts WHERE id = $1 AND tenant = $2 AND service_id = $3 AND expires_at > now()`,
+    const { rows } = await this.db.query<{ id: string; tenant: string; service_id: string; service_version: string; data_enc: Uint8Array; current_step: string | null; expires_at: Date | string; account: string | null; account_meta: DraftAccountMeta | null }>(
+      `SELECT id, tenant, service_id, service_version, data_enc, current_step, expires_at, account, account_meta FROM drafts WHERE id = $1 AND tenant = $2 AND service_id = $3 AND expires_at > now()`,
       [id, tenant, serviceId],
     );
     const row = rows[0];
     if (!row) return undefined;
     const data = this.decrypt(row.id, Buffer.from(row.data_enc));
     if (!data) return undefined;
-    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data, currentStep: row.current_step, expiresAt: new Date(row.expires_at), hadFiles: fileRefsIn(data).length > 0 };
+    return { id: row.id, tenant: row.tenant, serviceId: row.service_id, serviceVersion: row.service_version, data, currentStep: row.current_step, expiresAt: new Date(row.expires_at), hadFiles: fileRefsIn(data).length > 0, account: row.account, accountMeta: row.account_meta };
+  }
+
+  /**
+   * Binds the draft to an account with its prefilled answers, unless another account holds it
+   * (false then): an anonymous draft is taken over, an account's draft never changes hands.
+   */
+  async bindAccount(draft: Draft, account: string, meta: DraftAccountMeta): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE drafts SET account = $2, account_meta = $3 WHERE id = $1 AND (account IS NULL OR account = $2) AND expires_at > now()`,
+      [draft.id, account, JSON.stringify(meta)],
+    );
+    if (rowCount === 0) return false;
+    draft.account = account;
+    draft.accountMeta = meta;
+    return true;
   }
 
   /**

@@ -68,6 +68,8 @@ export interface TenantDefinition {
   services: Record<string, { parameters?: Record<string, unknown>; local?: LocalOverride[]; codelists?: Record<string, string[]> }>;
   /** Overrides of UI, service and form texts by stable key (see src/tenants/texts.ts). */
   texts?: Record<string, TextOverride>;
+  /** The Land's account service (docs/basisdienste.md): adapter name and its settings, secrets by environment name. */
+  accounts?: { adapter: string; [setting: string]: unknown };
 }
 
 /** A served file with its validator, so browsers revalidate cheaply instead of downloading again. */
