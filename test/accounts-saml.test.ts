@@ -8,6 +8,8 @@ import type { AuthAdapter } from '../src/accounts/types.js';
 import { authAdapterNamed } from '../src/accounts/registry.js';
 import { DEFAULT_ATTRIBUTE_OIDS } from '../src/accounts/saml-vocabulary.js';
 import { openDatabase, type Database } from '../src/storage/db.js';
+import { validateDeclaration } from '../src/core/declarations.js';
+import { readFileSync } from 'node:fs';
 import { DEMO_SP_CERT } from '../src/demo/saml-keys.js';
 import { freshPostgres } from './support/database.js';
 import { STRANGER_CERT, STRANGER_KEY } from './support/saml-stranger.js';
@@ -202,5 +204,18 @@ describe('SAML configuration and metadata', () => {
       assert.match(err.message, /tenant sh: accounts \(saml\): idp/);
       return true;
     });
+  });
+
+  test('a tenant file declares a SAML account service in the tenant schema; a missing IdP is named', () => {
+    const tenant = JSON.parse(readFileSync('tenants/sh.json', 'utf8')) as Record<string, unknown>;
+    const schema = join('schemas', 'tenant.schema.json');
+    const accounts = {
+      adapter: 'saml', entityId: SP_ENTITY, binding: 'post', requiredAttributes: ['givenName'],
+      idp: { entityId: 'urn:efa:demo:saml-idp', ssoUrl: '${EFA_DEMO_RECEIVER_URL}/saml-idp/sso', cert: ['MIIB', 'MIIC'] },
+      signingKeyEnv: 'EFA_SAML_SH_KEY', signingCertEnv: 'EFA_SAML_SH_CERT',
+    };
+    assert.doesNotThrow(() => validateDeclaration('tenants/sh.json', { ...tenant, accounts }, schema));
+    const { idp: _idp, ...withoutIdp } = accounts;
+    assert.throws(() => validateDeclaration('tenants/sh.json', { ...tenant, accounts: withoutIdp }, schema), /idp/);
   });
 });
