@@ -10,11 +10,13 @@ import { DEFAULT_ATTRIBUTE_OIDS } from '../src/accounts/saml-vocabulary.js';
 import { openDatabase, type Database } from '../src/storage/db.js';
 import { validateDeclaration } from '../src/core/declarations.js';
 import { readFileSync } from 'node:fs';
-import { DEMO_SP_CERT } from '../src/demo/saml-keys.js';
+import { DEMO_IDP_CERT, DEMO_SP_CERT } from '../src/demo/saml-keys.js';
+import { createVerify } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { freshPostgres } from './support/database.js';
 import { STRANGER_CERT, STRANGER_KEY } from './support/saml-stranger.js';
 import {
-  SP_ENTITY, authnRequestOf, postResponse, responseXml, spConfig, startAcs, startIdp, throughIdp, withResponseXml,
+  IDP_ENTITY, SP_ENTITY, authnRequestOf, postResponse, responseXml, spConfig, startAcs, startIdp, throughIdp, withResponseXml,
   type Acs, type SamlEnvironment,
 } from './support/saml.js';
 
@@ -123,6 +125,38 @@ describe('SAML adapter against the local IdP over HTTP', () => {
       assert.equal(status, 200, body.message);
       assert.equal(body.attributes.givenName, 'Erika');
     } finally { await encrypting.close(); }
+  });
+});
+
+describe('SAML single logout', () => {
+  test('a signed LogoutRequest names the NameID and SessionIndex; the IdP answers with a signed LogoutResponse at the portal', async () => {
+    const adapter = await adapterWith({ idp: { entityId: IDP_ENTITY, ssoUrl: '${IDP_URL}/sso', sloUrl: '${IDP_URL}/slo', cert: DEMO_IDP_CERT } });
+    const { response, pending } = await throughIdp(adapter, acs, 'elster', 'low');
+    const { body } = await postResponse(acs, adapter, pending, response);
+    const postLogoutUrl = 'http://127.0.0.1:9/sh/abgemeldet';
+    const url = await adapter.logout({ tenantId: 'sh', subject: body.subject, idpSessionRef: body.idpSessionRef, postLogoutUrl }) ?? '';
+    assert.ok(url.startsWith(`${env.idp.url}/slo?`), url);
+    const request = inflateRawSync(Buffer.from(new URL(url).searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
+    assert.match(request, /<saml:NameID[^>]*>demo-elster-7f3c9a<\/saml:NameID>/);
+    assert.match(request, new RegExp(`SessionIndex[^>]*>${body.idpSessionRef?.['sessionIndex'] ?? 'missing'}<`));
+
+    const answer = await fetch(url, { redirect: 'manual' });
+    assert.equal(answer.status, 302, await answer.text());
+    const back = answer.headers.get('location') ?? '';
+    assert.ok(back.startsWith(`${postLogoutUrl}?SAMLResponse=`), back);
+    const query = back.slice(back.indexOf('?') + 1);
+    const signed = query.slice(0, query.indexOf('&Signature='));
+    const signature = decodeURIComponent(query.slice(query.indexOf('&Signature=') + '&Signature='.length));
+    assert.ok(createVerify('RSA-SHA256').update(signed).verify(DEMO_IDP_CERT, Buffer.from(signature, 'base64')), 'signed by the IdP');
+    const logoutResponse = inflateRawSync(Buffer.from(new URL(back).searchParams.get('SAMLResponse') ?? '', 'base64')).toString('utf8');
+    const requestId = /ID="([^"]+)"/.exec(request)?.[1];
+    assert.match(logoutResponse, new RegExp(`InResponseTo="${requestId}"`));
+    assert.match(logoutResponse, /status:Success/);
+  });
+
+  test('without a logout URL at the IdP there is no single logout (the session ends locally only)', async () => {
+    const adapter = await adapterWith();
+    assert.equal(await adapter.logout({ tenantId: 'sh', subject: 's', idpSessionRef: { nameId: 'n' }, postLogoutUrl: 'http://127.0.0.1:9/' }), undefined);
   });
 });
 

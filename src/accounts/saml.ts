@@ -164,7 +164,8 @@ export const saml: AuthAdapterFactory = async (context) => {
       const nameId = session.idpSessionRef?.['nameId'];
       if (!settings.config.idp.sloUrl || !nameId) return undefined;
       const user: Profile = { issuer: settings.config.idp.entityId, nameID: nameId, nameIDFormat: session.idpSessionRef?.['nameIdFormat'] ?? PERSISTENT, sessionIndex: session.idpSessionRef?.['sessionIndex'] };
-      return nodeSaml(settings, session.postLogoutUrl, 'low', requestCache()).getLogoutUrlAsync(user, '', {});
+      // RelayState: where the browser returns when the IdP answers at the registered logout URL.
+      return nodeSaml(settings, session.postLogoutUrl, 'low', requestCache()).getLogoutUrlAsync(user, session.postLogoutUrl, {});
     },
     metadata: async ({ callbackUrl, logoutUrl }) => spMetadata(settings, callbackUrl, logoutUrl),
   };

@@ -1,11 +1,11 @@
-import { createVerify } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
+import { createSign, createVerify } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DOMParser } from '@xmldom/xmldom';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { SignedXml } from 'xml-crypto';
 import { AKDB_NS, storkLevelsFrom, type StorkLevel } from '../accounts/saml-vocabulary.js';
 import { TEST_PERSONS, testPerson, type TestPerson } from './saml-idp-persons.js';
-import { escapeXml, noAuthnContextResponse, successResponse, type Addressing, type SigningKey } from './saml-idp-response.js';
+import { escapeXml, noAuthnContextResponse, samlId, successResponse, type Addressing, type SigningKey } from './saml-idp-response.js';
 
 /**
  * A local SAML 2.0 identity provider standing in for BundID in development and tests. It takes a
@@ -15,7 +15,8 @@ import { escapeXml, noAuthnContextResponse, successResponse, type Addressing, ty
  * level, releasing only the attributes requested in the AKDB extension. A person below the
  * requested minimum gets the signed `NoAuthnContext` refusal BundID sends.
  *
- * Routes, under the prefix it is registered with: `GET metadata`, `GET|POST sso`, `POST login`.
+ * Routes, under the prefix it is registered with: `GET metadata`, `GET|POST sso`, `POST login`,
+ * `GET slo` (single logout over HTTP-Redirect, answered with a signed LogoutResponse).
  */
 
 const SAMLP = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -29,6 +30,8 @@ const SIG_ALGS: Record<string, string> = {
 export interface KnownServiceProvider {
   signingCert: string;
   encryptionCert?: string;
+  /** Where single logout answers; absent: the LogoutRequest's RelayState (the local IdP's convenience). */
+  logoutUrl?: string;
 }
 
 /**
@@ -93,23 +96,57 @@ function rawParams(query: string): Map<string, string> {
 }
 
 /** HTTP-Redirect binding (SAML bindings §3.4.4.1): the signature covers the encoded parameters in order. */
-export function readRedirectRequest(query: string, sp: (entityId: string) => KnownServiceProvider | undefined): ParsedRequest {
+function readRedirect<T extends { issuer: string }>(query: string, sp: (entityId: string) => KnownServiceProvider | undefined, parse: (xml: string, relayState: string | undefined) => T): T {
   const raw = rawParams(query);
   const encoded = raw.get('SAMLRequest');
   if (!encoded) throw new SamlIdpRequestError('SAMLRequest is missing');
   const xml = inflateRawSync(Buffer.from(decodeURIComponent(encoded), 'base64')).toString('utf8');
   const relay = raw.get('RelayState');
-  const request = parseAuthnRequest(xml, relay === undefined ? undefined : decodeURIComponent(relay));
+  const request = parse(xml, relay === undefined ? undefined : decodeURIComponent(relay));
   const known = sp(request.issuer);
   if (!known) throw new SamlIdpRequestError(`unknown service provider ${request.issuer}`);
   const sigAlg = raw.get('SigAlg');
   const signature = raw.get('Signature');
   const algorithm = sigAlg ? SIG_ALGS[decodeURIComponent(sigAlg)] : undefined;
-  if (!algorithm || !signature) throw new SamlIdpRequestError('the AuthnRequest is not signed with RSA-SHA256 or RSA-SHA512');
+  if (!algorithm || !signature) throw new SamlIdpRequestError('the request is not signed with RSA-SHA256 or RSA-SHA512');
   const signed = ['SAMLRequest', 'RelayState', 'SigAlg'].filter((k) => raw.has(k)).map((k) => `${k}=${raw.get(k)}`).join('&');
   const ok = createVerify(algorithm).update(signed).verify(known.signingCert, Buffer.from(decodeURIComponent(signature), 'base64'));
-  if (!ok) throw new SamlIdpRequestError('the AuthnRequest signature does not verify');
+  if (!ok) throw new SamlIdpRequestError('the request signature does not verify');
   return request;
+}
+
+export function readRedirectRequest(query: string, sp: (entityId: string) => KnownServiceProvider | undefined): ParsedRequest {
+  return readRedirect(query, sp, parseAuthnRequest);
+}
+
+/** What the IdP reads from a LogoutRequest (single logout). */
+export interface ParsedLogout {
+  id: string;
+  issuer: string;
+  nameId: string;
+  sessionIndex?: string;
+  relayState?: string;
+}
+
+export function parseLogoutRequest(xml: string, relayState: string | undefined): ParsedLogout {
+  const root = new DOMParser().parseFromString(xml, 'text/xml').documentElement;
+  if (!root || root.localName !== 'LogoutRequest' || root.namespaceURI !== SAMLP) throw new SamlIdpRequestError('not a samlp:LogoutRequest');
+  const issuer = firstNs(root, SAML, 'Issuer')?.textContent?.trim();
+  const nameId = firstNs(root, SAML, 'NameID')?.textContent?.trim();
+  const id = root.getAttribute('ID');
+  if (!issuer || !nameId || !id) throw new SamlIdpRequestError('the LogoutRequest lacks ID, Issuer or NameID');
+  return { id, issuer, nameId, sessionIndex: firstNs(root, SAMLP, 'SessionIndex')?.textContent?.trim(), relayState };
+}
+
+/** The signed LogoutResponse over HTTP-Redirect, to the service provider's logout URL. */
+export function logoutResponseUrl(opts: SamlIdpOptions, request: ParsedLogout, target: string): string {
+  const xml = `<samlp:LogoutResponse xmlns:samlp="${SAMLP}" xmlns:saml="${SAML}" ID="${samlId()}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${escapeXml(target)}" InResponseTo="${escapeXml(request.id)}">`
+    + `<saml:Issuer>${escapeXml(opts.entityId)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>`;
+  const params = [['SAMLResponse', deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64')], ...(request.relayState ? [['RelayState', request.relayState]] : []), ['SigAlg', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256']]
+    .map(([k, v]) => `${k}=${encodeURIComponent(v ?? '')}`).join('&');
+  const signature = createSign('RSA-SHA256').update(params).sign(opts.signer.key, 'base64');
+  const url = new URL(target);
+  return `${url.origin}${url.pathname}${url.search ? `${url.search}&` : '?'}${params}&Signature=${encodeURIComponent(signature)}`;
 }
 
 /** HTTP-POST binding: the request carries an enveloped XML signature. */
@@ -176,6 +213,7 @@ export function idpMetadata(opts: SamlIdpOptions): string {
     + `<md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="${SAMLP}">`
     + `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`
     + '<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>'
+    + `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(opts.ssoUrl.replace(/sso$/, 'slo'))}"/>`
     + `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(opts.ssoUrl)}"/>`
     + `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${escapeXml(opts.ssoUrl)}"/>`
     + '</md:IDPSSODescriptor></md:EntityDescriptor>';
@@ -210,6 +248,15 @@ export function samlIdpRoutes(opts: SamlIdpOptions) {
       const body = (req.body ?? {}) as Record<string, string>;
       try {
         return reply.type('text/html; charset=utf-8').send(choicePage('post', JSON.stringify({ SAMLRequest: body.SAMLRequest, RelayState: body.RelayState }), readPostRequest(body, sp)));
+      } catch (err) { return refuse(reply, err); }
+    });
+    app.get('/slo', async (req, reply) => {
+      const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+      try {
+        const request = readRedirect(query, sp, parseLogoutRequest);
+        const target = sp(request.issuer)?.logoutUrl ?? request.relayState;
+        if (!target || !URL.canParse(target)) throw new SamlIdpRequestError('no logout URL for this service provider');
+        return reply.redirect(logoutResponseUrl(opts, request, target), 302);
       } catch (err) { return refuse(reply, err); }
     });
     app.post('/login', async (req, reply) => {
