@@ -216,9 +216,9 @@ export function checkScanner(config: Config, forms: Map<string, LoadedForm>): vo
  * secret stops the start (the adapter contacts its IdP only at the first login). Plain-HTTP
  * issuers (the local stand-ins) are allowed outside production only.
  */
-async function accountServices(declarations: Declarations, db: Database, env: Record<string, string | undefined>, production: boolean): Promise<AccountServices> {
+async function accountServices(declarations: Declarations, db: Database, env: Record<string, string | undefined>, production: boolean, sealKey: string): Promise<AccountServices> {
   const configs = new Map([...declarations.tenants.values()].flatMap((tenant) => (tenant.accounts ? [[tenant.id, tenant.accounts] as const] : [])));
-  const accounts = new AccountServices(db, configs, env, !production);
+  const accounts = new AccountServices(db, configs, env, !production, sealKey);
   try {
     for (const tenant of configs.keys()) await accounts.adapterFor(tenant);
   } catch (err) {
@@ -242,7 +242,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
   // A draft's save commits its files in the same transaction (re-wrapped under the current key).
   const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays, attachments, config.draftEmptyTtlHours);
   const { clients: apiClients, devCredentials } = loadClients(config);
-  const accounts = await accountServices(declarations, db, env, config.production);
+  const accounts = await accountServices(declarations, db, env, config.production, secrets.draftKeys[0] as string);
   const rt: Runtime = {
     ...declarations, config, secrets, db, drafts, accounts, attachments, scanner, apiClients, devCredentials,
     metrics,

@@ -1,6 +1,7 @@
 import type { Queryable } from '../storage/db.js';
 import { AccountConfigError } from './errors.js';
 import { authAdapterNamed } from './registry.js';
+import { Sealer } from './sealed.js';
 import { SessionStore } from './sessions.js';
 import type { AccountServiceConfig, AuthAdapter } from './types.js';
 
@@ -9,8 +10,8 @@ export class AccountServices {
   readonly sessions: SessionStore;
   private readonly adapters = new Map<string, Promise<AuthAdapter>>();
 
-  constructor(private readonly db: Queryable, private readonly configs: ReadonlyMap<string, AccountServiceConfig>, private readonly env: Record<string, string | undefined>, private readonly allowInsecure: boolean, ttlMinutes?: number) {
-    this.sessions = new SessionStore(db, ttlMinutes);
+  constructor(private readonly db: Queryable, private readonly configs: ReadonlyMap<string, AccountServiceConfig>, private readonly env: Record<string, string | undefined>, private readonly allowInsecure: boolean, sealKey: string, ttlMinutes?: number) {
+    this.sessions = new SessionStore(db, new Sealer(sealKey), ttlMinutes);
   }
 
   /** Whether the tenant has an account service at all. */

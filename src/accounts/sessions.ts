@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../storage/db.js';
-import type { TrustLevel } from './types.js';
+import type { Sealer } from './sealed.js';
+import type { AccountAttributes, TrustLevel } from './types.js';
 
 /** A logged-in session as the pages see it. */
 export interface AccountSession {
@@ -34,7 +35,7 @@ export function accountKey(tenant: string, subject: string): string {
  * A session is bound to one tenant and one service and lives `ttlMinutes`, extended while used.
  */
 export class SessionStore {
-  constructor(private readonly db: Queryable, private readonly ttlMinutes = 30, private readonly loginMinutes = 10) {}
+  constructor(private readonly db: Queryable, private readonly sealer: Sealer, private readonly ttlMinutes = 30, private readonly loginMinutes = 10) {}
 
   async beginLogin(login: PendingLogin): Promise<string> {
     const id = newId();
@@ -56,14 +57,28 @@ export class SessionStore {
     return { tenant: row.tenant, serviceId: row.service_id, pending: typeof row.pending === 'string' ? JSON.parse(row.pending) as Record<string, unknown> : row.pending };
   }
 
-  /** A new session under a new id (a login never continues an id the browser had before). */
-  async create(session: Omit<AccountSession, 'expiresAt'>): Promise<string> {
+  /**
+   * A new session under a new id (a login never continues an id the browser had before), with the
+   * account's attributes sealed for the one request that puts them into the draft (`takeAttributes`).
+   */
+  async create(session: Omit<AccountSession, 'expiresAt'>, attributes: AccountAttributes): Promise<string> {
     const id = newId();
     await this.db.query(
-      `INSERT INTO account_sessions (id_sha256, tenant, service_id, account, trust_level, idp_ref, expires_at) VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(mins => $7))`,
-      [hashOf(id), session.tenant, session.serviceId, session.account, session.trustLevel, session.idpRef ? JSON.stringify(session.idpRef) : null, this.ttlMinutes],
+      `INSERT INTO account_sessions (id_sha256, tenant, service_id, account, trust_level, idp_ref, handover_enc, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(mins => $8))`,
+      [hashOf(id), session.tenant, session.serviceId, session.account, session.trustLevel, session.idpRef ? JSON.stringify(session.idpRef) : null, this.sealer.seal(session.account, attributes), this.ttlMinutes],
     );
     return id;
+  }
+
+  /** The attributes the login brought, once: they are removed as they are read. */
+  async takeAttributes(id: string, session: AccountSession): Promise<AccountAttributes | undefined> {
+    const { rows } = await this.db.query<{ handover_enc: Uint8Array | null }>(
+      `WITH old AS (SELECT handover_enc FROM account_sessions WHERE id_sha256 = $1 FOR UPDATE)
+       UPDATE account_sessions SET handover_enc = NULL FROM old WHERE id_sha256 = $1 AND old.handover_enc IS NOT NULL RETURNING old.handover_enc`,
+      [hashOf(id)],
+    );
+    const sealed = rows[0]?.handover_enc;
+    return sealed ? this.sealer.open(session.account, sealed) as AccountAttributes : undefined;
   }
 
   /** The live session behind `id` for this tenant and service, its life extended by the TTL. */

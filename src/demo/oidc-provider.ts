@@ -73,6 +73,7 @@ async function buildProvider(issuer: string, client: OidcClientRegistration, jwk
     jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     pkce: { required: () => true },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     acrValues: Object.values(ACR),
     claims: { openid: ['sub'], profile: ['given_name', 'family_name', 'birthdate'], email: ['email'], address: ['address'] },
     findAccount: (_ctx: unknown, id: string) => {

@@ -104,6 +104,8 @@ export async function storeSubmission(db: Database, input: {
   applicantCopy?: (submissionId: string) => Uint8Array;
   /** SHA-256 of the applicant's status key (status-key.ts); the key itself is never passed here. */
   statusKeySha256?: Buffer;
+  /** The applicant's login (src/accounts/): its trust level and which answers came from which source. */
+  authentication?: { trustLevel: string; prefilled: Array<{ pointer: string; source: string; editable: boolean }> };
 }): Promise<SubmissionRecord> {
   const makeReference = input.reference ?? newReference;
   const id = randomUUID();
@@ -149,7 +151,7 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
     sealed = await input.attachments.seal(input.draftId, files, responsible.endpoint.encryptionKey);
   }
   const document = {
-    meta: { submissionId: id, reference, submittedAt, tenant: input.tenant, service: service.definition.id, serviceVersion: service.definition.version, leikaKey: service.definition.leikaKey, schema: service.schemaUri, region: responsible.region },
+    meta: { submissionId: id, reference, submittedAt, tenant: input.tenant, service: service.definition.id, serviceVersion: service.definition.version, leikaKey: service.definition.leikaKey, schema: service.schemaUri, region: responsible.region, ...(input.authentication ? { authentication: input.authentication } : {}) },
     data,
     derived,
     fee,

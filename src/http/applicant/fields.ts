@@ -35,17 +35,32 @@ export function previousHref(env: PageEnv, id: string, steps: FormStep[], index:
   return fromCheck ? `${env.base}/${id}/pruefen` : index > 0 ? `${env.base}/${id}/${steps[index - 1]?.id}` : `${env.base}/${id}`;
 }
 
-export function fieldViews(env: PageEnv, fields: FormField[], data: Record<string, unknown>, state: StepState, links: { stepHref: string; query: string }, conditions: ConditionEnv): Array<Record<string, unknown>> {
+/** Answers taken from the user account, by pointer (src/http/applicant/login.ts). */
+export type Prefilled = Record<string, { source: string; editable: boolean }>;
+
+const PREFILLED = {
+  de: { editable: 'Aus Ihrem Nutzerkonto übernommen.', locked: 'Aus Ihrem Nutzerkonto übernommen; diese Angabe kann hier nicht geändert werden.' },
+  en: { editable: 'Taken from your user account.', locked: 'Taken from your user account; it cannot be changed here.' },
+} as const;
+
+/** What the step and check pages say of a prefilled answer, or undefined when it is the applicant's own. */
+export function prefilledNote(env: PageEnv, prefilled: Prefilled | undefined, pointer: string): string | undefined {
+  const entry = prefilled?.[pointer];
+  return entry && PREFILLED[env.lang][entry.editable ? 'editable' : 'locked'];
+}
+
+export function fieldViews(env: PageEnv, fields: FormField[], data: Record<string, unknown>, state: StepState, links: { stepHref: string; query: string }, conditions: ConditionEnv, prefilled?: Prefilled): Array<Record<string, unknown>> {
   const ui = uiOf(env);
   return fields.map((f) => {
     const error = state.errors.get(f.pointer);
-    const hint = [t(f.hint, env.lang), t(f.controls.length > 0 ? f.conditionHint : undefined, env.lang)].filter(Boolean).join(' ');
+    const hint = [t(f.hint, env.lang), t(f.controls.length > 0 ? f.conditionHint : undefined, env.lang), prefilledNote(env, prefilled, f.pointer)].filter(Boolean).join(' ');
+    const locked = prefilled?.[f.pointer]?.editable === false;
     const view = f.kind.view(f, getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
     const reveal = f.showIf && f.controls.length > 0
       ? { logic: JSON.stringify(f.showIf.logic), data: JSON.stringify(revealData(f.showIf, data, conditions, f.controls)), controls: JSON.stringify(f.controls) }
       : undefined;
     return {
-      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, autocomplete: f.def.autocomplete, width: f.def.width ?? 20, reveal,
+      ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, locked, autocomplete: f.def.autocomplete, width: f.def.width ?? 20, reveal,
       describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
       ...(f.group ? { ...links, addLabel: view.addLabel ?? ui.addRow } : {}),
     };

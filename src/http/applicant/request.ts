@@ -11,7 +11,9 @@ import type { Runtime } from '../../runtime.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import type { Tenant } from '../../tenants/registry.js';
+import type { AccountSession } from '../../accounts/sessions.js';
 import { draftExpiredView } from './draft.js';
+import { loginOf, otherAccountView, sessionOf } from './account.js';
 import { errorView, renderPage, type PageEnv, type PageView } from './view.js';
 
 /** Set by the app's URL rewrite when the request's host selected the tenant. */
@@ -25,6 +27,8 @@ export interface ServiceContext {
   p: PageEnv;
   service: LoadedService;
   draft: Draft;
+  /** The logged-in account's session for this service, if any. */
+  session?: AccountSession;
 }
 
 export class ApplicantPages {
@@ -107,7 +111,27 @@ export class ApplicantPages {
       await this.send(reply, p, draftExpiredView(p, service, { ttlDays: this.rt.config.draftTtlDays, csrf: reply.generateCsrf(), status: 410 }));
       return undefined;
     }
-    return { p, service, draft };
+    return this.accountGuard(req, reply, { p, service, draft });
+  }
+
+  /**
+   * A service that requires a login, or a draft that belongs to an account, needs that account's
+   * session: without one, the login; with another account's, a refusal (src/http/applicant/login.ts).
+   */
+  private async accountGuard(req: Req, reply: FastifyReply, ctx: ServiceContext): Promise<ServiceContext | undefined> {
+    const { p, service, draft } = ctx;
+    const login = loginOf(service);
+    if (!login && !draft.account) return ctx;
+    const current = await sessionOf(this.rt, req, p, service.definition.id);
+    if (!current && (draft.account || login?.mode === 'required')) {
+      await reply.redirect(`${p.base}/${service.definition.id}/anmelden`, 303);
+      return undefined;
+    }
+    if (draft.account && draft.account !== current?.session.account) {
+      await this.send(reply, p, otherAccountView(p, service));
+      return undefined;
+    }
+    return { ...ctx, session: current?.session };
   }
 }
 

@@ -11,6 +11,7 @@ import { registerCheck } from './check.js';
 import { registerConfirmation } from './confirmation.js';
 import { registerHome } from './home.js';
 import { LEGAL_PAGES, registerLegal } from './legal.js';
+import { LOGIN_SEGMENT, registerLogin } from './login.js';
 import { ApplicantPages } from './request.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
@@ -26,7 +27,7 @@ interface Options {
 }
 
 /** Path segments below a tenant that are pages of their own, never a service. */
-const RESERVED = new Set(['status', ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
+const RESERVED = new Set(['status', LOGIN_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
 
 export async function applicantRoutes(app: FastifyInstance, { rt, renderer, receiverUrl }: Options): Promise<void> {
   const uploads = await StepUploads.register(app, rt);
@@ -36,6 +37,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerLegal(pages);
   registerStatus(pages);
   registerStart(pages);
+  registerLogin(pages);
   registerCheck(pages);
   registerSubmit(pages);
   registerConfirmation(pages);

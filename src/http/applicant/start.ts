@@ -7,6 +7,7 @@ import { t, type Lang } from '../../forms/text.js';
 import type { Money } from '../../services/contract.js';
 import type { LoadedService } from '../../services/registry.js';
 import { saveForLaterView } from './draft.js';
+import { loginOf, sessionOf } from './account.js';
 import { logicContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinToday, formOf, money, serviceTitle, type PageEnv, type PageView } from './view.js';
@@ -20,9 +21,21 @@ export function startView(env: PageEnv, service: LoadedService, opts: { today: s
     context: {
       serviceTitle: serviceTitle(env, id), description: t(texts?.description, env.lang), intro: t(formOf(env.tenant, id).intro, env.lang),
       landHint: t(overview?.notice, env.lang), ...startFee(overview, env.lang),
-      resumeHref: opts.resumeHref, startAction: `${env.base}/${id}/start`, csrf: opts.csrf,
+      resumeHref: opts.resumeHref, startAction: `${env.base}/${id}/start`, csrf: opts.csrf, ...loginLinks(env, service),
     },
   };
+}
+
+/** A service with login offers it on its start page ("required": the start itself leads through the login). */
+function loginLinks(env: PageEnv, service: LoadedService): { loginHref?: string; loginText?: string } {
+  const login = loginOf(service);
+  if (!login || !env.tenant.accounts) return {};
+  const required = login.mode === 'required';
+  const texts = {
+    de: required ? 'Für diesen Antrag melden Sie sich mit Ihrem Nutzerkonto an. Angaben aus Ihrem Konto werden übernommen.' : 'Mit Ihrem Nutzerkonto anmelden: Angaben aus Ihrem Konto werden übernommen.',
+    en: required ? 'This application needs a login with your user account. Details from your account are filled in.' : 'Log in with your user account: details from your account are filled in.',
+  };
+  return { loginHref: `${env.base}/${service.definition.id}/anmelden`, loginText: texts[env.lang] };
 }
 
 /** A fixed fee as it is; a lowest fee as "ab …", since the check page may then show more (e.g. €24 here, €49 for a KG). */
@@ -51,7 +64,12 @@ export function registerStart(pages: ApplicantPages): void {
     const service = p && pages.serviceOf(p, req.params.service);
     if (!p || !service) return pages.notFound(reply, p);
     const id = service.definition.id;
+    const login = loginOf(service);
+    const current = login ? await sessionOf(rt, req, p, id) : undefined;
+    if (login?.mode === 'required' && !current) return reply.redirect(`${p.base}/${id}/anmelden`, 303);
     const draft = await rt.drafts.create(p.tenant.id, id, service.definition.version);
+    // Started after a login, the draft belongs to that account from the start.
+    if (current) await rt.drafts.bindAccount(draft, current.session.account, { trustLevel: current.session.trustLevel, prefilled: {} });
     pages.keepDraftCookie(reply, p, id, draft.id);
     const first = formOf(p.tenant, id).steps[0] as FormStep;
     return reply.redirect(`${p.base}/${id}/${first.id}`, 303);

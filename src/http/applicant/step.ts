@@ -7,21 +7,21 @@ import { conditionHolds, visibleSteps, type FormStep } from '../../forms/definit
 import type { ConditionEnv } from '../../forms/conditions.js';
 import { groupMessage, rowsOf } from '../../forms/fields/group.js';
 import type { StepFiles } from '../../forms/fields/kind.js';
-import { getAt } from '../../forms/pointer.js';
+import { getAt, setAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { processStep, summarise } from '../../forms/validate.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
-import { fieldViews, groupOf, previousHref, REVEAL_SCRIPTS, stepTotal, type StepState } from './fields.js';
+import { fieldViews, groupOf, previousHref, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { renderRow } from './row.js';
 import { failedReply, referenced, refusedStatus, type StepUploads } from './uploads.js';
 import { berlinToday, formOf, serviceTitle, type PageEnv, type PageView } from './view.js';
 
-export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry }): PageView {
+export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry; prefilled?: Prefilled; logoutAction?: string }): PageView {
   const id = service.definition.id;
   const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
   const index = steps.findIndex((s) => s.id === step.id);
@@ -30,7 +30,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
   // A field whose condition reads this step's own answers is always rendered (explained in its hint)
   // and revealed by the browser; one that reads only earlier answers is decided here.
   const shown = step.fields.filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions));
-  const fields = fieldViews(env, shown, data, state, { stepHref, query }, opts.conditions);
+  const fields = fieldViews(env, shown, data, state, { stepHref, query }, opts.conditions, opts.prefilled);
   // Errors inside a group's row link to the control on that row's page.
   const errorSummary = summarise(step.fields, state.errors).map((e) => (e.row ? { ...e, url: `${stepHref}/${e.row}${query}#${e.href}` } : e));
   return {
@@ -38,7 +38,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
-      action: `${stepHref}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry,
+      action: `${stepHref}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry, logoutAction: opts.logoutAction, logoutLabel: opts.logoutAction ? (env.lang === 'en' ? 'Log out' : 'Abmelden') : undefined,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
@@ -47,7 +47,8 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
 function renderStep(pages: ApplicantPages, req: Req, reply: FastifyReply, draft: Draft, p: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, status = 200) {
   const conditions = stepContext(p, pages.rt.places, service, berlinToday(), data).conditions;
   const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
-  return pages.send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry }));
+  const account = draft.account ? { prefilled: draft.accountMeta?.prefilled, logoutAction: `${p.base}/${service.definition.id}/abmelden` } : {};
+  return pages.send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry, ...account }));
 }
 
 async function showStep(pages: ApplicantPages, req: Req, reply: FastifyReply) {
@@ -94,6 +95,7 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
     : step.fields.some((f) => f.kind.name === 'file') ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: new Map() } : undefined;
   const outcome = processStep(service, step, draft.data, upload?.body ?? req.body ?? {}, { ...stepCtx, files });
+  keepLocked(draft, outcome.data);
   if (outcome.errors.size > 0) {
     // Uploads of this post that the answer does not keep (refused, one too many) are not stored.
     if (upload) await rt.attachments.discard(upload.fresh.filter((f) => !referenced(outcome.data).has(f)));
@@ -108,6 +110,13 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   await rt.drafts.save(draft);
   pages.keepDraftCookie(reply, p, service.definition.id, draft.id);
   return reply.redirect(`${p.base}/${id}/${draft.currentStep}`, 303);
+}
+
+/** Answers the account vouches for stay as they were, whatever a (forged) post says. */
+function keepLocked(draft: Draft, data: Record<string, unknown>): void {
+  for (const [pointer, entry] of Object.entries(draft.accountMeta?.prefilled ?? {})) {
+    if (!entry.editable) setAt(data, pointer, getAt(draft.data, pointer));
+  }
 }
 
 export function registerStep(pages: ApplicantPages, uploads: StepUploads): void {

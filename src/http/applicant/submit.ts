@@ -21,6 +21,12 @@ function applicantCopySections(p: PageEnv, service: LoadedService, data: Record<
   return Object.fromEntries(p.tenant.languages.map((lang) => [lang, checkSections({ ...p, lang }, service, data, conditions).map((s) => ({ title: s.title, rows: s.rows.map(({ changeHref: _, ...row }) => row) }))]));
 }
 
+/** What the submission's metadata says of the login: the level and each prefilled answer's source. */
+function authenticationOf(draft: ServiceContext['draft']) {
+  const meta = draft.accountMeta;
+  return meta ? { trustLevel: meta.trustLevel, prefilled: Object.entries(meta.prefilled).map(([pointer, entry]) => ({ pointer, ...entry })) } : undefined;
+}
+
 async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p, service, draft }: ServiceContext) {
   const { rt } = pages;
   const id = service.definition.id;
@@ -41,7 +47,7 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   try {
     const sections = applicantCopySections(p, service, data, stepCtx.conditions);
     const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
-    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256 });
+    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft) });
   } catch (err) {
     if (err instanceof DraftGoneError) return pages.send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
     throw err;

@@ -1,0 +1,86 @@
+/**
+ * What the applicant pages need to know of a login (src/accounts/): the service's declared login,
+ * this browser's session, and the pages that refuse (trust level too low, another account's draft).
+ * The login's routes are in ./login.ts.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { AccountSession } from '../../accounts/sessions.js';
+import type { TrustLevel } from '../../accounts/types.js';
+import type { Lang } from '../../forms/text.js';
+import type { Runtime } from '../../runtime.js';
+import type { LoadedService, ServiceLogin } from '../../services/registry.js';
+import { serviceTitle, type PageEnv, type PageView } from './view.js';
+
+const LEVEL_NAMES: Record<Lang, Record<TrustLevel, string>> = {
+  de: { low: 'niedrig (Benutzername und Passwort)', substantial: 'substanziell (zum Beispiel ELSTER-Zertifikat)', high: 'hoch (Online-Ausweis)' },
+  en: { low: 'low (user name and password)', substantial: 'substantial (for example an ELSTER certificate)', high: 'high (online ID card)' },
+};
+
+export const TEXTS = {
+  de: {
+    levelTitle: 'Höheres Vertrauensniveau nötig', levelNeeded: (service: string, needed: string, reached: string) => `Für „${service}“ brauchen Sie eine Anmeldung mit dem Vertrauensniveau ${needed}. Ihre Anmeldung hatte das Niveau ${reached}.`,
+    levelHow: 'So melden Sie sich mit einem höheren Niveau an:', levelWays: ['mit dem Online-Ausweis: Personalausweis, elektronischer Aufenthaltstitel oder eID-Karte mit der App AusweisApp (Niveau hoch),', 'mit einem ELSTER-Zertifikat, wie Sie es für die Steuererklärung nutzen (Niveau substanziell).'],
+    retry: 'Erneut anmelden', toStart: 'Zur Startseite der Leistung',
+    failedTitle: 'Anmeldung fehlgeschlagen', failed: 'Die Anmeldung konnte nicht abgeschlossen werden oder hat zu lange gedauert. Bitte melden Sie sich erneut an.',
+    otherTitle: 'Antrag gehört zu einem anderen Nutzerkonto', other: 'Dieser Antrag wurde mit einem anderen Nutzerkonto begonnen. Sie können ihn mit Ihrem Nutzerkonto nicht öffnen.',
+    loggedOutTitle: 'Sie sind abgemeldet', loggedOut: 'Sie wurden von diesem Portal und von Ihrem Nutzerkonto abgemeldet.',
+  },
+  en: {
+    levelTitle: 'A higher level of assurance is needed', levelNeeded: (service: string, needed: string, reached: string) => `“${service}” needs a login at the level of assurance ${needed}. Your login had the level ${reached}.`,
+    levelHow: 'How to log in at a higher level:', levelWays: ['with the online ID function of your identity card, electronic residence permit or eID card and the AusweisApp (level high),', 'with an ELSTER certificate, as used for tax returns (level substantial).'],
+    retry: 'Log in again', toStart: 'To the service’s start page',
+    failedTitle: 'Login failed', failed: 'The login could not be completed or took too long. Please log in again.',
+    otherTitle: 'This application belongs to another account', other: 'This application was started with another user account. You cannot open it with yours.',
+    loggedOutTitle: 'You are logged out', loggedOut: 'You were logged out of this portal and of your user account.',
+  },
+} as const;
+
+export const textsOf = (p: PageEnv) => TEXTS[p.lang];
+
+export function accountView(p: PageEnv, status: number, context: { heading: string; paragraphs: string[]; items?: readonly string[]; actionHref?: string; actionLabel?: string; homeHref?: string; homeLabel?: string }): PageView {
+  return { template: 'account', title: context.heading, status, context };
+}
+
+/** The service's declared login, or undefined when it has none (or `off`). */
+export function loginOf(service: LoadedService): ServiceLogin | undefined {
+  const login = service.definition.login;
+  return login && login.mode !== 'off' ? login : undefined;
+}
+
+export const neededLevel = (login: ServiceLogin): TrustLevel => login.trustLevel ?? 'low';
+
+export function levelRefusedView(p: PageEnv, service: LoadedService, needed: TrustLevel, reached: TrustLevel): PageView {
+  const x = textsOf(p);
+  const id = service.definition.id;
+  return accountView(p, 403, {
+    heading: x.levelTitle, paragraphs: [x.levelNeeded(serviceTitle(p, id), LEVEL_NAMES[p.lang][needed], LEVEL_NAMES[p.lang][reached]), x.levelHow], items: x.levelWays,
+    actionHref: `${p.base}/${id}/anmelden`, actionLabel: x.retry, homeHref: `${p.base}/${id}`, homeLabel: x.toStart,
+  });
+}
+
+export function otherAccountView(p: PageEnv, service: LoadedService): PageView {
+  const x = textsOf(p);
+  return accountView(p, 403, { heading: x.otherTitle, paragraphs: [x.other], homeHref: `${p.base}/${service.definition.id}`, homeLabel: x.toStart });
+}
+
+export const sessionCookie = (serviceId: string) => `efa_session_${serviceId}`;
+
+export function cookieOptions(rt: Runtime, path: string, maxAge?: number) {
+  return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: rt.config.production ? true : 'auto' as const, path, ...(maxAge ? { maxAge } : {}) };
+}
+
+export function unsigned(req: FastifyRequest, name: string): string | undefined {
+  const raw = req.cookies[name];
+  if (!raw) return undefined;
+  const value = req.unsignCookie(raw);
+  return value.valid && value.value ? value.value : undefined;
+}
+
+/** The logged-in session of this browser for the service, if any (no database read without its cookie). */
+export async function sessionOf(rt: Runtime, req: FastifyRequest, p: PageEnv, serviceId: string): Promise<{ id: string; session: AccountSession } | undefined> {
+  const id = unsigned(req, sessionCookie(serviceId));
+  if (!id) return undefined;
+  const session = await rt.accounts.sessions.find(id, p.tenant.id, serviceId);
+  return session && { id, session };
+}
+
