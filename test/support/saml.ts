@@ -14,7 +14,9 @@ export const IDP_ENTITY = 'https://idp.demo.invalid/bundid';
 export const SP_ENTITY = 'https://efa.demo.invalid/sh/saml';
 
 export function unescapeHtml(value: string): string {
-  return value.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  // Handlebars writes = and ` as numeric references.
+  return value.replace(/&#x([0-9a-f]+);/gi, (_m, hex: string) => String.fromCodePoint(parseInt(hex, 16))).replace(/&#(\d+);/g, (_m, dec: string) => String.fromCodePoint(Number(dec)))
+    .replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 export interface HtmlForm {

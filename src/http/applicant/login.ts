@@ -13,6 +13,7 @@ import { getAt, setAt } from '../../forms/pointer.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft, DraftAccountMeta } from '../../submissions/drafts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
+import { registerSamlMetadata, samePostAgain } from './login-saml.js';
 import { accountView, cookieOptions, levelRefusedView, loginOf, neededLevel, otherAccountView, sessionCookie, sessionOf, textsOf, unsigned } from './account.js';
 import { formOf } from './view.js';
 
@@ -64,6 +65,8 @@ async function callback(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   const p = pages.page(req, reply);
   if (!p) return pages.notFound(reply, p);
   const loginId = unsigned(req, LOGIN_COOKIE);
+  const again = samePostAgain(p, req, loginId !== undefined, `${p.base}/${LOGIN_SEGMENT}/rueckkehr`);
+  if (again) return pages.send(reply, p, again);
   void reply.clearCookie(LOGIN_COOKIE, { path: `${p.base}/${LOGIN_SEGMENT}` });
   const pending = loginId ? await rt.accounts.sessions.takeLogin(loginId) : undefined;
   const service = pending && pending.tenant === p.tenant.id ? pages.serviceOf(p, pending.serviceId) : undefined;
@@ -133,6 +136,7 @@ export function registerLogin(pages: ApplicantPages): void {
   // GET for OpenID Connect's redirect, POST for SAML's HTTP-POST binding.
   app.get<RouteTypes>(`/:tenant/${LOGIN_SEGMENT}/rueckkehr`, async (req: Req, reply) => callback(pages, req, reply));
   app.post<RouteTypes>(`/:tenant/${LOGIN_SEGMENT}/rueckkehr`, async (req: Req, reply) => callback(pages, req, reply));
+  registerSamlMetadata(pages, LOGIN_SEGMENT);
   app.get<RouteTypes>(`/:tenant/${LOGIN_SEGMENT}/abgemeldet`, async (req: Req, reply) => {
     const p = pages.page(req, reply);
     if (!p) return pages.notFound(reply, p);
