@@ -29,7 +29,7 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   const receiverUrl = demo && cfg.receiverPort > 0 ? demoReceiverUrl(cfg) : undefined;
   // Before the environment is taken: the demo puts its secrets (FIT-Connect, SAML SP keys) there.
   if (receiverUrl) demo?.prepareDemo();
-  const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}) };
+  const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}), ...(demo ? { [demo.DEMO_OIDC.secretEnv]: process.env[demo.DEMO_OIDC.secretEnv] ?? demo.DEMO_OIDC.secret } : {}) };
   const rt = await createRuntime(cfg, env, { inProcessDelivery: true });
   startRetention(rt);
   const receiver = receiverUrl ? await demo?.startDemoReceiver(cfg, cfg.receiverPort, rt) : undefined;
@@ -37,10 +37,12 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   const app = await buildApp(rt, { logger: { level: cfg.logLevel }, receiverUrl });
   await app.listen({ host: cfg.host, port: cfg.port });
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${cfg.port}`;
+  const openIdProvider = receiverUrl ? await demo?.startDemoOpenIdProvider(cfg, url, rt) : undefined;
   console.log(`\nefa-runtime is running (${rt.db.kind === 'pglite' ? `embedded PostgreSQL in ${cfg.dataDir}` : 'PostgreSQL'}, in-process delivery)`);
   console.log(`  Länder and services:   ${url}/`);
   for (const tenant of rt.tenants.values()) console.log(`  ${tenant.id.toUpperCase()}: ${url}/${tenant.id}/${Object.keys(tenant.services)[0] ?? ''}`);
   if (receiverUrl) console.log(`  authority receiver:    ${receiverUrl}/`);
+  if (openIdProvider) console.log(`  OpenID provider (test persons): ${openIdProvider.issuer}/ (docs/basisdienste.md)`);
   for (const line of demo?.pullCredentialLines(url, rt, pullCredentials) ?? []) console.log(line);
   if (rt.devCredentials) {
     console.log(`  operator APIs:         ${url}/_efa/admin/deliveries, ${url}/_efa/admin/routing, ${url}/_efa/metrics (docs/operations.md)`);
@@ -49,6 +51,7 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   shutdownOn(async () => {
     await app.close();
     await receiver?.close();
+    await openIdProvider?.close();
     await rt.close();
   });
 }

@@ -51,3 +51,21 @@ export function pullCredentialLines(url: string, rt: Runtime, credentials: PullC
     ]),
   ];
 }
+
+/** The local OpenID provider's client for the demo; tenants/<land>.json names the secret's variable. */
+export const DEMO_OIDC = { port: 3002, clientId: 'efa-demo', secretEnv: 'EFA_DEMO_OIDC_SECRET', secret: 'efa-demo-oidc-secret-development-only' } as const;
+
+/**
+ * The local OpenID provider (src/demo/oidc-provider.ts) beside the receiver, with every tenant's
+ * callback registered: a tenant whose `accounts` names it (docs/basisdienste.md) logs in there.
+ */
+export async function startDemoOpenIdProvider(cfg: Config, url: string, rt: Runtime): Promise<{ issuer: string; close(): Promise<void> }> {
+  const { startLocalOpenIdProvider } = await import('./oidc-provider.js');
+  const op = await startLocalOpenIdProvider({ port: Number(process.env.EFA_DEMO_OIDC_PORT ?? DEMO_OIDC.port), host: cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host });
+  const tenants = [...rt.tenants.keys()];
+  await op.register({
+    clientId: DEMO_OIDC.clientId, clientSecret: DEMO_OIDC.secret,
+    redirectUris: tenants.map((id) => `${url}/${id}/anmeldung/rueckkehr`), postLogoutRedirectUris: tenants.map((id) => `${url}/${id}/anmeldung/abgemeldet`),
+  });
+  return op;
+}
