@@ -75,7 +75,7 @@ describe('login over SAML (BundID) through the applicant pages', () => {
     const landed = await b.get(back.location);
     const step = await b.get(landed.location as string);
     assert.equal(step.status, 200);
-    assert.match(step.html, /value="Erika Mustermann"[^>]*readonly/, 'the name from the SAML attributes, locked');
+    assert.match(step.html, /value="Max Mustermann"[^>]*readonly/, 'the name from the SAML attributes, locked');
   });
 
   test('the same Response posted again is refused (the login is used up, the assertion remembered)', async () => {

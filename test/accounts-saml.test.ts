@@ -69,8 +69,8 @@ describe('SAML adapter against the local IdP over HTTP', () => {
     assert.equal(body.trustLevel, 'high');
     assert.equal(body.subject, 'bPK2-demo-eid', 'the BundID pseudonym is the subject');
     assert.deepEqual(body.attributes, {
-      givenName: 'Erika', familyName: 'Mustermann', birthDate: '1964-08-12', email: 'erika.mustermann@example.org',
-      address: { street: 'Heidestraße', houseNumber: '17', postalCode: '51147', city: 'Köln', country: 'DE' },
+      givenName: 'Max', familyName: 'Mustermann', birthDate: '1970-01-01', email: 'max.mustermann@example.org',
+      address: { street: 'Rathausplatz', houseNumber: '1', postalCode: '24103', city: 'Kiel', country: 'DE' },
     });
     assert.equal(body.idpSessionRef?.['nameId'], 'demo-eid-7f3c9a');
   });
@@ -120,10 +120,10 @@ describe('SAML adapter against the local IdP over HTTP', () => {
       const adapter = await saml({ tenantId: 'sh', config: config as { adapter: string }, db, secret: (n) => secrets[n] ?? '' });
       const { response, pending } = await throughIdp(adapter, acs, 'eid', 'high');
       assert.match(responseXml(response), /<saml:EncryptedAssertion/);
-      assert.doesNotMatch(responseXml(response), /Erika/, 'nothing of the person travels in clear');
+      assert.doesNotMatch(responseXml(response), /Mustermann/, 'nothing of the person travels in clear');
       const { status, body } = await postResponse(acs, adapter, pending, response);
       assert.equal(status, 200, body.message);
-      assert.equal(body.attributes.givenName, 'Erika');
+      assert.equal(body.attributes.givenName, 'Max');
     } finally { await encrypting.close(); }
   });
 });
@@ -175,7 +175,7 @@ describe('SAML adapter refuses', () => {
   }
 
   test('a tampered assertion (an attribute changed after signing)', async () => {
-    const message = await refused(() => undefined, 'eid', (xml) => xml.replace('>Erika<', '>Mallory<'));
+    const message = await refused(() => undefined, 'eid', (xml) => xml.replace('>Max<', '>Mallory<'));
     assert.match(message, /signature/i);
   });
 

@@ -4,8 +4,8 @@ import { DEFAULT_ATTRIBUTE_OIDS, storkLevelFor, type StorkLevel } from '../accou
 /**
  * The test persons of the local SAML IdP, one per trust level, as BundID would describe them:
  * how they logged in (user name and password, ELSTER certificate, online ID card), the level that
- * gives, and the attributes by OID. Erika Mustermann is the sample person printed on the German ID
- * card; the others are made up. None of them exists.
+ * gives, and the attributes by OID. The same people as the local OpenID provider's; none of them
+ * exists.
  */
 export interface TestPerson {
   /** What the tester picks on the IdP's page (and what tests name). */
@@ -26,17 +26,18 @@ function person(id: string, label: string, method: string, level: TrustLevel, at
   return { id, label, method, level, stork: storkLevelFor(level), nameId: `demo-${id}-7f3c9a`, attributes: { [O.pseudonym]: `bPK2-demo-${id}`, ...attributes } };
 }
 
+/** The same people as the local OpenID provider's (src/demo/oidc-provider.ts), so both stand-ins agree. */
+const KIEL = { [O.postalCode]: '24103', [O.city]: 'Kiel', [O.country]: 'DE' };
+
 export const TEST_PERSONS: readonly TestPerson[] = [
-  person('basis', 'Lisa Musterfrau', 'Benutzername und Passwort', 'low', {
-    [O.givenName]: 'Lisa', [O.familyName]: 'Musterfrau', [O.email]: 'lisa.musterfrau@example.org',
+  person('basis', 'Bernd Basis', 'Benutzername und Passwort', 'low', {
+    [O.givenName]: 'Bernd', [O.familyName]: 'Basis', [O.birthDate]: '1980-02-01', [O.email]: 'bernd.basis@example.org', [O.street]: 'Holstenstraße 12a', ...KIEL,
   }),
-  person('elster', 'Max Mustermann', 'ELSTER-Zertifikat', 'substantial', {
-    [O.givenName]: 'Max', [O.familyName]: 'Mustermann', [O.birthDate]: '1980-03-01', [O.email]: 'max.mustermann@example.org',
-    [O.street]: 'Beispielweg 3', [O.postalCode]: '24103', [O.city]: 'Kiel', [O.country]: 'DE',
+  person('elster', 'Erika Mustermann', 'ELSTER-Zertifikat', 'substantial', {
+    [O.givenName]: 'Erika', [O.familyName]: 'Mustermann', [O.birthDate]: '1964-08-12', [O.email]: 'erika.mustermann@example.org', [O.street]: 'Holstenstraße 12a', ...KIEL,
   }),
-  person('eid', 'Erika Mustermann', 'Online-Ausweis (eID)', 'high', {
-    [O.givenName]: 'Erika', [O.familyName]: 'Mustermann', [O.birthDate]: '1964-08-12', [O.email]: 'erika.mustermann@example.org',
-    [O.street]: 'Heidestraße 17', [O.postalCode]: '51147', [O.city]: 'Köln', [O.country]: 'DE',
+  person('eid', 'Max Mustermann', 'Online-Ausweis (eID)', 'high', {
+    [O.givenName]: 'Max', [O.familyName]: 'Mustermann', [O.birthDate]: '1970-01-01', [O.email]: 'max.mustermann@example.org', [O.street]: 'Rathausplatz 1', ...KIEL,
   }),
 ];
 
