@@ -78,6 +78,16 @@ describe('login over SAML (BundID) through the applicant pages', () => {
     assert.match(step.html, /value="Max Mustermann"[^>]*readonly/, 'the name from the SAML attributes, locked');
   });
 
+  test('a person whose way of login cannot reach the level gets the page that says what is needed and how', async () => {
+    const b = new Browser(stack.url);
+    const refused = await postBack(b, await throughIdp(b, 'basis'));
+    assert.equal(refused.status, 403);
+    assert.match(refused.html, /Vertrauensniveau substanziell/);
+    assert.match(refused.html, /Mit der gewählten Anmeldeart ist das nicht möglich/);
+    assert.match(refused.html, /Online-Ausweis/);
+    assert.equal(b.cookie(`efa_session_${SERVICE}`), undefined, 'no session');
+  });
+
   test('the same Response posted again is refused (the login is used up, the assertion remembered)', async () => {
     const b = new Browser(stack.url);
     const response = await throughIdp(b, 'elster');

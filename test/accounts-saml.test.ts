@@ -90,7 +90,7 @@ describe('SAML adapter against the local IdP over HTTP', () => {
     const { response, pending } = await throughIdp(adapter, acs, 'basis', 'substantial');
     const { status, body } = await postResponse(acs, adapter, pending, response);
     assert.equal(status, 400);
-    assert.equal(body.code, 'EFA_LOGIN_FAILED');
+    assert.equal(body.code, 'EFA_LOGIN_LEVEL', 'the pages explain the level instead of a failure');
     assert.match(body.message ?? '', /NoAuthnContext/);
   });
 

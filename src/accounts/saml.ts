@@ -1,6 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { SAML, SamlStatusError, ValidateInResponseTo, generateServiceProviderMetadata, type CacheProvider, type Profile, type SamlConfig as NodeSamlConfig } from '@node-saml/node-saml';
-import { AccountConfigError, LoginError } from './errors.js';
+import { AccountConfigError, LoginError, LoginLevelError } from './errors.js';
 import { readSamlSettings, type SamlSettings } from './saml-config.js';
 import { firstUse } from './saml-replay.js';
 import { accountAttributes, akdbExtension, pseudonymOf, storkLevelFor, trustLevelOfStork } from './saml-vocabulary.js';
@@ -86,8 +86,8 @@ function pendingOf(callback: CallbackRequest): { requestId: string; issuedAt: st
 /** node-saml's refusals in words a log can hold (never the assertion or its attributes). */
 function refusal(cause: unknown): LoginError {
   if (cause instanceof SamlStatusError) {
-    const noLevel = cause.xmlStatus.includes('NoAuthnContext');
-    return new LoginError(noLevel ? 'the account service could not log the person in at the requested trust level (NoAuthnContext)' : `the account service refused the login: ${cause.message}`, { cause });
+    if (cause.xmlStatus.includes('NoAuthnContext')) return new LoginLevelError('the account service could not log the person in at the requested trust level (NoAuthnContext)', { cause });
+    return new LoginError(`the account service refused the login: ${cause.message}`, { cause });
   }
   return new LoginError(`the SAML response was refused: ${(cause as Error).message}`, { cause });
 }

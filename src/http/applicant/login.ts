@@ -4,7 +4,7 @@
  * account service). Services declare `login` in service.json; tenants their account service.
  */
 import type { FastifyReply } from 'fastify';
-import { LoginError } from '../../accounts/errors.js';
+import { LoginError, LoginLevelError } from '../../accounts/errors.js';
 import { accountPrefill } from '../../accounts/prefill.js';
 import { accountKey } from '../../accounts/sessions.js';
 import { trustAtLeast, type AccountAttributes, type TrustLevel } from '../../accounts/types.js';
@@ -81,6 +81,7 @@ async function callback(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   } catch (err) {
     if (!(err instanceof LoginError)) throw err;
     req.log.warn({ code: err.code, tenant: p.tenant.id, service: service.definition.id }, 'login refused');
+    if (err instanceof LoginLevelError) return pages.send(reply, p, levelRefusedView(p, service, neededLevel(login)));
     return failed();
   }
   const needed = neededLevel(login);
