@@ -10,6 +10,8 @@ import { SP_ENTITY, formsOf, postForm, spConfig, startIdp, type HtmlForm, type S
 /** A test service of its own (never a declared one), offered by one Land whose account service is the local SAML IdP. */
 const SERVICE = 'bundidleistung';
 const TENANT = 'sh';
+/** A second Land with the same IdP, sending its AuthnRequest over the HTTP-POST binding. */
+const POST_TENANT = 'hh';
 
 function editJson(file: string, edit: (doc: Record<string, unknown>) => void): void {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -24,12 +26,13 @@ describe('login over SAML (BundID) through the applicant pages', () => {
   before(async () => {
     idp = await startIdp();
     temp = copyProjectRoot('efa-saml-');
-    await addExtraService(temp.root, { id: SERVICE, leikaKey: '99999999999021', tenants: [TENANT], routes: { '01': 'land-sh' }, minItems: 1, maxItems: 3 });
+    await addExtraService(temp.root, { id: SERVICE, leikaKey: '99999999999021', tenants: [TENANT, POST_TENANT], routes: { '01': 'land-sh', '02': 'land-hh' }, minItems: 1, maxItems: 3 });
     editJson(join(temp.root, 'services', SERVICE, 'service.json'), (doc) => {
       doc.login = { mode: 'required', trustLevel: 'substantial', prefill: [{ pointer: '/halter/name', attribute: 'fullName' }] };
     });
     const { config, env } = spConfig(idp.idp.url);
     editJson(join(temp.root, 'tenants', `${TENANT}.json`), (doc) => { doc.accounts = config; });
+    editJson(join(temp.root, 'tenants', `${POST_TENANT}.json`), (doc) => { doc.accounts = { ...config, binding: 'post' }; });
     stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root, ...env } });
   });
   after(async () => {
@@ -86,6 +89,27 @@ describe('login over SAML (BundID) through the applicant pages', () => {
     assert.match(refused.html, /Mit der gewählten Anmeldeart ist das nicht möglich/);
     assert.match(refused.html, /Online-Ausweis/);
     assert.equal(b.cookie(`efa_session_${SERVICE}`), undefined, 'no session');
+  });
+
+  test('over the HTTP-POST binding the page posts the signed AuthnRequest to the IdP (the CSP lets this form go there)', async () => {
+    const b = new Browser(stack.url);
+    const page = await b.get(`/${POST_TENANT}/${SERVICE}/anmelden`);
+    assert.equal(page.status, 200);
+    assert.match(b.lastSetCookies.join('\n'), /efa_login=/);
+    const [toIdp] = formsOf(page.html, stack.url);
+    assert.ok(toIdp?.fields['SAMLRequest'], 'a form carrying the AuthnRequest');
+    assert.equal(toIdp.action, `${idp.idp.url}/sso`);
+    const head = await fetch(`${stack.url}/${POST_TENANT}/${SERVICE}/anmelden`);
+    assert.match(head.headers.get('content-security-policy') ?? '', new RegExp(`form-action 'self' ${new URL(idp.idp.url).origin}`));
+    const choicePage = await postForm(toIdp);
+    const choice = formsOf(await choicePage.text(), toIdp.action).find((f) => f.fields['person'] === 'elster');
+    assert.ok(choice, 'the IdP accepted the posted request');
+    const [response] = formsOf(await (await postForm(choice)).text(), choice.action);
+    assert.ok(response);
+    assert.equal(response.action, `${stack.url}/${POST_TENANT}/anmeldung/rueckkehr`);
+    const back = await postBack(b, response);
+    assert.equal(back.status, 303, back.html.slice(0, 300));
+    assert.equal(back.location, `/${POST_TENANT}/${SERVICE}/angemeldet`);
   });
 
   test('the same Response posted again is refused (the login is used up, the assertion remembered)', async () => {

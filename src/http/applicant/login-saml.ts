@@ -13,8 +13,14 @@ import type { PageEnv, PageView } from './view.js';
 const REPOSTED = 'efa_same_site';
 
 const TEXTS = {
-  de: { heading: 'Anmeldung abschließen', text: 'Ihr Nutzerkonto hat Sie angemeldet. Bitte bestätigen Sie, um zum Antrag zurückzukehren.', button: 'Weiter zum Antrag' },
-  en: { heading: 'Complete the login', text: 'Your user account has logged you in. Please confirm to return to your application.', button: 'Continue to the application' },
+  de: {
+    heading: 'Anmeldung abschließen', text: 'Ihr Nutzerkonto hat Sie angemeldet. Bitte bestätigen Sie, um zum Antrag zurückzukehren.', button: 'Weiter zum Antrag',
+    toIdpHeading: 'Anmelden mit Ihrem Nutzerkonto', toIdp: 'Sie melden sich jetzt bei Ihrem Nutzerkonto an und kommen danach hierher zurück.', toIdpButton: 'Weiter zum Nutzerkonto',
+  },
+  en: {
+    heading: 'Complete the login', text: 'Your user account has logged you in. Please confirm to return to your application.', button: 'Continue to the application',
+    toIdpHeading: 'Log in with your user account', toIdp: 'You now log in at your user account and come back here afterwards.', toIdpButton: 'Continue to the user account',
+  },
 } as const;
 
 /**
@@ -30,6 +36,18 @@ export function samePostAgain(p: PageEnv, req: Req, hasLoginCookie: boolean, act
     template: 'account', title: x.heading, status: 200,
     context: { heading: x.heading, paragraphs: [x.text], postForm: { action, fields: [...fields, { name: REPOSTED, value: '1' }], label: x.button } },
   };
+}
+
+/**
+ * The AuthnRequest over SAML's HTTP-POST binding: a page whose button posts it to the IdP. The
+ * pages' CSP allows forms to post to their own origin only; this page also to the IdP's.
+ */
+export function postToIdp(reply: FastifyReply, p: PageEnv, form: { action: string; fields: Record<string, string> }): PageView {
+  const csp = reply.getHeader('content-security-policy');
+  if (typeof csp === 'string') void reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${new URL(form.action).origin}`));
+  const x = TEXTS[p.lang];
+  const fields = Object.entries(form.fields).map(([name, value]) => ({ name, value }));
+  return { template: 'account', title: x.toIdpHeading, status: 200, context: { heading: x.toIdpHeading, paragraphs: [x.toIdp], postForm: { action: form.action, fields, label: x.toIdpButton } } };
 }
 
 /** `GET /<land>/<segment>/saml-metadata`: the tenant's SP metadata, naming its callback and logout URLs. */

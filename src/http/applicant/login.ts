@@ -13,7 +13,7 @@ import { getAt, setAt } from '../../forms/pointer.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft, DraftAccountMeta } from '../../submissions/drafts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
-import { registerSamlMetadata, samePostAgain } from './login-saml.js';
+import { postToIdp, registerSamlMetadata, samePostAgain } from './login-saml.js';
 import { accountView, cookieOptions, levelRefusedView, loginOf, neededLevel, otherAccountView, sessionCookie, sessionOf, textsOf, unsigned } from './account.js';
 import { formOf } from './view.js';
 
@@ -57,6 +57,7 @@ async function beginLogin(pages: ApplicantPages, req: Req, reply: FastifyReply) 
   });
   const loginId = await rt.accounts.sessions.beginLogin({ tenant: p.tenant.id, serviceId: id, pending: start.pending });
   void reply.setCookie(LOGIN_COOKIE, loginId, cookieOptions(rt, `${p.base}/${LOGIN_SEGMENT}`, 600));
+  if (start.form) return pages.send(reply, p, postToIdp(reply, p, start.form));
   return reply.redirect(start.redirectUrl, 303);
 }
 
