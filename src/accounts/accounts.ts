@@ -10,7 +10,7 @@ export class AccountServices {
   readonly sessions: SessionStore;
   private readonly adapters = new Map<string, Promise<AuthAdapter>>();
 
-  constructor(db: Queryable, private readonly configs: ReadonlyMap<string, AccountServiceConfig>, private readonly env: Record<string, string | undefined>, private readonly allowInsecure: boolean, sealKey: string, ttlMinutes?: number) {
+  constructor(private readonly db: Queryable, private readonly configs: ReadonlyMap<string, AccountServiceConfig>, private readonly env: Record<string, string | undefined>, private readonly allowInsecure: boolean, sealKey: string, ttlMinutes?: number) {
     this.sessions = new SessionStore(db, new Sealer(sealKey), ttlMinutes);
   }
 
@@ -24,7 +24,7 @@ export class AccountServices {
     if (!adapter) {
       const config = this.configs.get(tenantId);
       if (!config) return Promise.reject(new AccountConfigError(`tenant ${tenantId} has no account service (accounts in tenants/${tenantId}.json)`));
-      adapter = authAdapterNamed(config.adapter)({ tenantId, config, allowInsecure: this.allowInsecure, secret: (name) => this.secret(tenantId, name) });
+      adapter = authAdapterNamed(config.adapter)({ tenantId, config, db: this.db, allowInsecure: this.allowInsecure, secret: (name) => this.secret(tenantId, name) });
       adapter.catch(() => this.adapters.delete(tenantId));
       this.adapters.set(tenantId, adapter);
     }

@@ -7,6 +7,14 @@ export class LoginError extends EfaError {
   }
 }
 
+/**
+ * The account service could not log the person in at the level the service needs (SAML
+ * `NoAuthnContext`): the applicant gets the page that explains the level, not a failure.
+ */
+export class LoginLevelError extends LoginError {
+  override readonly code = 'EFA_LOGIN_LEVEL';
+}
+
 /** A tenant's account service configuration is invalid or a secret it names is unset. */
 export class AccountConfigError extends EfaError {
   constructor(message: string) {

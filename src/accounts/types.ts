@@ -1,3 +1,5 @@
+import type { Queryable } from '../storage/db.js';
+
 /**
  * The contract between the applicant pages and a login adapter (OpenID Connect, SAML 2.0, …).
  * An adapter speaks one protocol to one tenant's account service; the pages never see the
@@ -104,14 +106,19 @@ export interface AuthAdapter {
   complete(callback: CallbackRequest): Promise<LoginResult>;
   /** The IdP's logout URL (RP-initiated/single logout) or undefined when it has none. */
   logout(session: AccountSessionRef): Promise<string | undefined>;
-  /** SP metadata (SAML) served per tenant; absent for protocols without it. */
-  metadata?(tenantId: string): Promise<string>;
+  /**
+   * SP metadata (SAML) served per tenant, naming this runtime's callback (the assertion consumer)
+   * and logout URLs as the routes build them; absent for protocols without it.
+   */
+  metadata?(urls: { callbackUrl: string; logoutUrl?: string }): Promise<string>;
 }
 
 /** What a factory receives: the tenant's configuration and where secrets come from. */
 export interface AdapterContext {
   tenantId: string;
   config: AccountServiceConfig;
+  /** The runtime's database: SAML remembers used assertion IDs there (replay protection across replicas). */
+  db?: Queryable;
   /** Reads a secret from the environment by the name the tenant file gives; throws when unset. */
   secret(envName: string): string;
   /**

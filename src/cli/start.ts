@@ -27,8 +27,9 @@ function demoReceiverUrl(cfg: Config): string {
 export async function startEmbedded(cfg: Config): Promise<void> {
   const demo = await loadDemo(cfg);
   const receiverUrl = demo && cfg.receiverPort > 0 ? demoReceiverUrl(cfg) : undefined;
-  const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}), ...(demo ? { [demo.DEMO_OIDC.secretEnv]: process.env[demo.DEMO_OIDC.secretEnv] ?? demo.DEMO_OIDC.secret } : {}) };
+  // Before the environment is taken: the demo puts its secrets (FIT-Connect, SAML SP keys) there.
   if (receiverUrl) demo?.prepareDemo();
+  const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}), ...(demo ? { [demo.DEMO_OIDC.secretEnv]: process.env[demo.DEMO_OIDC.secretEnv] ?? demo.DEMO_OIDC.secret } : {}) };
   const rt = await createRuntime(cfg, env, { inProcessDelivery: true });
   startRetention(rt);
   const receiver = receiverUrl ? await demo?.startDemoReceiver(cfg, cfg.receiverPort, rt) : undefined;

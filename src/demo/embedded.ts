@@ -4,6 +4,8 @@ import type { Runtime } from '../runtime.js';
 import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from './authorities.js';
 import { Inbox } from './receivers/inbox.js';
 import { buildReceiverServer } from './receivers/server.js';
+import { DEMO_SAML_ENV, demoSamlIdp } from './saml-idp.js';
+import { DEMO_IDP_CERT, DEMO_IDP_KEY, DEMO_SP_CERT, DEMO_SP_KEY } from './saml-keys.js';
 
 /**
  * What `npm start` adds in development, loaded by src/cli/start.ts through a dynamic import only
@@ -15,6 +17,9 @@ import { buildReceiverServer } from './receivers/server.js';
 /** Before the runtime delivers: the demo's FIT-Connect client needs its secret (see ensureDemoFitConnectSecret). */
 export function prepareDemo(): void {
   ensureDemoFitConnectSecret();
+  // A tenant whose SAML account service is the local IdP signs with the published demo SP key.
+  process.env[DEMO_SAML_ENV.spKey] ||= DEMO_SP_KEY;
+  process.env[DEMO_SAML_ENV.spCert] ||= DEMO_SP_CERT;
 }
 
 /** The local authority receiver of the demo, showing what arrived. */
@@ -22,6 +27,8 @@ export async function startDemoReceiver(cfg: Config, port: number, rt: Runtime):
   const authorities = loadDemoAuthorities(cfg.root, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name])));
   const clients = demoFitConnectClients(rt.routing.directory.values());
   const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients });
+  // The local SAML IdP standing in for BundID (docs/basisdienste.md), beside the receiver.
+  await app.register(demoSamlIdp(process.env.EFA_DEMO_RECEIVER_URL ?? `http://127.0.0.1:${port}`, { key: DEMO_IDP_KEY, cert: DEMO_IDP_CERT }, DEMO_SP_CERT), { prefix: '/saml-idp' });
   await app.listen({ host: cfg.host, port });
   return app;
 }

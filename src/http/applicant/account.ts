@@ -18,7 +18,7 @@ const LEVEL_NAMES: Record<Lang, Record<TrustLevel, string>> = {
 
 export const TEXTS = {
   de: {
-    levelTitle: 'Höheres Vertrauensniveau nötig', levelNeeded: (service: string, needed: string, reached: string) => `Für „${service}“ brauchen Sie eine Anmeldung mit dem Vertrauensniveau ${needed}. Ihre Anmeldung hatte das Niveau ${reached}.`,
+    levelTitle: 'Höheres Vertrauensniveau nötig', levelNeeded: (service: string, needed: string, reached?: string) => `Für „${service}“ brauchen Sie eine Anmeldung mit dem Vertrauensniveau ${needed}. ${reached ? `Ihre Anmeldung hatte das Niveau ${reached}.` : 'Mit der gewählten Anmeldeart ist das nicht möglich.'}`,
     levelHow: 'So melden Sie sich mit einem höheren Niveau an:', levelWays: ['mit dem Online-Ausweis: Personalausweis, elektronischer Aufenthaltstitel oder eID-Karte mit der App AusweisApp (Niveau hoch),', 'mit einem ELSTER-Zertifikat, wie Sie es für die Steuererklärung nutzen (Niveau substanziell).'],
     retry: 'Erneut anmelden', toStart: 'Zur Startseite der Leistung',
     failedTitle: 'Anmeldung fehlgeschlagen', failed: 'Die Anmeldung konnte nicht abgeschlossen werden oder hat zu lange gedauert. Bitte melden Sie sich erneut an.',
@@ -26,7 +26,7 @@ export const TEXTS = {
     loggedOutTitle: 'Sie sind abgemeldet', loggedOut: 'Sie wurden von diesem Portal und von Ihrem Nutzerkonto abgemeldet.',
   },
   en: {
-    levelTitle: 'A higher level of assurance is needed', levelNeeded: (service: string, needed: string, reached: string) => `“${service}” needs a login at the level of assurance ${needed}. Your login had the level ${reached}.`,
+    levelTitle: 'A higher level of assurance is needed', levelNeeded: (service: string, needed: string, reached?: string) => `“${service}” needs a login at the level of assurance ${needed}. ${reached ? `Your login had the level ${reached}.` : 'The way you chose to log in cannot reach it.'}`,
     levelHow: 'How to log in at a higher level:', levelWays: ['with the online ID function of your identity card, electronic residence permit or eID card and the AusweisApp (level high),', 'with an ELSTER certificate, as used for tax returns (level substantial).'],
     retry: 'Log in again', toStart: 'To the service’s start page',
     failedTitle: 'Login failed', failed: 'The login could not be completed or took too long. Please log in again.',
@@ -49,11 +49,12 @@ export function loginOf(service: LoadedService): ServiceLogin | undefined {
 
 export const neededLevel = (login: ServiceLogin): TrustLevel => login.trustLevel ?? 'low';
 
-export function levelRefusedView(p: PageEnv, service: LoadedService, needed: TrustLevel, reached: TrustLevel): PageView {
+/** `reached` is absent when the account service refused the level itself (SAML NoAuthnContext). */
+export function levelRefusedView(p: PageEnv, service: LoadedService, needed: TrustLevel, reached?: TrustLevel): PageView {
   const x = textsOf(p);
   const id = service.definition.id;
   return accountView(p, 403, {
-    heading: x.levelTitle, paragraphs: [x.levelNeeded(serviceTitle(p, id), LEVEL_NAMES[p.lang][needed], LEVEL_NAMES[p.lang][reached]), x.levelHow], items: x.levelWays,
+    heading: x.levelTitle, paragraphs: [x.levelNeeded(serviceTitle(p, id), LEVEL_NAMES[p.lang][needed], reached && LEVEL_NAMES[p.lang][reached]), x.levelHow], items: x.levelWays,
     actionHref: `${p.base}/${id}/anmelden`, actionLabel: x.retry, homeHref: `${p.base}/${id}`, homeLabel: x.toStart,
   });
 }

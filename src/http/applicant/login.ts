@@ -4,7 +4,7 @@
  * account service). Services declare `login` in service.json; tenants their account service.
  */
 import type { FastifyReply } from 'fastify';
-import { LoginError } from '../../accounts/errors.js';
+import { LoginError, LoginLevelError } from '../../accounts/errors.js';
 import { accountPrefill } from '../../accounts/prefill.js';
 import { accountKey } from '../../accounts/sessions.js';
 import { trustAtLeast, type AccountAttributes, type TrustLevel } from '../../accounts/types.js';
@@ -13,6 +13,7 @@ import { getAt, setAt } from '../../forms/pointer.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft, DraftAccountMeta } from '../../submissions/drafts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
+import { postToIdp, registerSamlMetadata, samePostAgain } from './login-saml.js';
 import { accountView, cookieOptions, levelRefusedView, loginOf, neededLevel, otherAccountView, sessionCookie, sessionOf, textsOf, unsigned } from './account.js';
 import { formOf } from './view.js';
 
@@ -56,6 +57,7 @@ async function beginLogin(pages: ApplicantPages, req: Req, reply: FastifyReply) 
   });
   const loginId = await rt.accounts.sessions.beginLogin({ tenant: p.tenant.id, serviceId: id, pending: start.pending });
   void reply.setCookie(LOGIN_COOKIE, loginId, cookieOptions(rt, `${p.base}/${LOGIN_SEGMENT}`, 600));
+  if (start.form) return pages.send(reply, p, postToIdp(reply, p, start.form));
   return reply.redirect(start.redirectUrl, 303);
 }
 
@@ -64,6 +66,8 @@ async function callback(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   const p = pages.page(req, reply);
   if (!p) return pages.notFound(reply, p);
   const loginId = unsigned(req, LOGIN_COOKIE);
+  const again = samePostAgain(p, req, loginId !== undefined, `${p.base}/${LOGIN_SEGMENT}/rueckkehr`);
+  if (again) return pages.send(reply, p, again);
   void reply.clearCookie(LOGIN_COOKIE, { path: `${p.base}/${LOGIN_SEGMENT}` });
   const pending = loginId ? await rt.accounts.sessions.takeLogin(loginId) : undefined;
   const service = pending && pending.tenant === p.tenant.id ? pages.serviceOf(p, pending.serviceId) : undefined;
@@ -78,6 +82,7 @@ async function callback(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   } catch (err) {
     if (!(err instanceof LoginError)) throw err;
     req.log.warn({ code: err.code, tenant: p.tenant.id, service: service.definition.id }, 'login refused');
+    if (err instanceof LoginLevelError) return pages.send(reply, p, levelRefusedView(p, service, neededLevel(login)));
     return failed();
   }
   const needed = neededLevel(login);
@@ -133,6 +138,7 @@ export function registerLogin(pages: ApplicantPages): void {
   // GET for OpenID Connect's redirect, POST for SAML's HTTP-POST binding.
   app.get<RouteTypes>(`/:tenant/${LOGIN_SEGMENT}/rueckkehr`, async (req: Req, reply) => callback(pages, req, reply));
   app.post<RouteTypes>(`/:tenant/${LOGIN_SEGMENT}/rueckkehr`, async (req: Req, reply) => callback(pages, req, reply));
+  registerSamlMetadata(pages, LOGIN_SEGMENT);
   app.get<RouteTypes>(`/:tenant/${LOGIN_SEGMENT}/abgemeldet`, async (req: Req, reply) => {
     const p = pages.page(req, reply);
     if (!p) return pages.notFound(reply, p);
