@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { XMLBuilder } from 'fast-xml-parser';
 import { loadCodeLists, type CodeLists } from '../codelists/genericode.js';
 import type { LoadedService } from '../services/registry.js';
-import { STANDARD_FORMATS } from './formats.js';
+import { STANDARD_FORMATS } from '../core/formats.js';
 import { loadMapping, renderMapping, type MessageMapping, type MessageSource } from './mapping.js';
 import { toXml } from './xml.js';
 import { loadProfile, MessageInvalidError, structureProblems, xsdPath, xsdProblems } from './validate.js';
@@ -19,15 +19,18 @@ export { MessageInvalidError } from './validate.js';
 export interface Payload {
   text: string;
   mediaType: 'application/json' | 'application/xml';
+  /** The format asked for; a standard message's type (its root element), which transports name. */
+  format: string;
+  messageType?: string;
 }
 
 /** The runtime's own document: answers, derived values, fee and provenance. */
 export function genericPayload(format: 'json' | 'xml', doc: Record<string, unknown>): Payload {
   if (format === 'xml') {
     const builder = new XMLBuilder({ format: true, ignoreAttributes: false });
-    return { text: `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ antrag: doc }) as string}`, mediaType: 'application/xml' };
+    return { text: `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ antrag: doc }) as string}`, mediaType: 'application/xml', format };
   }
-  return { text: JSON.stringify(doc), mediaType: 'application/json' };
+  return { text: JSON.stringify(doc), mediaType: 'application/json', format };
 }
 
 const mappings = new Map<string, MessageMapping>();
@@ -56,7 +59,7 @@ export async function buildPayload(service: LoadedService, format: string, doc: 
   const mapping = mappingFor(service, format);
   const text = toXml(renderMapping(mapping, { ...source, data: doc.data, derived: (doc.derived ?? {}) as Record<string, unknown>, meta: doc.meta as Record<string, unknown> }));
   await validateMessage(projectRoot(service), format, text);
-  return { text, mediaType: 'application/xml' };
+  return { text, mediaType: 'application/xml', format, messageType: mapping.root };
 }
 
 /** The structure check always, and the XSD with xmllint when the operator has configured it. */

@@ -10,7 +10,7 @@ import { MAX_PROBLEMS, ProblemList, formatLocation, type Location, type Problem 
 import type { Authority, ResponsibilityRule } from './types.js';
 import type { DirectoryEntry, Transport } from '../transports/types.js';
 import type { RoutingData } from './data.js';
-import { isPayloadFormat, payloadFormats } from '../messages/formats.js';
+import { isPayloadFormat, payloadFormats } from '../core/formats.js';
 
 export const AUTHORITY_ID = /^[a-z0-9][a-z0-9-]*$/;
 export const SERVICE_KEY = /^([0-9]{14}|\*)$/;
