@@ -38,6 +38,13 @@ export const STANDARD_FORMATS: ReadonlyMap<string, StandardFormat> = new Map([
   }],
 ]);
 
+/**
+ * What routing checks a directory entry's standard format against, by LeiKa key of each service
+ * that is here: its id and, per mapping file it has, null when the mapping loads, else why not.
+ * Plain data, so a routing compile in a worker thread gets it too.
+ */
+export type ServiceFormats = Record<string, { service: string; mappings: Record<string, string | null> }>;
+
 /** Every value `payloadFormat` accepts, for messages that list them. */
 export function payloadFormats(): string[] {
   return [...GENERIC_FORMATS, ...STANDARD_FORMATS.keys()];
