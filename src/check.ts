@@ -21,6 +21,8 @@ import { EXAMPLES_FILE, loadExamples, type ExampleContext, type ServiceExample }
 import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
 import { FORMATS_DIR } from './runtime.js';
+import { messageFormatsOf } from './messages/index.js';
+import type { ServiceFormats } from './core/formats.js';
 
 export interface CheckReport {
   problems: DeclarationError[];
@@ -37,7 +39,9 @@ export async function checkProject(root: string, env: Record<string, string | un
   const services = await loadServices(abs, FORMATS_DIR, problems);
   const forms = loadForms(abs, FORMATS_DIR, services, problems);
   const tenants = (await problems.attemptAsync(() => loadTenants(abs, FORMATS_DIR, services, forms, problems))) ?? new Map<string, Tenant>();
-  const routing = checkRouting(abs, env, services, problems);
+  const messages = messageFormatsOf(services);
+  messages.errors.forEach((err) => problems.add(err));
+  const routing = checkRouting(abs, env, services, messages.formats, problems);
   if (routing) notes.push(...unroutedOffers(routing.seed, services, tenants));
   problems.attempt(() => {
     if (!PlaceIndex.indexIsCurrent(abs)) throw new DeclarationError(displayPath(join(abs, 'routing', 'reference', PLACES_INDEX_FILE)), '', `is not made from the current CSVs: run npm run gen:places`, 'EFA_PLACES_INDEX_OUTDATED');
@@ -85,7 +89,7 @@ function checkExampleCoverage(service: LoadedService, examples: ServiceExample[]
 }
 
 /** Counts of the compiled seed, or undefined when it has problems (all of them reported). */
-function checkRouting(root: string, env: Record<string, string | undefined>, services: Map<string, LoadedService>, problems: DeclarationProblems): { seed: LocatedDocument; authorities: number; responsibilities: number; directory: number } | undefined {
+function checkRouting(root: string, env: Record<string, string | undefined>, services: Map<string, LoadedService>, messageFormats: ServiceFormats, problems: DeclarationProblems): { seed: LocatedDocument; authorities: number; responsibilities: number; directory: number } | undefined {
   let seed: LocatedDocument;
   try {
     seed = readSeed(root, FORMATS_DIR);
@@ -96,7 +100,7 @@ function checkRouting(root: string, env: Record<string, string | undefined>, ser
   }
   checkRoutedServices(root, seed, services, problems);
   try {
-    const { routing } = compileRouting(seed, { env, routingDir: join(root, 'routing') });
+    const { routing } = compileRouting(seed, { env, routingDir: join(root, 'routing'), messageFormats });
     return { seed, authorities: routing.authorities.size, responsibilities: routing.responsibility.size, directory: routing.directory.size };
   } catch (err) {
     if (!(err instanceof RoutingDataError)) throw err;

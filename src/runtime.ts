@@ -5,6 +5,8 @@ import { loadForms, type LoadedForm } from './forms/definition.js';
 import { loadRouting, type RoutingData } from './routing/load.js';
 import { PlaceIndex } from './places/places.js';
 import { startRoutingStore, type RoutingStore } from './routing/store.js';
+import { messageFormatsOf } from './messages/index.js';
+import type { ServiceFormats } from './core/formats.js';
 import { loadServices, type LoadedService } from './services/registry.js';
 import { loadTenants, type Tenant } from './tenants/registry.js';
 import { databaseTimeouts, openDatabase, type Database } from './storage/db.js';
@@ -49,6 +51,11 @@ export async function loadDeclarations(root: string, env: Record<string, string 
   const routing = loadRouting(abs, FORMATS_DIR, env);
   const places = PlaceIndex.load(abs);
   return { services, forms, tenants, routing, places };
+}
+
+/** The services' message mappings as routing checks entries against them (`efa routing import`). */
+export async function messageFormatsIn(root: string): Promise<ServiceFormats> {
+  return messageFormatsOf(await loadServices(resolve(root), FORMATS_DIR)).formats;
 }
 
 export interface Runtime extends Declarations {
@@ -263,7 +270,7 @@ export async function createRuntime(config: Config, env: Record<string, string |
   };
   // The newest routing version from the database replaces the seed files' data, and later ones follow.
   try {
-    rt.routingStore = await startRoutingStore({ db, root: resolve(config.root), formatsDir: FORMATS_DIR, env, databaseUrl: config.databaseUrl, current: () => rt.routing, install: (routing) => { rt.routing = routing; }, onError: (where, err) => metrics.error(where, err) });
+    rt.routingStore = await startRoutingStore({ db, root: resolve(config.root), formatsDir: FORMATS_DIR, env, databaseUrl: config.databaseUrl, messageFormats: messageFormatsOf(rt.services).formats, current: () => rt.routing, install: (routing) => { rt.routing = routing; }, onError: (where, err) => metrics.error(where, err) });
   } catch (err) {
     await db.close();
     throw err;

@@ -200,3 +200,12 @@ void test('osci: an attachment dropped or swapped for another in transit is refu
   assert.match(await res2.text(), /EFA_OSCI_ATTACHMENT_HASH_MISMATCH/);
   assert.equal(receiver.inbox.size, 0);
 });
+
+void test('osci: the signed container names the standard; content that is not the named message is refused', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const message = await messageFor(authority, '<?xml version="1.0"?><antrag xmlns="urn:example:gewerbe"/>', 'application/xml');
+  message.payload.format = 'xgewerbeanzeige-2.2';
+  message.payload.messageType = 'abh.gewerbemeldung.0500';
+  await assert.rejects(osci.send(message, ctx), (err: unknown) => err instanceof TransportError && !err.retryable && /EFA_OSCI_STANDARD_INVALID/.test(err.message));
+  assert.equal(receiver.inbox.size, 0);
+});

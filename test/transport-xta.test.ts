@@ -240,3 +240,12 @@ void test('xta: the attachment list swapped or an attachment dropped after signi
   assert.match(await res2.text(), /EFA_XTA_METADATA_CHANGED/);
   assert.equal(receiver.inbox.size, 0);
 });
+
+void test('xta: a message named abh.gewerbemeldung.0500 whose content is another element is refused as env:Sender', async (t) => {
+  const { authority, receiver, ctx } = await setup(t);
+  const message = await messageFor(authority, XML_DOCUMENT, 'application/xml');
+  message.payload.format = 'xgewerbeanzeige-2.2';
+  message.payload.messageType = 'abh.gewerbemeldung.0500';
+  await assert.rejects(xta.send(message, ctx), (err: unknown) => err instanceof TransportError && !err.retryable && /EFA_XTA_QUALIFIER_INVALID/.test(err.message) && /antrag in urn:example:gewerbe/.test(err.message));
+  assert.equal(receiver.inbox.size, 0);
+});

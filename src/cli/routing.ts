@@ -29,13 +29,14 @@ function int(name: string, min: number, max: number) {
 
 /** The database and a store on it, without polling or LISTEN: a command does one thing and ends. */
 async function withStore<T>(cfg: Config, fn: (store: RoutingStore, current: () => RoutingData) => Promise<T>): Promise<T> {
-  const [{ openDatabase, databaseTimeouts }, { RoutingStore }, { FORMATS_DIR }, { loadRouting }] = await Promise.all([
+  const [{ openDatabase, databaseTimeouts }, { RoutingStore }, { FORMATS_DIR, messageFormatsIn }, { loadRouting }] = await Promise.all([
     import('../storage/db.js'), import('../routing/store.js'), import('../runtime.js'), import('../routing/load.js'),
   ]);
   const env = routingEnv(cfg);
   let routing = loadRouting(resolve(cfg.root), FORMATS_DIR, env);
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2, timeouts: databaseTimeouts(cfg.ops) });
-  const store = new RoutingStore({ db, root: resolve(cfg.root), formatsDir: FORMATS_DIR, env, pollMs: 0, current: () => routing, install: (r) => { routing = r; } });
+  const messageFormats = await messageFormatsIn(cfg.root);
+  const store = new RoutingStore({ db, root: resolve(cfg.root), formatsDir: FORMATS_DIR, env, pollMs: 0, messageFormats, current: () => routing, install: (r) => { routing = r; } });
   try {
     const latest = await store.latestVersion();
     if (latest > 0) await store.reload();

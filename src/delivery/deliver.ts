@@ -101,7 +101,11 @@ export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceT
     service: { id: row.service_id, version: row.service_version, leikaKey: row.leika_key, title: deps.serviceTitle(row.service_id) },
     authority: { id: row.authority_id, name: row.authority_name },
     region: row.region,
-    payload: { jwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri },
+    payload: {
+      jwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri,
+      ...(row.payload_format ? { format: row.payload_format } : {}),
+      ...(row.message_type ? { messageType: row.message_type } : {}),
+    },
     attachments,
   };
 }

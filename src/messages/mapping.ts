@@ -11,7 +11,7 @@ import { CrossReferenceError, DeclarationError, EfaError } from '../core/errors.
 import { displayPath, readJsonFile } from '../core/declarations.js';
 import type { CodeList, CodeLists } from '../codelists/genericode.js';
 import type { LoadedService } from '../services/registry.js';
-import { STANDARD_FORMATS, type StandardFormat } from './formats.js';
+import { STANDARD_FORMATS, type StandardFormat } from '../core/formats.js';
 
 export type Source = string | { const: string } | {
   pointer: string;

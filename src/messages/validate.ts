@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { EfaError } from '../core/errors.js';
-import type { StandardFormat } from './formats.js';
+import type { StandardFormat } from '../core/formats.js';
 
 export class MessageInvalidError extends EfaError {
   constructor(readonly format: string, readonly problems: string[]) {

@@ -10,7 +10,7 @@ import { MAX_PROBLEMS, ProblemList, formatLocation, type Location, type Problem 
 import type { Authority, ResponsibilityRule } from './types.js';
 import type { DirectoryEntry, Transport } from '../transports/types.js';
 import type { RoutingData } from './data.js';
-import { isPayloadFormat, payloadFormats } from '../messages/formats.js';
+import { STANDARD_FORMATS, isPayloadFormat, payloadFormats, type ServiceFormats } from '../core/formats.js';
 
 export const AUTHORITY_ID = /^[a-z0-9][a-z0-9-]*$/;
 export const SERVICE_KEY = /^([0-9]{14}|\*)$/;
@@ -27,6 +27,11 @@ export interface CompileOptions {
    * without it: they passed the check when they were imported.
    */
   requireVerificationKeys?: boolean;
+  /**
+   * The services here and their message mappings: an entry asking for a standard format a service
+   * it serves has no working mapping for is refused. Absent: not checked (stored versions).
+   */
+  messageFormats?: ServiceFormats;
 }
 
 export interface CompiledRouting {
@@ -56,12 +61,37 @@ export function compileRouting(input: LocatedDocument, opts: CompileOptions): Co
   const rules = compileResponsibilities(input, authorities, problems);
   const keys = new KeyResolver(input.keys, opts.routingDir);
   const { directory, entries } = compileDirectory(input, authorities, keys, opts.env, problems, opts.requireVerificationKeys ?? opts.env.NODE_ENV === 'production');
+  if (opts.messageFormats) checkMessageFormats(input, rules, directory, opts.messageFormats, problems);
   problems.throwIfAny();
   return {
     routing: { authorities, responsibility: new ResponsibilityIndex(rules), directory },
     document: { authorities: [...authorities.values()], responsibilities: rules, directory: entries, keys: keys.used },
     warnings: endpointWarnings(input, rules, directory),
   };
+}
+
+/**
+ * A standard format must be one every service the entry serves can be delivered in: else the first
+ * submission would fail at submit. A `*` entry serves the authority's responsibilities that no
+ * entry of its own covers; services that are not here are left to their own deployment.
+ */
+function checkMessageFormats(input: LocatedDocument, rules: ResponsibilityRule[], directory: Map<string, DirectoryEntry>, formats: ServiceFormats, problems: ProblemList): void {
+  const index = new Map<string, number>(input.directory.rows.map((e, i) => [`${e.authorityId}|${e.serviceKey}`, i]));
+  for (const [key, entry] of directory) {
+    if (!STANDARD_FORMATS.has(entry.payloadFormat)) continue;
+    const served = entry.serviceKey !== '*' ? [entry.serviceKey] : [...new Set(rules.filter((r) => r.authorityId === entry.authorityId)
+      .flatMap((r) => (r.leikaKey === '*' ? Object.keys(formats) : [r.leikaKey])))].filter((k) => !directory.has(`${entry.authorityId}|${k}`));
+    for (const leikaKey of served) {
+      const service = formats[leikaKey];
+      if (!service) continue;
+      const broken = service.mappings[entry.payloadFormat];
+      if (broken === null) continue;
+      const file = `services/${service.service}/messages/${entry.payloadFormat}.json`;
+      problems.add(input.directory.locate(index.get(key) as number, 'payloadFormat'), broken === undefined
+        ? `"${entry.payloadFormat}": service ${service.service} (${leikaKey}) has no mapping for it (${file}); use json or xml, or add the mapping`
+        : `"${entry.payloadFormat}": the mapping of service ${service.service} (${leikaKey}) is broken: ${broken}`);
+    }
+  }
 }
 
 function compileAuthorities(input: LocatedDocument, problems: ProblemList): Map<string, Authority> {

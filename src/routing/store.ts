@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ServiceFormats } from '../core/formats.js';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ConfigError, EfaError, NotFoundError } from '../core/errors.js';
@@ -34,6 +35,8 @@ export interface RoutingStoreOptions {
   onError?(where: string, err: unknown): void;
   /** Datasets with at least this many rows compile in a worker thread (EFA_ROUTING_WORKER_ROWS); default 20000. */
   workerRows?: number;
+  /** The services' message mappings: a new version whose entry asks for a format a service lacks is refused. */
+  messageFormats?: ServiceFormats;
 }
 
 export interface Counts {
@@ -187,7 +190,7 @@ export class RoutingStore {
       const problems = new ProblemList();
       const next = change(base, problems);
       problems.throwIfAny();
-      const compiled = await this.compile(next, { env: this.opts.env, routingDir: join(this.opts.root, 'routing') });
+      const compiled = await this.compile(next, { env: this.opts.env, routingDir: join(this.opts.root, 'routing'), ...(this.opts.messageFormats ? { messageFormats: this.opts.messageFormats } : {}) });
       await checkPublicTargets(next, compiled.routing, problems);
       problems.throwIfAny();
       const text = canonicalJson(compiled.document);
@@ -328,7 +331,7 @@ class VersionUnusable extends EfaError {
 }
 
 /** Creates the store from the runtime's configuration and puts the newest data in force. */
-export async function startRoutingStore(deps: { db: Database; root: string; formatsDir: string; env: Record<string, string | undefined>; databaseUrl?: string; current(): RoutingData; install(routing: RoutingData): void; onError?(where: string, err: unknown): void }): Promise<RoutingStore> {
+export async function startRoutingStore(deps: { db: Database; root: string; formatsDir: string; env: Record<string, string | undefined>; databaseUrl?: string; messageFormats?: ServiceFormats; current(): RoutingData; install(routing: RoutingData): void; onError?(where: string, err: unknown): void }): Promise<RoutingStore> {
   const store = new RoutingStore({ ...deps, pollMs: deps.databaseUrl ? pollInterval(deps.env) : 0, workerRows: workerRows(deps.env) });
   await store.start();
   return store;

@@ -16,6 +16,9 @@ export interface SubmissionRow {
   payload_media_type: 'application/json' | 'application/xml';
   payload_sha512: string;
   schema_uri: string;
+  /** The entry's payloadFormat at submit and a standard message's type; NULL in rows from before. */
+  payload_format?: string | null;
+  message_type?: string | null;
   fee_cents: number;
   last_error: string | null;
   submitted_at: Date | string;

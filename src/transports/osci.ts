@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildXml, field, hasDoctype, parseXml } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../core/errors.js';
+import { messageStandard, type MessageStandard } from '../core/formats.js';
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import {
@@ -38,6 +39,11 @@ export interface ContentContainer {
   originator: string;
   addressee: string;
   payload: OutboundMessage['payload'];
+  /**
+   * The standard and version the payload follows, as XTA's Qualifier names it. Only inside the
+   * container: a relay learns who writes to whom, not what about.
+   */
+  standard: MessageStandard;
   /** The attachments that travel beside the container, bound to it by id and plaintext hash. */
   attachments: AttachmentDescription[];
 }
@@ -107,6 +113,7 @@ export async function buildEnvelopePieces(message: OutboundMessage, ctx: Transpo
     originator: ctx.sender.id,
     addressee: addresseeOf(ctx),
     payload: message.payload,
+    standard: messageStandard({ ...message.payload, service: message.service }),
     attachments: message.attachments.map(describeAttachment),
   };
   const signed = await new CompactSign(new TextEncoder().encode(JSON.stringify(container)))

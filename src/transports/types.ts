@@ -62,6 +62,13 @@ export interface OutboundMessage {
     sha512: string;
     /** URI of the JSON Schema the plaintext conforms to. */
     schemaUri: string;
+    /**
+     * The directory entry's payloadFormat at submit ('json', 'xml', 'xgewerbeanzeige-2.2'), and a
+     * standard message's type (its root element): transports name the standard with them
+     * (messageStandard in src/core/formats.ts). Absent for messages from before they were kept.
+     */
+    format?: string;
+    messageType?: string;
   };
   /** Files the applicant uploaded, each encrypted for the authority on its own (empty when none). */
   attachments: OutboundAttachment[];

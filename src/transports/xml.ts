@@ -76,3 +76,19 @@ export function field(node: unknown, name: string): string | undefined {
   }
   return undefined;
 }
+
+/** The root element of a document: its local name and namespace URI (undefined when not XML). */
+export function rootOf(xml: string): { name: string; namespace?: string } | undefined {
+  if (hasDoctype(xml)) return undefined;
+  let doc: Record<string, unknown>;
+  try {
+    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false }).parse(xml) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const qname = Object.keys(doc).find((k) => !k.startsWith('?') && !k.startsWith('#'));
+  if (!qname) return undefined;
+  const [prefix, name] = qname.includes(':') ? qname.split(':', 2) as [string, string] : [undefined, qname];
+  const namespace = attr(doc[qname], prefix ? `xmlns:${prefix}` : 'xmlns');
+  return { name, ...(namespace ? { namespace } : {}) };
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildXml, child, hasDoctype, localName, parseXml, text } from './xml.js';
 import { CompactSign } from 'jose';
 import { TransportError } from '../core/errors.js';
+import { EFA_BUSINESS_SCENARIO_LIST, EFA_MESSAGE_TYPE_LIST, LEIKA_URN_PREFIX, messageStandard, type MessageStandard } from '../core/formats.js';
 import { encryptFor, sha512Hex } from '../crypto/jwe.js';
 import type { HealthResult, OutboundMessage, Receipt, Transport, TransportContext } from './types.js';
 import {
@@ -38,12 +39,10 @@ export const XTA_NS = {
 
 export const SOAP_MEDIA_TYPE = 'application/soap+xml';
 export const SEND_ACTION = 'http://www.xta.de/XTA/SendMessage';
-export const LEIKA_URN_PREFIX = 'urn:de:fim:leika:leistung:';
+export { LEIKA_URN_PREFIX };
 /** Code lists of our own: EfA business scenarios and message types are in no official XTA list. */
-export const BUSINESS_SCENARIO_LIST = 'urn:efa-runtime:codeliste:xta-business-scenario';
-export const MESSAGE_TYPE_LIST = 'urn:efa-runtime:codeliste:xta-message-type';
-
-const DEFAULT_BUSINESS_SCENARIO = 'EFA_ANTRAG';
+export const BUSINESS_SCENARIO_LIST = EFA_BUSINESS_SCENARIO_LIST;
+export const MESSAGE_TYPE_LIST = EFA_MESSAGE_TYPE_LIST;
 
 interface XtaOptions {
   businessScenario?: string;
@@ -61,9 +60,18 @@ export interface XtaSignedRequest {
   messageId: string;
   author: string;
   reader: string;
+  /** Qualifier/Service: the standard's XRepository version id, or the LeiKa URN for our own document. */
   service: string;
   businessScenario: string;
   messageType: string;
+  /** Qualifier/MessageType/@listURI and @payloadSchema (the standard's namespace). */
+  messageTypeList: string;
+  payloadSchema: string;
+  /** The payload format asked for, the standard and its version (efa:EncryptedContent). */
+  format: string;
+  standard: string;
+  standardVersion: string;
+  leikaKey: string;
   reference: string;
   tenant: string;
   region: string;
@@ -104,8 +112,8 @@ export const xta: Transport = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      businessScenario: { type: 'string', minLength: 1, default: DEFAULT_BUSINESS_SCENARIO },
-      messageType: { type: 'string', minLength: 1, description: 'default: efa.antrag.<service id>' },
+      businessScenario: { type: 'string', minLength: 1, description: 'default: the standard\'s (XGEWERBEANZEIGE_DATA), EFA_ANTRAG for json/xml' },
+      messageType: { type: 'string', minLength: 1, description: 'default: the standard message\'s root element, efa.antrag.<service id> for json/xml' },
       authorCategory: { type: 'string', minLength: 1 },
       readerCategory: { type: 'string', minLength: 1 },
     },
@@ -144,13 +152,20 @@ export function signedRequestOf(message: OutboundMessage, ctx: TransportContext,
   const reader = ctx.endpoint.identifiers.readerId;
   // An XTA network routes by reader identifier; guessing one would risk misdelivery.
   if (!reader) throw new TransportError('xta', `directory entry for ${ctx.endpoint.authorityId} lacks identifiers.readerId`, false);
+  const named = messageStandard({ ...message.payload, service: message.service });
   return {
     messageId: message.messageId,
     author: ctx.sender.id,
     reader,
-    service: `${LEIKA_URN_PREFIX}${message.service.leikaKey}`,
-    businessScenario: options.businessScenario ?? DEFAULT_BUSINESS_SCENARIO,
-    messageType: options.messageType ?? `efa.antrag.${message.service.id}`,
+    service: named.service,
+    businessScenario: options.businessScenario ?? named.businessScenario.code,
+    messageType: options.messageType ?? named.messageType.code,
+    messageTypeList: named.messageType.listUri,
+    payloadSchema: named.payloadSchema,
+    format: named.format,
+    standard: named.standard,
+    standardVersion: named.version,
+    leikaKey: message.service.leikaKey,
     reference: message.reference,
     tenant: message.tenant,
     region: message.region,
@@ -193,6 +208,7 @@ export async function buildRequestParts(message: OutboundMessage, ctx: Transport
         'meta:MessageMetaData': metaData(signed, message, options),
         'efa:Submission': {
           '@_reference': signed.reference,
+          '@_leikaKey': signed.leikaKey,
           '@_tenant': signed.tenant,
           '@_region': signed.region,
           '@_submittedAt': signed.submittedAt,
@@ -206,6 +222,9 @@ export async function buildRequestParts(message: OutboundMessage, ctx: Transport
             '@_mediaType': signed.mediaType,
             '@_sha512': signed.sha512,
             '@_schemaUri': signed.schemaUri,
+            '@_format': signed.format,
+            '@_standard': signed.standard,
+            '@_standardVersion': signed.standardVersion,
             '#text': message.payload.jwe,
           },
           ...(attachmentList ? { 'efa:EncryptedAttachmentList': { '@_encoding': 'JWE-compact', '#text': attachmentList } } : {}),
@@ -218,6 +237,7 @@ export async function buildRequestParts(message: OutboundMessage, ctx: Transport
 }
 
 function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: XtaOptions): Record<string, unknown> {
+  const named = messageStandard({ ...message.payload, service: message.service });
   return {
     'meta:DeliveryAttributes': { 'meta:Origin': signed.submittedAt, 'meta:InitialSend': new Date().toISOString() },
     'meta:Originators': {
@@ -229,11 +249,17 @@ function metaData(signed: XtaSignedRequest, message: OutboundMessage, options: X
     'meta:MsgIdentification': { 'wsa:MessageID': signed.messageId },
     'meta:Qualifier': {
       'meta:Service': signed.service,
-      'meta:BusinessScenario': { 'meta:Defined': { '@_listURI': BUSINESS_SCENARIO_LIST, '@_listVersionID': '1', code: signed.businessScenario } },
-      'meta:MessageType': { '@_listURI': MESSAGE_TYPE_LIST, '@_listVersionID': '1', '@_payloadSchema': signed.schemaUri, code: signed.messageType },
+      'meta:BusinessScenario': businessScenario(signed, named, options),
+      'meta:MessageType': { '@_listURI': signed.messageTypeList, '@_listVersionID': named.messageType.listVersion, '@_payloadSchema': signed.payloadSchema, code: signed.messageType },
     },
     'meta:MsgSize': String(Buffer.byteLength(message.payload.jwe) + message.attachments.reduce((sum, a) => sum + a.jweLength, 0)),
   };
+}
+
+/** A scenario from a code list goes as Defined; a standard's own, in no list we could verify, as Undefined. */
+function businessScenario(signed: XtaSignedRequest, named: MessageStandard, options: XtaOptions): Record<string, unknown> {
+  const list = options.businessScenario ? { listUri: BUSINESS_SCENARIO_LIST, listVersion: '1' } : named.businessScenario;
+  return list.listUri ? { 'meta:Defined': { '@_listURI': list.listUri, '@_listVersionID': list.listVersion, code: signed.businessScenario } } : { 'meta:Undefined': signed.businessScenario };
 }
 
 /**

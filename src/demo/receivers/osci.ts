@@ -5,6 +5,7 @@ import { attr, buildXml, children, field, parseXml, text } from '../../transport
 import { OSCI_MEDIA_TYPE, OSCI_NS, type ContentContainer, type LaufzettelClaims } from '../../transports/osci.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, confirmedDigests, isDescriptionList, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
+import { standardProblem, type NamedStandard } from './standard.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
 
 /**
@@ -31,7 +32,10 @@ export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, se
       if (container.messageId !== envelope.messageId || container.addressee !== envelope.addressee || container.originator !== envelope.originator) {
         throw new Refusal(422, 'EFA_OSCI_ADDRESSING_CHANGED', 'clear addressing differs from the signed content container');
       }
+      const standard = namedStandard(container);
       const document = await decryptPayload(authority, container);
+      const problem = standardProblem(standard, document);
+      if (problem) throw new Refusal(422, 'EFA_OSCI_STANDARD_INVALID', problem);
       const attachments = await openAttachments(authority, container, envelope.attachments);
 
       const { duplicate, message: stored } = inbox.add({
@@ -53,6 +57,7 @@ export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, se
           region: container.region,
           submittedAt: container.submittedAt,
           schemaUri: container.payload.schemaUri,
+          standard: container.standard,
         },
         attachments,
       });
@@ -111,6 +116,13 @@ function readEnvelope(body: unknown): Envelope {
     attachments.set(id, content);
   }
   return { ...(result as Omit<Envelope, 'attachments'>), attachments };
+}
+
+/** What the signed container says the payload is, as the Fachverfahren would dispatch it. */
+function namedStandard(container: ContentContainer): NamedStandard {
+  const s = container.standard as Partial<ContentContainer['standard']> | undefined;
+  if (!s || typeof s !== 'object' || typeof s.format !== 'string') throw new Refusal(422, 'EFA_OSCI_STANDARD_INVALID', 'the content container does not name its standard');
+  return { format: s.format, service: String(s.service), messageType: String(s.messageType?.code), messageTypeList: String(s.messageType?.listUri), payloadSchema: String(s.payloadSchema) };
 }
 
 async function decryptContainer(authority: ReceiverAuthority, encrypted: string): Promise<string> {

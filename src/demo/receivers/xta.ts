@@ -2,10 +2,11 @@ import type { JWK } from 'jose';
 import { decryptWith, sha512Hex } from '../../crypto/jwe.js';
 import { decodeUtf8, signJson, verifyJson } from '../../crypto/jws.js';
 import {
-  LEIKA_URN_PREFIX, SOAP_MEDIA_TYPE, XTA_NS,
+  SOAP_MEDIA_TYPE, XTA_NS,
   type XtaReportClaims, type XtaSignedRequest,
 } from '../../transports/xta.js';
 import { attr, buildXml, child, children, hasDoctype, parseXml, text } from '../../transports/xml.js';
+import { standardProblem } from './standard.js';
 import type { AttachmentDescription } from '../../transports/attachments.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, isDescriptionList, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
@@ -34,7 +35,9 @@ export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, sen
       });
       const signed = await verifySender(request.signature, keys);
       compareSigned(signed, request.fields);
+      checkStandard(signed);
       const document = await decrypt(authority, request.jwe, signed.sha512);
+      checkStandard(signed, document);
       const attachments = await openAttachments(authority, await attachmentList(authority, request.attachmentList), request.attachmentJwes);
 
       const { duplicate, message: stored } = inbox.add({
@@ -43,7 +46,7 @@ export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, sen
         authorityId: authority.id,
         receivedAt: new Date().toISOString(),
         reference: signed.reference,
-        serviceKey: signed.service.startsWith(LEIKA_URN_PREFIX) ? signed.service.slice(LEIKA_URN_PREFIX.length) : signed.service,
+        serviceKey: signed.leikaKey,
         mediaType: signed.mediaType,
         document,
         metadata: {
@@ -52,6 +55,11 @@ export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, sen
           service: signed.service,
           businessScenario: signed.businessScenario,
           messageType: signed.messageType,
+          messageTypeList: signed.messageTypeList,
+          payloadSchema: signed.payloadSchema,
+          format: signed.format,
+          standard: signed.standard,
+          standardVersion: signed.standardVersion,
           origin: request.origin,
           tenant: signed.tenant,
           region: signed.region,
@@ -123,6 +131,12 @@ function readRequest(body: unknown): ParsedRequest {
     service: text(child(qualifier, 'Service')) ?? '',
     businessScenario: text(child(qualifier, 'BusinessScenario', 'Defined', 'code')) ?? text(child(qualifier, 'BusinessScenario', 'Undefined')) ?? '',
     messageType: text(child(qualifier, 'MessageType', 'code')) ?? '',
+    messageTypeList: attr(child(qualifier, 'MessageType'), 'listURI') ?? '',
+    payloadSchema: attr(child(qualifier, 'MessageType'), 'payloadSchema') ?? '',
+    format: attr(content, 'format') ?? '',
+    standard: attr(content, 'standard') ?? '',
+    standardVersion: attr(content, 'standardVersion') ?? '',
+    leikaKey: attr(submission, 'leikaKey') ?? '',
     reference: attr(submission, 'reference') ?? '',
     tenant: attr(submission, 'tenant') ?? '',
     region: attr(submission, 'region') ?? '',
@@ -147,6 +161,12 @@ async function verifySender(jws: string, keys: JWK[]): Promise<XtaSignedRequest>
     }
   }
   throw new SoapFault('Sender', 'EFA_XTA_SIGNATURE_INVALID', 'sender signature does not verify with any trusted key');
+}
+
+/** The Qualifier names what the reader's system will read; a wrong name is the sender's fault. */
+function checkStandard(signed: XtaSignedRequest, document?: string): void {
+  const problem = standardProblem(signed, document);
+  if (problem) throw new SoapFault('Sender', 'EFA_XTA_QUALIFIER_INVALID', `Qualifier: ${problem}`);
 }
 
 /** Every signed value must stand unchanged in the XML; the JWE is covered by its hash. */
