@@ -228,3 +228,27 @@ describe('scaffoldService with a given schema and form', () => {
     assert.equal(service.logic.region(example?.data), '010020000000');
   });
 });
+
+/** A title as long as a FIM document's names the type of the whole application by the service id. */
+describe('the generated type of a service with a long title', () => {
+  const id = 'container-stellplatz';
+  const title = 'Antrag auf Erteilung einer Sondernutzungserlaubnis für das Aufstellen eines Containers oder eines Gerüsts auf öffentlichen Straßen';
+  let temp: TempRoot;
+  before(() => { temp = copyProjectRoot('efa-authoring-long-title-'); });
+  after(() => temp.remove());
+
+  test('is named after the service id, the logic uses that name, and gen-types and efa check agree', async () => {
+    assert.ok(title.length > 100);
+    await scaffoldService({ root: temp.root, id, leikaKey: '99999999999012', leadLand: 'sh', title: { de: title } });
+    const file = join(temp.root, 'services', id, 'types.gen.ts');
+    const types = readFileSync(file, 'utf8');
+    assert.match(types, /^export interface ContainerStellplatz \{$/m);
+    const names = [...types.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1] as string);
+    assert.deepEqual(names.filter((n) => n.length > 40), [], 'no generated name is longer than 40 characters');
+    assert.match(readFileSync(join(temp.root, 'services', id, 'logic.ts'), 'utf8'), /^import type \{ ContainerStellplatz \} from '\.\/types\.gen\.js';$/m);
+    assert.equal((await efa(temp.root, 'gen-types')).code, 0);
+    assert.equal(readFileSync(file, 'utf8'), types, 'npm run gen:types writes the same name');
+    const check = await efa(temp.root, 'check');
+    assert.equal(check.code, 0, check.stderr);
+  });
+});

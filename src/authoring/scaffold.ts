@@ -85,7 +85,7 @@ export async function scaffoldService(opts: ScaffoldOptions): Promise<ScaffoldRe
   const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
   planned.set(join(serviceDir, 'service.json'), json(serviceJson(id, leikaKey, leadLand, title, schema)));
   planned.set(join(serviceDir, 'schema.json'), json(schema));
-  const types = await typesOf(schema);
+  const types = await typesOf(schema, id);
   planned.set(join(serviceDir, TYPES_FILE), types);
   const typeName = rootTypeName(types, schema);
   const regionPointer = opts.schema ? addressPointer(form) : '/antragsteller/anschrift';
@@ -178,11 +178,11 @@ function titleFromId(id: string): string {
   return id.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 }
 
-async function typesOf(schema: Record<string, unknown>): Promise<string> {
+async function typesOf(schema: Record<string, unknown>, id: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'efa-scaffold-'));
   try {
     writeFileSync(join(dir, 'schema.json'), JSON.stringify(schema));
-    return await generateTypes(dir);
+    return await generateTypes(dir, id);
   } catch (err) {
     throw new ScaffoldError(SCAFFOLD_CODES.inputInvalid, `no types can be generated from the schema: ${(err as Error).message}`);
   } finally {
