@@ -98,6 +98,9 @@ describe('efa new service: a scaffold an author fills in, offers, routes and sub
     }
     assert.match(r.stdout, /next steps/);
     assert.match(r.stdout, /tenants\/<land>\.json/);
+    const examples = readJson<{ today?: string; tenant?: string }>(join(temp.root, 'services', ID, 'examples.json'));
+    assert.equal(examples.tenant, 'sh', 'checked under the lead Land');
+    assert.ok(examples.today && Math.abs(Date.parse(examples.today) - Date.now()) < 2 * 86_400_000, `checked on the day it was written (${examples.today})`);
     assert.doesNotMatch(readFileSync(join(temp.root, 'services', ID, 'logic.ts'), 'utf8'), /^import (?!type ).*from '\.\.\/\.\.\/src/m, 'the logic imports only types from the engine');
     for (const tenant of readdirSync(join(temp.root, 'tenants')).filter((f) => f.endsWith('.json'))) {
       assert.ok(!(ID in readJson<{ services: object }>(join(temp.root, 'tenants', tenant)).services), `${tenant} does not offer it yet`);
@@ -226,5 +229,47 @@ describe('scaffoldService with a given schema and form', () => {
     assert.ok(service);
     const [example] = loadExamples(service, FORMATS_DIR, '2026-12-02');
     assert.equal(service.logic.region(example?.data), '010020000000');
+  });
+});
+
+/** A title as long as a FIM document's names the type of the whole application by the service id. */
+describe('the generated type of a service with a long title', () => {
+  const id = 'container-stellplatz';
+  const title = 'Antrag auf Erteilung einer Sondernutzungserlaubnis für das Aufstellen eines Containers oder eines Gerüsts auf öffentlichen Straßen';
+  let temp: TempRoot;
+  before(() => { temp = copyProjectRoot('efa-authoring-long-title-'); });
+  after(() => temp.remove());
+
+  test('is named after the service id, the logic uses that name, and gen-types and efa check agree', async () => {
+    assert.ok(title.length > 100);
+    await scaffoldService({ root: temp.root, id, leikaKey: '99999999999012', leadLand: 'sh', title: { de: title } });
+    const file = join(temp.root, 'services', id, 'types.gen.ts');
+    const types = readFileSync(file, 'utf8');
+    assert.match(types, /^export interface ContainerStellplatz \{$/m);
+    const names = [...types.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1] as string);
+    assert.deepEqual(names.filter((n) => n.length > 40), [], 'no generated name is longer than 40 characters');
+    assert.match(readFileSync(join(temp.root, 'services', id, 'logic.ts'), 'utf8'), /^import type \{ ContainerStellplatz \} from '\.\/types\.gen\.js';$/m);
+    assert.equal((await efa(temp.root, 'gen-types')).code, 0);
+    assert.equal(readFileSync(file, 'utf8'), types, 'npm run gen:types writes the same name');
+    const check = await efa(temp.root, 'check');
+    assert.equal(check.code, 0, check.stderr);
+  });
+});
+
+/** A new service's examples are checked on the day and under the tenant the file states, not on the real date. */
+describe('the scaffold\'s examples state their day and tenant', () => {
+  const id = 'sperrmuell-termin';
+  let temp: TempRoot;
+  before(() => { temp = copyProjectRoot('efa-authoring-examples-'); });
+  after(() => temp.remove());
+
+  test('examples.json names the day it was written and the lead Land; the rules run on that day years later', async () => {
+    await scaffoldService({ root: temp.root, id, leikaKey: '99999999999013', leadLand: 'nw', today: '2026-11-30' });
+    const file = readJson<{ today?: string; tenant?: string }>(join(temp.root, 'services', id, 'examples.json'));
+    assert.deepEqual([file.today, file.tenant], ['2026-11-30', 'nw']);
+    const service = (await loadDeclarations(temp.root, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' })).services.get(id);
+    assert.ok(service);
+    const [example] = loadExamples(service, FORMATS_DIR, '2031-06-01');
+    assert.deepEqual([example?.today, example?.tenant], ['2026-11-30', 'nw']);
   });
 });

@@ -20,15 +20,17 @@ const GEWERBE = 'gewerbeanmeldung';
 
 /**
  * The number of preview pages as the declaration files say, read without the engine: for every
- * tenant file, every service it offers and every language it has, 9 fixed pages and one per step.
+ * tenant file, every service it offers and every language it has, 9 fixed pages, one per step and
+ * one more per step with a repeatable group (its first row).
  */
 function declaredPageCount(root = '.'): number {
   let count = 0;
   for (const file of readdirSync(join(root, 'tenants')).filter((f) => f.endsWith('.json'))) {
     const tenant = JSON.parse(readFileSync(join(root, 'tenants', file), 'utf8')) as { services: Record<string, unknown>; languages?: string[] };
     for (const service of Object.keys(tenant.services)) {
-      const form = JSON.parse(readFileSync(join(root, 'forms', `${service}.form.json`), 'utf8')) as { steps: unknown[] };
-      count += (9 + form.steps.length) * (tenant.languages?.length ?? 1);
+      const form = JSON.parse(readFileSync(join(root, 'forms', `${service}.form.json`), 'utf8')) as { steps: Array<{ fields: Array<{ kind: string }> }> };
+      const rows = form.steps.filter((s) => s.fields.some((f) => f.kind === 'group')).length;
+      count += (9 + form.steps.length + rows) * (tenant.languages?.length ?? 1);
     }
   }
   return count;
@@ -66,13 +68,13 @@ describe('the preview for service authors', () => {
         }
       }
     }
-    assert.equal(pages, declaredPageCount(), 'per Land, offered service and language: home, start, each step, check, confirmation, status and 4 legal pages');
+    assert.equal(pages, declaredPageCount(), 'per Land, offered service and language: home, start, each step (and a group\'s first row), check, confirmation, status and 4 legal pages');
   });
 
-  test('steps and the check page show the sample\'s answers; the default sample is the first that shows the page', () => {
+  test('steps and the check page show the sample\'s answers; the default sample is the first that shows the page (in the Land\'s own place when there is one)', () => {
     const [first, second] = EXAMPLES.examples;
     assert.ok(first && second);
-    const betrieb = previewer.render({ tenant: 'by', service: GEWERBE, page: 'betrieb', lang: 'en' });
+    const betrieb = previewer.render({ tenant: 'sh', service: GEWERBE, page: 'betrieb', lang: 'en' });
     assert.equal(betrieb.example, first.id);
     assert.ok(betrieb.html.includes(`value="${escapeHtml(first.data.betrieb.name)}"`));
     assert.match(betrieb.html, new RegExp(`value="${first.data.betrieb.rechtsform}" checked`));

@@ -184,13 +184,14 @@ export default logic;
 `;
 }
 
-export function logicTest(id: string, typeName: string, leadLand: string, defaults: boolean): string {
+export function logicTest(id: string, typeName: string, defaults: boolean): string {
   const ruleTests = defaults
     ? `
   test('a date of birth in the future is refused at its field; a past one is not', () => {
     const data = structuredClone(example);
     assert.deepEqual(logic.rules(data, ctx), []);
-    data.antragsteller.geburtsdatum = '2026-12-03';
+    // The day after the examples' day: in the future for the rule.
+    data.antragsteller.geburtsdatum = new Date(Date.parse(examples.today) + 86_400_000).toISOString().slice(0, 10);
     assert.deepEqual(logic.rules(data, ctx).map((i) => \`\${i.pointer} \${i.code}\`), ['/antragsteller/geburtsdatum EFA_RULE_GEBURTSDATUM_ZUKUNFT']);
   });
 
@@ -210,10 +211,10 @@ import { logic, type Parameters } from '../services/${id}/logic.js';
 import type { ${typeName} } from '../services/${id}/types.gen.js';
 import { newLogicContext } from '../src/services/context.js';
 
-/** Rules compare with ctx.today, never the clock: a fixed day keeps the test stable. */
-const ctx = newLogicContext<Parameters>({}, '${leadLand}', '2026-12-02');
-const examples = JSON.parse(readFileSync(new URL('../services/${id}/examples.json', import.meta.url), 'utf8')) as { examples: Array<{ data: ${typeName} }> };
+const examples = JSON.parse(readFileSync(new URL('../services/${id}/examples.json', import.meta.url), 'utf8')) as { today: string; tenant: string; examples: Array<{ data: ${typeName} }> };
 const example = examples.examples[0]!.data;
+/** Rules compare with ctx.today, never the clock: the day and tenant examples.json states keep the test stable. */
+const ctx = newLogicContext<Parameters>({}, examples.tenant, examples.today);
 
 describe('${id}: rules and responsibility', () => {${ruleTests}});
 `;

@@ -45,6 +45,8 @@ export interface ScaffoldOptions {
   schema?: object;
   /** A form (forms/<id>.form.json content) matching `schema`; required with `schema`. */
   form?: object;
+  /** The day examples.json states its examples are checked on (YYYY-MM-DD); default: today in Europe/Berlin. */
+  today?: string;
 }
 
 export interface ScaffoldResult {
@@ -85,18 +87,19 @@ export async function scaffoldService(opts: ScaffoldOptions): Promise<ScaffoldRe
   const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
   planned.set(join(serviceDir, 'service.json'), json(serviceJson(id, leikaKey, leadLand, title, schema)));
   planned.set(join(serviceDir, 'schema.json'), json(schema));
-  const types = await typesOf(schema);
+  const types = await typesOf(schema, id);
   planned.set(join(serviceDir, TYPES_FILE), types);
   const typeName = rootTypeName(types, schema);
   const regionPointer = opts.schema ? addressPointer(form) : '/antragsteller/anschrift';
   planned.set(join(serviceDir, 'logic.ts'), opts.schema ? customLogic(typeName, regionPointer) : DEFAULT_LOGIC.replaceAll('__TYPE__', typeName));
   const warnings: string[] = [];
-  planned.set(join(serviceDir, 'examples.json'), json({ $schema: '../../schemas/examples.schema.json', examples: [{ id: 'beispiel', title: { de: 'Beispielantrag', en: 'Sample application' }, data: opts.schema ? sampleOf(schema, schema, warnings, '') : DEFAULT_EXAMPLE }] }));
+  // The day and the tenant stated, so a rule about the day or the place checks the sample the same way every time.
+  planned.set(join(serviceDir, 'examples.json'), json({ $schema: '../../schemas/examples.schema.json', today: opts.today ?? berlinToday(), tenant: leadLand, examples: [{ id: 'beispiel', title: { de: 'Beispielantrag', en: 'Sample application' }, data: opts.schema ? sampleOf(schema, schema, warnings, '') : DEFAULT_EXAMPLE }] }));
   warnings.forEach((w, i) => { warnings[i] = `services/${id}/examples.json: ${w}`; });
   if (opts.schema && !regionPointer) warnings.push(`services/${id}/logic.ts: region(): the form has no address field; return the 12-digit ARS that decides responsibility`);
   planned.set(join('forms', `${id}.form.json`), json(form));
   planned.set(join('routing', `${id}.json`), json({ $schema: '../schemas/routing.schema.json', responsibilities: [] }));
-  planned.set(join('test', `service-${id}-logic.test.ts`), logicTest(id, typeName, leadLand, !opts.schema));
+  planned.set(join('test', `service-${id}-logic.test.ts`), logicTest(id, typeName, !opts.schema));
 
   const existing = [serviceDir, ...planned.keys()].filter((file) => existsSync(join(root, file)) && !(file.startsWith(`${serviceDir}/`) && existsSync(join(root, serviceDir))));
   if (existing.length > 0) throw new ScaffoldError(SCAFFOLD_CODES.exists, `service "${id}" exists already (${existing.join(', ')}): nothing was written; choose another id or edit the existing files`);
@@ -174,15 +177,19 @@ function leadLandOf(root: string, wanted: string | undefined): string {
   return first;
 }
 
+function berlinToday(): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
+}
+
 function titleFromId(id: string): string {
   return id.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 }
 
-async function typesOf(schema: Record<string, unknown>): Promise<string> {
+async function typesOf(schema: Record<string, unknown>, id: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'efa-scaffold-'));
   try {
     writeFileSync(join(dir, 'schema.json'), JSON.stringify(schema));
-    return await generateTypes(dir);
+    return await generateTypes(dir, id);
   } catch (err) {
     throw new ScaffoldError(SCAFFOLD_CODES.inputInvalid, `no types can be generated from the schema: ${(err as Error).message}`);
   } finally {

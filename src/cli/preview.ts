@@ -46,7 +46,8 @@ function langOf(value: string | undefined): Lang | undefined {
 }
 
 /**
- * Every page of every offered service in every language: <out>/<tenant>/<service>/<page>.<lang>.html.
+ * Every page of every offered service in every language: <out>/<tenant>/<service>/<page>.<lang>.html
+ * (a group's row page <step>/1 as <step>.1.<lang>.html, beside the others, so relative links hold).
  * The stylesheets, fonts and logos are copied once beside them (inlining KERN UX into hundreds of
  * pages would cost hundreds of megabytes), so the folder opens in any browser without a server.
  */
@@ -67,8 +68,9 @@ function writeAll(decl: Declarations, previewer: Previewer, opts: PreviewOptions
     for (const service of Object.keys(tenant.services).filter((s) => !opts.service || s === opts.service)) {
       for (const page of previewer.pages(tenant, service)) {
         for (const lang of tenant.languages.filter((l) => !opts.lang || l === opts.lang)) {
-          const result = previewer.render({ tenant: id, service, page, lang, example: opts.example, errors: opts.errors, assets, languageHref: (other) => `${page}.${other}.html` });
-          write(join(out, id, service, `${page}.${lang}.html`), result.html);
+          const file = page.replace('/', '.');
+          const result = previewer.render({ tenant: id, service, page, lang, example: opts.example, errors: opts.errors, assets, languageHref: (other) => `${file}.${other}.html` });
+          write(join(out, id, service, `${file}.${lang}.html`), result.html);
           count++;
         }
       }

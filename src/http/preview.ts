@@ -8,21 +8,26 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { EfaError } from '../core/errors.js';
 import { visibleSteps, type FormStep } from '../forms/definition.js';
-import { setAt } from '../forms/pointer.js';
+import { rowsOf } from '../forms/fields/group.js';
+import type { FormField } from '../forms/fields/kind.js';
+import { getAt, setAt } from '../forms/pointer.js';
 import type { Renderer } from '../forms/render.js';
 import { t, type Lang } from '../forms/text.js';
-import { processStep } from '../forms/validate.js';
+import { processRow, processStep } from '../forms/validate.js';
 import type { Declarations } from '../runtime.js';
 import { loadExamples, type ServiceExample } from '../services/examples.js';
 import type { LoadedService } from '../services/registry.js';
 import { resolveResponsible } from '../submissions/submit.js';
+import { regionOf } from '../tenants/place.js';
 import type { Tenant } from '../tenants/registry.js';
 import type { Authority } from '../routing/types.js';
 import { checkView } from './applicant/check.js';
 import { confirmationView } from './applicant/confirmation.js';
 import { homeView } from './applicant/home.js';
 import { LEGAL_PAGES, legalView } from './applicant/legal.js';
+import { groupOf } from './applicant/fields.js';
 import { conditionEnv, logicContext, stepContext } from './applicant/logic.js';
+import { rowView } from './applicant/row.js';
 import { startView } from './applicant/start.js';
 import { statusView } from './applicant/status.js';
 import { stepView } from './applicant/step.js';
@@ -39,10 +44,17 @@ export interface PreviewRequest {
   tenant: string;
   /** Default: the tenant's first service. */
   service?: string;
-  /** home, start, a step id, pruefen, bestaetigung, status or a legal page (impressum, …). Default: start. */
+  /**
+   * home, start, a step id, a group's first row (`<step>/1`), pruefen, bestaetigung, status or a
+   * legal page (impressum, …). Default: start.
+   */
   page?: string;
   lang?: Lang;
-  /** Example id from examples.json. Default: the first example that shows `page`. */
+  /**
+   * Example id from examples.json. Default: of the examples that show `page` (a row page: those
+   * with a row first), the first whose `tenant` is this tenant, else the first whose place lies in
+   * this tenant's Land, else the first.
+   */
   example?: string;
   /** Show a step as if it was posted empty: every message the applicant could get for it. */
   errors?: boolean;
@@ -91,9 +103,12 @@ export class Previewer {
     return list;
   }
 
-  /** Every page the preview can show for a tenant's service, in the order an applicant meets them. */
+  /**
+   * Every page the preview can show for a tenant's service, in the order an applicant meets them;
+   * a step with a repeatable group is followed by its first row's page (`<step>/1`).
+   */
   pages(tenant: Tenant, serviceId: string): string[] {
-    const steps = formOf(tenant, serviceId).steps.map((s) => s.id);
+    const steps = formOf(tenant, serviceId).steps.flatMap((s) => (s.fields.some((f) => f.group) ? [s.id, `${s.id}/1`] : [s.id]));
     return [...FIXED_PAGES, ...steps, ...AFTER_STEPS, ...LEGAL_PAGES.map((p) => p.slug)];
   }
 
@@ -117,43 +132,70 @@ export class Previewer {
     return { html: renderPage(this.renderer, env, view), status: view.status, tenant: tenant.id, service: serviceId, page, example: example.id };
   }
 
-  /** A step hidden by a condition (e.g. the register step) needs an example whose answers show it. */
+  /**
+   * A step hidden by a condition (e.g. the register step) needs an example whose answers show it;
+   * a row page one whose answers show the group. Without a wanted one, the best of those for this
+   * tenant (exampleRank), so a Land's preview shows an application from that Land.
+   */
   private exampleFor(tenant: Tenant, service: LoadedService, page: string, wanted: string | undefined): ServiceExample {
     const examples = this.examplesOf(service);
-    const shows = (e: ServiceExample) => !this.isStep(tenant, service, page) || visibleSteps(formOf(tenant, service.definition.id), e.data, conditionEnv(service, logicContext(tenant, service, this.today, e.data))).some((s) => s.id === page);
+    const shows = (e: ServiceExample) => this.showsPage(tenant, service, page, e);
     if (wanted !== undefined) {
       const example = examples.find((e) => e.id === wanted);
       if (!example) throw new PreviewError(`no example "${wanted}" in services/${service.definition.id}/examples.json (examples: ${examples.map((e) => e.id).join(', ')})`);
       if (!shows(example)) throw new PreviewError(`step "${page}" is hidden for example "${wanted}"; examples that show it: ${examples.filter(shows).map((e) => e.id).join(', ') || 'none'}`);
       return example;
     }
-    const example = examples.find(shows);
+    const rank = (e: ServiceExample) => exampleRank(tenant, service, e) + (this.rowsShown(tenant, service, page, e) > 0 ? 10 : 0);
+    const example = examples.filter(shows).reduce<ServiceExample | undefined>((best, e) => (best === undefined || rank(e) > rank(best) ? e : best), undefined);
     if (!example) throw new PreviewError(`no example in services/${service.definition.id}/examples.json shows step "${page}"`);
     return example;
   }
 
-  private isStep(tenant: Tenant, service: LoadedService, page: string): boolean {
-    return formOf(tenant, service.definition.id).steps.some((s) => s.id === page);
+  /** Whether the example's answers show the page: any page that is not a step, a visible step, the group of a visible step. */
+  private showsPage(tenant: Tenant, service: LoadedService, page: string, example: ServiceExample): boolean {
+    const { stepId, row } = splitPage(page);
+    if (!formOf(tenant, service.definition.id).steps.some((s) => s.id === stepId)) return true;
+    const conditions = conditionEnv(service, logicContext(tenant, service, this.dayOf(example), example.data));
+    const step = visibleSteps(formOf(tenant, service.definition.id), example.data, conditions).find((s) => s.id === stepId);
+    return step !== undefined && (row === undefined || groupOf(step, example.data, conditions) !== undefined);
+  }
+
+  /** The rows a row page's example has in the page's group (0 for other pages). */
+  private rowsShown(tenant: Tenant, service: LoadedService, page: string, example: ServiceExample): number {
+    const { stepId, row } = splitPage(page);
+    const step = formOf(tenant, service.definition.id).steps.find((s) => s.id === stepId);
+    if (row === undefined || !step) return 0;
+    const group = groupOf(step, example.data, conditionEnv(service, logicContext(tenant, service, this.dayOf(example), example.data)));
+    return group ? rowsOf(getAt(example.data, group.pointer)).length : 0;
+  }
+
+  /** The day an example is shown on: the one it is checked on (examples.json "today"), else the preview's. */
+  private dayOf(example: ServiceExample): string {
+    return example.today ?? this.today;
   }
 
   private view(env: PageEnv, service: LoadedService, page: string, example: ServiceExample, errors: boolean): PageView {
     const id = service.definition.id;
     const data = example.data;
+    const today = this.dayOf(example);
     const legal = LEGAL_PAGES.find((p) => p.slug === page);
     if (legal) return legalView(env, legal.key);
-    const ctx = stepContext(env, this.decl.places, service, this.today, data);
+    const ctx = stepContext(env, this.decl.places, service, today, data);
     const authorityOf = (d: Record<string, unknown>) => resolveResponsible(this.decl.routing, service, d).authority;
     switch (page) {
       case 'home': return homeView(env);
-      case 'start': return startView(env, service, { today: this.today, csrf: CSRF_PLACEHOLDER });
+      case 'start': return startView(env, service, { today, csrf: CSRF_PLACEHOLDER });
       case 'pruefen': return checkView(env, service, data, ctx, { authorityOf, csrf: CSRF_PLACEHOLDER });
       case 'bestaetigung':
       case 'status': {
-        const facts = this.submissionFacts(env.tenant, service, data, authorityOf);
+        const facts = this.submissionFacts(env.tenant, service, data, today, authorityOf);
         return page === 'status' ? statusView(env, facts) : confirmationView(env, service, { ...facts, statusHref: `${env.base}/status/00000000-0000-4000-8000-000000000000` });
       }
       default: {
-        const step = formOf(env.tenant, id).steps.find((s) => s.id === page) as FormStep;
+        const { stepId, row } = splitPage(page);
+        const step = formOf(env.tenant, id).steps.find((s) => s.id === stepId) as FormStep;
+        if (row !== undefined) return this.rowPage(env, service, step, data, ctx, errors);
         if (!errors) return stepView(env, service, step, data, { errors: new Map(), parsed: new Map() }, { fromCheck: false, csrf: CSRF_PLACEHOLDER, conditions: ctx.conditions });
         const outcome = processStep(service, step, withoutStep(step, data), {}, ctx);
         return stepView(env, service, step, outcome.data, outcome, { fromCheck: false, csrf: CSRF_PLACEHOLDER, status: 400, conditions: ctx.conditions });
@@ -161,7 +203,17 @@ export class Previewer {
     }
   }
 
-  private submissionFacts(tenant: Tenant, service: LoadedService, data: Record<string, unknown>, authorityOf: (d: Record<string, unknown>) => Authority) {
+  /** The first row of the step's group, as the applicant sees it (with errors: posted empty). */
+  private rowPage(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, ctx: ReturnType<typeof stepContext>, errors: boolean): PageView {
+    const group = groupOf(step, data, ctx.conditions) as FormField;
+    const opts = { fromCheck: false, csrf: CSRF_PLACEHOLDER, conditions: ctx.conditions };
+    if (!errors) return rowView(env, service, step, group, 0, data, { errors: new Map(), parsed: new Map() }, opts);
+    // processRow puts an empty row in place of the first before reading the (empty) post.
+    const outcome = processRow(service, group, 0, data, {}, ctx);
+    return rowView(env, service, step, group, 0, outcome.data, outcome, { ...opts, status: 400 });
+  }
+
+  private submissionFacts(tenant: Tenant, service: LoadedService, data: Record<string, unknown>, today: string, authorityOf: (d: Record<string, unknown>) => Authority) {
     let authorityName = '–';
     let authority: Authority | undefined;
     try {
@@ -170,12 +222,12 @@ export class Previewer {
     } catch (err) {
       if (!(err instanceof EfaError)) throw err;
     }
-    const logic = logicContext(tenant, service, this.today, data);
+    const logic = logicContext(tenant, service, today, data);
     const fee = service.logic.fee(data, logic);
     const derived = service.logic.derive(data, logic) as Record<string, unknown>;
     return {
-      reference: `${tenant.id.toUpperCase()}-${this.today.slice(0, 4)}-DEMO-0001`, serviceId: service.definition.id, authorityName, authority,
-      status: 'delivered', feeCents: fee.cents, submittedAt: new Date(`${this.today}T09:30:00+01:00`),
+      reference: `${tenant.id.toUpperCase()}-${today.slice(0, 4)}-DEMO-0001`, serviceId: service.definition.id, authorityName, authority,
+      status: 'delivered', feeCents: fee.cents, submittedAt: new Date(`${today}T09:30:00+01:00`),
       shown: Object.fromEntries((service.definition.display ?? []).map((d) => [d.value, d.value === 'fee' ? fee : derived[d.value.slice('derived.'.length)]])),
     };
   }
@@ -191,6 +243,22 @@ function withoutStep(step: FormStep, data: Record<string, unknown>): Record<stri
   const copy = structuredClone(data);
   for (const field of step.fields) setAt(copy, field.pointer, undefined);
   return copy;
+}
+
+/** "tiere/1" is the first row of the group on step "tiere" (step ids have no slash: schemas/form.schema.json). */
+function splitPage(page: string): { stepId: string; row?: number } {
+  const [stepId = page, row] = page.split('/');
+  return row === undefined ? { stepId } : { stepId, row: Number(row) };
+}
+
+/**
+ * How well an example suits a tenant's preview: 2 when it is stated to be checked under that
+ * tenant (examples.json "tenant", per file or per example), 1 when its place lies in the tenant's
+ * Land, else 0 (the NW preview should not show an application from Kiel when there is one from Köln).
+ */
+export function exampleRank(tenant: Tenant, service: LoadedService, example: ServiceExample): number {
+  if (example.tenant === tenant.id) return 2;
+  return regionOf(service, example.data)?.slice(0, 2) === tenant.land ? 1 : 0;
 }
 
 function logoDataUri(tenant: Tenant): string | undefined {

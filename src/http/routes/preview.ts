@@ -8,11 +8,12 @@ interface Options {
   rt: Runtime;
 }
 
-type PreviewRoute = { Params: { tenant: string; service?: string; page?: string }; Querystring: Record<string, string | undefined> };
+type PreviewRoute = { Params: { tenant: string; service?: string; page?: string; row?: string }; Querystring: Record<string, string | undefined> };
 
 /**
  * Development only (app.ts registers it outside production): every page of every service in every
- * tenant's look with sample data, at /_efa/preview/<tenant>/<service>/<page>?lang=en&example=…&errors=1.
+ * tenant's look with sample data, at /_efa/preview/<tenant>/<service>/<page>?lang=en&example=…&errors=1
+ * (a group's first row: <page> is <step>/1).
  * Under /_efa/ so it works the same with host and path tenants.
  */
 export async function previewRoutes(app: FastifyInstance, { rt }: Options): Promise<void> {
@@ -35,7 +36,9 @@ export async function previewRoutes(app: FastifyInstance, { rt }: Options): Prom
   });
 
   const page = async (req: { params: PreviewRoute['Params']; query: PreviewRoute['Querystring']; url: string }, reply: FastifyReply) => {
-    const { tenant, service, page: name } = req.params;
+    const { tenant, service, row } = req.params;
+    // A group's row page, <step>/1, as in the applicant's address.
+    const name = row === undefined ? req.params.page : `${req.params.page}/${row}`;
     const lang = req.query.lang;
     try {
       const result = previewer.render({
@@ -50,6 +53,7 @@ export async function previewRoutes(app: FastifyInstance, { rt }: Options): Prom
   };
   app.get<PreviewRoute>('/_efa/preview/:tenant/:service', page);
   app.get<PreviewRoute>('/_efa/preview/:tenant/:service/:page', page);
+  app.get<PreviewRoute>('/_efa/preview/:tenant/:service/:page/:row', page);
 }
 
 /** A plain list of links; it is a tool page, so it carries no tenant look and no escaping risk (ids only). */
