@@ -39,11 +39,13 @@ async function capturingProxy(target: string): Promise<{ url: string; bodies: st
 }
 
 const authority = await makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096);
+// FIT-Connect event tokens are PS512: that destination signs with an RSA key.
+const fitAuthority = await makeAuthority('hansestadt-luebeck', 'Hansestadt Lübeck', 4096, 'PS512');
 const sender = await makeSender();
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const inbox = new Inbox();
-  const map = new Map<string, ReceiverAuthority>([[authority.id, { id: authority.id, name: authority.name, decryptionKey: authority.encryption.privateJwk, signingKey: authority.signing.privateJwk }]]);
+  const map = new Map<string, ReceiverAuthority>([authority, fitAuthority].map((a) => [a.id, { id: a.id, name: a.name, decryptionKey: a.encryption.privateJwk, signingKey: a.signing.privateJwk }]));
   const app = await buildReceiverServer({ authorities: map, inbox, senderKeys: async () => [sender.publicJwk], clients: new Map([['efa-runtime', 'names-test-secret']]) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const proxy = await capturingProxy(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
@@ -55,7 +57,7 @@ const ENTRIES: Record<string, (url: string) => DirectoryEntry> = {
   webhook: (url) => endpointFor(authority, 'webhook', `${url}/webhook/${authority.id}`),
   xta: (url) => endpointFor(authority, 'xta', `${url}/xta/${authority.id}`, { identifiers: { readerId: 'ags:01002000:gewerbe' } }),
   osci: (url) => endpointFor(authority, 'osci', `${url}/osci/${authority.id}`),
-  'fit-connect': (url) => endpointFor(authority, 'fit-connect', `${url}/fit-connect`, { identifiers: { destinationId: authority.id }, options: { clientId: 'efa-runtime', clientSecretEnv: SECRET_ENV } }),
+  'fit-connect': (url) => endpointFor(fitAuthority, 'fit-connect', `${url}/fit-connect`, { identifiers: { destinationId: fitAuthority.id }, options: { clientId: 'efa-runtime', clientSecretEnv: SECRET_ENV } }),
 };
 
 void test('every push transport hands a stored name with U+202E and U+FFFF to its receiver cleaned; no raw request carries either', async (t) => {
@@ -65,7 +67,7 @@ void test('every push transport hands a stored name with U+202E and U+FFFF to it
     const { inbox, proxy } = await setup(t);
     const transport = transports.get(name);
     assert.ok(transport);
-    const message = await messageWithAttachments(authority, [{ ...SAMPLE_PDF, filename: STORED }]);
+    const message = await messageWithAttachments(name === 'fit-connect' ? fitAuthority : authority, [{ ...SAMPLE_PDF, filename: STORED }]);
     const ctx: TransportContext = { endpoint: (ENTRIES[name] as (url: string) => DirectoryEntry)(proxy.url), sender, timeoutMs: 10_000 };
     await transport.send(message, ctx);
     const stored = inbox.get(message.messageId);

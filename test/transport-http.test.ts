@@ -40,7 +40,7 @@ test('exchange: a refusal carries the receiver\'s status and body; only 408, 429
 });
 
 test('fit-connect: a destination that forgot its tokens (restart) gets a fresh one once, and the delivery goes through', async (t) => {
-  const kiel = await makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096);
+  const kiel = await makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096, 'PS512');
   const sender = await makeSender();
   const tokenRequests: number[] = [];
   const start = async (port: number) => {

@@ -47,7 +47,7 @@ test('a 307 from the FIT-Connect token endpoint is not followed: the client secr
   const redirecting = await server((_req, _body, res) => res.writeHead(307, { location: `${collector.url}/steal` }).end());
   t.after(() => redirecting.server.close());
 
-  const kiel = await makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096);
+  const kiel = await makeAuthority('gewerbeamt-kiel', 'Gewerbeamt Kiel', 4096, 'PS512');
   const ctx = {
     endpoint: endpointFor(kiel, 'fit-connect', `${redirecting.url}/fit-connect`, { identifiers: { destinationId: kiel.id }, options: { clientId: 'efa-runtime', clientSecretEnv: SECRET_ENV } }),
     sender: await makeSender(),
