@@ -9,6 +9,8 @@ import { startStack, type TestStack } from './support/runtime.js';
 
 /** A test service of its own (never a declared one), offered by one Land with an account service. */
 const SERVICE = 'kontoleistung';
+/** A second test service whose login is optional: a draft may be started anonymously and taken over. */
+const OPTIONAL = 'kontowahl';
 const TENANT = 'sh';
 const SECRET_ENV = 'EFA_TEST_OIDC_SECRET';
 const SECRET = 'a-client-secret-for-the-local-op-only';
@@ -19,11 +21,20 @@ function editJson(file: string, edit: (doc: Record<string, unknown>) => void): v
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
+/** Where a page that goes on at once (meta refresh) leads; its link says the same. */
+function refreshTo(html: string): string {
+  const target = /<meta http-equiv="refresh" content="0; url=([^"]+)">/.exec(html)?.[1];
+  assert.ok(target, html.slice(0, 400));
+  const href = target.replaceAll('&amp;', '&').replaceAll('&#x3D;', '=');
+  assert.ok(html.includes(`href="${target}"`), 'the page links to the same place');
+  return href;
+}
+
 /** The browser's walk through the local OpenID provider: choose a test person, come back with the code. */
-async function loginAs(app: Browser, issuer: string, person: string, op = new Browser(issuer)): Promise<{ status: number; html: string; location?: string }> {
-  const begin = await app.get(`/${TENANT}/${SERVICE}/anmelden`);
-  assert.equal(begin.status, 303, 'the login starts with a redirect to the account service');
-  const authorize = new URL(begin.location as string);
+async function loginAs(app: Browser, issuer: string, person: string, op = new Browser(issuer), service = SERVICE): Promise<{ status: number; html: string; location?: string }> {
+  const begin = await app.get(`/${TENANT}/${service}/anmelden`);
+  assert.equal(begin.status, 200, 'the login starts with our page that goes on to the account service');
+  const authorize = new URL(refreshTo(begin.html));
   assert.equal(authorize.origin, issuer);
   assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256', 'PKCE');
   assert.ok(authorize.searchParams.get('state') && authorize.searchParams.get('nonce'));
@@ -50,6 +61,10 @@ describe('login over OpenID Connect against the local OpenID provider', () => {
         mode: 'required', trustLevel: 'substantial',
         prefill: [{ pointer: '/halter/name', attribute: 'fullName' }, { pointer: '/halter/anschrift', attribute: 'address', editable: true }],
       };
+    });
+    await addExtraService(temp.root, { id: OPTIONAL, leikaKey: '99999999999020', tenants: [TENANT], routes: { '01': 'land-sh' }, minItems: 1, maxItems: 3 });
+    editJson(join(temp.root, 'services', OPTIONAL, 'service.json'), (doc) => {
+      doc.login = { mode: 'optional', prefill: [{ pointer: '/halter/name', attribute: 'fullName' }, { pointer: '/halter/anschrift', attribute: 'address', editable: true }] };
     });
     editJson(join(temp.root, 'tenants', `${TENANT}.json`), (doc) => {
       doc.accounts = { adapter: 'oidc', issuer: op.issuer, clientId: 'efa-test', clientSecretEnv: SECRET_ENV };
@@ -110,8 +125,9 @@ describe('login over OpenID Connect against the local OpenID provider', () => {
     assert.match(again.html, /value="14"/, 'an editable prefilled answer may be changed');
 
     const out = await b.submit({}, '/abmelden');
-    assert.equal(out.status, 303);
-    const endSession = new URL(out.location as string);
+    assert.equal(out.status, 200);
+    assert.match(out.html, /Sie sind von diesem Portal abgemeldet/);
+    const endSession = new URL(refreshTo(out.html));
     assert.equal(endSession.origin, op.issuer, 'logout continues at the account service (RP-initiated logout)');
     assert.ok(endSession.searchParams.get('id_token_hint'));
     const confirm = await opBrowser.get(endSession.pathname + endSession.search);
@@ -150,6 +166,9 @@ describe('login over OpenID Connect against the local OpenID provider', () => {
     await owner.follow(await owner.submit(pet));
     const check = await owner.get(`/${TENANT}/${SERVICE}/pruefen`);
     assert.equal(check.status, 200);
+    assert.match(check.html, /Erika Mustermann<div class="kern-hint efa-prefilled">Aus Ihrem Nutzerkonto übernommen; diese Angabe kann hier nicht geändert werden\.<\/div>/, 'the check page marks the locked prefilled answer');
+    assert.match(check.html, /Holstenstraße 12a[^<]*<div class="kern-hint efa-prefilled">Aus Ihrem Nutzerkonto übernommen\.<\/div>/, 'and the editable one');
+    assert.doesNotMatch(check.html.replace(/<dd class="kern-description-list-item__value">(?:(?!<\/dd>).)*(Erika Mustermann|Holstenstraße)(?:(?!<\/dd>).)*<\/dd>/gs, ''), /efa-prefilled/, 'the applicant\'s own answers are not marked');
     const submitted = await owner.submit({}, '/absenden');
     assert.equal(submitted.status, 303, owner.lastHtml.slice(0, 300));
     await stack.rt.delivery?.drain();
@@ -162,5 +181,42 @@ describe('login over OpenID Connect against the local OpenID provider', () => {
       prefilled: [{ pointer: '/halter/name', source: 'account', editable: false }, { pointer: '/halter/anschrift', source: 'account', editable: true }],
     });
 
+  });
+
+  test('a draft started anonymously is taken over by the account that logs in; afterwards no other account and no anonymous browser opens it', async () => {
+    const b = new Browser(stack.url);
+    await b.get(`/${TENANT}/${OPTIONAL}`);
+    const started = await b.submit({}, '/start');
+    assert.equal(started.location, `/${TENANT}/${OPTIONAL}/halter`, 'an optional login lets the applicant start anonymously');
+    await b.get(started.location);
+    const typed = await b.submit({ 'halter.name': 'Anna Anonym', 'halter.anschrift.strasse': 'Dänische Straße', 'halter.anschrift.hausnummer': '7', 'halter.anschrift.plz': '24103', 'halter.anschrift.ort': 'Kiel' }, '/halter');
+    assert.equal(typed.status, 303, b.lastHtml.slice(0, 400));
+    const draftCookie = b.cookie(`efa_draft_${OPTIONAL}`);
+    assert.ok(draftCookie);
+
+    const back = await loginAs(b, op.issuer, 'elster', undefined, OPTIONAL);
+    const landed = await b.get(back.location as string);
+    assert.equal(landed.location, `/${TENANT}/${OPTIONAL}/tiere`, 'the login continues the draft where the applicant was');
+    assert.equal(b.cookie(`efa_draft_${OPTIONAL}`), draftCookie, 'the same draft, taken over');
+    const step = await b.get(`/${TENANT}/${OPTIONAL}/halter`);
+    assert.equal(step.status, 200);
+    assert.match(step.html, /value="Erika Mustermann"[^>]*readonly/, 'the locked answer now comes from the account');
+    assert.match(step.html, /value="Dänische Straße"/, 'an editable answer the applicant had typed is kept');
+    assert.match(step.html, /value="7"/);
+
+    const other = new Browser(stack.url);
+    await other.follow(await loginAs(other, op.issuer, 'eid', undefined, OPTIONAL));
+    other.setCookie(`efa_draft_${OPTIONAL}`, draftCookie);
+    const refused = await other.get(`/${TENANT}/${OPTIONAL}/halter`);
+    assert.equal(refused.status, 403, 'another account cannot open the taken-over draft');
+    assert.match(refused.html, /mit einem anderen Nutzerkonto begonnen/);
+    assert.doesNotMatch(refused.html, /Erika|Dänische/);
+
+    const anonymous = new Browser(stack.url);
+    anonymous.setCookie(`efa_draft_${OPTIONAL}`, draftCookie);
+    const toLogin = await anonymous.get(`/${TENANT}/${OPTIONAL}/halter`);
+    assert.equal(toLogin.status, 303, 'nor a browser without the login');
+    assert.equal(toLogin.location, `/${TENANT}/${OPTIONAL}/anmelden`);
+    assert.equal((await b.get(`/${TENANT}/${OPTIONAL}/halter`)).status, 200, 'the account that took it over still can');
   });
 });

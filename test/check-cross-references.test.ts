@@ -214,6 +214,42 @@ describe('efa check explains broken cross-references with file, JSON path and re
     assert.match(run.stderr, /EFA_DECLARATION_INVALID: 5 problems:/);
   });
 
+  test('a Land offering a service that asks for a login, without an account service, is refused by efa check and at startup', async () => {
+    const withLogin = (mode: string) => () => {
+      const service = read(serviceFile);
+      service.login = { mode };
+      write(serviceFile, service);
+    };
+    for (const mode of ['required', 'optional']) {
+      const run = await checkBroken([serviceFile], withLogin(mode));
+      assert.match(problemLine(run, 'EFA_XREF_ACCOUNTS', tenantFile, `/services/${PROBE}`), new RegExp(`offers "${PROBE}", whose login is "${mode}" \\(services/${PROBE}/service\\.json /login/mode\\), but the Land has no account service: add "accounts"`));
+    }
+    const original = readFileSync(at(serviceFile), 'utf8');
+    try {
+      withLogin('required')();
+      await assert.rejects(loadDeclarations(temp.root, ENV), (err: unknown) => {
+        assert.ok(err instanceof DeclarationError, String(err));
+        assert.equal(err.code, 'EFA_XREF_ACCOUNTS');
+        assert.equal(err.path, `/services/${PROBE}`);
+        assert.ok(err.file.endsWith(tenantFile), err.file);
+        return true;
+      });
+      // With the Land's account service configured, the same service loads.
+      const tenant = read(tenantFile);
+      const tenantOriginal = readFileSync(at(tenantFile), 'utf8');
+      try {
+        tenant.accounts = { adapter: 'oidc', issuer: 'https://konto.example', clientId: 'efa', clientSecretEnv: 'EFA_TEST_UNUSED' };
+        write(tenantFile, tenant);
+        const loaded = await loadDeclarations(temp.root, ENV);
+        assert.equal(loaded.services.get(PROBE)?.definition.login?.mode, 'required');
+      } finally {
+        writeFileSync(at(tenantFile), tenantOriginal);
+      }
+    } finally {
+      writeFileSync(at(serviceFile), original);
+    }
+  });
+
   test('a Land offering the service where no responsibility covers it is warned about, not refused', async () => {
     const other = 'tenants/nw.json';
     const original = readFileSync(at(other), 'utf8');

@@ -16,6 +16,9 @@ interface Seeded {
   drafts: { expired: string[]; live: string[] };
   payloads: { due: string[]; kept: string[] };
   attempts: { due: number[]; kept: number[] };
+  /** Login sessions (and logins in progress) and used SAML assertion IDs, expired and live. */
+  sessions: { expired: string[]; live: string[] };
+  samlAssertions: { expired: string[]; live: string[] };
 }
 
 async function submission(db: Database, fields: { status: string; updatedDaysAgo: number; mode?: 'push' | 'pull' }): Promise<string> {
@@ -69,7 +72,23 @@ async function seed(db: Database): Promise<Seeded> {
   for (const [id, first, last] of rows) {
     await db.query(`INSERT INTO routing_rows (tbl, natural_key, ord, row, first_version, last_version) VALUES ('authorities', $1, 1, $2::jsonb, $3, $4)`, [id, JSON.stringify({ id, name: id }), first, last]);
   }
-  return { drafts, payloads, attempts };
+  const session = async (minutes: number, loggedIn: boolean) => {
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO account_sessions (id_sha256, tenant, service_id, account, trust_level, pending, expires_at)
+       VALUES (sha256(convert_to($1, 'UTF8')), 'sh', 'svc', $2, $3, $4, now() + make_interval(mins => $5))`,
+      [id, loggedIn ? 'account-key' : null, loggedIn ? 'substantial' : null, loggedIn ? null : '{"state":"s"}', minutes],
+    );
+    return id;
+  };
+  const sessions = { expired: [await session(-1, true), await session(-60 * 24, false)], live: [await session(30, true), await session(10, false)] };
+  const assertion = async (minutes: number) => {
+    const id = `_${randomUUID()}`;
+    await db.query(`INSERT INTO saml_assertions_used (tenant_id, assertion_id, expires_at) VALUES ('sh', $1, now() + make_interval(mins => $2))`, [id, minutes]);
+    return id;
+  };
+  const samlAssertions = { expired: [await assertion(-1), await assertion(-60 * 24 * 7)], live: [await assertion(5)] };
+  return { drafts, payloads, attempts, sessions, samlAssertions };
 }
 
 async function ids(db: Database, sql: string): Promise<string[]> {
@@ -94,11 +113,18 @@ for (const engine of ['postgres', 'pglite'] as const) {
     });
     after(async () => cleanup());
 
-    test('one purge: expired drafts, old payloads (metadata kept), old attempts but the delivered one, routing versions beyond the newest 3', async () => {
+    test('one purge: expired drafts, login sessions and used SAML assertion IDs, old payloads (metadata kept), old attempts but the delivered one, routing versions beyond the newest 3', async () => {
+      const sessionsBefore = await ids(db, `SELECT encode(id_sha256, 'hex') AS id FROM account_sessions`);
+      const assertionsBefore = await ids(db, 'SELECT assertion_id AS id FROM saml_assertions_used');
+      assert.equal(sessionsBefore.length, 4);
+      assert.equal(assertionsBefore.length, 3);
       const outcome = await purge(db, POLICY);
-      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, files: 0, fileChunks: 0, payloads: 2, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 2, samlAssertions: 2, files: 0, fileChunks: 0, payloads: 2, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
 
       assert.deepEqual(await ids(db, 'SELECT id FROM drafts'), [...seeded.drafts.live].sort());
+      const hashed = async (id: string) => (await ids(db, `SELECT encode(sha256(convert_to('${id}', 'UTF8')), 'hex') AS id`))[0];
+      assert.deepEqual(await ids(db, `SELECT encode(id_sha256, 'hex') AS id FROM account_sessions`), (await Promise.all(seeded.sessions.live.map(hashed))).sort(), 'expired sessions and abandoned logins go, live ones stay');
+      assert.deepEqual(await ids(db, 'SELECT assertion_id AS id FROM saml_assertions_used'), seeded.samlAssertions.live, 'used SAML assertion IDs go once the assertion has expired');
       const subs = await db.query<{ id: string; payload_jwe: string; payload_purged_at: Date | null; payload_sha512: string; reference: string; status: string; applicant_copy: Uint8Array | null }>('SELECT id, payload_jwe, payload_purged_at, payload_sha512, reference, status, applicant_copy FROM submissions');
       for (const row of subs.rows) {
         const due = seeded.payloads.due.includes(row.id);
@@ -114,14 +140,14 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.deepEqual(await ids(db, 'SELECT natural_key AS id FROM routing_rows'), ['in-2-and-3', 'in-every-version', 'new-in-5'], 'rows of the kept versions stay, shared ones included');
       assert.deepEqual((await readRowDocument(db, 3)).authorities.map((a) => a.id).sort(), ['in-2-and-3', 'in-every-version'], 'the oldest kept version still reads whole');
 
-      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, sessions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
+      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
     });
 
     test('0 keeps a kind forever; drafts always go when expired', async () => {
       await db.query(`UPDATE drafts SET expires_at = now() - interval '1 day'`);
       await db.query(`UPDATE delivery_attempts SET finished_at = now() - interval '1000 days'`);
       const outcome = await purge(db, { payloadDays: 0, attemptDays: 0, routingVersionsKept: 0 });
-      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
       assert.equal((await db.query('SELECT 1 FROM delivery_attempts')).rows.length, 2);
     });
 

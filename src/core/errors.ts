@@ -46,6 +46,8 @@ export const CROSS_REFERENCE_CODES = {
   EFA_XREF_EXAMPLE: 'conditional step without an example',
   /** A tenant, form, text override or routing entry names a service that is not there (or a service has no form). */
   EFA_XREF_SERVICE: 'unknown service or missing form',
+  /** A tenant offers a service whose login is required or optional but declares no account service. */
+  EFA_XREF_ACCOUNTS: 'login without an account service',
 } as const;
 
 export type CrossReferenceCode = keyof typeof CROSS_REFERENCE_CODES;

@@ -19,6 +19,8 @@ export interface PurgeCounts {
   drafts: number;
   /** Expired login sessions and logins never completed (src/accounts/sessions.ts). */
   sessions: number;
+  /** IDs of used SAML assertions past their expiry: a replay of those is refused by its timestamps (src/accounts/saml-replay.ts). */
+  samlAssertions: number;
   /** Uploaded files (attachment rows) of expired drafts, of purged payloads, and orphans. */
   files: number;
   /** Their stored chunks, deleted before the rows so that no batch holds more than CHUNK_BATCH. */
@@ -97,6 +99,12 @@ const FILE_STEPS: Step[] = [
     sql: `DELETE FROM account_sessions WHERE id_sha256 IN (SELECT id_sha256 FROM account_sessions WHERE expires_at <= now() LIMIT $1)`,
     params: [],
   },
+  {
+    kind: 'samlAssertions',
+    sql: `DELETE FROM saml_assertions_used WHERE (tenant_id, assertion_id) IN (
+            SELECT tenant_id, assertion_id FROM saml_assertions_used WHERE expires_at < now() LIMIT $1)`,
+    params: [],
+  },
 ];
 
 function steps(policy: RetentionPolicy): Step[] {
@@ -154,7 +162,7 @@ async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
 
 /** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
 export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
-  const purged: PurgeCounts = { drafts: 0, sessions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
+  const purged: PurgeCounts = { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));

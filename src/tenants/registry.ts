@@ -165,6 +165,8 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
       problems.push(new CrossReferenceError('EFA_XREF_SERVICE', shown, `/services/${serviceId}`, `no service "${serviceId}" under services/: fix the id or remove the offer (services: ${[...services.keys()].join(', ') || 'none'})`));
       continue;
     }
+    const withoutAccounts = checkAccountService(shown, serviceId, service, def);
+    if (withoutAccounts) problems.push(withoutAccounts);
     const land = checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages, problems);
     problems.push(...checkLocalParameters(shown, serviceId, service, land, offer.local ?? [], def.land));
     problems.push(...checkRestrictions(shown, serviceId, service, offer.codelists ?? {}));
@@ -175,6 +177,17 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
   for (const [serviceId, form] of texts.forms) texts.forms.set(serviceId, restrictForm(form, def.services[serviceId]?.codelists));
   const css = themeCss(def.theme);
   return { ...def, languages, parameters, parameterTables, lands, themeCss: css, stylesheet: { body: css, etag: etagOf(css) }, logoSvg, ui: texts.ui, forms: texts.forms, serviceTexts: texts.services, ruleTexts: texts.rules };
+}
+
+/**
+ * A service that asks for a login needs the Land's account service: without one, its start page
+ * would lead applicants to a login that does not exist.
+ */
+function checkAccountService(file: string, serviceId: string, service: LoadedService, def: TenantDefinition): CrossReferenceError | undefined {
+  const mode = service.definition.login?.mode;
+  if (!mode || mode === 'off' || def.accounts) return undefined;
+  return new CrossReferenceError('EFA_XREF_ACCOUNTS', file, `/services/${serviceId}`,
+    `offers "${serviceId}", whose login is "${mode}" (services/${serviceId}/service.json /login/mode), but the Land has no account service: add "accounts" to this file (docs/basisdienste.md) or stop offering the service`);
 }
 
 /** A tenant's copy of its file without the services efa check already reported as broken, and their text overrides. */

@@ -24,6 +24,8 @@ export const TEXTS = {
     failedTitle: 'Anmeldung fehlgeschlagen', failed: 'Die Anmeldung konnte nicht abgeschlossen werden oder hat zu lange gedauert. Bitte melden Sie sich erneut an.',
     otherTitle: 'Antrag gehört zu einem anderen Nutzerkonto', other: 'Dieser Antrag wurde mit einem anderen Nutzerkonto begonnen. Sie können ihn mit Ihrem Nutzerkonto nicht öffnen.',
     loggedOutTitle: 'Sie sind abgemeldet', loggedOut: 'Sie wurden von diesem Portal und von Ihrem Nutzerkonto abgemeldet.',
+    toLoginTitle: 'Anmelden mit Ihrem Nutzerkonto', toLogin: 'Sie werden jetzt zu Ihrem Nutzerkonto weitergeleitet und kommen nach der Anmeldung hierher zurück.', toLoginButton: 'Weiter zum Nutzerkonto',
+    toLogoutTitle: 'Abmelden beim Nutzerkonto', toLogout: 'Sie sind von diesem Portal abgemeldet. Sie werden jetzt auch bei Ihrem Nutzerkonto abgemeldet.', toLogoutButton: 'Weiter zum Nutzerkonto',
   },
   en: {
     levelTitle: 'A higher level of assurance is needed', levelNeeded: (service: string, needed: string, reached?: string) => `“${service}” needs a login at the level of assurance ${needed}. ${reached ? `Your login had the level ${reached}.` : 'The way you chose to log in cannot reach it.'}`,
@@ -32,6 +34,8 @@ export const TEXTS = {
     failedTitle: 'Login failed', failed: 'The login could not be completed or took too long. Please log in again.',
     otherTitle: 'This application belongs to another account', other: 'This application was started with another user account. You cannot open it with yours.',
     loggedOutTitle: 'You are logged out', loggedOut: 'You were logged out of this portal and of your user account.',
+    toLoginTitle: 'Log in with your user account', toLogin: 'You are now taken to your user account and come back here after the login.', toLoginButton: 'Continue to the user account',
+    toLogoutTitle: 'Log out at the user account', toLogout: 'You are logged out of this portal. You are now logged out of your user account too.', toLogoutButton: 'Continue to the user account',
   },
 } as const;
 
@@ -39,6 +43,19 @@ export const textsOf = (p: PageEnv) => TEXTS[p.lang];
 
 export function accountView(p: PageEnv, status: number, context: { heading: string; paragraphs: string[]; items?: readonly string[]; actionHref?: string; actionLabel?: string; homeHref?: string; homeLabel?: string }): PageView {
   return { template: 'account', title: context.heading, status, context };
+}
+
+/**
+ * A page that goes on to the account service at once (an instant client-side redirect, WCAG
+ * technique G110), with a link for the same. A redirect would not do: the pages' CSP allows forms
+ * to go to this origin only (form-action 'self'), and browsers hold the redirects after a form to
+ * that too, so "Antrag starten", a step posted after the session ended, or "Abmelden" would stop
+ * at the redirect to the account service.
+ */
+export function continueView(p: PageEnv, to: 'login' | 'logout', href: string): PageView {
+  const x = textsOf(p);
+  const [heading, text, label] = to === 'login' ? [x.toLoginTitle, x.toLogin, x.toLoginButton] : [x.toLogoutTitle, x.toLogout, x.toLogoutButton];
+  return { template: 'account', title: heading, status: 200, context: { heading, paragraphs: [text], actionHref: href, actionLabel: label, refreshTo: href } };
 }
 
 /** The service's declared login, or undefined when it has none (or `off`). */

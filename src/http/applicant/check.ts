@@ -15,6 +15,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible } from '../../submissions/submit.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
+import { prefilledNote, type Prefilled } from './fields.js';
 import { authorityView, displayFacts, factValue, type AuthorityView } from './facts.js';
 import { elsewhereView, placeElsewhere, rulesPlaceFact } from './place-view.js';
 import { stepContext } from './logic.js';
@@ -26,6 +27,8 @@ export interface CheckRow {
   label: string;
   value: string;
   lines?: Array<{ label: string; value: string }>;
+  /** Said of an answer taken from the user account (check page only). */
+  note?: string;
 }
 
 export interface CheckSection {
@@ -37,8 +40,9 @@ export interface CheckSection {
  * Every answer of the visible steps, as labels and formatted values (with a group's rows, file
  * names, "not answered" left to the template): the check page renders these, and the applicant's
  * copy for the PDF receipt is these, so both say the same. `data` is already pruned of hidden answers.
+ * With `prefilled`, an answer from the user account says so, as on its step page.
  */
-export function checkSections(env: PageEnv, service: LoadedService, data: Record<string, unknown>, conditions: ConditionEnv): CheckSection[] {
+export function checkSections(env: PageEnv, service: LoadedService, data: Record<string, unknown>, conditions: ConditionEnv, prefilled?: Prefilled): CheckSection[] {
   const id = service.definition.id;
   const steps = visibleSteps(formOf(env.tenant, id), data, conditions);
   return steps.map((step) => ({
@@ -46,7 +50,8 @@ export function checkSections(env: PageEnv, service: LoadedService, data: Record
     rows: step.fields.filter((f) => conditionHolds(f.showIf, data, conditions)).flatMap((f) => {
       const changeHref = `${env.base}/${id}/${step.id}?zurueck=pruefen`;
       const value = getAt(data, f.pointer);
-      const own = { label: t(f.label, env.lang), value: f.kind.summary(f, value, env.lang), changeHref };
+      const note = prefilledNote(env, prefilled, f.pointer);
+      const own = { label: t(f.label, env.lang), value: f.kind.summary(f, value, env.lang), changeHref, ...(note ? { note } : {}) };
       if (!f.group) return [own];
       // Each row with its own change link, straight to that row's page.
       const spec = f.group;
@@ -61,7 +66,7 @@ export function checkSections(env: PageEnv, service: LoadedService, data: Record
  * The check page. `authorityOf` resolves the responsible authority and throws an EfaError when
  * none is connected; the applicant then hears it here, before submitting.
  */
-export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry }): PageView {
+export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry; prefilled?: Prefilled }): PageView {
   const id = service.definition.id;
   const ui = uiOf(env);
   const form = formOf(env.tenant, id);
@@ -69,7 +74,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   const steps = visibleSteps(form, data, ctx.conditions);
   const elsewhere = placeElsewhere(env.tenant, service, data);
   if (elsewhere) return elsewhereView(env, ctx.places, elsewhere, id, steps);
-  const sections = checkSections(env, service, data, ctx.conditions);
+  const sections = checkSections(env, service, data, ctx.conditions, opts.prefilled);
   const incomplete = validateAll(service, form, data, ctx);
   let authority: AuthorityView | undefined;
   let routingProblem: string | undefined;
@@ -102,7 +107,7 @@ export function renderCheck(pages: ApplicantPages, reply: FastifyReply, p: PageE
   const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
   const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
   const authorityOf = (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority;
-  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf: reply.generateCsrf(), status, draftExpiry: expiry }));
+  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf: reply.generateCsrf(), status, draftExpiry: expiry, prefilled: draft.account ? draft.accountMeta?.prefilled : undefined }));
 }
 
 export function registerCheck(pages: ApplicantPages): void {

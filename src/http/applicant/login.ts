@@ -14,7 +14,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft, DraftAccountMeta } from '../../submissions/drafts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { postToIdp, registerSamlMetadata, samePostAgain } from './login-saml.js';
-import { accountView, cookieOptions, levelRefusedView, loginOf, neededLevel, otherAccountView, sessionCookie, sessionOf, textsOf, unsigned } from './account.js';
+import { accountView, continueView, cookieOptions, levelRefusedView, loginOf, neededLevel, otherAccountView, sessionCookie, sessionOf, textsOf, unsigned } from './account.js';
 import { formOf } from './view.js';
 
 /** The path segment below a tenant for the account service's callbacks (one URL to register per tenant). */
@@ -58,7 +58,7 @@ async function beginLogin(pages: ApplicantPages, req: Req, reply: FastifyReply) 
   const loginId = await rt.accounts.sessions.beginLogin({ tenant: p.tenant.id, serviceId: id, pending: start.pending });
   void reply.setCookie(LOGIN_COOKIE, loginId, cookieOptions(rt, `${p.base}/${LOGIN_SEGMENT}`, 600));
   if (start.form) return pages.send(reply, p, postToIdp(reply, p, start.form));
-  return reply.redirect(start.redirectUrl, 303);
+  return pages.send(reply, p, continueView(p, 'login', start.redirectUrl));
 }
 
 async function callback(pages: ApplicantPages, req: Req, reply: FastifyReply) {
@@ -127,7 +127,7 @@ async function logout(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   void reply.clearCookie(sessionCookie(id), { path: `${p.base}/${id}` });
   const loggedOutUrl = `${req.protocol}://${req.host}${p.base}/${LOGIN_SEGMENT}/abgemeldet`;
   const idpLogout = session && await (await rt.accounts.adapterFor(p.tenant.id)).logout({ tenantId: p.tenant.id, subject: session.account, idpSessionRef: session.idpRef, postLogoutUrl: loggedOutUrl });
-  return reply.redirect(idpLogout ?? loggedOutUrl, 303);
+  return idpLogout ? pages.send(reply, p, continueView(p, 'logout', idpLogout)) : reply.redirect(loggedOutUrl, 303);
 }
 
 export function registerLogin(pages: ApplicantPages): void {
