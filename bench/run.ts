@@ -33,7 +33,7 @@ import { Browser } from '../test/support/browser.js';
 import { example } from '../test/support/extra-service.js';
 import { DEFRA_VERSION, fieldNames, installDefra, PAGES } from './lib/defra.js';
 import { answersOf, benchRoot, FORM_SERVICE, GROUP_SERVICE, stepId, TENANT } from './lib/root.js';
-import { summariseProfile } from './lib/profile.js';
+import { summariseOwnTotal, summariseProfile } from './lib/profile.js';
 
 const SECTIONS = ['render', 'post', 'submit', 'walk', 'defra', 'memory', 'startup', 'delivery'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -368,7 +368,10 @@ async function pages(env: Record<string, string>, db: { url: string }): Promise<
     row('memory', 'bare Fastify server: idle → after all the load above', `${mem(idle.bare)} → ${mem(after.bare)}`);
     row('memory', 'efa serve: idle → after all the load above', `${mem(idle.efa)} → ${mem(after.efa)}`, { key: 'memory.rss', value: after.bare.rss / after.efa.rss, of: "the bare server's RSS over efa's", target: 0.5 });
   }
-  if (flags.profile) await profile(serveEnv, stepGet, work);
+  if (flags.profile) {
+    if (wants('render') || !wants('post')) await profile(serveEnv, stepGet, 'the step-with-draft load', join(work, 'profile-step'));
+    if (wants('post')) await profile(serveEnv, stepPost, 'the step POST load', join(work, 'profile-post'));
+  }
 }
 
 /**
@@ -413,18 +416,24 @@ async function defra(efaStep: Load | undefined, efaPost: Load | undefined): Prom
   }
 }
 
-/** A CPU profile of efa serve under the step-with-draft load; the top functions by self time. */
-async function profile(serveEnv: (port: number, extra?: Record<string, string>) => Record<string, string>, stepGet: Target, work: string): Promise<void> {
+/** A CPU profile of efa serve under one load (the step with a draft, the step POST); the top functions by self and total time. */
+async function profile(serveEnv: (port: number, extra?: Record<string, string>) => Record<string, string>, target: Target, what: string, dir: string): Promise<void> {
   const port = await freePort();
-  const dir = join(work, 'profile');
   const serve = start('efa serve (profiled)', ['--cpu-prof', '--cpu-prof-dir', dir, 'bin/efa.js', 'serve'], serveEnv(port));
   await waitReady(serve, `http://127.0.0.1:${port}/_efa/health/ready`);
-  const load = await cannon({ ...stepGet, url: stepGet.url.replace(/:\d+\//, `:${port}/`) }, Math.max(DURATION * 2, 4));
+  const load = await cannon({ ...target, url: target.url.replace(/:\d+\//, `:${port}/`) }, Math.max(DURATION * 2, 4));
   await serve.stop();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('efa serve wrote no CPU profile');
-  notes.push(`CPU profile of efa serve under the step-with-draft load (${load.rps.toFixed(0)} req/s while profiled), top functions by self time:`);
-  for (const line of summariseProfile(readFileSync(join(dir, file), 'utf8'), 20, ROOT)) notes.push(`  ${line}`);
+  notes.push(`CPU profile of efa serve under ${what} (${load.rps.toFixed(0)} req/s while profiled), top functions by self time:`);
+  const json = readFileSync(join(dir, file), 'utf8');
+  for (const line of summariseProfile(json, 20, ROOT)) notes.push(`  ${line}`);
+  notes.push('The runtime\'s own functions by total time (self and what they call):');
+  for (const line of summariseOwnTotal(json, 25, ROOT, '/dist/src/')) notes.push(`  ${line}`);
+  // Kept for a closer look (Chrome DevTools, speedscope): the run's work folder is removed.
+  const kept = join(tmpdir(), `efa-bench-${dir.split('-').pop()}.cpuprofile`);
+  writeFileSync(kept, json);
+  notes.push(`The profile: ${kept}`);
 }
 
 // ---- startup and delivery (their own benches, run as child processes) ------------------------------
