@@ -436,6 +436,12 @@ async function profile(serveEnv: (port: number, extra?: Record<string, string>) 
   notes.push(`The profile: ${kept}`);
 }
 
+/** NODE_OPTIONS as the image sets it (an `ENV NODE_OPTIONS=…` line of the Dockerfile), if it does. */
+function imageNodeOptions(): { NODE_OPTIONS?: string } {
+  const value = /^ENV NODE_OPTIONS="?([^"\n]+)"?$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  return value ? { NODE_OPTIONS: value } : {};
+}
+
 // ---- startup and delivery (their own benches, run as child processes) ------------------------------
 async function startup(): Promise<void> {
   for (const n of new Set([1, MANY])) {
@@ -601,6 +607,8 @@ async function main(): Promise<number> {
       EFA_RATE_LIMIT: '1000000',
       // Tenants by path (/sh/…) rather than by Host, so the load generators need no Host header.
       EFA_PATH_TENANTS: 'true',
+      // The image's heap limit (Dockerfile), so memory is measured as deployed; --serve-env overrides it.
+      ...imageNodeOptions(),
     };
     await pages(env, { url: dbUrl.toString() });
     for (const c of cleanups.splice(0).reverse()) await c();
