@@ -168,16 +168,35 @@ async function memoryOf(proc: Proc, probeFile: string): Promise<{ rss: number; h
 }
 
 // ---- load ---------------------------------------------------------------------------------------
-interface Load { rps: number; p50: number; p99: number; bytes: number; bad: string }
+interface Load { rps: number; p50: number; p99: number; bytes: number; bad: string; cpuMs?: number }
+/**
+ * The serving process of each origin: its CPU per request is read from /proc around each load. It
+ * moves far less with the machine's load than req/s does (PostgreSQL's and Redis's CPU not included).
+ */
+const serverPids = new Map<string, number>();
+function cpuTicks(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
 interface Target { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; expect: '2xx' | '3xx' }
 async function cannon(target: Target, seconds = DURATION, connections = CONNECTIONS): Promise<Load> {
+  const pid = serverPids.get(new URL(target.url).origin);
+  const ticksBefore = cpuTicks(pid);
   const out = await run(['bench/lib/cannon.mjs', JSON.stringify({ url: target.url, method: target.method ?? 'GET', headers: target.headers ?? {}, body: target.body, connections, duration: seconds })]);
   const r = JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number> & { requests: { average: number; total: number }; latency: { p50: number; p99: number }; throughput: { average: number } };
   const total = r.requests.total;
   const good = r[target.expect] ?? 0;
   const errors = r.errors ?? 0;
   const bad = total === 0 ? 'no answer' : good < total || errors > 0 ? `${total - good} of ${total} not ${target.expect}${errors ? `, ${errors} errors` : ''}` : '';
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: total ? r.throughput.average / r.requests.average : 0, bad };
+  const ticksAfter = cpuTicks(pid);
+  // /proc counts in clock ticks of 10 ms (USER_HZ 100 on Linux).
+  const cpuMs = ticksBefore !== undefined && ticksAfter !== undefined && total > 0 ? ((ticksAfter - ticksBefore) * 10) / total : undefined;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: total ? r.throughput.average / r.requests.average : 0, bad, ...(cpuMs === undefined ? {} : { cpuMs }) };
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -188,9 +207,12 @@ const median = (xs: number[]) => {
 async function rounds(targets: Target[]): Promise<Load[]> {
   const per: Load[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) for (const [i, t] of targets.entries()) per[i]?.push(await cannon(t));
-  return per.map((list) => ({ rps: median(list.map((l) => l.rps)), p50: median(list.map((l) => l.p50)), p99: median(list.map((l) => l.p99)), bytes: list[0]?.bytes ?? 0, bad: list.map((l) => l.bad).filter(Boolean).join('; ') }));
+  return per.map((list) => {
+    const cpu = list.flatMap((l) => (l.cpuMs === undefined ? [] : [l.cpuMs]));
+    return { rps: median(list.map((l) => l.rps)), p50: median(list.map((l) => l.p50)), p99: median(list.map((l) => l.p99)), bytes: list[0]?.bytes ?? 0, bad: list.map((l) => l.bad).filter(Boolean).join('; '), ...(cpu.length > 0 ? { cpuMs: median(cpu) } : {}) };
+  });
 }
-const rate = (l: Load) => `${l.rps.toFixed(0)} req/s, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, ${(l.bytes / 1024).toFixed(1)} KB per answer with headers${l.bad ? ` — FAILED: ${l.bad}` : ''}`;
+const rate = (l: Load) => `${l.rps.toFixed(0)} req/s, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, ${(l.bytes / 1024).toFixed(1)} KB per answer with headers${l.cpuMs === undefined ? '' : `, ${l.cpuMs.toFixed(2)} ms CPU of the server per request`}${l.bad ? ` — FAILED: ${l.bad}` : ''}`;
 const okRatio = (a: Load, b: Load) => (a.bad || b.bad ? Number.NaN : a.rps / b.rps);
 
 // ---- the applicant's pages ------------------------------------------------------------------------
@@ -310,6 +332,8 @@ async function pages(env: Record<string, string>, db: { url: string }): Promise<
   cleanups.push(() => bare.stop());
   const E = `http://127.0.0.1:${efaPort}`;
   const B = `http://127.0.0.1:${barePort}`;
+  if (efa.child.pid !== undefined) serverPids.set(E, efa.child.pid);
+  if (bare.child.pid !== undefined) serverPids.set(B, bare.child.pid);
   await Promise.all([waitReady(efa, `${E}/_efa/health/ready`), waitReady(bare, `${B}/render/start`)]);
   await checkSameRender(B, join(work, 'captures.json'));
   const idle = { efa: await memoryOf(efa, join(work, 'efa-memory.json')), bare: await memoryOf(bare, join(work, 'bare-memory.json')) };
