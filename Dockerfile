@@ -13,6 +13,9 @@ RUN npx tsc --noEmit -p tsconfig.json && npm run build && npm prune --omit=dev &
 # Runtime stage: production dependencies and the compiled code (no TypeScript loader), as a non-root user.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DATA_DIR=/data EFA_RECEIVER_PORT=0
+# A heap that fits a 512 MB container (docs/operations.md#sizing): V8's default on a large host lets
+# the heap, above all the young generation (64 MB semi-spaces), grow to gigabytes before collecting.
+ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16"
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/package.json ./

@@ -33,7 +33,7 @@ import { Browser } from '../test/support/browser.js';
 import { example } from '../test/support/extra-service.js';
 import { DEFRA_VERSION, fieldNames, installDefra, PAGES } from './lib/defra.js';
 import { answersOf, benchRoot, FORM_SERVICE, GROUP_SERVICE, stepId, TENANT } from './lib/root.js';
-import { summariseProfile } from './lib/profile.js';
+import { summariseOwnTotal, summariseProfile } from './lib/profile.js';
 
 const SECTIONS = ['render', 'post', 'submit', 'walk', 'defra', 'memory', 'startup', 'delivery'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -168,16 +168,35 @@ async function memoryOf(proc: Proc, probeFile: string): Promise<{ rss: number; h
 }
 
 // ---- load ---------------------------------------------------------------------------------------
-interface Load { rps: number; p50: number; p99: number; bytes: number; bad: string }
+interface Load { rps: number; p50: number; p99: number; bytes: number; bad: string; cpuMs?: number }
+/**
+ * The serving process of each origin: its CPU per request is read from /proc around each load. It
+ * moves far less with the machine's load than req/s does (PostgreSQL's and Redis's CPU not included).
+ */
+const serverPids = new Map<string, number>();
+function cpuTicks(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
 interface Target { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; expect: '2xx' | '3xx' }
 async function cannon(target: Target, seconds = DURATION, connections = CONNECTIONS): Promise<Load> {
+  const pid = serverPids.get(new URL(target.url).origin);
+  const ticksBefore = cpuTicks(pid);
   const out = await run(['bench/lib/cannon.mjs', JSON.stringify({ url: target.url, method: target.method ?? 'GET', headers: target.headers ?? {}, body: target.body, connections, duration: seconds })]);
   const r = JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number> & { requests: { average: number; total: number }; latency: { p50: number; p99: number }; throughput: { average: number } };
   const total = r.requests.total;
   const good = r[target.expect] ?? 0;
   const errors = r.errors ?? 0;
   const bad = total === 0 ? 'no answer' : good < total || errors > 0 ? `${total - good} of ${total} not ${target.expect}${errors ? `, ${errors} errors` : ''}` : '';
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: total ? r.throughput.average / r.requests.average : 0, bad };
+  const ticksAfter = cpuTicks(pid);
+  // /proc counts in clock ticks of 10 ms (USER_HZ 100 on Linux).
+  const cpuMs = ticksBefore !== undefined && ticksAfter !== undefined && total > 0 ? ((ticksAfter - ticksBefore) * 10) / total : undefined;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes: total ? r.throughput.average / r.requests.average : 0, bad, ...(cpuMs === undefined ? {} : { cpuMs }) };
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -188,9 +207,12 @@ const median = (xs: number[]) => {
 async function rounds(targets: Target[]): Promise<Load[]> {
   const per: Load[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) for (const [i, t] of targets.entries()) per[i]?.push(await cannon(t));
-  return per.map((list) => ({ rps: median(list.map((l) => l.rps)), p50: median(list.map((l) => l.p50)), p99: median(list.map((l) => l.p99)), bytes: list[0]?.bytes ?? 0, bad: list.map((l) => l.bad).filter(Boolean).join('; ') }));
+  return per.map((list) => {
+    const cpu = list.flatMap((l) => (l.cpuMs === undefined ? [] : [l.cpuMs]));
+    return { rps: median(list.map((l) => l.rps)), p50: median(list.map((l) => l.p50)), p99: median(list.map((l) => l.p99)), bytes: list[0]?.bytes ?? 0, bad: list.map((l) => l.bad).filter(Boolean).join('; '), ...(cpu.length > 0 ? { cpuMs: median(cpu) } : {}) };
+  });
 }
-const rate = (l: Load) => `${l.rps.toFixed(0)} req/s, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, ${(l.bytes / 1024).toFixed(1)} KB per answer with headers${l.bad ? ` — FAILED: ${l.bad}` : ''}`;
+const rate = (l: Load) => `${l.rps.toFixed(0)} req/s, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, ${(l.bytes / 1024).toFixed(1)} KB per answer with headers${l.cpuMs === undefined ? '' : `, ${l.cpuMs.toFixed(2)} ms CPU of the server per request`}${l.bad ? ` — FAILED: ${l.bad}` : ''}`;
 const okRatio = (a: Load, b: Load) => (a.bad || b.bad ? Number.NaN : a.rps / b.rps);
 
 // ---- the applicant's pages ------------------------------------------------------------------------
@@ -310,6 +332,8 @@ async function pages(env: Record<string, string>, db: { url: string }): Promise<
   cleanups.push(() => bare.stop());
   const E = `http://127.0.0.1:${efaPort}`;
   const B = `http://127.0.0.1:${barePort}`;
+  if (efa.child.pid !== undefined) serverPids.set(E, efa.child.pid);
+  if (bare.child.pid !== undefined) serverPids.set(B, bare.child.pid);
   await Promise.all([waitReady(efa, `${E}/_efa/health/ready`), waitReady(bare, `${B}/render/start`)]);
   await checkSameRender(B, join(work, 'captures.json'));
   const idle = { efa: await memoryOf(efa, join(work, 'efa-memory.json')), bare: await memoryOf(bare, join(work, 'bare-memory.json')) };
@@ -368,7 +392,10 @@ async function pages(env: Record<string, string>, db: { url: string }): Promise<
     row('memory', 'bare Fastify server: idle → after all the load above', `${mem(idle.bare)} → ${mem(after.bare)}`);
     row('memory', 'efa serve: idle → after all the load above', `${mem(idle.efa)} → ${mem(after.efa)}`, { key: 'memory.rss', value: after.bare.rss / after.efa.rss, of: "the bare server's RSS over efa's", target: 0.5 });
   }
-  if (flags.profile) await profile(serveEnv, stepGet, work);
+  if (flags.profile) {
+    if (wants('render') || !wants('post')) await profile(serveEnv, stepGet, 'the step-with-draft load', join(work, 'profile-step'));
+    if (wants('post')) await profile(serveEnv, stepPost, 'the step POST load', join(work, 'profile-post'));
+  }
 }
 
 /**
@@ -413,18 +440,30 @@ async function defra(efaStep: Load | undefined, efaPost: Load | undefined): Prom
   }
 }
 
-/** A CPU profile of efa serve under the step-with-draft load; the top functions by self time. */
-async function profile(serveEnv: (port: number, extra?: Record<string, string>) => Record<string, string>, stepGet: Target, work: string): Promise<void> {
+/** A CPU profile of efa serve under one load (the step with a draft, the step POST); the top functions by self and total time. */
+async function profile(serveEnv: (port: number, extra?: Record<string, string>) => Record<string, string>, target: Target, what: string, dir: string): Promise<void> {
   const port = await freePort();
-  const dir = join(work, 'profile');
   const serve = start('efa serve (profiled)', ['--cpu-prof', '--cpu-prof-dir', dir, 'bin/efa.js', 'serve'], serveEnv(port));
   await waitReady(serve, `http://127.0.0.1:${port}/_efa/health/ready`);
-  const load = await cannon({ ...stepGet, url: stepGet.url.replace(/:\d+\//, `:${port}/`) }, Math.max(DURATION * 2, 4));
+  const load = await cannon({ ...target, url: target.url.replace(/:\d+\//, `:${port}/`) }, Math.max(DURATION * 2, 4));
   await serve.stop();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('efa serve wrote no CPU profile');
-  notes.push(`CPU profile of efa serve under the step-with-draft load (${load.rps.toFixed(0)} req/s while profiled), top functions by self time:`);
-  for (const line of summariseProfile(readFileSync(join(dir, file), 'utf8'), 20, ROOT)) notes.push(`  ${line}`);
+  notes.push(`CPU profile of efa serve under ${what} (${load.rps.toFixed(0)} req/s while profiled), top functions by self time:`);
+  const json = readFileSync(join(dir, file), 'utf8');
+  for (const line of summariseProfile(json, 20, ROOT)) notes.push(`  ${line}`);
+  notes.push('The runtime\'s own functions by total time (self and what they call):');
+  for (const line of summariseOwnTotal(json, 25, ROOT, '/dist/src/')) notes.push(`  ${line}`);
+  // Kept for a closer look (Chrome DevTools, speedscope): the run's work folder is removed.
+  const kept = join(tmpdir(), `efa-bench-${dir.split('-').pop()}.cpuprofile`);
+  writeFileSync(kept, json);
+  notes.push(`The profile: ${kept}`);
+}
+
+/** NODE_OPTIONS as the image sets it (an `ENV NODE_OPTIONS=…` line of the Dockerfile), if it does. */
+function imageNodeOptions(): { NODE_OPTIONS?: string } {
+  const value = /^ENV NODE_OPTIONS="?([^"\n]+)"?$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  return value ? { NODE_OPTIONS: value } : {};
 }
 
 // ---- startup and delivery (their own benches, run as child processes) ------------------------------
@@ -592,6 +631,8 @@ async function main(): Promise<number> {
       EFA_RATE_LIMIT: '1000000',
       // Tenants by path (/sh/…) rather than by Host, so the load generators need no Host header.
       EFA_PATH_TENANTS: 'true',
+      // The image's heap limit (Dockerfile), so memory is measured as deployed; --serve-env overrides it.
+      ...imageNodeOptions(),
     };
     await pages(env, { url: dbUrl.toString() });
     for (const c of cleanups.splice(0).reverse()) await c();

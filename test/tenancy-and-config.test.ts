@@ -173,6 +173,12 @@ describe('tenants by host in production mode, on the embedded database (PGlite)'
       DraftGoneError,
     );
     assert.deepEqual(await count(), before, 'the failed transaction left no submission and no outbox row');
+    // A write failing after the submission's row (a status key the table refuses) takes it back too.
+    await assert.rejects(
+      storeSubmission(stack.rt.db, { tenant: 'sh', service, data, logicCtx, responsible: resolveResponsible(stack.rt.routing, service, data), statusKeySha256: Buffer.alloc(3) }),
+      /check constraint/,
+    );
+    assert.deepEqual(await count(), before, 'a write failing after the submission row left no submission and no outbox row');
     await stack.rt.delivery?.stop();
     const ok = await storeSubmission(stack.rt.db, { tenant: 'sh', service, data, logicCtx, responsible: resolveResponsible(stack.rt.routing, service, data) });
     const after = await count();

@@ -138,7 +138,9 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
   const owner = (pointer: string) => fields.find((f) => pointer === f.pointer || pointer.startsWith(`${f.pointer}/`));
   const blocked = (pointer: string) => [...errors.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
 
-  service.validate(withParents(data, fields));
+  // One copy for the schema and the rules: Ajv (no defaults, no coercion, no removal) does not change it.
+  const probe = withParents(data, fields);
+  service.validate(probe);
   const consequences: Array<{ field: FormField; pointer: string }> = [];
   for (const error of (service.validate.errors ?? []) as ErrorObject[]) {
     if (error.keyword === 'if' || error.keyword === 'additionalProperties') continue;
@@ -158,7 +160,7 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
   // The rules see this step's objects even when it was posted empty, as the schema does: a rule
   // that waits for "the step was answered" (e.g. taetigkeit present) speaks in the same round as
   // the field errors instead of only after they are fixed.
-  for (const issue of service.logic.rules(withParents(data, fields), ctx.logic)) {
+  for (const issue of service.logic.rules(probe, ctx.logic)) {
     const field = owner(issue.pointer);
     if (!field || blocked(issue.pointer)) continue;
     errors.set(issue.pointer, inRow(field, issue.pointer, t(ctx.ruleTexts?.get(issue.code) ?? issue.message, ctx.lang), ctx.lang));

@@ -5,7 +5,6 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyCsrf from '@fastify/csrf-protection';
@@ -20,6 +19,7 @@ import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
 import { registerErrorPages } from './error-pages.js';
 import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { httpTimeouts } from './timeouts.js';
 import { registerRequestDeadlines, uploadDeadlineMs } from './upload-timeouts.js';
 import { declaredLimits } from '../forms/upload-limits.js';
@@ -78,7 +78,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   registerRequestDeadlines(app, rt.config.ops.httpRequestTimeoutMs);
   await registerOpenApi(app, rt.config.production);
-  await app.register(fastifyHelmet, {
+  registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

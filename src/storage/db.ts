@@ -10,8 +10,17 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Names a statement of the hot path: PostgreSQL parses and plans it once per pooled connection
+   * and then only binds and executes it (a named prepared statement). One name, one SQL text.
+   * Ignored by PGlite, which runs in this process.
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<R>>;
 }
 
 /**
@@ -76,8 +85,8 @@ function openPostgres(url: string, max: number, timeouts: DatabaseTimeouts, onEr
   pool.on('error', (err) => onError('db_idle_client', err));
   return {
     kind: 'postgres',
-    async query<R>(sql: string, params?: unknown[]) {
-      const r = await pool.query(sql, params as unknown[]);
+    async query<R>(sql: string, params?: unknown[], opts?: QueryOptions) {
+      const r = await pool.query(opts?.name ? { name: opts.name, text: sql, values: params } : { text: sql, values: params });
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -93,8 +102,8 @@ function openPostgres(url: string, max: number, timeouts: DatabaseTimeouts, onEr
       try {
         await client.query('BEGIN');
         const result = await fn({
-          async query<R>(sql: string, params?: unknown[]) {
-            const r = await client.query(sql, params as unknown[]);
+          async query<R>(sql: string, params?: unknown[], opts?: QueryOptions) {
+            const r = await client.query(opts?.name ? { name: opts.name, text: sql, values: params } : { text: sql, values: params });
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
         });

@@ -70,7 +70,7 @@ export class DraftStore {
     const id = randomUUID();
     const { rows } = await this.db.query<{ expires_at: Date | string }>(
       `INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6)) RETURNING expires_at`,
-      [id, tenant, serviceId, serviceVersion, this.encrypt(id, {}), this.emptyTtlHours],
+      [id, tenant, serviceId, serviceVersion, this.encrypt(id, {}), this.emptyTtlHours], { name: 'efa_draft_create' },
     );
     return { id, tenant, serviceId, serviceVersion, data: {}, currentStep: null, expiresAt: new Date((rows[0] as { expires_at: Date | string }).expires_at) };
   }
@@ -80,7 +80,7 @@ export class DraftStore {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
     const { rows } = await this.db.query<{ id: string; tenant: string; service_id: string; service_version: string; data_enc: Uint8Array; current_step: string | null; expires_at: Date | string; account: string | null; account_meta: DraftAccountMeta | null }>(
       `SELECT id, tenant, service_id, service_version, data_enc, current_step, expires_at, account, account_meta FROM drafts WHERE id = $1 AND tenant = $2 AND service_id = $3 AND expires_at > now()`,
-      [id, tenant, serviceId],
+      [id, tenant, serviceId], { name: 'efa_draft_find' },
     );
     const row = rows[0];
     if (!row) return undefined;
@@ -127,7 +127,7 @@ export class DraftStore {
   private async update(db: Queryable, draft: Draft): Promise<void> {
     const { rows } = await db.query<{ expires_at: Date | string }>(
       `UPDATE drafts SET data_enc = $2, current_step = $3, updated_at = now(), expires_at = now() + make_interval(hours => $4) WHERE id = $1 AND expires_at > now() RETURNING expires_at`,
-      [draft.id, this.encrypt(draft.id, draft.data), draft.currentStep, Object.keys(draft.data).length > 0 ? this.ttlDays * 24 : this.emptyTtlHours],
+      [draft.id, this.encrypt(draft.id, draft.data), draft.currentStep, Object.keys(draft.data).length > 0 ? this.ttlDays * 24 : this.emptyTtlHours], { name: 'efa_draft_update' },
     );
     if (rows[0]) draft.expiresAt = new Date(rows[0].expires_at);
   }

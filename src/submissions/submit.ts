@@ -156,16 +156,20 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
   try {
     await db.transaction(async (tx) => {
       // Locks the draft: of two submits at once (a double click) one waits here and then finds it gone.
-      if (input.draftId && (await tx.query('SELECT id FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId])).rows.length === 0) throw new DraftGoneError();
+      // Without files to bind to the submission, deleting it at once locks it as well (one statement
+      // less on the hot path); with files, it stays until they are bound (its files go with it).
+      const deleteFirst = Boolean(input.draftId) && sealed.length === 0;
+      if (deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId], { name: 'efa_submit_draft_delete' })).rowCount === 0) throw new DraftGoneError();
+      if (input.draftId && !deleteFirst && (await tx.query('SELECT id FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId])).rows.length === 0) throw new DraftGoneError();
       await tx.query(
         `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown, applicant_copy, payload_format, message_type)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null, format, messageType ?? null],
+        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null, format, messageType ?? null], { name: 'efa_submit_insert' },
       );
-      if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256]);
+      if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256], { name: 'efa_submit_status_key' });
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
-      if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id]);
-      if (input.draftId && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
+      if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id], { name: 'efa_submit_outbox' });
+      if (input.draftId && !deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
     });
   } catch (err) {
     try {

@@ -79,10 +79,17 @@ export function berlinDate(at: Date, lang: Lang): string {
   return BERLIN_DATE[lang].format(at);
 }
 
-/** Today in Europe/Berlin as YYYY-MM-DD: the day the parameters in force are read for. */
+/**
+ * Today in Europe/Berlin as YYYY-MM-DD: the day the parameters in force are read for. Several calls
+ * per request: kept for the current UTC minute, which is exact because Berlin's offset from UTC is
+ * always whole hours, so its day never changes within a UTC minute.
+ */
 export function berlinToday(): string {
-  return BERLIN_DAY.format(new Date());
+  const minute = Math.floor(Date.now() / 60_000);
+  if (minute !== today.minute) today = { minute, day: BERLIN_DAY.format(new Date(minute * 60_000)) };
+  return today.day;
 }
+let today = { minute: Number.NaN, day: '' };
 
 /** A number as the applicant pages write it. */
 export function number(value: number, lang: Lang): string {
@@ -116,7 +123,13 @@ function scriptsOf(view: PageView): unknown {
   return view.template === 'step' ? [...(own ?? []), ERROR_SUMMARY_SCRIPT] : own;
 }
 
+/** A path of plain segments and no query: its language link is itself with ?lang=, as URL would make it. */
+const PLAIN_PATH = /^(?:\/[\w-]+)+\/?$/;
+
 function languageLinks(env: PageEnv): Array<{ code: Lang; label: string; current: boolean; href: string }> {
+  if (PLAIN_PATH.test(env.url)) {
+    return env.tenant.languages.map((code) => ({ code, label: LANG_NAMES[code], current: code === env.lang, href: env.languageHref?.(code) ?? `${env.url}?lang=${code}` }));
+  }
   const url = new URL(env.url, 'http://page.invalid');
   return env.tenant.languages.map((code) => {
     url.searchParams.set('lang', code);
