@@ -107,5 +107,6 @@ export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceT
       ...(row.message_type ? { messageType: row.message_type } : {}),
     },
     attachments,
+    ...(row.trust_level ? { authentication: { trustLevel: row.trust_level } } : {}),
   };
 }

@@ -19,6 +19,8 @@ export interface SubmissionRow {
   /** The entry's payloadFormat at submit and a standard message's type; NULL in rows from before. */
   payload_format?: string | null;
   message_type?: string | null;
+  /** The eIDAS level of the applicant's login at submit; NULL when anonymous (and in rows from before). */
+  trust_level?: 'low' | 'substantial' | 'high' | null;
   fee_cents: number;
   last_error: string | null;
   submitted_at: Date | string;

@@ -14,6 +14,51 @@ export interface FitConnectMetadata {
   };
   publicServiceType?: { name?: string; identifier: string };
   additionalReferenceInfo?: { senderReference?: string; applicationDate?: string };
+  authenticationInformation?: FitConnectAuthenticationInformation[];
+}
+
+/** One entry of authenticationInformation (metadata schema v1.0.0): an identification report, base64url. */
+export interface FitConnectAuthenticationInformation {
+  type: 'identificationReport';
+  version: string;
+  content: string;
+}
+
+/**
+ * The identification report this runtime writes (the schema leaves the report's content open):
+ * base64url of the JSON `{ "type": "efa-identification-report", "version": "1.0.0",
+ * "trustLevel": "substantial", "levelOfAssurance": "http://eidas.europa.eu/LoA/substantial" }`.
+ * It names only the eIDAS level the applicant logged in with, no identity data (those, where a
+ * service prefills them, are in the encrypted data).
+ */
+export const IDENTIFICATION_REPORT_VERSION = '1.0.0';
+export const IDENTIFICATION_REPORT_TYPE = 'efa-identification-report';
+const LOA_URI = 'http://eidas.europa.eu/LoA/';
+
+export interface IdentificationReport {
+  type: typeof IDENTIFICATION_REPORT_TYPE;
+  version: string;
+  trustLevel: 'low' | 'substantial' | 'high';
+  levelOfAssurance: string;
+}
+
+function authenticationInformation(auth: NonNullable<OutboundMessage['authentication']>): FitConnectAuthenticationInformation[] {
+  const report: IdentificationReport = { type: IDENTIFICATION_REPORT_TYPE, version: IDENTIFICATION_REPORT_VERSION, trustLevel: auth.trustLevel, levelOfAssurance: `${LOA_URI}${auth.trustLevel}` };
+  return [{ type: 'identificationReport', version: IDENTIFICATION_REPORT_VERSION, content: Buffer.from(JSON.stringify(report), 'utf8').toString('base64url') }];
+}
+
+/** The trust level of this runtime's identification report in the metadata, if it carries one. */
+export function trustLevelOf(metadata: FitConnectMetadata): IdentificationReport['trustLevel'] | undefined {
+  for (const entry of metadata.authenticationInformation ?? []) {
+    if (entry.type !== 'identificationReport') continue;
+    try {
+      const report = JSON.parse(Buffer.from(entry.content, 'base64url').toString('utf8')) as Partial<IdentificationReport>;
+      if (report.type === IDENTIFICATION_REPORT_TYPE && (report.trustLevel === 'low' || report.trustLevel === 'substantial' || report.trustLevel === 'high')) return report.trustLevel;
+    } catch {
+      // another sender's report format: not ours to read
+    }
+  }
+  return undefined;
 }
 
 /** One entry of contentStructure.attachments (metadata schema v1.0.0). */
@@ -41,6 +86,8 @@ export function metadataFor(message: OutboundMessage): FitConnectMetadata {
     // The schema's one field for the sender's own reference; it carries the stable message id, so
     // the destination can recognise a redelivery inside the end-to-end encrypted part.
     additionalReferenceInfo: { senderReference: message.messageId, applicationDate: message.submittedAt.slice(0, 10) },
+    // The schema's field for identification reports; only a logged-in applicant has one (minItems 1).
+    ...(message.authentication ? { authenticationInformation: authenticationInformation(message.authentication) } : {}),
   };
 }
 

@@ -46,6 +46,11 @@ export interface ContentContainer {
   standard: MessageStandard;
   /** The attachments that travel beside the container, bound to it by id and plaintext hash. */
   attachments: AttachmentDescription[];
+  /**
+   * The applicant's login: its eIDAS level; absent for an anonymous application. Inside the
+   * container like the standard's naming: signed, and read by the addressee only.
+   */
+  authentication?: { trustLevel: 'low' | 'substantial' | 'high' };
 }
 
 /** What the addressee signs in the Laufzettel. */
@@ -115,6 +120,7 @@ export async function buildEnvelopePieces(message: OutboundMessage, ctx: Transpo
     payload: message.payload,
     standard: messageStandard({ ...message.payload, service: message.service }),
     attachments: message.attachments.map(describeAttachment),
+    ...(message.authentication ? { authentication: { trustLevel: message.authentication.trustLevel } } : {}),
   };
   const signed = await new CompactSign(new TextEncoder().encode(JSON.stringify(container)))
     .setProtectedHeader({ alg: 'EdDSA', kid: ctx.sender.publicJwk.kid, typ: 'osci-content+jws' })

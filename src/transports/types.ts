@@ -72,6 +72,11 @@ export interface OutboundMessage {
   };
   /** Files the applicant uploaded, each encrypted for the authority on its own (empty when none). */
   attachments: OutboundAttachment[];
+  /**
+   * The applicant's login (src/accounts/) at submit: its eIDAS level. Absent for an anonymous
+   * application. Transports name it in their own metadata; the payload carries it too.
+   */
+  authentication?: { trustLevel: 'low' | 'substantial' | 'high' };
 }
 
 /**

@@ -89,6 +89,11 @@ export interface XtaSignedRequest {
    * another hash, or not at all.
    */
   attachmentListSha512: string;
+  /**
+   * The eIDAS level of the applicant's login (efa:Submission/@trustLevel); absent for an anonymous
+   * application. Signed like the rest, so nobody on the way can raise or remove it.
+   */
+  trustLevel?: 'low' | 'substantial' | 'high';
 }
 
 /** What the authority signs in its TransportReport. */
@@ -176,6 +181,7 @@ export function signedRequestOf(message: OutboundMessage, ctx: TransportContext,
     contentSha512: sha512Hex(message.payload.jwe),
     attachmentIds: message.attachments.map((a) => a.id),
     attachmentListSha512: attachmentList ? sha512Hex(attachmentList) : '',
+    ...(message.authentication ? { trustLevel: message.authentication.trustLevel } : {}),
   };
 }
 
@@ -212,6 +218,7 @@ export async function buildRequestParts(message: OutboundMessage, ctx: Transport
           '@_tenant': signed.tenant,
           '@_region': signed.region,
           '@_submittedAt': signed.submittedAt,
+          ...(signed.trustLevel ? { '@_trustLevel': signed.trustLevel } : {}),
         },
         'efa:SenderSignature': { '@_format': 'JWS', '@_keyId': ctx.sender.publicJwk.kid, '#text': signature },
       },

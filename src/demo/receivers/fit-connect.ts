@@ -14,6 +14,7 @@ import {
   EVENT_ACCEPT, EVENT_REJECT, FIT_CONNECT_LIMITS, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_ALG, SET_PAYLOAD_SCHEMA, SET_TYPE, authenticationTag,
   type FitConnectMetadata, type Problem,
 } from '../../transports/fit-connect.js';
+import { trustLevelOf } from '../../transports/fit-connect-metadata.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, openAll } from './attachments.js';
 import type { ReceivedAttachment } from './inbox.js';
 import type { ReceiverAuthority, ReceiverPlugin } from './types.js';
@@ -193,6 +194,7 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
         const { metadata, document, attachments } = outcome;
         const data = metadata.contentStructure.data;
         const messageId = metadata.additionalReferenceInfo?.senderReference ?? submission.submissionId;
+        const trustLevel = trustLevelOf(metadata);
         inbox.add({
           messageId,
           transport: 'fit-connect',
@@ -202,7 +204,7 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
           serviceKey: submission.serviceType.identifier.replace(LEIKA_URN_PREFIX, ''),
           mediaType: data?.submissionSchema.mimeType ?? 'application/octet-stream',
           document,
-          metadata: { submissionId: submission.submissionId, caseId: submission.caseId, clientId, fitConnectMetadata: metadata },
+          metadata: { submissionId: submission.submissionId, caseId: submission.caseId, clientId, fitConnectMetadata: metadata, ...(trustLevel ? { trustLevel } : {}) },
           attachments,
         });
         const attachmentTags = Object.fromEntries([...submission.uploads].map(([id, jwe]) => [id, authenticationTag(jwe)]));

@@ -58,6 +58,7 @@ export const osciReceiver: ReceiverPlugin = async (app, { authorities, inbox, se
           submittedAt: container.submittedAt,
           schemaUri: container.payload.schemaUri,
           standard: container.standard,
+          ...(container.authentication ? { trustLevel: container.authentication.trustLevel } : {}),
         },
         attachments,
       });

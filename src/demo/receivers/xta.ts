@@ -65,6 +65,7 @@ export const xtaReceiver: ReceiverPlugin = async (app, { authorities, inbox, sen
           region: signed.region,
           submittedAt: signed.submittedAt,
           schemaUri: signed.schemaUri,
+          ...(signed.trustLevel ? { trustLevel: signed.trustLevel } : {}),
         },
         attachments,
       });
@@ -148,6 +149,8 @@ function readRequest(body: unknown): ParsedRequest {
     attachmentIds: [...attachmentJwes.keys()],
     attachmentListSha512: attachmentList ? sha512Hex(attachmentList) : '',
   };
+  const trustLevel = attr(submission, 'trustLevel');
+  if (trustLevel !== undefined) fields.trustLevel = trustLevel as XtaSignedRequest['trustLevel'];
   if (!fields.messageId || !fields.reader) throw new SoapFault('Sender', 'EFA_XTA_MALFORMED', 'MessageID or Reader missing');
   return { fields, signature, jwe, attachmentJwes, attachmentList, origin: text(child(meta, 'DeliveryAttributes', 'Origin')) };
 }
@@ -169,9 +172,12 @@ function checkStandard(signed: XtaSignedRequest, document?: string): void {
   if (problem) throw new SoapFault('Sender', 'EFA_XTA_QUALIFIER_INVALID', `Qualifier: ${problem}`);
 }
 
-/** Every signed value must stand unchanged in the XML; the JWE is covered by its hash. */
+/**
+ * Every signed value must stand unchanged in the XML; the JWE is covered by its hash. The optional
+ * ones (trustLevel) are compared whichever side has them: one removed in transit fails as well.
+ */
 function compareSigned(signed: XtaSignedRequest, fields: XtaSignedRequest): void {
-  for (const name of Object.keys(fields) as (keyof XtaSignedRequest)[]) {
+  for (const name of new Set([...Object.keys(fields), ...Object.keys(signed)]) as Set<keyof XtaSignedRequest>) {
     if (JSON.stringify(signed[name]) !== JSON.stringify(fields[name])) {
       const content = name === 'contentSha512' || name === 'attachmentListSha512';
       throw new SoapFault('Sender', content ? 'EFA_XTA_CONTENT_CHANGED' : 'EFA_XTA_METADATA_CHANGED', `${name} differs from what the sender signed`);
