@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalOpenIdProvider, type LocalOpenIdProvider } from '../src/demo/oidc-provider.js';
 import { Browser } from './support/browser.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
+import { editJson } from './support/declarations.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
 /** A test service of its own (never a declared one), offered by one Land with an account service. */
@@ -14,12 +14,6 @@ const OPTIONAL = 'kontowahl';
 const TENANT = 'sh';
 const SECRET_ENV = 'EFA_TEST_OIDC_SECRET';
 const SECRET = 'a-client-secret-for-the-local-op-only';
-
-function editJson(file: string, edit: (doc: Record<string, unknown>) => void): void {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  edit(doc);
-  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
-}
 
 /** Where a page that goes on at once (meta refresh) leads; its link says the same. */
 function refreshTo(html: string): string {

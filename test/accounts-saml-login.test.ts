@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser } from './support/browser.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { editJson } from './support/declarations.js';
 import { SP_ENTITY, formsOf, postForm, spConfig, startIdp, type HtmlForm, type SamlEnvironment } from './support/saml.js';
 
 /** A test service of its own (never a declared one), offered by one Land whose account service is the local SAML IdP. */
@@ -12,12 +12,6 @@ const SERVICE = 'bundidleistung';
 const TENANT = 'sh';
 /** A second Land with the same IdP, sending its AuthnRequest over the HTTP-POST binding. */
 const POST_TENANT = 'hh';
-
-function editJson(file: string, edit: (doc: Record<string, unknown>) => void): void {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  edit(doc);
-  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
-}
 
 describe('login over SAML (BundID) through the applicant pages', () => {
   let temp: TempRoot;

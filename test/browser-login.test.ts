@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core';
 import { startLocalOpenIdProvider, type LocalOpenIdProvider } from '../src/demo/oidc-provider.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { axeViolations, launchChromium, report, vnuErrors, type HtmlPage } from './support/page-checks.js';
+import { editJson } from './support/declarations.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
 /**
@@ -20,12 +20,6 @@ const SERVICE = 'kontobrowser';
 const TENANT = 'sh';
 const SECRET_ENV = 'EFA_TEST_OIDC_SECRET';
 const SECRET = 'a-client-secret-for-the-local-op-only';
-
-function editJson(file: string, edit: (doc: Record<string, unknown>) => void): void {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  edit(doc);
-  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
-}
 
 describe('the login walk in a real browser: our pages at 0 axe violations and 0 Nu errors', () => {
   let temp: TempRoot;
