@@ -44,6 +44,7 @@ export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
   ['absenden', 'the address the check page submits to'],
   ['bestaetigung', 'the confirmation page'],
   ['speichern', 'the "save and continue later" page'],
+  ['keine-stelle', 'the page saying that no office is connected for the place the answers name'],
   ['home', 'the Land\'s home page in the preview'],
   ['status', 'the status page in the preview'],
   ['impressum', 'the Land\'s imprint page (/<land>/impressum, also a page of the preview)'],

@@ -11,6 +11,7 @@ import { getAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { pruneHidden, summarise, validateAll, type StepContext } from '../../forms/validate.js';
 import type { Authority } from '../../routing/types.js';
+import { regionOf } from '../../services/region.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible } from '../../submissions/submit.js';
@@ -81,7 +82,9 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   // The declared facts need complete answers; until then each shows "–".
   let derived: Record<string, unknown> | undefined;
   const facts = displayFacts(service, 'check', env.lang, (item) => (incomplete ? undefined : factValue(service, item, data, ctx.logic, () => (derived ??= service.logic.derive(data, ctx.logic) as Record<string, unknown>))));
-  if (!incomplete) {
+  // The office is known as soon as the place is, complete or not: shown early, and a place with no
+  // office connected is said before the applicant answers the rest.
+  if (!incomplete || regionOf(service, data) !== undefined) {
     try {
       authority = authorityView(opts.authorityOf(data), env.lang);
     } catch (err) {
@@ -94,7 +97,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
     template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
     context: {
       sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority,
-      rulesPlace: rulesPlaceFact(env, ctx.places, service, data), authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
+      rulesPlace: rulesPlaceFact(env, ctx.places, service, data), authority, authorityName: authority?.name, routingProblem, noOfficeHref: routingProblem ? `${env.base}/${id}/keine-stelle` : undefined, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,

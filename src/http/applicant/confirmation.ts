@@ -1,4 +1,5 @@
 /** The confirmation page after submitting: the reference, the responsible authority, the declared facts, the status link. */
+import { t } from '../../forms/text.js';
 import type { LoadedService } from '../../services/registry.js';
 import { accessByCookie, applicantFacts, keyNeededView, withoutFactsOncePurged } from './access.js';
 import { authorityView, displayFacts, type SubmissionFacts } from './facts.js';
@@ -14,6 +15,7 @@ export function confirmationView(env: PageEnv, service: LoadedService, s: Submis
       reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName, authority: authorityView(s.authority, env.lang, s.authorityName),
       submittedAt: berlinDateTime(s.submittedAt, env.lang),
       facts, statusHref: s.statusHref, receiptHref: s.receiptHref,
+      nextSteps: (service.definition.nextSteps ?? []).map((line) => t(line, env.lang)),
     },
   };
 }

@@ -12,6 +12,7 @@ import { registerConfirmation } from './confirmation.js';
 import { registerHome } from './home.js';
 import { LEGAL_PAGES, registerLegal } from './legal.js';
 import { LOGIN_SEGMENT, registerLogin } from './login.js';
+import { registerNoOffice } from './no-office.js';
 import { ApplicantPages } from './request.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
@@ -41,6 +42,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerCheck(pages);
   registerSubmit(pages);
   registerConfirmation(pages);
+  registerNoOffice(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);
 }
