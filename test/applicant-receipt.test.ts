@@ -257,6 +257,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
       assert.ok(text.includes(keptUntil), `${lang}: the save page says until when`);
       assert.ok(text.includes(`${stack.url}/${TENANT}/${SERVICE}`), `${lang}: the address to come back to`);
       assert.doesNotMatch(saved.html, /<script/, 'no JavaScript needed');
+      assert.doesNotMatch(saved.html, /name="email"/, 'no e-mail form while mail is off');
       assert.match(saved.html, new RegExp(`href="/${TENANT}/${SERVICE}/tiere"`), 'back to where the applicant stopped');
 
       // Coming back: the start page offers to continue, and the answers are there.

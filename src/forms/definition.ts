@@ -44,6 +44,7 @@ export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
   ['absenden', 'the address the check page submits to'],
   ['bestaetigung', 'the confirmation page'],
   ['speichern', 'the "save and continue later" page'],
+  ['fortsetzen', 'the address of a "continue later" link sent by e-mail'],
   ['keine-stelle', 'the page saying that no office is connected for the place the answers name'],
   ['home', 'the Land\'s home page in the preview'],
   ['status', 'the status page in the preview'],

@@ -14,6 +14,7 @@ import { LEGAL_PAGES, registerLegal } from './legal.js';
 import { LOGIN_SEGMENT, registerLogin } from './login.js';
 import { registerNoOffice } from './no-office.js';
 import { ApplicantPages } from './request.js';
+import { registerResume } from './resume.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
@@ -43,6 +44,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerSubmit(pages);
   registerConfirmation(pages);
   registerNoOffice(pages);
+  registerResume(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);
 }
