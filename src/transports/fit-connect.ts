@@ -3,8 +3,10 @@ import { TransportError } from '../core/errors.js';
 import { KEY_ALG, encryptFor } from '../crypto/jwe.js';
 import type { AuthorityDecision, HealthResult, OutboundMessage, Receipt, SendProgress, SharedCache, Transport, TransportContext } from './types.js';
 import { TagCollector, streamedBody } from './attachments.js';
-import { call, parseJson, session, type Api, type Submission } from './fit-connect-client.js';
-import { SET_ALG, decisionFrom, findDecision } from './fit-connect-events.js';
+import { call, parseJson, session, type Api, type FitConnectOptions, type Submission } from './fit-connect-client.js';
+import { SET_ALG, decisionFrom, findDecision, type EventKeys } from './fit-connect-events.js';
+import { ROUTING_API_SCHEMA, resolveRoute } from './fit-connect-routing.js';
+import { sharedJwks } from './jwks.js';
 import { checkLimits } from './fit-connect-limits.js';
 import { metadataFor } from './fit-connect-metadata.js';
 import { HttpStatusError } from './http.js';
@@ -17,6 +19,7 @@ export { EVENT_ACCEPT, EVENT_REJECT, LEIKA_URN_PREFIX, SET_TYPE, authenticationT
 export { PROBLEM_MEDIA_TYPE, type FitConnectOptions } from './fit-connect-client.js';
 export { SET_ALG, SET_PAYLOAD_SCHEMA } from './fit-connect-events.js';
 export { FIT_CONNECT_LIMITS, FitConnectLimitError } from './fit-connect-limits.js';
+export { ARS_URN_PREFIX, ROUTE_SIGNATURE_ALG, FitConnectRouteSignatureError, NoFitConnectRouteError } from './fit-connect-routing.js';
 export { METADATA_SCHEMA_ID, metadataFor, type FitConnectAttachment, type FitConnectMetadata } from './fit-connect-metadata.js';
 
 /** Media type of an attachment upload: the body is the attachment's JWE compact serialisation. */
@@ -54,16 +57,18 @@ export const fitConnect: Transport = {
       // The secret is sent to the directory's address: only variables meant for it may be named.
       clientSecretEnv: { type: 'string', pattern: '^EFA_(DEMO_)?FIT_CONNECT_[A-Z0-9_]+$' },
       tokenUrl: { type: 'string', format: 'uri' },
+      routingApi: ROUTING_API_SCHEMA,
+      verificationJwksUrl: { type: 'string', format: 'uri', pattern: '^https?://' },
     },
   },
 
   async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
-    const api = session(this.name, ctx);
     // Checked before anything is sent: an accept event we cannot verify proves nothing.
-    if (!ctx.endpoint.verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
-    if (ctx.endpoint.verificationKey.kty !== 'RSA') throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId}: FIT-Connect event tokens are signed ${SET_ALG}, the verificationKey must be an RSA key, not ${String(ctx.endpoint.verificationKey.kty)}`, false);
+    eventKeys(this.name, ctx);
     checkLimits(this.name, message);
     const done = (await ctx.progress?.steps()) ?? {};
+    const routed = await routedDestination(this.name, message, ctx, done);
+    const api = session(this.name, ctx, routed);
     const key = await destinationKey(api, ctx.endpoint.encryptionKey, ctx.cache);
     const recorded = recordedSubmission(done);
     const submission = recorded ?? await announce(api, message);
@@ -100,6 +105,7 @@ export const fitConnect: Transport = {
       verified: false,
       duplicate,
       followUp: {
+        ...(routed ? { destinationId: routed } : {}),
         submissionId: submission.submissionId,
         caseId: submission.caseId,
         ...(metadataJwe ? { metadataTag: authenticationTag(metadataJwe) } : {}),
@@ -109,19 +115,23 @@ export const fitConnect: Transport = {
   },
 
   async decision(followUp: Record<string, string>, ctx: TransportContext): Promise<AuthorityDecision | undefined> {
-    const api = session(this.name, ctx);
-    const verificationKey = ctx.endpoint.verificationKey;
-    if (!verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
+    const api = session(this.name, ctx, followUp.destinationId);
+    const keys = eventKeys(this.name, ctx);
     const { submissionId, caseId } = followUp;
     if (!submissionId || !caseId) throw new TransportError(this.name, 'follow-up lacks submissionId or caseId', false);
     const submission: Submission = { submissionId, caseId, replayed: false };
-    const found = await findDecision(api, submission, verificationKey);
+    const found = await findDecision(api, submission, keys);
     const uploaded = followUp.attachmentTags ? (JSON.parse(followUp.attachmentTags) as Record<string, string>) : {};
     return found ? decisionFrom(api, submission, found, followUp.metadataTag, uploaded) : undefined;
   },
 
   async check(ctx: TransportContext): Promise<HealthResult> {
     try {
+      const { routingApi } = ctx.endpoint.options as Partial<FitConnectOptions>;
+      if (routingApi && !ctx.endpoint.identifiers.destinationId) {
+        const signer = await sharedJwks.keys(this.name, routingApi.jwksUrl, { timeoutMs: ctx.timeoutMs });
+        return { ok: true, detail: `destination asked of the Routing API at ${routingApi.url} per submission; its signing service's key set lists ${signer.length} key(s)` };
+      }
       const api = session(this.name, ctx);
       const key = await fetchDestinationKey(api, ctx.endpoint.encryptionKey);
       return { ok: true, detail: `destination ${api.destinationId} active at ${api.base}, encryption key ${key.kid ?? ''} matches the directory` };
@@ -131,12 +141,46 @@ export const fitConnect: Transport = {
   },
 };
 
-/** Progress steps of one send (ctx.progress): the created submission, the metadata JWE, each uploaded attachment's tag. */
+/** Progress steps of one send (ctx.progress): the routed destination, the created submission, the metadata JWE, each uploaded attachment's tag. */
+const STEP_ROUTE = 'fit-connect:route';
 const STEP_SUBMISSION = 'fit-connect:submission';
 const STEP_METADATA = 'fit-connect:metadata';
 const STEP_ATTACHMENT = 'fit-connect:attachment:';
 /** How long a checked destination key is shared between workers before it is fetched again. */
 export const DESTINATION_KEY_TTL_MS = 3_600_000;
+
+/**
+ * The key each event token is checked with: the one the destination's key set (options.
+ * verificationJwksUrl) lists under the token's kid, fetched and cached (src/transports/jwks.ts), or
+ * the directory's pinned verificationKey. Either must be an RSA key, FIT-Connect signs PS512.
+ */
+function eventKeys(transport: string, ctx: TransportContext): EventKeys {
+  const { endpoint } = ctx;
+  const { verificationJwksUrl } = endpoint.options as Partial<FitConnectOptions>;
+  const rsaOnly = (key: JWK): JWK => {
+    if (key.kty !== 'RSA') throw new TransportError(transport, `directory entry of ${endpoint.authorityId}: FIT-Connect event tokens are signed ${SET_ALG}, the verification key must be an RSA key, not ${String(key.kty)}`, false);
+    return key;
+  };
+  if (verificationJwksUrl) return async (kid) => rsaOnly(await sharedJwks.key(transport, verificationJwksUrl, kid, { timeoutMs: ctx.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+  const pinned = endpoint.verificationKey;
+  if (!pinned) throw new TransportError(transport, `directory entry of ${endpoint.authorityId} has neither a verificationKey nor options.verificationJwksUrl for the destination's event tokens`, false);
+  rsaOnly(pinned);
+  return async () => pinned;
+}
+
+/**
+ * The destination the Routing API names for this service and the applicant's region, when the
+ * entry asks for it (options.routingApi) instead of naming one. Recorded with the send's progress:
+ * a submission created at one destination is never finished at another.
+ */
+async function routedDestination(transport: string, message: OutboundMessage, ctx: TransportContext, done: Record<string, string>): Promise<string | undefined> {
+  const { routingApi } = ctx.endpoint.options as Partial<FitConnectOptions>;
+  if (ctx.endpoint.identifiers.destinationId || !routingApi) return undefined;
+  if (done[STEP_ROUTE]) return done[STEP_ROUTE];
+  const route = await resolveRoute(transport, routingApi, { leikaKey: message.service.leikaKey, ars: message.region, expectedHost: new URL(ctx.endpoint.address).host }, { timeoutMs: ctx.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  await ctx.progress?.record(STEP_ROUTE, route.destinationId);
+  return route.destinationId;
+}
 
 function recordedSubmission(done: Record<string, string>): Submission | undefined {
   const text = done[STEP_SUBMISSION];

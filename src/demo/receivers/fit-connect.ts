@@ -94,6 +94,14 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
     });
   });
 
+  // The destination's signing keys as a JWKS: what a sender checks event tokens with (options.verificationJwksUrl).
+  app.get<{ Params: { destinationId: string } }>('/fit-connect/destinations/:destinationId/jwks.json', async (req, reply) => {
+    const authority = authorities.get(req.params.destinationId);
+    if (!authority) return destinationNotFound(reply, req.params.destinationId);
+    const pub = publicPart(authority.signingKey);
+    return reply.send({ keys: [{ ...pub, alg: SET_ALG, use: 'sig', key_ops: ['verify'], kid: await keyId(pub) }] });
+  });
+
   app.get<{ Params: { destinationId: string; kid: string } }>('/fit-connect/destinations/:destinationId/keys/:kid', async (req, reply) => {
     if (!authenticate(req, reply)) return reply;
     const authority = authorities.get(req.params.destinationId);
