@@ -8,7 +8,7 @@ import { SET_ALG, decisionFrom, findDecision, type EventKeys } from './fit-conne
 import { ROUTING_API_SCHEMA, resolveRoute } from './fit-connect-routing.js';
 import { sharedJwks } from './jwks.js';
 import { checkLimits } from './fit-connect-limits.js';
-import { metadataFor } from './fit-connect-metadata.js';
+import { chooseMetadataVersion, metadataFor, type MetadataVersion } from './fit-connect-metadata.js';
 import { HttpStatusError } from './http.js';
 import { LEIKA_URN_PREFIX, authenticationTag } from './vocabulary.js';
 
@@ -20,7 +20,7 @@ export { PROBLEM_MEDIA_TYPE, type FitConnectOptions } from './fit-connect-client
 export { SET_ALG, SET_PAYLOAD_SCHEMA } from './fit-connect-events.js';
 export { FIT_CONNECT_LIMITS, FitConnectLimitError } from './fit-connect-limits.js';
 export { ARS_URN_PREFIX, ROUTE_SIGNATURE_ALG, FitConnectRouteSignatureError, NoFitConnectRouteError } from './fit-connect-routing.js';
-export { METADATA_SCHEMA_ID, metadataFor, type FitConnectAttachment, type FitConnectMetadata } from './fit-connect-metadata.js';
+export { METADATA_SCHEMA_ID, METADATA_VERSIONS, chooseMetadataVersion, metadataSchemaId, type MetadataVersion, metadataFor, type FitConnectAttachment, type FitConnectMetadata } from './fit-connect-metadata.js';
 
 /** Media type of an attachment upload: the body is the attachment's JWE compact serialisation. */
 export const JOSE_MEDIA_TYPE = 'application/jose';
@@ -69,7 +69,7 @@ export const fitConnect: Transport = {
     const done = (await ctx.progress?.steps()) ?? {};
     const routed = await routedDestination(this.name, message, ctx, done);
     const api = session(this.name, ctx, routed);
-    const key = await destinationKey(api, ctx.endpoint.encryptionKey, ctx.cache);
+    const { key, metadataVersion } = await destination(api, ctx.endpoint.encryptionKey, ctx.cache);
     const recorded = recordedSubmission(done);
     const submission = recorded ?? await announce(api, message);
     if (!recorded) await ctx.progress?.record(STEP_SUBMISSION, JSON.stringify({ submissionId: submission.submissionId, caseId: submission.caseId }));
@@ -81,7 +81,7 @@ export const fitConnect: Transport = {
       // The metadata is encrypted once and kept: every attempt submits the same ciphertext, so
       // the accept event's tag can be checked whichever attempt's submit went through.
       if (!metadataJwe) {
-        metadataJwe = await encryptFor(key, JSON.stringify(metadataFor(message)), 'application/json');
+        metadataJwe = await encryptFor(key, JSON.stringify(metadataFor(message, metadataVersion)), 'application/json');
         await ctx.progress?.record(STEP_METADATA, metadataJwe);
       }
       await submit(api, message, submission, metadataJwe);
@@ -133,8 +133,8 @@ export const fitConnect: Transport = {
         return { ok: true, detail: `destination asked of the Routing API at ${routingApi.url} per submission; its signing service's key set lists ${signer.length} key(s)` };
       }
       const api = session(this.name, ctx);
-      const key = await fetchDestinationKey(api, ctx.endpoint.encryptionKey);
-      return { ok: true, detail: `destination ${api.destinationId} active at ${api.base}, encryption key ${key.kid ?? ''} matches the directory` };
+      const { key, metadataVersion } = await fetchDestination(api, ctx.endpoint.encryptionKey);
+      return { ok: true, detail: `destination ${api.destinationId} active at ${api.base}, encryption key ${key.kid ?? ''} matches the directory, metadata ${metadataVersion}` };
     } catch (err) {
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }
@@ -193,30 +193,39 @@ function recordedTags(done: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(done).filter(([step]) => step.startsWith(STEP_ATTACHMENT)).map(([step, tag]) => [step.slice(STEP_ATTACHMENT.length), tag]));
 }
 
+/** What a send needs of the destination: its checked encryption key and the metadata version it reads. */
+interface Destination {
+  key: JWK;
+  metadataVersion: MetadataVersion;
+}
+
 /**
- * The destination's current encryption key, checked against the directory's; shared between
- * workers (ctx.cache) for DESTINATION_KEY_TTL_MS under the directory key's thumbprint, so a
- * directory change is never answered from the cache.
+ * The destination's current encryption key, checked against the directory's, and the metadata
+ * version it reads; shared between workers (ctx.cache) for DESTINATION_KEY_TTL_MS under the
+ * directory key's thumbprint, so a directory change is never answered from the cache.
  */
-async function destinationKey(api: Api, directoryKey: JWK, cache?: SharedCache): Promise<JWK> {
-  const cacheKey = `fit-connect:key:${api.base}|${api.destinationId}|${await calculateJwkThumbprint(directoryKey, 'sha256')}`;
+async function destination(api: Api, directoryKey: JWK, cache?: SharedCache): Promise<Destination> {
+  const cacheKey = `fit-connect:destination:${api.base}|${api.destinationId}|${await calculateJwkThumbprint(directoryKey, 'sha256')}`;
   const cached = await cache?.get(cacheKey);
-  if (cached) return JSON.parse(cached) as JWK;
-  const key = await fetchDestinationKey(api, directoryKey);
-  await cache?.set(cacheKey, JSON.stringify(key), DESTINATION_KEY_TTL_MS);
-  return key;
+  if (cached) return JSON.parse(cached) as Destination;
+  const found = await fetchDestination(api, directoryKey);
+  await cache?.set(cacheKey, JSON.stringify(found), DESTINATION_KEY_TTL_MS);
+  return found;
 }
 
 /**
  * The destination's current encryption key. The payload was encrypted at submit time for the
  * directory's key, so a destination that now publishes another key could not read it: that needs
- * a directory update and re-encryption, retrying cannot help.
+ * a directory update and re-encryption, retrying cannot help. Likewise a destination that reads no
+ * metadata version this runtime writes.
  */
-async function fetchDestinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
+async function fetchDestination(api: Api, directoryKey: JWK): Promise<Destination> {
   const id = encodeURIComponent(api.destinationId);
-  const destination = parseJson<{ status?: unknown; encryptionKid?: unknown }>(api, await call(api, 'GET', `/destinations/${id}`), 'destination');
+  const destination = parseJson<{ status?: unknown; encryptionKid?: unknown; metadataVersions?: unknown }>(api, await call(api, 'GET', `/destinations/${id}`), 'destination');
   if (destination.status !== undefined && destination.status !== 'active') throw new TransportError(api.transport, `destination ${api.destinationId} is ${String(destination.status)}, not active`, false);
   if (typeof destination.encryptionKid !== 'string') throw new TransportError(api.transport, `destination ${api.destinationId} names no encryptionKid`, true);
+  const metadataVersion = chooseMetadataVersion(destination.metadataVersions);
+  if (!metadataVersion) throw new TransportError(api.transport, `destination ${api.destinationId} reads metadata ${JSON.stringify(destination.metadataVersions)}; this runtime writes 1.x (1.0.0) and 2.x (2.0.0)`, false);
   const key = parseJson<JWK>(api, await call(api, 'GET', `/destinations/${id}/keys/${encodeURIComponent(destination.encryptionKid)}`), 'destination key');
   if (key.kty !== 'RSA' || (key.alg !== undefined && key.alg !== KEY_ALG)) throw new TransportError(api.transport, `destination key is ${String(key.kty)}/${String(key.alg)}, not RSA/${KEY_ALG}`, false);
   if (key.key_ops && !key.key_ops.includes('wrapKey')) throw new TransportError(api.transport, 'destination key is not meant for wrapKey', false);
@@ -227,7 +236,7 @@ async function fetchDestinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
   }
   // jose turns key_ops into WebCrypto usages and wraps the content key with "encrypt", not "wrapKey".
   const { key_ops: _ops, ...usable } = key;
-  return { ...usable, kid: destination.encryptionKid };
+  return { key: { ...usable, kid: destination.encryptionKid }, metadataVersion };
 }
 
 async function announce(api: Api, message: OutboundMessage): Promise<Submission> {

@@ -31,6 +31,11 @@ export interface ReceiverOptions {
    * at once). Real destinations take minutes to hours; the sender must not wait for it.
    */
   fitConnectDecisionDelayMs?: number;
+  /**
+   * The metadata versions the FIT-Connect destinations declare (`metadataVersions`), default
+   * ["1.0.0"]; metadata of a version not declared is rejected, as a real destination would.
+   */
+  fitConnectMetadataVersions?: string[];
   /** FIT-Connect's Routing API with its own signing service (fit-connect-routing.ts). Absent: no Routing API here. */
   fitConnectRouting?: DemoRoutingApi;
 }
