@@ -2,12 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { TransportError } from '../src/core/errors.js';
 import { signJson } from '../src/crypto/jws.js';
 import { generatePs512KeyPair } from '../src/crypto/keys.js';
 import { Inbox } from '../src/demo/receivers/inbox.js';
+import { compileRouting } from '../src/routing/compile.js';
+import { readSeed } from '../src/routing/load.js';
+import { RoutingDataError } from '../src/routing/problems.js';
+import { FORMATS_DIR } from '../src/runtime.js';
 import { buildReceiverServer } from '../src/demo/receivers/server.js';
 import type { DemoRoute, ReceiverAuthority } from '../src/demo/receivers/types.js';
 import { ARS_URN_PREFIX, LEIKA_URN_PREFIX, fitConnect } from '../src/transports/fit-connect.js';
@@ -217,4 +222,23 @@ test('fit-connect JWKS: cached for its lifetime; fetching again for unknown key 
   now += 60_000;
   await cache.key('fit-connect', set.url, key.publicJwk.kid, http);
   assert.equal(set.fetches(), 5, 'after its lifetime the set is fetched again');
+});
+
+test('fit-connect routing data: an entry may name the Routing API instead of a destination and a key set instead of a pinned key, in production too; a malformed one is refused', () => {
+  const seed = readSeed('.', FORMATS_DIR);
+  const entry = seed.directory.rows.findIndex((e) => e.transport === 'fit-connect');
+  assert.ok(entry >= 0, 'the demo directory has a FIT-Connect entry');
+  const routed = (options: Record<string, unknown>) => ({
+    ...seed,
+    directory: { ...seed.directory, rows: seed.directory.rows.map((e, i) => (i === entry ? { ...e, verificationKey: undefined, identifiers: {}, options: { ...e.options, ...options } } : e)) },
+  });
+  const production = { env: { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:1', NODE_ENV: 'production' }, routingDir: join('.', 'routing') };
+  const routingApi = { url: 'https://routing-api.example/v2', jwksUrl: 'https://portal.auth.example/.well-known/jwks.json' };
+  const compiled = compileRouting(routed({ routingApi, verificationJwksUrl: 'https://destination.example/jwks.json' }), production);
+  const id = seed.directory.rows[entry]?.authorityId;
+  assert.deepEqual([...compiled.routing.directory.values()].find((e) => e.authorityId === id)?.options.routingApi, routingApi);
+  assert.throws(() => compileRouting(routed({ routingApi }), production), (err: unknown) =>
+    err instanceof RoutingDataError && err.problems.some((p) => p.path === `/directory/${entry}/verificationKey` && /required in production/.test(p.message)), 'neither a pinned key nor a key set');
+  assert.throws(() => compileRouting(routed({ routingApi: { url: 'https://routing-api.example/v2' }, verificationJwksUrl: 'https://destination.example/jwks.json' }), production), (err: unknown) =>
+    err instanceof RoutingDataError && err.problems.some((p) => p.path?.startsWith(`/directory/${entry}/options`) === true), 'a Routing API without the signing service\'s key set');
 });
