@@ -108,5 +108,6 @@ export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceT
     },
     attachments,
     ...(row.trust_level ? { authentication: { trustLevel: row.trust_level } } : {}),
+    ...(row.reply_email ? { replyEmail: row.reply_email } : {}),
   };
 }

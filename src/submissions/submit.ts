@@ -10,6 +10,7 @@ import type { LoadedService } from '../services/registry.js';
 import type { Database } from '../storage/db.js';
 import { fileRefsIn } from '../attachments/references.js';
 import { buildPayload } from '../messages/index.js';
+import { replyEmailOf } from './reply-email.js';
 import { UnknownAttachmentError, type AttachmentStore, type SealedFile } from '../attachments/store.js';
 
 export interface Responsible {
@@ -153,6 +154,8 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
   const { text, mediaType, format, messageType } = await buildPayload(service, responsible.endpoint.payloadFormat, document, { authority: { id: responsible.authority.id, name: responsible.authority.name }, endpoint: { identifiers: responsible.endpoint.identifiers } });
   const jwe = await encryptFor(responsible.endpoint.encryptionKey, text, mediaType);
   const mode: DeliveryMode = isPullEndpoint(responsible.endpoint) ? 'pull' : 'push';
+  // Only a push delivery announces it (a pull authority reads it in the payload); cleared once delivered.
+  const replyEmail = mode === 'push' ? replyEmailOf(service.schema, data) ?? null : null;
   try {
     await db.transaction(async (tx) => {
       // Locks the draft: of two submits at once (a double click) one waits here and then finds it gone.
@@ -162,9 +165,9 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
       if (deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId], { name: 'efa_submit_draft_delete' })).rowCount === 0) throw new DraftGoneError();
       if (input.draftId && !deleteFirst && (await tx.query('SELECT id FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId])).rows.length === 0) throw new DraftGoneError();
       await tx.query(
-        `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown, applicant_copy, payload_format, message_type, trust_level)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null, format, messageType ?? null, input.authentication?.trustLevel ?? null], { name: 'efa_submit_insert' },
+        `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown, applicant_copy, payload_format, message_type, trust_level, reply_email)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null, format, messageType ?? null, input.authentication?.trustLevel ?? null, replyEmail], { name: 'efa_submit_insert' },
       );
       if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256], { name: 'efa_submit_status_key' });
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);

@@ -77,6 +77,11 @@ export interface OutboundMessage {
    * application. Transports name it in their own metadata; the payload carries it too.
    */
   authentication?: { trustLevel: 'low' | 'substantial' | 'high' };
+  /**
+   * The e-mail address the applicant gave for replies, where the service declares one: a transport
+   * that can announce a reply channel (FIT-Connect metadata 2.x) names it there. Absent otherwise.
+   */
+  replyEmail?: string;
 }
 
 /**

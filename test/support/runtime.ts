@@ -29,7 +29,7 @@ export interface TestStack {
  * (fresh PostgreSQL database, or PGlite in a temp dir), in-process delivery and the local receiver
  * holding the demo authorities' private keys, with API clients for the pull authorities.
  */
-export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: Record<string, string> }): Promise<TestStack> {
+export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: Record<string, string>; fitConnectMetadataVersions?: string[] }): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'efa-test-'));
   const pgdb = opts.database === 'postgres' ? await freshPostgres() : undefined;
   const inbox = new Inbox();
@@ -38,7 +38,7 @@ export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: 
   const authorities = loadDemoAuthorities('.');
   const fitConnectClients = new Map<string, string>();
   const trusted: { key?: import('jose').JWK } = {};
-  const receiver = await buildReceiverServer({ authorities, inbox, senderKeys: async () => (trusted.key ? [trusted.key] : []), clients: fitConnectClients });
+  const receiver = await buildReceiverServer({ authorities, inbox, senderKeys: async () => (trusted.key ? [trusted.key] : []), clients: fitConnectClients, ...(opts.fitConnectMetadataVersions ? { fitConnectMetadataVersions: opts.fitConnectMetadataVersions } : {}) });
   await receiver.listen({ host: '127.0.0.1', port: 0 });
   const receiverUrl = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
 

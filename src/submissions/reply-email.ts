@@ -1,0 +1,24 @@
+/**
+ * The e-mail address an applicant gave for replies: the value of the first property of the
+ * service's data schema declared `"format": "email"` (in the schema's order, through nested
+ * objects, not into lists) that the data fills. Transports that can announce a reply channel
+ * (FIT-Connect metadata 2.x) name it; the payload carries it anyway.
+ */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MAX_LENGTH = 254;
+
+export function replyEmailOf(schema: Record<string, unknown>, data: unknown): string | undefined {
+  return walk(schema, data, 0);
+}
+
+function walk(schema: unknown, value: unknown, depth: number): string | undefined {
+  if (depth > 16 || typeof schema !== 'object' || schema === null) return undefined;
+  const s = schema as { format?: unknown; properties?: Record<string, unknown> };
+  if (s.format === 'email') return typeof value === 'string' && value.length <= MAX_LENGTH && EMAIL.test(value) ? value : undefined;
+  if (!s.properties || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  for (const [name, sub] of Object.entries(s.properties)) {
+    const found = walk(sub, (value as Record<string, unknown>)[name], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
