@@ -15,6 +15,7 @@ import { regionOf } from '../../services/region.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible } from '../../submissions/submit.js';
+import { CONFIRMATION_MAIL_FIELD, confirmationMailTo } from './confirmation-mail.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
 import { prefilledNote, type Prefilled } from './fields.js';
 import { authorityView, displayFacts, factValue, type AuthorityView } from './facts.js';
@@ -67,7 +68,7 @@ export function checkSections(env: PageEnv, service: LoadedService, data: Record
  * The check page. `authorityOf` resolves the responsible authority and throws an EfaError when
  * none is connected; the applicant then hears it here, before submitting.
  */
-export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry; prefilled?: Prefilled }): PageView {
+export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry; prefilled?: Prefilled; mailTo?: string }): PageView {
   const id = service.definition.id;
   const ui = uiOf(env);
   const form = formOf(env.tenant, id);
@@ -101,6 +102,7 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
+      confirmationMail: opts.mailTo && !incomplete ? { field: CONFIRMATION_MAIL_FIELD, label: ui.confirmationMailLabel.replace('{address}', opts.mailTo) } : undefined,
     },
   };
 }
@@ -110,7 +112,8 @@ export function renderCheck(pages: ApplicantPages, reply: FastifyReply, p: PageE
   const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
   const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
   const authorityOf = (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority;
-  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf: reply.generateCsrf(), status, draftExpiry: expiry, prefilled: draft.account ? draft.accountMeta?.prefilled : undefined }));
+  const mailTo = confirmationMailTo(rt, service, draft.data);
+  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf: reply.generateCsrf(), status, draftExpiry: expiry, prefilled: draft.account ? draft.accountMeta?.prefilled : undefined, mailTo }));
 }
 
 export function registerCheck(pages: ApplicantPages): void {

@@ -10,6 +10,7 @@ import type { LoadedService } from '../../services/registry.js';
 import { DraftGoneError, resolveResponsible, storeSubmission } from '../../submissions/submit.js';
 import { newStatusKey } from '../../submissions/status-key.js';
 import { keepStatusCookie } from './access.js';
+import { CONFIRMATION_MAIL_FIELD, confirmationMailTo, sendConfirmationMail } from './confirmation-mail.js';
 import { checkSections, renderCheck } from './check.js';
 import { placeElsewhere } from './place-view.js';
 import { stepContext } from './logic.js';
@@ -59,6 +60,8 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   if (record.deliveryMode === 'push') rt.dispatch(record.id);
   pages.dropDraftCookie(reply, p, id);
   keepStatusCookie(rt, req, reply, p, statusKey.key);
+  const mailTo = req.body?.[CONFIRMATION_MAIL_FIELD] === 'ja' ? confirmationMailTo(rt, service, data) : undefined;
+  if (mailTo) sendConfirmationMail(rt, req.log, p, service, { to: mailTo, reference: record.reference, submittedAt: new Date(), statusUrl: `${req.protocol}://${req.host}${p.base}/status/${statusKey.key}` });
   return reply.redirect(`${p.base}/${id}/bestaetigung/${record.id}`, 303);
 }
 
