@@ -32,6 +32,8 @@ const ENGLISH_LAND = 'sh';
 /** The first two digits of an ARS name the Land: an example placed in the walked Land is preferred. */
 const LAND_ARS: Record<string, string> = { sh: '01', hh: '02', ni: '03', hb: '04', nw: '05', he: '06', rp: '07', bw: '08', by: '09', sl: '10', be: '11', bb: '12', mv: '13', sn: '14', st: '15', th: '16' };
 const SCREENSHOT_DIR = 'docs/screenshots';
+/** A phone's width in CSS pixels: the walk of the second Land runs at it, every page checked for reflow. */
+const PHONE_WIDTH = 375;
 /**
  * What shows the current time (how long the draft is kept): taken out of the page before a
  * screenshot (the CSP refuses an injected stylesheet), so a second run writes the same bytes and
@@ -94,7 +96,10 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     readonly violations = new Map<string, string[]>();
     private last?: { status: number; html: Promise<string> };
 
-    constructor(readonly page: Page, readonly axe = true) {
+    /** Pages wider than the viewport, when the tab is phone-sized (WCAG 1.4.10 reflow). */
+    readonly overflowing = new Map<string, string[]>();
+
+    constructor(readonly page: Page, readonly axe = true, readonly narrow = false) {
       page.on('response', (res: Response) => {
         const req = res.request();
         if (!req.isNavigationRequest() || req.frame() !== page.mainFrame()) return;
@@ -111,6 +116,10 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       const html = await last.html;
       assert.equal(last.status, status, `${name}: served with ${status} (${this.page.url()}): ${errorsOn(html)}`);
       served.push({ name, html });
+      if (this.narrow) {
+        const wide = await overflowOf(this.page);
+        if (wide.length > 0) this.overflowing.set(`${name} (${this.page.url()})`, wide);
+      }
       if (!this.axe) return;
       const found = await axeViolations(this.page);
       if (found.length > 0) this.violations.set(`${name} (${this.page.url()})`, found);
@@ -138,10 +147,33 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
 
   async function newTab(opts: { javaScript?: boolean; axe?: boolean; viewport?: { width: number; height: number } } = {}): Promise<{ tab: Tab; context: BrowserContext }> {
     // German unless a walk asks for English: Chromium would otherwise send Accept-Language en-US.
-    const context = await chromium.newContext({ locale: 'de-DE', javaScriptEnabled: opts.javaScript ?? true, viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    const viewport = opts.viewport ?? { width: 1280, height: 800 };
+    const context = await chromium.newContext({ locale: 'de-DE', javaScriptEnabled: opts.javaScript ?? true, viewport });
     const page = await context.newPage();
     // axe needs the page's JavaScript; without it the HTML checker still sees every page.
-    return { tab: new Tab(page, (opts.javaScript ?? true) && (opts.axe ?? true)), context };
+    return { tab: new Tab(page, (opts.javaScript ?? true) && (opts.axe ?? true), viewport.width <= PHONE_WIDTH), context };
+  }
+
+  /**
+   * Every visible element reaching past the viewport's right or left edge (named by tag, class and
+   * the start of its text, with how far), and the page's own horizontal scroll: at phone width the
+   * content must reflow (WCAG 1.4.10), so the list must be empty.
+   */
+  function overflowOf(page: Page): Promise<string[]> {
+    return page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const found: string[] = [];
+      if (document.documentElement.scrollWidth > width) found.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px content in ${width} px`);
+      for (const el of Array.from(document.body.querySelectorAll('*'))) {
+        const r = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        // Visually hidden text for screen readers is clipped to nothing; it takes no room on screen.
+        if (r.width <= 1 || r.height <= 1 || style.visibility === 'hidden' || style.clipPath.startsWith('inset(50%') || style.clip === 'rect(0px, 0px, 0px, 0px)') continue;
+        const over = Math.max(r.right - width, -r.left);
+        if (over > 1) found.push(`${el.tagName.toLowerCase()}.${Array.from(el.classList).join('.')} "${(el.textContent ?? '').trim().slice(0, 40)}" by ${Math.round(over)} px`);
+      }
+      return found;
+    });
   }
 
   /** The answers of one step (or one group row) as the example's page would show them filled in. */
@@ -214,6 +246,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     }
     await tab.press(startButton, `${label}: first step`);
     if (errors) {
+      await tab.goto(`${base}/${id}/speichern`, `${label}: save and continue later`);
       await tab.goto(`${base}/${id}/pruefen`, `${label}: check page, nothing answered`);
       await tab.press(page.locator('form[action$="/absenden"] button[type="submit"]'), `${label}: submitted with nothing answered`, 400);
       await tab.goto(`${base}/${id}/${formOf(t, id).steps[0]?.id}`, `${label}: first step again`);
@@ -348,16 +381,18 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
 
   for (const land of LANDS) {
     const keyboard = land === LANDS[0];
-    const what = keyboard ? ', by keyboard: each empty step sent with Enter, each error-summary link followed with Tab and Enter to its field with its question in view' : '';
+    const phone = land === LANDS[1];
+    const what = keyboard ? ', by keyboard: each empty step sent with Enter, each error-summary link followed with Tab and Enter to its field with its question in view' : phone ? `, at ${PHONE_WIDTH} px: no element wider than the viewport` : '';
     test(`${land}: every service walked with its example data, every step posted empty first${what}; Land pages; 0 axe violations`, async () => {
       const t = tenant(land);
       // The keyboard walk has a short window: a field low on a long page must still be scrolled to with its question.
-      const { tab, context } = await newTab(keyboard ? { viewport: { width: 1280, height: 600 } } : {});
+      const { tab, context } = await newTab(keyboard ? { viewport: { width: 1280, height: 600 } } : phone ? { viewport: { width: PHONE_WIDTH, height: 812 } } : {});
       try {
         if (keyboard) await tab.goto('/', 'index');
         await landPages(tab, t, 'de');
         for (const service of servicesOf(t)) await walk(tab, t, service, 'de', { keyboard });
         assert.equal(tab.violations.size, 0, `axe (WCAG 2.2 AA) found violations:\n${report(tab.violations)}`);
+        if (phone) assert.equal(tab.overflowing.size, 0, `wider than ${PHONE_WIDTH} px (WCAG 1.4.10):\n${report(tab.overflowing)}`);
       } finally {
         await context.close();
       }

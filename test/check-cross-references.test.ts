@@ -214,6 +214,16 @@ describe('efa check explains broken cross-references with file, JSON path and re
     assert.match(run.stderr, /EFA_DECLARATION_INVALID: 5 problems:/);
   });
 
+  test('a Land filing a service under a portal it does not declare is refused by efa check', async () => {
+    const run = await checkBroken([tenantFile], () => {
+      const tenant = read(tenantFile) as { services: Record<string, Json>; portals?: Record<string, Json> };
+      tenant.portals = { wirtschaft: { de: 'Unternehmensportal', en: 'Business portal' } };
+      (tenant.services[PROBE] as Json).portal = 'gewerbe';
+      write(tenantFile, tenant);
+    });
+    assert.match(problemLine(run, 'EFA_XREF_PORTAL', tenantFile, `/services/${PROBE}/portal`), /no portal "gewerbe" under \/portals: .*\(portals: wirtschaft\)/);
+  });
+
   test('a Land offering a service that asks for a login, without an account service, is refused by efa check and at startup', async () => {
     const withLogin = (mode: string) => () => {
       const service = read(serviceFile);

@@ -23,6 +23,8 @@ export interface ServiceDefinition {
   version: string;
   title: LocalText;
   description?: LocalText;
+  /** The start page's "before you start": who can apply, what to have ready, how long it takes (de and en). */
+  beforeStart?: { eligibility?: { de: string; en: string }; needs?: Array<{ de: string; en: string }>; duration?: { de: string; en: string } };
   leadLand: string;
   payloadSchemaUri?: string;
   parameters?: Record<string, ParameterSpec>;

@@ -33,9 +33,10 @@ export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: 
   const dataDir = mkdtempSync(join(tmpdir(), 'efa-test-'));
   const pgdb = opts.database === 'postgres' ? await freshPostgres() : undefined;
   const inbox = new Inbox();
-  // Every demo authority, as npm start has them; the receiver learns the directory's FIT-Connect
-  // clients once the runtime has loaded it (the map is read per token request).
-  const authorities = loadDemoAuthorities('.');
+  // Every demo authority, as npm start has them (from the test's own root, EFA_ROOT, when it has
+  // one: a test may add authorities with their keys there); the receiver learns the directory's
+  // FIT-Connect clients once the runtime has loaded it (the map is read per token request).
+  const authorities = loadDemoAuthorities(opts.env?.EFA_ROOT ?? '.');
   const fitConnectClients = new Map<string, string>();
   const trusted: { key?: import('jose').JWK } = {};
   const receiver = await buildReceiverServer({ authorities, inbox, senderKeys: async () => (trusted.key ? [trusted.key] : []), clients: fitConnectClients, ...(opts.fitConnectMetadataVersions ? { fitConnectMetadataVersions: opts.fitConnectMetadataVersions } : {}) });
