@@ -15,6 +15,29 @@ export interface FitConnectMetadata {
   publicServiceType?: { name?: string; identifier: string };
   additionalReferenceInfo?: { senderReference?: string; applicationDate?: string };
   authenticationInformation?: FitConnectAuthenticationInformation[];
+  paymentInformation?: FitConnectPaymentInformation;
+}
+
+/** paymentInformation (metadata schema v1.0.0): the payment service's booked transaction. */
+export interface FitConnectPaymentInformation {
+  transactionId: string;
+  transactionReference: string;
+  transactionUrl?: string;
+  transactionTimestamp?: string;
+  paymentMethod: 'GIROPAY' | 'PAYDIRECT' | 'CREDITCARD' | 'PAYPAL' | 'INVOICE' | 'OTHER';
+  status: 'BOOKED';
+  grossAmount?: number;
+}
+
+const PAYMENT_METHODS = new Set(['GIROPAY', 'PAYDIRECT', 'CREDITCARD', 'PAYPAL', 'INVOICE', 'OTHER']);
+
+function paymentInformation(p: NonNullable<OutboundMessage['payment']>): FitConnectPaymentInformation {
+  return {
+    transactionId: p.transactionId, transactionReference: p.reference, ...(p.transactionUrl ? { transactionUrl: p.transactionUrl } : {}),
+    ...(p.bookedAt ? { transactionTimestamp: p.bookedAt } : {}),
+    paymentMethod: (PAYMENT_METHODS.has(p.method) ? p.method : 'OTHER') as FitConnectPaymentInformation['paymentMethod'], status: 'BOOKED',
+    ...(p.amountCents > 0 ? { grossAmount: p.amountCents / 100 } : {}),
+  };
 }
 
 /** One entry of authenticationInformation (metadata schema v1.0.0): an identification report, base64url. */
@@ -88,6 +111,8 @@ export function metadataFor(message: OutboundMessage): FitConnectMetadata {
     additionalReferenceInfo: { senderReference: message.messageId, applicationDate: message.submittedAt.slice(0, 10) },
     // The schema's field for identification reports; only a logged-in applicant has one (minItems 1).
     ...(message.authentication ? { authenticationInformation: authenticationInformation(message.authentication) } : {}),
+    // The schema's field for the payment service's transaction; only an application paid online has one.
+    ...(message.payment ? { paymentInformation: paymentInformation(message.payment) } : {}),
   };
 }
 
