@@ -257,6 +257,9 @@ function paymentProviders(declarations: Declarations, db: Database, env: Record<
   // unset, as in tests on other declarations) only cannot take payments: its pages say so.
   if (!production) return payments;
   for (const [tenant, config] of configs) {
+    // The demo's provider (on the demo receiver, which never runs in production) is demo data, like
+    // routing's ${EFA_DEMO_RECEIVER_URL} addresses: it cannot take payments here and need not.
+    if (String(config.baseUrl).includes('${EFA_DEMO_RECEIVER_URL}')) continue;
     try {
       payments.adapterFor(tenant);
     } catch (err) {
