@@ -174,6 +174,9 @@ describe('paying the fee against the local XBezahldienste simulator', () => {
     const transactionId = new URL(started.location as string).pathname.split('/').pop() as string;
     const { rows } = await stack.rt.db.query<{ id: string }>('SELECT id FROM payments WHERE transaction_id = $1', [transactionId]);
     const returnUrl = `/${TENANT}/${REQUIRED}/bezahlen/rueckkehr?zahlung=${rows[0]?.id}`;
+    await b.get(`/${TENANT}/${REQUIRED}/pruefen`);
+    const again = await b.submit({}, '/bezahlen');
+    assert.equal(again.location, started.location, '"pay now" again goes back to the open transaction');
     const queries = sim.simulator.statusQueries;
     const forged = await b.get(`${returnUrl}&status=BOOKED&paymentInformation.status=BOOKED`);
     assert.equal(forged.status, 202, 'the provider says INITIAL, whatever the address claims');

@@ -22,6 +22,7 @@ export interface PaymentRecord {
   provider: string;
   transactionId: string | null;
   transactionUrl: string | null;
+  payPageUrl: string | null;
   amountCents: number;
   currency: 'EUR';
   purpose: string;
@@ -34,17 +35,17 @@ export interface PaymentRecord {
 
 interface PaymentRow {
   id: string; tenant: string; service_id: string; draft_id: string; submission_id: string | null; provider: string;
-  transaction_id: string | null; transaction_url: string | null; amount_cents: number; currency: 'EUR'; purpose: string;
+  transaction_id: string | null; transaction_url: string | null; pay_page_url: string | null; amount_cents: number; currency: 'EUR'; purpose: string;
   status: PaymentState; payment_method: PaymentMethod | null; created_at: Date | string; expires_at: Date | string; settled_at: Date | string | null;
 }
 
 const recordOf = (r: PaymentRow): PaymentRecord => ({
   id: r.id, tenant: r.tenant, serviceId: r.service_id, draftId: r.draft_id, submissionId: r.submission_id, provider: r.provider,
-  transactionId: r.transaction_id, transactionUrl: r.transaction_url, amountCents: Number(r.amount_cents), currency: r.currency, purpose: r.purpose,
+  transactionId: r.transaction_id, transactionUrl: r.transaction_url, payPageUrl: r.pay_page_url, amountCents: Number(r.amount_cents), currency: r.currency, purpose: r.purpose,
   status: r.status, paymentMethod: r.payment_method, createdAt: new Date(r.created_at), expiresAt: new Date(r.expires_at), settledAt: r.settled_at ? new Date(r.settled_at) : null,
 });
 
-const COLUMNS = 'id, tenant, service_id, draft_id, submission_id, provider, transaction_id, transaction_url, amount_cents, currency, purpose, status, payment_method, created_at, expires_at, settled_at';
+const COLUMNS = 'id, tenant, service_id, draft_id, submission_id, provider, transaction_id, transaction_url, pay_page_url, amount_cents, currency, purpose, status, payment_method, created_at, expires_at, settled_at';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STATE_OF: Record<ProviderStatus, PaymentState> = { INITIAL: 'initial', BOOKED: 'booked', FAILED: 'failed', CANCELED: 'canceled' };
 /** Characters of the purpose's random part: no look-alikes, as in reference numbers. */
@@ -98,6 +99,12 @@ export class Payments {
   /** Opens a transaction at the provider for a draft; the applicant goes on to `payPageUrl`. */
   async begin(input: BeginPayment): Promise<{ payment: PaymentRecord; payPageUrl: string }> {
     const adapter = this.adapterFor(input.tenant);
+    // "Pay now" again (a double click, the back button) goes back to the open transaction: one
+    // transaction per fee, so the applicant cannot pay twice by accident.
+    const { rows: open } = await this.db.query<PaymentRow>(
+      `SELECT ${COLUMNS} FROM payments WHERE draft_id = $1 AND status = 'initial' AND amount_cents = $2 AND expires_at > now() AND pay_page_url IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
+      [input.draftId, input.amountCents]);
+    if (open[0]) return { payment: recordOf(open[0]), payPageUrl: open[0].pay_page_url as string };
     const id = randomUUID();
     const purpose = purposeFor(input.serviceId);
     await this.db.query(
@@ -113,7 +120,7 @@ export class Payments {
       throw err;
     }
     if (tx.amountCents !== input.amountCents) throw new PaymentMismatchError('amount');
-    const { rows } = await this.db.query<PaymentRow>(`UPDATE payments SET transaction_id = $2, transaction_url = $3 WHERE id = $1 RETURNING ${COLUMNS}`, [id, tx.transactionId, tx.transactionUrl ?? null]);
+    const { rows } = await this.db.query<PaymentRow>(`UPDATE payments SET transaction_id = $2, transaction_url = $3, pay_page_url = $4 WHERE id = $1 RETURNING ${COLUMNS}`, [id, tx.transactionId, tx.transactionUrl ?? null, tx.payPageUrl ?? null]);
     return { payment: recordOf(rows[0] as PaymentRow), payPageUrl: tx.payPageUrl as string };
   }
 

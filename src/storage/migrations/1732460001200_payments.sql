@@ -12,6 +12,8 @@ CREATE TABLE payments (
   provider text NOT NULL,
   transaction_id text UNIQUE,
   transaction_url text,
+  -- The provider's payment page, so "pay now" pressed again goes back to the open transaction.
+  pay_page_url text,
   amount_cents integer NOT NULL CHECK (amount_cents > 0),
   currency text NOT NULL DEFAULT 'EUR' CHECK (currency = 'EUR'),
   purpose text NOT NULL CHECK (char_length(purpose) <= 27),
