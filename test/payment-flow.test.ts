@@ -119,6 +119,8 @@ describe('paying the fee against the local XBezahldienste simulator', () => {
     assert.equal(done.status, 303, extractErrors(done.html));
     const submissionId = (done.location as string).split('/').pop() as string;
     assert.equal((await stateOf(paid.transactionId))?.submission_id, submissionId, 'the payment is bound to the submission');
+    const confirmation = await b.get(done.location as string);
+    assert.match(confirmation.html, new RegExp(`Gebühr online bezahlt</dt><dd[^>]*>25,00\\s*€ \\(Transaktionsnummer des Bezahldienstes: ${paid.transactionId}\\)`));
 
     let received: ReturnType<typeof stack.inbox.get>;
     await waitUntil(() => Boolean(received = stack.inbox.get(submissionId)), 30_000, 'the submission at the receiver');
