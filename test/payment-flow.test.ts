@@ -192,6 +192,7 @@ describe('paying the fee against the local XBezahldienste simulator', () => {
     assert.match(foreign.html, /Zahlung nicht gefunden/);
     const noCsrf = await b.post(`/${TENANT}/${REQUIRED}/bezahlen`, '');
     assert.equal(noCsrf.status, 403, 'pay now needs the CSRF token');
+    assert.ok(noCsrf.html.includes(`href="/${TENANT}/${REQUIRED}/pruefen"`), 'the refusal leads back to the check page');
   });
 
   test('a replayed return makes no second charge and no second state change', async () => {
