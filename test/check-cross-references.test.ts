@@ -260,6 +260,30 @@ describe('efa check explains broken cross-references with file, JSON path and re
     }
   });
 
+  test('a Land offering a service whose fee must be paid before submitting, without a payment provider, is refused by efa check', async () => {
+    const run = await checkBroken([serviceFile, tenantFile], () => {
+      const service = read(serviceFile);
+      service.payment = { policy: 'before-submit' };
+      write(serviceFile, service);
+      const tenant = read(tenantFile);
+      delete tenant.payment;
+      write(tenantFile, tenant);
+    });
+    assert.match(problemLine(run, 'EFA_XREF_PAYMENT', tenantFile, `/services/${PROBE}`), new RegExp(`offers "${PROBE}", whose fee must be paid before submitting \\(services/${PROBE}/service\\.json /payment/policy\\), but the Land has no payment provider: add "payment"`));
+    const original = readFileSync(at(serviceFile), 'utf8');
+    try {
+      const service = read(serviceFile);
+      service.payment = { policy: 'before-submit' };
+      write(serviceFile, service);
+      // With the Land's provider (the copied tenant file has one), the same service loads.
+      const tenant = read(tenantFile);
+      assert.ok(tenant.payment, 'the Land has a payment provider');
+      assert.equal((await loadDeclarations(temp.root, ENV)).services.get(PROBE)?.definition.payment?.policy, 'before-submit');
+    } finally {
+      writeFileSync(at(serviceFile), original);
+    }
+  });
+
   test('a Land offering the service where no responsibility covers it is warned about, not refused', async () => {
     const other = 'tenants/nw.json';
     const original = readFileSync(at(other), 'utf8');

@@ -43,6 +43,7 @@ export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
   ['pruefen', 'the check page'],
   ['absenden', 'the address the check page submits to'],
   ['bestaetigung', 'the confirmation page'],
+  ['bezahlen', 'paying the fee (/<land>/<service>/bezahlen, docs/payment.md)'],
   ['speichern', 'the "save and continue later" page'],
   ['home', 'the Land\'s home page in the preview'],
   ['status', 'the status page in the preview'],

@@ -39,6 +39,8 @@ export interface ServiceDefinition {
   places?: 'anywhere' | 'portal-land';
   /** Login with a user account and once-only prefill (docs/basisdienste.md); absent: off. */
   login?: ServiceLogin;
+  /** Paying the fee online (docs/payment.md); absent: inactive. */
+  payment?: { policy: 'inactive' | 'optional' | 'before-submit' | 'after-decision'; description?: LocalText };
 }
 
 export type LoginMode = 'required' | 'optional' | 'off';

@@ -73,6 +73,8 @@ export interface TenantDefinition {
   texts?: Record<string, TextOverride>;
   /** The Land's account service (docs/basisdienste.md): adapter name and its settings, secrets by environment name. */
   accounts?: { adapter: string; [setting: string]: unknown };
+  /** The Land's payment provider (docs/payment.md): adapter name and its settings, secrets by environment name. */
+  payment?: { adapter: string; [setting: string]: unknown };
 }
 
 /** A served file with its validator, so browsers revalidate cheaply instead of downloading again. */
@@ -171,6 +173,8 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
     }
     const withoutAccounts = checkAccountService(shown, serviceId, service, def);
     if (withoutAccounts) problems.push(withoutAccounts);
+    const withoutPayment = checkPaymentProvider(shown, serviceId, service, def);
+    if (withoutPayment) problems.push(withoutPayment);
     const land = checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages, problems);
     problems.push(...checkLocalParameters(shown, serviceId, service, land, offer.local ?? [], def.land));
     problems.push(...checkRestrictions(shown, serviceId, service, offer.codelists ?? {}));
@@ -192,6 +196,13 @@ function checkAccountService(file: string, serviceId: string, service: LoadedSer
   if (!mode || mode === 'off' || def.accounts) return undefined;
   return new CrossReferenceError('EFA_XREF_ACCOUNTS', file, `/services/${serviceId}`,
     `offers "${serviceId}", whose login is "${mode}" (services/${serviceId}/service.json /login/mode), but the Land has no account service: add "accounts" to this file (docs/basisdienste.md) or stop offering the service`);
+}
+
+/** A service that takes the fee before submitting needs the Land's payment provider: else nobody could submit. */
+function checkPaymentProvider(file: string, serviceId: string, service: LoadedService, def: TenantDefinition): CrossReferenceError | undefined {
+  if (service.definition.payment?.policy !== 'before-submit' || def.payment) return undefined;
+  return new CrossReferenceError('EFA_XREF_PAYMENT', file, `/services/${serviceId}`,
+    `offers "${serviceId}", whose fee must be paid before submitting (services/${serviceId}/service.json /payment/policy), but the Land has no payment provider: add "payment" to this file (docs/payment.md) or stop offering the service`);
 }
 
 /** A tenant's copy of its file without the services efa check already reported as broken, and their text overrides. */

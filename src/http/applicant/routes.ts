@@ -12,6 +12,7 @@ import { registerConfirmation } from './confirmation.js';
 import { registerHome } from './home.js';
 import { LEGAL_PAGES, registerLegal } from './legal.js';
 import { LOGIN_SEGMENT, registerLogin } from './login.js';
+import { registerPayment } from './payment.js';
 import { ApplicantPages } from './request.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
@@ -40,6 +41,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerLogin(pages);
   registerCheck(pages);
   registerSubmit(pages);
+  registerPayment(pages);
   registerConfirmation(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);

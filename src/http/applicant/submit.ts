@@ -11,6 +11,7 @@ import { DraftGoneError, resolveResponsible, storeSubmission } from '../../submi
 import { newStatusKey } from '../../submissions/status-key.js';
 import { keepStatusCookie } from './access.js';
 import { checkSections, renderCheck } from './check.js';
+import { blocksSubmit, standingOf, submissionPayment } from './payment.js';
 import { placeElsewhere } from './place-view.js';
 import { stepContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes, ServiceContext } from './request.js';
@@ -45,12 +46,15 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
     if (err instanceof NoResponsibleAuthorityError || err instanceof NoEndpointError) return renderCheck(pages, reply, p, service, draft, 422);
     throw err;
   }
+  // A fee that must be paid first: the check page says so, and nothing is submitted.
+  const standing = await standingOf(rt, p, service, draft, stepCtx);
+  if (blocksSubmit(standing)) return renderCheck(pages, reply, p, service, draft, 409, true);
   let record;
   const statusKey = newStatusKey();
   try {
     const sections = applicantCopySections(p, service, data, stepCtx.conditions);
     const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
-    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft) });
+    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), payment: submissionPayment(standing) });
   } catch (err) {
     if (err instanceof DraftGoneError) return pages.send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
     throw err;
