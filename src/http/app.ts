@@ -17,6 +17,7 @@ import { requireScope, tokenRoute, type ApiAuthOptions } from './api-auth.js';
 import { adminDeliveriesRoutes } from './routes/admin-deliveries.js';
 import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
+import { postfachReturnRoutes } from './routes/postfach-return.js';
 import { registerErrorPages } from './error-pages.js';
 import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -120,6 +121,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(tokenRoute, auth);
   await app.register(adminRoutingRoutes, { rt, auth });
   await app.register(authorityPullRoutes, { rt, auth });
+  await app.register(postfachReturnRoutes, { rt });
   await app.register(adminDeliveriesRoutes, { rt, auth });
   // Prometheus scrapes with a bearer token (its oauth2 client-credentials config fits the token route).
   app.get('/_efa/metrics', { preHandler: requireScope(auth, 'metrics:read'), schema: OPS_SCHEMAS.metrics }, async (_req, reply) => {

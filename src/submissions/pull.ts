@@ -50,6 +50,8 @@ export interface PendingItem {
   submittedAt: string;
   /** 'submitted': never fetched; 'delivered': fetched, not yet decided. */
   status: 'submitted' | 'delivered';
+  /** For an applicant's reply (docs/postfach.md): the application whose case it belongs to. */
+  caseId?: string;
 }
 
 export interface PendingPage {
@@ -109,7 +111,7 @@ const OWN_PULL = `authority_id = $1 AND delivery_mode = 'pull'`;
 export async function listPending(db: Queryable, authorityId: string, page: { offset: number; limit: number; after?: string }): Promise<PendingPage> {
   const q = pendingQueries(authorityId, page);
   const [{ rows }, count] = await Promise.all([
-    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; cursor_at: string; status: PendingItem['status'] }>(q.page.sql, q.page.args),
+    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; cursor_at: string; status: PendingItem['status']; case_id: string | null }>(q.page.sql, q.page.args),
     db.query<{ n: string }>(q.count.sql, q.count.args),
   ]);
   const shown = rows.slice(0, page.limit);
@@ -117,7 +119,7 @@ export async function listPending(db: Queryable, authorityId: string, page: { of
   return {
     offset: page.offset, limit: page.limit,
     totalCount: Number(count.rows[0]?.n ?? 0),
-    submissions: shown.map((r) => ({ submissionId: r.id, reference: r.reference, serviceId: r.service_id, leikaKey: r.leika_key, submittedAt: iso(r.submitted_at), status: r.status })),
+    submissions: shown.map((r) => ({ submissionId: r.id, reference: r.reference, serviceId: r.service_id, leikaKey: r.leika_key, submittedAt: iso(r.submitted_at), status: r.status, ...(r.case_id ? { caseId: r.case_id } : {}) })),
     next: rows.length > page.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
   };
 }
@@ -132,7 +134,7 @@ export function pendingQueries(authorityId: string, page: { offset: number; limi
     keyset = ` AND (submitted_at, id) > ($${args.push(at)}::timestamptz, $${args.push(id)}::uuid)`;
   }
   return {
-    page: { sql: `SELECT id, reference, service_id, leika_key, submitted_at, submitted_at::text AS cursor_at, status FROM submissions WHERE ${pending}${keyset} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`, args },
+    page: { sql: `SELECT id, reference, service_id, leika_key, submitted_at, submitted_at::text AS cursor_at, status, case_id FROM submissions WHERE ${pending}${keyset} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`, args },
     count: { sql: `SELECT count(*)::text AS n FROM submissions WHERE ${pending}`, args: [authorityId] },
   };
 }

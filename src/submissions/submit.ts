@@ -97,6 +97,8 @@ export async function storeSubmission(db: Database, input: {
   statusKeySha256?: Buffer;
   /** The applicant's login (src/accounts/): its trust level and which answers came from which source. */
   authentication?: { trustLevel: string; prefilled: Array<{ pointer: string; source: string; editable: boolean }> };
+  /** The applicant's e-mail address for answer notices, sealed for the submission id (src/postfach/notify.ts). */
+  notifySealed?: (submissionId: string) => Uint8Array;
 }): Promise<SubmissionRecord> {
   const makeReference = input.reference ?? newReference;
   const id = randomUUID();
@@ -166,6 +168,7 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
         [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null, format, messageType ?? null, input.authentication?.trustLevel ?? null], { name: 'efa_submit_insert' },
       );
+      if (input.notifySealed) await tx.query('UPDATE submissions SET notify_sealed = $2 WHERE id = $1', [id, input.notifySealed(id)]);
       if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256], { name: 'efa_submit_status_key' });
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
       if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id], { name: 'efa_submit_outbox' });
