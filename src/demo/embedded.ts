@@ -25,9 +25,10 @@ export function prepareDemo(): void {
 
 /** The local authority receiver of the demo, showing what arrived. */
 export async function startDemoReceiver(cfg: Config, port: number, rt: Runtime, mail?: MailCatcher): Promise<FastifyInstance> {
+  const runtimeUrl = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${cfg.port}`;
   const authorities = loadDemoAuthorities(cfg.root, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name])));
   const clients = demoFitConnectClients(rt.routing.directory.values());
-  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients, ...(mail ? { mailbox: mail.messages } : {}) });
+  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients, runtimeUrl, ...(mail ? { mailbox: mail.messages } : {}) });
   // The local SAML IdP standing in for BundID (docs/basisdienste.md), beside the receiver.
   await app.register(demoSamlIdp(process.env.EFA_DEMO_RECEIVER_URL ?? `http://127.0.0.1:${port}`, { key: DEMO_IDP_KEY, cert: DEMO_IDP_CERT }, DEMO_SP_CERT), { prefix: '/saml-idp' });
   await app.listen({ host: cfg.host, port });
