@@ -5,6 +5,7 @@ import type { PlacedFileRef } from '../attachments/references.js';
 import type { AttachmentStore, SealedFile } from '../attachments/store.js';
 import { endpointFor, type RoutingData } from '../routing/load.js';
 import type { Database } from '../storage/db.js';
+import type { SubmissionRow } from '../submissions/row.js';
 import { isPullEndpoint } from '../transports/vocabulary.js';
 
 /**
@@ -36,18 +37,7 @@ export async function repliesOf(db: Database, caseId: string): Promise<Applicant
   return rows.map((r) => ({ id: r.id, submittedAt: new Date(r.submitted_at), files: Number(r.files) }));
 }
 
-interface CaseRow {
-  id: string;
-  reference: string;
-  tenant: string;
-  service_id: string;
-  service_version: string;
-  leika_key: string;
-  region: string;
-  authority_id: string;
-  authority_name: string;
-  delivery_mode: 'push' | 'pull';
-}
+type CaseRow = Pick<SubmissionRow, 'id' | 'reference' | 'tenant' | 'service_id' | 'service_version' | 'leika_key' | 'region' | 'authority_id' | 'authority_name' | 'delivery_mode'>;
 
 export interface ReplyInput {
   caseId: string;
