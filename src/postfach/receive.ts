@@ -82,6 +82,7 @@ export async function receivePulledAnswer(deps: PostfachDeps, authorityId: strin
 async function accept(deps: PostfachDeps, submission: AnswerSubmission, answer: ReturnedAnswer, channel: string): Promise<Received> {
   const { created } = await storeAnswer(deps.db, deps.drafts, submission, answer, channel);
   // The authority's call does not wait for the mail relay; the Postfach has the answer either way.
-  if (created) void notifyAnswer(deps, answer.answerId).catch(deps.onNoticeError);
+  // A repeat tries again only if the notice was not sent (notifyAnswer claims it once).
+  void notifyAnswer(deps, answer.answerId).catch(deps.onNoticeError);
   return { answerId: answer.answerId, submissionId: submission.id, created };
 }
