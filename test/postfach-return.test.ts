@@ -156,4 +156,22 @@ describe('return channel: an authority\'s answer reaches the right applicant\'s 
     assert.ok(page.includes('Ihr Bescheid liegt bei.'));
     assert.match(page, new RegExp(`Bescheid-${app.reference}\\.pdf`));
   });
+
+  it('a reply to a pull authority waits in its list as part of the same case', async () => {
+    const app = await apply(ps, 'pull');
+    await received(ps, app, token);
+    assert.equal((await send('pull', app, { answerId: randomUUID(), text: 'Bitte Nachweis nachreichen.', status: 'ACTION_REQUIRED', attachments: [] })).status, 201);
+    const browser = new Browser(ps.stack.url);
+    await browser.get(`/sh/status/${app.key}/postfach`);
+    const sent = await browser.submitMultipart({}, [{ name: 'dokument', filename: 'nachweis.pdf', type: 'application/pdf', content: SAMPLE_PDF.bytes }], '/nachreichen');
+    assert.equal(sent.status, 303);
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const list = (await (await fetch(`${ps.stack.url}/_efa/api/v1/submissions?limit=500`, auth)).json()) as { submissions: Array<{ submissionId: string; caseId: string; reference: string }> };
+    const item = list.submissions.find((s) => s.reference === `${app.reference}-N1`);
+    assert.ok(item, 'the reply is listed for the authority');
+    assert.equal(item.caseId, app.id);
+    const fetched = (await (await fetch(`${ps.stack.url}/_efa/api/v1/submissions/${item.submissionId}`, auth)).json()) as { caseId: string; attachments: Array<{ hash: { content: string } }> };
+    assert.equal(fetched.caseId, app.id);
+    assert.equal(fetched.attachments[0]?.hash.content, sha512(SAMPLE_PDF.bytes));
+  });
 });

@@ -87,11 +87,13 @@ export interface PulledSubmission {
   mediaType: string;
   sha512: string;
   schemaUri: string;
+  /** For an applicant's reply (docs/postfach.md): the application whose case it belongs to. */
+  caseId?: string;
   decision?: RecordedDecision;
 }
 
 /** The columns the pull API reads: never authority_name or fee, which the authority knows itself. */
-type PullRow = Pick<SubmissionRow, 'id' | 'authority_id' | 'reference' | 'tenant' | 'service_id' | 'service_version' | 'leika_key' | 'region' | 'submitted_at' | 'status' | 'payload_jwe' | 'payload_media_type' | 'payload_sha512' | 'schema_uri'>;
+type PullRow = Pick<SubmissionRow, 'id' | 'authority_id' | 'reference' | 'tenant' | 'service_id' | 'service_version' | 'leika_key' | 'region' | 'submitted_at' | 'status' | 'payload_jwe' | 'payload_media_type' | 'payload_sha512' | 'schema_uri'> & { case_id: string | null };
 
 interface DecisionRow {
   decision: Decision;
@@ -223,7 +225,7 @@ export async function leikaKeyOf(db: Queryable, authorityId: string, id: string)
 
 async function ownRow(tx: Queryable, authorityId: string, id: string, lock: boolean): Promise<PullRow | undefined> {
   const { rows } = await tx.query<PullRow>(
-    `SELECT id, authority_id, reference, tenant, service_id, service_version, leika_key, region, submitted_at, status, payload_jwe, payload_media_type, payload_sha512, schema_uri
+    `SELECT id, authority_id, reference, tenant, service_id, service_version, leika_key, region, submitted_at, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, case_id
        FROM submissions WHERE id = $2 AND ${OWN_PULL}${lock ? ' FOR UPDATE' : ''}`,
     [authorityId, id],
   );
@@ -245,6 +247,7 @@ function toPulled(row: PullRow, decision: RecordedDecision | undefined): PulledS
     serviceId: row.service_id, serviceVersion: row.service_version, leikaKey: row.leika_key, region: row.region,
     submittedAt: iso(row.submitted_at), status: row.status,
     payloadJwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri,
+    ...(row.case_id ? { caseId: row.case_id } : {}),
     ...(decision ? { decision } : {}),
   };
 }

@@ -225,7 +225,7 @@ function attachmentItem(submissionId: string, f: OutboundAttachment): Record<str
 
 function download(rt: Runtime, s: PulledSubmission, files: OutboundAttachment[]): Record<string, unknown> {
   return {
-    submissionId: s.submissionId, destinationId: s.authorityId, caseId: s.submissionId,
+    submissionId: s.submissionId, destinationId: s.authorityId, caseId: s.caseId ?? s.submissionId,
     reference: s.reference, tenant: s.tenant, region: s.region, submittedAt: s.submittedAt, status: s.status,
     serviceType: { ...serviceType(rt, s.serviceId, s.leikaKey), serviceId: s.serviceId, serviceVersion: s.serviceVersion },
     data: { mediaType: s.mediaType, schemaUri: s.schemaUri, hash: { type: 'sha512', content: s.sha512 } },
