@@ -28,6 +28,7 @@ import { openBreakers, type AuthorityLimits } from './delivery/limits.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { configureOutbound } from './transports/http.js';
+import { mailerFor, type Mailer } from './mail/mailer.js';
 import { PACKAGE_ROOT } from './core/paths.js';
 import { Payments } from './payment/payments.js';
 import { PaymentConfigError } from './payment/errors.js';
@@ -90,6 +91,8 @@ export interface Runtime extends Declarations {
   apiClients: Map<string, ApiClient>;
   /** The generated development operator's credentials (never in production). */
   devCredentials?: DevCredentials;
+  /** E-mail notices to applicants (EFA_SMTP_URL); undefined: mail is off and no page offers it. */
+  mailer?: Mailer;
   close(): Promise<void>;
 }
 
@@ -296,8 +299,10 @@ export async function createRuntime(config: Config, env: Record<string, string |
   const rt: Runtime = {
     ...declarations, config, secrets, db, drafts, accounts, payments, attachments, scanner, apiClients, devCredentials,
     metrics,
+    mailer: mailerFor(config.mail),
     dispatch: () => undefined,
     async close() {
+      rt.mailer?.close();
       await rt.retention?.stop();
       await rt.jobs?.stop();
       await rt.delivery?.stop();

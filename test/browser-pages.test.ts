@@ -13,6 +13,9 @@ import { FORMATS_DIR } from '../src/runtime.js';
 import { loadExamples, type ServiceExample } from '../src/services/examples.js';
 import type { LoadedService } from '../src/services/registry.js';
 import type { Tenant } from '../src/tenants/registry.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { storeAnswer } from '../src/postfach/answers.js';
+import { statusKeyHash } from '../src/submissions/status-key.js';
 import { pdfWith } from './support/answers.js';
 import { axeViolations, launchChromium, report, vnuErrors, type HtmlPage } from './support/page-checks.js';
 import { startStack, type TestStack } from './support/runtime.js';
@@ -22,7 +25,8 @@ import { startStack, type TestStack } from './support/runtime.js';
  * checked with axe-core (WCAG 2.2 AA) and the Nu HTML Checker: every loaded service walked over
  * HTTP with its own sample data (services/<id>/examples.json) in three Länder and once in English,
  * each step first posted empty (error summary), the check page with nothing answered, a forged
- * CSRF token, an unknown page, the confirmation and status pages, the legal pages, the Land's home
+ * CSRF token, an unknown page, the confirmation and status pages, the Postfach (empty, with an
+ * answer, its reply posted without a document), the legal pages, the Land's home
  * page and the index. The first Land is walked by keyboard (every error-summary link followed to
  * its field); one submission per service without JavaScript; screenshots for the README
  * (docs/screenshots/). One browser for the file, one HTML checker run for all pages.
@@ -292,11 +296,34 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     assert.match(tab.path(), new RegExp(`^${base}/${id}/bestaetigung/`), `${label}: submitted`);
     await tab.press(page.locator('main a[href*="/status/"]').first(), `${label}: status`);
     if (!errors) return;
+    await postfachPages(tab, label);
     // A group that needs rows, its list posted without any, shows its own message; the walk never
     // sees that page (such a group opens with its first row), so the preview shows it, same views.
     for (const step of formOf(t, id).steps.filter((s) => s.fields.some((f) => f.group && f.group.minItems > 0))) {
       await tab.goto(`/_efa/preview/${t.id}/${id}/${step.id}?errors=1&lang=${lang}`, `${label}: ${step.id} without rows (preview)`, 400);
     }
+  }
+
+  /**
+   * The Postfach below the status page the tab is on: empty, then with an authority's answer that
+   * asks for a document (stored as the return channel stores a verified one), its reply form posted
+   * without a document.
+   */
+  async function postfachPages(tab: Tab, label: string): Promise<void> {
+    const page = tab.page;
+    const key = tab.path().split('/').pop() ?? '';
+    const { rows: [row] } = await stack.rt.db.query<{ id: string; authority_id: string; leika_key: string }>(
+      'SELECT s.id, s.authority_id, s.leika_key FROM submissions s JOIN submission_status_keys k ON k.submission_id = s.id WHERE k.key_sha256 = $1', [statusKeyHash(key)]);
+    assert.ok(row, `${label}: the status page is the submission's`);
+    await tab.press(page.locator('main a.efa-postfach-link'), `${label}: Postfach, empty`);
+    const bytes = pdfWith('Anhörung');
+    await storeAnswer(stack.rt.db, stack.rt.drafts, { ...row, status: 'delivered' }, {
+      answerId: randomUUID(), submissionId: row.id, status: 'ACTION_REQUIRED', signed: true,
+      text: 'Sehr geehrte Antragstellerin, sehr geehrter Antragsteller,\n\nbitte reichen Sie den Nachweis nach.\nMit freundlichen Grüßen',
+      attachments: [{ filename: 'Anhörung.pdf', mediaType: 'application/pdf', sha512: createHash('sha512').update(bytes).digest('hex'), bytes }],
+    }, 'webhook');
+    await tab.goto(`${tab.path()}${new URL(page.url()).search}`, `${label}: Postfach with an answer asking for a document`);
+    await tab.press(page.locator('form[action*="/nachreichen"] button[type="submit"]'), `${label}: Postfach, reply without a document`, 400);
   }
 
   /** Pages of the Land rather than of a service: home, legal pages, an unknown page. */

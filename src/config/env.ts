@@ -36,6 +36,8 @@ export interface Config {
   ops: OperationsSettings;
   /** File uploads: per-file ceiling and virus scanner (docs/operations.md). */
   uploads: UploadSettings;
+  /** E-mail notices to applicants (EFA_SMTP_URL, EFA_MAIL_FROM); undefined: mail is off. */
+  mail?: { smtpUrl: string; from: string };
 }
 
 /** Who may say where a request came from, what outbound HTTP may reach, and the keys of each purpose. */
@@ -346,7 +348,19 @@ export function loadConfig(env: Env = process.env): Config {
     guard,
     ops: operationsSettings(env),
     uploads: uploadSettings(env),
+    mail: mailSettings(env),
   };
+}
+
+function mailSettings(env: Env): Config['mail'] {
+  const smtpUrl = url(env, 'EFA_SMTP_URL', ['smtp:', 'smtps:']);
+  const from = env.EFA_MAIL_FROM?.trim();
+  if (!smtpUrl) {
+    if (from) throw new ConfigError('EFA_MAIL_FROM is set but EFA_SMTP_URL is not: set both to send e-mail notices, or neither');
+    return undefined;
+  }
+  if (!from || !/^[^\r\n]{1,200}$/.test(from) || !/@/.test(from)) throw new ConfigError('EFA_MAIL_FROM must be the sender address of e-mail notices (e.g. "Serviceportal <noreply@example.org>") when EFA_SMTP_URL is set');
+  return { smtpUrl, from };
 }
 
 /** Parses EFA_CLAMAV ("host:port", IPv6 as "[::1]:3310"); undefined when it is not one. */

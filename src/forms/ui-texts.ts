@@ -1,4 +1,5 @@
 import type { Lang } from './text.js';
+import { postfachDe, postfachEn } from './postfach-texts.js';
 
 /**
  * Every UI string of the applicant pages, per language. German is the reference. A tenant overrides
@@ -59,6 +60,7 @@ const de = {
   saveContinueNow: 'Jetzt weitermachen',
   draftExpired: 'Angefangene Anträge bewahren wir {days} Tage nach der letzten Eingabe auf und löschen sie dann. Ebenso finden wir sie nicht, wenn Sie den Antrag in einem anderen Browser begonnen oder die Cookies gelöscht haben. Bereits abgesendete Anträge sind davon nicht betroffen.',
   startFresh: 'Neuen Antrag beginnen',
+  ...postfachDe,
 };
 
 export type UiTexts = typeof de;
@@ -117,6 +119,7 @@ const en: UiTexts = {
   saveContinueNow: 'Continue now',
   draftExpired: 'We keep applications in progress for {days} days after the last entry and then delete them. We also cannot find them if you started the application in another browser or deleted your cookies. Applications you have already submitted are not affected.',
   startFresh: 'Start a new application',
+  ...postfachEn,
 };
 
 export const uiTexts: Record<Lang, UiTexts> = { de, en };

@@ -18,6 +18,7 @@ import { adminDeliveriesRoutes } from './routes/admin-deliveries.js';
 import { adminPaymentsRoutes } from './routes/admin-payments.js';
 import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
+import { postfachReturnRoutes } from './routes/postfach-return.js';
 import { registerErrorPages } from './error-pages.js';
 import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -121,6 +122,7 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(tokenRoute, auth);
   await app.register(adminRoutingRoutes, { rt, auth });
   await app.register(authorityPullRoutes, { rt, auth });
+  await app.register(postfachReturnRoutes, { rt });
   await app.register(adminDeliveriesRoutes, { rt, auth });
   await app.register(adminPaymentsRoutes, { rt, auth });
   // Prometheus scrapes with a bearer token (its oauth2 client-credentials config fits the token route).

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { JWK } from 'jose';
 import type { Inbox } from './inbox.js';
+import type { CaughtMail } from '../mail-server.js';
 
 /**
  * A local authority receiver stands in for an authority's Fachverfahren: in the demo (so that a
@@ -31,6 +32,10 @@ export interface ReceiverOptions {
    * at once). Real destinations take minutes to hours; the sender must not wait for it.
    */
   fitConnectDecisionDelayMs?: number;
+  /** The demo's caught e-mail notices (src/demo/mail-server.ts), shown at /mail. */
+  mailbox?: readonly CaughtMail[];
+  /** Where the runtime is: the "answer" button sends the authority's answer to its return paths. */
+  runtimeUrl?: string;
   /**
    * The metadata versions the FIT-Connect destinations declare (`metadataVersions`), default
    * ["1.0.0"]; metadata of a version not declared is rejected, as a real destination would.

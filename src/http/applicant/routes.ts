@@ -17,6 +17,8 @@ import { ApplicantPages } from './request.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
+import { registerPostfach } from './postfach.js';
+import { registerPostfachReply } from './postfach-reply.js';
 import { registerStep } from './step.js';
 import { registerSubmit } from './submit.js';
 import { StepUploads } from './uploads.js';
@@ -37,6 +39,8 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerAssets(pages);
   registerLegal(pages);
   registerStatus(pages);
+  registerPostfach(pages);
+  registerPostfachReply(pages, uploads);
   registerStart(pages);
   registerLogin(pages);
   registerCheck(pages);

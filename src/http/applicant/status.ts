@@ -12,6 +12,7 @@ import type { ReceiptInput, ReceiptSection } from '../receipt-pdf.js';
 import { portalNameOf } from '../../tenants/portals.js';
 import { applicantFacts, keyNeededView, RECEIPT_FILE, statusAccess, withoutFactsOncePurged, type StatusAccess, type SubmissionView } from './access.js';
 import { confirmationView } from './confirmation.js';
+import { statusPageExtras } from './postfach.js';
 import { authorityView, type AuthorityView, type SubmissionFacts } from './facts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinDateTime, serviceTitle, uiOf, type PageEnv, type PageView } from './view.js';
@@ -94,7 +95,8 @@ export function registerStatus(pages: ApplicantPages): void {
     if (access === 'key-needed') return pages.send(reply, p, keyNeededView(p));
     const { row, key } = access;
     p.serviceId = row.service_id;
-    return pages.send(reply, p, withProgress(p, statusView(p, applicantFacts(rt, p, row, key)), row, rt.routing.authorities.get(row.authority_id)?.contact));
+    const view = withProgress(p, statusView(p, applicantFacts(rt, p, row, key)), row, rt.routing.authorities.get(row.authority_id)?.contact);
+    return pages.send(reply, p, { ...view, context: { ...view.context, ...(await statusPageExtras(rt, p, access)) } });
   });
 
   app.get<RouteTypes>(`/:tenant/status/:key/${RECEIPT_FILE}`, async (req: Req, reply) => {

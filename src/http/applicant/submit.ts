@@ -9,6 +9,8 @@ import { pruneHidden, validateAll } from '../../forms/validate.js';
 import type { LoadedService } from '../../services/registry.js';
 import { DraftGoneError, resolveResponsible, storeSubmission } from '../../submissions/submit.js';
 import { newStatusKey } from '../../submissions/status-key.js';
+import { getAt } from '../../forms/pointer.js';
+import { sealNotifyAddress } from '../../postfach/notify.js';
 import { keepStatusCookie } from './access.js';
 import { checkSections, renderCheck } from './check.js';
 import { blocksSubmit, standingOf, submissionPayment } from './payment.js';
@@ -54,7 +56,7 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   try {
     const sections = applicantCopySections(p, service, data, stepCtx.conditions);
     const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
-    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), payment: submissionPayment(standing) });
+    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), payment: submissionPayment(standing), notifySealed: sealNotifyAddress(rt.drafts, rt.mailer, service.definition.contact?.email && getAt(data, service.definition.contact.email)) });
   } catch (err) {
     if (err instanceof DraftGoneError) return pages.send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
     throw err;
