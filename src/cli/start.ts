@@ -46,6 +46,7 @@ export async function startEmbedded(config: Config): Promise<void> {
   console.log(`  Länder and services:   ${url}/`);
   for (const tenant of rt.tenants.values()) console.log(`  ${tenant.id.toUpperCase()}: ${url}/${tenant.id}/${Object.keys(tenant.services)[0] ?? ''}`);
   if (receiverUrl) console.log(`  authority receiver:    ${receiverUrl}/`);
+  if (receiverUrl) console.log(`  payment provider:      ${receiverUrl}/bezahldienst/ (XBezahldienste simulator, docs/payment.md)`);
   if (demoMail) console.log(`  e-mail notices (local SMTP ${demoMail.catcher.url}): ${receiverUrl ?? ''}/mail`);
   if (openIdProvider) console.log(`  OpenID provider (test persons): ${openIdProvider.issuer}/ (docs/basisdienste.md)`);
   for (const line of demo?.pullCredentialLines(url, rt, pullCredentials) ?? []) console.log(line);

@@ -43,6 +43,7 @@ export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
   ['pruefen', 'the check page'],
   ['absenden', 'the address the check page submits to'],
   ['bestaetigung', 'the confirmation page'],
+  ['bezahlen', 'paying the fee (/<land>/<service>/bezahlen, docs/payment.md)'],
   ['speichern', 'the "save and continue later" page'],
   ['fortsetzen', 'the address of a "continue later" link sent by e-mail'],
   ['keine-stelle', 'the page saying that no office is connected for the place the answers name'],

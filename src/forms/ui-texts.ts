@@ -1,4 +1,5 @@
 import type { Lang } from './text.js';
+import { postfachDe, postfachEn } from './postfach-texts.js';
 
 /**
  * Every UI string of the applicant pages, per language. German is the reference. A tenant overrides
@@ -13,6 +14,7 @@ const de = {
   a11yBarriersTitle: 'Nicht barrierefreie Inhalte', a11yPreparedTitle: 'Erstellung dieser Erklärung', a11yPreparedOn: 'Diese Erklärung wurde erstellt oder zuletzt überprüft am', a11yFeedbackTitle: 'Barrieren melden: Feedback und Kontakt', a11yEnforcementTitle: 'Schlichtungsverfahren',
   backToForm: 'Zurück zum Formular',   feeFrom: 'ab', feeFromHint: 'Die genaue Gebühr hängt von Ihren Angaben ab. Sie sehen sie auf der Seite „Angaben prüfen“, bevor Sie absenden.',
   resumeText: 'Sie haben einen angefangenen Antrag. Ihre bisherigen Angaben sind gespeichert.', startOver: 'Neu beginnen (bisherige Angaben verwerfen)',
+  beforeStart: 'Bevor Sie beginnen', beforeStartEligibility: 'Wer den Antrag stellen kann', beforeStartNeeds: 'Was Sie brauchen', beforeStartDuration: 'Wie lange es dauert',
   back: 'Zurück', step: 'Schritt', of: 'von', continue: 'Weiter', checkTitle: 'Angaben prüfen', notAnswered: 'Nicht angegeben', change: 'Ändern',
   feeAndAuthority: 'Gebühr und zuständige Stelle', factsAndAuthority: 'Ergebnis und zuständige Stelle', authority: 'Zuständige Stelle', declarationTitle: 'Antrag absenden',
   declaration: 'Mit dem Absenden bestätigen Sie, dass Ihre Angaben richtig und vollständig sind. Der Antrag wird verschlüsselt an die zuständige Stelle übermittelt.',
@@ -74,6 +76,7 @@ const de = {
   saveContinueNow: 'Jetzt weitermachen',
   draftExpired: 'Angefangene Anträge bewahren wir {days} Tage nach der letzten Eingabe auf und löschen sie dann. Ebenso finden wir sie nicht, wenn Sie den Antrag in einem anderen Browser begonnen oder die Cookies gelöscht haben. Bereits abgesendete Anträge sind davon nicht betroffen.',
   startFresh: 'Neuen Antrag beginnen',
+  ...postfachDe,
 };
 
 export type UiTexts = typeof de;
@@ -86,6 +89,7 @@ const en: UiTexts = {
   a11yBarriersTitle: 'Non-accessible content', a11yPreparedTitle: 'Preparation of this statement', a11yPreparedOn: 'This statement was prepared or last reviewed on', a11yFeedbackTitle: 'Report a barrier: feedback and contact', a11yEnforcementTitle: 'Enforcement procedure',
   backToForm: 'Back to the form',   feeFrom: 'from', feeFromHint: 'The exact fee depends on your answers. You see it on the page “Check your answers” before you submit.',
   resumeText: 'You have an application in progress. Your answers are saved.', startOver: 'Start again (discard answers)',
+  beforeStart: 'Before you start', beforeStartEligibility: 'Who can apply', beforeStartNeeds: 'What you need', beforeStartDuration: 'How long it takes',
   back: 'Back', step: 'Step', of: 'of', continue: 'Continue', checkTitle: 'Check your answers', notAnswered: 'Not answered', change: 'Change',
   feeAndAuthority: 'Fee and responsible office', factsAndAuthority: 'Result and responsible office', authority: 'Responsible office', declarationTitle: 'Submit application',
   declaration: 'By submitting you confirm that your answers are correct and complete. The application is sent encrypted to the responsible office.',
@@ -147,6 +151,7 @@ const en: UiTexts = {
   saveContinueNow: 'Continue now',
   draftExpired: 'We keep applications in progress for {days} days after the last entry and then delete them. We also cannot find them if you started the application in another browser or deleted your cookies. Applications you have already submitted are not affected.',
   startFresh: 'Start a new application',
+  ...postfachEn,
 };
 
 export const uiTexts: Record<Lang, UiTexts> = { de, en };

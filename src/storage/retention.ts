@@ -26,6 +26,8 @@ export interface PurgeCounts {
   /** Their stored chunks, deleted before the rows so that no batch holds more than CHUNK_BATCH. */
   fileChunks: number;
   payloads: number;
+  /** Authorities' answers in the applicant's Postfach whose text and files were removed (docs/postfach.md). */
+  answers: number;
   attempts: number;
   routingVersions: number;
   /** Routing rows (migration 900) that no kept version has any more. */
@@ -115,12 +117,20 @@ function steps(policy: RetentionPolicy): Step[] {
     // applicant's copy for the receipt goes with the payload.
     out.push({
       kind: 'payloads',
-      sql: `UPDATE submissions SET payload_jwe = '', applicant_copy = NULL, payload_purged_at = now()
+      sql: `UPDATE submissions SET payload_jwe = '', applicant_copy = NULL, notify_sealed = NULL, payload_purged_at = now()
              WHERE id IN (SELECT id FROM submissions
                            WHERE payload_purged_at IS NULL AND status IN ('delivered', 'accepted', 'rejected')
                              AND updated_at < now() - make_interval(days => $2)
                              AND (delivery_mode = 'push' OR status IN ('accepted', 'rejected'))
                            LIMIT $1)`,
+      params: [policy.payloadDays],
+    });
+    // The Postfach keeps an answer as long as a payload is kept after its last change: the
+    // answer's text and files go, the row (date, status for the history) stays.
+    out.push({
+      kind: 'answers',
+      sql: `UPDATE submission_answers SET sealed = NULL, purged_at = now()
+             WHERE id IN (SELECT id FROM submission_answers WHERE purged_at IS NULL AND received_at < now() - make_interval(days => $2) LIMIT $1)`,
       params: [policy.payloadDays],
     });
   }
@@ -162,7 +172,7 @@ async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
 
 /** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
 export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
-  const purged: PurgeCounts = { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
+  const purged: PurgeCounts = { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));

@@ -146,6 +146,18 @@ export class DraftStore {
     return this.decrypt(`${COPY_AAD}${submissionId}`, Buffer.from(blob));
   }
 
+  /**
+   * What the applicant's Postfach keeps (an authority's answer, the address for notices), sealed
+   * like the copy and bound to `purpose` and id, so one never opens as another.
+   */
+  sealFor(purpose: 'answer' | 'notify', id: string, data: Record<string, unknown>): Buffer {
+    return this.encrypt(`${purpose}:${id}`, data);
+  }
+
+  openFor(purpose: 'answer' | 'notify', id: string, blob: Uint8Array): Record<string, unknown> | undefined {
+    return this.decrypt(`${purpose}:${id}`, Buffer.from(blob));
+  }
+
   async purgeExpired(): Promise<number> {
     return (await this.db.query('DELETE FROM drafts WHERE expires_at <= now()')).rowCount;
   }

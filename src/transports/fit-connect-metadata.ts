@@ -38,6 +38,29 @@ export interface FitConnectMetadata {
   authenticationInformation?: FitConnectAuthenticationInformation[];
   /** v2.0.0: the one reply channel the applicant chose (no entry: replies go by letter). */
   replyChannel?: { eMail: { address: string } };
+  paymentInformation?: FitConnectPaymentInformation;
+}
+
+/** paymentInformation (metadata schemas v1.0.0 and v2.0.0, the same object): the payment service's booked transaction. */
+export interface FitConnectPaymentInformation {
+  transactionId: string;
+  transactionReference: string;
+  transactionUrl?: string;
+  transactionTimestamp?: string;
+  paymentMethod: 'GIROPAY' | 'PAYDIRECT' | 'CREDITCARD' | 'PAYPAL' | 'INVOICE' | 'OTHER';
+  status: 'BOOKED';
+  grossAmount?: number;
+}
+
+const PAYMENT_METHODS = new Set(['GIROPAY', 'PAYDIRECT', 'CREDITCARD', 'PAYPAL', 'INVOICE', 'OTHER']);
+
+function paymentInformation(p: NonNullable<OutboundMessage['payment']>): FitConnectPaymentInformation {
+  return {
+    transactionId: p.transactionId, transactionReference: p.reference, ...(p.transactionUrl ? { transactionUrl: p.transactionUrl } : {}),
+    ...(p.bookedAt ? { transactionTimestamp: p.bookedAt } : {}),
+    paymentMethod: (PAYMENT_METHODS.has(p.method) ? p.method : 'OTHER') as FitConnectPaymentInformation['paymentMethod'], status: 'BOOKED',
+    ...(p.amountCents > 0 ? { grossAmount: p.amountCents / 100 } : {}),
+  };
 }
 
 /** One entry of authenticationInformation (metadata schema v1.0.0): an identification report, base64url. */
@@ -115,6 +138,7 @@ export function metadataFor(message: OutboundMessage, version: MetadataVersion =
       contentStructure,
       additionalReferenceInfo: { senderReference: message.messageId, applicationDate: message.submittedAt.slice(0, 10) },
       ...(message.replyEmail ? { replyChannel: { eMail: { address: message.replyEmail } } } : {}),
+      ...(message.payment ? { paymentInformation: paymentInformation(message.payment) } : {}),
     };
   }
   return {
@@ -126,6 +150,8 @@ export function metadataFor(message: OutboundMessage, version: MetadataVersion =
     additionalReferenceInfo: { senderReference: message.messageId, applicationDate: message.submittedAt.slice(0, 10) },
     // The schema's field for identification reports; only a logged-in applicant has one (minItems 1).
     ...(message.authentication ? { authenticationInformation: authenticationInformation(message.authentication) } : {}),
+    // The schema's field for the payment service's transaction; only an application paid online has one.
+    ...(message.payment ? { paymentInformation: paymentInformation(message.payment) } : {}),
   };
 }
 

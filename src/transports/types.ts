@@ -82,6 +82,11 @@ export interface OutboundMessage {
    * that can announce a reply channel (FIT-Connect metadata 2.x) names it there. Absent otherwise.
    */
   replyEmail?: string;
+  /**
+   * The fee's booked online payment (docs/payment.md): the provider's transaction id and URL, the
+   * purpose it was booked under, the method, the amount. Absent when nothing was paid online.
+   */
+  payment?: { transactionId: string; transactionUrl?: string; reference: string; method: string; amountCents: number; bookedAt: string };
 }
 
 /**

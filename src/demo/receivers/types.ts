@@ -34,6 +34,8 @@ export interface ReceiverOptions {
   fitConnectDecisionDelayMs?: number;
   /** The demo's caught e-mail notices (src/demo/mail-server.ts), shown at /mail. */
   mailbox?: readonly CaughtMail[];
+  /** Where the runtime is: the "answer" button sends the authority's answer to its return paths. */
+  runtimeUrl?: string;
   /**
    * The metadata versions the FIT-Connect destinations declare (`metadataVersions`), default
    * ["1.0.0"]; metadata of a version not declared is rejected, as a real destination would.

@@ -21,6 +21,8 @@ import { prefilledNote, type Prefilled } from './fields.js';
 import { authorityView, displayFacts, factValue, type AuthorityView } from './facts.js';
 import { elsewhereView, placeElsewhere, rulesPlaceFact } from './place-view.js';
 import { stepContext } from './logic.js';
+import { blocksSubmit, paymentBox, standingOf } from './payment.js';
+import { paymentTexts } from './payment-texts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinToday, formOf, uiOf, type PageEnv, type PageView } from './view.js';
 
@@ -68,7 +70,7 @@ export function checkSections(env: PageEnv, service: LoadedService, data: Record
  * The check page. `authorityOf` resolves the responsible authority and throws an EfaError when
  * none is connected; the applicant then hears it here, before submitting.
  */
-export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry; prefilled?: Prefilled; mailTo?: string }): PageView {
+export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry; prefilled?: Prefilled; payment?: Record<string, unknown>; submitBlocked?: string; mailTo?: string }): PageView {
   const id = service.definition.id;
   const ui = uiOf(env);
   const form = formOf(env.tenant, id);
@@ -103,17 +105,23 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
       confirmationMail: opts.mailTo && !incomplete ? { field: CONFIRMATION_MAIL_FIELD, label: ui.confirmationMailLabel.replace('{address}', opts.mailTo) } : undefined,
+      // The fee's payment (./payment.ts): its box, and the submit button held back while a required payment is open.
+      payment: incomplete ? undefined : opts.payment, submitBlocked: incomplete ? undefined : opts.submitBlocked,
     },
   };
 }
 
-export function renderCheck(pages: ApplicantPages, reply: FastifyReply, p: PageEnv, service: LoadedService, draft: Draft, status = 200) {
+/** `paymentRefused`: a submit was just refused because the required fee is not paid. */
+export async function renderCheck(pages: ApplicantPages, reply: FastifyReply, p: PageEnv, service: LoadedService, draft: Draft, status = 200, paymentRefused = false) {
   const { rt } = pages;
   const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
   const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
   const authorityOf = (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority;
-  const mailTo = confirmationMailTo(rt, service, draft.data);
-  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf: reply.generateCsrf(), status, draftExpiry: expiry, prefilled: draft.account ? draft.accountMeta?.prefilled : undefined, mailTo }));
+  const csrf = reply.generateCsrf();
+  const standing = await standingOf(rt, p, service, draft, ctx);
+  const payment = paymentBox(p, service, standing, csrf, paymentRefused);
+  const submitBlocked = blocksSubmit(standing) ? paymentTexts[p.lang].blocked : undefined;
+  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf, status, draftExpiry: expiry, prefilled: draft.account ? draft.accountMeta?.prefilled : undefined, payment, submitBlocked, mailTo: confirmationMailTo(rt, service, draft.data) }));
 }
 
 export function registerCheck(pages: ApplicantPages): void {

@@ -10,7 +10,7 @@ import { t } from '../../forms/text.js';
 import { MailError } from '../../mail/mailer.js';
 import type { Runtime } from '../../runtime.js';
 import type { LoadedService } from '../../services/registry.js';
-import { replyEmailOf } from '../../submissions/reply-email.js';
+import { applicantEmailOf } from '../../submissions/reply-email.js';
 import { berlinDateTime, serviceTitle, uiOf, type PageEnv } from './view.js';
 
 /** The field the check page's box posts: present (value "ja") when the applicant wants the mail. */
@@ -18,7 +18,7 @@ export const CONFIRMATION_MAIL_FIELD = 'bestaetigung_mail';
 
 /** Where the confirmation would go, when mail is on and the answers hold an e-mail address. */
 export function confirmationMailTo(rt: Runtime, service: LoadedService, data: Record<string, unknown>): string | undefined {
-  return rt.mailer ? replyEmailOf(service.schema, data) : undefined;
+  return rt.mailer ? applicantEmailOf(service, data) : undefined;
 }
 
 export interface ConfirmationMail {

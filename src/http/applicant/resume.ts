@@ -9,7 +9,7 @@ import { t } from '../../forms/text.js';
 import { isMailAddress, MailError } from '../../mail/mailer.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
-import { replyEmailOf } from '../../submissions/reply-email.js';
+import { applicantEmailOf } from '../../submissions/reply-email.js';
 import { draftOfResumeLink, issueResumeLink, ResumeMailLimitError } from '../../submissions/resume-links.js';
 import { saveForLaterView, type SaveByMail } from './draft.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
@@ -30,7 +30,7 @@ export function sendSavePage(pages: ApplicantPages, req: Req, reply: FastifyRepl
   const view = saveForLaterView(p, service, {
     expiresAt: draft.expiresAt, startUrl: `${req.protocol}://${req.host}${p.base}/${id}`, backHref: `${p.base}/${id}/${resumeStep(p, id, draft)}`,
     // The address the form already holds, if it asks for one, is offered.
-    mail: pages.rt.mailer ? { value: replyEmailOf(service.schema, draft.data), ...mail, action: `${p.base}/${id}/speichern`, csrf: reply.generateCsrf() } : undefined,
+    mail: pages.rt.mailer ? { value: applicantEmailOf(service, draft.data), ...mail, action: `${p.base}/${id}/speichern`, csrf: reply.generateCsrf() } : undefined,
   });
   return pages.send(reply, p, { ...view, status, title: mail.error ? `${uiOf(p).errorPrefix}: ${view.title}` : view.title });
 }

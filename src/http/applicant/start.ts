@@ -20,10 +20,17 @@ export function startView(env: PageEnv, service: LoadedService, opts: { today: s
     template: 'start', title: serviceTitle(env, id), status: 200,
     context: {
       serviceTitle: serviceTitle(env, id), description: t(texts?.description, env.lang), intro: t(formOf(env.tenant, id).intro, env.lang),
-      landHint: t(overview?.notice, env.lang), ...startFee(overview, env.lang),
+      landHint: t(overview?.notice, env.lang), ...startFee(overview, env.lang), beforeStart: beforeStartOf(service, env.lang),
       resumeHref: opts.resumeHref, startAction: `${env.base}/${id}/start`, csrf: opts.csrf, ...loginLinks(env, service),
     },
   };
+}
+
+/** The service's "before you start" in the page's language; undefined when it declares none. */
+function beforeStartOf(service: LoadedService, lang: Lang): { eligibility?: string; needs: string[]; duration?: string } | undefined {
+  const declared = service.definition.beforeStart;
+  if (!declared) return undefined;
+  return { eligibility: declared.eligibility?.[lang], needs: (declared.needs ?? []).map((need) => need[lang]), duration: declared.duration?.[lang] };
 }
 
 /** A service with login offers it on its start page ("required": the start itself leads through the login). */
