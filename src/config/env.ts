@@ -36,6 +36,15 @@ export interface Config {
   ops: OperationsSettings;
   /** File uploads: per-file ceiling and virus scanner (docs/operations.md). */
   uploads: UploadSettings;
+  /** The open usage figures (docs/figures.md). */
+  figures: FigureSettings;
+}
+
+export interface FigureSettings {
+  /** Counts from 1 to this minus 1 are suppressed (EFA_FIGURES_MIN_COUNT, default 5). */
+  minCount: number;
+  /** Also publish the month in progress (EFA_FIGURES_CURRENT_MONTH; off: only ended months). */
+  currentMonth: boolean;
 }
 
 /** Who may say where a request came from, what outbound HTTP may reach, and the keys of each purpose. */
@@ -346,6 +355,7 @@ export function loadConfig(env: Env = process.env): Config {
     guard,
     ops: operationsSettings(env),
     uploads: uploadSettings(env),
+    figures: { minCount: int(env, 'EFA_FIGURES_MIN_COUNT', 5, 2, 1000), currentMonth: bool(env, 'EFA_FIGURES_CURRENT_MONTH', false) },
   };
 }
 
