@@ -55,10 +55,11 @@ interface Row { month: string; tenant: string; service_id: string; kind: FigureK
 
 export async function readFigures(db: Queryable, filter: FigureFilter, opts: { minCount: number; currentMonth: boolean }): Promise<PublishedFigures> {
   const { rows } = await db.query<Row>(
-    `SELECT to_char(month, 'YYYY-MM') AS month, tenant, service_id, kind, key, n FROM figure_counts
+    `SELECT to_char(month, 'YYYY-MM') AS month, tenant, service_id, kind, key, sum(n) AS n FROM figure_counts
       WHERE ($1::text IS NULL OR tenant = $1) AND ($2::text IS NULL OR service_id = $2) AND ($3::text IS NULL OR to_char(month, 'YYYY-MM') = $3)
         AND ($4 OR month < ${berlinMonth('now()')})
-      ORDER BY month DESC, tenant, service_id`,
+      GROUP BY 1, 2, 3, 4, 5
+      ORDER BY 1 DESC, 2, 3`,
     [filter.land ?? null, filter.service ?? null, filter.month ?? null, opts.currentMonth],
   );
   const byCell = new Map<string, Row[]>();
@@ -122,7 +123,7 @@ export function figuresCsv(figures: PublishedFigures): string {
   for (const c of figures.cells) {
     line(c, 'started', '', c.started);
     line(c, 'submitted', '', c.submitted);
-    line(c, 'median_minutes', '', c.medianMinutes ? `${c.medianMinutes.from}-${c.medianMinutes.to ?? ''}` : hidden);
+    line(c, 'median_minutes', '', c.medianMinutes ? `${c.medianMinutes.from}-${c.medianMinutes.to ?? ''}` : c.submitted === 0 ? '' : hidden);
     line(c, 'abandoned', '', c.abandoned);
     for (const s of c.abandonedByStep) line(c, 'abandoned_at_step', s.step, s.count);
     line(c, 'paid', '', c.paid);

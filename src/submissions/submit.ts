@@ -8,7 +8,7 @@ import type { DirectoryEntry } from '../transports/types.js';
 import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
 import type { Database } from '../storage/db.js';
-import { countSubmitted } from '../storage/figure-counts.js';
+import { countSubmitted, submittedCountSql } from '../storage/figure-counts.js';
 import { fileRefsIn } from '../attachments/references.js';
 import { buildPayload } from '../messages/index.js';
 import { UnknownAttachmentError, type AttachmentStore, type SealedFile } from '../attachments/store.js';
@@ -176,9 +176,14 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
       );
       if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256], { name: 'efa_submit_status_key' });
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
-      if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id], { name: 'efa_submit_outbox' });
       if (input.draftId && !deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
-      await countSubmitted(tx, { tenant: input.tenant, serviceId: service.definition.id, submittedAt, draftCreatedAt });
+      // Last, so the figures' counter row (src/storage/figure-counts.ts) is locked only until the
+      // commit; for a push submission in the outbox's statement, without a round trip of its own.
+      const counted = { tenant: input.tenant, serviceId: service.definition.id, submittedAt, draftCreatedAt };
+      if (mode === 'push') {
+        const count = submittedCountSql(counted, 2);
+        await tx.query(`WITH counted AS (${count.sql}) INSERT INTO outbox (submission_id) VALUES ($1)`, [id, ...count.params], { name: `efa_submit_outbox_${count.name}` });
+      } else await countSubmitted(tx, counted);
     });
   } catch (err) {
     try {

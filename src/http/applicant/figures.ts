@@ -8,9 +8,45 @@ import type { FastifyReply } from 'fastify';
 import { invalidFilter, figuresCsv, readFigures, SURVEY_SCORES, type FigureCell, type FigureFilter, type PublishedFigures } from '../../figures/figures.js';
 import type { Count } from '../../figures/suppress.js';
 import { t, type Lang } from '../../forms/text.js';
+import { errorBody } from '../schemas.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { number, serviceTitle, type PageEnv, type PageView } from './view.js';
 import { FIGURE_TEXTS, type FigureTexts } from './figures-texts.js';
+
+/** The route schemas of /_efa/figures.json and .csv (the OpenAPI description; the handler checks the filter's form). */
+const count = { type: ['integer', 'null'], description: 'null: suppressed (from 1 to minCount - 1, or to protect another hidden count)' } as const;
+const filterQuery = {
+  type: 'object',
+  properties: {
+    land: { type: 'string', maxLength: 64, description: 'a Land (tenant) id' },
+    service: { type: 'string', maxLength: 64, description: 'a service id' },
+    month: { type: 'string', maxLength: 7, description: 'YYYY-MM' },
+  },
+} as const;
+const cell = {
+  type: 'object',
+  properties: {
+    month: { type: 'string' }, land: { type: 'string' }, service: { type: 'string' },
+    started: count, submitted: count,
+    medianMinutes: { type: ['object', 'null'], properties: { from: { type: 'integer' }, to: { type: ['integer', 'null'] } } },
+    abandoned: count,
+    abandonedByStep: { type: 'array', items: { type: 'object', properties: { step: { type: 'string' }, count } } },
+    paid: count, paymentShare: { type: ['number', 'null'] },
+    surveyAnswers: count,
+    surveyByScore: { type: 'object', properties: { 1: count, 2: count, 3: count, 4: count, 5: count } },
+  },
+} as const;
+
+export const FIGURES_SCHEMAS = {
+  json: {
+    tags: ['open figures'], summary: 'Anonymous usage figures per month, Land and service, small counts suppressed (docs/figures.md)', querystring: filterQuery,
+    response: { 200: { type: 'object', properties: { minCount: { type: 'integer' }, cells: { type: 'array', items: cell } } }, 400: { description: 'a malformed filter', ...errorBody } },
+  },
+  csv: {
+    tags: ['open figures'], summary: 'The same figures as CSV: month,land,service,figure,key,value; a suppressed value is "<minCount"', querystring: filterQuery, produces: ['text/csv'],
+    response: { 200: { description: 'CSV (RFC 4180)', type: 'string' }, 400: { description: 'a malformed filter', ...errorBody } },
+  },
+};
 
 export const FIGURES_SEGMENT = 'statistik';
 const CHART = { width: 640, label: 120, bar: 14, gap: 4, group: 44, value: 64 };
@@ -27,14 +63,14 @@ export function registerFigures(pages: ApplicantPages): void {
   const options = { minCount: rt.config.figures.minCount, currentMonth: rt.config.figures.currentMonth };
   const sendData = async (reply: FastifyReply, filter: FigureFilter, format: 'json' | 'csv') => {
     const bad = invalidFilter(filter);
-    if (bad) return reply.code(400).type('application/json; charset=utf-8').send({ code: 'EFA_FIGURES_FILTER', message: `invalid filter "${bad}": land and service are ids, month is YYYY-MM` });
+    if (bad) return reply.code(400).type('application/json; charset=utf-8').send({ error: 'EFA_FIGURES_FILTER', message: `invalid filter "${bad}": land and service are ids, month is YYYY-MM` });
     const figures = await readFigures(rt.db, filter, options);
     void reply.header('cache-control', 'public, max-age=600').header('access-control-allow-origin', '*');
     if (format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="figures.csv"').send(figuresCsv(figures));
     return reply.type('application/json; charset=utf-8').send(figures);
   };
   for (const format of ['json', 'csv'] as const) {
-    app.get<RouteTypes>(`/_efa/figures.${format}`, async (req: Req, reply) => sendData(reply, filterOf(req.query), format));
+    app.get<RouteTypes>(`/_efa/figures.${format}`, { schema: FIGURES_SCHEMAS[format] }, async (req: Req, reply) => sendData(reply, filterOf(req.query), format));
     app.get<RouteTypes>(`/:tenant/${FIGURES_SEGMENT}/figures.${format}`, async (req: Req, reply) => {
       const p = pages.page(req, reply);
       if (!p) return pages.notFound(reply, p);
