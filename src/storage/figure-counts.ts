@@ -25,7 +25,7 @@ export function berlinMonth(at: string): string {
  * count would be a hot spot: every submit of a service in a Land would wait for the previous one's
  * commit on its lock (measured: a third of the throughput at 20 connections, docs/figures.md).
  */
-export const SHARDS = 16;
+export const SHARDS = 64;
 const SHARD_SQL = `floor(random() * ${SHARDS})::smallint`;
 const shard = (): number => Math.floor(Math.random() * SHARDS);
 
