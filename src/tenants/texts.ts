@@ -17,7 +17,9 @@ export type TextOverride = string | Partial<Record<Lang, string>>;
  */
 export const ERROR_CODES: readonly string[] = [
   'required', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'format', 'type', 'const', 'enum', 'oneOf',
-  'incomplete', 'plz-unknown', 'choose-municipality', 'ambiguous',
+  'incomplete', 'plz-unknown', 'choose-municipality', 'ambiguous', 'two-digit-year', 'past', 'future', 'not-offered',
+  // Groups of the above (forms/messages.ts MESSAGE_GROUPS): one wording for every bound, length or shape.
+  'range', 'length',
 ];
 
 /** A group's own messages: too few or too many rows (src/forms/fields/group.ts). */
