@@ -44,6 +44,8 @@ const PHONE_WIDTH = 375;
  * the working tree stays clean.
  */
 const CHANGING = '.efa-draft-expiry';
+/** The page's step (or row) form; the file removal form (step.hbs) posts only a file's removal. */
+const STEP_FORM = 'form[method="post"]:not(#efa-file-removal)';
 
 function berlinToday(): string {
   return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
@@ -260,7 +262,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     let rowsDone = 0;
     for (let guard = 0; guard < 60; guard++) {
       if (tab.path() === `${base}/${id}/pruefen`) break;
-      const action = new URL((await page.locator('form[method="post"]').last().getAttribute('action')) ?? '', stack.url).pathname;
+      const action = new URL((await page.locator(STEP_FORM).last().getAttribute('action')) ?? '', stack.url).pathname;
       const [stepId, rowNumber] = action.slice(`${base}/${id}/`.length).split('/') as [string, string | undefined];
       const step = formOf(t, id).steps.find((s) => s.id === stepId);
       assert.ok(step, `${label}: ${action} is a step of the form`);
@@ -276,7 +278,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       if (errors && !postedEmpty.has(action)) {
         postedEmpty.add(action);
         if (opts.keyboard) await submitByKeyboard(page);
-        else await Promise.all([page.waitForNavigation(), page.locator('form[method="post"]').last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
+        else await Promise.all([page.waitForNavigation(), page.locator(STEP_FORM).last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
         await tab.landed(`${where}: posted empty`, 400);
         assert.ok(await page.locator('.efa-error-summary a').count() > 0, `${where}: posted empty, the error summary lists what is missing`);
         if (opts.keyboard) await followSummaryByKeyboard(page, where);
@@ -469,7 +471,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
           await tab.page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));
           await tab.page.screenshot({ path: `${SCREENSHOT_DIR}/${serviceId}-${land}-start-${width}.png`, fullPage: true });
           await tab.press(tab.page.locator(`form[action$="/${serviceId}/start"] button[type="submit"]`).last(), `${land} ${serviceId}: first step (${width} px)`);
-          await Promise.all([tab.page.waitForNavigation(), tab.page.locator('form[method="post"]').last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
+          await Promise.all([tab.page.waitForNavigation(), tab.page.locator(STEP_FORM).last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
           await tab.landed(`${land} ${serviceId}: first step posted empty (${width} px)`, 400);
           await tab.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
           await tab.page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));

@@ -119,6 +119,8 @@ describe('paying the fee against the local XBezahldienste simulator', () => {
     assert.equal(done.status, 303, extractErrors(done.html));
     const submissionId = (done.location as string).split('/').pop() as string;
     assert.equal((await stateOf(paid.transactionId))?.submission_id, submissionId, 'the payment is bound to the submission');
+    const paidCount = await stack.rt.db.query<{ n: string }>("SELECT coalesce(sum(n), 0) AS n FROM figure_counts WHERE kind = 'paid' AND tenant = $1", [TENANT]);
+    assert.equal(Number(paidCount.rows[0]?.n), 1, 'the open figures count one paid submission');
     const confirmation = await b.get(done.location as string);
     assert.match(confirmation.html, new RegExp(`Gebühr online bezahlt</dt><dd[^>]*>25,00\\s*€ \\(Transaktionsnummer des Bezahldienstes: ${paid.transactionId}\\)`));
 

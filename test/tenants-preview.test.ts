@@ -99,8 +99,8 @@ describe('the preview for service authors', () => {
     const result = previewer.render({ tenant: 'nw', service: GEWERBE, page: 'person', errors: true, lang: 'en' });
     assert.equal(result.status, 400);
     assert.match(result.html, /<title>Error: /);
-    assert.match(result.html, /Enter “First name”\./);
-    assert.match(result.html, /Enter “Date of birth”\./);
+    assert.match(result.html, /Enter your first name\./);
+    assert.match(result.html, /Enter your date of birth\./);
     assert.doesNotMatch(result.html, /value="Erika"/, 'the step\'s own answers are removed');
   });
 

@@ -38,6 +38,15 @@ export interface Config {
   uploads: UploadSettings;
   /** E-mail notices to applicants (EFA_SMTP_URL, EFA_MAIL_FROM); undefined: mail is off. */
   mail?: { smtpUrl: string; from: string };
+  /** The open usage figures (docs/figures.md). */
+  figures: FigureSettings;
+}
+
+export interface FigureSettings {
+  /** Counts from 1 to this minus 1 are suppressed (EFA_FIGURES_MIN_COUNT, default 5). */
+  minCount: number;
+  /** Also publish the month in progress (EFA_FIGURES_CURRENT_MONTH; off: only ended months). */
+  currentMonth: boolean;
 }
 
 /** Who may say where a request came from, what outbound HTTP may reach, and the keys of each purpose. */
@@ -349,6 +358,7 @@ export function loadConfig(env: Env = process.env): Config {
     ops: operationsSettings(env),
     uploads: uploadSettings(env),
     mail: mailSettings(env),
+    figures: { minCount: int(env, 'EFA_FIGURES_MIN_COUNT', 5, 2, 1000), currentMonth: bool(env, 'EFA_FIGURES_CURRENT_MONTH', false) },
   };
 }
 

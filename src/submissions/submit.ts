@@ -8,6 +8,7 @@ import type { DirectoryEntry } from '../transports/types.js';
 import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
 import type { Database } from '../storage/db.js';
+import { countPaid, countSubmitted, submittedCountSql } from '../storage/figure-counts.js';
 import { fileRefsIn } from '../attachments/references.js';
 import { buildPayload } from '../messages/index.js';
 import { applicantEmailOf } from './reply-email.js';
@@ -183,8 +184,15 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
       // Without files to bind to the submission, deleting it at once locks it as well (one statement
       // less on the hot path); with files, it stays until they are bound (its files go with it).
       const deleteFirst = Boolean(input.draftId) && sealed.length === 0;
-      if (deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId], { name: 'efa_submit_draft_delete' })).rowCount === 0) throw new DraftGoneError();
-      if (input.draftId && !deleteFirst && (await tx.query('SELECT id FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId])).rows.length === 0) throw new DraftGoneError();
+      // The draft's opening time goes into the figures' duration bucket (src/storage/figure-counts.ts).
+      let draftCreatedAt: Date | string | undefined;
+      if (input.draftId) {
+        const draft = deleteFirst
+          ? await tx.query<{ created_at: Date | string }>('DELETE FROM drafts WHERE id = $1 RETURNING created_at', [input.draftId], { name: 'efa_submit_draft_delete' })
+          : await tx.query<{ created_at: Date | string }>('SELECT created_at FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId]);
+        if (draft.rows.length === 0) throw new DraftGoneError();
+        draftCreatedAt = draft.rows[0]?.created_at;
+      }
       await tx.query(
         `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown, applicant_copy, payload_format, message_type, trust_level, reply_email, payment_policy, payment)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
@@ -196,8 +204,16 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
       if (input.notifySealed) await tx.query('UPDATE submissions SET notify_sealed = $2 WHERE id = $1', [id, input.notifySealed(id)]);
       if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256], { name: 'efa_submit_status_key' });
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
-      if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id], { name: 'efa_submit_outbox' });
       if (input.draftId && !deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
+      // Bound above exactly once, so a paid submission counts once in the figures' payment share.
+      if (paid) await countPaid(tx, { tenant: input.tenant, serviceId: service.definition.id, submittedAt });
+      // Last, so the figures' counter row (src/storage/figure-counts.ts) is locked only until the
+      // commit; for a push submission in the outbox's statement, without a round trip of its own.
+      const counted = { tenant: input.tenant, serviceId: service.definition.id, submittedAt, draftCreatedAt };
+      if (mode === 'push') {
+        const count = submittedCountSql(counted, 2);
+        await tx.query(`WITH counted AS (${count.sql}) INSERT INTO outbox (submission_id) VALUES ($1)`, [id, ...count.params], { name: `efa_submit_outbox_${count.name}` });
+      } else await countSubmitted(tx, counted);
     });
   } catch (err) {
     try {

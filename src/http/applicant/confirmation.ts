@@ -1,10 +1,12 @@
 /** The confirmation page after submitting: the reference, the responsible authority, the declared facts, the status link. */
+import type { FastifyReply } from 'fastify';
 import { t } from '../../forms/text.js';
 import type { LoadedService } from '../../services/registry.js';
 import { accessByCookie, applicantFacts, keyNeededView, withoutFactsOncePurged, type SubmissionView } from './access.js';
 import { paymentTexts } from './payment-texts.js';
 import { authorityView, displayFacts, type SubmissionFacts } from './facts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
+import { registerSurvey, surveyContext } from './survey.js';
 import { berlinDateTime, money, serviceTitle, uiOf, type PageEnv, type PageView } from './view.js';
 
 /** The confirmation's line on a fee paid online: amount and the provider's transaction number. */
@@ -30,7 +32,7 @@ export function confirmationView(env: PageEnv, service: LoadedService, s: Submis
 
 export function registerConfirmation(pages: ApplicantPages): void {
   const { rt } = pages;
-  pages.app.get<RouteTypes>('/:tenant/:service/bestaetigung/:id', async (req: Req, reply) => {
+  const confirmationPage = async (req: Req, reply: FastifyReply, surveyError: boolean) => {
     const p = pages.page(req, reply);
     const service = p && pages.serviceOf(p, req.params.service);
     if (!p || !service) return pages.notFound(reply, p);
@@ -39,6 +41,10 @@ export function registerConfirmation(pages: ApplicantPages): void {
     if (!access) return pages.send(reply, p, keyNeededView(p));
     const { row, key } = access;
     if (row.service_id !== service.definition.id) return pages.notFound(reply, p);
-    return pages.send(reply, p, withoutFactsOncePurged(row, confirmationView(p, service, { ...applicantFacts(rt, p, row, key), statusHref: `${p.base}/status/${key}`, payment: row.payment })));
-  });
+    const view = withoutFactsOncePurged(row, confirmationView(p, service, { ...applicantFacts(rt, p, row, key), statusHref: `${p.base}/status/${key}`, payment: row.payment }));
+    const survey = await surveyContext(rt, p, { id: row.id, serviceId: row.service_id }, reply.generateCsrf(), surveyError);
+    return pages.send(reply, p, { ...view, status: surveyError ? 400 : view.status, context: { ...view.context, ...survey } });
+  };
+  pages.app.get<RouteTypes>('/:tenant/:service/bestaetigung/:id', async (req: Req, reply) => confirmationPage(req, reply, false));
+  registerSurvey(pages, confirmationPage);
 }

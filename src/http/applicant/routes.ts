@@ -9,6 +9,7 @@ import type { Runtime } from '../../runtime.js';
 import { ASSET_FILES, registerAssets } from './assets.js';
 import { registerCheck } from './check.js';
 import { registerConfirmation } from './confirmation.js';
+import { FIGURES_SEGMENT, registerFigures } from './figures.js';
 import { registerHome } from './home.js';
 import { LEGAL_PAGES, registerLegal } from './legal.js';
 import { LOGIN_SEGMENT, registerLogin } from './login.js';
@@ -32,7 +33,7 @@ interface Options {
 }
 
 /** Path segments below a tenant that are pages of their own, never a service. */
-const RESERVED = new Set(['status', LOGIN_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
+const RESERVED = new Set(['status', FIGURES_SEGMENT, LOGIN_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
 
 export async function applicantRoutes(app: FastifyInstance, { rt, renderer, receiverUrl }: Options): Promise<void> {
   const uploads = await StepUploads.register(app, rt);
@@ -40,6 +41,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerHome(pages, receiverUrl);
   registerAssets(pages);
   registerLegal(pages);
+  registerFigures(pages);
   registerStatus(pages);
   registerPostfach(pages);
   registerPostfachReply(pages, uploads);

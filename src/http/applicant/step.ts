@@ -15,6 +15,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
+import { removeFileAction } from './file-removal.js';
 import { fieldViews, groupOf, previousHref, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
 import { gapAfterStep, NO_OFFICE_SEGMENT } from './no-office.js';
@@ -72,6 +73,7 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   const { rt } = pages;
   const post = await uploads.begin(req, reply);
   if (post === false) return reply;
+  if (!post && await removeFileAction(pages, req, reply)) return reply;
   const ctx = await pages.serviceContext(req, reply);
   if (!ctx) return;
   const { p, service, draft } = ctx;
