@@ -34,7 +34,7 @@ const IMPORTS = [
   },
   {
     file: 'v3-constructs.xml', service: 'fim-konstrukte-3', leikaKey: '99999999999104', label: 'Name laut Pass',
-    data: { nameLautPass: 'Erika Mustermann', uhrzeitDesTermins: '09:30', familienstand: 'ledig', gewichtInKg: '72,5', meldebescheinigung: PDF },
+    data: { nameLautPass: 'Erika Mustermann', uhrzeitDesTermins: '09:30', familienstand: '1', gewichtInKg: '72,5', meldebescheinigung: PDF },
   },
 ];
 
@@ -162,7 +162,18 @@ describe('efa import-fim: an XDatenfelder file becomes a service draft that efa 
     const v3Schema = join(dir, 'v3-schema.xml');
     writeFileSync(v3Schema, '<?xml version="1.0"?><xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0"/>');
     await assert.rejects(efa(['import-fim', v3Schema, '--out', temp.root]), (err: { stderr: string }) => {
-      assert.match(err.stderr, /XDatenfelder 3 Stammdatenschema .*cannot read these yet/);
+      assert.match(err.stderr, /XDatenfelder 3 xdatenfelder\.stammdatenschema\.0102: no <stammdatenschema> element/);
+      return true;
+    });
+    const broken = join(dir, 'kaputt.xml');
+    writeFileSync(broken, '<?xml version="1.0"?><xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_2"><xdf:stammdatenschema></xdf:xdatenfelder.stammdatenschema.0102>');
+    await assert.rejects(efa(['import-fim', broken, '--out', temp.root]), (err: { stderr: string }) => {
+      assert.match(err.stderr, /kaputt\.xml: XDatenfelder 2 xdatenfelder\.stammdatenschema\.0102: not well-formed XML: .*line 1/);
+      return true;
+    });
+    // Version 1 (a real export: Waffenbesitzkarte) is refused by name, with what to do instead.
+    await assert.rejects(efa(['import-fim', join(FIXTURES, 'v1-wabeka.xml'), '--out', temp.root]), (err: { stderr: string }) => {
+      assert.match(err.stderr, /XDatenfelder 1 \(xdatenfelder\.stammdatenschema\.0102001\) is not read: .*export .* as XDatenfelder 2 or 3/);
       return true;
     });
   });
@@ -264,11 +275,12 @@ describe('FIM data types and field kinds', () => {
     assert.ok(v2.notes.some((n) => n.kind === 'rule' && n.script === 'function script() {}'));
   });
 
-  test('XDatenfelder 3: text_latin, time, num with a range, hidden, select values the parser does not read, file types and size', () => {
+  test('XDatenfelder 3: text_latin, time, num with a range, hidden, an inline value list (werte), file types and size', () => {
     assert.deepEqual(constructs(v3).sort(), [
       'datentyp num @ F90000000105', 'datentyp text_latin @ F90000000101', 'datentyp time @ F90000000102', 'feldart hidden @ F90000000103',
-      'feldart select (XDatenfelder 3) @ F90000000104', 'mediaType @ F90000000106', 'praezisierung minValue/maxValue (num) @ F90000000105',
+      'mediaType @ F90000000106', 'praezisierung minValue/maxValue (num) @ F90000000105',
     ]);
+    assert.deepEqual(prop(v3, '/familienstand').oneOf, [{ const: '1', title: 'ledig' }]);
     assert.deepEqual([prop(v3, '/nameLautPass').minLength, prop(v3, '/nameLautPass').maxLength], [1, 80]);
     assert.equal(prop(v3, '/uhrzeitDesTermins').pattern, '^([01][0-9]|2[0-3]):[0-5][0-9]$');
     assert.equal('interneKennung' in (v3.schema.properties as object), false);
@@ -311,5 +323,43 @@ describe('FIM data types and field kinds', () => {
     assert.equal(propertyName('Natürliche Person'), 'natuerlichePerson');
     assert.equal(propertyName('Straße'), 'strasse');
     assert.equal(propertyName('1. Wohnsitz'), 'f1Wohnsitz');
+  });
+});
+
+describe('FIM readers: XDatenfelder 2 and 3 as their XSDs allow them', () => {
+  const EXPORTS = join(FIXTURES, 'exports');
+  const v2Simple = () => readFileSync(join(FIXTURES, 'v2-simple.xml'), 'utf8');
+
+  test('an empty <xdf:version/> and a missing optional element are read, not refused', () => {
+    const xml = v2Simple().replace(/<xdf:version>[^<]*<\/xdf:version>/g, '<xdf:version/>').replace(/<xdf:hilfetextEingabe>[^<]*<\/xdf:hilfetextEingabe>/g, '');
+    const r = importFim(xml);
+    assert.equal(r.source.version, '');
+    assert.deepEqual(Object.keys(r.schema.properties as object), ['natuerlichePerson']);
+    // The real Gewerbe-Anmeldung has one such element.
+    const gewerbe = importFimFile(join(EXPORTS, 'S00000009-gewerbe', 'S00000009_xdatenfelder.xml'));
+    assert.equal(gewerbe.source.id, 'S00000009');
+  });
+
+  test('a version 3 Stammdatenschema: schema, groups, rules, inline value lists and code list references with their version', () => {
+    const r = importFimFile(join(EXPORTS, 'S00000094-mutterschutz-xdf3', 'S00000000094V1.0.0_xdf3.xml'));
+    assert.deepEqual(r.source, {
+      xdatenfelder: '3', message: 'xdatenfelder.stammdatenschema.0102', id: 'S00000000094', version: '1.0.0',
+      name: 'Benachrichtigung über die Beschäftigung einer schwangeren oder stillenden Frau',
+    });
+    const text = JSON.stringify(r.schema);
+    // Werteliste inline (werte/wert): the options with their labels.
+    assert.ok(text.includes('{"const":"001","title":"in Deutschland"},{"const":"002","title":"außerhalb von Deutschland"}'), 'the inline value list');
+    // A code list reference keeps URN and version (here not under codelists/: reported with both).
+    assert.ok(r.unsupported.some((u) => u.construct === 'codelisteReferenz' && (u.detail ?? '').includes('urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat version 2021-02-19')), JSON.stringify(r.unsupported));
+    // Rules (freitextRegel) are read with their element.
+    assert.ok(r.notes.some((n) => n.kind === 'rule' && n.text.includes('R00000000849') && n.text.includes('Wenn im Datenfeld F00000000463 der Wert 009 angegeben wurde')), 'rule R00000000849');
+  });
+
+  test('version 2 and 3 of the same export give the same structure', () => {
+    const v2 = importFimFile(join(EXPORTS, 'S05000058-bewohnerparken', 'S05000058V1.0_xdf2.xml'));
+    const v3 = importFimFile(join(EXPORTS, 'S05000058-bewohnerparken-xdf3', 'S05000000058V1.0.0_xdf3.xml'));
+    const shape = (r: FimImport) => JSON.stringify(r.schema.properties, (k, v: unknown) => (k === '$comment' || k === 'description' ? undefined : v));
+    assert.equal(Object.keys(v3.schema.properties as object).join(), Object.keys(v2.schema.properties as object).join());
+    assert.ok(shape(v3).length > 1000);
   });
 });

@@ -3,8 +3,9 @@
  * JSON Schema (services/<id>/schema.json) and form (forms/<id>.form.json). docs/fim.md.
  *
  * The parts, in the order an import runs through them:
- * - read/: one reader per XDatenfelder version and message (parsed by xdatenfelder-xml, never by
- *   hand) into one small version-independent tree (tree.ts);
+ * - read/: one reader per XDatenfelder version and message (the XML parsed by fast-xml-parser,
+ *   read as the published XSDs of version 2 and 3 allow) into one small version-independent tree
+ *   (tree.ts);
  * - map/: the tree becomes the schema (schema.ts, each field's value in fields.ts) and the form's
  *   steps (form.ts);
  * - rules/: what FIM rules and patterns become (the rule notes; XSD patterns translated);
@@ -35,6 +36,7 @@ export function importFim(xml: string, opts: FimImportOptions = {}): FimImport {
   const serviceId = opts.serviceId ?? slug(tree.label, 40);
   if (!/^[a-z][a-z0-9-]{1,62}$/.test(serviceId)) throw new EfaError('EFA_USAGE', `service id "${serviceId}" must be 2-63 of a-z 0-9 - starting with a letter`);
   const report = new FimReport();
+  report.unsupported.push(...tree.warnings);
   const codeLists = opts.codeLists ?? (opts.root ? loadCodeLists(opts.root) : new Map());
   const { schema: body, children } = new SchemaMapper({ report, codeLists, version: tree.source.xdatenfelder }).object(tree.children, '', false);
   const src = tree.source;

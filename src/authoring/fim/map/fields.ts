@@ -35,10 +35,6 @@ export function choice(ctx: FieldContext, el: FimElement, f: FimFieldInfo, point
     return { schema: { type: 'string', oneOf: f.values.map((v) => ({ const: v.code, title: v.name })) }, kind: f.values.length <= RADIOS_UP_TO ? 'radios' : 'select' };
   }
   const ref = f.codeList;
-  if (ctx.version === '3' && !ref) {
-    report.unmapped('feldart select (XDatenfelder 3)', el, 'the parser xdatenfelder-xml 0.1.4 does not read <werte> or <codelisteReferenz> of XDatenfelder 3: asked as free text; add the options ("oneOf") or "x-codelist" to schema.json by hand');
-    return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
-  }
   if (!ref || (!ref.urn && !ref.versionUri)) {
     report.unmapped('feldart select without values', el, 'neither a value list nor a code list reference: asked as free text');
     return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
