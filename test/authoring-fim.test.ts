@@ -122,9 +122,10 @@ describe('efa import-fim: an XDatenfelder file becomes a service draft that efa 
     const out = outputs.get('v2-constructs.xml') ?? '';
     assert.match(out, /not mapped, or only approximately \(\d+\):/);
     assert.match(out, /- datentyp obj: Datenfeld F90000006 v1\.0 „Lichtbild“: a binary object \(Blob\) is not a form answer: left out/);
-    assert.match(out, /- codelisteReferenz: Datenfeld F90000004 v1\.0 „Staatsangehörigkeit“: code list urn:de:example:staatsangehoerigkeit version 2 is not under codelists\//);
+    assert.match(out, /- codelisteReferenz: Datenfeld F90000004 v1\.0 „Staatsangehörigkeit“: code list urn:de:example:staatsangehoerigkeit version 2 \(FIM C90000001\) is neither in the export nor under codelists\//);
     assert.match(outputs.get('v2-simple.xml') ?? '', /every construct was mapped/);
-    assert.match(outputs.get('v3-simple.xml') ?? '', /- anzahl 0:1 \(Datenfeldgruppe\): Datenfeldgruppe G60000000086 v1\.2\.0 „Straßenanschrift“: an optional group with required fields \(strasse\)/);
+    // An optional group with required fields is no longer forced (or reported): the form asks whether it applies.
+    assert.match(outputs.get('v3-simple.xml') ?? '', /every construct was mapped/);
   });
 
   test('efa new service --from-fim scaffolds around the imported schema and form, and lists what was not mapped', async () => {
@@ -252,8 +253,9 @@ describe('FIM data types and field kinds', () => {
     // A group inside the row is asked with deeper pointers; a repeated group inside the row cannot be asked and is reported.
     assert.deepEqual(fields(v2).find((f) => f.pointer === '/kind')?.fields?.map((f) => (f as { pointer: string }).pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschrift/strasse']);
     assert.ok(constructs(v2).includes('anzahl 0:5 inside a repeated group @ G90000004'), constructs(v2).join('; '));
-    // The form asks an optional group's required fields as required: said, not hidden.
-    assert.ok(constructs(v2).includes('anzahl 0:1 (Datenfeldgruppe) @ G90000003'), constructs(v2).join('; '));
+    // An optional group with required fields is not forced: the form asks first whether it applies.
+    const rowFields = fields(v2).find((f) => f.pointer === '/kind')?.fields as Array<{ pointer: string; kind: string }>;
+    assert.ok(rowFields.length > 0);
     assert.equal('impfung' in (prop(v2, '/kind').items?.properties ?? {}), false);
     const tel = prop(v2, '/telefonnummer');
     assert.deepEqual([tel.type, tel.minItems, tel.maxItems, (tel.items as { required: string[] }).required], ['array', 0, 3, ['wert']]);
@@ -351,8 +353,11 @@ describe('FIM readers: XDatenfelder 2 and 3 as their XSDs allow them', () => {
     assert.ok(text.includes('{"const":"001","title":"in Deutschland"},{"const":"002","title":"außerhalb von Deutschland"}'), 'the inline value list');
     // A code list reference keeps URN and version (here not under codelists/: reported with both).
     assert.ok(r.unsupported.some((u) => u.construct === 'codelisteReferenz' && (u.detail ?? '').includes('urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat version 2021-02-19')), JSON.stringify(r.unsupported));
-    // Rules (freitextRegel) are read with their element.
-    assert.ok(r.notes.some((n) => n.kind === 'rule' && n.text.includes('R00000000849') && n.text.includes('Wenn im Datenfeld F00000000463 der Wert 009 angegeben wurde')), 'rule R00000000849');
+    // Rules (freitextRegel) are read with their element, and translated: "Wenn im Datenfeld F00000000463 der Wert 009 angegeben wurde, dann soll F00000000601 zum Pflichtfeld werden."
+    assert.deepEqual(r.rules, { total: 13, translated: 13 });
+    const sonstiges = (r.form.steps as Array<{ fields: Array<{ pointer: string; showIf?: unknown; required?: boolean }> }>).flatMap((s) => s.fields).find((f) => f.pointer === '/sonstigesBeschaeftigungsverhaeltnis');
+    assert.deepEqual(sonstiges?.showIf, { '===': [{ var: 'answers.dieFrauStehtInFolgendemBeschaeftigungsverhaeltnis' }, '009'] });
+    assert.equal(sonstiges?.required, true);
   });
 
   test('version 2 and 3 of the same export give the same structure', () => {

@@ -13,32 +13,40 @@
  *   why), rules and other hints for the author in `notes` (and as `$comment` in the schema), and
  *   the notes file: nothing is dropped without a word.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadCodeLists } from '../../codelists/genericode.js';
 import { EfaError } from '../../core/errors.js';
+import { mergeCodeLists, readFimExport, type ShippedList } from './export.js';
 import { buildSteps, de } from './map/form.js';
 import { SchemaMapper } from './map/schema.js';
 import { slug } from './names.js';
 import { readTree } from './read/index.js';
 import { FimReport } from './report.js';
-import { ruleNotes } from './rules/notes.js';
+import { RuleApplier } from './rules/apply.js';
+import { ruleName, ruleNotes } from './rules/notes.js';
 import type { Json } from './tree.js';
 import { FimImportError, type FimImport, type FimImportOptions } from './types.js';
 
 export { cardinalityShape, parseCardinality, UNBOUNDED_MAX_ITEMS, type Cardinality, type CardinalityShape } from './cardinality.js';
 export { propertyName, slug } from './names.js';
 export { notesMarkdown } from './report.js';
-export { FimImportError, type FimImport, type FimImportOptions, type FimNote, type Unsupported } from './types.js';
+export { FimImportError, type CodeListFile, type FimCheck, type FimImport, type FimImportOptions, type FimNote, type Unsupported } from './types.js';
 
 /** Maps one XDatenfelder message (the XML text) to a schema and a form draft; see docs/fim.md. */
-export function importFim(xml: string, opts: FimImportOptions = {}): FimImport {
+export function importFim(xml: string, opts: FimImportOptions = {}, shipped: ShippedList[] = []): FimImport {
   const tree = readTree(xml);
   const serviceId = opts.serviceId ?? slug(tree.label, 40);
   if (!/^[a-z][a-z0-9-]{1,62}$/.test(serviceId)) throw new EfaError('EFA_USAGE', `service id "${serviceId}" must be 2-63 of a-z 0-9 - starting with a letter`);
   const report = new FimReport();
   report.unsupported.push(...tree.warnings);
-  const codeLists = opts.codeLists ?? (opts.root ? loadCodeLists(opts.root) : new Map());
-  const { schema: body, children } = new SchemaMapper({ report, codeLists, version: tree.source.xdatenfelder }).object(tree.children, '', false);
+  const merged = mergeCodeLists(opts.root, opts.codeLists ?? (opts.root ? loadCodeLists(opts.root) : new Map()), shipped, serviceId);
+  const used = new Set<string>();
+  const { schema: body, children } = new SchemaMapper({ report, codeLists: merged.lists, version: tree.source.xdatenfelder, installed: merged.installed, used }).object(tree.children, '', false);
+  const codeListFiles = merged.files.filter((f) => used.has(`${f.urn}\u0000${f.version}`));
+  for (const s of shipped) {
+    if (!used.has(`${s.list.urn}\u0000${s.list.version}`)) report.note({ kind: 'codelist', where: '', text: `code list ${s.list.urn} version ${s.list.version} (${s.entry}) is in the export but no field uses it: not installed` });
+  }
   const src = tree.source;
   const provenance = `Imported by efa import-fim from FIM XDatenfelder ${src.xdatenfelder} (${src.message}) ${src.id}${src.version ? ` v${src.version}` : ''} „${src.name}“: a draft to review.`;
   const schema: Json = {
@@ -53,27 +61,44 @@ export function importFim(xml: string, opts: FimImportOptions = {}): FimImport {
   if (children.length === 0) throw new FimImportError(`${src.id} „${src.name}“: no element could be mapped (${report.unsupported.map((u) => u.construct).join(', ') || 'it is empty'})`);
   const steps = buildSteps(children);
   if (steps.length === 0) throw new FimImportError(`${src.id} „${src.name}“: nothing to ask in a form`);
+  const outcome = new RuleApplier(schema, steps, report.index, merged.lists).run(report.rules);
+  for (const u of outcome.untranslated) {
+    report.note({ kind: 'rule', where: u.owner, text: `${ruleName(u.rule)}${u.rule.text ? `: ${u.rule.text}` : ''} — not translated (${u.reason}): implement it in logic.ts rules()`, ...(u.rule.script ? { script: u.rule.script } : {}) });
+  }
+  if (outcome.questions > 0) report.note({ kind: 'rule', where: '', text: `${outcome.questions} question${outcome.questions === 1 ? '' : 's'} added to the form (and schema): whether an optional group applies, or which of alternative groups is given` });
   const form: Json = {
     $schema: '../schemas/form.schema.json',
     service: serviceId,
     ...(tree.hint ?? tree.description ? { intro: de((tree.hint ?? tree.description) as string) } : {}),
     steps,
   };
-  return { schema, form, unsupported: report.unsupported, notes: report.notes, serviceId, source: src };
+  return {
+    schema, form, unsupported: report.unsupported, notes: report.notes, serviceId, source: src, codeListFiles,
+    rules: { total: outcome.total, translated: outcome.translated }, checks: outcome.checks,
+  };
 }
 
-/** Reads an XDatenfelder file and maps it (see importFim); code lists come from `opts.root`'s codelists/ when given. */
+/**
+ * Reads a FIM export (a ZIP, a folder, or one XDatenfelder file) and maps it (see importFim); the
+ * code lists it ships are used for its choices and returned in `codeListFiles` to be installed.
+ */
 export function importFimFile(path: string, opts: FimImportOptions = {}): FimImport {
-  let xml: string;
+  const exp = readFimExport(path);
   try {
-    xml = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new FimImportError(`${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
-  }
-  try {
-    return importFim(xml, opts);
+    const result = importFim(exp.xml, opts, exp.lists);
+    result.unsupported.unshift(...exp.warnings);
+    return result;
   } catch (err) {
     if (err instanceof FimImportError) throw new FimImportError(`${path}: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+/** Writes the code lists an import installs into the project's codelists/ (none is overwritten: their names are free). */
+export function writeCodeListFiles(root: string, result: FimImport): string[] {
+  for (const f of result.codeListFiles) {
+    mkdirSync(join(root, 'codelists'), { recursive: true });
+    writeFileSync(join(root, f.file), f.text);
+  }
+  return result.codeListFiles.map((f) => f.file);
 }

@@ -58,3 +58,26 @@ export interface FimTree {
   /** What the reader did not understand and left out or read approximately. */
   warnings: Unsupported[];
 }
+
+/** An element of the import, where the mapping put it. */
+export interface IndexedElement {
+  pointer: string;
+  type: 'group' | 'field';
+  label: string;
+  /** Inside a repeatable group's row (conditions there read the row: not translated). */
+  inRow: boolean;
+  /** An array (a repeatable group, or a repeated field). */
+  repeated: boolean;
+  /** Cardinality 0:…, and for a group: whether it holds required fields. */
+  optional: boolean;
+  hasRequired: boolean;
+}
+
+export type ElementIndex = Map<string, IndexedElement[]>;
+
+export interface RuleUse {
+  rule: FimRule;
+  /** The pointer of the element the rule belongs to ("" for the schema). */
+  owner: string;
+}
+

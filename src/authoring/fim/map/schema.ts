@@ -63,6 +63,10 @@ export class SchemaMapper {
     if (el.type === 'field' && el.field?.feldart === 'label') return this.label(el, pointer, inRow);
     const single = el.type === 'group' ? this.group(el, pointer, inRow || shape.type === 'array') : this.field(el, pointer);
     if (!single) return null;
+    const hasRequired = shape.type === 'value' && ((single.schema.required as string[] | undefined)?.length ?? 0) > 0;
+    const entries = this.report.index.get(el.id) ?? [];
+    entries.push({ pointer, type: el.type, label: el.label, inRow, repeated: shape.type === 'array', optional: card.min === 0, hasRequired });
+    this.report.index.set(el.id, entries);
     if (shape.type === 'value') return { ...single, required: this.requiredValue(el, single, shape.required) };
     const cap = () => {
       if (shape.capped) this.report.unmapped(`anzahl ${el.cardinality}`, el, `no upper bound: a form needs one, maxItems is ${shape.maxItems}; change it in schema.json if more are needed`);
@@ -106,10 +110,8 @@ export class SchemaMapper {
    */
   private requiredValue(el: FimElement, single: Mapped, required: boolean): boolean {
     if (el.type !== 'group') return required;
+    // An optional group with required fields is shown by a rule, or asked whether it applies (rules/apply.ts).
     const inner = (single.schema.required as string[] | undefined) ?? [];
-    if (!required && inner.length > 0) {
-      this.report.unmapped(`anzahl ${el.cardinality} (Datenfeldgruppe)`, el, `an optional group with required fields (${inner.join(', ')}): the form asks them as required; if the group may be left out, ask first whether it applies and give its step a showIf, or make the fields optional`);
-    }
     return required && inner.length > 0;
   }
 

@@ -12,7 +12,7 @@ const REPEATED = new Set(['struktur', 'regel', 'wert', 'mediaType', 'bezug', 're
 
 const parser = new XMLParser({
   ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, parseTagValue: false, parseAttributeValue: false,
-  trimValues: true, processEntities: true, htmlEntities: false,
+  trimValues: true, processEntities: true, htmlEntities: true,
   isArray: (name) => REPEATED.has(name),
 });
 
