@@ -72,6 +72,14 @@ export function choiceKind(options: number): 'radios' | 'select' {
   return options <= RADIOS_UP_TO ? 'radios' : 'select';
 }
 
+/** E-mail addresses and phone numbers get their input types (keyboard, autofill); long texts a text area. */
+function textKind(el: FimElement, f: FimFieldInfo): string {
+  const label = `${el.name} ${el.label}`;
+  if (/\b(?:E-?Mail|De-Mail)/i.test(label)) return 'email';
+  if (/\b(?:Telefon|Telefax|Fax|Mobil(?:funk|telefon)?)(?:nummer)?\b/i.test(label)) return 'tel';
+  return f.maxLength !== undefined && f.maxLength > TEXTAREA_FROM ? 'textarea' : 'text';
+}
+
 /** Any other input, by datentyp; what has no field kind of its own becomes text with a pattern, or is left out. */
 export function input(ctx: FieldContext, el: FimElement, f: FimFieldInfo, pointer: string): TypedField | null {
   const { report } = ctx;
@@ -87,7 +95,7 @@ export function input(ctx: FieldContext, el: FimElement, f: FimFieldInfo, pointe
     case 'text':
     case 'text_latin':
       if (f.datentyp === 'text_latin') report.unmapped('datentyp text_latin', el, 'the DIN SPEC 91379 character set is not checked: a plain text field');
-      return { schema: { type: 'string', ...length }, kind: f.maxLength !== undefined && f.maxLength > TEXTAREA_FROM ? 'textarea' : 'text' };
+      return { schema: { type: 'string', ...length }, kind: textKind(el, f) };
     case 'date':
       range('a date');
       return { schema: { type: 'string', format: 'date' }, kind: 'date' };

@@ -6,6 +6,7 @@ import { cardinalityShape, parseCardinality, type Cardinality } from '../cardina
 import { pointerOf, propertyName, unique } from '../names.js';
 import { ruleNotes } from '../rules/notes.js';
 import type { FimElement, FimFieldInfo, Json } from '../tree.js';
+import { addressBlock } from './blocks.js';
 import { choice, input, type FieldContext } from './fields.js';
 
 /** What one element became: its schema, and how the form asks it (null: not asked). */
@@ -126,6 +127,11 @@ export class SchemaMapper {
   }
 
   private group(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
+    const address = inRow ? null : addressBlock(this.report, el, pointer);
+    if (address) {
+      ruleNotes(this.report, el.rules, pointer, address.schema, `FIM ${this.report.where(el)}`);
+      return address;
+    }
     const { schema, children } = this.object(el.children, pointer, inRow);
     if (children.length === 0) {
       this.report.unmapped('empty Datenfeldgruppe', el, 'no element of the group could be mapped: left out');
