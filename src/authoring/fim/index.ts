@@ -15,7 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCodeLists } from '../../codelists/genericode.js';
+import { loadCodeLists, parseGenericodeText, type CodeLists } from '../../codelists/genericode.js';
 import { EfaError } from '../../core/errors.js';
 import { mergeCodeLists, readFimExport, type ShippedList } from './export.js';
 import { buildSteps, de } from './map/form.js';
@@ -30,7 +30,9 @@ import { FimImportError, type FimImport, type FimImportOptions } from './types.j
 
 export { cardinalityShape, parseCardinality, UNBOUNDED_MAX_ITEMS, type Cardinality, type CardinalityShape } from './cardinality.js';
 export { propertyName, slug } from './names.js';
-export { notesMarkdown } from './report.js';
+import { notesMarkdown } from './report.js';
+
+export { notesMarkdown };
 export { FimImportError, type CodeListFile, type FimCheck, type FimImport, type FimImportOptions, type FimNote, type Unsupported } from './types.js';
 
 /** Maps one XDatenfelder message (the XML text) to a schema and a form draft; see docs/fim.md. */
@@ -92,6 +94,21 @@ export function importFimFile(path: string, opts: FimImportOptions = {}): FimImp
     if (err instanceof FimImportError) throw new FimImportError(`${path}: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+/** The project's code lists with those the import installs: what its x-codelist references resolve to. */
+export function importedCodeLists(root: string, result: FimImport): CodeLists {
+  const lists = loadCodeLists(root);
+  for (const f of result.codeListFiles) {
+    const list = parseGenericodeText(f.text, join(root, f.file));
+    lists.set(list.urn, new Map([...(lists.get(list.urn) ?? []), [list.version, list]]));
+  }
+  return lists;
+}
+
+/** What `efa new service --from-fim` writes besides the scaffold: the notes and the export's code lists. */
+export function importFiles(result: FimImport): Array<{ path: string; content: string }> {
+  return [{ path: join('services', result.serviceId, 'fim-import.md'), content: notesMarkdown(result) }, ...result.codeListFiles.map((f) => ({ path: f.file, content: f.text }))];
 }
 
 /** Writes the code lists an import installs into the project's codelists/ (none is overwritten: their names are free). */

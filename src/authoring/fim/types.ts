@@ -42,6 +42,8 @@ export interface FimCheck {
   kind: 'atLeastOne' | 'requiredIf';
   pointers: string[];
   blank?: boolean;
+  /** The optional group the fields are in: checked only once it is answered. */
+  within?: string;
 }
 
 export interface FimImport {

@@ -22,6 +22,9 @@ export interface RuleOutcome {
 }
 
 type Hint = { de: string; en: string };
+
+/** Field kinds the browser reads as one answer, so a condition on the same step may read them. */
+const SINGLE_INPUT = new Set(['text', 'textarea', 'email', 'tel', 'integer', 'radios', 'select', 'yesno']);
 type Cond = { target: string; logic: Json; hint: Hint; required: boolean; sources: string[]; rule?: string };
 
 const varOf = (pointer: string) => ({ var: `answers.${pointer.slice(1).split('/').join('.')}` });
@@ -132,13 +135,20 @@ export class RuleApplier {
       }
       case 'atLeastOne':
         if (els.some((e) => e.type !== 'field')) return 'it names groups: only fields can be checked';
-        this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'atLeastOne', pointers: els.map((e) => e.pointer) });
+        this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'atLeastOne', pointers: els.map((e) => e.pointer), ...this.within(first.pointer) });
         return undefined;
       case 'requiredIf':
         if (els.some((e) => e.type !== 'field')) return 'it names groups: only fields can be checked';
-        this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'requiredIf', pointers: [first.pointer, (rest[0] as IndexedElement).pointer], blank: shape.blank });
+        this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'requiredIf', pointers: [first.pointer, (rest[0] as IndexedElement).pointer], blank: shape.blank, ...this.within(first.pointer) });
         return undefined;
     }
+  }
+
+  /** The nearest optional group around `pointer`: a check applies only once it is answered. */
+  private within(pointer: string): { within?: string } {
+    const optional = [...this.index.values()].flat().filter((e) => e.type === 'group' && e.optional && pointer.startsWith(`${e.pointer}/`));
+    const nearest = optional.sort((a, b) => b.pointer.length - a.pointer.length)[0];
+    return nearest ? { within: nearest.pointer } : {};
   }
 
   /** The JsonLogic test of one deciding element: a value (list), or whether it is given. */
@@ -164,12 +174,17 @@ export class RuleApplier {
 
   /** Puts `field` before the first form field under any of `pointers` (in one step's fields). */
   private insertBefore(pointers: string[], field: FormFieldDraft): boolean {
-    for (const step of this.steps) {
+    for (const [i, step] of this.steps.entries()) {
       const at = step.fields.findIndex((f) => pointers.some((p) => under(f.pointer, p)));
-      if (at >= 0) {
+      if (at < 0) continue;
+      // A repeatable group is the only field of its step: the question gets a step of its own before it.
+      if (step.fields.some((f) => f.kind === 'group')) {
+        const ids = new Set(this.steps.map((s) => s.id));
+        this.steps.splice(i, 0, { id: unique(`${step.id.slice(0, 34)}-frage`, ids), title: step.title, fields: [field] });
+      } else {
         step.fields.splice(at, 0, field);
-        return true;
       }
+      return true;
     }
     return false;
   }
@@ -222,23 +237,49 @@ export class RuleApplier {
       const asked = c.sources.map((p) => Math.max(-1, ...fields.filter((f) => under(f.pointer, p)).map((f) => order.get(f.pointer) ?? -1)));
       const sourceAt = asked.length > 0 && asked.every((a) => a >= 0) ? Math.max(...asked) : undefined;
       const targets = fields.filter((f) => under(f.pointer, c.target));
-      if (sourceAt === undefined || targets.length === 0 || targets.some((f) => (order.get(f.pointer) ?? 0) <= sourceAt)) {
+      const problem = sourceAt === undefined || targets.length === 0 || targets.some((f) => (order.get(f.pointer) ?? 0) <= sourceAt)
+        ? 'its deciding field is asked after what it decides'
+        : this.composite(c, targets);
+      if (problem) {
         if (c.rule && !failed.has(c.rule)) {
-          failed.set(c.rule, 'its deciding field is asked after what it decides');
+          failed.set(c.rule, problem);
           const use = uses.find((u) => u.rule.id === c.rule) as RuleUse;
-          this.untranslated.push({ ...use, reason: 'its deciding field is asked after what it decides' });
+          this.untranslated.push({ ...use, reason: problem });
         }
         continue;
       }
       makeOptional(this.schema, c.target);
+      const logic = this.expand(c.logic, fields);
       for (const f of targets) {
-        f.showIf = f.showIf ? { and: [...((f.showIf as { and?: Json[] }).and ?? [f.showIf]), c.logic] } : c.logic;
+        f.showIf = f.showIf ? { and: [...((f.showIf as { and?: Json[] }).and ?? [f.showIf]), logic] } : logic;
         f.conditionHint = f.conditionHint ? { de: `${f.conditionHint.de} ${c.hint.de}`, en: `${f.conditionHint.en} ${c.hint.en}` } : { ...c.hint };
         if (c.required && f.pointer === c.target) f.required = true;
       }
     }
     this.liftStepConditions();
     return { total: ids.size, translated: ids.size - failed.size, untranslated: this.untranslated, checks: this.checks, questions: this.questions };
+  }
+
+  /** A field of several inputs (an upload, a date, an address) cannot decide on its own step: the browser cannot read it as one answer. */
+  private composite(c: Cond, targets: FormFieldDraft[]): string | undefined {
+    const stepOf = (p: string) => this.steps.findIndex((s) => s.fields.some((f) => f.pointer === p));
+    const sources = this.steps.flatMap((s) => s.fields).filter((f) => c.sources.some((p) => under(f.pointer, p)));
+    const multi = sources.find((f) => !SINGLE_INPUT.has(f.kind) && targets.some((t) => stepOf(t.pointer) === stepOf(f.pointer)));
+    return multi ? `its deciding field ${multi.pointer} (${multi.kind}) stands on the same step as what it decides, and a field of several inputs cannot be read there` : undefined;
+  }
+
+  /** A condition may read fields only: "a group is given" becomes "one of its fields is answered". */
+  private expand(logic: Json, fields: FormFieldDraft[]): Json {
+    const [op, args] = Object.entries(logic)[0] ?? [];
+    if (op !== '!!' && op !== '!') {
+      return Array.isArray(args) && (op === 'and' || op === 'or') ? { [op as string]: args.map((a: Json) => this.expand(a, fields)) } : logic;
+    }
+    const name = ((args as Json[])[0] as { var?: string } | undefined)?.var ?? '';
+    const pointer = `/${name.slice('answers.'.length).split('.').join('/')}`;
+    if (fields.some((f) => f.pointer === pointer)) return logic;
+    const inner = fields.filter((f) => f.pointer.startsWith(`${pointer}/`) && f.kind !== 'group').map((f) => ({ '!!': [varOf(f.pointer)] }));
+    const any = inner.length === 1 ? inner[0] as Json : { or: inner };
+    return op === '!!' ? any : { '!': [any] };
   }
 
   /** A step whose fields all share one condition on earlier steps' answers is itself conditional (not shown empty). */
