@@ -40,7 +40,8 @@ export function addressBlock(report: FimReport, el: FimElement, pointer: string)
   if (rest.some((c) => !optional(c))) return null;
   const required = ['strasse', 'plz', 'ort', 'ars', ...(optional(found.get('hausnummer') as FimElement) ? [] : ['hausnummer'])];
   if (rest.length > 0) report.unmapped('Anschrift (Datenfeldgruppe)', el, `asked as one address field (kind "address"); not asked: ${rest.map((c) => `${c.id} „${c.label}“`).join(', ')}`);
-  report.note({ kind: 'default', where: pointer, text: `${report.where(el)}: a German address: one "address" field; postcode and town give the municipality key (ars) that region() routes by` });
+  const parts = [...found.values()].map((f) => `${f.id} „${f.label}“`).join(', ');
+  report.note({ kind: 'default', where: pointer, text: `${report.where(el)}: a German address (${parts}): one "address" field; postcode and town give the municipality key (ars) that region() routes by` });
   const schema: Json = { ...structuredClone(ADDRESS_SCHEMA), title: el.label, ...(el.hint ? { description: el.hint } : {}), required };
   return { schema, required: false, ask: { type: 'field', kind: 'address', label: el.label, ...(el.hint ? { hint: el.hint } : {}) } };
 }

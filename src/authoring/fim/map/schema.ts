@@ -23,6 +23,14 @@ export type Ask =
   | { type: 'object'; label: string; hint?: string; children: Array<{ key: string; mapped: Mapped }> }
   | { type: 'rows'; label: string; hint?: string; item: Ask };
 
+/** The fields below a group, by id and label: what a left-out group takes with it. */
+function fieldsOf(el: FimElement): string {
+  const out: string[] = [];
+  const walk = (e: FimElement) => (e.type === 'field' ? out.push(`${e.id} „${e.label}“`) : e.children.forEach(walk));
+  el.children.forEach(walk);
+  return out.join(', ');
+}
+
 export class SchemaMapper {
   constructor(private readonly ctx: FieldContext) {}
 
@@ -73,7 +81,7 @@ export class SchemaMapper {
       if (shape.capped) this.report.unmapped(`anzahl ${el.cardinality}`, el, `no upper bound: a form needs one, maxItems is ${shape.maxItems}; change it in schema.json if more are needed`);
     };
     if (inRow && single.ask?.type !== 'field') {
-      this.report.unmapped(`anzahl ${el.cardinality} inside a repeated group`, el, 'a repeatable group inside a repeatable group cannot be asked (a row holds no group): left out');
+      this.report.unmapped(`anzahl ${el.cardinality} inside a repeated group`, el, `a repeatable group inside a repeatable group cannot be asked yet (a row holds no group): left out, with its fields ${fieldsOf(el)}`);
       return null;
     }
     const { title, ...itemSchema } = single.schema;
