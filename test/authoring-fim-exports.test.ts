@@ -64,7 +64,7 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
       const m = /FIM rules: (\d+) of (\d+) translated/.exec(notes);
       assert.ok(m, `${f.dir}: fim-import.md states the share`);
       const [translated, total] = [Number(m[1]), Number(m[2])];
-      console.log(`${f.dir}: ${translated} of ${total} FIM rules translated (${total === 0 ? 100 : Math.round((100 * translated) / total)} %)`);
+      console.warn(`${f.dir}: ${translated} of ${total} FIM rules translated (${total === 0 ? 100 : Math.round((100 * translated) / total)} %)`);
       if (!BELOW_TARGET.has(f.dir)) assert.ok(total === 0 || translated / total >= 0.8, `${f.dir}: ${translated}/${total}`);
       assert.equal((notes.match(/not translated/g) ?? []).length >= total - translated, true, `${f.dir}: every untranslated rule is listed`);
       // A report line is never repeated.
@@ -150,7 +150,7 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
           return list.rows.every((r) => html.includes(escape(r[label] as string)));
         });
         if (refs.length > 0) assert.ok(offered.length > 0, `${f.dir}: no code list's labels are offered`);
-        console.log(`${f.dir}: ${offered.length} of ${refs.length} code-list fields offered on the example's pages with all their labels`);
+        console.warn(`${f.dir}: ${offered.length} of ${refs.length} code-list fields offered on the example's pages with all their labels`);
       }
     });
   });
