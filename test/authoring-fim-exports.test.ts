@@ -11,7 +11,10 @@ import type { FimElement } from '../src/authoring/fim/tree.js';
 import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
+import { Browser } from './support/browser.js';
+import { extractErrors } from './support/answers.js';
 import { copyProjectRoot, type TempRoot } from './support/extra-service.js';
+import { delivered, startStack, type TestStack } from './support/runtime.js';
 
 const run = promisify(execFile);
 const EXPORTS = 'test/fixtures/fim/exports';
@@ -36,7 +39,37 @@ const BELOW_TARGET = new Set(['S00000186-asbest']);
 
 const efa = (root: string, args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, EFA_ROOT: root }, maxBuffer: 16 * 1024 * 1024 });
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-type Field = { pointer: string; kind: string; showIf?: unknown; fields?: Field[] };
+type Field = { pointer: string; kind: string; showIf?: unknown; required?: boolean; fields?: Field[] };
+
+/** The exports walked over HTTP (no uploads, no rows to add on the way): their generated example is posted step by step. */
+const WALKED = ['S00000094-mutterschutz', 'S00000094-mutterschutz-xdf3'];
+
+const at = (data: unknown, pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
+
+/**
+ * The form post of one step, as a person fills it in from the example: its answers, "Nein" where a
+ * question asks whether an optional group applies, a date where a shown field wants one. Fields
+ * a condition hides are posted too: the server drops them, as it does for a browser without JavaScript.
+ * A yes/no field is answered only when the example does, or the form requires it.
+ */
+function post(fields: Field[], data: unknown): Record<string, string> {
+  const body: Record<string, string> = {};
+  for (const f of fields) {
+    const name = f.pointer.slice(1).split('/').join('.');
+    const value = at(data, f.pointer);
+    if (f.kind === 'yesno') {
+      if (value !== undefined || f.required) body[name] = value === true ? 'ja' : 'nein';
+    }
+    else if (f.kind === 'date') {
+      const [year, month, day] = (typeof value === 'string' ? value : '2027-01-15').split('-');
+      Object.assign(body, { [`${name}.day`]: String(Number(day)), [`${name}.month`]: String(Number(month)), [`${name}.year`]: year as string });
+    } else if (f.kind === 'address' && value && typeof value === 'object') {
+      for (const part of ['strasse', 'hausnummer', 'plz', 'ort']) body[`${name}.${part}`] = String((value as Record<string, unknown>)[part] ?? '');
+    } else if (value !== undefined) body[name] = String(value);
+    else if (f.required && (f.kind === 'text' || f.kind === 'textarea')) body[name] = 'Beispiel';
+  }
+  return body;
+}
 type Step = { id: string; showIf?: unknown; fields: Field[] };
 
 describe('real FIM exports: efa new service --from-fim, then efa check, with no hand edit', () => {
@@ -121,6 +154,40 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
       }
       writeFileSync(tenantFile, JSON.stringify(tenant, null, 2));
       decl = await loadDeclarations(temp.root, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' });
+    });
+
+    describe('the generated example, walked over HTTP without JavaScript, reaches the local receiver', () => {
+      let stack: TestStack;
+      before(async () => { stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root } }); });
+      after(async () => stack?.close());
+
+      for (const dir of WALKED) {
+        test(dir, async () => {
+          const f = FIXTURES.find((x) => x.dir === dir) as (typeof FIXTURES)[number];
+          const steps = json(join(temp.root, 'forms', `${f.service}.form.json`)).steps as Step[];
+          const example = (json(join(temp.root, 'services', f.service, 'examples.json')).examples as Array<{ data: unknown }>)[0]?.data;
+          const b = new Browser(stack.url);
+          assert.equal((await b.get(`/sh/${f.service}`)).status, 200);
+          let res = await b.submit({}, '/start');
+          for (let n = 0; res.location && !res.location.endsWith('/pruefen') && n < 40; n++) {
+            await b.get(res.location);
+            const id = res.location.split('/').pop() as string;
+            const step = steps.find((s) => s.id === id);
+            assert.ok(step, `${dir}: ${res.location} is a step of the form`);
+            const body = post(step.fields, example);
+            res = await b.submit(body);
+            assert.equal(res.status, 303, `${dir} ${id}: ${extractErrors(res.html)} (posted ${JSON.stringify(body)})`);
+          }
+          assert.match(res.location ?? '', /\/pruefen$/);
+          await b.get(res.location as string);
+          const done = await b.submit({}, '/absenden');
+          assert.equal(done.status, 303, extractErrors(done.html));
+          const received = await delivered(stack, (done.location as string).split('/').pop() as string);
+          assert.ok(received, `${dir}: the local receiver got the submission`);
+          const doc = JSON.parse(received.document) as { meta: { service: string; leikaKey: string } };
+          assert.deepEqual([doc.meta.service, doc.meta.leikaKey], [f.service, f.leikaKey]);
+        });
+      }
     });
 
     test('every preview page renders in German and English; code-list fields are choices with the export\'s labels', () => {

@@ -34,7 +34,9 @@ const FIM_CHECKS: ReadonlyArray<{ rule: string; kind: 'atLeastOne' | 'requiredIf
 function fimIssues(data: unknown): Issue[] {
   const issues: Issue[] = [];
   for (const c of FIM_CHECKS) {
-    if (c.within !== undefined && valueAt(data, c.within) === undefined) continue;
+    // The form passes a step's groups as (possibly empty) objects: "answered" means some answer in it.
+    const group = c.within === undefined ? undefined : valueAt(data, c.within);
+    if (c.within !== undefined && !(group && typeof group === 'object' && Object.values(group).some((v) => !blank(v)))) continue;
     const code = \`EFA_RULE_FIM_\${c.rule}\`;
     if (c.kind === 'atLeastOne' && c.pointers.every((p) => blank(valueAt(data, p)))) {
       issues.push({ pointer: c.pointers[0] as string, code, message: { de: 'Machen Sie mindestens eine dieser Angaben.', en: 'Give at least one of these details.' } });
