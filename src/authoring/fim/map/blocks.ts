@@ -7,7 +7,6 @@ import { ADDRESS_SCHEMA } from '../../scaffold-templates.js';
 import { parseCardinality } from '../cardinality.js';
 import type { FimReport } from '../report.js';
 import type { FimElement, Json } from '../tree.js';
-import type { Mapped } from './schema.js';
 
 const PARTS: ReadonlyArray<[string, RegExp]> = [
   ['strasse', /^stra(ss|ß)e$/i],
@@ -24,8 +23,8 @@ const optional = (el: FimElement) => {
   }
 };
 
-/** The group as an `address` field, or null when it is no German street address. */
-export function addressBlock(report: FimReport, el: FimElement, pointer: string): Mapped | null {
+/** The schema of the group as an `address` field, or null when it is no German street address. */
+export function addressBlock(report: FimReport, el: FimElement, pointer: string): Json | null {
   if (el.type !== 'group') return null;
   // Older building blocks split the address into required subgroups (Straßenangaben, Ort).
   const inner = el.children.flatMap((c) => (c.type === 'group' && !optional(c) && c.cardinality.trim() === '1:1' ? c.children : [c]));
@@ -42,6 +41,5 @@ export function addressBlock(report: FimReport, el: FimElement, pointer: string)
   if (rest.length > 0) report.unmapped('Anschrift (Datenfeldgruppe)', el, `asked as one address field (kind "address"); not asked: ${rest.map((c) => `${c.id} „${c.label}“`).join(', ')}`);
   const parts = [...found.values()].map((f) => `${f.id} „${f.label}“`).join(', ');
   report.note({ kind: 'default', where: pointer, text: `${report.where(el)}: a German address (${parts}): one "address" field; postcode and town give the municipality key (ars) that region() routes by` });
-  const schema: Json = { ...structuredClone(ADDRESS_SCHEMA), title: el.label, ...(el.hint ? { description: el.hint } : {}), required };
-  return { schema, required: false, ask: { type: 'field', kind: 'address', label: el.label, ...(el.hint ? { hint: el.hint } : {}) } };
+  return { ...structuredClone(ADDRESS_SCHEMA), title: el.label, ...(el.hint ? { description: el.hint } : {}), required };
 }

@@ -137,8 +137,8 @@ export class SchemaMapper {
   private group(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
     const address = inRow ? null : addressBlock(this.report, el, pointer);
     if (address) {
-      ruleNotes(this.report, el.rules, pointer, address.schema, `FIM ${this.report.where(el)}`);
-      return address;
+      ruleNotes(this.report, el.rules, pointer, address, `FIM ${this.report.where(el)}`);
+      return { schema: address, required: false, ask: { type: 'field', kind: 'address', label: el.label, ...(el.hint ? { hint: el.hint } : {}) } };
     }
     const { schema, children } = this.object(el.children, pointer, inRow);
     if (children.length === 0) {
