@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, type FimImport } from '../src/authoring/fim/index.js';
+import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, writeCodeListFiles, type FimImport } from '../src/authoring/fim/index.js';
 import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
@@ -366,5 +368,65 @@ describe('FIM readers: XDatenfelder 2 and 3 as their XSDs allow them', () => {
     const shape = (r: FimImport) => JSON.stringify(r.schema.properties, (k, v: unknown) => (k === '$comment' || k === 'description' ? undefined : v));
     assert.equal(Object.keys(v3.schema.properties as object).join(), Object.keys(v2.schema.properties as object).join());
     assert.ok(shape(v3).length > 1000);
+  });
+});
+
+describe('FIM exports: the ZIP or folder with its code lists', () => {
+  const MUTTERSCHUTZ = join(FIXTURES, 'exports', 'S00000094-mutterschutz');
+  const zipOf = (dir: string) => zipSync(Object.fromEntries(readdirSync(dir).map((f) => [`export/${f}`, readFileSync(join(dir, f))])));
+
+  test('a ZIP gives the same draft as its folder, and the code lists it ships are installed under honest names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'efa-fim-zip-'));
+    try {
+      const zip = join(dir, 'S00000094.zip');
+      writeFileSync(zip, zipOf(MUTTERSCHUTZ));
+      const fromZip = importFimFile(zip);
+      const fromFolder = importFimFile(MUTTERSCHUTZ);
+      assert.deepEqual(fromZip.schema, fromFolder.schema);
+      assert.deepEqual(fromZip.codeListFiles.map((f) => f.file).sort(), [
+        'codelists/bund.destatis.bevoelkerungsstatistik.schluessel.staat_2021-02-19.xml',
+        'codelists/fim.codeliste.anschrift-inland-oder-ausland_2021-06-18.xml',
+        'codelists/fim.codeliste.artbeschaeftigungsverhaeltnis_2018-05-09.xml',
+        'codelists/fim.codeliste.statusfrauschwangerstillend_2020-02-06.xml',
+      ]);
+      // The choice is backed by the export's own list.
+      const text = JSON.stringify(fromZip.schema);
+      assert.ok(text.includes('"x-codelist":{"urn":"urn:de:fim:codeliste:anschrift-inland-oder-ausland","version":"2021-06-18"}'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a list the project has (same URN and version) is used, not written again; a local list is named as such', () => {
+    const root = mkdtempSync(join(tmpdir(), 'efa-fim-lists-'));
+    try {
+      const first = importFimFile(MUTTERSCHUTZ, { root });
+      assert.equal(first.codeListFiles.length, 4);
+      writeCodeListFiles(root, first);
+      const again = importFimFile(join(FIXTURES, 'exports', 'S00000094-mutterschutz-xdf3'), { root });
+      assert.deepEqual(again.codeListFiles, [], 'the Destatis list is in the project already');
+      assert.ok(again.notes.some((n) => n.kind === 'codelist' && n.text.includes('(already in the project)')));
+      const parking = importFimFile(join(FIXTURES, 'exports', 'S05000058-bewohnerparken'), { root, serviceId: 'bewohnerparken' });
+      const local = parking.codeListFiles.find((f) => f.urn === 'Bestätigung');
+      assert.equal(local?.file, 'codelists/lokal.bewohnerparken.bestaetigung_0-1.xml');
+      assert.ok(parking.notes.some((n) => n.text.includes('„Bestätigung“ is no URN, so it is not published in a repository')));
+      assert.ok(!parking.unsupported.some((u) => (u.detail ?? '').includes('XRepository (Bestätigung)')));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a ZIP that is not one, or holds no XDatenfelder message, is refused by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'efa-fim-bad-zip-'));
+    try {
+      const broken = join(dir, 'kaputt.zip');
+      writeFileSync(broken, Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(40)]));
+      assert.throws(() => importFimFile(broken), /kaputt\.zip: not a readable ZIP file/);
+      const lists = join(dir, 'nur-listen.zip');
+      writeFileSync(lists, zipSync({ 'C1.xml': readFileSync(join(MUTTERSCHUTZ, 'C00000020_genericode.xml')) }));
+      assert.throws(() => importFimFile(lists), /nur-listen\.zip: not an XDatenfelder message/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
