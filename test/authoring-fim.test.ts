@@ -362,6 +362,16 @@ describe('FIM readers: XDatenfelder 2 and 3 as their XSDs allow them', () => {
     assert.equal(sonstiges?.required, true);
   });
 
+  test('version 3 relations (provenance of an element) are read and reported, not asked', () => {
+    const xml = readFileSync(join(FIXTURES, 'v3-simple.xml'), 'utf8');
+    // On the group below the root, Straßenanschrift.
+    const at = xml.indexOf('<xdf:id>G60000000086</xdf:id>');
+    const withRelation = xml.slice(0, at) + xml.slice(at).replace('</xdf:identifikation>', '</xdf:identifikation><xdf:relation><xdf:praedikat listURI="urn:xoev-de:fim:codeliste:xdatenfelder.relation" listVersionID="1.0"><code>ABL</code></xdf:praedikat><xdf:objekt><xdf:id>G60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:objekt></xdf:relation>');
+    assert.notEqual(withRelation, xml);
+    const r = importFim(withRelation);
+    assert.deepEqual(r.unsupported.filter((u) => u.construct === 'relation').map((u) => u.detail), ['ABL G60000000001: provenance only, not part of the form']);
+  });
+
   test('version 2 and 3 of the same export give the same structure', () => {
     const v2 = importFimFile(join(EXPORTS, 'S05000058-bewohnerparken', 'S05000058V1.0_xdf2.xml'));
     const v3 = importFimFile(join(EXPORTS, 'S05000058-bewohnerparken-xdf3', 'S05000000058V1.0.0_xdf3.xml'));
