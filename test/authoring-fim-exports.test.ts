@@ -41,8 +41,8 @@ const efa = (root: string, args: string[]) => run(process.execPath, ['--import',
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 type Field = { pointer: string; kind: string; showIf?: unknown; required?: boolean; fields?: Field[] };
 
-/** The exports walked over HTTP (no uploads, no rows to add on the way): their generated example is posted step by step. */
-const WALKED = ['S00000094-mutterschutz', 'S00000094-mutterschutz-xdf3'];
+/** The exports walked over HTTP (no required uploads on the way): their generated example is posted step by step, rows on their own pages. */
+const WALKED = ['S00000094-mutterschutz', 'S00000094-mutterschutz-xdf3', 'S05000058-bewohnerparken', 'S05000058-bewohnerparken-xdf3'];
 
 const at = (data: unknown, pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
 
@@ -174,7 +174,18 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
             const id = res.location.split('/').pop() as string;
             const step = steps.find((s) => s.id === id);
             assert.ok(step, `${dir}: ${res.location} is a step of the form`);
-            const body = post(step.fields, example);
+            // A repeatable group: each of the example's rows on its own page (1-based), then on from the list.
+            const group = step.fields.find((x) => x.kind === 'group');
+            const rows = group ? ((at(example, group.pointer) as unknown[] | undefined) ?? []) : [];
+            for (const [i] of rows.entries()) {
+              const page: string = `${res.location}/${i + 1}`;
+              assert.equal((await b.get(page)).status, 200, page);
+              const bound = (group?.fields ?? []).map((x) => ({ ...x, pointer: `${group?.pointer}/${i}${x.pointer}` }));
+              const saved = await b.submit(post(bound, example));
+              assert.equal(saved.status, 303, `${dir} ${page}: ${extractErrors(saved.html)}`);
+              await b.get(res.location);
+            }
+            const body = group ? {} : post(step.fields, example);
             res = await b.submit(body);
             assert.equal(res.status, 303, `${dir} ${id}: ${extractErrors(res.html)} (posted ${JSON.stringify(body)})`);
           }
