@@ -42,7 +42,7 @@ const json = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<
 type Field = { pointer: string; kind: string; showIf?: unknown; required?: boolean; fields?: Field[] };
 
 /** The exports walked over HTTP (no required uploads on the way): their generated example is posted step by step, rows on their own pages. */
-const WALKED = ['S00000094-mutterschutz', 'S00000094-mutterschutz-xdf3', 'S05000058-bewohnerparken', 'S05000058-bewohnerparken-xdf3'];
+const WALKED = ['S00000094-mutterschutz', 'S00000094-mutterschutz-xdf3', 'S05000058-bewohnerparken', 'S05000058-bewohnerparken-xdf3', 'S00000009-gewerbe'];
 
 const at = (data: unknown, pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
 

@@ -191,11 +191,15 @@ export class RuleApplier {
 
   /** An optional group with required fields that no rule decides: asked first whether it applies. */
   private askOptionalGroups(): void {
-    const groups = [...this.index.values()].flat().filter((e) => e.type === 'group' && e.optional && e.hasRequired && !e.inRow && !this.decided.has(e.pointer));
+    const groups = [...this.index.values()].flat().filter((e) => e.type === 'group' && e.optional && e.hasRequired && !this.decided.has(e.pointer));
     const seen = new Set<string>();
     for (const g of groups) {
       if (seen.has(g.pointer)) continue;
       seen.add(g.pointer);
+      if (g.inRow) {
+        if (this.askInRow(g)) this.questions++;
+        continue;
+      }
       const parentSchema = schemaAt(this.schema, parentOf(g.pointer));
       const props = parentSchema?.properties as Record<string, Json> | undefined;
       if (!props) continue;
@@ -208,6 +212,28 @@ export class RuleApplier {
       this.conds.push({ target: g.pointer, logic: { '===': [varOf(pointer), true] }, hint, required: false, sources: [pointer] });
       this.questions++;
     }
+  }
+
+  /** The same question for an optional group inside a repeatable group's row: its condition reads the row (row.<path>). */
+  private askInRow(g: IndexedElement): boolean {
+    const rows = this.steps.flatMap((s) => s.fields).find((f) => f.kind === 'group' && g.pointer.startsWith(`${f.pointer}/`));
+    const item = (schemaAt(this.schema, rows?.pointer ?? '')?.items as Json | undefined);
+    if (!rows?.fields || !item) return false;
+    const rel = g.pointer.slice(rows.pointer.length);
+    const props = schemaAt(item, parentOf(rel))?.properties as Record<string, Json> | undefined;
+    const at = rows.fields.findIndex((f) => under(f.pointer, rel));
+    if (!props || at < 0) return false;
+    const key = unique(`${keyOf(rel).slice(0, 52)}Angeben`, new Set(Object.keys(props)));
+    props[key] = { title: `Angaben zu „${g.label}“`, type: 'boolean' };
+    const question = `${parentOf(rel)}/${key}`;
+    rows.fields.splice(at, 0, { pointer: question, kind: 'yesno', label: { de: `Möchten Sie Angaben zu „${g.label}“ machen?` }, required: true });
+    const logic = { '===': [{ var: `row.${question.slice(1).split('/').join('.')}` }, true] };
+    const hint = { de: `Nur wenn Sie Angaben zu „${g.label}“ machen.`, en: `Only if you give details of “${g.label}”.` };
+    for (const f of rows.fields.filter((x) => under(x.pointer, rel))) {
+      f.showIf = f.showIf ? { and: [...((f.showIf as { and?: Json[] }).and ?? [f.showIf]), logic] } : logic;
+      f.conditionHint = f.conditionHint ? { de: `${f.conditionHint.de} ${hint.de}`, en: `${f.conditionHint.en} ${hint.en}` } : hint;
+    }
+    return true;
   }
 
   /** Field order over all steps: a condition may only read an answer asked before. */
