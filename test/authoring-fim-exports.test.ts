@@ -12,7 +12,7 @@ import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
 import { Browser } from './support/browser.js';
-import { extractErrors } from './support/answers.js';
+import { extractErrors, pdfWith } from './support/answers.js';
 import { copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { delivered, startStack, type TestStack } from './support/runtime.js';
 
@@ -41,8 +41,8 @@ const efa = (root: string, args: string[]) => run(process.execPath, ['--import',
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 type Field = { pointer: string; kind: string; showIf?: unknown; required?: boolean; fields?: Field[] };
 
-/** The exports walked over HTTP (no required uploads on the way): their generated example is posted step by step, rows on their own pages. */
-const WALKED = ['S00000094-mutterschutz', 'S00000094-mutterschutz-xdf3', 'S05000058-bewohnerparken', 'S05000058-bewohnerparken-xdf3', 'S00000009-gewerbe'];
+/** Every export is walked over HTTP: its generated example posted step by step, rows on their own pages, uploads as files. */
+const WALKED = FIXTURES.map((f) => f.dir);
 
 const at = (data: unknown, pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
 
@@ -65,7 +65,8 @@ function post(fields: Field[], data: unknown): Record<string, string> {
       Object.assign(body, { [`${name}.day`]: String(Number(day)), [`${name}.month`]: String(Number(month)), [`${name}.year`]: year as string });
     } else if (f.kind === 'address' && value && typeof value === 'object') {
       for (const part of ['strasse', 'hausnummer', 'plz', 'ort']) body[`${name}.${part}`] = String((value as Record<string, unknown>)[part] ?? '');
-    } else if (value !== undefined) body[name] = String(value);
+    } else if (f.kind === 'file' || f.kind === 'group') continue;
+    else if (value !== undefined) body[name] = String(value);
     else if (f.required && (f.kind === 'text' || f.kind === 'textarea')) body[name] = 'Beispiel';
   }
   return body;
@@ -186,7 +187,10 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
               await b.get(res.location);
             }
             const body = group ? {} : post(step.fields, example);
-            res = await b.submit(body);
+            // Uploads the example names (an applicant's PDF for each), sent as a browser sends a form with files.
+            const files = step.fields.filter((x) => x.kind === 'file' && at(example, x.pointer) !== undefined)
+              .map((x) => ({ name: x.pointer.slice(1).split('/').join('.'), filename: 'nachweis.pdf', type: 'application/pdf', content: pdfWith('Nachweis') }));
+            res = files.length > 0 ? await b.submitMultipart(body, files) : await b.submit(body);
             assert.equal(res.status, 303, `${dir} ${id}: ${extractErrors(res.html)} (posted ${JSON.stringify(body)})`);
           }
           assert.match(res.location ?? '', /\/pruefen$/);

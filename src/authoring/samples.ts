@@ -4,6 +4,8 @@
  * every conditional step with an example that meets its condition, so the guesses must pass as
  * written. What cannot be guessed is named in `warnings`.
  */
+import jsonLogic from 'json-logic-js';
+import type { RulesLogic } from 'json-logic-js';
 import type { CodeLists } from '../codelists/genericode.js';
 import type { FimCheck } from './fim/index.js';
 import { SAMPLE_ADDRESS } from './scaffold-templates.js';
@@ -157,9 +159,37 @@ export function meetChecks(data: Node, checks: FimCheck[], ctx: SampleContext): 
   }
 }
 
+/**
+ * The choice between alternative groups ("Welche Angabe machen Sie?", a required radio the importer
+ * adds): the first alternative, with what that group requires, wherever the question is asked;
+ * and every other field the form requires where it is shown (a rule's target).
+ */
+function chooseAlternatives(data: Node, form: Node, ctx: SampleContext): void {
+  const get = (p: string) => p.split('/').slice(1).reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Node)[k] : undefined), data);
+  const fields = ((form.steps as Array<{ fields: Array<{ pointer: string; kind: string; required?: boolean; showIf?: unknown }> }> | undefined) ?? []).flatMap((st) => st.fields);
+  for (const f of fields) {
+    const parent = f.pointer.slice(0, f.pointer.lastIndexOf('/'));
+    const inParent = ((schemaAt(ctx.root, parent)?.required as string[] | undefined) ?? []).includes(f.pointer.slice(parent.length + 1));
+    if (!(f.required || (inParent && f.showIf !== undefined)) || f.kind === 'yesno' || get(f.pointer) !== undefined) continue;
+    if (f.showIf !== undefined && !jsonLogic.truthy(jsonLogic.apply(f.showIf as RulesLogic, { answers: data }))) continue;
+    // A field a rule makes required where it is shown: what the form will ask for.
+    if (f.kind !== 'radios') {
+      setSample(data, f.pointer, sampleOf(schemaAt(ctx.root, f.pointer), ctx, f.pointer), ctx);
+      continue;
+    }
+    const first = ((schemaAt(ctx.root, f.pointer)?.oneOf as Array<{ const: unknown }> | undefined) ?? [])[0]?.const;
+    if (typeof first !== 'string') continue;
+    setSample(data, f.pointer, first, ctx);
+    const group = `${parent}/${first}`;
+    const groupSchema = schemaAt(ctx.root, group);
+    if (groupSchema?.type === 'object') setSample(data, group, sampleOf(groupSchema, ctx, group), ctx);
+  }
+}
+
 /** The examples: one with what is required, and one more for each conditional step that it does not show. */
 export function samplesFor(schema: Node, form: Node, checks: FimCheck[], ctx: SampleContext): Array<{ id: string; title: { de: string; en: string }; data: Node }> {
   const base = sampleOf(schema, ctx) as Node;
+  chooseAlternatives(base, form, ctx);
   meetChecks(base, checks, ctx);
   const out = [{ id: 'beispiel', title: { de: 'Beispielantrag', en: 'Sample application' }, data: base }];
   const steps = (form.steps as Array<{ id: string; showIf?: Node }> | undefined) ?? [];
