@@ -6,7 +6,7 @@ import { getAt } from '../src/forms/pointer.js';
 import { createRenderer, type Renderer } from '../src/forms/render.js';
 import type { Lang } from '../src/forms/text.js';
 import { stepContext } from '../src/http/applicant/logic.js';
-import { rowView } from '../src/http/applicant/row.js';
+import { rowView, topRow } from '../src/http/applicant/row.js';
 import { stepView } from '../src/http/applicant/step.js';
 import { formOf, renderPage, type PageEnv, type PageView } from '../src/http/applicant/view.js';
 import { FORMATS_DIR } from '../src/runtime.js';
@@ -152,7 +152,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     const state = { errors: new Map<string, string>(), parsed: new Map() };
     const group = step.fields.find((f) => f.group);
     let view: PageView;
-    if (row !== undefined && group) view = rowView(env, service, step, group, row, example.data, state, { fromCheck: false, csrf: 'x', conditions });
+    if (row !== undefined && group) view = rowView(env, service, step, topRow(env, service.definition.id, step, group, row), example.data, state, { fromCheck: false, csrf: 'x', conditions });
     else view = stepView(env, service, step, example.data, state, { fromCheck: false, csrf: 'x', conditions });
     const html = renderPage(renderer, env, view);
     return tab.page.evaluate((source) => {

@@ -5,6 +5,7 @@
 import { conditionHolds, type FormStep, type LoadedForm } from '../../forms/definition.js';
 import { revealData, type ConditionEnv } from '../../forms/conditions.js';
 import type { FormField, ParseResult } from '../../forms/fields/kind.js';
+import { rowTitle, segmentOf } from '../../forms/fields/group.js';
 import { getAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { uiOf, type PageEnv } from './view.js';
@@ -62,7 +63,35 @@ export function fieldViews(env: PageEnv, fields: FormField[], data: Record<strin
     return {
       ...view, ui, id: f.id, name: f.name, label: t(f.label, env.lang), hint, error, required: f.required, locked, autocomplete: f.def.autocomplete, width: f.def.width ?? 20, reveal,
       describedBy: [hint ? `${f.id}-hint` : '', error ? `${f.id}-error` : ''].filter(Boolean).join(' ') || undefined,
-      ...(f.group ? { ...links, addLabel: view.addLabel ?? ui.addRow } : {}),
+      ...(f.group ? groupLinks(f, links, view.addLabel as string | undefined ?? ui.addRow) : {}),
     };
   });
+}
+
+/**
+ * Where a group's rows are: below the step (/<step>/<n>), or for a group in a row below that row
+ * (/<step>/<n>/<inner>/<m>); its add button names the nested group, since the row's page has
+ * questions of its own to save first.
+ */
+function groupLinks(f: FormField, links: { stepHref: string; query: string }, addLabel: string): Record<string, unknown> {
+  if (!f.row) return { ...links, listHref: links.stepHref, addAction: 'hinzufuegen', addLabel };
+  const segment = segmentOf(f);
+  return { ...links, listHref: `${links.stepHref}/${f.row.index + 1}/${segment}`, addAction: `${ADD_INNER}${segment}`, addLabel };
+}
+
+/** The value of a nested group's add button on its outer row's page: "hinzufuegen-<segment>". */
+export const ADD_INNER = 'hinzufuegen-';
+
+/**
+ * "Hund 2 wurde entfernt.": the banner after a removal, from `?entfernt=<n>` (a row of the step's
+ * group) or `?entfernt=<inner>.<n>` (a row of a nested group, on its outer row's page). Only a
+ * number within the group's bounds is said: the address names no text of its own.
+ */
+export function removedNotice(env: PageEnv, groups: FormField[], removed: string | undefined): string | undefined {
+  const match = /^(?:([A-Za-z0-9_-]{1,64})\.)?([1-9][0-9]{0,5})$/.exec(removed ?? '');
+  if (!match) return undefined;
+  const group = groups.find((g) => (match[1] === undefined ? !g.row : g.row && segmentOf(g) === match[1]));
+  const number = Number(match[2]);
+  if (!group?.group || number > group.group.maxItems) return undefined;
+  return uiOf(env).rowRemoved.replace('{row}', rowTitle(group, number - 1, env.lang));
 }

@@ -13,6 +13,7 @@ import { registerHome } from './home.js';
 import { LEGAL_PAGES, registerLegal } from './legal.js';
 import { LOGIN_SEGMENT, registerLogin } from './login.js';
 import { ApplicantPages } from './request.js';
+import { registerRowRemoval } from './row-remove.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
@@ -43,4 +44,5 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerConfirmation(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);
+  registerRowRemoval(pages);
 }
