@@ -136,6 +136,8 @@ function loadForm(file: string, service: LoadedService, formatsDir: string, coll
 
 /** `base` is set for a group's item fields: their pointers are relative to the item (`/hunde/0`). */
 function resolveField(file: string, path: string, def: FormFieldDefinition, service: LoadedService, earlier: Map<string, string>, sameStep: FormField[], base = ''): FormField {
+  // One level of nesting: a group in a row (base /a/0), never in a row of a row (/a/0/b/0).
+  if (def.kind === 'group' && base.split('/').length > 3) throw new DeclarationError(file, `${path}/kind`, 'a group inside a group\'s row cannot contain another group (one level of nesting)');
   const at = `${base}${def.pointer}`;
   const found = schemaAt(service.schema, at);
   // An array of files declares its items by $ref: the file kind reads the limits from the item.
@@ -184,8 +186,6 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     conditionHint,
   };
   if (def.kind === 'group') {
-    // One level of nesting: a group in a row (base /a/0), never in a row of a row (/a/0/b/0).
-    if (base.split('/').length > 3) throw new DeclarationError(file, `${path}/kind`, 'a group inside a group\'s row cannot contain another group (one level of nesting)');
     if (base && def.kind === 'group' && containsFile(def)) throw new DeclarationError(file, `${path}/fields`, 'a group inside a group\'s row cannot ask for files (kind "file"): ask them in the outer row');
     field.group = resolveGroup(file, path, def, schema, service, earlier, base);
   } else if (def.fields || def.itemLabel || def.addLabel || def.addFirstLabel || def.titleField) {
