@@ -3,7 +3,7 @@
  * step's number and total, the way back, and the step's group.
  */
 import { conditionHolds, type FormStep, type LoadedForm } from '../../forms/definition.js';
-import { revealData, type ConditionEnv } from '../../forms/conditions.js';
+import { mayHold, revealData, type ConditionEnv } from '../../forms/conditions.js';
 import type { FormField, ParseResult } from '../../forms/fields/kind.js';
 import { rowTitle, segmentOf } from '../../forms/fields/group.js';
 import { getAt } from '../../forms/pointer.js';
@@ -17,6 +17,21 @@ export interface StepState {
 
 /** Served by the app (src/http/app.ts): the JsonLogic library and the reveal script, no inline code (CSP). */
 export const REVEAL_SCRIPTS = ['/_efa/json-logic.js', '/_efa/reveal.js'];
+
+/**
+ * Whether a field is on the page: one whose condition reads only earlier answers when that holds;
+ * one revealed by an answer on the same page (shown with its condition in words, revealed by the
+ * browser) unless no option of that answer could reveal it, e.g. the listed-breed certificate in a
+ * Land that lists no breeds.
+ */
+export function onPage(f: FormField, fields: readonly FormField[], data: Record<string, unknown>, conditions: ConditionEnv): boolean {
+  if (f.controls.length === 0 || !f.showIf) return conditionHolds(f.showIf, data, conditions);
+  const [control, ...others] = f.controls;
+  const field = fields.find((c) => c.name === control?.name);
+  if (!control || others.length > 0 || !field) return true;
+  const values = field.kind.name === 'yesno' ? [true, false] : field.options.map((o) => o.value);
+  return values.length === 0 || mayHold(f.showIf, data, conditions, control.var, values);
+}
 
 /** The step's group, when it has one that its condition shows. */
 export function groupOf(step: FormStep, data: Record<string, unknown>, conditions: ConditionEnv): FormField | undefined {

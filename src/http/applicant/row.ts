@@ -15,7 +15,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
-import { ADD_INNER, fieldViews, groupOf, previousHref, removedNotice, REVEAL_SCRIPTS, stepTotal, type StepState } from './fields.js';
+import { ADD_INNER, fieldViews, groupOf, onPage, previousHref, removedNotice, REVEAL_SCRIPTS, stepTotal, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes, ServiceContext } from './request.js';
 import { failedReply, referenced, refusedStatus, type StepUploads } from './uploads.js';
@@ -50,7 +50,8 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, ta
   const position = steps.findIndex((s) => s.id === step.id);
   const query = opts.fromCheck ? '?zurueck=pruefen' : '';
   // As on a step: a field whose condition reads its own row is rendered and revealed by the browser.
-  const bound = bindRow(group, index).filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions));
+  const all = bindRow(group, index);
+  const bound = all.filter((f) => onPage(f, all, data, opts.conditions));
   const rows = rowsOf(getAt(data, group.pointer));
   const title = rowName(group, index, rows[index], env.lang);
   const errorSummary = summarise(bound, state.errors).map((e) => (e.row ? { ...e, url: `${target.href}/${e.row}${query}#${e.href}` } : e));

@@ -3,7 +3,7 @@
  * files) to the draft before leading on to the next visible step or back to the check page.
  */
 import type { FastifyReply } from 'fastify';
-import { conditionHolds, revealedStep, visibleSteps, type FormStep } from '../../forms/definition.js';
+import { revealedStep, visibleSteps, type FormStep } from '../../forms/definition.js';
 import type { ConditionEnv } from '../../forms/conditions.js';
 import { groupMessage, rowsOf } from '../../forms/fields/group.js';
 import type { StepFiles } from '../../forms/fields/kind.js';
@@ -14,7 +14,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
-import { fieldViews, groupOf, previousHref, removedNotice, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
+import { fieldViews, groupOf, onPage, previousHref, removedNotice, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
 import { placeElsewhere } from './place-view.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
@@ -30,7 +30,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
   const query = opts.fromCheck ? '?zurueck=pruefen' : '';
   // A field whose condition reads this step's own answers is always rendered (explained in its hint)
   // and revealed by the browser; one that reads only earlier answers is decided here.
-  const shown = step.fields.filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions));
+  const shown = step.fields.filter((f) => onPage(f, step.fields, data, opts.conditions));
   const fields = fieldViews(env, shown, data, state, { stepHref, query }, opts.conditions, opts.prefilled);
   // Errors inside a group's row link to the control on that row's page.
   const errorSummary = summarise(step.fields, state.errors).map((e) => (e.row ? { ...e, url: `${stepHref}/${e.row}${query}#${e.href}` } : e));
