@@ -229,6 +229,9 @@ function inRow(field: FormField, pointer: string, message: string, lang: Lang): 
  * present, the schema names each missing field.
  */
 function withParents(data: Record<string, unknown>, fields: FormField[]): Record<string, unknown> {
+  // Copied only when a parent is missing: the whole document is large with many rows, and Ajv and
+  // the rules only read it.
+  if (fields.every((field) => hasParents(data, field.pointer))) return data;
   const probe = structuredClone(data);
   for (const field of fields) {
     let node = probe;
@@ -239,6 +242,15 @@ function withParents(data: Record<string, unknown>, fields: FormField[]): Record
     }
   }
   return probe;
+}
+
+function hasParents(data: Record<string, unknown>, pointer: string): boolean {
+  let node: unknown = data;
+  for (const key of segments(pointer).slice(0, -1)) {
+    node = (node as Record<string, unknown>)[key];
+    if (node === null || typeof node !== 'object') return false;
+  }
+  return true;
 }
 
 function labelOf(service: LoadedService, field: FormField, pointer: string): { de: string; en: string } {

@@ -86,7 +86,7 @@ export async function addExtraService(root: string, spec: ExtraService): Promise
   });
   writeFileSync(join(dir, TYPES_FILE), await generateTypes(dir));
   writeFileSync(join(dir, 'logic.ts'), LOGIC);
-  json(join(dir, 'examples.json'), { $schema: '../../schemas/examples.schema.json', examples: [{ id: 'drei-tiere', title: { de: 'Drei Tiere in Kiel', en: 'Three pets in Kiel' }, data: example(spec.minItems, spec.vaccinations?.min ?? 0) }] });
+  json(join(dir, 'examples.json'), { $schema: '../../schemas/examples.schema.json', examples: [{ id: 'drei-tiere', title: { de: 'Drei Tiere in Kiel', en: 'Three pets in Kiel' }, data: example(spec.minItems, spec.vaccinations?.min) }] });
   json(join(root, 'forms', `${spec.id}.form.json`), {
     $schema: '../schemas/form.schema.json', service: spec.id,
     steps: [
