@@ -320,6 +320,16 @@ describe('a group\'s own messages and add button, as the form and the Land word 
     assert.match(nw.html, new RegExp(`href="#f-tiere">${NW_MIN}</a>`));
   });
 
+  test('removing the only row of a group that needs one: the first row\'s questions again, with the banner', async () => {
+    const b = await begin('sh', HOLDER_KIEL);
+    await expectRedirect(b, await b.submit(pet(1, 'Bello')), `/sh/${SERVICE}/tiere`);
+    await removeRow(b, `/sh/${SERVICE}/tiere`, 1, /Möchten Sie „Tier 1: Bello“ entfernen\?/);
+    assert.match(b.lastHtml, /<h1 class="kern-heading-large">Tier 1<\/h1>/);
+    assert.match(b.lastHtml, /efa-notice" role="status"><div class="kern-alert__body"><p class="kern-body">Tier 1 wurde entfernt\./);
+    await b.get(`/sh/${SERVICE}/tiere/1?entfernt=1`);
+    assert.doesNotMatch(b.lastHtml, /efa-notice/, 'a row\'s own page says nothing of a removal');
+  });
+
   test('one row too many: the form\'s errors.maxItems; with rows the button says "another"', async () => {
     const b = await begin('sh', HOLDER_KIEL);
     await expectRedirect(b, await b.submit(pet(1, 'Bello')), `/sh/${SERVICE}/tiere`);

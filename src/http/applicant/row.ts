@@ -43,7 +43,7 @@ export function topRow(env: PageEnv, serviceId: string, step: FormStep, group: F
  * name ("Hund 1: Bello"). Back leads to the list of rows (for a nested row: its outer row's page),
  * or before the group when it has none yet.
  */
-export function rowView(env: PageEnv, service: LoadedService, step: FormStep, target: RowTarget, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry; removed?: string }): PageView {
+export function rowView(env: PageEnv, service: LoadedService, step: FormStep, target: RowTarget, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry; removed?: string; asList?: boolean }): PageView {
   const id = service.definition.id;
   const { group, index } = target;
   const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
@@ -63,16 +63,17 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, ta
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: title, stepIntro: t(group.hint, env.lang), stepNumber: position + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields: rowFields, multipart: rowFields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: back,
-      action: `${target.href}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry, notice: removedNotice(env, innerGroups(group, index), opts.removed),
+      action: `${target.href}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry, notice: removedNotice(env, opts.asList ? [group] : innerGroups(group, index), opts.removed),
       scripts: rowFields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
 }
 
-export function renderRow(pages: ApplicantPages, req: Req, reply: FastifyReply, draft: Draft, p: PageEnv, service: LoadedService, step: FormStep, target: RowTarget, data: Record<string, unknown>, state: StepState, status = 200) {
+/** `asList`: shown at the list's address, since the group needs rows and has none (its banner is the list's). */
+export function renderRow(pages: ApplicantPages, req: Req, reply: FastifyReply, draft: Draft, p: PageEnv, service: LoadedService, step: FormStep, target: RowTarget, data: Record<string, unknown>, state: StepState, status = 200, asList = false) {
   const conditions = stepContext(p, pages.rt.places, service, berlinToday(), data).conditions;
   const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
-  return pages.send(reply, p, rowView(p, service, step, target, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry, removed: req.query.entfernt }));
+  return pages.send(reply, p, rowView(p, service, step, target, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry, removed: req.query.entfernt, asList }));
 }
 
 export interface RowContext extends ServiceContext {

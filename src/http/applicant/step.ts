@@ -61,7 +61,7 @@ async function showStep(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   const group = groupOf(step, ctx.draft.data, conditions);
   // "Add another" starts with the first row's questions while a group needs rows and has none.
   if (group && group.group && group.group.minItems > 0 && rowsOf(getAt(ctx.draft.data, group.pointer)).length === 0) {
-    return renderRow(pages, req, reply, ctx.draft, ctx.p, ctx.service, step, topRow(ctx.p, ctx.service.definition.id, step, group, 0), ctx.draft.data, { errors: new Map(), parsed: new Map() });
+    return renderRow(pages, req, reply, ctx.draft, ctx.p, ctx.service, step, topRow(ctx.p, ctx.service.definition.id, step, group, 0), ctx.draft.data, { errors: new Map(), parsed: new Map() }, 200, true);
   }
   return renderStep(pages, req, reply, ctx.draft, ctx.p, ctx.service, step, ctx.draft.data, { errors: new Map(), parsed: new Map() });
 }
