@@ -9,6 +9,7 @@ import { Browser } from './support/browser.js';
 import { extractErrors, inDays } from './support/answers.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { waitUntil } from './support/delivery-stack.js';
+import { beginPets, expectRedirect, HOLDER_KIEL, HOLDER_KOELN } from './support/pets.js';
 import { startStack, type TestStack } from './support/runtime.js';
 import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
 
@@ -18,8 +19,6 @@ import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
  * minItems/maxItems bounds, row-named errors, the check page, and arrays at the receiver.
  */
 const SERVICE = 'haustiere';
-const HOLDER_KIEL = { 'halter.name': 'Erika Mustermann', 'halter.anschrift.strasse': 'Holstenstraße', 'halter.anschrift.hausnummer': '1', 'halter.anschrift.plz': '24103', 'halter.anschrift.ort': 'Kiel' };
-const HOLDER_KOELN = { 'halter.name': 'Max Schmitz', 'halter.anschrift.strasse': 'Domkloster', 'halter.anschrift.hausnummer': '4', 'halter.anschrift.plz': '50667', 'halter.anschrift.ort': 'Köln' };
 
 /** The fields of row `n` (1-based), named as the row page names them. */
 function pet(n: number, name: string, art: 'hund' | 'katze' = 'hund', born = { day: '1', month: '5', year: '2020' }): Record<string, string> {
@@ -40,12 +39,6 @@ async function removeRow(b: Browser, listPath: string, n: number, question: RegE
   assert.match(b.lastHtml, question);
   assert.match(b.lastHtml, new RegExp(`<a class="kern-link" href="${listPath}">(Abbrechen|Cancel)</a>`), 'cancel leads back to the list');
   await expectRedirect(b, await b.submit({}, `/${n}/entfernen`), `${listPath}?entfernt=${n}`);
-}
-
-async function expectRedirect(b: Browser, res: { status: number; html: string; location?: string }, to: string): Promise<void> {
-  assert.equal(res.status, 303, `expected a redirect to ${to}, got ${res.status}: ${extractErrors(res.html)}`);
-  assert.equal(res.location, to);
-  await b.get(to);
 }
 
 describe('repeatable groups: the "add another" pattern without JavaScript', () => {
@@ -71,15 +64,10 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
     return stack.inbox.get(id) as ReceivedMessage;
   }
 
-  async function begin(b: Browser, tenant: string, holder: Record<string, string>, query = ''): Promise<void> {
-    await b.get(`/${tenant}/${SERVICE}${query}`);
-    await b.get((await b.submit({}, '/start')).location as string);
-    await expectRedirect(b, await b.submit(holder), `/${tenant}/${SERVICE}/tiere`);
-  }
+  const begin = (tenant: string, holder: Record<string, string>, query = '') => beginPets(stack.url, tenant, SERVICE, holder, query);
 
   test('add three rows, change row 2, remove row 1, be stopped below minItems and at maxItems, check, submit: a JSON array arrives', async () => {
-    const b = new Browser(stack.url);
-    await begin(b, 'sh', HOLDER_KIEL);
+    const b = await begin('sh', HOLDER_KIEL);
     // No rows yet and at least three needed: the first row's questions come at once.
     assert.match(b.lastHtml, /<h1 class="kern-heading-large">Tier 1<\/h1>/);
     assert.match(b.lastHtml, /action="\/sh\/haustiere\/tiere\/1"/);
@@ -171,8 +159,7 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
   });
 
   test('in English, to Köln over XTA: one repeated XML element per row', async () => {
-    const b = new Browser(stack.url);
-    await begin(b, 'nw', HOLDER_KOELN, '?lang=en');
+    const b = await begin('nw', HOLDER_KOELN, '?lang=en');
     const empty = await b.submit({});
     assert.match(empty.html, /href="#f-tiere-0-name">Pet 1: Enter “Name of the pet”\./);
     for (const [n, name] of [[1, 'Bello & Co'], [2, 'Minka'], [3, 'Rex']] as const) {
@@ -200,8 +187,7 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
   });
 
   test('a row page that does not exist, and rows of another draft, are not found', async () => {
-    const b = new Browser(stack.url);
-    await begin(b, 'sh', HOLDER_KIEL);
+    const b = await begin('sh', HOLDER_KIEL);
     for (const path of ['/sh/haustiere/tiere/0', '/sh/haustiere/tiere/2', '/sh/haustiere/tiere/x', '/sh/haustiere/halter/1', '/sh/haustiere/tiere/1/entfernen', '/sh/haustiere/tiere/1/impfungen/1']) {
       assert.equal((await b.get(path)).status, 404, path);
     }
@@ -294,13 +280,7 @@ describe('a group\'s own messages and add button, as the form and the Land word 
   });
 
   /** Past the keeper's step; the group has no row yet, so its first row's page is shown. */
-  async function begin(tenant: string, holder: Record<string, string>, query = ''): Promise<Browser> {
-    const b = new Browser(stack.url);
-    await b.get(`/${tenant}/${SERVICE}${query}`);
-    await b.get((await b.submit({}, '/start')).location as string);
-    await expectRedirect(b, await b.submit(holder), `/${tenant}/${SERVICE}/tiere`);
-    return b;
-  }
+  const begin = (tenant: string, holder: Record<string, string>, query = '') => beginPets(stack.url, tenant, SERVICE, holder, query);
   const continueWithoutRows = (b: Browser, tenant: string, query = '') => b.post(`/${tenant}/${SERVICE}/tiere${query}`, `_csrf=${encodeURIComponent(/name="_csrf" value="([^"]*)"/.exec(b.lastHtml)?.[1] ?? '')}`);
 
   test('no row at all: the form\'s errors.minItems, and the Land\'s where it rewords it; the button adds the first, not "another"', async () => {

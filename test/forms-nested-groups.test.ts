@@ -12,7 +12,7 @@ import { summarise, validateAll } from '../src/forms/validate.js';
 import { loadDeclarations } from '../src/runtime.js';
 import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
 import { extractErrors, inDays } from './support/answers.js';
-import { Browser } from './support/browser.js';
+import { beginPets, expectRedirect, HOLDER_KIEL, HOLDER_KOELN } from './support/pets.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { addExtraService, copyProjectRoot, example, type ExtraService, type TempRoot } from './support/extra-service.js';
 import { startStack, type TestStack } from './support/runtime.js';
@@ -28,8 +28,6 @@ const SPEC: ExtraService = {
   id: SERVICE, leikaKey: '99999999999001', tenants: ['sh', 'nw'], minItems: 1, maxItems: 3, vaccinations: { min: 1, max: 2 },
   routes: { '010020000000': 'gewerbeamt-kiel', '053150000000': 'stadt-koeln' },
 };
-const HOLDER_KIEL = { 'halter.name': 'Erika Mustermann', 'halter.anschrift.strasse': 'Holstenstraße', 'halter.anschrift.hausnummer': '1', 'halter.anschrift.plz': '24103', 'halter.anschrift.ort': 'Kiel' };
-const HOLDER_KOELN = { 'halter.name': 'Max Schmitz', 'halter.anschrift.strasse': 'Domkloster', 'halter.anschrift.hausnummer': '4', 'halter.anschrift.plz': '50667', 'halter.anschrift.ort': 'Köln' };
 
 function pet(n: number, name: string): Record<string, string> {
   const p = `tiere.${n - 1}`;
@@ -39,12 +37,6 @@ function pet(n: number, name: string): Record<string, string> {
 function vaccination(n: number, m: number, vaccine: string, date = { day: '1', month: '3', year: '2021' }): Record<string, string> {
   const p = `tiere.${n - 1}.impfungen.${m - 1}`;
   return { [`${p}.impfstoff`]: vaccine, [`${p}.datum.day`]: date.day, [`${p}.datum.month`]: date.month, [`${p}.datum.year`]: date.year };
-}
-
-async function expectRedirect(b: Browser, res: { status: number; html: string; location?: string }, to: string): Promise<void> {
-  assert.equal(res.status, 303, `expected a redirect to ${to}, got ${res.status}: ${extractErrors(res.html)}`);
-  assert.equal(res.location, to);
-  await b.get(to);
 }
 
 describe('nested groups over HTTP without JavaScript', () => {
@@ -60,13 +52,7 @@ describe('nested groups over HTTP without JavaScript', () => {
     temp.remove();
   });
 
-  async function begin(tenant: string, holder: Record<string, string>, query = ''): Promise<Browser> {
-    const b = new Browser(stack.url);
-    await b.get(`/${tenant}/${SERVICE}${query}`);
-    await b.get((await b.submit({}, '/start')).location as string);
-    await expectRedirect(b, await b.submit(holder), `/${tenant}/${SERVICE}/tiere`);
-    return b;
-  }
+  const begin = (tenant: string, holder: Record<string, string>, query = '') => beginPets(stack.url, tenant, SERVICE, holder, query);
 
   async function arrived(confirmation: string | undefined): Promise<ReceivedMessage> {
     const id = (confirmation ?? '').split('/').pop() as string;
