@@ -12,6 +12,7 @@ import { summarise, validateAll } from '../src/forms/validate.js';
 import { loadDeclarations } from '../src/runtime.js';
 import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
 import { extractErrors, inDays } from './support/answers.js';
+import { report, vnuErrors, type HtmlPage } from './support/page-checks.js';
 import { beginPets, expectRedirect, HOLDER_KIEL, HOLDER_KOELN } from './support/pets.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { addExtraService, copyProjectRoot, example, type ExtraService, type TempRoot } from './support/extra-service.js';
@@ -63,6 +64,8 @@ describe('nested groups over HTTP without JavaScript', () => {
   test('add, change and remove vaccinations of a pet on their own pages; messages name both rows; the check page and the JSON payload carry them', async () => {
     const b = await begin('sh', HOLDER_KIEL);
     const base = `/sh/${SERVICE}/tiere`;
+    const pages: HtmlPage[] = [];
+    const keep = (name: string) => pages.push({ name, html: b.lastHtml });
     // The first pet's page lists its vaccinations (none yet) with an add button of their own.
     assert.match(b.lastHtml, /<legend class="kern-label kern-label--large">Impfungen<\/legend>/);
     assert.match(b.lastHtml, /name="aktion" value="hinzufuegen-impfungen" id="f-tiere-0-impfungen"><span class="kern-label">Impfung hinzufügen/);
@@ -76,6 +79,7 @@ describe('nested groups over HTTP without JavaScript', () => {
     assert.match(b.lastHtml, new RegExp(`<p><a class="kern-link" href="${base}/1">Zurück</a></p>`), 'back leads to the pet');
     assert.match(b.lastHtml, new RegExp(`action="${base}/1/impfungen/1"`));
     const empty = await b.submit({});
+    keep('inner row posted empty');
     assert.equal(empty.status, 400);
     assert.match(empty.html, /href="#f-tiere-0-impfungen-0-impfstoff">Tier 1: Impfung 1: Geben Sie „Impfstoff“ an\.<\/a>/);
     assert.match(empty.html, /id="f-tiere-0-impfungen-0-impfstoff" name="tiere\.0\.impfungen\.0\.impfstoff"/);
@@ -103,18 +107,24 @@ describe('nested groups over HTTP without JavaScript', () => {
     // Remove the second: asked first; back on the pet's page a banner says so.
     await b.get(`${base}/1/impfungen/2/entfernen`);
     assert.match(b.lastHtml, /<h1 class="kern-heading-large">Möchten Sie „Impfung 2: Staupe“ entfernen\?<\/h1>/);
+    keep('inner row removal asked');
     await expectRedirect(b, await b.submit({}, '/impfungen/2/entfernen'), `${base}/1?entfernt=impfungen.2`);
     assert.match(b.lastHtml, /efa-notice" role="status"><div class="kern-alert__body"><p class="kern-body">Impfung 2 wurde entfernt\./);
     assert.doesNotMatch(b.lastHtml, /Staupe/);
+    keep('outer row with its inner list and the banner');
     await expectRedirect(b, await b.submit(pet(1, 'Bello')), base);
+    keep('list with a nested count');
     assert.match(b.lastHtml, /<dt class="efa-lines__label">Impfungen<\/dt><dd class="efa-lines__value">1<\/dd>/, 'the list counts the inner rows');
 
     // The check page: the pet, then its vaccination indented, each with its own change link.
     await expectRedirect(b, await b.submit({}), `/sh/${SERVICE}/pruefen`);
     assert.match(b.lastHtml, /efa-summary-row">\s*<dt class="kern-description-list-item__key">Tier 1: Bello<\/dt>[\s\S]*?efa-summary-row efa-summary-row--nested">\s*<dt class="kern-description-list-item__key">Impfung 1: Tollwut \(Auffrischung\)<\/dt>/);
     assert.match(b.lastHtml, /href="\/sh\/haustiere\/tiere\/1\/impfungen\/1\?zurueck(=|&#x3D;)pruefen">Ändern<span class="kern-sr-only"> Impfung 1: Tollwut \(Auffrischung\)/);
+    keep('check page with nested rows');
     await b.get(`${base}/1/impfungen/1?zurueck=pruefen`);
     await expectRedirect(b, await b.submit(vaccination(1, 1, 'Tollwut')), `/sh/${SERVICE}/pruefen`);
+    const errors = await vnuErrors(pages);
+    assert.equal(errors.size, 0, `Nu HTML Checker:\n${report(errors)}`);
 
     const done = await b.submit({}, '/absenden');
     assert.equal(done.status, 303, extractErrors(done.html));
