@@ -12,7 +12,7 @@ import { summarise, validateAll } from '../src/forms/validate.js';
 import { loadDeclarations } from '../src/runtime.js';
 import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
 import { extractErrors, inDays } from './support/answers.js';
-import { report, vnuErrors, type HtmlPage } from './support/page-checks.js';
+import { axeViolations, launchChromium, report, vnuErrors, type HtmlPage } from './support/page-checks.js';
 import { beginPets, expectRedirect, HOLDER_KIEL, HOLDER_KOELN } from './support/pets.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { addExtraService, copyProjectRoot, example, type ExtraService, type TempRoot } from './support/extra-service.js';
@@ -155,6 +155,54 @@ describe('nested groups over HTTP without JavaScript', () => {
     assert.equal(received.mediaType, 'application/xml');
     const xml = new XMLParser({ isArray: (_n, path) => path === 'antrag.data.tiere' || path === 'antrag.data.tiere.impfungen' }).parse(received.document) as { antrag: { data: { tiere: Array<{ name: string; impfungen: Array<{ impfstoff: string }> }> } } };
     assert.deepEqual(xml.antrag.data.tiere.map((t) => [t.name, t.impfungen.map((i) => i.impfstoff)]), [['Rex', ['Rabies', 'Distemper & Co']], ['Luna', ['Leukose']]]);
+  });
+
+  test('with JavaScript (Chromium): the inner list, an inner row and its removal page have no axe violations; "Entfernen" is one line high', async () => {
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.newContext({ locale: 'de-DE', viewport: { width: 375, height: 812 } });
+      const page = await context.newPage();
+      const found = new Map<string, string[]>();
+      const check = async (name: string) => {
+        const violations = await axeViolations(page);
+        if (violations.length > 0) found.set(name, violations);
+      };
+      const fill = async (fields: Record<string, string>) => {
+        for (const [name, value] of Object.entries(fields)) {
+          const control = page.locator(`[name="${name}"]`);
+          if ((await control.first().getAttribute('type')) === 'radio') await page.locator(`[name="${name}"][value="${value}"]`).check();
+          else await control.fill(value);
+        }
+      };
+      await page.goto(`${stack.url}/sh/${SERVICE}`);
+      await page.locator('form[action$="/start"] button.kern-btn--primary').click();
+      await fill(HOLDER_KIEL);
+      await page.locator('button.kern-btn--primary[type="submit"]').click();
+      await page.waitForURL(`**/sh/${SERVICE}/tiere`);
+      await fill(pet(1, 'Bello'));
+      await page.locator('button[value="hinzufuegen-impfungen"]').click();
+      await page.waitForURL(`**/sh/${SERVICE}/tiere/1/impfungen/1`);
+      await check('inner row');
+      await fill(vaccination(1, 1, 'Tollwut gegen sehr lange Bezeichnungen'));
+      await page.locator('.efa-actions button[type="submit"]').click();
+      await page.waitForURL(`**/sh/${SERVICE}/tiere/1`);
+      await check('outer row with its inner list (375 px)');
+      const remove = page.locator('.efa-row-remove');
+      const box = await remove.evaluate((a) => ({ height: a.getBoundingClientRect().height, rects: a.getClientRects().length, line: Number.parseFloat(getComputedStyle(a).lineHeight) || Number.parseFloat(getComputedStyle(a).fontSize) * 1.5 }));
+      assert.equal(box.rects, 1, '"Entfernen" is one box at 375 px');
+      assert.ok(box.height < box.line * 1.5, `"Entfernen" is one line high at 375 px (${box.height}px)`);
+      await remove.click();
+      await page.waitForURL(`**/sh/${SERVICE}/tiere/1/impfungen/1/entfernen`);
+      await check('inner row removal');
+      await page.locator('.efa-remove-actions button[type="submit"]').click();
+      await page.waitForURL(`**/sh/${SERVICE}/tiere/1?entfernt=impfungen.1`);
+      assert.match((await page.locator('.efa-notice').textContent()) ?? '', /Impfung 1 wurde entfernt\./);
+      await check('outer row with the banner');
+      assert.equal(found.size, 0, `axe (WCAG 2.2 AA):\n${report(found)}`);
+      await context.close();
+    } finally {
+      await chromium.close();
+    }
   });
 
   test('inner row pages that do not exist are not found; one of another pet only once that pet exists', async () => {
