@@ -55,7 +55,9 @@ export function rowView(env: PageEnv, service: LoadedService, step: FormStep, ta
   const rows = rowsOf(getAt(data, group.pointer));
   const title = rowName(group, index, rows[index], env.lang);
   const errorSummary = summarise(bound, state.errors).map((e) => (e.row ? { ...e, url: `${target.href}/${e.row}${query}#${e.href}` } : e));
-  const back = opts.fromCheck ? `${env.base}/${id}/pruefen` : group.row || rows.length > 0 ? target.listHref : previousHref(env, id, steps, position, false);
+  // The list, unless the group opens with this row because it needs rows and has none (then the list is this page).
+  const listFirst = group.row || rows.length > 0 || specOf(group).minItems === 0;
+  const back = opts.fromCheck ? `${env.base}/${id}/pruefen` : listFirst ? target.listHref : previousHref(env, id, steps, position, false);
   const rowFields = fieldViews(env, bound, data, state, { stepHref: `${env.base}/${id}/${step.id}`, query }, opts.conditions);
   const outer = group.row ? `${rowName(group.row.group, group.row.index, rowsOf(getAt(data, group.row.group.pointer))[group.row.index], env.lang)} – ` : '';
   return {
