@@ -28,7 +28,10 @@ import { openBreakers, type AuthorityLimits } from './delivery/limits.js';
 import { Metrics } from './metrics/registry.js';
 import { t } from './forms/text.js';
 import { configureOutbound } from './transports/http.js';
+import { mailerFor, type Mailer } from './mail/mailer.js';
 import { PACKAGE_ROOT } from './core/paths.js';
+import { Payments } from './payment/payments.js';
+import { PaymentConfigError } from './payment/errors.js';
 import { devOperatorClient, loadApiClients, type ApiClient, type DevCredentials } from './auth/clients.js';
 
 /** The folder with the JSON Schemas of our own formats (services, forms, tenants, routing). */
@@ -65,6 +68,8 @@ export interface Runtime extends Declarations {
   drafts: DraftStore;
   /** Applicants' login: each tenant's account service adapter and the sessions (docs/basisdienste.md). */
   accounts: AccountServices;
+  /** Fee payments: each tenant's payment provider and the payments table (docs/payment.md). */
+  payments: Payments;
   /** Uploaded files: streamed in, scanned, kept with the draft, sealed for the authority at submit. */
   attachments: AttachmentStore;
   scanner: Scanner;
@@ -86,6 +91,8 @@ export interface Runtime extends Declarations {
   apiClients: Map<string, ApiClient>;
   /** The generated development operator's credentials (never in production). */
   devCredentials?: DevCredentials;
+  /** E-mail notices to applicants (EFA_SMTP_URL); undefined: mail is off and no page offers it. */
+  mailer?: Mailer;
   close(): Promise<void>;
 }
 
@@ -239,6 +246,34 @@ async function accountServices(declarations: Declarations, db: Database, env: Re
   return accounts;
 }
 
+/**
+ * Each tenant's payment provider. In production its settings and secret are checked now, so a
+ * wrong configuration stops the start.
+ */
+function paymentProviders(declarations: Declarations, db: Database, env: Record<string, string | undefined>, production: boolean): Payments {
+  const configs = new Map([...declarations.tenants.values()].flatMap((tenant) => (tenant.payment ? [[tenant.id, tenant.payment] as const] : [])));
+  const raw = env.EFA_PAYMENT_TIMEOUT_MINUTES;
+  const timeout = raw === undefined || raw === '' ? 30 : Number(raw);
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 1440) throw new ConfigError('EFA_PAYMENT_TIMEOUT_MINUTES must be a whole number of minutes, 1..1440');
+  const payments = new Payments(db, configs, env, !production, timeout);
+  // Outside production a Land whose provider is not reachable from here (its ${NAME} or secret
+  // unset, as in tests on other declarations) only cannot take payments: its pages say so.
+  if (!production) return payments;
+  for (const [tenant, config] of configs) {
+    // The demo's provider (on the demo receiver, which never runs in production) is demo data, like
+    // routing's ${EFA_DEMO_RECEIVER_URL} addresses: it cannot take payments here and need not.
+    if (String(config.baseUrl).includes('${EFA_DEMO_RECEIVER_URL}')) continue;
+    try {
+      payments.adapterFor(tenant);
+    } catch (err) {
+      if (err instanceof PaymentConfigError) throw new ConfigError(`tenants/${tenant}.json /payment: ${err.message}`);
+      throw err;
+    }
+    if (!env[String(config.secretEnv)]) throw new ConfigError(`tenants/${tenant}.json /payment: the secret variable ${String(config.secretEnv)} is not set`);
+  }
+  return payments;
+}
+
 export async function createRuntime(config: Config, env: Record<string, string | undefined>, opts: { inProcessDelivery: boolean; role?: 'api' | 'worker' | 'embedded' }): Promise<Runtime> {
   configureOutbound({ allowPrivateTargets: config.guard.allowPrivateTargets, maxBodyBytes: config.guard.outboundMaxBodyBytes });
   const declarations = await loadDeclarations(config.root, env);
@@ -254,11 +289,20 @@ export async function createRuntime(config: Config, env: Record<string, string |
   const drafts = new DraftStore(db, secrets.draftKeys, config.draftTtlDays, attachments, config.draftEmptyTtlHours);
   const { clients: apiClients, devCredentials } = loadClients(config);
   const accounts = await accountServices(declarations, db, env, config.production, secrets.draftKeys[0] as string);
+  let payments: Payments;
+  try {
+    payments = paymentProviders(declarations, db, env, config.production);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const rt: Runtime = {
-    ...declarations, config, secrets, db, drafts, accounts, attachments, scanner, apiClients, devCredentials,
+    ...declarations, config, secrets, db, drafts, accounts, payments, attachments, scanner, apiClients, devCredentials,
     metrics,
+    mailer: mailerFor(config.mail),
     dispatch: () => undefined,
     async close() {
+      rt.mailer?.close();
       await rt.retention?.stop();
       await rt.jobs?.stop();
       await rt.delivery?.stop();

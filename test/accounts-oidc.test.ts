@@ -5,6 +5,7 @@ import { startLocalOpenIdProvider, type LocalOpenIdProvider } from '../src/demo/
 import { Browser } from './support/browser.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { editJson } from './support/declarations.js';
+import { oidcLogin, refreshTo } from './support/login.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
 /** A test service of its own (never a declared one), offered by one Land with an account service. */
@@ -15,31 +16,9 @@ const TENANT = 'sh';
 const SECRET_ENV = 'EFA_TEST_OIDC_SECRET';
 const SECRET = 'a-client-secret-for-the-local-op-only';
 
-/** Where a page that goes on at once (meta refresh) leads; its link says the same. */
-function refreshTo(html: string): string {
-  const target = /<meta http-equiv="refresh" content="0; url=([^"]+)">/.exec(html)?.[1];
-  assert.ok(target, html.slice(0, 400));
-  const href = target.replaceAll('&amp;', '&').replaceAll('&#x3D;', '=');
-  assert.ok(html.includes(`href="${target}"`), 'the page links to the same place');
-  return href;
-}
-
-/** The browser's walk through the local OpenID provider: choose a test person, come back with the code. */
-async function loginAs(app: Browser, issuer: string, person: string, op = new Browser(issuer), service = SERVICE): Promise<{ status: number; html: string; location?: string }> {
-  const begin = await app.get(`/${TENANT}/${service}/anmelden`);
-  assert.equal(begin.status, 200, 'the login starts with our page that goes on to the account service');
-  const authorize = new URL(refreshTo(begin.html));
-  assert.equal(authorize.origin, issuer);
-  assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256', 'PKCE');
-  assert.ok(authorize.searchParams.get('state') && authorize.searchParams.get('nonce'));
-  const interaction = await op.get(authorize.pathname + authorize.search);
-  await op.get(interaction.location as string);
-  assert.match(op.lastHtml, /Testperson/);
-  const chosen = await op.submit({ person }, '/login');
-  const resumed = await op.get(chosen.location as string);
-  const back = new URL(resumed.location as string);
-  assert.equal(back.pathname, `/${TENANT}/anmeldung/rueckkehr`, 'the account service sends the browser back to the runtime');
-  return app.get(back.pathname + back.search);
+/** The browser's walk through the local OpenID provider for one of this file's services. */
+function loginAs(app: Browser, issuer: string, person: string, op = new Browser(issuer), service = SERVICE): ReturnType<typeof oidcLogin> {
+  return oidcLogin(app, issuer, { tenant: TENANT, service }, person, op);
 }
 
 describe('login over OpenID Connect against the local OpenID provider', () => {
@@ -117,6 +96,14 @@ describe('login over OpenID Connect against the local OpenID provider', () => {
     assert.match(again.html, /value="Erika Mustermann"/, 'the locked answer is as the account said');
     assert.doesNotMatch(again.html, /Mallory/);
     assert.match(again.html, /value="14"/, 'an editable prefilled answer may be changed');
+
+    // The session row keeps what the IdP's logout needs, but sealed: no readable ID token in it.
+    const { rows: sessionRows } = await stack.rt.db.query<Record<string, unknown>>('SELECT * FROM account_sessions WHERE account IS NOT NULL');
+    assert.ok(sessionRows.some((row) => row['idp_ref_enc']), 'the ID token is kept for the logout');
+    // Every column as text, byte columns as their bytes (Buffer's toJSON would hide them as numbers).
+    const stored = sessionRows.flatMap((row) => Object.values(row).map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : JSON.stringify(v)))).join('\n');
+    assert.doesNotMatch(stored, /eyJ[\w-]+\.eyJ[\w-]+/, 'no JWT in the session rows');
+    assert.doesNotMatch(stored, /Erika|Mustermann|Holstenstra/, 'nor the attributes');
 
     const out = await b.submit({}, '/abmelden');
     assert.equal(out.status, 200);

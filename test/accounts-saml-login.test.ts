@@ -5,7 +5,8 @@ import { Browser } from './support/browser.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { startStack, type TestStack } from './support/runtime.js';
 import { editJson } from './support/declarations.js';
-import { SP_ENTITY, formsOf, postForm, spConfig, startIdp, type HtmlForm, type SamlEnvironment } from './support/saml.js';
+import { SP_ENTITY, formsOf, postForm, spConfig, startIdp, type SamlEnvironment } from './support/saml.js';
+import { samlPostBack, samlThroughIdp } from './support/login.js';
 
 /** A test service of its own (never a declared one), offered by one Land whose account service is the local SAML IdP. */
 const SERVICE = 'bundidleistung';
@@ -35,35 +36,8 @@ describe('login over SAML (BundID) through the applicant pages', () => {
     temp?.remove();
   });
 
-  /** From the service's login link through the IdP's page to the Response form the IdP's page posts back. */
-  async function throughIdp(b: Browser, person: string): Promise<HtmlForm> {
-    const begin = await b.get(`/${TENANT}/${SERVICE}/anmelden`);
-    assert.equal(begin.status, 200, 'our page that goes on to the IdP at once (meta refresh)');
-    const target = /<meta http-equiv="refresh" content="0; url=([^"]+)">/.exec(begin.html)?.[1];
-    assert.ok(target, begin.html.slice(0, 400));
-    const sso = new URL(target.replaceAll('&amp;', '&').replaceAll('&#x3D;', '='));
-    assert.equal(`${sso.origin}${sso.pathname}`, `${idp.idp.url}/sso`, 'the login goes to the IdP with the AuthnRequest');
-    const page = await fetch(sso);
-    const choice = formsOf(await page.text(), sso.href).find((f) => f.fields['person'] === person);
-    assert.ok(choice, `test person ${person} offered`);
-    const [response] = formsOf(await (await postForm(choice)).text(), choice.action);
-    assert.ok(response);
-    assert.equal(response.action, `${stack.url}/${TENANT}/anmeldung/rueckkehr`);
-    return response;
-  }
-
-  /**
-   * The IdP's page posts cross-site, so the browser sends no SameSite=Lax cookie (fetch here sends
-   * none); the runtime's page posts the same fields again from its origin, now with the cookie.
-   */
-  async function postBack(b: Browser, response: HtmlForm): Promise<{ status: number; html: string; location?: string }> {
-    const crossSite = await postForm(response);
-    assert.equal(crossSite.status, 200);
-    const [again] = formsOf(await crossSite.text(), response.action);
-    assert.ok(again, 'the page that completes the login on this origin');
-    assert.equal(again.fields['SAMLResponse'], response.fields['SAMLResponse']);
-    return b.post(new URL(again.action).pathname, new URLSearchParams(again.fields).toString());
-  }
+  const throughIdp = (b: Browser, person: string) => samlThroughIdp(b, { idp: idp.idp.url, app: stack.url }, { tenant: TENANT, service: SERVICE }, person);
+  const postBack = samlPostBack;
 
   test('a person with the online ID card logs in: session at level high, the name prefilled from the assertion', async () => {
     const b = new Browser(stack.url);

@@ -82,7 +82,7 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     // Posted empty: the rule's message comes in the same round as the other fields' errors, not after them.
     const empty = await b.submit({});
     assert.equal(empty.status, 400);
-    assert.match(empty.html, /Geben Sie „Angemeldete Tätigkeit“ an/);
+    assert.match(empty.html, /Geben Sie die angemeldete Tätigkeit ein\./);
     assert.match(empty.html, /href="#f-taetigkeit-vorbetrieb">Geben Sie den Namen des übernommenen Betriebs an/);
     const missing = await b.submit(activity());
     assert.equal(missing.status, 400);
@@ -106,10 +106,10 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     const res = await b.submit({ 'inhaber.vorname': '', 'inhaber.familienname': 'Muster', 'inhaber.geburtsdatum.day': '31', 'inhaber.geburtsdatum.month': '2', 'inhaber.geburtsdatum.year': '1990', 'inhaber.email': 'kein-at-zeichen' });
     assert.equal(res.status, 400);
     assert.match(res.html, /<title>Fehler: /);
-    assert.match(res.html, /<a class="kern-link" href="#f-inhaber-vorname">Geben Sie „Vorname“ an\.<\/a>/);
-    assert.match(res.html, /href="#f-inhaber-geburtsdatum">„Geburtsdatum“ muss ein gültiges Datum sein/);
-    assert.match(res.html, /href="#f-inhaber-email">Geben Sie eine E-Mail-Adresse im Format name@beispiel.de an/);
-    assert.match(res.html, /href="#f-inhaber-staatsangehoerigkeit">Wählen Sie bei „Staatsangehörigkeit“ eine Antwort aus/);
+    assert.match(res.html, /<a class="kern-link" href="#f-inhaber-vorname">Geben Sie Ihren Vornamen ein\.<\/a>/);
+    assert.match(res.html, /href="#f-inhaber-geburtsdatum">Geben Sie für Ihr Geburtsdatum ein gültiges Datum ein/);
+    assert.match(res.html, /href="#f-inhaber-email">Geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein/);
+    assert.match(res.html, /href="#f-inhaber-staatsangehoerigkeit">Wählen Sie Ihre Staatsangehörigkeit aus/);
     assert.match(res.html, /id="f-inhaber-vorname-error"/);
     assert.match(res.html, /id="f-inhaber-vorname" name="inhaber\.vorname" type="text" value="" autocomplete="given-name" aria-describedby="f-inhaber-vorname-error" aria-invalid="true"/);
     assert.match(res.html, /value="Muster"/, 'typed answers stay');
@@ -177,7 +177,11 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     await b.get((await b.submit({}, '/start')).location as string);
     await step(b, person);
     await step(b, { 'betrieb.name': 'Hafenkiosk', 'betrieb.rechtsform': 'einzelunternehmen', 'betrieb.anzeigegrund': 'neuerrichtung' });
-    await step(b, { 'betrieb.anschrift.strasse': 'Jungfernstieg', 'betrieb.anschrift.hausnummer': '1', 'betrieb.anschrift.plz': '20354', 'betrieb.anschrift.ort': 'Hamburg' });
+    // Told right after the step that names the place, not only on the check page.
+    const gap = await b.submit({ 'betrieb.anschrift.strasse': 'Jungfernstieg', 'betrieb.anschrift.hausnummer': '1', 'betrieb.anschrift.plz': '20354', 'betrieb.anschrift.ort': 'Hamburg' });
+    assert.equal(gap.location, '/sh/gewerbeanmeldung/keine-stelle');
+    assert.match((await b.get(gap.location)).html, /können Sie diesen Antrag hier nicht stellen/);
+    await b.get('/sh/gewerbeanmeldung/taetigkeit');
     const token = /name="_csrf" value="([^"]*)"/.exec(b.lastHtml)?.[1] ?? '';
     await step(b, activity());
     assert.match(b.lastHtml, /noch keine zuständige Stelle angebunden/);

@@ -155,8 +155,35 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
   }
 
   test('a .pdf that is a PNG, and one that is a Windows program, are refused by their content', async () => {
-    await refused({ name: 'nachweis', filename: 'zeugnis.pdf', type: 'application/pdf', content: PNG }, /Die Datei „zeugnis\.pdf“ ist keine PDF-Datei, wie ihr Name sagt, sondern PNG\. Laden Sie eine Datei im Format PDF hoch\./);
-    await refused({ name: 'nachweis', filename: 'rechnung.pdf', type: 'application/pdf', content: EXE }, /„rechnung\.pdf“ ist keine PDF-Datei, wie ihr Name sagt, sondern EXE/);
+    await refused({ name: 'nachweis', filename: 'zeugnis.pdf', type: 'application/pdf', content: PNG }, /Die Datei „zeugnis\.pdf“ ist keine echte PDF-Datei: Ihr Inhalt ist PNG\. Laden Sie die Datei im Format PDF hoch/);
+    await refused({ name: 'nachweis', filename: 'rechnung.pdf', type: 'application/pdf', content: EXE }, /„rechnung\.pdf“ ist keine echte PDF-Datei: Ihr Inhalt ist EXE/);
+    // Content no sniffer recognises (plain text) under a PDF name: told it is no PDF, not to upload one instead.
+    await refused({ name: 'nachweis', filename: 'scan.pdf', type: 'application/pdf', content: Buffer.from('just some text, no PDF at all\n') }, /Die Datei „scan\.pdf“ ist keine echte PDF-Datei\. Laden Sie eine Datei im Format PDF hoch/);
+  });
+
+  test('an uploaded file is listed with a remove button of its own form: removing it deletes it and shows the step again', async () => {
+    const b = await toUploadStep();
+    const before = await rows();
+    const uploaded = await b.submitMultipart({}, [{ name: 'nachweis', filename: 'weg.pdf', type: 'application/pdf', content: pdf(2000) }]);
+    assert.equal(uploaded.status, 303, extractErrors(uploaded.html));
+    await b.get(`/${SERVICE}/nachweise`);
+    const id = /name="nachweis\.keep" value="([0-9a-f-]{36})"/.exec(b.lastHtml)?.[1];
+    assert.ok(id);
+    // One hint (the limits once), the file in a list, its button in the page's removal form: Enter in a field never removes a file.
+    assert.equal(b.lastHtml.match(/PDF, höchstens 64 KB je Datei/g)?.length, 1, 'the limits are said once');
+    assert.match(b.lastHtml, /<div class="kern-hint" id="f-nachweis-hint">[^<]*PDF, höchstens 64 KB je Datei\.<\/div>/, 'in the one hint the control is described by');
+    assert.match(b.lastHtml, new RegExp(`<button class="kern-btn kern-btn--tertiary efa-file__remove" type="submit" form="efa-file-removal" name="datei" value="${id}"><span class="kern-label">Entfernen<span class="kern-sr-only"> weg\\.pdf</span>`));
+    assert.match(b.lastHtml, new RegExp(`<form id="efa-file-removal" method="post" action="/${SERVICE}/nachweise">`));
+    assert.doesNotMatch(b.lastHtml, /type="checkbox"/);
+    const removed = await b.postForm('efa-file-removal', { datei: id });
+    assert.equal(removed.status, 303);
+    assert.equal(removed.location, `/${SERVICE}/nachweise`, 'back to the same page');
+    const page = await b.get(removed.location as string);
+    assert.doesNotMatch(page.html, /weg\.pdf/);
+    assert.deepEqual(await rows(), before, 'the file is deleted at once');
+    // Someone else's (or a made-up) id removes nothing and reveals nothing.
+    const forged = await b.postForm('efa-file-removal', { datei: '00000000-0000-4000-8000-000000000000' });
+    assert.equal(forged.status, 303);
   });
 
   test('a file over the field\'s size limit is refused at the limit', async () => {
@@ -173,7 +200,7 @@ describe('file uploads without JavaScript: intake, refusals, check page, submit,
     const b = await toUploadStep();
     const missing = await b.submitMultipart({}, []);
     assert.equal(missing.status, 400);
-    assert.match(extractErrors(missing.html), /Laden Sie „Nachweis“ hoch\./);
+    assert.match(extractErrors(missing.html), /Laden Sie Nachweis hoch\./);
     const before = await rows();
     const three = await b.submitMultipart({}, [
       { name: 'nachweis', filename: 'n.pdf', content: pdf() },

@@ -13,6 +13,9 @@ import { FORMATS_DIR } from '../src/runtime.js';
 import { loadExamples, type ServiceExample } from '../src/services/examples.js';
 import type { LoadedService } from '../src/services/registry.js';
 import type { Tenant } from '../src/tenants/registry.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { storeAnswer } from '../src/postfach/answers.js';
+import { statusKeyHash } from '../src/submissions/status-key.js';
 import { pdfWith } from './support/answers.js';
 import { axeViolations, launchChromium, report, vnuErrors, type HtmlPage } from './support/page-checks.js';
 import { startStack, type TestStack } from './support/runtime.js';
@@ -22,7 +25,8 @@ import { startStack, type TestStack } from './support/runtime.js';
  * checked with axe-core (WCAG 2.2 AA) and the Nu HTML Checker: every loaded service walked over
  * HTTP with its own sample data (services/<id>/examples.json) in three Länder and once in English,
  * each step first posted empty (error summary), the check page with nothing answered, a forged
- * CSRF token, an unknown page, the confirmation and status pages, the legal pages, the Land's home
+ * CSRF token, an unknown page, the confirmation and status pages, the Postfach (empty, with an
+ * answer, its reply posted without a document), the legal pages, the Land's home
  * page and the index. The first Land is walked by keyboard (every error-summary link followed to
  * its field); one submission per service without JavaScript; screenshots for the README
  * (docs/screenshots/). One browser for the file, one HTML checker run for all pages.
@@ -32,12 +36,16 @@ const ENGLISH_LAND = 'sh';
 /** The first two digits of an ARS name the Land: an example placed in the walked Land is preferred. */
 const LAND_ARS: Record<string, string> = { sh: '01', hh: '02', ni: '03', hb: '04', nw: '05', he: '06', rp: '07', bw: '08', by: '09', sl: '10', be: '11', bb: '12', mv: '13', sn: '14', st: '15', th: '16' };
 const SCREENSHOT_DIR = 'docs/screenshots';
+/** A phone's width in CSS pixels: the walk of the second Land runs at it, every page checked for reflow. */
+const PHONE_WIDTH = 375;
 /**
  * What shows the current time (how long the draft is kept): taken out of the page before a
  * screenshot (the CSP refuses an injected stylesheet), so a second run writes the same bytes and
  * the working tree stays clean.
  */
 const CHANGING = '.efa-draft-expiry';
+/** The page's step (or row) form; the file removal form (step.hbs) posts only a file's removal. */
+const STEP_FORM = 'form[method="post"]:not(#efa-file-removal)';
 
 function berlinToday(): string {
   return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
@@ -94,7 +102,10 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     readonly violations = new Map<string, string[]>();
     private last?: { status: number; html: Promise<string> };
 
-    constructor(readonly page: Page, readonly axe = true) {
+    /** Pages wider than the viewport, when the tab is phone-sized (WCAG 1.4.10 reflow). */
+    readonly overflowing = new Map<string, string[]>();
+
+    constructor(readonly page: Page, readonly axe = true, readonly narrow = false) {
       page.on('response', (res: Response) => {
         const req = res.request();
         if (!req.isNavigationRequest() || req.frame() !== page.mainFrame()) return;
@@ -111,6 +122,10 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       const html = await last.html;
       assert.equal(last.status, status, `${name}: served with ${status} (${this.page.url()}): ${errorsOn(html)}`);
       served.push({ name, html });
+      if (this.narrow) {
+        const wide = await overflowOf(this.page);
+        if (wide.length > 0) this.overflowing.set(`${name} (${this.page.url()})`, wide);
+      }
       if (!this.axe) return;
       const found = await axeViolations(this.page);
       if (found.length > 0) this.violations.set(`${name} (${this.page.url()})`, found);
@@ -138,10 +153,33 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
 
   async function newTab(opts: { javaScript?: boolean; axe?: boolean; viewport?: { width: number; height: number } } = {}): Promise<{ tab: Tab; context: BrowserContext }> {
     // German unless a walk asks for English: Chromium would otherwise send Accept-Language en-US.
-    const context = await chromium.newContext({ locale: 'de-DE', javaScriptEnabled: opts.javaScript ?? true, viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    const viewport = opts.viewport ?? { width: 1280, height: 800 };
+    const context = await chromium.newContext({ locale: 'de-DE', javaScriptEnabled: opts.javaScript ?? true, viewport });
     const page = await context.newPage();
     // axe needs the page's JavaScript; without it the HTML checker still sees every page.
-    return { tab: new Tab(page, (opts.javaScript ?? true) && (opts.axe ?? true)), context };
+    return { tab: new Tab(page, (opts.javaScript ?? true) && (opts.axe ?? true), viewport.width <= PHONE_WIDTH), context };
+  }
+
+  /**
+   * Every visible element reaching past the viewport's right or left edge (named by tag, class and
+   * the start of its text, with how far), and the page's own horizontal scroll: at phone width the
+   * content must reflow (WCAG 1.4.10), so the list must be empty.
+   */
+  function overflowOf(page: Page): Promise<string[]> {
+    return page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const found: string[] = [];
+      if (document.documentElement.scrollWidth > width) found.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px content in ${width} px`);
+      for (const el of Array.from(document.body.querySelectorAll('*'))) {
+        const r = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        // Visually hidden text for screen readers is clipped to nothing; it takes no room on screen.
+        if (r.width <= 1 || r.height <= 1 || style.visibility === 'hidden' || style.clipPath.startsWith('inset(50%') || style.clip === 'rect(0px, 0px, 0px, 0px)') continue;
+        const over = Math.max(r.right - width, -r.left);
+        if (over > 1) found.push(`${el.tagName.toLowerCase()}.${Array.from(el.classList).join('.')} "${(el.textContent ?? '').trim().slice(0, 40)}" by ${Math.round(over)} px`);
+      }
+      return found;
+    });
   }
 
   /** The answers of one step (or one group row) as the example's page would show them filled in. */
@@ -214,6 +252,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     }
     await tab.press(startButton, `${label}: first step`);
     if (errors) {
+      await tab.goto(`${base}/${id}/speichern`, `${label}: save and continue later`);
       await tab.goto(`${base}/${id}/pruefen`, `${label}: check page, nothing answered`);
       await tab.press(page.locator('form[action$="/absenden"] button[type="submit"]'), `${label}: submitted with nothing answered`, 400);
       await tab.goto(`${base}/${id}/${formOf(t, id).steps[0]?.id}`, `${label}: first step again`);
@@ -224,7 +263,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     let listChecked = false;
     for (let guard = 0; guard < 60; guard++) {
       if (tab.path() === `${base}/${id}/pruefen`) break;
-      const action = new URL((await page.locator('form[method="post"]').last().getAttribute('action')) ?? '', stack.url).pathname;
+      const action = new URL((await page.locator(STEP_FORM).last().getAttribute('action')) ?? '', stack.url).pathname;
       const [stepId, rowNumber] = action.slice(`${base}/${id}/`.length).split('/') as [string, string | undefined];
       const step = formOf(t, id).steps.find((s) => s.id === stepId);
       assert.ok(step, `${label}: ${action} is a step of the form`);
@@ -248,7 +287,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       if (errors && !postedEmpty.has(action)) {
         postedEmpty.add(action);
         if (opts.keyboard) await submitByKeyboard(page);
-        else await Promise.all([page.waitForNavigation(), page.locator('form[method="post"]').last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
+        else await Promise.all([page.waitForNavigation(), page.locator(STEP_FORM).last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
         await tab.landed(`${where}: posted empty`, 400);
         assert.ok(await page.locator('.efa-error-summary a').count() > 0, `${where}: posted empty, the error summary lists what is missing`);
         if (opts.keyboard) await followSummaryByKeyboard(page, where);
@@ -258,10 +297,17 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       if (rowNumber !== undefined) rowsDone++;
     }
     assert.equal(tab.path(), `${base}/${id}/pruefen`, `${label}: the walk reached the check page`);
+    // A service whose fee can be paid here: the payment pages (docs/payment.md) share one template;
+    // a return for no payment of this draft renders it without a payment provider's help.
+    if (errors && t.payment && ['optional', 'before-submit'].includes(service.definition.payment?.policy ?? '')) {
+      await tab.goto(`${base}/${id}/bezahlen/rueckkehr?zahlung=00000000-0000-4000-8000-000000000000${lang === 'de' ? '' : `&lang=${lang}`}`, `${label}: payment not found`, 404);
+      await tab.goto(`${base}/${id}/pruefen`, `${label}: check page again`);
+    }
     await tab.press(page.locator('form[action$="/absenden"] button[type="submit"]'), `${label}: confirmation`);
     assert.match(tab.path(), new RegExp(`^${base}/${id}/bestaetigung/`), `${label}: submitted`);
     await tab.press(page.locator('main a[href*="/status/"]').first(), `${label}: status`);
     if (!errors) return;
+    await postfachPages(tab, label);
     // A group that needs rows, its list posted without any, shows its own message; the walk never
     // sees that page (such a group opens with its first row), so the preview shows it, same views.
     for (const step of formOf(t, id).steps.filter((s) => s.fields.some((f) => f.group && f.group.minItems > 0))) {
@@ -303,6 +349,28 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     assert.equal(tab.path(), list);
     assert.match((await page.locator('.efa-notice').textContent()) ?? '', new RegExp(`\\S+ ${rows} (wurde entfernt|has been removed)\\.`), `${where}: the banner says what was removed`);
     assert.equal(await page.locator('.efa-row-remove').count(), rows - 1, `${where}: the row is gone`);
+  }
+
+  /**
+   * The Postfach below the status page the tab is on: empty, then with an authority's answer that
+   * asks for a document (stored as the return channel stores a verified one), its reply form posted
+   * without a document.
+   */
+  async function postfachPages(tab: Tab, label: string): Promise<void> {
+    const page = tab.page;
+    const key = tab.path().split('/').pop() ?? '';
+    const { rows: [row] } = await stack.rt.db.query<{ id: string; authority_id: string; leika_key: string }>(
+      'SELECT s.id, s.authority_id, s.leika_key FROM submissions s JOIN submission_status_keys k ON k.submission_id = s.id WHERE k.key_sha256 = $1', [statusKeyHash(key)]);
+    assert.ok(row, `${label}: the status page is the submission's`);
+    await tab.press(page.locator('main a.efa-postfach-link'), `${label}: Postfach, empty`);
+    const bytes = pdfWith('Anhörung');
+    await storeAnswer(stack.rt.db, stack.rt.drafts, { ...row, status: 'delivered' }, {
+      answerId: randomUUID(), submissionId: row.id, status: 'ACTION_REQUIRED', signed: true,
+      text: 'Sehr geehrte Antragstellerin, sehr geehrter Antragsteller,\n\nbitte reichen Sie den Nachweis nach.\nMit freundlichen Grüßen',
+      attachments: [{ filename: 'Anhörung.pdf', mediaType: 'application/pdf', sha512: createHash('sha512').update(bytes).digest('hex'), bytes }],
+    }, 'webhook');
+    await tab.goto(`${tab.path()}${new URL(page.url()).search}`, `${label}: Postfach with an answer asking for a document`);
+    await tab.press(page.locator('form[action*="/nachreichen"] button[type="submit"]'), `${label}: Postfach, reply without a document`, 400);
   }
 
   /** Pages of the Land rather than of a service: home, legal pages, an unknown page. */
@@ -393,16 +461,18 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
 
   for (const land of LANDS) {
     const keyboard = land === LANDS[0];
-    const what = keyboard ? ', by keyboard: each empty step sent with Enter, each error-summary link followed with Tab and Enter to its field with its question in view' : '';
+    const phone = land === LANDS[1];
+    const what = keyboard ? ', by keyboard: each empty step sent with Enter, each error-summary link followed with Tab and Enter to its field with its question in view' : phone ? `, at ${PHONE_WIDTH} px: no element wider than the viewport` : '';
     test(`${land}: every service walked with its example data, every step posted empty first${what}; Land pages; 0 axe violations`, async () => {
       const t = tenant(land);
       // The keyboard walk has a short window: a field low on a long page must still be scrolled to with its question.
-      const { tab, context } = await newTab(keyboard ? { viewport: { width: 1280, height: 600 } } : {});
+      const { tab, context } = await newTab(keyboard ? { viewport: { width: 1280, height: 600 } } : phone ? { viewport: { width: PHONE_WIDTH, height: 812 } } : {});
       try {
         if (keyboard) await tab.goto('/', 'index');
         await landPages(tab, t, 'de');
         for (const service of servicesOf(t)) await walk(tab, t, service, 'de', { keyboard });
         assert.equal(tab.violations.size, 0, `axe (WCAG 2.2 AA) found violations:\n${report(tab.violations)}`);
+        if (phone) assert.equal(tab.overflowing.size, 0, `wider than ${PHONE_WIDTH} px (WCAG 1.4.10):\n${report(tab.overflowing)}`);
       } finally {
         await context.close();
       }
@@ -446,7 +516,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
           await tab.page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));
           await tab.page.screenshot({ path: `${SCREENSHOT_DIR}/${serviceId}-${land}-start-${width}.png`, fullPage: true });
           await tab.press(tab.page.locator(`form[action$="/${serviceId}/start"] button[type="submit"]`).last(), `${land} ${serviceId}: first step (${width} px)`);
-          await Promise.all([tab.page.waitForNavigation(), tab.page.locator('form[method="post"]').last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
+          await Promise.all([tab.page.waitForNavigation(), tab.page.locator(STEP_FORM).last().evaluate((f) => (f as HTMLFormElement).requestSubmit())]);
           await tab.landed(`${land} ${serviceId}: first step posted empty (${width} px)`, 400);
           await tab.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
           await tab.page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));

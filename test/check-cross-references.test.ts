@@ -214,6 +214,16 @@ describe('efa check explains broken cross-references with file, JSON path and re
     assert.match(run.stderr, /EFA_DECLARATION_INVALID: 5 problems:/);
   });
 
+  test('a Land filing a service under a portal it does not declare is refused by efa check', async () => {
+    const run = await checkBroken([tenantFile], () => {
+      const tenant = read(tenantFile) as { services: Record<string, Json>; portals?: Record<string, Json> };
+      tenant.portals = { wirtschaft: { de: 'Unternehmensportal', en: 'Business portal' } };
+      (tenant.services[PROBE] as Json).portal = 'gewerbe';
+      write(tenantFile, tenant);
+    });
+    assert.match(problemLine(run, 'EFA_XREF_PORTAL', tenantFile, `/services/${PROBE}/portal`), /no portal "gewerbe" under \/portals: .*\(portals: wirtschaft\)/);
+  });
+
   test('a Land offering a service that asks for a login, without an account service, is refused by efa check and at startup', async () => {
     const withLogin = (mode: string) => () => {
       const service = read(serviceFile);
@@ -245,6 +255,30 @@ describe('efa check explains broken cross-references with file, JSON path and re
       } finally {
         writeFileSync(at(tenantFile), tenantOriginal);
       }
+    } finally {
+      writeFileSync(at(serviceFile), original);
+    }
+  });
+
+  test('a Land offering a service whose fee must be paid before submitting, without a payment provider, is refused by efa check', async () => {
+    const run = await checkBroken([serviceFile, tenantFile], () => {
+      const service = read(serviceFile);
+      service.payment = { policy: 'before-submit' };
+      write(serviceFile, service);
+      const tenant = read(tenantFile);
+      delete tenant.payment;
+      write(tenantFile, tenant);
+    });
+    assert.match(problemLine(run, 'EFA_XREF_PAYMENT', tenantFile, `/services/${PROBE}`), new RegExp(`offers "${PROBE}", whose fee must be paid before submitting \\(services/${PROBE}/service\\.json /payment/policy\\), but the Land has no payment provider: add "payment"`));
+    const original = readFileSync(at(serviceFile), 'utf8');
+    try {
+      const service = read(serviceFile);
+      service.payment = { policy: 'before-submit' };
+      write(serviceFile, service);
+      // With the Land's provider (the copied tenant file has one), the same service loads.
+      const tenant = read(tenantFile);
+      assert.ok(tenant.payment, 'the Land has a payment provider');
+      assert.equal((await loadDeclarations(temp.root, ENV)).services.get(PROBE)?.definition.payment?.policy, 'before-submit');
     } finally {
       writeFileSync(at(serviceFile), original);
     }

@@ -50,9 +50,9 @@ describe('an address whose postcode names no municipality, or several', () => {
 
     // A postcode of the wrong form, and none at all: the postcode's own message, nothing about the municipality.
     const short = await b.submit({ ...HOLDER, 'halter.anschrift.plz': '123', 'halter.anschrift.ort': 'Kiel' });
-    assert.deepEqual(summary(short.html), [{ id: 'f-halter-anschrift-plz', message: '„Postleitzahl“ hat nicht das erwartete Format.' }]);
+    assert.deepEqual(summary(short.html), [{ id: 'f-halter-anschrift-plz', message: 'Geben Sie die Postleitzahl im richtigen Format ein.' }]);
     const none = await b.submit({ ...HOLDER, 'halter.anschrift.plz': '', 'halter.anschrift.ort': 'Kiel' });
-    assert.deepEqual(summary(none.html), [{ id: 'f-halter-anschrift-plz', message: 'Geben Sie „Postleitzahl“ an.' }]);
+    assert.deepEqual(summary(none.html), [{ id: 'f-halter-anschrift-plz', message: 'Geben Sie die Postleitzahl ein.' }]);
   });
 
   test('a postcode of several municipalities: the choice is asked on the page, in words naming the field, not a business premises', async () => {
@@ -60,7 +60,7 @@ describe('an address whose postcode names no municipality, or several', () => {
     const res = await b.submit({ ...HOLDER, 'halter.anschrift.plz': '23701', 'halter.anschrift.ort': '' });
     assert.equal(res.status, 400);
     const entries = summary(res.html);
-    assert.deepEqual(entries.map((e) => e.message).sort(), ['Die Postleitzahl 23701 gehört zu mehreren Gemeinden. Wählen Sie aus, in welcher Gemeinde „Anschrift“ liegt.', 'Geben Sie „Ort“ an.']);
+    assert.deepEqual(entries.map((e) => e.message).sort(), ['Die Postleitzahl 23701 gehört zu mehreren Gemeinden. Wählen Sie aus, in welcher Gemeinde „Anschrift“ liegt.', 'Geben Sie den Ort ein.']);
     for (const e of entries) assert.ok(onPage(res.html, e.id), `the summary links to #${e.id}, which is on the page`);
     assert.match(res.html, /value="010550012012"[^>]*><label class="kern-label" for="[^"]+">Eutin, Stadt/);
     assert.doesNotMatch(res.html, /Betriebsstätte/);

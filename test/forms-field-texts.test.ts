@@ -14,8 +14,8 @@ describe('texts the field kinds write themselves', () => {
     const parsed = date.parse(fieldOf(date, { type: 'string', format: 'date' }), { 'x.day': '31', 'x.month': '2', 'x.year': '2027' }, { places: undefined as never } satisfies ParseContext);
     assert.equal(parsed.error?.code, 'format');
     assert.deepEqual(parsed.error?.message, {
-      de: '„Beginn“ muss ein gültiges Datum sein. Geben Sie Tag, Monat und Jahr in Ziffern an, das Jahr vierstellig.',
-      en: '“Start” must be a real date. Enter the day, month and year as numbers, the year with four digits.',
+      de: 'Geben Sie für Beginn ein gültiges Datum ein: Tag, Monat und Jahr in Ziffern, das Jahr vierstellig.',
+      en: 'Start must be a real date. Enter the day, month and year as numbers, the year with four digits.',
     });
   });
 
@@ -24,8 +24,8 @@ describe('texts the field kinds write themselves', () => {
     const ref = { type: 'object', properties: { id: text, filename: text, sha512: text, mediaType: { enum: ['application/pdf'] }, size: { type: 'integer', maximum: 1000 } } };
     const field = fieldOf(file, ref);
     const stored = { id: 'a', filename: 'plan.pdf', mediaType: 'application/pdf', size: 10, sha512: 'x' };
-    assert.equal(file.view(field, stored, undefined, 'de', new Map()).replaceHint, 'Wenn Sie eine neue Datei wählen, ersetzt sie die bisherige.');
-    assert.equal(file.view(field, stored, undefined, 'en', new Map()).replaceHint, 'If you choose a new file, it replaces the current one.');
+    assert.equal(file.view(field, stored, undefined, 'de', new Map()).replaceHint, 'Um die Datei zu ersetzen, wählen Sie unten eine andere aus. Die bisherige wird dann entfernt.');
+    assert.equal(file.view(field, stored, undefined, 'en', new Map()).replaceHint, 'To replace this file, choose another one below. The current file is then removed.');
     assert.equal(file.view(field, undefined, undefined, 'de', new Map()).replaceHint, undefined, 'nothing to replace yet');
   });
 });

@@ -74,8 +74,10 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
 
     const empty = await b.submit({});
     assert.equal(empty.status, 400);
-    assert.match(empty.html, /<a class="kern-link" href="#f-tiere-0-name">Tier 1: Geben Sie „Name des Tiers“ an\.<\/a>/);
-    assert.match(empty.html, /href="#f-tiere-0-art">Tier 1: Wählen Sie bei „Tierart“ eine Antwort aus\./);
+    // On the row's own page (headed "Tier 1") the messages do not repeat the row's name.
+    assert.match(empty.html, /<a class="kern-link" href="#f-tiere-0-name">Geben Sie Name des Tiers ein\.<\/a>/);
+    assert.match(empty.html, /href="#f-tiere-0-art">Wählen Sie Tierart aus\./);
+    assert.doesNotMatch(empty.html, /Tier 1: /);
     assert.match(empty.html, /id="f-tiere-0-name" name="tiere\.0\.name"/, 'the control the summary links to');
     await expectRedirect(b, await b.submit(pet(1, 'Bello')), '/sh/haustiere/tiere');
     assert.match(b.lastHtml, new RegExp(`Tier 1: Bello</dt>[\\s\\S]*?${line('Name des Tiers', 'Bello')}`));
@@ -98,7 +100,7 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
     const future = inDays(40);
     const ruled = await b.submit(pet(2, 'Mia', 'katze', future));
     assert.equal(ruled.status, 400);
-    assert.match(ruled.html, /href="#f-tiere-1-geburtsdatum">Tier 2: Das Geburtsdatum darf nicht in der Zukunft liegen\./);
+    assert.match(ruled.html, /href="#f-tiere-1-geburtsdatum">Das Geburtsdatum darf nicht in der Zukunft liegen\./);
     await expectRedirect(b, await b.submit(pet(2, 'Mia', 'katze')), '/sh/haustiere/tiere');
     assert.match(b.lastHtml, new RegExp(`Tier 2: Mia</dt>[\\s\\S]*?${line('Name des Tiers', 'Mia')}`));
     assert.doesNotMatch(b.lastHtml, /Minka/);
@@ -161,7 +163,7 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
   test('in English, to Köln over XTA: one repeated XML element per row', async () => {
     const b = await begin('nw', HOLDER_KOELN, '?lang=en');
     const empty = await b.submit({});
-    assert.match(empty.html, /href="#f-tiere-0-name">Pet 1: Enter “Name of the pet”\./);
+    assert.match(empty.html, /href="#f-tiere-0-name">Enter name of the pet\./);
     for (const [n, name] of [[1, 'Bello & Co'], [2, 'Minka'], [3, 'Rex']] as const) {
       if (n > 1) await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), `/nw/haustiere/tiere/${n}`);
       await expectRedirect(b, await b.submit(pet(n, name)), '/nw/haustiere/tiere');

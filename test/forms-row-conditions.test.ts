@@ -143,7 +143,7 @@ describe('a row\'s field shown by another field of the same row, over HTTP', () 
     // Chipped, no number: required on this row.
     const missing = await b.submit(pet(1, 'Bello', 'ja'));
     assert.equal(missing.status, 400);
-    assert.match(missing.html, /href="#f-tiere-0-chipnummer">Tier 1: Geben Sie „Chipnummer“ an\.<\/a>/);
+    assert.match(missing.html, /href="#f-tiere-0-chipnummer">Geben Sie Chipnummer ein\.<\/a>/);
     await saveRow(b, pet(1, 'Bello', 'ja', CHIP));
     assert.match(b.lastHtml, /<dt class="efa-lines__label">Chipnummer<\/dt><dd class="efa-lines__value">276098106123456<\/dd>/);
 

@@ -19,6 +19,7 @@ interface Seeded {
   /** Login sessions (and logins in progress) and used SAML assertion IDs, expired and live. */
   sessions: { expired: string[]; live: string[] };
   samlAssertions: { expired: string[]; live: string[] };
+  answers: { due: string[]; kept: string[] };
 }
 
 async function submission(db: Database, fields: { status: string; updatedDaysAgo: number; mode?: 'push' | 'pull' }): Promise<string> {
@@ -88,7 +89,14 @@ async function seed(db: Database): Promise<Seeded> {
     return id;
   };
   const samlAssertions = { expired: [await assertion(-1), await assertion(-60 * 24 * 7)], live: [await assertion(5)] };
-  return { drafts, payloads, attempts, sessions, samlAssertions };
+  // The Postfach: an authority's answer keeps its sealed content as long as a payload is kept.
+  const answer = async (days: number) => {
+    const id = randomUUID();
+    await db.query(`INSERT INTO submission_answers (id, submission_id, authority_id, channel, status, content_sha256, sealed, received_at) VALUES ($1, $2, 'a', 'webhook', 'COMPLETED', sha256('x'::bytea), '\\x01'::bytea, now() - make_interval(days => $3))`, [id, owner, days]);
+    return id;
+  };
+  const answers = { due: [await answer(31)], kept: [await answer(29)] };
+  return { drafts, payloads, attempts, sessions, samlAssertions, answers };
 }
 
 async function ids(db: Database, sql: string): Promise<string[]> {
@@ -119,7 +127,15 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.equal(sessionsBefore.length, 4);
       assert.equal(assertionsBefore.length, 3);
       const outcome = await purge(db, POLICY);
-      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 2, samlAssertions: 2, files: 0, fileChunks: 0, payloads: 2, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 2, samlAssertions: 2, files: 0, fileChunks: 0, payloads: 2, answers: 1, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
+      const answers = await db.query<{ id: string; sealed: Uint8Array | null; purged_at: Date | null; status: string }>('SELECT id, sealed, purged_at, status FROM submission_answers');
+      assert.equal(answers.rows.length, 2);
+      for (const row of answers.rows) {
+        const due = seeded.answers.due.includes(row.id);
+        assert.equal(row.sealed === null, due, 'an answer\'s sealed text and files go after the retention period');
+        assert.equal(row.purged_at !== null, due);
+        assert.equal(row.status, 'COMPLETED', 'its date and status stay for the history');
+      }
 
       assert.deepEqual(await ids(db, 'SELECT id FROM drafts'), [...seeded.drafts.live].sort());
       const hashed = async (id: string) => (await ids(db, `SELECT encode(sha256(convert_to('${id}', 'UTF8')), 'hex') AS id`))[0];
@@ -140,14 +156,14 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.deepEqual(await ids(db, 'SELECT natural_key AS id FROM routing_rows'), ['in-2-and-3', 'in-every-version', 'new-in-5'], 'rows of the kept versions stay, shared ones included');
       assert.deepEqual((await readRowDocument(db, 3)).authorities.map((a) => a.id).sort(), ['in-2-and-3', 'in-every-version'], 'the oldest kept version still reads whole');
 
-      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
+      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
     });
 
     test('0 keeps a kind forever; drafts always go when expired', async () => {
       await db.query(`UPDATE drafts SET expires_at = now() - interval '1 day'`);
       await db.query(`UPDATE delivery_attempts SET finished_at = now() - interval '1000 days'`);
       const outcome = await purge(db, { payloadDays: 0, attemptDays: 0, routingVersionsKept: 0 });
-      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
       assert.equal((await db.query('SELECT 1 FROM delivery_attempts')).rows.length, 2);
     });
 

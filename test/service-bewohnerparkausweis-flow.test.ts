@@ -22,17 +22,29 @@ describe('Bewohnerparkausweis: a company car in München, with two documents, ov
     const b = new Browser(stack.url);
     assert.equal((await b.get('/by/bewohnerparkausweis')).status, 200);
     await follow(b, await b.submit({}, '/start'), 'start');
-    await follow(b, await b.submit({ 'antragsteller.vorname': 'Anna', 'antragsteller.familienname': 'Huber', 'antragsteller.geburtsdatum.day': '28', 'antragsteller.geburtsdatum.month': '2', 'antragsteller.geburtsdatum.year': '1978' }), 'person');
+    // Everyday input (issue 23): a birth date ahead and a two-digit year each get their own message.
+    const person = { 'antragsteller.vorname': 'Anna', 'antragsteller.familienname': 'Huber', 'antragsteller.geburtsdatum.day': '28', 'antragsteller.geburtsdatum.month': '2' };
+    const unborn = await b.submit({ ...person, 'antragsteller.geburtsdatum.year': '2099' });
+    assert.equal(unborn.status, 400);
+    assert.match(extractErrors(unborn.html), /Geben Sie für Ihr Geburtsdatum ein Datum bis heute ein; es kann nicht in der Zukunft liegen\./);
+    const short = await b.submit({ ...person, 'antragsteller.geburtsdatum.year': '78' });
+    assert.match(extractErrors(short.html), /Geben Sie das Jahr vierstellig ein, zum Beispiel 1978 statt 78\./);
+    await follow(b, await b.submit({ ...person, 'antragsteller.geburtsdatum.year': '1978' }), 'person');
     await follow(b, await b.submit({ 'antragsteller.anschrift.strasse': 'Marienplatz', 'antragsteller.anschrift.hausnummer': '8', 'antragsteller.anschrift.plz': '80331', 'antragsteller.anschrift.ort': 'München' }), 'address');
     const heavy = await b.submit({ 'fahrzeug.kennzeichen': 'M-AH 1234', 'fahrzeug.fahrzeugart': 'wohnmobil', 'fahrzeug.gesamtmasseKg': '3800', 'fahrzeug.nutzung': 'firmenwagen' });
     assert.equal(heavy.status, 400);
     assert.match(heavy.html, /nur für Fahrzeuge bis 3,5 Tonnen/);
     const plate = await b.submit({ 'fahrzeug.kennzeichen': 'MAH1234', 'fahrzeug.fahrzeugart': 'pkw', 'fahrzeug.gesamtmasseKg': '1850', 'fahrzeug.nutzung': 'firmenwagen' });
     assert.equal(plate.status, 400);
-    assert.match(plate.html, /Geben Sie das Kennzeichen wie auf dem Schild an/);
-    await follow(b, await b.submit({ 'fahrzeug.kennzeichen': 'M-AH 1234', 'fahrzeug.fahrzeugart': 'pkw', 'fahrzeug.gesamtmasseKg': '1850', 'fahrzeug.nutzung': 'firmenwagen' }), 'vehicle');
+    assert.match(extractErrors(plate.html), /Geben Sie das Kennzeichen mit einem Bindestrich nach dem Ortskürzel ein, wie auf dem Schild, zum Beispiel M-AB 1234\./);
+    // As typed: lower case, and the weight with a thousands point; stored as on the plate and as a number.
+    await follow(b, await b.submit({ 'fahrzeug.kennzeichen': 'm-ah 1234', 'fahrzeug.fahrzeugart': 'pkw', 'fahrzeug.gesamtmasseKg': '1.850', 'fahrzeug.nutzung': 'firmenwagen' }), 'vehicle');
+    // The term: only what Bayern issues (at most 2 years), each with its fee; 3 is refused by the server too.
+    const terms = [...b.lastHtml.matchAll(/<input class="kern-form-check__radio" type="radio" id="[^"]+" name="ausweis\.jahre" value="([0-9])">\s*<label class="kern-label" for="[^"]+">([^<]+)<\/label>/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(terms, [['1', '1 Jahr – 30,00\u00a0€'], ['2', '2 Jahre – 60,00\u00a0€']]);
     const tooLong = await b.submit({ 'ausweis.jahre': '3' });
     assert.equal(tooLong.status, 400, 'München issues for at most 2 years');
+    assert.match(extractErrors(tooLong.html), /„3 Jahre“ ist hier nicht möglich\. Wählen Sie eine der angebotenen Möglichkeiten: 1 Jahr, 2 Jahre\./);
     await follow(b, await b.submit({ 'ausweis.jahre': '2' }), 'term');
 
     assert.match(b.lastHtml, /Nachweis der dauerhaften Nutzung/, 'a company car: the proof of use is asked');
@@ -46,6 +58,9 @@ describe('Bewohnerparkausweis: a company car in München, with two documents, ov
     await follow(b, await b.submitMultipart({ 'nachweise.meldebescheinigung.keep': kept }, [{ name: 'nachweise.nutzungsnachweis', filename: 'arbeitgeber.pdf', type: 'application/pdf', content: proof }]), 'documents');
 
     assert.match(b.lastHtml, /Gebühr/);
+    assert.match(b.lastHtml, /M-AH 1234/, 'the plate as normalised');
+    assert.match(b.lastHtml, />1850</, 'the weight as a number');
+    assert.match(b.lastHtml, /2 Jahre/, 'the term by its option label');
     assert.match(b.lastHtml, /60,00\s€/, '2 years at 30 € (Bayern)');
     const done = await b.submit({}, '/absenden');
     assert.equal(done.status, 303, extractErrors(done.html));

@@ -44,7 +44,7 @@ describe('Wohnberechtigungsschein: a family in Kiel with several documents', () 
     const id = pdfWith('Personalausweis');
     const noId = await b.submitMultipart({}, slips.map((content, i) => ({ name: 'nachweise.einkommensnachweise', filename: i === 2 ? 'kindergeld.png' : `lohn-${i + 1}.pdf`, type: i === 2 ? 'image/png' : 'application/pdf', content })));
     assert.equal(noId.status, 400);
-    assert.match(noId.html, /Laden Sie „Personalausweis oder Reisepass“ hoch/);
+    assert.match(noId.html, /Laden Sie Ihren Personalausweis oder Reisepass hoch/);
     const kept = [...noId.html.matchAll(/name="nachweise\.einkommensnachweise\.keep" value="([0-9a-f-]{36})"/g)].map((m) => m[1] as string);
     assert.equal(kept.length, 3, 'the three statements stay for the next try');
     await follow(b, await b.submitMultipart({ 'nachweise.einkommensnachweise.keep': kept }, [{ name: 'nachweise.ausweis', filename: 'ausweis.pdf', type: 'application/pdf', content: id }]), 'documents');

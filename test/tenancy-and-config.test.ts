@@ -68,7 +68,7 @@ describe('startup stops on a broken declarative file, naming the file, the JSON 
     const dir = projectCopy();
     edit(join(dir, 'tenants/nw.json'), (j) => { (j.theme as Record<string, string>).accent = '#aaaaaa'; });
     const err = await startupError(dir);
-    assert.match(err.message, /tenants\/nw\.json: \/theme\/accent: contrast 2\.\d\d:1 .* below WCAG AA 4\.5:1/);
+    assert.match(err.message, /tenants\/nw\.json: \/theme\/accent: contrast 2\.\d\d:1 .* below WCAG AA 3:1 for graphical objects/);
   });
 
   test('broken routing file: unknown authority and missing variable', async () => {
@@ -132,7 +132,7 @@ describe('tenants by host in production mode, on the embedded database (PGlite)'
     assert.match(by.html, /BayernPortal/);
     assert.equal((await new Browser(stack.url, 'sh.localhost').get('/by/gewerbeanmeldung')).status, 404);
     const css = await new Browser(stack.url, 'by.localhost').get('/theme.css');
-    assert.match(css.html, /--kern-color-action-default:#005a9c/);
+    assert.match(css.html, /--efa-accent:#005a9c/);
   });
 
   test('Bayern: a full application on PGlite, delivered to the Munich office; the status link is not valid on another Land\'s host', async () => {

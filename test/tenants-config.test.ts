@@ -81,10 +81,18 @@ describe('a broken tenant file of any Land stops startup, naming the file and th
     assert.match(err.message, /^tenants\/mv\.json: \/theme\/headerBackground: "headerBackground" is not a theme token a Land may set \(allowed: accent\)/);
   });
 
-  test('an accent too pale for link text on white (Sachsen-Anhalt)', async () => {
+  test('an offer under a portal the Land does not declare, and a portal without its English name (Nordrhein-Westfalen)', async () => {
+    const unknown = await brokenTenant('nw', (j) => { (Object.values(j.services as Record<string, Json>)[0] as Json).portal = 'nirgends'; });
+    assert.equal(unknown.code, 'EFA_XREF_PORTAL');
+    assert.match(unknown.message, /^tenants\/nw\.json: \/services\/[a-z-]+\/portal: no portal "nirgends" under \/portals: .*\(portals: wirtschaft\)$/);
+    const untranslated = await brokenTenant('nw', (j) => { (j.portals as Record<string, Json>).wirtschaft = { de: 'Wirtschafts-Service-Portal.NRW' }; });
+    assert.equal(untranslated.path, '/portals/wirtschaft/en');
+  });
+
+  test('an accent too pale for the header\'s edge on white (Sachsen-Anhalt)', async () => {
     const err = await brokenTenant('st', (j) => { theme(j).accent = '#ffee88'; });
     assert.equal(err.path, '/theme/accent');
-    assert.match(err.message, /^tenants\/st\.json: \/theme\/accent: contrast 1\.\d\d:1 of #ffee88 .* below WCAG AA 4\.5:1$/);
+    assert.match(err.message, /^tenants\/st\.json: \/theme\/accent: contrast 1\.\d\d:1 of #ffee88 .* below WCAG AA 3:1 for graphical objects \(1\.4\.11\)$/);
   });
 
   test('a parameter above and one below the service\'s bounds (Thüringen, Brandenburg)', async () => {

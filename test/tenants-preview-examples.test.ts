@@ -78,7 +78,7 @@ describe('the preview picks each Land\'s example and shows a group\'s rows', () 
     assert.match(row.html, /Chipnummer/, 'a field shown by another of the same row (the first pet is chipped)');
     const errors = previewer.render({ tenant: 'sh', service: PETS, page: 'tiere/1', errors: true });
     assert.equal(errors.status, 400);
-    assert.match(errors.html, /Tier 1: Geben Sie „Name des Tiers“ an\./);
+    assert.match(errors.html, /Geben Sie Name des Tiers ein\./);
     assert.doesNotMatch(errors.html, /value="Tier 1"/);
   });
 

@@ -9,6 +9,7 @@ import { DeclarationError } from '../src/core/errors.js';
 import { generateSigningKeyPair } from '../src/crypto/keys.js';
 import { createRenderer } from '../src/forms/render.js';
 import { t } from '../src/forms/text.js';
+import { LEGAL_PAGES } from '../src/http/applicant/legal.js';
 import { Previewer, PreviewError } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
 import { loadExamples } from '../src/services/examples.js';
@@ -58,7 +59,10 @@ describe('the preview for service authors', () => {
             const result = previewer.render({ tenant: tenant.id, service, page, lang });
             assert.equal(result.status, 200, `${tenant.id}/${service}/${page}/${lang}`);
             assert.match(result.html, new RegExp(`<html lang="${lang}">`));
-            assert.ok(result.html.includes(`<span>${escapeHtml(t(tenant.portalName, lang))}</span>`), `${tenant.id}/${page}: the Land's portal name`);
+            // The Land's own pages carry its portal name, the service's pages that of the portal it is filed under.
+            const family = page === 'home' || LEGAL_PAGES.some((l) => l.slug === page) ? undefined : tenant.services[service]?.portal;
+            const portal = (family ? tenant.portals?.[family] : undefined) ?? tenant.portalName;
+            assert.ok(result.html.includes(`<span>${escapeHtml(t(portal, lang))}</span>`), `${tenant.id}/${page}: the portal's name`);
             assert.ok(result.html.includes(`href="/${tenant.id}/theme.css"`), 'the Land\'s stylesheet');
             assert.ok(result.html.includes(`<img src="/${tenant.id}/logo.svg"`), 'the Land\'s logo');
             assert.ok(result.html.includes(t(decl.tenants.get(tenant.id)?.ui[lang].previewNotice, lang)), 'marked as a preview');
@@ -95,8 +99,8 @@ describe('the preview for service authors', () => {
     const result = previewer.render({ tenant: 'nw', service: GEWERBE, page: 'person', errors: true, lang: 'en' });
     assert.equal(result.status, 400);
     assert.match(result.html, /<title>Error: /);
-    assert.match(result.html, /Enter “First name”\./);
-    assert.match(result.html, /Enter “Date of birth”\./);
+    assert.match(result.html, /Enter your first name\./);
+    assert.match(result.html, /Enter your date of birth\./);
     assert.doesNotMatch(result.html, /value="Erika"/, 'the step\'s own answers are removed');
   });
 
@@ -152,7 +156,7 @@ describe('efa preview on the command line', () => {
       const file = join(dir, 'sn.html');
       await efa('--tenant', 'sn', '--service', GEWERBE, '--step', 'pruefen', '--out', file);
       const html = readFileSync(file, 'utf8');
-      assert.match(html, /<style>[\s\S]*--kern-color-action-default:#00663a;[\s\S]*<\/style>/);
+      assert.match(html, /<style>[\s\S]*--efa-accent:#00663a;[\s\S]*<\/style>/);
       assert.match(html, /<img src="data:image\/svg\+xml;base64,/);
       assert.doesNotMatch(html, /<link rel="stylesheet"/);
       await efa('--all', '--tenant', 'mv', '--out', join(dir, 'all'));
@@ -199,7 +203,7 @@ describe('the preview route, in development only', () => {
     assert.match(page.html, /Thuringia service portal/);
     assert.match(page.html, /value="Kiosk am Dom"/);
     assert.match(page.html, /href="\/_efa\/preview\/th\/theme\.css"/);
-    assert.match((await b.get('/_efa/preview/th/theme.css')).html, /--kern-color-action-default:#8b1538/);
+    assert.match((await b.get('/_efa/preview/th/theme.css')).html, /--efa-accent:#8b1538/);
     assert.equal((await b.get('/_efa/preview/th/logo.svg')).status, 200);
     assert.equal((await b.get('/_efa/preview/th/gewerbeanmeldung/taetigkeit?errors=1')).status, 400);
     const missing = await b.get('/_efa/preview/th/gewerbeanmeldung/zahlung');

@@ -41,6 +41,7 @@ describe('the demo directory delivers to Lübeck over FIT-Connect, end to end', 
     assert.equal(validMetadata(metadata), true, JSON.stringify(validMetadata.errors));
     assert.equal(metadata.contentStructure.data.hash.content, sha512Hex(received.document));
     assert.equal(metadata.additionalReferenceInfo.senderReference, id);
+    assert.equal((metadata as { replyChannel?: unknown }).replyChannel, undefined, 'Lübeck reads 1.0.0 here, which has no reply channel');
 
     const { rows } = await stack.rt.db.query<{ transport: string; outcome: string; receipt: { verified: boolean; receiverReference: string; followUp: { submissionId: string } } }>(
       'SELECT transport, outcome, receipt FROM delivery_attempts WHERE submission_id = $1', [id],
@@ -96,5 +97,27 @@ describe('the demo directory delivers to Lübeck over FIT-Connect, end to end', 
     // The same calls with a deadline above their sum hand the submission over (a duplicate for the destination).
     const whole = await sendOnce(deps(20_000), row);
     assert.equal(whole.result.outcome, 'delivered', whole.result.outcome === 'error' ? whole.result.error : '');
+  });
+});
+
+describe('a FIT-Connect destination that reads metadata 2.x, end to end', () => {
+  let stack: TestStack;
+  before(async () => { stack = await startStack({ database: 'postgres', fitConnectMetadataVersions: ['1.0.0', '2.0.0'] }); });
+  after(async () => stack.close());
+  const valid2 = newAjv().compile(JSON.parse(readFileSync('schemas/vendor/fit-connect/metadata.schema.v2.0.0.json', 'utf8')) as Record<string, unknown>);
+
+  test('gets metadata 2.0.0 announcing the e-mail address the applicant gave as reply channel; the address is kept only until delivered', async () => {
+    const { id } = await applyOverHttp(stack.url, 'sh', { strasse: 'Breite Straße', plz: '23552', ort: 'Lübeck' }, 'Niederegger Laden');
+    await stack.rt.delivery?.drain();
+    const received = stack.inbox.get(id);
+    assert.ok(received);
+    const metadata = received.metadata.fitConnectMetadata as Record<string, unknown>;
+    assert.equal(metadata.$schema, 'https://schema.fitko.de/fit-connect/metadata/2.0.0/metadata.schema.json');
+    assert.equal(valid2(metadata), true, JSON.stringify(valid2.errors));
+    // The address the applicant typed into the form's e-mail field (test/support/answers.ts).
+    assert.deepEqual(metadata.replyChannel, { eMail: { address: 'erika@example.org' } });
+    const after = await stack.rt.db.query<{ reply_email: string | null; status: string }>('SELECT reply_email, status FROM submissions WHERE id = $1', [id]);
+    assert.equal(after.rows[0]?.status, 'delivered');
+    assert.equal(after.rows[0]?.reply_email, null, 'delivered: the address is no longer kept outside the encrypted payload');
   });
 });

@@ -226,12 +226,12 @@ test('fit-connect: an event token that does not verify is no decision; read with
 
   await assert.rejects(
     fitConnect.send(message, contextFor(kiel, receiver, {}, { verificationKey: undefined })),
-    (err: unknown) => err instanceof TransportError && !err.retryable && /no verificationKey/.test(err.message),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /neither a verificationKey nor options\.verificationJwksUrl/.test(err.message),
   );
   // An Ed25519 key as before issue 18: FIT-Connect's events are PS512, refused before anything is sent.
   await assert.rejects(
     fitConnect.send(await messageFor(kiel), contextFor(kiel, receiver, {}, { verificationKey: (await generateSigningKeyPair()).publicJwk })),
-    (err: unknown) => err instanceof TransportError && !err.retryable && /PS512, the verificationKey must be an RSA key/.test(err.message),
+    (err: unknown) => err instanceof TransportError && !err.retryable && /PS512, the verification key must be an RSA key/.test(err.message),
   );
 });
 

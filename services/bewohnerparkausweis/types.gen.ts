@@ -24,7 +24,10 @@ export type EsIstAufMichZugelassen = "eigen";
 export type FirmenwagenDenIchDauerhaftNutze = "firmenwagen";
 export type LeasingOderMietfahrzeugAufMeinenNamen = "leasing";
 export type FahrzeugEinerOderEinesAngehorigenDasIchDauerhaftNutze = "angehoerige";
-export type GultigkeitsdauerInJahren = number;
+export type GultigkeitsdauerInJahren = number & (Jahr | Jahre | Jahre1);
+export type Jahr = 1;
+export type Jahre = 2;
+export type Jahre1 = 3;
 
 /**
  * Antrag auf einen Parkausweis für Bewohner (§ 45 Abs. 1b Nr. 2a StVO).

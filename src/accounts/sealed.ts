@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * Seals what a login hands to the next request (the account's attributes, until they are put into
- * the draft) with AES-256-GCM under a key derived from the runtime's draft key; bound to `binding`.
+ * Seals what a login keeps in its session row (the account's attributes until they are put into the
+ * draft; what the IdP's logout needs) with AES-256-GCM under a key derived from the runtime's draft
+ * key; bound to `binding`.
  */
 export class Sealer {
   private readonly key: Buffer;

@@ -22,6 +22,8 @@ export interface PendingLogin {
 }
 
 const hashOf = (id: string) => createHash('sha256').update(id).digest();
+/** The seal's binding of the IdP reference: another than the attributes', so one cannot stand in for the other. */
+const idpRefBinding = (account: string) => `idp-ref\0${account}`;
 const newId = () => randomBytes(32).toString('base64url');
 
 /** The account key a draft is bound to: one per account and tenant (subjects are per account service). */
@@ -33,6 +35,7 @@ export function accountKey(tenant: string, subject: string): string {
  * Applicants' login sessions, server side in PostgreSQL. The browser holds only a random id (in a
  * signed cookie); the table holds its SHA-256, so a database read does not yield usable cookies.
  * A session is bound to one tenant and one service and lives `ttlMinutes`, extended while used.
+ * What the IdP's logout needs (an ID token, a NameID) is kept sealed, as the attributes are.
  */
 export class SessionStore {
   constructor(private readonly db: Queryable, private readonly sealer: Sealer, private readonly ttlMinutes = 30, private readonly loginMinutes = 10) {}
@@ -64,8 +67,8 @@ export class SessionStore {
   async create(session: Omit<AccountSession, 'expiresAt'>, attributes: AccountAttributes): Promise<string> {
     const id = newId();
     await this.db.query(
-      `INSERT INTO account_sessions (id_sha256, tenant, service_id, account, trust_level, idp_ref, handover_enc, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(mins => $8))`,
-      [hashOf(id), session.tenant, session.serviceId, session.account, session.trustLevel, session.idpRef ? JSON.stringify(session.idpRef) : null, this.sealer.seal(session.account, attributes), this.ttlMinutes],
+      `INSERT INTO account_sessions (id_sha256, tenant, service_id, account, trust_level, idp_ref_enc, handover_enc, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(mins => $8))`,
+      [hashOf(id), session.tenant, session.serviceId, session.account, session.trustLevel, session.idpRef ? this.sealer.seal(idpRefBinding(session.account), session.idpRef) : null, this.sealer.seal(session.account, attributes), this.ttlMinutes],
     );
     return id;
   }
@@ -83,15 +86,15 @@ export class SessionStore {
 
   /** The live session behind `id` for this tenant and service, its life extended by the TTL. */
   async find(id: string, tenant: string, serviceId: string): Promise<AccountSession | undefined> {
-    const { rows } = await this.db.query<{ account: string; trust_level: TrustLevel; idp_ref: Record<string, string> | string | null; expires_at: Date | string }>(
+    const { rows } = await this.db.query<{ account: string; trust_level: TrustLevel; idp_ref_enc: Uint8Array | null; expires_at: Date | string }>(
       `UPDATE account_sessions SET expires_at = now() + make_interval(mins => $4)
         WHERE id_sha256 = $1 AND tenant = $2 AND service_id = $3 AND account IS NOT NULL AND expires_at > now()
-        RETURNING account, trust_level, idp_ref, expires_at`,
+        RETURNING account, trust_level, idp_ref_enc, expires_at`,
       [hashOf(id), tenant, serviceId, this.ttlMinutes],
     );
     const row = rows[0];
     if (!row) return undefined;
-    const idpRef = typeof row.idp_ref === 'string' ? JSON.parse(row.idp_ref) as Record<string, string> : row.idp_ref ?? undefined;
+    const idpRef = row.idp_ref_enc ? this.sealer.open(idpRefBinding(row.account), row.idp_ref_enc) as Record<string, string> : undefined;
     return { tenant, serviceId, account: row.account, trustLevel: row.trust_level, idpRef, expiresAt: new Date(row.expires_at) };
   }
 

@@ -5,7 +5,7 @@ import { readJsonFile, validateDeclaration } from '../core/declarations.js';
 import { DeclarationError } from '../core/errors.js';
 
 /** What a client of the runtime's APIs may do; each admin or authority route demands one. */
-export const SCOPES = ['deliveries:read', 'deliveries:write', 'routing:read', 'routing:write', 'metrics:read', 'submissions:pull'] as const;
+export const SCOPES = ['deliveries:read', 'deliveries:write', 'routing:read', 'routing:write', 'metrics:read', 'submissions:pull', 'payments:read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiClient {
@@ -66,7 +66,7 @@ export function devOperatorClient(dataDir: string): { client: ApiClient; credent
     id: credentials.clientId,
     description: 'development operator (generated)',
     secretSha256: hashSecret(credentials.clientSecret),
-    scopes: ['deliveries:read', 'deliveries:write', 'routing:read', 'routing:write', 'metrics:read'],
+    scopes: ['deliveries:read', 'deliveries:write', 'routing:read', 'routing:write', 'metrics:read', 'payments:read'],
   };
   return { client, credentials };
 }

@@ -66,10 +66,11 @@ export function defaultForm(id: string): Record<string, unknown> {
       {
         id: 'person', title: { de: 'Angaben zur Person', en: 'About you' },
         fields: [
-          { pointer: '/antragsteller/vorname', kind: 'text', autocomplete: 'given-name', width: 20, label: { de: 'Vorname', en: 'First name' } },
-          { pointer: '/antragsteller/familienname', kind: 'text', autocomplete: 'family-name', width: 20, label: { de: 'Familienname', en: 'Last name' } },
-          { pointer: '/antragsteller/geburtsdatum', kind: 'date', label: { de: 'Geburtsdatum', en: 'Date of birth' }, hint: { de: 'Zum Beispiel 27 3 1985', en: 'For example 27 3 1985' } },
-          { pointer: '/antragsteller/email', kind: 'email', autocomplete: 'email', width: 30, label: { de: 'E-Mail-Adresse (freiwillig)', en: 'Email address (optional)' } },
+          // The runtime marks optional fields itself; inMessages names each field in the messages (docs/forms.md, "Messages").
+          { pointer: '/antragsteller/vorname', kind: 'text', autocomplete: 'given-name', width: 20, label: { de: 'Vorname', en: 'First name' }, inMessages: { de: 'Ihren Vornamen', en: 'your first name' } },
+          { pointer: '/antragsteller/familienname', kind: 'text', autocomplete: 'family-name', width: 20, label: { de: 'Familienname', en: 'Last name' }, inMessages: { de: 'Ihren Familiennamen', en: 'your last name' } },
+          { pointer: '/antragsteller/geburtsdatum', kind: 'date', label: { de: 'Geburtsdatum', en: 'Date of birth' }, hint: { de: 'Zum Beispiel 27 3 1985', en: 'For example 27 3 1985' }, inMessages: { de: 'Ihr Geburtsdatum', en: 'your date of birth' } },
+          { pointer: '/antragsteller/email', kind: 'email', autocomplete: 'email', width: 30, label: { de: 'E-Mail-Adresse', en: 'Email address' }, inMessages: { de: 'Ihre E-Mail-Adresse', en: 'your email address' } },
         ],
       },
       {

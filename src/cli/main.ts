@@ -171,7 +171,7 @@ program.command('keys')
 program.command('api-client')
   .description('create credentials for an admin or authority API client: prints the secret once and the entry for the EFA_API_CLIENTS file')
   .argument('<id>', 'client id, e.g. ops-team or stadt-koeln-pull')
-  .requiredOption('--scopes <list>', 'comma-separated scopes: deliveries:read, deliveries:write, routing:read, routing:write, metrics:read, submissions:pull')
+  .requiredOption('--scopes <list>', 'comma-separated scopes: deliveries:read, deliveries:write, routing:read, routing:write, metrics:read, submissions:pull, payments:read')
   .option('--authority <id>', 'the authority an authority client (submissions:pull) acts for')
   .action(async (id: string, opts: { scopes: string; authority?: string }) => {
     const { SCOPES, hashSecret, newSecret } = await import('../auth/clients.js');

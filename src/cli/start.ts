@@ -24,15 +24,19 @@ function demoReceiverUrl(cfg: Config): string {
 }
 
 /** `npm start`: API, delivery and the demo receiver in one process. */
-export async function startEmbedded(cfg: Config): Promise<void> {
+export async function startEmbedded(config: Config): Promise<void> {
+  let cfg = config;
   const demo = await loadDemo(cfg);
   const receiverUrl = demo && cfg.receiverPort > 0 ? demoReceiverUrl(cfg) : undefined;
   // Before the environment is taken: the demo puts its secrets (FIT-Connect, SAML SP keys) there.
   if (receiverUrl) demo?.prepareDemo();
+  // No mail relay configured: the demo's local SMTP server catches the notices (receiver page /mail).
+  const demoMail = receiverUrl && !cfg.mail ? await demo?.startDemoMail(cfg) : undefined;
+  if (demoMail) cfg = { ...cfg, mail: demoMail.mail };
   const env = { ...process.env, ...(receiverUrl ? { EFA_DEMO_RECEIVER_URL: receiverUrl } : {}), ...(demo ? { [demo.DEMO_OIDC.secretEnv]: process.env[demo.DEMO_OIDC.secretEnv] ?? demo.DEMO_OIDC.secret } : {}) };
   const rt = await createRuntime(cfg, env, { inProcessDelivery: true });
   startRetention(rt);
-  const receiver = receiverUrl ? await demo?.startDemoReceiver(cfg, cfg.receiverPort, rt) : undefined;
+  const receiver = receiverUrl ? await demo?.startDemoReceiver(cfg, cfg.receiverPort, rt, demoMail?.catcher) : undefined;
   const pullCredentials = demo?.addDemoPullClients(cfg, rt) ?? [];
   const app = await buildApp(rt, { logger: { level: cfg.logLevel }, receiverUrl });
   await app.listen({ host: cfg.host, port: cfg.port });
@@ -42,6 +46,8 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   console.log(`  Länder and services:   ${url}/`);
   for (const tenant of rt.tenants.values()) console.log(`  ${tenant.id.toUpperCase()}: ${url}/${tenant.id}/${Object.keys(tenant.services)[0] ?? ''}`);
   if (receiverUrl) console.log(`  authority receiver:    ${receiverUrl}/`);
+  if (receiverUrl) console.log(`  payment provider:      ${receiverUrl}/bezahldienst/ (XBezahldienste simulator, docs/payment.md)`);
+  if (demoMail) console.log(`  e-mail notices (local SMTP ${demoMail.catcher.url}): ${receiverUrl ?? ''}/mail`);
   if (openIdProvider) console.log(`  OpenID provider (test persons): ${openIdProvider.issuer}/ (docs/basisdienste.md)`);
   for (const line of demo?.pullCredentialLines(url, rt, pullCredentials) ?? []) console.log(line);
   if (rt.devCredentials) {
@@ -51,6 +57,7 @@ export async function startEmbedded(cfg: Config): Promise<void> {
   shutdownOn(async () => {
     await app.close();
     await receiver?.close();
+    await demoMail?.catcher.close();
     await openIdProvider?.close();
     await rt.close();
   });

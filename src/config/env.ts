@@ -36,6 +36,17 @@ export interface Config {
   ops: OperationsSettings;
   /** File uploads: per-file ceiling and virus scanner (docs/operations.md). */
   uploads: UploadSettings;
+  /** E-mail notices to applicants (EFA_SMTP_URL, EFA_MAIL_FROM); undefined: mail is off. */
+  mail?: { smtpUrl: string; from: string };
+  /** The open usage figures (docs/figures.md). */
+  figures: FigureSettings;
+}
+
+export interface FigureSettings {
+  /** Counts from 1 to this minus 1 are suppressed (EFA_FIGURES_MIN_COUNT, default 5). */
+  minCount: number;
+  /** Also publish the month in progress (EFA_FIGURES_CURRENT_MONTH; off: only ended months). */
+  currentMonth: boolean;
 }
 
 /** Who may say where a request came from, what outbound HTTP may reach, and the keys of each purpose. */
@@ -346,7 +357,20 @@ export function loadConfig(env: Env = process.env): Config {
     guard,
     ops: operationsSettings(env),
     uploads: uploadSettings(env),
+    mail: mailSettings(env),
+    figures: { minCount: int(env, 'EFA_FIGURES_MIN_COUNT', 5, 2, 1000), currentMonth: bool(env, 'EFA_FIGURES_CURRENT_MONTH', false) },
   };
+}
+
+function mailSettings(env: Env): Config['mail'] {
+  const smtpUrl = url(env, 'EFA_SMTP_URL', ['smtp:', 'smtps:']);
+  const from = env.EFA_MAIL_FROM?.trim();
+  if (!smtpUrl) {
+    if (from) throw new ConfigError('EFA_MAIL_FROM is set but EFA_SMTP_URL is not: set both to send e-mail notices, or neither');
+    return undefined;
+  }
+  if (!from || !/^[^\r\n]{1,200}$/.test(from) || !/@/.test(from)) throw new ConfigError('EFA_MAIL_FROM must be the sender address of e-mail notices (e.g. "Serviceportal <noreply@example.org>") when EFA_SMTP_URL is set');
+  return { smtpUrl, from };
 }
 
 /** Parses EFA_CLAMAV ("host:port", IPv6 as "[::1]:3310"); undefined when it is not one. */

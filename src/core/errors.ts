@@ -48,6 +48,9 @@ export const CROSS_REFERENCE_CODES = {
   EFA_XREF_SERVICE: 'unknown service or missing form',
   /** A tenant offers a service whose login is required or optional but declares no account service. */
   EFA_XREF_ACCOUNTS: 'login without an account service',
+  /** A tenant's offer names a portal (service family) the tenant does not declare under /portals. */
+  EFA_XREF_PORTAL: 'unknown portal',
+  EFA_XREF_PAYMENT: 'payment before submit without a payment provider',
 } as const;
 
 export type CrossReferenceCode = keyof typeof CROSS_REFERENCE_CODES;

@@ -108,5 +108,15 @@ export function toMessage(row: SubmissionRow, deps: Pick<DeliveryDeps, 'serviceT
     },
     attachments,
     ...(row.trust_level ? { authentication: { trustLevel: row.trust_level } } : {}),
+    ...(row.reply_email ? { replyEmail: row.reply_email } : {}),
+    ...(row.payment?.status === 'BOOKED' && row.payment.transactionId ? { payment: bookedPayment(row.payment) } : {}),
+  };
+}
+
+/** A booked payment as the transports name it (FIT-Connect paymentInformation). */
+function bookedPayment(p: NonNullable<SubmissionRow['payment']>): NonNullable<OutboundMessage['payment']> {
+  return {
+    transactionId: p.transactionId as string, reference: p.reference ?? '', method: p.method ?? 'OTHER', amountCents: p.amountCents ?? 0, bookedAt: p.bookedAt ?? '',
+    ...(p.transactionUrl ? { transactionUrl: p.transactionUrl } : {}),
   };
 }

@@ -180,6 +180,8 @@ export async function processClaimed(deps: DeliveryDeps, policy: RetryPolicy, su
 /** The submission is delivered (unless already further, e.g. accepted) and leaves the outbox. */
 async function settleDelivered(tx: Queryable, submissionId: string): Promise<void> {
   await tx.query(`UPDATE submissions SET status = 'delivered', last_error = NULL, updated_at = now() WHERE id = $1 AND status IN ('submitted', 'failed')`, [submissionId]);
+  // The reply address was kept for the transport's metadata only: delivered, it goes.
+  await tx.query('UPDATE submissions SET reply_email = NULL WHERE id = $1 AND reply_email IS NOT NULL', [submissionId]);
   await tx.query('DELETE FROM outbox WHERE submission_id = $1', [submissionId]);
   // Delivered: the steps of its send are no longer needed.
   await tx.query('DELETE FROM delivery_progress WHERE submission_id = $1', [submissionId]);

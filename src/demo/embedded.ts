@@ -3,7 +3,9 @@ import type { Config } from '../config/env.js';
 import type { Runtime } from '../runtime.js';
 import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from './authorities.js';
 import { Inbox } from './receivers/inbox.js';
+import { startMailCatcher, type MailCatcher } from './mail-server.js';
 import { buildReceiverServer } from './receivers/server.js';
+import { DEMO_PAYMENT, PaymentSimulator } from './payment-provider.js';
 import { DEMO_SAML_ENV, demoSamlIdp } from './saml-idp.js';
 import { DEMO_IDP_CERT, DEMO_IDP_KEY, DEMO_SP_CERT, DEMO_SP_KEY } from './saml-keys.js';
 
@@ -20,17 +22,33 @@ export function prepareDemo(): void {
   // A tenant whose SAML account service is the local IdP signs with the published demo SP key.
   process.env[DEMO_SAML_ENV.spKey] ||= DEMO_SP_KEY;
   process.env[DEMO_SAML_ENV.spCert] ||= DEMO_SP_CERT;
+  // A tenant whose payment provider is the local simulator authenticates with the demo secret.
+  process.env[DEMO_PAYMENT.secretEnv] ||= DEMO_PAYMENT.secret;
 }
 
 /** The local authority receiver of the demo, showing what arrived. */
-export async function startDemoReceiver(cfg: Config, port: number, rt: Runtime): Promise<FastifyInstance> {
+export async function startDemoReceiver(cfg: Config, port: number, rt: Runtime, mail?: MailCatcher): Promise<FastifyInstance> {
+  const runtimeUrl = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${cfg.port}`;
   const authorities = loadDemoAuthorities(cfg.root, new Map([...rt.routing.authorities].map(([id, a]) => [id, a.name])));
   const clients = demoFitConnectClients(rt.routing.directory.values());
-  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients });
+  const app = await buildReceiverServer({ authorities, inbox: new Inbox(), senderKeys: async () => [rt.secrets.sender.publicJwk], clients, runtimeUrl, ...(mail ? { mailbox: mail.messages } : {}) });
   // The local SAML IdP standing in for BundID (docs/basisdienste.md), beside the receiver.
-  await app.register(demoSamlIdp(process.env.EFA_DEMO_RECEIVER_URL ?? `http://127.0.0.1:${port}`, { key: DEMO_IDP_KEY, cert: DEMO_IDP_CERT }, DEMO_SP_CERT), { prefix: '/saml-idp' });
+  const receiverUrl = process.env.EFA_DEMO_RECEIVER_URL ?? `http://127.0.0.1:${port}`;
+  await app.register(demoSamlIdp(receiverUrl, { key: DEMO_IDP_KEY, cert: DEMO_IDP_CERT }, DEMO_SP_CERT), { prefix: '/saml-idp' });
+  // The local payment provider (XBezahldienste API and a payment page, docs/payment.md).
+  const payments = new PaymentSimulator([{ originatorId: DEMO_PAYMENT.originatorId, endPointId: DEMO_PAYMENT.endPointId, secret: DEMO_PAYMENT.secret }], () => `${receiverUrl}/bezahldienst`);
+  await app.register(payments.plugin, { prefix: '/bezahldienst' });
   await app.listen({ host: cfg.host, port });
   return app;
+}
+
+/**
+ * Without a configured mail relay, `npm start` runs a local SMTP server (EFA_DEMO_SMTP_PORT, default
+ * 2525) that keeps what it gets in memory; the receiver shows it at /mail.
+ */
+export async function startDemoMail(cfg: Config): Promise<{ catcher: MailCatcher; mail: NonNullable<Config['mail']> }> {
+  const catcher = await startMailCatcher({ host: cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host, port: Number(process.env.EFA_DEMO_SMTP_PORT ?? 2525) });
+  return { catcher, mail: { smtpUrl: catcher.url, from: 'Serviceportal (Demo) <noreply@localhost>' } };
 }
 
 /** The demo's pull authorities get API clients, so the pull API can be tried at once. */

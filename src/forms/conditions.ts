@@ -32,6 +32,8 @@ export interface ConditionEnv {
   params: Record<string, unknown>;
   /** The service logic's derive() on the answers so far; {} while it cannot compute yet. */
   derive(answers: Record<string, unknown>): Record<string, unknown>;
+  /** The service's fee for these answers, where it can compute one (a choice's options show it). */
+  fee?(answers: Record<string, unknown>): { cents: number } | undefined;
 }
 
 /** Where a variable may point, for the load-time check. */

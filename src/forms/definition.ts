@@ -43,7 +43,10 @@ export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
   ['pruefen', 'the check page'],
   ['absenden', 'the address the check page submits to'],
   ['bestaetigung', 'the confirmation page'],
+  ['bezahlen', 'paying the fee (/<land>/<service>/bezahlen, docs/payment.md)'],
   ['speichern', 'the "save and continue later" page'],
+  ['fortsetzen', 'the address of a "continue later" link sent by e-mail'],
+  ['keine-stelle', 'the page saying that no office is connected for the place the answers name'],
   ['home', 'the Land\'s home page in the preview'],
   ['status', 'the status page in the preview'],
   ['impressum', 'the Land\'s imprint page (/<land>/impressum, also a page of the preview)'],
@@ -157,6 +160,11 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (schemaProblem) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" at ${def.pointer}: ${schemaProblem}`);
   const label = def.label ?? (schema.title as string | undefined);
   if (!label) throw new DeclarationError(file, `${path}/label`, `field ${def.pointer} needs a label here or a "title" in the schema`);
+  const marked = optionalMarker(label);
+  if (marked) throw new DeclarationError(file, `${path}/label`, `the label says "${marked}": the runtime marks a field that is not required itself (KERN's "(optional)"), once, and never in summaries; remove it from the label`);
+  if (def.kind === 'file' && def.hint && /[0-9]\s*(KB|MB|GB)\b/i.test(Object.values(typeof def.hint === 'string' ? { de: def.hint } : def.hint).join(' '))) throw new DeclarationError(file, `${path}/hint`, 'the hint repeats the file limits: the page states the types and sizes from the schema itself, once; keep only what the file should contain');
+  if (def.timing && def.kind !== 'date') throw new DeclarationError(file, `${path}/timing`, '"timing" belongs to a field of kind "date"');
+  if ((def.optionShowIf || def.optionFee) && def.kind !== 'radios' && def.kind !== 'select') throw new DeclarationError(file, `${path}/kind`, '"optionShowIf" and "optionFee" belong to a field of kind "radios" or "select"');
   // In a group's row (base set) the fields before this one are the row's: read as row.<path>, never as answers.
   const scope = base ? scopeOf(service, earlier, [], { base: base.slice(0, -2), fields: sameStep }) : scopeOf(service, earlier, sameStep);
   const showIf = def.showIf ? compileCondition(file, `${path}/showIf`, def.showIf, scope) : undefined;
@@ -180,6 +188,7 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     schema,
     required: isRequired(service.schema, at) || def.required === true,
     options,
+    ...(def.optionShowIf ? { optionShowIf: optionConditions(file, path, def.optionShowIf, options, scope) } : {}),
     kind,
     showIf,
     controls: controls.map((f) => ({ name: f.name, var: varOf(f), type: f.kind.name === 'yesno' ? 'yesno' : f.schema.type === 'integer' || f.schema.type === 'number' ? 'number' : 'string' })),
@@ -287,6 +296,26 @@ function localised(text: LocalText, lang: 'de' | 'en'): string {
   return typeof text === 'string' ? text : (text[lang] ?? text.de);
 }
 
+/** "(freiwillig)", "(optional)" in a label: the runtime's own marker would make it two. */
+function optionalMarker(label: LocalText): string | undefined {
+  for (const text of typeof label === 'string' ? [label] : Object.values(label)) {
+    const found = /\((?:[^()]*,\s*)?(freiwillig|optional)\)|\b(freiwillig|optional)\s*$/i.exec(text ?? '');
+    if (found) return found[0];
+  }
+  return undefined;
+}
+
+/** `optionShowIf`: a condition per option value, each value one of the field's options. */
+function optionConditions(file: string, path: string, defs: Record<string, ConditionDefinition>, options: Option[], scope: ConditionScope): Map<string, Condition> {
+  const compiled = new Map<string, Condition>();
+  for (const [value, def] of Object.entries(defs)) {
+    const at = `${path}/optionShowIf/${value.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (!options.some((o) => o.value === value)) throw new DeclarationError(file, at, `"${value}" is not an option of the schema (options: ${options.map((o) => o.value).join(', ') || 'none'})`);
+    compiled.set(value, compileCondition(file, at, def, scope));
+  }
+  return compiled;
+}
+
 /** The form may label the schema's options (e.g. in English); a label for no option is a mistake. */
 function labelledOptions(file: string, path: string, options: Option[], labels: Record<string, LocalText> | undefined, list?: { urn: string; version: string }): Option[] {
   for (const value of Object.keys(labels ?? {})) {
@@ -314,7 +343,8 @@ function optionsOf(schema: Record<string, unknown>): Option[] {
   if (codeList) return codeList.options;
   const oneOf = schema.oneOf as Array<{ const?: unknown; title?: LocalText }> | undefined;
   if (!Array.isArray(oneOf)) return [];
-  return oneOf.filter((o) => typeof o.const === 'string').map((o) => ({ value: o.const as string, label: o.title ?? String(o.const) }));
+  // Whole numbers too (a term of 1, 2 or 3 years): the control carries them as text.
+  return oneOf.filter((o) => typeof o.const === 'string' || Number.isSafeInteger(o.const)).map((o) => ({ value: String(o.const), label: o.title ?? String(o.const) }));
 }
 
 export function conditionHolds(condition: Condition | undefined, data: Record<string, unknown>, env: ConditionEnv): boolean {

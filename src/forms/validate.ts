@@ -6,7 +6,8 @@ import type { ConditionEnv } from './conditions.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from './definition.js';
 import type { Body, FormField, ParseContext, ParseResult } from './fields/kind.js';
 import { bindItem, bindRow, groupMessage, locateRow, rowMessage, rowsOf, rowTitle, segmentOf, specOf } from './fields/group.js';
-import { messageFor } from './messages.js';
+import { MESSAGE_GROUPS, messageFor, type Named } from './messages.js';
+import { fieldNamed, notOffered } from './options.js';
 import { getAt, schemaAt, segments, setAt } from './pointer.js';
 import { t, type Lang } from './text.js';
 
@@ -73,7 +74,8 @@ export function processStep(service: LoadedService, step: FormStep, draft: Recor
 /**
  * Reads one row of a group (its own page, /<step>/<n>) into the draft: the row at `index` is
  * replaced, or appended when `index` is the number of rows. Item fields are parsed and checked
- * like any step's fields; messages name the row ("Hund 2: …").
+ * like any step's fields; their messages stand on the row's page, so they do not name the row
+ * (on the list and the check page they do: "Hund 2: …").
  */
 export function processRow(service: LoadedService, groupField: FormField, index: number, draft: Record<string, unknown>, body: Body, ctx: StepContext): StepOutcome & { fields: FormField[] } {
   const data = structuredClone(draft);
@@ -104,9 +106,10 @@ export function processRow(service: LoadedService, groupField: FormField, index:
     const result = field.kind.parse(field, body, ctx);
     parsed.set(field.pointer, result);
     setAt(row, field.def.pointer, result.value);
-    if (result.error) parseErrors.set(result.error.pointer ?? field.pointer, rowMessage(groupField, index, overridden(field, result.error.code, ctx.lang) ?? t(result.error.message, ctx.lang), ctx.lang));
+    // On the row's own page its messages need no "Hund 2:": the page is headed with the row.
+    if (result.error) parseErrors.set(result.error.pointer ?? field.pointer, overridden(field, result.error.code, ctx.lang) ?? t(result.error.message, ctx.lang));
   }
-  const errors = collectErrors(service, fields.filter((f) => parsed.has(f.pointer)), data, ctx, parseErrors);
+  const errors = collectErrors(service, fields.filter((f) => parsed.has(f.pointer)), data, ctx, parseErrors, true);
   return { data, errors, parsed, fields };
 }
 
@@ -155,10 +158,17 @@ function pruneRows(groupField: FormField, data: Record<string, unknown>, env: Co
   });
 }
 
-function collectErrors(service: LoadedService, fields: FormField[], data: Record<string, unknown>, ctx: StepContext, initial: Map<string, string>): Map<string, string> {
+function collectErrors(service: LoadedService, fields: FormField[], data: Record<string, unknown>, ctx: StepContext, initial: Map<string, string>, ownRow = false): Map<string, string> {
   const errors = new Map(initial);
+  const lang = ctx.lang;
+  const inRow = (field: FormField, pointer: string, message: string) => (ownRow ? message : rowNamed(field, pointer, message, lang));
+  // A choice the parameters in force do not offer (a term the municipality does not issue), also
+  // when the parameters changed since it was chosen (another place).
+  for (const field of fields) {
+    const refused = blocked(errors, field.pointer) ? undefined : notOffered(field, getAt(data, field.pointer), data, ctx.conditions);
+    if (refused) errors.set(field.pointer, inRow(field, field.pointer, overridden(field, 'not-offered', lang) ?? t(refused, lang)));
+  }
   const owner = (pointer: string) => fields.find((f) => pointer === f.pointer || pointer.startsWith(`${f.pointer}/`));
-  const blocked = (pointer: string) => [...errors.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
 
   // One copy for the schema and the rules: Ajv (no defaults, no coercion, no removal) does not change it.
   const probe = withParents(data, fields);
@@ -168,32 +178,37 @@ function collectErrors(service: LoadedService, fields: FormField[], data: Record
     if (error.keyword === 'if' || error.keyword === 'additionalProperties') continue;
     const pointer = errorPath(error);
     const field = owner(pointer);
-    if (!field || blocked(pointer)) continue;
+    if (!field || blocked(errors, pointer)) continue;
     if (derivedPart(field, pointer)) consequences.push({ field, pointer });
-    else errors.set(pointer, schemaMessage(service, field, pointer, error, ctx.lang));
+    else errors.set(pointer, schemaMessage(service, field, pointer, error, lang, ownRow));
   }
   // After the field's own messages: a derived part (no control) speaks only when nothing else does.
   for (const { field, pointer } of consequences) {
     const part = derivedPart(field, pointer) as { from: string; message: LocalText };
     if ([...errors.keys()].some((p) => p === field.pointer || p.startsWith(`${field.pointer}/`))) continue;
     const message = t(part.message, ctx.lang);
-    errors.set(`${field.pointer}/${part.from}`, field.row ? rowMessage(field.row.group, field.row.index, message, ctx.lang) : message);
+    errors.set(`${field.pointer}/${part.from}`, inRow(field, field.pointer, message));
   }
   // The rules see this step's objects even when it was posted empty, as the schema does: a rule
   // that waits for "the step was answered" (e.g. taetigkeit present) speaks in the same round as
   // the field errors instead of only after they are fixed.
   for (const issue of service.logic.rules(probe, ctx.logic)) {
     const field = owner(issue.pointer);
-    if (!field || blocked(issue.pointer)) continue;
-    errors.set(issue.pointer, inRow(field, issue.pointer, t(ctx.ruleTexts?.get(issue.code) ?? issue.message, ctx.lang), ctx.lang));
+    if (!field || blocked(errors, issue.pointer)) continue;
+    errors.set(issue.pointer, inRow(field, issue.pointer, t(ctx.ruleTexts?.get(issue.code) ?? issue.message, lang)));
   }
   // A field the form declares required when asked; a rule's own wording (above) takes precedence.
   for (const field of fields) {
-    if (field.def.required !== true || field.group || blocked(field.pointer) || !isBlank(getAt(data, field.pointer))) continue;
+    if (field.def.required !== true || field.group || blocked(errors, field.pointer) || !isBlank(getAt(data, field.pointer))) continue;
     const missing = { keyword: 'required', params: { missingProperty: field.pointer.split('/').pop() }, instancePath: field.pointer, schemaPath: '', message: '' } as ErrorObject;
-    errors.set(field.pointer, schemaMessage(service, field, field.pointer, missing, ctx.lang));
+    errors.set(field.pointer, schemaMessage(service, field, field.pointer, missing, lang, ownRow));
   }
   return errors;
+}
+
+/** Whether `pointer` or a part or parent of it has a message already. */
+function blocked(errors: Map<string, string>, pointer: string): boolean {
+  return [...errors.keys()].some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
 }
 
 function derivedPart(field: FormField, pointer: string): { from: string; message: LocalText } | undefined {
@@ -204,20 +219,20 @@ function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
 }
 
-function schemaMessage(service: LoadedService, field: FormField, pointer: string, error: ErrorObject, lang: Lang): string {
+function schemaMessage(service: LoadedService, field: FormField, pointer: string, error: ErrorObject, lang: Lang, ownRow = false): string {
   if (field.group) {
     const at = locateRow(field, pointer);
     // The group itself: too few or too many rows (a missing array counts as too few).
     if (!at) return (error.keyword === 'minItems' || error.keyword === 'maxItems' ? undefined : overridden(field, error.keyword, lang)) ?? t(groupMessage(field, error.keyword), lang);
-    if (at.item) return schemaMessage(service, bindItem(field, at.index, at.item), pointer, error, lang);
-    return rowMessage(field, at.index, t(messageFor(error, { de: rowTitle(field, at.index, 'de'), en: rowTitle(field, at.index, 'en') }, 'group'), lang), lang);
+    if (at.item) return schemaMessage(service, bindItem(field, at.index, at.item), pointer, error, lang, ownRow);
+    return rowMessage(field, at.index, t(messageFor(error, { label: { de: rowTitle(field, at.index, 'de'), en: rowTitle(field, at.index, 'en') } }, 'group'), lang), lang);
   }
-  const message = overridden(field, error.keyword, lang) ?? t(messageFor(error, labelOf(service, field, pointer), field.kind.name), lang);
-  return field.row ? rowMessage(field.row.group, field.row.index, message, lang) : message;
+  const message = overridden(field, error.keyword, lang) ?? t(messageFor(error, namedOf(service, field, pointer), field.kind.name), lang);
+  return field.row && !ownRow ? rowMessage(field.row.group, field.row.index, message, lang) : message;
 }
 
-/** A rule's message about a row names the row, like the schema's messages do. */
-function inRow(field: FormField, pointer: string, message: string, lang: Lang): string {
+/** Away from the row's page a message about a row names the row ("Hund 2: …"), like the schema's messages do. */
+function rowNamed(field: FormField, pointer: string, message: string, lang: Lang): string {
   if (field.row) return rowMessage(field.row.group, field.row.index, message, lang);
   const at = field.group ? locateRow(field, pointer) : undefined;
   return field.group && at ? rowMessage(field, at.index, message, lang) : message;
@@ -253,18 +268,22 @@ function hasParents(data: Record<string, unknown>, pointer: string): boolean {
   return true;
 }
 
-function labelOf(service: LoadedService, field: FormField, pointer: string): { de: string; en: string } {
+function namedOf(service: LoadedService, field: FormField, pointer: string): Named {
   if (pointer !== field.pointer) {
-    const part = field.kind.partLabel?.(pointer.slice(field.pointer.length + 1));
-    if (part) return { de: t(part, 'de'), en: t(part, 'en') };
+    const name = pointer.slice(field.pointer.length + 1);
+    const part = field.kind.partLabel?.(name);
+    const phrase = field.kind.partPhrase?.(name);
+    if (part) return { label: { de: t(part, 'de'), en: t(part, 'en') }, ...(phrase ? { phrase: { de: t(phrase, 'de'), en: t(phrase, 'en') } } : {}) };
     const title = schemaAt(service.schema, pointer)?.title as string | undefined;
-    if (title) return { de: title, en: title };
+    if (title) return { label: { de: title, en: title } };
   }
-  return { de: t(field.label, 'de'), en: t(field.label, 'en') };
+  return fieldNamed(field);
 }
 
+/** The form's wording for a keyword, or for its group ("range" for minimum and maximum, see MESSAGE_GROUPS). */
 function overridden(field: FormField, keyword: string, lang: Lang): string | undefined {
-  const text = field.def.errors?.[keyword];
+  const group = MESSAGE_GROUPS[keyword];
+  const text = field.def.errors?.[keyword] ?? (group ? field.def.errors?.[group] : undefined);
   return text === undefined ? undefined : t(text, lang);
 }
 

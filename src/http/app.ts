@@ -15,8 +15,10 @@ import { TENANT_OF_HOST } from './applicant/request.js';
 import { previewRoutes } from './routes/preview.js';
 import { requireScope, tokenRoute, type ApiAuthOptions } from './api-auth.js';
 import { adminDeliveriesRoutes } from './routes/admin-deliveries.js';
+import { adminPaymentsRoutes } from './routes/admin-payments.js';
 import { adminRoutingRoutes } from './routes/admin-routing.js';
 import { authorityPullRoutes } from './routes/authority-pull.js';
+import { postfachReturnRoutes } from './routes/postfach-return.js';
 import { registerErrorPages } from './error-pages.js';
 import { rateLimitOptions, trustProxyOption } from './rate-limit.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -120,7 +122,9 @@ export async function buildApp(rt: Runtime, opts: { logger?: boolean | object; r
   await app.register(tokenRoute, auth);
   await app.register(adminRoutingRoutes, { rt, auth });
   await app.register(authorityPullRoutes, { rt, auth });
+  await app.register(postfachReturnRoutes, { rt });
   await app.register(adminDeliveriesRoutes, { rt, auth });
+  await app.register(adminPaymentsRoutes, { rt, auth });
   // Prometheus scrapes with a bearer token (its oauth2 client-credentials config fits the token route).
   app.get('/_efa/metrics', { preHandler: requireScope(auth, 'metrics:read'), schema: OPS_SCHEMAS.metrics }, async (_req, reply) => {
     const { contentType, body } = await rt.metrics.text();

@@ -48,7 +48,7 @@ export function registerErrorPages(app: FastifyInstance, rt: Runtime, renderer: 
 
 /**
  * Where the refused form can be had again with a fresh token: a step or row posts to its own page,
- * the start button to the service's start page, submit to the check page, a row's removal to its
+ * the start button to the service's start page, submit and "pay now" to the check page, a row's removal to its
  * group's step. The answers saved before are kept; only this post is lost.
  */
 export function formOfPost(url: string, env: PageEnv): string | undefined {
@@ -58,7 +58,8 @@ export function formOfPost(url: string, env: PageEnv): string | undefined {
   const [service, step] = rest as [string, string];
   const keep = query && /(^|&)zurueck=pruefen(&|$)/.test(query) ? '?zurueck=pruefen' : '';
   if (step === 'start') return `${env.base}/${service}`;
-  if (step === 'absenden') return `${env.base}/${service}/pruefen`;
+  // Submit and "pay now" are both buttons of the check page.
+  if (step === 'absenden' || step === 'bezahlen') return `${env.base}/${service}/pruefen`;
   if (rest[rest.length - 1] === 'entfernen') return `${env.base}/${service}/${step}${keep}`;
   return `${env.base}/${rest.join('/')}${keep}`;
 }

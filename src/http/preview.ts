@@ -126,6 +126,8 @@ export class Previewer {
     const example = this.exampleFor(tenant, service, page, req.example);
     const env: PageEnv = {
       tenant, lang, base: `/${tenant.id}`, url: req.url ?? `/_efa/preview/${tenant.id}/${serviceId}/${page}`, preview: true, assets: req.assets, languageHref: req.languageHref,
+      // The Land's home and legal pages are its own; the service's pages appear under the service's portal.
+      ...(page === 'home' || LEGAL_PAGES.some((l) => l.slug === page) ? {} : { serviceId }),
       ...(req.standalone ? { inlineCss: this.stylesheets(tenant), inlineLogo: logoDataUri(tenant) } : {}),
     };
     const view = this.view(env, service, page, example, req.errors === true);

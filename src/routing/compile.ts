@@ -163,7 +163,9 @@ function compileDirectory(input: LocatedDocument, authorities: Map<string, Autho
       problems.add(at('unverifiedReceipts'), 'must be {"reason": "…"}: why this authority signs no receipts (at least 10 characters)');
     }
     // Without the authority's key any 2xx would count as delivered: in production only on purpose.
-    if (requireVerificationKeys && e.transport !== 'pull' && e.verificationKey === undefined && unverified === undefined) {
+    // A FIT-Connect entry may name the destination's key set instead (options.verificationJwksUrl).
+    const keySet = typeof (options as { verificationJwksUrl?: unknown }).verificationJwksUrl === 'string';
+    if (requireVerificationKeys && e.transport !== 'pull' && e.verificationKey === undefined && !keySet && unverified === undefined) {
       problems.add(at('verificationKey'), 'is required in production: without the authority\'s public signing key no receipt can be checked and any 2xx answer would count as delivered. Add it, or mark the entry "unverifiedReceipts": {"reason": "…"} (the status page then says "handed over", never "confirmed")');
     }
     for (const [name, value] of Object.entries(e.identifiers ?? {})) {

@@ -23,6 +23,8 @@ export interface ServiceDefinition {
   version: string;
   title: LocalText;
   description?: LocalText;
+  /** The start page's "before you start": who can apply, what to have ready, how long it takes (de and en). */
+  beforeStart?: { eligibility?: { de: string; en: string }; needs?: Array<{ de: string; en: string }>; duration?: { de: string; en: string } };
   leadLand: string;
   payloadSchemaUri?: string;
   parameters?: Record<string, ParameterSpec>;
@@ -30,6 +32,8 @@ export interface ServiceDefinition {
   derived?: Record<string, { title: LocalText; type?: string }>;
   /** What the check and confirmation pages show of the logic (fee, derived amounts, facts), in order. */
   display?: DisplayItem[];
+  /** What happens after submitting, in order, with timescales (confirmation page and PDF receipt). */
+  nextSteps?: LocalText[];
   /**
    * Which places the service takes: "anywhere" (the default: the rules of the place's Land apply)
    * or "portal-land" (only places in the Land of the portal it is applied for through).
@@ -37,6 +41,10 @@ export interface ServiceDefinition {
   places?: 'anywhere' | 'portal-land';
   /** Login with a user account and once-only prefill (docs/basisdienste.md); absent: off. */
   login?: ServiceLogin;
+  /** Paying the fee online (docs/payment.md); absent: inactive. */
+  payment?: { policy: 'inactive' | 'optional' | 'before-submit' | 'after-decision'; description?: LocalText };
+  /** Where the applicant can be told that an answer is waiting (docs/postfach.md). */
+  contact?: { email?: string };
 }
 
 export type LoginMode = 'required' | 'optional' | 'off';
@@ -60,6 +68,8 @@ export interface DisplayItem {
   label: { de: string; en: string };
   hint?: { de: string; en: string };
   format?: 'money' | 'number' | 'yesno' | 'text';
+  /** A yes/no fact said in the service's words instead of "Yes"/"No". */
+  says?: { true: { de: string; en: string }; false: { de: string; en: string } };
   pages?: Array<'check' | 'confirmation'>;
 }
 
@@ -121,6 +131,8 @@ async function loadService(dir: string, id: string, formatsDir: string, lists: C
     throw new DeclarationError(displayPath(schemaFile), '', `not a usable JSON Schema: ${(err as Error).message}`);
   }
   if (schema.type !== 'object') throw new DeclarationError(displayPath(schemaFile), '/type', 'the data schema must describe an object');
+  const email = definition.contact?.email;
+  if (email !== undefined && stringAt(schema, email) === undefined) throw new CrossReferenceError('EFA_XREF_POINTER', displayPath(file), '/contact/email', `"${email}" is no string answer of the data schema (a property of type string, outside any list)`);
 
   const validateParameters = compileParameters(file, definition.parameters ?? {});
   const logic = await importLogic(dir);
@@ -199,4 +211,19 @@ function logicFile(dir: string): string | undefined {
   const compiled = RUNNING_COMPILED ? compiledPath(source) : undefined;
   if (compiled && existsSync(compiled) && (!existsSync(source) || statSync(source).mtimeMs <= statSync(compiled).mtimeMs)) return compiled;
   return [source, join(dir, 'logic.js')].find((f) => existsSync(f));
+}
+
+/** The schema of the string property at `pointer` (through properties and local $refs only), if there is one. */
+function stringAt(schema: Record<string, unknown>, pointer: string): Record<string, unknown> | undefined {
+  const resolve = (node: unknown): Record<string, unknown> | undefined => {
+    let current = node as Record<string, unknown> | undefined;
+    for (let hops = 0; current && typeof current.$ref === 'string' && hops < 10; hops++) {
+      const ref = current.$ref as string;
+      current = ref.startsWith('#/') ? ref.slice(2).split('/').reduce<unknown>((n, k) => (n as Record<string, unknown> | undefined)?.[k], schema) as Record<string, unknown> | undefined : undefined;
+    }
+    return current;
+  };
+  let node = resolve(schema);
+  for (const key of pointer.split('/').slice(1)) node = resolve((node?.properties as Record<string, unknown> | undefined)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')]);
+  return node?.type === 'string' ? node : undefined;
 }

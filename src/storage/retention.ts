@@ -1,5 +1,6 @@
 import type { OperationsSettings } from '../config/env.js';
 import type { Database, Queryable } from './db.js';
+import { countRowsOf } from './figure-counts.js';
 
 /** What is kept how long (EFA_*_RETENTION_* in docs/operations.md); 0 keeps that kind forever. */
 export interface RetentionPolicy {
@@ -26,6 +27,8 @@ export interface PurgeCounts {
   /** Their stored chunks, deleted before the rows so that no batch holds more than CHUNK_BATCH. */
   fileChunks: number;
   payloads: number;
+  /** Authorities' answers in the applicant's Postfach whose text and files were removed (docs/postfach.md). */
+  answers: number;
   attempts: number;
   routingVersions: number;
   /** Routing rows (migration 900) that no kept version has any more. */
@@ -55,8 +58,9 @@ const MAX_BATCHES = 50;
  * One kind of purge: a statement that handles at most $1 rows and returns how many. Each batch is
  * its own short transaction (so the statement timeout and row locks stay small) that first takes
  * the purge lock: if another process holds it, this run stops and leaves the work to that one.
+ * `counted`: the statement ends in a SELECT of the count as n (a DELETE inside a CTE).
  */
-type Step = { kind: keyof PurgeCounts; sql: string; params: unknown[]; batch?: number };
+type Step = { kind: keyof PurgeCounts; sql: string; params: unknown[]; batch?: number; counted?: boolean };
 
 /**
  * The files that are due: those of expired drafts, of submissions whose payload was purged, and
@@ -89,10 +93,16 @@ const FILE_STEPS: Step[] = [
     params: [ORPHAN_FILE_HOURS],
   },
   {
+    // A draft that expires was never submitted: the figures count it as abandoned at the step it had
+    // reached (current_step, '' before any answer), in the month it was opened; then it is gone.
     kind: 'drafts',
-    sql: `DELETE FROM drafts WHERE id IN (SELECT id FROM drafts d WHERE expires_at <= now()
-            AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.draft_id = d.id) LIMIT $1)`,
+    sql: `WITH gone AS (DELETE FROM drafts WHERE id IN (SELECT id FROM drafts d WHERE expires_at <= now()
+            AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.draft_id = d.id) LIMIT $1)
+            RETURNING tenant, service_id, created_at, current_step),
+          counted AS (${countRowsOf('gone', 'abandoned', 'created_at', "coalesce(current_step, '')")})
+          SELECT count(*)::int AS n FROM gone`,
     params: [],
+    counted: true,
   },
   {
     kind: 'sessions',
@@ -115,12 +125,20 @@ function steps(policy: RetentionPolicy): Step[] {
     // applicant's copy for the receipt goes with the payload.
     out.push({
       kind: 'payloads',
-      sql: `UPDATE submissions SET payload_jwe = '', applicant_copy = NULL, payload_purged_at = now()
+      sql: `UPDATE submissions SET payload_jwe = '', applicant_copy = NULL, notify_sealed = NULL, payload_purged_at = now()
              WHERE id IN (SELECT id FROM submissions
                            WHERE payload_purged_at IS NULL AND status IN ('delivered', 'accepted', 'rejected')
                              AND updated_at < now() - make_interval(days => $2)
                              AND (delivery_mode = 'push' OR status IN ('accepted', 'rejected'))
                            LIMIT $1)`,
+      params: [policy.payloadDays],
+    });
+    // The Postfach keeps an answer as long as a payload is kept after its last change: the
+    // answer's text and files go, the row (date, status for the history) stays.
+    out.push({
+      kind: 'answers',
+      sql: `UPDATE submission_answers SET sealed = NULL, purged_at = now()
+             WHERE id IN (SELECT id FROM submission_answers WHERE purged_at IS NULL AND received_at < now() - make_interval(days => $2) LIMIT $1)`,
       params: [policy.payloadDays],
     });
   }
@@ -157,12 +175,13 @@ function steps(policy: RetentionPolicy): Step[] {
 async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
   const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [PURGE_LOCK]);
   if (!rows[0]?.ok) return 'busy';
-  return (await tx.query(step.sql, [step.batch ?? BATCH, ...step.params])).rowCount;
+  const result = await tx.query<{ n: number }>(step.sql, [step.batch ?? BATCH, ...step.params]);
+  return step.counted ? Number(result.rows[0]?.n ?? 0) : result.rowCount;
 }
 
 /** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
 export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
-  const purged: PurgeCounts = { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
+  const purged: PurgeCounts = { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { fileRefsIn } from '../attachments/references.js';
 import type { Database, Queryable } from '../storage/db.js';
+import { countRowsOf } from '../storage/figure-counts.js';
 
 export interface Draft {
   id: string;
@@ -68,8 +69,11 @@ export class DraftStore {
 
   async create(tenant: string, serviceId: string, serviceVersion: string): Promise<Draft> {
     const id = randomUUID();
+    // Counted as started in the same statement (no second round trip): only the month, Land and service.
     const { rows } = await this.db.query<{ expires_at: Date | string }>(
-      `INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6)) RETURNING expires_at`,
+      `WITH d AS (INSERT INTO drafts (id, tenant, service_id, service_version, data_enc, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6)) RETURNING tenant, service_id, created_at, expires_at),
+            counted AS (${countRowsOf('d', 'started', 'created_at')})
+       SELECT expires_at FROM d`,
       [id, tenant, serviceId, serviceVersion, this.encrypt(id, {}), this.emptyTtlHours], { name: 'efa_draft_create' },
     );
     return { id, tenant, serviceId, serviceVersion, data: {}, currentStep: null, expiresAt: new Date((rows[0] as { expires_at: Date | string }).expires_at) };
@@ -144,6 +148,18 @@ export class DraftStore {
   /** The copy, or undefined when it cannot be opened (its key was removed from the list). */
   openApplicantCopy(submissionId: string, blob: Uint8Array): Record<string, unknown> | undefined {
     return this.decrypt(`${COPY_AAD}${submissionId}`, Buffer.from(blob));
+  }
+
+  /**
+   * What the applicant's Postfach keeps (an authority's answer, the address for notices), sealed
+   * like the copy and bound to `purpose` and id, so one never opens as another.
+   */
+  sealFor(purpose: 'answer' | 'notify', id: string, data: Record<string, unknown>): Buffer {
+    return this.encrypt(`${purpose}:${id}`, data);
+  }
+
+  openFor(purpose: 'answer' | 'notify', id: string, blob: Uint8Array): Record<string, unknown> | undefined {
+    return this.decrypt(`${purpose}:${id}`, Buffer.from(blob));
   }
 
   async purgeExpired(): Promise<number> {

@@ -50,6 +50,8 @@ export interface PendingItem {
   submittedAt: string;
   /** 'submitted': never fetched; 'delivered': fetched, not yet decided. */
   status: 'submitted' | 'delivered';
+  /** For an applicant's reply (docs/postfach.md): the application whose case it belongs to. */
+  caseId?: string;
 }
 
 export interface PendingPage {
@@ -85,11 +87,13 @@ export interface PulledSubmission {
   mediaType: string;
   sha512: string;
   schemaUri: string;
+  /** For an applicant's reply (docs/postfach.md): the application whose case it belongs to. */
+  caseId?: string;
   decision?: RecordedDecision;
 }
 
 /** The columns the pull API reads: never authority_name or fee, which the authority knows itself. */
-type PullRow = Pick<SubmissionRow, 'id' | 'authority_id' | 'reference' | 'tenant' | 'service_id' | 'service_version' | 'leika_key' | 'region' | 'submitted_at' | 'status' | 'payload_jwe' | 'payload_media_type' | 'payload_sha512' | 'schema_uri'>;
+type PullRow = Pick<SubmissionRow, 'id' | 'authority_id' | 'reference' | 'tenant' | 'service_id' | 'service_version' | 'leika_key' | 'region' | 'submitted_at' | 'status' | 'payload_jwe' | 'payload_media_type' | 'payload_sha512' | 'schema_uri'> & { case_id: string | null };
 
 interface DecisionRow {
   decision: Decision;
@@ -109,7 +113,7 @@ const OWN_PULL = `authority_id = $1 AND delivery_mode = 'pull'`;
 export async function listPending(db: Queryable, authorityId: string, page: { offset: number; limit: number; after?: string }): Promise<PendingPage> {
   const q = pendingQueries(authorityId, page);
   const [{ rows }, count] = await Promise.all([
-    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; cursor_at: string; status: PendingItem['status'] }>(q.page.sql, q.page.args),
+    db.query<{ id: string; reference: string; service_id: string; leika_key: string; submitted_at: Date | string; cursor_at: string; status: PendingItem['status']; case_id: string | null }>(q.page.sql, q.page.args),
     db.query<{ n: string }>(q.count.sql, q.count.args),
   ]);
   const shown = rows.slice(0, page.limit);
@@ -117,7 +121,7 @@ export async function listPending(db: Queryable, authorityId: string, page: { of
   return {
     offset: page.offset, limit: page.limit,
     totalCount: Number(count.rows[0]?.n ?? 0),
-    submissions: shown.map((r) => ({ submissionId: r.id, reference: r.reference, serviceId: r.service_id, leikaKey: r.leika_key, submittedAt: iso(r.submitted_at), status: r.status })),
+    submissions: shown.map((r) => ({ submissionId: r.id, reference: r.reference, serviceId: r.service_id, leikaKey: r.leika_key, submittedAt: iso(r.submitted_at), status: r.status, ...(r.case_id ? { caseId: r.case_id } : {}) })),
     next: rows.length > page.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
   };
 }
@@ -132,7 +136,7 @@ export function pendingQueries(authorityId: string, page: { offset: number; limi
     keyset = ` AND (submitted_at, id) > ($${args.push(at)}::timestamptz, $${args.push(id)}::uuid)`;
   }
   return {
-    page: { sql: `SELECT id, reference, service_id, leika_key, submitted_at, submitted_at::text AS cursor_at, status FROM submissions WHERE ${pending}${keyset} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`, args },
+    page: { sql: `SELECT id, reference, service_id, leika_key, submitted_at, submitted_at::text AS cursor_at, status, case_id FROM submissions WHERE ${pending}${keyset} ORDER BY submitted_at, id OFFSET $2 LIMIT $3`, args },
     count: { sql: `SELECT count(*)::text AS n FROM submissions WHERE ${pending}`, args: [authorityId] },
   };
 }
@@ -221,7 +225,7 @@ export async function leikaKeyOf(db: Queryable, authorityId: string, id: string)
 
 async function ownRow(tx: Queryable, authorityId: string, id: string, lock: boolean): Promise<PullRow | undefined> {
   const { rows } = await tx.query<PullRow>(
-    `SELECT id, authority_id, reference, tenant, service_id, service_version, leika_key, region, submitted_at, status, payload_jwe, payload_media_type, payload_sha512, schema_uri
+    `SELECT id, authority_id, reference, tenant, service_id, service_version, leika_key, region, submitted_at, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, case_id
        FROM submissions WHERE id = $2 AND ${OWN_PULL}${lock ? ' FOR UPDATE' : ''}`,
     [authorityId, id],
   );
@@ -243,6 +247,7 @@ function toPulled(row: PullRow, decision: RecordedDecision | undefined): PulledS
     serviceId: row.service_id, serviceVersion: row.service_version, leikaKey: row.leika_key, region: row.region,
     submittedAt: iso(row.submitted_at), status: row.status,
     payloadJwe: row.payload_jwe, mediaType: row.payload_media_type, sha512: row.payload_sha512, schemaUri: row.schema_uri,
+    ...(row.case_id ? { caseId: row.case_id } : {}),
     ...(decision ? { decision } : {}),
   };
 }

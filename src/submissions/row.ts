@@ -21,6 +21,10 @@ export interface SubmissionRow {
   message_type?: string | null;
   /** The eIDAS level of the applicant's login at submit; NULL when anonymous (and in rows from before). */
   trust_level?: 'low' | 'substantial' | 'high' | null;
+  /** The applicant's e-mail address for replies, until delivered (reply-email.ts); NULL otherwise. */
+  reply_email?: string | null;
+  /** The fee's payment policy and state at submit (paymentMeta in submit.ts); NULL without a payment policy. */
+  payment?: { policy: string; status: string; transactionId?: string; transactionUrl?: string; reference?: string; method?: string; amountCents?: number; bookedAt?: string } | null;
   fee_cents: number;
   last_error: string | null;
   submitted_at: Date | string;

@@ -8,8 +8,10 @@ import type { DirectoryEntry } from '../transports/types.js';
 import type { LogicContext, Money } from '../services/contract.js';
 import type { LoadedService } from '../services/registry.js';
 import type { Database } from '../storage/db.js';
+import { countPaid, countSubmitted, submittedCountSql } from '../storage/figure-counts.js';
 import { fileRefsIn } from '../attachments/references.js';
 import { buildPayload } from '../messages/index.js';
+import { applicantEmailOf } from './reply-email.js';
 import { UnknownAttachmentError, type AttachmentStore, type SealedFile } from '../attachments/store.js';
 
 export interface Responsible {
@@ -51,6 +53,23 @@ export class UnsealError extends EfaError {
 function messageOf(err: unknown): string {
   if (err instanceof EfaError) return `${err.code}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The fee's payment as it travels with the submission (docs/payment.md): the service's policy
+ * and, when the applicant paid online, the booked payment (no personal data: ids, amount, method).
+ */
+export interface SubmissionPayment {
+  policy: 'optional' | 'before-submit' | 'after-decision';
+  paid?: { paymentId: string; provider: string; transactionId: string; transactionUrl?: string; reference: string; method: string; amountCents: number; bookedAt: string };
+}
+
+/** What the payload's meta.payment (and the submissions row) says of the payment. */
+export function paymentMeta(payment: SubmissionPayment): Record<string, unknown> {
+  const { paid } = payment;
+  if (!paid) return { policy: payment.policy, status: 'OPEN' };
+  const { paymentId: _, ...shown } = paid;
+  return { policy: payment.policy, status: 'BOOKED', ...shown };
 }
 
 export interface SubmissionRecord {
@@ -97,6 +116,10 @@ export async function storeSubmission(db: Database, input: {
   statusKeySha256?: Buffer;
   /** The applicant's login (src/accounts/): its trust level and which answers came from which source. */
   authentication?: { trustLevel: string; prefilled: Array<{ pointer: string; source: string; editable: boolean }> };
+  /** The fee's payment (src/payment/): bound to the submission in the same transaction. */
+  payment?: SubmissionPayment;
+  /** The applicant's e-mail address for answer notices, sealed for the submission id (src/postfach/notify.ts). */
+  notifySealed?: (submissionId: string) => Uint8Array;
 }): Promise<SubmissionRecord> {
   const makeReference = input.reference ?? newReference;
   const id = randomUUID();
@@ -142,7 +165,7 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
     sealed = await input.attachments.seal(input.draftId, files, responsible.endpoint.encryptionKey);
   }
   const document = {
-    meta: { submissionId: id, reference, submittedAt, tenant: input.tenant, service: service.definition.id, serviceVersion: service.definition.version, leikaKey: service.definition.leikaKey, schema: service.schemaUri, region: responsible.region, ...(input.authentication ? { authentication: input.authentication } : {}) },
+    meta: { submissionId: id, reference, submittedAt, tenant: input.tenant, service: service.definition.id, serviceVersion: service.definition.version, leikaKey: service.definition.leikaKey, schema: service.schemaUri, region: responsible.region, ...(input.authentication ? { authentication: input.authentication } : {}), ...(input.payment ? { payment: paymentMeta(input.payment) } : {}) },
     data,
     derived,
     fee,
@@ -153,23 +176,44 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
   const { text, mediaType, format, messageType } = await buildPayload(service, responsible.endpoint.payloadFormat, document, { authority: { id: responsible.authority.id, name: responsible.authority.name }, endpoint: { identifiers: responsible.endpoint.identifiers } });
   const jwe = await encryptFor(responsible.endpoint.encryptionKey, text, mediaType);
   const mode: DeliveryMode = isPullEndpoint(responsible.endpoint) ? 'pull' : 'push';
+  // Only a push delivery announces it (a pull authority reads it in the payload); cleared once delivered.
+  const replyEmail = mode === 'push' ? applicantEmailOf(service, data as Record<string, unknown>) ?? null : null;
   try {
     await db.transaction(async (tx) => {
       // Locks the draft: of two submits at once (a double click) one waits here and then finds it gone.
       // Without files to bind to the submission, deleting it at once locks it as well (one statement
       // less on the hot path); with files, it stays until they are bound (its files go with it).
       const deleteFirst = Boolean(input.draftId) && sealed.length === 0;
-      if (deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId], { name: 'efa_submit_draft_delete' })).rowCount === 0) throw new DraftGoneError();
-      if (input.draftId && !deleteFirst && (await tx.query('SELECT id FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId])).rows.length === 0) throw new DraftGoneError();
+      // The draft's opening time goes into the figures' duration bucket (src/storage/figure-counts.ts).
+      let draftCreatedAt: Date | string | undefined;
+      if (input.draftId) {
+        const draft = deleteFirst
+          ? await tx.query<{ created_at: Date | string }>('DELETE FROM drafts WHERE id = $1 RETURNING created_at', [input.draftId], { name: 'efa_submit_draft_delete' })
+          : await tx.query<{ created_at: Date | string }>('SELECT created_at FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId]);
+        if (draft.rows.length === 0) throw new DraftGoneError();
+        draftCreatedAt = draft.rows[0]?.created_at;
+      }
       await tx.query(
-        `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown, applicant_copy, payload_format, message_type, trust_level)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null, format, messageType ?? null, input.authentication?.trustLevel ?? null], { name: 'efa_submit_insert' },
+        `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status, payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, shown, applicant_copy, payload_format, message_type, trust_level, reply_email, payment_policy, payment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+        [id, reference, input.tenant, service.definition.id, service.definition.version, service.definition.leikaKey, responsible.region, responsible.authority.id, responsible.authority.name, jwe, mediaType, sha512Hex(text), service.schemaUri, fee.cents, submittedAt, mode, JSON.stringify(shown), input.applicantCopy?.(id) ?? null, format, messageType ?? null, input.authentication?.trustLevel ?? null, replyEmail, input.payment?.policy ?? null, input.payment ? JSON.stringify(paymentMeta(input.payment)) : null], { name: 'efa_submit_insert' },
       );
+      // The booked payment belongs to this submission now; a payment taken by another submit means this draft was submitted meanwhile.
+      const paid = input.payment?.paid;
+      if (paid && (await tx.query(`UPDATE payments SET submission_id = $1 WHERE id = $2 AND status = 'booked' AND submission_id IS NULL`, [id, paid.paymentId])).rowCount === 0) throw new DraftGoneError();
+      if (input.notifySealed) await tx.query('UPDATE submissions SET notify_sealed = $2 WHERE id = $1', [id, input.notifySealed(id)]);
       if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256], { name: 'efa_submit_status_key' });
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);
-      if (mode === 'push') await tx.query('INSERT INTO outbox (submission_id) VALUES ($1)', [id], { name: 'efa_submit_outbox' });
       if (input.draftId && !deleteFirst && (await tx.query('DELETE FROM drafts WHERE id = $1', [input.draftId])).rowCount === 0) throw new DraftGoneError();
+      // Bound above exactly once, so a paid submission counts once in the figures' payment share.
+      if (paid) await countPaid(tx, { tenant: input.tenant, serviceId: service.definition.id, submittedAt });
+      // Last, so the figures' counter row (src/storage/figure-counts.ts) is locked only until the
+      // commit; for a push submission in the outbox's statement, without a round trip of its own.
+      const counted = { tenant: input.tenant, serviceId: service.definition.id, submittedAt, draftCreatedAt };
+      if (mode === 'push') {
+        const count = submittedCountSql(counted, 2);
+        await tx.query(`WITH counted AS (${count.sql}) INSERT INTO outbox (submission_id) VALUES ($1)`, [id, ...count.params], { name: `efa_submit_outbox_${count.name}` });
+      } else await countSubmitted(tx, counted);
     });
   } catch (err) {
     try {

@@ -10,7 +10,8 @@ import { hasLang, LANG_NAMES, type Lang } from '../forms/text.js';
 import type { UiTexts } from '../forms/ui-texts.js';
 import type { LocalText } from '../services/contract.js';
 import { defaults, type LoadedService } from '../services/registry.js';
-import { contrastRatio, MIN_TEXT_CONTRAST } from './contrast.js';
+import { contrastRatio, MIN_NON_TEXT_CONTRAST } from './contrast.js';
+import { checkPortals, portalTexts } from './portals.js';
 import { applyTexts, textCatalogue, type TextCatalogue, type TextOverride } from './texts.js';
 import { checkRestrictions, restrictForm } from './codelists.js';
 import { checkLocalParameters, type LocalOverride, type ParameterTable } from './parameters.js';
@@ -59,17 +60,21 @@ export interface TenantDefinition {
   land: string;
   name: LocalText;
   portalName: LocalText;
+  /** Further portals of the Land by service family (e.g. its business portal); an offer names one with `portal`. */
+  portals?: Record<string, LocalText>;
   hosts: string[];
   logo?: string;
   /** Languages the applicant may choose; German always (the legally binding version). */
   languages?: Lang[];
   theme: TenantTheme;
   legal: { imprint: LegalSections; privacy: LegalSections; accessibility: AccessibilityStatement; contact: { email: string; phone?: string } };
-  services: Record<string, { parameters?: Record<string, unknown>; local?: LocalOverride[]; codelists?: Record<string, string[]> }>;
+  services: Record<string, { parameters?: Record<string, unknown>; local?: LocalOverride[]; codelists?: Record<string, string[]>; portal?: string }>;
   /** Overrides of UI, service and form texts by stable key (see src/tenants/texts.ts). */
   texts?: Record<string, TextOverride>;
   /** The Land's account service (docs/basisdienste.md): adapter name and its settings, secrets by environment name. */
   accounts?: { adapter: string; [setting: string]: unknown };
+  /** The Land's payment provider (docs/payment.md): adapter name and its settings, secrets by environment name. */
+  payment?: { adapter: string; [setting: string]: unknown };
 }
 
 /** A served file with its validator, so browsers revalidate cheaply instead of downloading again. */
@@ -157,6 +162,7 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
   checkContrast(shown, def.theme);
   const languages = checkLanguages(shown, def);
   const logoSvg = def.logo ? loadLogo(shown, join(root, 'tenants', def.logo), def.logo) : undefined;
+  problems.push(...checkPortals(shown, def));
   const parameters = new Map<string, Record<string, unknown>>();
   const parameterTables = new Map<string, ParameterTable>();
   for (const [serviceId, offer] of Object.entries(def.services)) {
@@ -167,6 +173,8 @@ function loadTenant(file: string, root: string, formatsDir: string, services: Ma
     }
     const withoutAccounts = checkAccountService(shown, serviceId, service, def);
     if (withoutAccounts) problems.push(withoutAccounts);
+    const withoutPayment = checkPaymentProvider(shown, serviceId, service, def);
+    if (withoutPayment) problems.push(withoutPayment);
     const land = checkParameters(shown, serviceId, service, offer.parameters ?? {}, languages, problems);
     problems.push(...checkLocalParameters(shown, serviceId, service, land, offer.local ?? [], def.land));
     problems.push(...checkRestrictions(shown, serviceId, service, offer.codelists ?? {}));
@@ -188,6 +196,13 @@ function checkAccountService(file: string, serviceId: string, service: LoadedSer
   if (!mode || mode === 'off' || def.accounts) return undefined;
   return new CrossReferenceError('EFA_XREF_ACCOUNTS', file, `/services/${serviceId}`,
     `offers "${serviceId}", whose login is "${mode}" (services/${serviceId}/service.json /login/mode), but the Land has no account service: add "accounts" to this file (docs/basisdienste.md) or stop offering the service`);
+}
+
+/** A service that takes the fee before submitting needs the Land's payment provider: else nobody could submit. */
+function checkPaymentProvider(file: string, serviceId: string, service: LoadedService, def: TenantDefinition): CrossReferenceError | undefined {
+  if (service.definition.payment?.policy !== 'before-submit' || def.payment) return undefined;
+  return new CrossReferenceError('EFA_XREF_PAYMENT', file, `/services/${serviceId}`,
+    `offers "${serviceId}", whose fee must be paid before submitting (services/${serviceId}/service.json /payment/policy), but the Land has no payment provider: add "payment" to this file (docs/payment.md) or stop offering the service`);
 }
 
 /** A tenant's copy of its file without the services efa check already reported as broken, and their text overrides. */
@@ -248,7 +263,7 @@ function isTextParameter(spec: Record<string, unknown> | undefined): boolean {
 function checkLanguages(file: string, def: TenantDefinition): Lang[] {
   const languages = def.languages ?? DEFAULT_LANGUAGES;
   if (!languages.includes('de')) throw new DeclarationError(file, '/languages', 'must include "de": German is the legally binding version of every page');
-  const own: Array<[string, LocalText]> = [['/name', def.name], ['/portalName', def.portalName], ...legalTexts(def.legal)];
+  const own: Array<[string, LocalText]> = [['/name', def.name], ['/portalName', def.portalName], ...portalTexts(def), ...legalTexts(def.legal)];
   for (const lang of languages) {
     const missing = own.find(([, text]) => !hasLang(text, lang));
     if (missing) throw new DeclarationError(file, `${missing[0]}/${lang}`, `is missing: the tenant offers ${LANG_NAMES[lang]} (see /languages), so this text needs an "${lang}" version`);
@@ -304,11 +319,11 @@ function checkThemeTokens(file: string, json: unknown): void {
 }
 
 function checkContrast(file: string, theme: TenantTheme): void {
-  // The accent colours link text and carries white button labels: text contrast applies (4.5:1);
-  // it also draws the header's bottom edge, for which 3:1 (WCAG 1.4.11) would have sufficed.
+  // The accent draws only the header's bottom edge (links and buttons keep KERN's action colour):
+  // a graphical object against the white header, for which WCAG 1.4.11 asks 3:1.
   const ratio = contrastRatio(theme.accent, '#ffffff');
-  if (ratio < MIN_TEXT_CONTRAST) {
-    throw new DeclarationError(file, '/theme/accent', `contrast ${ratio.toFixed(2)}:1 of ${theme.accent} against the white page background (#ffffff) is below WCAG AA ${MIN_TEXT_CONTRAST}:1`);
+  if (ratio < MIN_NON_TEXT_CONTRAST) {
+    throw new DeclarationError(file, '/theme/accent', `contrast ${ratio.toFixed(2)}:1 of ${theme.accent} against the white header (#ffffff) is below WCAG AA ${MIN_NON_TEXT_CONTRAST}:1 for graphical objects (1.4.11)`);
   }
 }
 
@@ -332,11 +347,10 @@ function etagOf(body: string | Buffer): string {
 }
 
 /**
- * KERN UX is themed by redefining its semantic custom properties: the accent becomes the action
- * colour (links, buttons, their visited state) and the header's edge; fonts, text, surface and
- * focus colours stay KERN's own, the same for every Land.
+ * The Land's mark is its logo and its accent on the header's edge, nothing more: links and buttons
+ * keep KERN UX's action colour, the same in every Land, so that no Land's accent (Hamburg's red)
+ * reads as the colour of errors; fonts, text, surface and focus colours stay KERN's own too.
  */
 function themeCss(theme: TenantTheme): string {
-  const a = theme.accent;
-  return `:root{--kern-color-action-default:${a};--kern-color-action-visited:${a};--efa-accent:${a};}\n`;
+  return `:root{--efa-accent:${theme.accent};}\n`;
 }

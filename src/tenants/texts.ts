@@ -17,7 +17,9 @@ export type TextOverride = string | Partial<Record<Lang, string>>;
  */
 export const ERROR_CODES: readonly string[] = [
   'required', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'format', 'type', 'const', 'enum', 'oneOf',
-  'incomplete', 'plz-unknown', 'choose-municipality', 'ambiguous',
+  'incomplete', 'plz-unknown', 'choose-municipality', 'ambiguous', 'two-digit-year', 'past', 'future', 'not-offered',
+  // Groups of the above (forms/messages.ts MESSAGE_GROUPS): one wording for every bound, length or shape.
+  'range', 'length',
 ];
 
 /** A group's own messages: too few or too many rows (src/forms/fields/group.ts). */
@@ -69,7 +71,7 @@ function formEntries(serviceId: string, form: LoadedForm): Array<[string, LocalT
 
 /** A group's own texts, then its item fields' under the group's key (form.<id>.field.hunde.name.label). */
 function fieldEntries(f: string, field: FormField): Array<[string, LocalText | undefined]> {
-  const entries: Array<[string, LocalText | undefined]> = [[`${f}.label`, field.label], [`${f}.hint`, field.hint]];
+  const entries: Array<[string, LocalText | undefined]> = [[`${f}.label`, field.label], [`${f}.hint`, field.hint], [`${f}.inMessages`, field.def.inMessages]];
   for (const option of field.options) entries.push([`${f}.option.${option.value}`, option.label]);
   for (const code of errorCodes(field)) entries.push([`${f}.error.${code}`, field.def.errors?.[code]]);
   if (field.group) {
@@ -160,10 +162,14 @@ function overlayField(f: string, field: FormField, pick: (key: string, fallback:
     addFirstLabel: pick(`${f}.addFirstLabel`, field.group.addFirstLabel),
     items: field.group.items.map((item) => overlayField(`${f}.${item.name}`, item, pick)),
   };
+  const label = pick(`${f}.label`, field.label) as LocalText;
+  // The form's phrase for messages names its own label: a Land's new label speaks for itself unless the Land words the phrase too.
+  const inMessages = pick(`${f}.inMessages`, label === field.label ? field.def.inMessages : undefined);
+  const { inMessages: _formPhrase, ...def } = field.def;
   return {
     ...field,
-    def: { ...field.def, errors },
-    label: pick(`${f}.label`, field.label) as LocalText,
+    def: { ...def, errors, ...(inMessages ? { inMessages } : {}) },
+    label,
     hint: pick(`${f}.hint`, field.hint),
     options: field.options.map((o) => ({ ...o, label: pick(`${f}.option.${o.value}`, o.label) as LocalText })),
     ...(group ? { group } : {}),

@@ -7,6 +7,7 @@ import { TransportError } from '../core/errors.js';
 import type { TransportContext } from './types.js';
 import { streamedInit, type StreamedBody } from './attachments.js';
 import { HttpStatusError, exchange, type HttpResult } from './http.js';
+import type { RoutingApiOptions } from './fit-connect-routing.js';
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
@@ -19,6 +20,10 @@ export interface FitConnectOptions {
   clientSecretEnv: string;
   /** OAuth2 token endpoint; defaults to `{address}/token` (real FIT-Connect has a separate auth server). */
   tokenUrl?: string;
+  /** Instead of identifiers.destinationId: the destination is asked of the Routing API per submission. */
+  routingApi?: RoutingApiOptions;
+  /** The destination's key set: event tokens are checked with the key their `kid` names (else the pinned verificationKey). */
+  verificationJwksUrl?: string;
 }
 
 export interface Api {
@@ -34,11 +39,11 @@ export interface Api {
 }
 
 /** Reads the directory entry once per send; a missing setting is the operator's to fix, not retryable. */
-export function session(transport: string, ctx: TransportContext): Api {
+export function session(transport: string, ctx: TransportContext, routed?: string): Api {
   const { endpoint } = ctx;
   const options = endpoint.options as Partial<FitConnectOptions>;
-  const destinationId = endpoint.identifiers.destinationId;
-  if (!destinationId) throw new TransportError(transport, `directory entry of ${endpoint.authorityId} has no identifiers.destinationId`, false);
+  const destinationId = routed ?? endpoint.identifiers.destinationId;
+  if (!destinationId) throw new TransportError(transport, `directory entry of ${endpoint.authorityId} has neither identifiers.destinationId nor options.routingApi`, false);
   if (!options.clientId || !options.clientSecretEnv) throw new TransportError(transport, `directory entry of ${endpoint.authorityId} needs options.clientId and options.clientSecretEnv`, false);
   const clientSecret = process.env[options.clientSecretEnv];
   if (!clientSecret) throw new TransportError(transport, `environment variable ${options.clientSecretEnv} (client secret for ${options.clientId}) is not set`, false);

@@ -2,7 +2,7 @@
  * The destination's decision, read from the case's event log: each entry a Security Event Token
  * signed by the destination, checked against what this runtime sent.
  */
-import { compactVerify, importJWK, type JWK } from 'jose';
+import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { TransportError } from '../core/errors.js';
 import type { AuthorityDecision } from './types.js';
 import { call, parseJson, type Api, type Submission } from './fit-connect-client.js';
@@ -19,12 +19,18 @@ interface Decision {
   event: typeof EVENT_ACCEPT | typeof EVENT_REJECT;
 }
 
+/**
+ * The key an event token is checked with, by the key id its header names: the directory's pinned
+ * key, or the one the destination's key set lists (fit-connect.ts, eventKeys).
+ */
+export type EventKeys = (kid: string | undefined) => Promise<JWK>;
+
 /** Reads the case's event log; every token must verify, the destination's decision on this submission is returned. */
-export async function findDecision(api: Api, submission: Submission, key: JWK): Promise<Decision | undefined> {
+export async function findDecision(api: Api, submission: Submission, keys: EventKeys): Promise<Decision | undefined> {
   const log = parseJson<{ eventLog?: unknown }>(api, await call(api, 'GET', `/cases/${encodeURIComponent(submission.caseId)}/events`), 'event log');
   if (!Array.isArray(log.eventLog)) throw new TransportError(api.transport, 'event log answer has no eventLog array', true);
   for (const token of log.eventLog) {
-    const claims = await verifyEvent(api, key, token);
+    const claims = await verifyEvent(api, keys, token);
     if (claims.sub !== `submission:${submission.submissionId}` || claims.iss !== api.destinationId) continue;
     const event = Object.keys(claims.events).find((e): e is Decision['event'] => e === EVENT_ACCEPT || e === EVENT_REJECT);
     if (event) return { token: token as string, claims, event };
@@ -39,8 +45,16 @@ export async function findDecision(api: Api, submission: Submission, key: JWK): 
  * fails, like a bad webhook receipt: the submission may well have arrived, a redelivery reads the
  * log again, and an operator sees the error.
  */
-async function verifyEvent(api: Api, key: JWK, token: unknown): Promise<SecurityEventClaims> {
+async function verifyEvent(api: Api, keys: EventKeys, token: unknown): Promise<SecurityEventClaims> {
   if (typeof token !== 'string') throw new TransportError(api.transport, 'event log holds a non-string entry', true);
+  let kid: string | undefined;
+  try {
+    const named = decodeProtectedHeader(token).kid;
+    kid = typeof named === 'string' ? named : undefined;
+  } catch (err) {
+    throw new TransportError(api.transport, 'event log holds an entry that is not a JWS', true, { cause: err });
+  }
+  const key = await keys(kid);
   let verified: { payload: SecurityEventClaims; header: Record<string, unknown> };
   try {
     const { payload, protectedHeader } = await compactVerify(token, await importJWK({ ...key, alg: SET_ALG }, SET_ALG), { algorithms: [SET_ALG] });

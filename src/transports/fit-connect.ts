@@ -3,10 +3,12 @@ import { TransportError } from '../core/errors.js';
 import { KEY_ALG, encryptFor } from '../crypto/jwe.js';
 import type { AuthorityDecision, HealthResult, OutboundMessage, Receipt, SendProgress, SharedCache, Transport, TransportContext } from './types.js';
 import { TagCollector, streamedBody } from './attachments.js';
-import { call, parseJson, session, type Api, type Submission } from './fit-connect-client.js';
-import { SET_ALG, decisionFrom, findDecision } from './fit-connect-events.js';
+import { call, parseJson, session, type Api, type FitConnectOptions, type Submission } from './fit-connect-client.js';
+import { SET_ALG, decisionFrom, findDecision, type EventKeys } from './fit-connect-events.js';
+import { ROUTING_API_SCHEMA, resolveRoute } from './fit-connect-routing.js';
+import { sharedJwks } from './jwks.js';
 import { checkLimits } from './fit-connect-limits.js';
-import { metadataFor } from './fit-connect-metadata.js';
+import { chooseMetadataVersion, metadataFor, type MetadataVersion } from './fit-connect-metadata.js';
 import { HttpStatusError } from './http.js';
 import { LEIKA_URN_PREFIX, authenticationTag } from './vocabulary.js';
 
@@ -17,7 +19,8 @@ export { EVENT_ACCEPT, EVENT_REJECT, LEIKA_URN_PREFIX, SET_TYPE, authenticationT
 export { PROBLEM_MEDIA_TYPE, type FitConnectOptions } from './fit-connect-client.js';
 export { SET_ALG, SET_PAYLOAD_SCHEMA } from './fit-connect-events.js';
 export { FIT_CONNECT_LIMITS, FitConnectLimitError } from './fit-connect-limits.js';
-export { METADATA_SCHEMA_ID, metadataFor, type FitConnectAttachment, type FitConnectMetadata } from './fit-connect-metadata.js';
+export { ARS_URN_PREFIX, ROUTE_SIGNATURE_ALG, FitConnectRouteSignatureError, NoFitConnectRouteError } from './fit-connect-routing.js';
+export { METADATA_SCHEMA_ID, METADATA_VERSIONS, chooseMetadataVersion, metadataSchemaId, type MetadataVersion, metadataFor, type FitConnectAttachment, type FitConnectMetadata } from './fit-connect-metadata.js';
 
 /** Media type of an attachment upload: the body is the attachment's JWE compact serialisation. */
 export const JOSE_MEDIA_TYPE = 'application/jose';
@@ -54,17 +57,19 @@ export const fitConnect: Transport = {
       // The secret is sent to the directory's address: only variables meant for it may be named.
       clientSecretEnv: { type: 'string', pattern: '^EFA_(DEMO_)?FIT_CONNECT_[A-Z0-9_]+$' },
       tokenUrl: { type: 'string', format: 'uri' },
+      routingApi: ROUTING_API_SCHEMA,
+      verificationJwksUrl: { type: 'string', format: 'uri', pattern: '^https?://' },
     },
   },
 
   async send(message: OutboundMessage, ctx: TransportContext): Promise<Receipt> {
-    const api = session(this.name, ctx);
     // Checked before anything is sent: an accept event we cannot verify proves nothing.
-    if (!ctx.endpoint.verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
-    if (ctx.endpoint.verificationKey.kty !== 'RSA') throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId}: FIT-Connect event tokens are signed ${SET_ALG}, the verificationKey must be an RSA key, not ${String(ctx.endpoint.verificationKey.kty)}`, false);
+    eventKeys(this.name, ctx);
     checkLimits(this.name, message);
     const done = (await ctx.progress?.steps()) ?? {};
-    const key = await destinationKey(api, ctx.endpoint.encryptionKey, ctx.cache);
+    const routed = await routedDestination(this.name, message, ctx, done);
+    const api = session(this.name, ctx, routed);
+    const { key, metadataVersion } = await destination(api, ctx.endpoint.encryptionKey, ctx.cache);
     const recorded = recordedSubmission(done);
     const submission = recorded ?? await announce(api, message);
     if (!recorded) await ctx.progress?.record(STEP_SUBMISSION, JSON.stringify({ submissionId: submission.submissionId, caseId: submission.caseId }));
@@ -76,7 +81,7 @@ export const fitConnect: Transport = {
       // The metadata is encrypted once and kept: every attempt submits the same ciphertext, so
       // the accept event's tag can be checked whichever attempt's submit went through.
       if (!metadataJwe) {
-        metadataJwe = await encryptFor(key, JSON.stringify(metadataFor(message)), 'application/json');
+        metadataJwe = await encryptFor(key, JSON.stringify(metadataFor(message, metadataVersion)), 'application/json');
         await ctx.progress?.record(STEP_METADATA, metadataJwe);
       }
       await submit(api, message, submission, metadataJwe);
@@ -100,6 +105,7 @@ export const fitConnect: Transport = {
       verified: false,
       duplicate,
       followUp: {
+        ...(routed ? { destinationId: routed } : {}),
         submissionId: submission.submissionId,
         caseId: submission.caseId,
         ...(metadataJwe ? { metadataTag: authenticationTag(metadataJwe) } : {}),
@@ -109,34 +115,72 @@ export const fitConnect: Transport = {
   },
 
   async decision(followUp: Record<string, string>, ctx: TransportContext): Promise<AuthorityDecision | undefined> {
-    const api = session(this.name, ctx);
-    const verificationKey = ctx.endpoint.verificationKey;
-    if (!verificationKey) throw new TransportError(this.name, `directory entry of ${ctx.endpoint.authorityId} has no verificationKey for the destination's event tokens`, false);
+    const api = session(this.name, ctx, followUp.destinationId);
+    const keys = eventKeys(this.name, ctx);
     const { submissionId, caseId } = followUp;
     if (!submissionId || !caseId) throw new TransportError(this.name, 'follow-up lacks submissionId or caseId', false);
     const submission: Submission = { submissionId, caseId, replayed: false };
-    const found = await findDecision(api, submission, verificationKey);
+    const found = await findDecision(api, submission, keys);
     const uploaded = followUp.attachmentTags ? (JSON.parse(followUp.attachmentTags) as Record<string, string>) : {};
     return found ? decisionFrom(api, submission, found, followUp.metadataTag, uploaded) : undefined;
   },
 
   async check(ctx: TransportContext): Promise<HealthResult> {
     try {
+      const { routingApi } = ctx.endpoint.options as Partial<FitConnectOptions>;
+      if (routingApi && !ctx.endpoint.identifiers.destinationId) {
+        const signer = await sharedJwks.keys(this.name, routingApi.jwksUrl, { timeoutMs: ctx.timeoutMs });
+        return { ok: true, detail: `destination asked of the Routing API at ${routingApi.url} per submission; its signing service's key set lists ${signer.length} key(s)` };
+      }
       const api = session(this.name, ctx);
-      const key = await fetchDestinationKey(api, ctx.endpoint.encryptionKey);
-      return { ok: true, detail: `destination ${api.destinationId} active at ${api.base}, encryption key ${key.kid ?? ''} matches the directory` };
+      const { key, metadataVersion } = await fetchDestination(api, ctx.endpoint.encryptionKey);
+      return { ok: true, detail: `destination ${api.destinationId} active at ${api.base}, encryption key ${key.kid ?? ''} matches the directory, metadata ${metadataVersion}` };
     } catch (err) {
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }
   },
 };
 
-/** Progress steps of one send (ctx.progress): the created submission, the metadata JWE, each uploaded attachment's tag. */
+/** Progress steps of one send (ctx.progress): the routed destination, the created submission, the metadata JWE, each uploaded attachment's tag. */
+const STEP_ROUTE = 'fit-connect:route';
 const STEP_SUBMISSION = 'fit-connect:submission';
 const STEP_METADATA = 'fit-connect:metadata';
 const STEP_ATTACHMENT = 'fit-connect:attachment:';
 /** How long a checked destination key is shared between workers before it is fetched again. */
 export const DESTINATION_KEY_TTL_MS = 3_600_000;
+
+/**
+ * The key each event token is checked with: the one the destination's key set (options.
+ * verificationJwksUrl) lists under the token's kid, fetched and cached (src/transports/jwks.ts), or
+ * the directory's pinned verificationKey. Either must be an RSA key, FIT-Connect signs PS512.
+ */
+function eventKeys(transport: string, ctx: TransportContext): EventKeys {
+  const { endpoint } = ctx;
+  const { verificationJwksUrl } = endpoint.options as Partial<FitConnectOptions>;
+  const rsaOnly = (key: JWK): JWK => {
+    if (key.kty !== 'RSA') throw new TransportError(transport, `directory entry of ${endpoint.authorityId}: FIT-Connect event tokens are signed ${SET_ALG}, the verification key must be an RSA key, not ${String(key.kty)}`, false);
+    return key;
+  };
+  if (verificationJwksUrl) return async (kid) => rsaOnly(await sharedJwks.key(transport, verificationJwksUrl, kid, { timeoutMs: ctx.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+  const pinned = endpoint.verificationKey;
+  if (!pinned) throw new TransportError(transport, `directory entry of ${endpoint.authorityId} has neither a verificationKey nor options.verificationJwksUrl for the destination's event tokens`, false);
+  rsaOnly(pinned);
+  return async () => pinned;
+}
+
+/**
+ * The destination the Routing API names for this service and the applicant's region, when the
+ * entry asks for it (options.routingApi) instead of naming one. Recorded with the send's progress:
+ * a submission created at one destination is never finished at another.
+ */
+async function routedDestination(transport: string, message: OutboundMessage, ctx: TransportContext, done: Record<string, string>): Promise<string | undefined> {
+  const { routingApi } = ctx.endpoint.options as Partial<FitConnectOptions>;
+  if (ctx.endpoint.identifiers.destinationId || !routingApi) return undefined;
+  if (done[STEP_ROUTE]) return done[STEP_ROUTE];
+  const route = await resolveRoute(transport, routingApi, { leikaKey: message.service.leikaKey, ars: message.region, expectedHost: new URL(ctx.endpoint.address).host }, { timeoutMs: ctx.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  await ctx.progress?.record(STEP_ROUTE, route.destinationId);
+  return route.destinationId;
+}
 
 function recordedSubmission(done: Record<string, string>): Submission | undefined {
   const text = done[STEP_SUBMISSION];
@@ -149,30 +193,39 @@ function recordedTags(done: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(done).filter(([step]) => step.startsWith(STEP_ATTACHMENT)).map(([step, tag]) => [step.slice(STEP_ATTACHMENT.length), tag]));
 }
 
+/** What a send needs of the destination: its checked encryption key and the metadata version it reads. */
+interface Destination {
+  key: JWK;
+  metadataVersion: MetadataVersion;
+}
+
 /**
- * The destination's current encryption key, checked against the directory's; shared between
- * workers (ctx.cache) for DESTINATION_KEY_TTL_MS under the directory key's thumbprint, so a
- * directory change is never answered from the cache.
+ * The destination's current encryption key, checked against the directory's, and the metadata
+ * version it reads; shared between workers (ctx.cache) for DESTINATION_KEY_TTL_MS under the
+ * directory key's thumbprint, so a directory change is never answered from the cache.
  */
-async function destinationKey(api: Api, directoryKey: JWK, cache?: SharedCache): Promise<JWK> {
-  const cacheKey = `fit-connect:key:${api.base}|${api.destinationId}|${await calculateJwkThumbprint(directoryKey, 'sha256')}`;
+async function destination(api: Api, directoryKey: JWK, cache?: SharedCache): Promise<Destination> {
+  const cacheKey = `fit-connect:destination:${api.base}|${api.destinationId}|${await calculateJwkThumbprint(directoryKey, 'sha256')}`;
   const cached = await cache?.get(cacheKey);
-  if (cached) return JSON.parse(cached) as JWK;
-  const key = await fetchDestinationKey(api, directoryKey);
-  await cache?.set(cacheKey, JSON.stringify(key), DESTINATION_KEY_TTL_MS);
-  return key;
+  if (cached) return JSON.parse(cached) as Destination;
+  const found = await fetchDestination(api, directoryKey);
+  await cache?.set(cacheKey, JSON.stringify(found), DESTINATION_KEY_TTL_MS);
+  return found;
 }
 
 /**
  * The destination's current encryption key. The payload was encrypted at submit time for the
  * directory's key, so a destination that now publishes another key could not read it: that needs
- * a directory update and re-encryption, retrying cannot help.
+ * a directory update and re-encryption, retrying cannot help. Likewise a destination that reads no
+ * metadata version this runtime writes.
  */
-async function fetchDestinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
+async function fetchDestination(api: Api, directoryKey: JWK): Promise<Destination> {
   const id = encodeURIComponent(api.destinationId);
-  const destination = parseJson<{ status?: unknown; encryptionKid?: unknown }>(api, await call(api, 'GET', `/destinations/${id}`), 'destination');
+  const destination = parseJson<{ status?: unknown; encryptionKid?: unknown; metadataVersions?: unknown }>(api, await call(api, 'GET', `/destinations/${id}`), 'destination');
   if (destination.status !== undefined && destination.status !== 'active') throw new TransportError(api.transport, `destination ${api.destinationId} is ${String(destination.status)}, not active`, false);
   if (typeof destination.encryptionKid !== 'string') throw new TransportError(api.transport, `destination ${api.destinationId} names no encryptionKid`, true);
+  const metadataVersion = chooseMetadataVersion(destination.metadataVersions);
+  if (!metadataVersion) throw new TransportError(api.transport, `destination ${api.destinationId} reads metadata ${JSON.stringify(destination.metadataVersions)}; this runtime writes 1.x (1.0.0) and 2.x (2.0.0)`, false);
   const key = parseJson<JWK>(api, await call(api, 'GET', `/destinations/${id}/keys/${encodeURIComponent(destination.encryptionKid)}`), 'destination key');
   if (key.kty !== 'RSA' || (key.alg !== undefined && key.alg !== KEY_ALG)) throw new TransportError(api.transport, `destination key is ${String(key.kty)}/${String(key.alg)}, not RSA/${KEY_ALG}`, false);
   if (key.key_ops && !key.key_ops.includes('wrapKey')) throw new TransportError(api.transport, 'destination key is not meant for wrapKey', false);
@@ -183,7 +236,7 @@ async function fetchDestinationKey(api: Api, directoryKey: JWK): Promise<JWK> {
   }
   // jose turns key_ops into WebCrypto usages and wraps the content key with "encrypt", not "wrapKey".
   const { key_ops: _ops, ...usable } = key;
-  return { ...usable, kid: destination.encryptionKid };
+  return { key: { ...usable, kid: destination.encryptionKid }, metadataVersion };
 }
 
 async function announce(api: Api, message: OutboundMessage): Promise<Submission> {

@@ -77,6 +77,16 @@ export interface OutboundMessage {
    * application. Transports name it in their own metadata; the payload carries it too.
    */
   authentication?: { trustLevel: 'low' | 'substantial' | 'high' };
+  /**
+   * The e-mail address the applicant gave for replies, where the service declares one: a transport
+   * that can announce a reply channel (FIT-Connect metadata 2.x) names it there. Absent otherwise.
+   */
+  replyEmail?: string;
+  /**
+   * The fee's booked online payment (docs/payment.md): the provider's transaction id and URL, the
+   * purpose it was booked under, the method, the amount. Absent when nothing was paid online.
+   */
+  payment?: { transactionId: string; transactionUrl?: string; reference: string; method: string; amountCents: number; bookedAt: string };
 }
 
 /**

@@ -66,6 +66,15 @@ export class Browser {
     throw new Error(`no button with formaction …${formactionSuffix} on ${this.lastUrl}`);
   }
 
+  /** Posts the form with id `formId` on the last page (its CSRF token and hidden fields) with `fields`, as a button that belongs to it does. */
+  async postForm(formId: string, fields: Record<string, string>): Promise<{ status: number; html: string; location?: string }> {
+    const form = new RegExp(`<form id="${formId}" method="post" action="([^"]+)"[^>]*>([\\s\\S]*?)<\\/form>`).exec(this.lastHtml);
+    if (!form) throw new Error(`no form #${formId} on ${this.lastUrl}`);
+    const hidden = Object.fromEntries([...(form[2] ?? '').matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1] as string, m[2] as string]));
+    const action = (form[1] ?? '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    return this.request('POST', action, new URLSearchParams({ ...hidden, ...fields }).toString());
+  }
+
   /** Follows redirects until a page arrives. */
   /**
    * Posts the first form on the last page whose action ends with `actionSuffix` as a browser sends

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/env.js';
 import { buildApp } from '../../src/http/app.js';
 import { Inbox } from '../../src/demo/receivers/inbox.js';
 import { buildReceiverServer } from '../../src/demo/receivers/server.js';
+import type { ReceiverOptions } from '../../src/demo/receivers/types.js';
 import { demoFitConnectClients, demoPullClients, ensureDemoFitConnectSecret, loadDemoAuthorities, type PullCredentials } from '../../src/demo/authorities.js';
 import { createRuntime, deliveryDeps, type Runtime } from '../../src/runtime.js';
 import type { DeliveryDeps } from '../../src/delivery/deliver.js';
@@ -29,16 +30,18 @@ export interface TestStack {
  * (fresh PostgreSQL database, or PGlite in a temp dir), in-process delivery and the local receiver
  * holding the demo authorities' private keys, with API clients for the pull authorities.
  */
-export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: Record<string, string> }): Promise<TestStack> {
+export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: Record<string, string>; fitConnectMetadataVersions?: string[] }): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'efa-test-'));
   const pgdb = opts.database === 'postgres' ? await freshPostgres() : undefined;
   const inbox = new Inbox();
-  // Every demo authority, as npm start has them; the receiver learns the directory's FIT-Connect
-  // clients once the runtime has loaded it (the map is read per token request).
-  const authorities = loadDemoAuthorities('.');
+  // Every demo authority, as npm start has them (from the test's own root, EFA_ROOT, when it has
+  // one: a test may add authorities with their keys there); the receiver learns the directory's
+  // FIT-Connect clients once the runtime has loaded it (the map is read per token request).
+  const authorities = loadDemoAuthorities(opts.env?.EFA_ROOT ?? '.');
   const fitConnectClients = new Map<string, string>();
   const trusted: { key?: import('jose').JWK } = {};
-  const receiver = await buildReceiverServer({ authorities, inbox, senderKeys: async () => (trusted.key ? [trusted.key] : []), clients: fitConnectClients });
+  const receiverOptions: ReceiverOptions = { authorities, inbox, senderKeys: async () => (trusted.key ? [trusted.key] : []), clients: fitConnectClients, ...(opts.fitConnectMetadataVersions ? { fitConnectMetadataVersions: opts.fitConnectMetadataVersions } : {}) };
+  const receiver = await buildReceiverServer(receiverOptions);
   await receiver.listen({ host: '127.0.0.1', port: 0 });
   const receiverUrl = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
 
@@ -53,6 +56,8 @@ export async function startStack(opts: { database: 'postgres' | 'pglite'; env?: 
   const app = await buildApp(rt);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  // The receiver's "answer" button sends to this runtime's return paths.
+  receiverOptions.runtimeUrl = url;
   return {
     url, rt, app, inbox, receiverUrl, pullCredentials,
     async close() {

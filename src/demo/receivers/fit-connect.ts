@@ -11,8 +11,8 @@ import { KEY_ALG, decryptWith, keyId, sha512Hex } from '../../crypto/jwe.js';
 import { decodeUtf8, signJson } from '../../crypto/jws.js';
 import { publicPart } from '../../crypto/keys.js';
 import {
-  EVENT_ACCEPT, EVENT_REJECT, FIT_CONNECT_LIMITS, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_SCHEMA_ID, PROBLEM_MEDIA_TYPE, SET_ALG, SET_PAYLOAD_SCHEMA, SET_TYPE, authenticationTag,
-  type FitConnectMetadata, type Problem,
+  EVENT_ACCEPT, EVENT_REJECT, FIT_CONNECT_LIMITS, JOSE_MEDIA_TYPE, LEIKA_URN_PREFIX, METADATA_VERSIONS, PROBLEM_MEDIA_TYPE, SET_ALG, SET_PAYLOAD_SCHEMA, SET_TYPE, authenticationTag,
+  metadataSchemaId, type FitConnectMetadata, type MetadataVersion, type Problem,
 } from '../../transports/fit-connect.js';
 import { trustLevelOf } from '../../transports/fit-connect-metadata.js';
 import { AttachmentRefusal, RECEIVER_BODY_LIMIT, openAll } from './attachments.js';
@@ -26,7 +26,7 @@ const EVENT_PROBLEM_BASE = 'https://schema.fitko.de/fit-connect/events/problems/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** JWE compact: five base64url segments. */
 const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const METADATA_SCHEMA_FILE = join(PACKAGE_ROOT, 'schemas', 'vendor', 'fit-connect', 'metadata.schema.v1.0.0.json');
+const metadataSchemaFile = (version: MetadataVersion) => join(PACKAGE_ROOT, 'schemas', 'vendor', 'fit-connect', `metadata.schema.v${version}.json`);
 
 interface StoredSubmission {
   submissionId: string;
@@ -49,12 +49,14 @@ interface StoredSubmission {
  * announcements and submissions, decrypts and checks them at once and answers in the case's event
  * log with a signed accept or reject event. Destination id = authority id.
  */
-export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inbox, clients, fitConnectDecisionDelayMs = 0 }) => {
+export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inbox, clients, fitConnectDecisionDelayMs = 0, fitConnectMetadataVersions = ['1.0.0'] }) => {
   const issued = new Map<string, { clientId: string; expiresAt: number }>();
   const submissions = new Map<string, StoredSubmission>();
   /** client id + Idempotency-Key -> submission id: a redelivered announcement finds its submission. */
   const announced = new Map<string, string>();
-  const validateMetadata = metadataValidator();
+  const validators = metadataValidator();
+  /** The validator of each metadata version the destinations declare; other versions are refused. */
+  const validateMetadata = new Map(METADATA_VERSIONS.filter((v) => fitConnectMetadataVersions.some((d) => d.split('.')[0] === v.split('.')[0])).map((v) => [metadataSchemaId(v), validators[v]]));
   /** Posts a decision into the case's event log, at once or as late as configured. */
   const decide = (submission: StoredSubmission, event: string) => {
     if (fitConnectDecisionDelayMs <= 0) submission.events.push(event);
@@ -89,9 +91,17 @@ export const fitConnectReceiver: ReceiverPlugin = async (app, { authorities, inb
       destinationId: authority.id,
       status: 'active',
       encryptionKid: await keyId(publicPart(authority.decryptionKey)),
-      metadataVersions: ['1.0.0'],
+      metadataVersions: fitConnectMetadataVersions,
       services: [],
     });
+  });
+
+  // The destination's signing keys as a JWKS: what a sender checks event tokens with (options.verificationJwksUrl).
+  app.get<{ Params: { destinationId: string } }>('/fit-connect/destinations/:destinationId/jwks.json', async (req, reply) => {
+    const authority = authorities.get(req.params.destinationId);
+    if (!authority) return destinationNotFound(reply, req.params.destinationId);
+    const pub = publicPart(authority.signingKey);
+    return reply.send({ keys: [{ ...pub, alg: SET_ALG, use: 'sig', key_ops: ['verify'], kid: await keyId(pub) }] });
   });
 
   app.get<{ Params: { destinationId: string; kid: string } }>('/fit-connect/destinations/:destinationId/keys/:kid', async (req, reply) => {
@@ -245,7 +255,7 @@ type Inspection = { metadata: FitConnectMetadata; document: string; attachments:
  * metadata, the metadata lists exactly the announced attachments and each decrypts to the hash it
  * lists. Any failure is a reject event, and nothing reaches the Fachverfahren.
  */
-async function inspect(authority: ReceiverAuthority, submission: StoredSubmission, encryptedMetadata: string, encryptedData: string, validate: ValidateFunction): Promise<Inspection> {
+async function inspect(authority: ReceiverAuthority, submission: StoredSubmission, encryptedMetadata: string, encryptedData: string, validators: ReadonlyMap<string, ValidateFunction>): Promise<Inspection> {
   let metadataText: string;
   let document: string;
   try {
@@ -260,7 +270,9 @@ async function inspect(authority: ReceiverAuthority, submission: StoredSubmissio
   } catch {
     return reject('metadata-json-syntax-violation', 'Metadata is not JSON');
   }
-  if (metadata.$schema !== undefined && metadata.$schema !== METADATA_SCHEMA_ID) return reject('unsupported-metadata-schema', 'Unsupported metadata schema', String(metadata.$schema));
+  // Each version against its own official schema; one this destination does not declare is refused.
+  const validate = validators.get(metadata.$schema ?? metadataSchemaId('1.0.0'));
+  if (!validate) return reject('unsupported-metadata-schema', 'Unsupported metadata schema', String(metadata.$schema));
   if (!validate(metadata)) {
     const first = validate.errors?.[0];
     return reject('metadata-schema-violation', 'Metadata schema violation', `${first?.instancePath || '/'} ${first?.message ?? 'invalid'}`);
@@ -322,10 +334,10 @@ function referenceIn(document: string): string | undefined {
   }
 }
 
-/** The FIT-Connect metadata schema's validator (exported for the build, which compiles it ahead). */
-export function metadataValidator(): ValidateFunction {
-  const schema = JSON.parse(readFileSync(METADATA_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
-  return compileSchema(newAjv(), schema);
+/** The FIT-Connect metadata schemas' validators by version (exported for the build, which compiles them ahead). */
+export function metadataValidator(): Record<MetadataVersion, ValidateFunction> {
+  const compile = (version: MetadataVersion) => compileSchema(newAjv(), JSON.parse(readFileSync(metadataSchemaFile(version), 'utf8')) as Record<string, unknown>);
+  return { '1.0.0': compile('1.0.0'), '2.0.0': compile('2.0.0') };
 }
 
 /** Compares digests, so neither the secret's length nor its content leaks through timing. */

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { receivers } from './index.js';
+import { answerRoutes, esc } from './answer.js';
 import type { ReceivedAttachment, ReceivedMessage } from './inbox.js';
 import type { ReceiverOptions } from './types.js';
 
@@ -12,7 +13,9 @@ export async function buildReceiverServer(options: ReceiverOptions, opts: { logg
   for (const plugin of receivers.values()) {
     await app.register(async (scope) => plugin(scope, options));
   }
+  await app.register(async (scope) => answerRoutes(scope, options));
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(inboxPage(options)));
+  app.get('/mail', async (_req, reply) => reply.type('text/html; charset=utf-8').send(mailPage(options.mailbox)));
   app.get('/messages', async () => options.inbox.list().map(({ document: _d, ...rest }) => ({ ...rest, attachments: rest.attachments.map(describe) })));
   app.get<{ Params: { id: string } }>('/messages/:id', async (req, reply) => {
     const message = options.inbox.get(req.params.id);
@@ -48,14 +51,20 @@ function attachmentLinks(m: ReceivedMessage): string {
 }
 
 function inboxPage({ inbox, authorities }: ReceiverOptions): string {
-  const rows = inbox.list().map((m) => `<tr><td>${esc(m.receivedAt)}</td><td>${esc(authorities.get(m.authorityId)?.name ?? m.authorityId)}</td><td>${esc(m.transport)}</td><td>${esc(m.reference)}</td><td><a href="/messages/${encodeURIComponent(m.messageId)}">${esc(m.messageId)}</a></td><td>${attachmentLinks(m)}</td></tr>`).join('');
+  const rows = inbox.list().map((m) => `<tr><td>${esc(m.receivedAt)}</td><td>${esc(authorities.get(m.authorityId)?.name ?? m.authorityId)}</td><td>${esc(m.transport)}</td><td>${esc(m.reference)}</td><td><a href="/messages/${encodeURIComponent(m.messageId)}">${esc(m.messageId)}</a></td><td>${attachmentLinks(m)}</td><td><a href="/messages/${encodeURIComponent(m.messageId)}/answer">Antworten</a></td></tr>`).join('');
   return `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Lokaler Behördenempfänger</title></head><body>
 <h1>Lokaler Behördenempfänger (Demo)</h1>
+<p><a href="/mail">E-Mail-Benachrichtigungen an Antragstellende (lokaler SMTP-Server)</a></p>
 <p>Hier kommen die Anträge an, entschlüsselt mit dem privaten Schlüssel der jeweiligen Behörde und mit geprüfter Signatur. Jede Anlage ist entschlüsselt und gegen ihren SHA-512-Hashwert geprüft.</p>
-<table><thead><tr><th>Eingang</th><th>Behörde</th><th>Transport</th><th>Aktenzeichen</th><th>Nachricht</th><th>Anlagen</th></tr></thead><tbody>${rows || '<tr><td colspan="6">Noch nichts eingegangen.</td></tr>'}</tbody></table>
+<table><thead><tr><th>Eingang</th><th>Behörde</th><th>Transport</th><th>Aktenzeichen</th><th>Nachricht</th><th>Anlagen</th><th>Rückkanal</th></tr></thead><tbody>${rows || '<tr><td colspan="7">Noch nichts eingegangen.</td></tr>'}</tbody></table>
 </body></html>`;
 }
 
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+function mailPage(mailbox: ReceiverOptions['mailbox']): string {
+  const rows = [...(mailbox ?? [])].reverse().map((m) => `<tr><td>${esc(m.receivedAt)}</td><td>${esc(m.to.join(', '))}</td><td>${esc(m.subject)}</td><td><pre>${esc(m.text)}</pre></td></tr>`).join('');
+  return `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Lokaler Mailserver</title></head><body>
+<h1>E-Mail-Benachrichtigungen (lokaler SMTP-Server, Demo)</h1>
+<p>${mailbox ? 'Was der lokale SMTP-Server von efa-runtime empfangen hat (nur im Speicher, neueste zuerst).' : 'Kein lokaler SMTP-Server: EFA_SMTP_URL ist gesetzt, die Benachrichtigungen gehen dorthin.'}</p>
+<table><thead><tr><th>Eingang</th><th>An</th><th>Betreff</th><th>Text</th></tr></thead><tbody>${rows || '<tr><td colspan="4">Noch keine E-Mail.</td></tr>'}</tbody></table>
+</body></html>`;
 }

@@ -2,6 +2,7 @@ import { t } from '../text.js';
 import { controlCharacterError, withoutControlCharacters } from './control.js';
 import { str, type FieldKind, type FormField, type ParseResult } from './kind.js';
 import type { Place } from '../../places/places.js';
+import { normaliseHouseNumber } from './normalise.js';
 
 const PARTS = ['strasse', 'hausnummer', 'plz', 'ort'] as const;
 /** The schema's titles are German only; messages about one part need its label in every language. */
@@ -11,6 +12,14 @@ const PART_LABELS: Readonly<Record<string, { de: string; en: string }>> = {
   plz: { de: 'Postleitzahl', en: 'Postcode' },
   ort: { de: 'Ort', en: 'Town' },
   ars: { de: 'Gemeinde', en: 'Municipality' },
+};
+/** For messages: "Geben Sie die Postleitzahl ein." */
+const PART_PHRASES: Readonly<Record<string, { de: string; en: string }>> = {
+  strasse: { de: 'die Straße', en: 'the street' },
+  hausnummer: { de: 'die Hausnummer', en: 'the house number' },
+  plz: { de: 'die Postleitzahl', en: 'the postcode' },
+  ort: { de: 'den Ort', en: 'the town' },
+  ars: { de: 'die Gemeinde', en: 'the municipality' },
 };
 const PLZ = /^[0-9]{5}$/;
 
@@ -31,6 +40,8 @@ export const address: FieldKind = {
     }
     const value: Record<string, string> = {};
     for (const p of PARTS) if (raw[p]) value[p] = raw[p] as string;
+    // "12 A" → "12a", "3 – 5" → "3-5"; "8 Rgb." stays (fields/normalise.ts).
+    if (value.hausnummer) value.hausnummer = normaliseHouseNumber(value.hausnummer);
     if (Object.keys(value).length === 0) return { value: undefined, raw };
     if (!raw.plz || !PLZ.test(raw.plz)) return { value, raw };
     const candidates = ctx.places.resolve(raw.plz, raw.ort ?? '');
@@ -61,6 +72,7 @@ export const address: FieldKind = {
     };
   },
   partLabel: (part) => PART_LABELS[part],
+  partPhrase: (part) => PART_PHRASES[part],
   // The municipality is found from the postcode (and chosen only where it spans several).
   derivedParts: {
     ars: { from: 'plz', message: { de: 'Zu dieser Postleitzahl ist keine Gemeinde bekannt. Prüfen Sie die Postleitzahl.', en: 'No municipality is known for this postcode. Please check the postcode.' } },

@@ -100,8 +100,8 @@ export const file: FieldKind = {
       limits: limitsText(rules, lang),
       files: files.map((f, i) => ({ id: f.id, filename: cleanFileName(f.filename), size: formatSize(f.size, lang), removeId: `${field.id}-remove-${i}` })),
       removeLabel: lang === 'en' ? 'Remove' : 'Entfernen',
-      currentLabel: lang === 'en' ? 'Uploaded' : 'Hochgeladen',
-      replaceHint: !rules.multiple && files.length > 0 ? (lang === 'en' ? 'If you choose a new file, it replaces the current one.' : 'Wenn Sie eine neue Datei wählen, ersetzt sie die bisherige.') : undefined,
+      currentLabel: files.length === 1 ? (lang === 'en' ? 'Uploaded file' : 'Hochgeladene Datei') : (lang === 'en' ? 'Uploaded files' : 'Hochgeladene Dateien'),
+      replaceHint: !rules.multiple && files.length > 0 ? (lang === 'en' ? 'To replace this file, choose another one below. The current file is then removed.' : 'Um die Datei zu ersetzen, wählen Sie unten eine andere aus. Die bisherige wird dann entfernt.') : undefined,
     };
   },
   summary(_field, value, lang) {
@@ -151,14 +151,23 @@ function refusalMessage(field: FormField, filename: string, refusal: Refusal, ru
       return { de: `„${de}“: Die Datei „${filename}“ ist größer als ${formatSize(refusal.maxBytes, 'de')}. Laden Sie eine kleinere Datei hoch.`, en: `“${en}”: the file “${filename}” is larger than ${formatSize(refusal.maxBytes, 'en')}. Upload a smaller file.` };
     case 'type-mismatch':
       return {
-        de: `„${de}“: Die Datei „${filename}“ ist keine ${refusal.claimed.toUpperCase()}-Datei, wie ihr Name sagt, sondern ${typeName(refusal.detected)}. Laden Sie eine Datei im Format ${joined(rules.mediaTypes, 'de')} hoch.`,
-        en: `“${en}”: the file “${filename}” is not a ${refusal.claimed.toUpperCase()} file, as its name says, but ${typeName(refusal.detected)}. Upload a file in ${joined(rules.mediaTypes, 'en')} format.`,
+        de: `Die Datei „${filename}“ ist keine echte ${refusal.claimed.toUpperCase()}-Datei: Ihr Inhalt ist ${typeName(refusal.detected)}. Laden Sie die Datei im Format ${joined(rules.mediaTypes, 'de')} hoch, zum Beispiel neu gespeichert oder gescannt.`,
+        en: `The file “${filename}” is not a real ${refusal.claimed.toUpperCase()} file: its content is ${typeName(refusal.detected)}. Upload it as ${joined(rules.mediaTypes, 'en')}, for example saved or scanned again.`,
       };
-    case 'type':
+    case 'type': {
+      // The name promises an accepted type the content is not (a text file named scan.pdf): say so.
+      const claimed = claimedType(filename, rules);
+      if (claimed && !refusal.detected) {
+        return {
+          de: `Die Datei „${filename}“ ist keine echte ${claimed}-Datei. Laden Sie eine Datei im Format ${joined(rules.mediaTypes, 'de')} hoch, zum Beispiel neu gespeichert oder gescannt.`,
+          en: `The file “${filename}” is not a real ${claimed} file. Upload a file in ${joined(rules.mediaTypes, 'en')} format, for example saved or scanned again.`,
+        };
+      }
       return {
         de: `„${de}“: Die Datei „${filename}“ hat ein Format, das hier nicht angenommen wird${refusal.detected ? ` (${typeName(refusal.detected)})` : ''}. Laden Sie eine Datei im Format ${joined(rules.mediaTypes, 'de')} hoch.`,
         en: `“${en}”: the file “${filename}” is in a format that is not accepted here${refusal.detected ? ` (${typeName(refusal.detected)})` : ''}. Upload a file in ${joined(rules.mediaTypes, 'en')} format.`,
       };
+    }
     case 'infected':
       return { de: `„${de}“: In der Datei „${filename}“ wurde Schadsoftware gefunden. Sie wurde nicht gespeichert.`, en: `“${en}”: malware was found in the file “${filename}”. It was not stored.` };
     case 'scan-failed':
@@ -177,4 +186,14 @@ function refusalMessage(field: FormField, filename: string, refusal: Refusal, ru
       return { de: `„${de}“: Die Datei „${filename}“ wurde nicht gespeichert. Von Ihrem Anschluss wurden in kurzer Zeit zu viele Dateien hochgeladen. Versuchen Sie es in ${minutes} Minuten erneut.`, en: `“${en}”: the file “${filename}” was not stored. Too many files were uploaded from your connection in a short time. Try again in ${minutes} minutes.` };
     }
   }
+}
+
+/** The accepted type a file name claims by its extension ("scan.pdf" → "PDF"), if any. */
+function claimedType(filename: string, rules: FieldFileRules): string | undefined {
+  const ext = /\.([A-Za-z0-9]{1,10})$/.exec(filename)?.[1]?.toUpperCase();
+  if (!ext) return undefined;
+  const names = rules.mediaTypes.map(typeName);
+  const alias: Readonly<Record<string, string>> = { JPG: 'JPEG', TIF: 'TIFF' };
+  const name = alias[ext] ?? ext;
+  return names.includes(name) ? name : undefined;
 }

@@ -6,7 +6,7 @@ import { group } from './group.js';
 import { file } from './file.js';
 import type { FieldKind } from './kind.js';
 import { money } from './money.js';
-import { email, integer, tel, text, textarea } from './text.js';
+import { email, iban, integer, plate, tel, text, textarea } from './text.js';
 
 /** The one registry of field kinds; a form names them in "kind". */
-export const fieldKinds: ReadonlyMap<string, FieldKind> = new Map([text, textarea, email, tel, integer, decimal, money, date, radios, select, yesno, address, group, file].map((k) => [k.name, k]));
+export const fieldKinds: ReadonlyMap<string, FieldKind> = new Map([text, textarea, email, tel, plate, iban, integer, decimal, money, date, radios, select, yesno, address, group, file].map((k) => [k.name, k]));

@@ -15,7 +15,16 @@ export interface FormFieldDefinition {
   showIf?: ConditionDefinition;
   /** When the field applies, shown with it while JavaScript is off (needed for a condition on the same step). */
   conditionHint?: LocalText;
+  /** Messages by keyword or group ("required", "format", "range", "length", "enum"), see forms/messages.ts. */
   errors?: Record<string, LocalText>;
+  /** How messages name the field, German in the accusative ("Ihren Vornamen" / "your first name"). */
+  inMessages?: LocalText;
+  /** kind "date": "past" refuses a day after today (a date of birth), "future" one before today. */
+  timing?: 'past' | 'future';
+  /** Per option value: when the option is offered (a condition, typically over params.*); others are not shown and refused. */
+  optionShowIf?: Record<string, ConditionDefinition>;
+  /** Each option shows the service's fee for that choice. */
+  optionFee?: boolean;
   /**
    * Required whenever the field is asked, though the schema cannot say so (it is required only for
    * some answers, e.g. by a rule of the service's logic): the label then never says "optional" and
@@ -56,6 +65,8 @@ export interface FormField {
   schema: Record<string, unknown>;
   required: boolean;
   options: Option[];
+  /** Compiled `optionShowIf` by option value (forms/options.ts); an option without one is always offered. */
+  optionShowIf?: ReadonlyMap<string, Condition>;
   kind: FieldKind;
   /** The compiled condition; the field is asked and kept only while it holds. */
   showIf?: Condition;
@@ -97,6 +108,8 @@ export interface ParseContext {
   places: PlaceIndex;
   /** The page's language: how a number is read where its marks are ambiguous ("1.850"); German when absent. */
   lang?: Lang;
+  /** Today (YYYY-MM-DD, Europe/Berlin), for dates that must lie behind or ahead (`timing`). */
+  today?: string;
   /** Files of a multipart post (file fields only; absent on urlencoded posts). */
   files?: StepFiles;
 }
@@ -137,6 +150,8 @@ export interface FieldKind {
   summary(field: FormField, value: unknown, lang: Lang): string;
   /** Label of a composite kind's part (e.g. an address's postcode) for messages about that part. */
   partLabel?(part: string): LocalText | undefined;
+  /** The part as messages name it (German accusative with its article: "die Postleitzahl"). */
+  partPhrase?(part: string): LocalText | undefined;
   /**
    * id of the control that a message about the whole field leads to, when the field's own id is
    * not a control (an address is a fieldset of parts): the error summary links there.

@@ -22,6 +22,8 @@ export interface SubmissionView {
   fee_cents: number;
   /** The declared facts of the logic at submission (service.json "display"). */
   shown: Record<string, unknown> | null;
+  /** The fee's payment at submit (docs/payment.md); null without a payment policy. */
+  payment?: { status: string; transactionId?: string; amountCents?: number } | null;
   submitted_at: Date | string;
   /** 'pull': the authority collects the submission itself over the pull API. */
   delivery_mode: string;
@@ -49,7 +51,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A submission as its own tenant may show it: another Land's is simply not found. */
 async function submissionWhere(rt: Runtime, tenant: string, where: 's.id = $2' | 'k.key_sha256 = $2', value: string | Buffer): Promise<SubmissionView | undefined> {
   const { rows } = await rt.db.query<SubmissionView>(
-    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at, s.authority_id, s.payload_purged_at, k.key_sha256,
+    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at, s.authority_id, s.payload_purged_at, s.payment, k.key_sha256,
             s.delivery_mode = 'pull' OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.submission_id = s.id AND a.outcome = 'delivered' AND a.receipt->>'verified' = 'true') AS confirmed,
             EXISTS (SELECT 1 FROM delivery_followups f WHERE f.submission_id = s.id) AS awaiting_decision
        FROM submissions s LEFT JOIN submission_decisions d ON d.submission_id = s.id LEFT JOIN submission_status_keys k ON k.submission_id = s.id

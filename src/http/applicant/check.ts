@@ -12,14 +12,18 @@ import { getAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { pruneHidden, summarise, validateAll, type StepContext } from '../../forms/validate.js';
 import type { Authority } from '../../routing/types.js';
+import { regionOf } from '../../services/region.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { resolveResponsible } from '../../submissions/submit.js';
+import { CONFIRMATION_MAIL_FIELD, confirmationMailTo } from './confirmation-mail.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
 import { prefilledNote, type Prefilled } from './fields.js';
 import { authorityView, displayFacts, factValue, type AuthorityView } from './facts.js';
 import { elsewhereView, placeElsewhere, rulesPlaceFact } from './place-view.js';
 import { stepContext } from './logic.js';
+import { blocksSubmit, paymentBox, standingOf } from './payment.js';
+import { paymentTexts } from './payment-texts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinToday, formOf, uiOf, type PageEnv, type PageView } from './view.js';
 
@@ -79,7 +83,7 @@ function groupRows(env: PageEnv, group: FormField, value: unknown, listHref: str
  * The check page. `authorityOf` resolves the responsible authority and throws an EfaError when
  * none is connected; the applicant then hears it here, before submitting.
  */
-export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry; prefilled?: Prefilled }): PageView {
+export function checkView(env: PageEnv, service: LoadedService, draftData: Record<string, unknown>, ctx: StepContext, opts: { authorityOf: (data: Record<string, unknown>) => Authority; csrf: string; status?: number; draftExpiry?: DraftExpiry; prefilled?: Prefilled; payment?: Record<string, unknown>; submitBlocked?: string; mailTo?: string }): PageView {
   const id = service.definition.id;
   const ui = uiOf(env);
   const form = formOf(env.tenant, id);
@@ -94,7 +98,9 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
   // The declared facts need complete answers; until then each shows "–".
   let derived: Record<string, unknown> | undefined;
   const facts = displayFacts(service, 'check', env.lang, (item) => (incomplete ? undefined : factValue(service, item, data, ctx.logic, () => (derived ??= service.logic.derive(data, ctx.logic) as Record<string, unknown>))));
-  if (!incomplete) {
+  // The office is known as soon as the place is, complete or not: shown early, and a place with no
+  // office connected is said before the applicant answers the rest.
+  if (!incomplete || regionOf(service, data) !== undefined) {
     try {
       authority = authorityView(opts.authorityOf(data), env.lang);
     } catch (err) {
@@ -107,20 +113,28 @@ export function checkView(env: PageEnv, service: LoadedService, draftData: Recor
     template: 'check', title: ui.checkTitle, status: opts.status ?? 200,
     context: {
       sections, facts, factsTitle: facts.length === 0 ? ui.authority : facts.length === 1 && service.definition.display?.[0]?.value === 'fee' ? ui.feeAndAuthority : ui.factsAndAuthority,
-      rulesPlace: rulesPlaceFact(env, ctx.places, service, data), authority, authorityName: authority?.name, routingProblem, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
+      rulesPlace: rulesPlaceFact(env, ctx.places, service, data), authority, authorityName: authority?.name, routingProblem, noOfficeHref: routingProblem ? `${env.base}/${id}/keine-stelle` : undefined, landHint: t(notice, env.lang), draftExpiry: opts.draftExpiry,
       // Links lead to the step that still needs an answer (the fields are not on this page).
       errorSummary: incomplete ? summarise(incomplete.step.fields, incomplete.errors).map((e) => ({ message: e.message, url: `${env.base}/${id}/${incomplete.step.id}${e.row ? `/${e.row}` : ''}?zurueck=pruefen${e.row ? `#${e.href}` : ''}` })) : undefined,
       backHref: `${env.base}/${id}/${steps[steps.length - 1]?.id}`, action: `${env.base}/${id}/absenden`, csrf: opts.csrf,
+      confirmationMail: opts.mailTo && !incomplete ? { field: CONFIRMATION_MAIL_FIELD, label: ui.confirmationMailLabel.replace('{address}', opts.mailTo) } : undefined,
+      // The fee's payment (./payment.ts): its box, and the submit button held back while a required payment is open.
+      payment: incomplete ? undefined : opts.payment, submitBlocked: incomplete ? undefined : opts.submitBlocked,
     },
   };
 }
 
-export function renderCheck(pages: ApplicantPages, reply: FastifyReply, p: PageEnv, service: LoadedService, draft: Draft, status = 200) {
+/** `paymentRefused`: a submit was just refused because the required fee is not paid. */
+export async function renderCheck(pages: ApplicantPages, reply: FastifyReply, p: PageEnv, service: LoadedService, draft: Draft, status = 200, paymentRefused = false) {
   const { rt } = pages;
   const ctx = stepContext(p, rt.places, service, berlinToday(), draft.data);
   const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
   const authorityOf = (data: Record<string, unknown>) => resolveResponsible(rt.routing, service, data).authority;
-  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf: reply.generateCsrf(), status, draftExpiry: expiry, prefilled: draft.account ? draft.accountMeta?.prefilled : undefined }));
+  const csrf = reply.generateCsrf();
+  const standing = await standingOf(rt, p, service, draft, ctx);
+  const payment = paymentBox(p, service, standing, csrf, paymentRefused);
+  const submitBlocked = blocksSubmit(standing) ? paymentTexts[p.lang].blocked : undefined;
+  return pages.send(reply, p, checkView(p, service, draft.data, ctx, { authorityOf, csrf, status, draftExpiry: expiry, prefilled: draft.account ? draft.accountMeta?.prefilled : undefined, payment, submitBlocked, mailTo: confirmationMailTo(rt, service, draft.data) }));
 }
 
 export function registerCheck(pages: ApplicantPages): void {

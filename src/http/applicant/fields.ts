@@ -6,6 +6,7 @@ import { conditionHolds, type FormStep, type LoadedForm } from '../../forms/defi
 import { mayHold, revealData, type ConditionEnv } from '../../forms/conditions.js';
 import type { FormField, ParseResult } from '../../forms/fields/kind.js';
 import { rowTitle, segmentOf } from '../../forms/fields/group.js';
+import { offeringField } from '../../forms/options.js';
 import { getAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { uiOf, type PageEnv } from './view.js';
@@ -71,7 +72,8 @@ export function fieldViews(env: PageEnv, fields: FormField[], data: Record<strin
     const error = state.errors.get(f.pointer);
     const hint = [t(f.hint, env.lang), t(f.controls.length > 0 ? f.conditionHint : undefined, env.lang), prefilledNote(env, prefilled, f.pointer)].filter(Boolean).join(' ');
     const locked = prefilled?.[f.pointer]?.editable === false;
-    const view = f.kind.view(f, getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
+    // A choice lists only the options the parameters in force offer, each with its fee (forms/options.ts).
+    const view = f.kind.view(offeringField(f, data, conditions), getAt(data, f.pointer), state.parsed.get(f.pointer), env.lang, state.errors);
     const reveal = f.showIf && f.controls.length > 0
       ? { logic: JSON.stringify(f.showIf.logic), data: JSON.stringify(revealData(f.showIf, data, conditions, f.controls)), controls: JSON.stringify(f.controls) }
       : undefined;

@@ -31,10 +31,18 @@ export function conditionEnv(service: LoadedService, logic: LogicContext): Condi
         return {};
       }
     },
+    fee(answers) {
+      try {
+        const fee = service.logic.fee(answers, logic);
+        return Number.isSafeInteger(fee.cents) ? fee : undefined;
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 
 export function stepContext(env: PageEnv, places: PlaceIndex, service: LoadedService, today: string, data?: Record<string, unknown>): StepContext {
   const logic = logicContext(env.tenant, service, today, data);
-  return { places, lang: env.lang, logic, ruleTexts: env.tenant.ruleTexts.get(service.definition.id), conditions: conditionEnv(service, logic) };
+  return { places, lang: env.lang, today, logic, ruleTexts: env.tenant.ruleTexts.get(service.definition.id), conditions: conditionEnv(service, logic) };
 }

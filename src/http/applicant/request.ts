@@ -42,7 +42,11 @@ export class ApplicantPages {
     const tenant = this.rt.tenants.get(req.params.tenant ?? '');
     if (!tenant) return undefined;
     const byHost = (req.raw as { [TENANT_OF_HOST]?: string })[TENANT_OF_HOST];
-    return { tenant, base: byHost ? '' : `/${tenant.id}`, lang: this.languageOf(req, reply, tenant), url: req.url };
+    const service = req.params.service;
+    return {
+      tenant, base: byHost ? '' : `/${tenant.id}`, lang: this.languageOf(req, reply, tenant), url: req.url,
+      ...(service !== undefined && Object.hasOwn(tenant.services, service) ? { serviceId: service } : {}),
+    };
   }
 
   /**

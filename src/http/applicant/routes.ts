@@ -9,14 +9,20 @@ import type { Runtime } from '../../runtime.js';
 import { ASSET_FILES, registerAssets } from './assets.js';
 import { registerCheck } from './check.js';
 import { registerConfirmation } from './confirmation.js';
+import { FIGURES_SEGMENT, registerFigures } from './figures.js';
 import { registerHome } from './home.js';
 import { LEGAL_PAGES, registerLegal } from './legal.js';
 import { LOGIN_SEGMENT, registerLogin } from './login.js';
+import { registerNoOffice } from './no-office.js';
+import { registerPayment } from './payment.js';
 import { ApplicantPages } from './request.js';
 import { registerRowRemoval } from './row-remove.js';
+import { registerResume } from './resume.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
+import { registerPostfach } from './postfach.js';
+import { registerPostfachReply } from './postfach-reply.js';
 import { registerStep } from './step.js';
 import { registerSubmit } from './submit.js';
 import { StepUploads } from './uploads.js';
@@ -28,7 +34,7 @@ interface Options {
 }
 
 /** Path segments below a tenant that are pages of their own, never a service. */
-const RESERVED = new Set(['status', LOGIN_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
+const RESERVED = new Set(['status', FIGURES_SEGMENT, LOGIN_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
 
 export async function applicantRoutes(app: FastifyInstance, { rt, renderer, receiverUrl }: Options): Promise<void> {
   const uploads = await StepUploads.register(app, rt);
@@ -36,12 +42,18 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerHome(pages, receiverUrl);
   registerAssets(pages);
   registerLegal(pages);
+  registerFigures(pages);
   registerStatus(pages);
+  registerPostfach(pages);
+  registerPostfachReply(pages, uploads);
   registerStart(pages);
   registerLogin(pages);
   registerCheck(pages);
   registerSubmit(pages);
+  registerPayment(pages);
   registerConfirmation(pages);
+  registerNoOffice(pages);
+  registerResume(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);
   registerRowRemoval(pages);

@@ -15,6 +15,7 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
+import { removeFileAction } from './file-removal.js';
 import { ADD_INNER, fieldViews, groupOf, onPage, previousHref, removedNotice, REVEAL_SCRIPTS, stepTotal, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
 import type { ApplicantPages, Req, RouteTypes, ServiceContext } from './request.js';
@@ -128,6 +129,7 @@ async function postRow(pages: ApplicantPages, uploads: StepUploads, req: Req, re
   const { rt } = pages;
   const post = await uploads.begin(req, reply);
   if (post === false) return reply;
+  if (!post && await removeFileAction(pages, req, reply)) return reply;
   const ctx = await rowContext(pages, req, reply, 'edit');
   if (!ctx) return;
   const { p, service, draft, step, target } = ctx;

@@ -6,9 +6,9 @@ import type { FormStep } from '../../forms/definition.js';
 import { t, type Lang } from '../../forms/text.js';
 import type { Money } from '../../services/contract.js';
 import type { LoadedService } from '../../services/registry.js';
-import { saveForLaterView } from './draft.js';
 import { loginOf, sessionOf } from './account.js';
 import { logicContext } from './logic.js';
+import { sendSavePage } from './resume.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinToday, formOf, money, serviceTitle, type PageEnv, type PageView } from './view.js';
 
@@ -20,10 +20,17 @@ export function startView(env: PageEnv, service: LoadedService, opts: { today: s
     template: 'start', title: serviceTitle(env, id), status: 200,
     context: {
       serviceTitle: serviceTitle(env, id), description: t(texts?.description, env.lang), intro: t(formOf(env.tenant, id).intro, env.lang),
-      landHint: t(overview?.notice, env.lang), ...startFee(overview, env.lang),
+      landHint: t(overview?.notice, env.lang), ...startFee(overview, env.lang), beforeStart: beforeStartOf(service, env.lang),
       resumeHref: opts.resumeHref, startAction: `${env.base}/${id}/start`, csrf: opts.csrf, ...loginLinks(env, service),
     },
   };
+}
+
+/** The service's "before you start" in the page's language; undefined when it declares none. */
+function beforeStartOf(service: LoadedService, lang: Lang): { eligibility?: string; needs: string[]; duration?: string } | undefined {
+  const declared = service.definition.beforeStart;
+  if (!declared) return undefined;
+  return { eligibility: declared.eligibility?.[lang], needs: (declared.needs ?? []).map((need) => need[lang]), duration: declared.duration?.[lang] };
 }
 
 /** A service with login offers it on its start page ("required": the start itself leads through the login). */
@@ -78,9 +85,6 @@ export function registerStart(pages: ApplicantPages): void {
   app.get<RouteTypes>('/:tenant/:service/speichern', async (req: Req, reply) => {
     const ctx = await pages.serviceContext(req, reply);
     if (!ctx) return;
-    const { p, service, draft } = ctx;
-    const id = service.definition.id;
-    const resume = draft.currentStep ?? (formOf(p.tenant, id).steps[0] as FormStep).id;
-    return pages.send(reply, p, saveForLaterView(p, service, { expiresAt: draft.expiresAt, startUrl: `${req.protocol}://${req.host}${p.base}/${id}`, backHref: `${p.base}/${id}/${resume}` }));
+    return sendSavePage(pages, req, reply, ctx);
   });
 }

@@ -9,8 +9,10 @@ import type { Authority } from '../../routing/types.js';
 import type { Runtime } from '../../runtime.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { ReceiptInput, ReceiptSection } from '../receipt-pdf.js';
+import { portalNameOf } from '../../tenants/portals.js';
 import { applicantFacts, keyNeededView, RECEIPT_FILE, statusAccess, withoutFactsOncePurged, type StatusAccess, type SubmissionView } from './access.js';
 import { confirmationView } from './confirmation.js';
+import { statusPageExtras } from './postfach.js';
 import { authorityView, type AuthorityView, type SubmissionFacts } from './facts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinDateTime, serviceTitle, uiOf, type PageEnv, type PageView } from './view.js';
@@ -65,9 +67,9 @@ function receiptInput(rt: Runtime, p: PageEnv, service: LoadedService, { row, ke
   const view = withoutFactsOncePurged(row, confirmationView(p, service, { ...applicantFacts(rt, p, row, key), statusHref: '' }));
   const logo = p.tenant.logoSvg?.body;
   return {
-    lang: p.lang, ui: uiOf(p), landName: t(p.tenant.name, p.lang), portalName: t(p.tenant.portalName, p.lang), logoSvg: logo === undefined ? undefined : logo.toString(),
+    lang: p.lang, ui: uiOf(p), landName: t(p.tenant.name, p.lang), portalName: t(portalNameOf(p.tenant, service.definition.id), p.lang), logoSvg: logo === undefined ? undefined : logo.toString(),
     reference: row.reference, serviceTitle: view.context.serviceTitle as string, submittedAt: view.context.submittedAt as string,
-    authority: view.context.authority as AuthorityView, facts: view.context.facts as ReceiptInput['facts'],
+    authority: view.context.authority as AuthorityView, facts: view.context.facts as ReceiptInput['facts'], nextSteps: view.context.nextSteps as string[],
     // A Land that added a language after the submission: the copy in German.
     sections: copy?.[p.lang] ?? copy?.de,
   };
@@ -92,7 +94,9 @@ export function registerStatus(pages: ApplicantPages): void {
     if (!access) return pages.notFound(reply, p);
     if (access === 'key-needed') return pages.send(reply, p, keyNeededView(p));
     const { row, key } = access;
-    return pages.send(reply, p, withProgress(p, statusView(p, applicantFacts(rt, p, row, key)), row, rt.routing.authorities.get(row.authority_id)?.contact));
+    p.serviceId = row.service_id;
+    const view = withProgress(p, statusView(p, applicantFacts(rt, p, row, key)), row, rt.routing.authorities.get(row.authority_id)?.contact);
+    return pages.send(reply, p, { ...view, context: { ...view.context, ...(await statusPageExtras(rt, p, access)) } });
   });
 
   app.get<RouteTypes>(`/:tenant/status/:key/${RECEIPT_FILE}`, async (req: Req, reply) => {

@@ -10,12 +10,15 @@ import type { StepFiles } from '../../forms/fields/kind.js';
 import { getAt, setAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { processStep, summarise } from '../../forms/validate.js';
+import { regionOf } from '../../services/region.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
+import { removeFileAction } from './file-removal.js';
 import { fieldViews, groupOf, onPage, previousHref, removedNotice, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
+import { gapAfterStep, NO_OFFICE_SEGMENT } from './no-office.js';
 import { placeElsewhere } from './place-view.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { renderRow, topRow } from './row.js';
@@ -70,6 +73,7 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   const { rt } = pages;
   const post = await uploads.begin(req, reply);
   if (post === false) return reply;
+  if (!post && await removeFileAction(pages, req, reply)) return reply;
   const ctx = await pages.serviceContext(req, reply);
   if (!ctx) return;
   const { p, service, draft } = ctx;
@@ -96,6 +100,7 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
     : step.fields.some((f) => f.kind.name === 'file') ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: new Map() } : undefined;
   const outcome = processStep(service, step, draft.data, upload?.body ?? req.body ?? {}, { ...stepCtx, files });
+  const regionBefore = regionOf(service, draft.data);
   keepLocked(draft, outcome.data);
   if (outcome.errors.size > 0) {
     // Uploads of this post that the answer does not keep (refused, one too many) are not stored.
@@ -114,6 +119,8 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   // Removed and replaced files go at once, in the save's transaction (DraftStore.save).
   await rt.drafts.save(draft);
   pages.keepDraftCookie(reply, p, service.definition.id, draft.id);
+  // The answers just named a place with no office connected: said now, not after every other step.
+  if (regionOf(service, draft.data) !== regionBefore && gapAfterStep(pages, p, service, draft.data)) return reply.redirect(`${p.base}/${id}/${NO_OFFICE_SEGMENT}`, 303);
   return reply.redirect(`${p.base}/${id}/${draft.currentStep}${revealed ? '?zurueck=pruefen' : ''}`, 303);
 }
 

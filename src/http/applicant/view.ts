@@ -11,6 +11,7 @@ import { LANG_NAMES, t, type Lang } from '../../forms/text.js';
 import type { UiTexts } from '../../forms/ui-texts.js';
 import type { Money } from '../../services/contract.js';
 import type { Tenant } from '../../tenants/registry.js';
+import { portalNameOf } from '../../tenants/portals.js';
 
 export interface PageEnv {
   tenant: Tenant;
@@ -28,6 +29,8 @@ export interface PageEnv {
   preview?: boolean;
   /** Where the other language's version of this page is, when not this URL with ?lang= (static preview files). */
   languageHref?: (lang: Lang) => string;
+  /** The service whose page this is (its portal names the header: tenants/portals.ts); none on the Land's own pages. */
+  serviceId?: string;
 }
 
 export interface PageView {
@@ -108,7 +111,7 @@ export function renderPage(renderer: Renderer, env: PageEnv, view: PageView): st
   const logoHref = env.inlineLogo ?? env.assets?.logo ?? `${env.base}/logo.svg`;
   return renderer.page(view.template, {
     ...view.context,
-    title: view.title, lang: env.lang, ui, base: env.base, portalName: t(env.tenant.portalName, env.lang),
+    title: view.title, lang: env.lang, ui, base: env.base, portalName: t(portalNameOf(env.tenant, env.serviceId), env.lang),
     // The Land's logo is also its favicon; without one, the neutral mark every Land shares.
     logo, logoHref, faviconHref: logo ? logoHref : NEUTRAL_FAVICON,
     themeHref: env.assets?.theme ?? `${env.base}/theme.css`, kernHref: env.assets?.kern ?? '/_efa/kern', appCssHref: env.assets?.app ?? '/_efa/app.css', inlineCss: env.inlineCss,

@@ -9,6 +9,9 @@ import { attachmentsForAuthority, decide, fetchForAuthority, leikaKeyOf, listPen
 import type { OutboundAttachment } from '../../transports/types.js';
 import { parseJsonEvent, parseSignedEvent, type ParsedEvent } from '../../submissions/pull-events.js';
 import { apiError, requireScope, type ApiAuthOptions } from '../api-auth.js';
+import { receivePulledAnswer } from '../../postfach/receive.js';
+import { ANSWER_LIMITS, ZBP_STATUSES } from '../../transports/return-paths.js';
+import { postfachDeps } from '../postfach-deps.js';
 import { BadCursorError } from '../../storage/cursor.js';
 import { authErrors, bearer, digits, errorBody, uuid } from '../schemas.js';
 
@@ -61,7 +64,26 @@ const serviceTypeSchema = { type: 'object', additionalProperties: true, properti
 const problems = { type: 'array', items: { type: 'object', additionalProperties: true } } as const;
 const decisionProps = { decidedAt: { type: 'string', format: 'date-time' }, problems, signed: { type: 'boolean' } } as const;
 const pullErrors = { 400: errorBody, 404: errorBody, ...authErrors } as const;
+const answerResponse = { type: 'object', properties: { answerId: uuid, submissionId: uuid, repeated: { type: 'boolean' } } } as const;
+/** The files in base64 and the JSON around them. */
+const ANSWER_BODY_LIMIT = Math.ceil(ANSWER_LIMITS.totalBytes * 4 / 3) + 256 * 1024;
 const schemas = {
+  answer: {
+    tags, security: bearer, summary: 'Answer a submission for the applicant\'s Postfach: text, files, optionally a new status (ZBP vocabulary)', params: idParams,
+    body: {
+      type: 'object', required: ['answerId', 'text'], additionalProperties: false,
+      properties: {
+        answerId: { ...uuid, description: 'the authority\'s id of this answer: the same id again is the same answer' },
+        text: { type: 'string', minLength: 1, maxLength: ANSWER_LIMITS.textChars },
+        status: { type: 'string', enum: [...ZBP_STATUSES] },
+        attachments: {
+          type: 'array', maxItems: ANSWER_LIMITS.files,
+          items: { type: 'object', required: ['filename', 'mediaType', 'sha512', 'content'], additionalProperties: false, properties: { filename: { type: 'string', maxLength: 200 }, mediaType: { type: 'string', maxLength: 255 }, size: { type: 'integer' }, sha512: { type: 'string', pattern: '^[0-9a-f]{128}$' }, content: { type: 'string', description: 'base64' } } },
+        },
+      },
+    },
+    response: { 200: answerResponse, 201: answerResponse, 409: errorBody, 422: errorBody, ...pullErrors },
+  },
   list: {
     tags, security: bearer, summary: 'The calling authority\'s undecided submissions, oldest first',
     querystring: { type: 'object', properties: { limit: { ...digits, description: `1..${MAX_LIMIT}, default ${DEFAULT_LIMIT}` }, offset: { ...digits, description: `0..${MAX_OFFSET}; page with "after" instead` }, after: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,200}$', description: 'the "next" cursor of the previous page' } } },
@@ -96,7 +118,7 @@ export async function authorityPullRoutes(app: FastifyInstance, { rt, auth }: Au
   // Checked before the body is read: an unauthenticated caller costs no parsing.
   const authenticated: onRequestAsyncHookHandler = requireScope(auth, 'submissions:pull');
   app.addContentTypeParser(JOSE, { parseAs: 'string', bodyLimit: EVENT_BODY_LIMIT }, (_req, body, done) => done(null, body));
-  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  app.setErrorHandler((err: FastifyError, req, reply) => sendApiError(err, req, reply));
 
   app.get<{ Querystring: Record<string, unknown> }>(`${PULL_API_BASE}/submissions`, { onRequest: authenticated, schema: schemas.list }, async (req, reply) => {
     const authorityId = authorityOf(req);
@@ -132,6 +154,13 @@ export async function authorityPullRoutes(app: FastifyInstance, { rt, auth }: Au
     const file = (await attachmentsForAuthority(rt.db, authorityOf(req), id)).find((f) => f.id === attachmentId);
     if (!file) throw new PullAttachmentNotFoundError(id, attachmentId);
     return noStore(reply).type(JOSE).header('content-length', String(file.jweLength)).send(file.open());
+  });
+
+  // The authority's answer for the applicant's Postfach (docs/postfach.md); any of its own submissions.
+  const postfach = postfachDeps(rt, app.log);
+  app.post<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/answers`, { onRequest: authenticated, bodyLimit: ANSWER_BODY_LIMIT, schema: schemas.answer }, async (req: IdRequest, reply) => {
+    const received = await receivePulledAnswer(postfach, authorityOf(req), idOf(req), req.body);
+    return noStore(reply).code(received.created ? 201 : 200).send({ answerId: received.answerId, submissionId: received.submissionId, repeated: !received.created });
   });
 
   app.post<{ Params: { id: string } }>(`${PULL_API_BASE}/submissions/:id/events`, { onRequest: authenticated, bodyLimit: EVENT_BODY_LIMIT, schema: schemas.event }, async (req: IdRequest, reply) => {
@@ -180,7 +209,7 @@ function serviceType(rt: Runtime, serviceId: string, leikaKey: string): { name: 
 
 function listItem(rt: Runtime, authorityId: string, s: PendingItem): Record<string, unknown> {
   return {
-    submissionId: s.submissionId, destinationId: authorityId, caseId: s.submissionId, reference: s.reference,
+    submissionId: s.submissionId, destinationId: authorityId, caseId: s.caseId ?? s.submissionId, reference: s.reference,
     submittedAt: s.submittedAt, status: s.status, serviceType: serviceType(rt, s.serviceId, s.leikaKey),
   };
 }
@@ -196,7 +225,7 @@ function attachmentItem(submissionId: string, f: OutboundAttachment): Record<str
 
 function download(rt: Runtime, s: PulledSubmission, files: OutboundAttachment[]): Record<string, unknown> {
   return {
-    submissionId: s.submissionId, destinationId: s.authorityId, caseId: s.submissionId,
+    submissionId: s.submissionId, destinationId: s.authorityId, caseId: s.caseId ?? s.submissionId,
     reference: s.reference, tenant: s.tenant, region: s.region, submittedAt: s.submittedAt, status: s.status,
     serviceType: { ...serviceType(rt, s.serviceId, s.leikaKey), serviceId: s.serviceId, serviceVersion: s.serviceVersion },
     data: { mediaType: s.mediaType, schemaUri: s.schemaUri, hash: { type: 'sha512', content: s.sha512 } },
@@ -220,13 +249,13 @@ const NAMES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 40
  * One JSON error shape for the whole API ({error, message}, as the token route answers): our own
  * errors by their stable code, Fastify's (body too large, bad JSON, unknown media type) by status.
  */
-function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function sendApiError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof EfaError) return apiError(reply, err.status, err.code.replace(/^EFA_/, '').toLowerCase(), err.message);
   // A query the route schema refuses is the same invalid request the handler would refuse.
   if (err.validation) return apiError(reply, 400, 'request_invalid', err.message);
   const status = err.statusCode ?? 500;
   if (status >= 500) {
-    req.log.error({ err }, 'authority pull API failed');
+    req.log.error({ err }, 'authority API failed');
     return apiError(reply, 500, 'internal_error', 'the request could not be processed');
   }
   return apiError(reply, status, NAMES[status] ?? 'bad_request', err.message);
