@@ -81,12 +81,14 @@ describe('nested groups over HTTP without JavaScript', () => {
     const empty = await b.submit({});
     keep('inner row posted empty');
     assert.equal(empty.status, 400);
-    assert.match(empty.html, /href="#f-tiere-0-impfungen-0-impfstoff">Tier 1: Impfung 1: Geben Sie „Impfstoff“ an\.<\/a>/);
+    // On the inner row's own page the message needs no row names (issue 23: no row prefix on its own page).
+    assert.match(empty.html, /href="#f-tiere-0-impfungen-0-impfstoff">Geben Sie Impfstoff ein\.<\/a>/);
+    assert.doesNotMatch(empty.html, /Tier 1: Impfung 1: Geben Sie/);
     assert.match(empty.html, /id="f-tiere-0-impfungen-0-impfstoff" name="tiere\.0\.impfungen\.0\.impfstoff"/);
-    // A rule of the service about the inner row names it too.
+    // A rule of the service about the inner row, on that row's page.
     const future = await b.submit(vaccination(1, 1, 'Tollwut', inDays(30)));
     assert.equal(future.status, 400);
-    assert.match(future.html, /Tier 1: Impfung 1: Das Datum der Impfung darf nicht in der Zukunft liegen\./);
+    assert.match(future.html, /href="#f-tiere-0-impfungen-0-datum">Das Datum der Impfung darf nicht in der Zukunft liegen\./);
     await expectRedirect(b, await b.submit(vaccination(1, 1, 'Tollwut')), `${base}/1`);
     assert.match(b.lastHtml, /<h1 class="kern-heading-large">Tier 1: Bello<\/h1>/);
     assert.match(b.lastHtml, /name="tiere\.0\.name" type="text" value="Bello"/, 'the pet\'s answers were kept');
@@ -138,7 +140,7 @@ describe('nested groups over HTTP without JavaScript', () => {
     const base = `/nw/${SERVICE}/tiere`;
     await expectRedirect(b, await b.submit({ ...pet(1, 'Rex'), aktion: 'hinzufuegen-impfungen' }), `${base}/1/impfungen/1`);
     const empty = await b.submit({});
-    assert.match(empty.html, /Pet 1: Vaccination 1: Enter “Vaccine”\./);
+    assert.match(empty.html, /href="#f-tiere-0-impfungen-0-impfstoff">Enter vaccine\./);
     await expectRedirect(b, await b.submit(vaccination(1, 1, 'Rabies')), `${base}/1`);
     await expectRedirect(b, await b.submit({ ...pet(1, 'Rex'), aktion: 'hinzufuegen-impfungen' }), `${base}/1/impfungen/2`);
     await expectRedirect(b, await b.submit(vaccination(1, 2, 'Distemper & Co')), `${base}/1`);
@@ -260,7 +262,7 @@ describe('nested groups in the engine: declarations, validation, check page', ()
     delete data.tiere[1]?.impfungen[1]?.impfstoff;
     const problem = validateAll(service, formOf(tenant, SERVICE), data, ctx);
     assert.equal(problem?.step.id, 'tiere');
-    assert.deepEqual([...(problem?.errors.values() ?? [])], ['Tier 2: Impfung 2: Geben Sie „Impfstoff“ an.']);
+    assert.deepEqual([...(problem?.errors.values() ?? [])], ['Tier 2: Impfung 2: Geben Sie Impfstoff ein.']);
     const [entry] = summarise(problem?.step.fields ?? [], problem?.errors ?? new Map());
     assert.deepEqual({ row: entry?.row, href: entry?.href }, { row: '2/impfungen/2', href: 'f-tiere-1-impfungen-1-impfstoff' });
 
