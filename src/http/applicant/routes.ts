@@ -16,6 +16,7 @@ import { LOGIN_SEGMENT, registerLogin } from './login.js';
 import { registerNoOffice } from './no-office.js';
 import { registerPayment } from './payment.js';
 import { ApplicantPages } from './request.js';
+import { registerRowRemoval } from './row-remove.js';
 import { registerResume } from './resume.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
@@ -55,4 +56,5 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerResume(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);
+  registerRowRemoval(pages);
 }
