@@ -261,12 +261,19 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     }), `${label}: "before you start" is read before the start button`);
   }
 
+  /** Issue 23, item 11: in each list of summary rows (a group's list, a section of the check page) every row's answers start at one edge. */
+  async function answersInOneColumn(page: Page, where: string): Promise<void> {
+    const lefts = await page.locator('main dl:has(> .efa-summary-row)').evaluateAll((lists) => lists.map((dl) => Array.from(dl.querySelectorAll(':scope > .efa-summary-row > .kern-description-list-item__value')).map((dd) => Math.round(dd.getBoundingClientRect().left))));
+    for (const list of lefts) assert.equal(new Set(list).size <= 1, true, `${where}: the answers of every row start in one column (left edges ${list.join(', ')} px)`);
+  }
+
   /**
    * Issue 23, item 11: on the check page a number the applicant entered (integer, decimal or money
    * field) or the logic declares as a number is written with the language's digit grouping, never
    * as a bare run like "31500"; a yes/no fact is said in the words the service declares.
    */
   async function checkPageSays(tab: Tab, t: Tenant, service: LoadedService, lang: Lang, label: string): Promise<void> {
+    await answersInOneColumn(tab.page, `${label}: check page`);
     const fields = formOf(t, service.definition.id).steps.flatMap((s) => s.fields.flatMap((f) => [f, ...(f.group?.items ?? [])]));
     const numeric = new Set(fields.filter((f) => ['integer', 'decimal', 'money'].includes(f.kind.name)).map((f) => inLang(f.label, lang)));
     const display = (service.definition.display ?? []).filter((d) => (d.pages ?? ['check']).includes('check'));
@@ -274,9 +281,10 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     const shown = await tab.page.locator('main .efa-summary-row, main .efa-fact').evaluateAll((els) => els.flatMap((el) => {
       const key = (el.querySelector('dt')?.textContent ?? '').trim();
       const dd = el.querySelector('dd');
-      const lines = Array.from(dd?.querySelectorAll('.efa-line') ?? []).map((line) => (line.textContent ?? '').trim());
-      // A group's row lists "label: value" per field; a fact's fee lines are the same shape.
-      return [{ key, value: (dd?.firstChild?.textContent ?? '').trim() }, ...lines.map((line) => ({ key: line.slice(0, line.indexOf(':')), value: line.slice(line.indexOf(':') + 1).trim() }))];
+      // A group's row lists its fields as label/value pairs; a fee's lines read "label: value".
+      const pairs = Array.from(dd?.querySelectorAll('.efa-lines__item') ?? []).map((item) => ({ key: (item.querySelector('dt')?.textContent ?? '').trim(), value: (item.querySelector('dd')?.textContent ?? '').trim() }));
+      const lines = Array.from(dd?.querySelectorAll('li.efa-line') ?? []).map((line) => (line.textContent ?? '').trim());
+      return [{ key, value: (dd?.firstChild?.textContent ?? '').trim() }, ...pairs, ...lines.map((line) => ({ key: line.slice(0, line.indexOf(':')), value: line.slice(line.indexOf(':') + 1).trim() }))];
     }));
     // Grouped from five digits ("31.500"), as DIN 5008 and the fields write them; "1850" kg stays.
     for (const { key, value } of shown) if (numeric.has(key)) assert.doesNotMatch(value, /\d{5}/, `${label}: "${key}" on the check page is written with digit grouping (${value})`);
@@ -340,6 +348,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
         }
         if (rowsDone < wanted) await tab.press(page.locator('button[name="aktion"][value="hinzufuegen"]'), `${where}: add a row`);
         else {
+          await answersInOneColumn(tab.page, where);
           await opts.shoot?.('list');
           await tab.press(continueButton(page), `${where}: rows done`);
         }
