@@ -16,6 +16,7 @@ export const postfachDe = {
   replyMessage: 'Ihre Nachricht an die zuständige Stelle (optional)', replyFile: 'Dokument', replyFileHint: 'PDF, JPEG oder PNG, höchstens 10 MB.', replySubmit: 'Dokument nachreichen',
   replySent: 'Ihr Dokument ist eingegangen und wird an die zuständige Stelle übermittelt.', repliesTitle: 'Von Ihnen nachgereicht', replySentAt: 'Nachgereicht am {date}',
   replyErrorFile: 'Wählen Sie ein Dokument aus: PDF, JPEG oder PNG, höchstens 10 MB.', replyErrorMessage: 'Ihre Nachricht darf höchstens 2.000 Zeichen lang sein.',
+  replyErrorQuota: 'Ihr Dokument wurde nicht gespeichert: Von Ihrem Anschluss wurden in kurzer Zeit zu viele Dateien hochgeladen, oder der Speicher ist gerade voll. Versuchen Sie es später erneut.',
 };
 
 export type PostfachTexts = typeof postfachDe;
@@ -34,4 +35,5 @@ export const postfachEn: PostfachTexts = {
   replyMessage: 'Your message to the responsible office (optional)', replyFile: 'Document', replyFileHint: 'PDF, JPEG or PNG, at most 10 MB.', replySubmit: 'Send document',
   replySent: 'Your document was received and is being sent to the responsible office.', repliesTitle: 'Sent by you', replySentAt: 'Sent on {date}',
   replyErrorFile: 'Choose a document: PDF, JPEG or PNG, at most 10 MB.', replyErrorMessage: 'Your message may be at most 2,000 characters long.',
+  replyErrorQuota: 'Your document was not stored: too many files were uploaded from your connection in a short time, or the storage is full just now. Try again later.',
 };

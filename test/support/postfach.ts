@@ -46,7 +46,7 @@ export interface Application {
 
 export type Answer = DemoAnswer;
 
-export async function startPostfachStack(): Promise<PostfachStack> {
+export async function startPostfachStack(env: Record<string, string> = {}): Promise<PostfachStack> {
   const smtp = await startTestSmtp();
   const temp = copyProjectRoot('efa-postfach-');
   await addExtraService(temp.root, { id: POSTFACH_SERVICE, leikaKey: '99999999999077', tenants: ['sh'], routes: { '01': 'land-sh' }, minItems: 1, maxItems: 3 });
@@ -57,7 +57,7 @@ export async function startPostfachStack(): Promise<PostfachStack> {
   editJson(join(temp.root, 'services', POSTFACH_SERVICE, 'service.json'), (doc) => {
     doc.contact = { email: '/halter/email' };
   });
-  const stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root, ...smtp.env } });
+  const stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root, ...smtp.env, ...env } });
   const keys = loadDemoAuthorities(temp.root);
   const authorities = new Map<TransportName, ReceiverAuthority>();
   for (const transport of TRANSPORTS) {

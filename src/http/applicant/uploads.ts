@@ -101,6 +101,17 @@ export class StepUploads {
   }
 
   /**
+   * Reads a post whose only file control is `field` (the Postfach reply): through the same per-draft,
+   * store and per-client quotas and the same deadline as a step's upload.
+   */
+  async readSingle(req: Req, post: MultipartPost, draftId: string, field: string, rules: FieldFileRules): Promise<PartsResult> {
+    return readUploadParts(post.parts, {
+      attachments: this.rt.attachments, storage: this.storageQuotas, window: this.uploadWindow, draftId, client: req.ip,
+      target: (name) => (name === field ? rules : undefined), draft: { bytes: rules.maxBytes * rules.maxFiles, files: rules.maxFiles }, replaceable: [], contentLength: contentLengthOf(req), deadline: post.deadline,
+    });
+  }
+
+  /**
    * A multipart step post may take as long as its declared upload needs at EFA_UPLOAD_MIN_RATE (see
    * upload-timeouts.ts). The step is looked up without the draft: this only bounds the time.
    */
