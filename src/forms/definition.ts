@@ -45,6 +45,8 @@ export const RESERVED_STEP_IDS: ReadonlyMap<string, string> = new Map([
   ['bestaetigung', 'the confirmation page'],
   ['bezahlen', 'paying the fee (/<land>/<service>/bezahlen, docs/payment.md)'],
   ['speichern', 'the "save and continue later" page'],
+  ['fortsetzen', 'the address of a "continue later" link sent by e-mail'],
+  ['keine-stelle', 'the page saying that no office is connected for the place the answers name'],
   ['home', 'the Land\'s home page in the preview'],
   ['status', 'the status page in the preview'],
   ['impressum', 'the Land\'s imprint page (/<land>/impressum, also a page of the preview)'],

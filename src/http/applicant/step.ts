@@ -10,6 +10,7 @@ import type { StepFiles } from '../../forms/fields/kind.js';
 import { getAt, setAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { processStep, summarise } from '../../forms/validate.js';
+import { regionOf } from '../../services/region.js';
 import type { LoadedService } from '../../services/registry.js';
 import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
@@ -17,6 +18,7 @@ import { draftExpiry, type DraftExpiry } from './draft.js';
 import { removeFileAction } from './file-removal.js';
 import { fieldViews, groupOf, previousHref, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
+import { gapAfterStep, NO_OFFICE_SEGMENT } from './no-office.js';
 import { placeElsewhere } from './place-view.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { renderRow } from './row.js';
@@ -98,6 +100,7 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   const files: StepFiles | undefined = upload ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: upload.uploaded }
     : step.fields.some((f) => f.kind.name === 'file') ? { stored: await rt.attachments.draftFiles(draft.id), uploaded: new Map() } : undefined;
   const outcome = processStep(service, step, draft.data, upload?.body ?? req.body ?? {}, { ...stepCtx, files });
+  const regionBefore = regionOf(service, draft.data);
   keepLocked(draft, outcome.data);
   if (outcome.errors.size > 0) {
     // Uploads of this post that the answer does not keep (refused, one too many) are not stored.
@@ -116,6 +119,8 @@ async function postStep(pages: ApplicantPages, uploads: StepUploads, req: Req, r
   // Removed and replaced files go at once, in the save's transaction (DraftStore.save).
   await rt.drafts.save(draft);
   pages.keepDraftCookie(reply, p, service.definition.id, draft.id);
+  // The answers just named a place with no office connected: said now, not after every other step.
+  if (regionOf(service, draft.data) !== regionBefore && gapAfterStep(pages, p, service, draft.data)) return reply.redirect(`${p.base}/${id}/${NO_OFFICE_SEGMENT}`, 303);
   return reply.redirect(`${p.base}/${id}/${draft.currentStep}${revealed ? '?zurueck=pruefen' : ''}`, 303);
 }
 
