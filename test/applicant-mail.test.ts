@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateTypes, TYPES_FILE } from '../src/services/types-gen.js';
 import { withoutStatusKey } from '../src/submissions/status-key.js';
+import { RESUME_POSTS_PER_HOUR } from '../src/http/applicant/resume.js';
 import { MAX_RESUME_MAILS } from '../src/submissions/resume-links.js';
 import { Browser } from './support/browser.js';
 import { extractErrors, follow } from './support/answers.js';
@@ -121,6 +122,17 @@ describe('mail to the applicant: save and continue later, the confirmation', () 
     const mail = await smtp.waitFor('umgeleitet-2@example.test');
     assert.ok(!mail.text.includes('evil.example'), 'the confirmation\'s status link names no forwarded host');
     assert.ok(mail.text.includes(`https://${new URL(stack.url).host}/sh/status/`), 'the status link names the portal\'s own host');
+  });
+
+  test('the mail form takes a bounded number of posts per client address and hour', async () => {
+    const b = await savedDraft();
+    b.extraHeaders = { 'x-forwarded-for': '203.0.113.77' };
+    for (let i = 0; i < RESUME_POSTS_PER_HOUR; i++) assert.equal((await b.submit({ email: 'unbekannt' }, '/speichern')).status, 400, `post ${i + 1}`);
+    const refused = await b.submit({ email: ADDRESS }, '/speichern');
+    assert.equal(refused.status, 429, 'past the bound the form is refused for this address, even with a good address');
+    const other = await savedDraft();
+    other.extraHeaders = { 'x-forwarded-for': '203.0.113.78' };
+    assert.equal((await other.submit({ email: 'unbekannt' }, '/speichern')).status, 400, 'another address is not affected');
   });
 
   test('a missing or malformed address is refused with the field named; a made-up link gets a page, not a draft', async () => {

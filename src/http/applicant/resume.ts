@@ -84,7 +84,16 @@ async function openResumeLink(pages: ApplicantPages, req: Req, reply: FastifyRep
   return reply.header('referrer-policy', 'no-referrer').redirect(`${p.base}/${id}/${resumeStep(p, id, draft)}`, 303);
 }
 
+/**
+ * Posts of the mail form per client address and hour. MAX_RESUME_MAILS bounds one draft, but a new
+ * draft costs two requests: without this the form would mail any number of strangers.
+ */
+export const RESUME_POSTS_PER_HOUR = 20;
+
 export function registerResume(pages: ApplicantPages): void {
-  pages.app.post<RouteTypes>('/:tenant/:service/speichern', { preHandler: pages.app.csrfProtection }, async (req: Req, reply) => postSaveMail(pages, req, reply));
+  pages.app.post<RouteTypes>('/:tenant/:service/speichern', {
+    preHandler: pages.app.csrfProtection,
+    config: { rateLimit: { max: RESUME_POSTS_PER_HOUR, timeWindow: 3_600_000 } },
+  }, async (req: Req, reply) => postSaveMail(pages, req, reply));
   pages.app.get<RouteTypes>(`/:tenant/:service/${RESUME_SEGMENT}/:token`, async (req: Req, reply) => openResumeLink(pages, req, reply));
 }
