@@ -71,4 +71,14 @@ describe('return channel and Postfach reply under hostile input', () => {
     const { rows } = await ps.stack.rt.db.query<{ n: string }>('SELECT count(*)::text AS n FROM submissions WHERE case_id = $1', [app.id]);
     assert.equal(rows[0]?.n, '1', 'only the first reply went to the authority');
   });
+
+  it('one address may make the return paths read at most RETURN_READ_LIMITS.perSourcePerMinute bodies a minute (429 after)', async () => {
+    // Run last: it uses up this address's minute on the return paths.
+    let status = 0;
+    for (let i = 0; i <= RETURN_READ_LIMITS.perSourcePerMinute && status !== 429; i++) status = (await tiny()).status;
+    assert.equal(status, 429);
+    const after = await tiny();
+    assert.equal(after.status, 429);
+    assert.ok(Number(after.headers.get('retry-after')) > 0);
+  });
 });
