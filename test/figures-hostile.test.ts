@@ -46,4 +46,14 @@ describe('open figures under load from anonymous clients', () => {
     assert.equal((await fetch(`${stack.url}/_efa/figures.json?land=${'x'.repeat(65)}`)).status, 400);
     assert.equal(reads, 2, 'a malformed filter reads nothing');
   });
+
+  test('a read filtered by a Land or service, made up or not, is a range of an index, never every counter row', async () => {
+    // The table of a test is small, so the planner would scan it anyway: forbid that to see whether a range exists.
+    const plan = await stack.rt.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT kind, sum(n) FROM figure_counts WHERE tenant = 'zz' AND service_id = 'erfunden' GROUP BY kind`);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    assert.match(plan, /figure_counts_by_land_service/, plan);
+  });
 });
