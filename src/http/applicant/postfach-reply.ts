@@ -61,7 +61,7 @@ export function registerPostfachReply(pages: ApplicantPages, uploads: StepUpload
     const back = `${postfachHref(p, access.key)}?lang=${p.lang}`;
     const asking = actionRequired(await statusHistory(rt.db, access.row.id)) ? await answerAsking(rt, access.row.id) : undefined;
     if (!asking) return reply.redirect(back, 303);
-    const post = await uploads.begin(req, reply);
+    const post = await uploads.begin(req, reply, REPLY_RULES.maxBytes);
     if (post === false) return reply;
     const service = rt.services.get(access.row.service_id);
     if (!post || !service) return refused(pages, reply, p, access, { message: '', tooLong: false });
