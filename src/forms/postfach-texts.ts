@@ -16,6 +16,10 @@ export const postfachDe = {
   replyMessage: 'Ihre Nachricht an die zuständige Stelle (optional)', replyFile: 'Dokument', replyFileHint: 'PDF, JPEG oder PNG, höchstens 10 MB.', replySubmit: 'Dokument nachreichen',
   replySent: 'Ihr Dokument ist eingegangen und wird an die zuständige Stelle übermittelt.', repliesTitle: 'Von Ihnen nachgereicht', replySentAt: 'Nachgereicht am {date}',
   replyErrorFile: 'Wählen Sie ein Dokument aus: PDF, JPEG oder PNG, höchstens 10 MB.', replyErrorMessage: 'Ihre Nachricht darf höchstens 2.000 Zeichen lang sein.',
+  overviewTitle: 'Mein Postfach', overviewIntro: 'Hier sehen Sie die Anträge, die Sie mit Ihrem Nutzerkonto in diesem Land gestellt haben, und die Nachrichten der zuständigen Stellen dazu. Anträge ohne Anmeldung öffnen Sie über Ihren persönlichen Link zum Bearbeitungsstand.',
+  overviewEmpty: 'Mit Ihrem Nutzerkonto wurde hier noch kein Antrag gestellt.', overviewCaption: 'Ihre Anträge, der neueste zuerst',
+  overviewReference: 'Aktenzeichen', overviewService: 'Leistung', overviewSubmitted: 'Abgesendet am', overviewStatus: 'Stand', overviewMessages: 'Nachrichten: {n}', overviewUnread: '{n} neu',
+  overviewMessagesHead: 'Nachrichten', overviewLogout: 'Abmelden', overviewHome: 'Zur Startseite',
 };
 
 export type PostfachTexts = typeof postfachDe;
@@ -34,4 +38,8 @@ export const postfachEn: PostfachTexts = {
   replyMessage: 'Your message to the responsible office (optional)', replyFile: 'Document', replyFileHint: 'PDF, JPEG or PNG, at most 10 MB.', replySubmit: 'Send document',
   replySent: 'Your document was received and is being sent to the responsible office.', repliesTitle: 'Sent by you', replySentAt: 'Sent on {date}',
   replyErrorFile: 'Choose a document: PDF, JPEG or PNG, at most 10 MB.', replyErrorMessage: 'Your message may be at most 2,000 characters long.',
+  overviewTitle: 'My inbox (Postfach)', overviewIntro: 'Here are the applications you submitted with your user account in this Land, and the messages of the responsible offices about them. Applications made without a login open through your personal status link.',
+  overviewEmpty: 'No application has been submitted here with your user account yet.', overviewCaption: 'Your applications, newest first',
+  overviewReference: 'Reference number', overviewService: 'Service', overviewSubmitted: 'Submitted on', overviewStatus: 'Status', overviewMessages: 'Messages: {n}', overviewUnread: '{n} new',
+  overviewMessagesHead: 'Messages', overviewLogout: 'Log out', overviewHome: 'To the home page',
 };
