@@ -115,6 +115,17 @@ describe('the Postfach after login: the account\'s applications and their answer
     assert.equal((await other.get(file.replaceAll('&amp;', '&'))).status, 404, 'nor its file');
     assert.equal((await other.get(`/${TENANT}/status/${mine.id}`)).status, 404, 'nor its status page');
 
+    // The same account logged in at a lower level than it submitted at (high): neither listed nor opened.
+    const { rows: [submitted] } = await ps.stack.rt.db.query<{ account: string }>('SELECT account FROM submissions WHERE id = $1', [mine.id]);
+    const lower = new Browser(ps.stack.url);
+    const sessionId = await ps.stack.rt.accounts.sessions.create({ tenant: TENANT, serviceId: '_postfach', account: submitted?.account as string, trustLevel: 'substantial' }, {});
+    lower.setCookie('efa_session_postfach', ps.stack.app.signCookie(sessionId));
+    const lowerOverview = await lower.get(`/${TENANT}/postfach`);
+    assert.equal(lowerOverview.status, 200);
+    assert.ok(!lowerOverview.html.includes(mine.id), 'submitted at a higher level than this login: not listed');
+    assert.match(lowerOverview.html, /efa-overview-higher">Weitere Anträge \(1\)/, 'but the page says there is one, and how to see it');
+    assert.equal((await lower.get(`/${TENANT}/status/${mine.id}/postfach`)).status, 404, 'nor opened');
+
     // Logout: here and at the account service; the overview asks for the login again.
     await b.get(`/${TENANT}/postfach`);
     const out = await b.submit({}, '/abmelden');

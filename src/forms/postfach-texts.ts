@@ -20,6 +20,7 @@ export const postfachDe = {
   overviewEmpty: 'Mit Ihrem Nutzerkonto wurde hier noch kein Antrag gestellt.', overviewCaption: 'Ihre Anträge, der neueste zuerst',
   overviewReference: 'Aktenzeichen', overviewService: 'Leistung', overviewSubmitted: 'Abgesendet am', overviewStatus: 'Stand', overviewMessages: 'Nachrichten: {n}', overviewUnread: '{n} neu',
   overviewMessagesHead: 'Nachrichten', overviewLogout: 'Abmelden', overviewHome: 'Zur Startseite',
+  overviewHigherLevel: 'Weitere Anträge ({n}) haben Sie mit einem höheren Vertrauensniveau gestellt, als Ihre Anmeldung hier hat. Um sie zu sehen, melden Sie sich ab und wieder an, zum Beispiel mit dem Online-Ausweis.',
 };
 
 export type PostfachTexts = typeof postfachDe;
@@ -42,4 +43,5 @@ export const postfachEn: PostfachTexts = {
   overviewEmpty: 'No application has been submitted here with your user account yet.', overviewCaption: 'Your applications, newest first',
   overviewReference: 'Reference number', overviewService: 'Service', overviewSubmitted: 'Submitted on', overviewStatus: 'Status', overviewMessages: 'Messages: {n}', overviewUnread: '{n} new',
   overviewMessagesHead: 'Messages', overviewLogout: 'Log out', overviewHome: 'To the home page',
+  overviewHigherLevel: 'You submitted more applications ({n}) at a higher level of assurance than your login here has. To see them, log out and log in again, for example with the online ID card.',
 };

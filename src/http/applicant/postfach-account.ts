@@ -9,6 +9,7 @@
 import type { FastifyReply } from 'fastify';
 import { LoginError } from '../../accounts/errors.js';
 import { accountKey } from '../../accounts/sessions.js';
+import { levelsUpTo } from '../../accounts/types.js';
 import { submissionsOfAccount } from '../../postfach/accounts.js';
 import { accountView, continueView, cookieOptions, LOGIN_COOKIE, LOGIN_SEGMENT, OVERVIEW_COOKIE, overviewCookiePath, OVERVIEW_SESSION, overviewSessionOf, textsOf, unsigned } from './account.js';
 import { postToIdp } from './login-saml.js';
@@ -25,8 +26,8 @@ async function beginOverviewLogin(pages: ApplicantPages, req: Req, reply: Fastif
   const p = pages.page(req, reply);
   if (!p || !rt.accounts.configured(p.tenant.id)) return pages.notFound(reply, p);
   const adapter = await rt.accounts.adapterFor(p.tenant.id);
-  // The lowest level: the account's key is the same at every level, and the list shows only what
-  // this account submitted.
+  // The lowest level: the account's key is the same at every level; what was submitted at a higher
+  // level than this login reached is neither listed nor opened (./access.ts).
   const start = await adapter.begin({
     tenantId: p.tenant.id, serviceId: OVERVIEW_SESSION, trustLevel: 'low', language: p.lang,
     callbackUrl: `${req.protocol}://${req.host}${p.base}/${LOGIN_SEGMENT}/rueckkehr`, returnTo: overviewHref(p),
@@ -56,13 +57,14 @@ export async function overviewLoggedIn(pages: ApplicantPages, req: Req, reply: F
   return reply.redirect(overviewHref(p), 303);
 }
 
-function overviewView(p: PageEnv, rows: Awaited<ReturnType<typeof submissionsOfAccount>>, csrf: string): PageView {
+function overviewView(p: PageEnv, { listed: rows, higherLevel }: Awaited<ReturnType<typeof submissionsOfAccount>>, csrf: string): PageView {
   const ui = uiOf(p);
   const zbp = ui as unknown as Record<string, string>;
   return {
     template: 'postfach-overview', title: ui.overviewTitle, status: 200,
     context: {
       logoutAction: `${overviewHref(p)}/abmelden?lang=${p.lang}`, csrf,
+      higherLevel: higherLevel > 0 ? ui.overviewHigherLevel.replace('{n}', number(higherLevel, p.lang)) : undefined,
       submissions: rows.map((s) => ({
         id: s.id, reference: s.reference, service: serviceTitle(p, s.serviceId) || s.serviceId, submitted: berlinDateTime(s.submittedAt, p.lang),
         status: s.status, statusText: zbp[`zbp${s.status}`] ?? s.status, href: `${postfachHref(p, s.id)}?lang=${p.lang}`,
@@ -79,7 +81,7 @@ async function overview(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   const current = await overviewSessionOf(rt, req, p);
   if (!current) return reply.redirect(`${overviewHref(p)}/anmelden`, 303);
   void reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex');
-  const rows = await submissionsOfAccount(rt.db, p.tenant.id, current.session.account);
+  const rows = await submissionsOfAccount(rt.db, p.tenant.id, current.session.account, levelsUpTo(current.session.trustLevel));
   return pages.send(reply, p, overviewView(p, rows, reply.generateCsrf()));
 }
 
