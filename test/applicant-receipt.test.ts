@@ -11,6 +11,8 @@ import { Browser } from './support/browser.js';
 import { extractErrors, pdfWith } from './support/answers.js';
 import { generateTypes, TYPES_FILE } from '../src/services/types-gen.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
+import { editJson } from './support/declarations.js';
+import { readPdf, squeeze } from './support/pdf.js';
 import { startStack, type TestStack } from './support/runtime.js';
 
 /**
@@ -38,7 +40,8 @@ function pet(n: number, name: string): Record<string, string> {
 }
 
 function decode(html: string): string {
-  return html.replace(/<\/span>|<br>/g, '\n').replace(/<[^>]+>/g, '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x60;/g, '`').trim();
+  // A row's answers are label/value pairs on the page; the receipt writes each as "label: value".
+  return html.replace(/<\/dt><dd class="efa-lines__value">/g, ': ').replace(/<\/span>|<br>|<\/div>/g, '\n').replace(/<[^>]+>/g, '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x60;/g, '`').trim();
 }
 
 /** The answer rows of a check page: every label and value that has a change link, generically. */
@@ -47,34 +50,6 @@ function checkRows(html: string): Array<{ label: string; value: string }> {
 }
 
 /** The text of a PDF as pdf.js extracts it (what a screen reader or a search finds). */
-async function pdfText(pdf: Buffer): Promise<{ text: string; title: unknown; marked: boolean; language: unknown; roles: Set<string> }> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const task = pdfjs.getDocument({ data: new Uint8Array(pdf), useSystemFonts: false });
-  const doc = await task.promise;
-  const parts: string[] = [];
-  const roles = new Set<string>();
-  const walk = (node: unknown): void => {
-    const n = node as { role?: string; children?: unknown[] } | null;
-    if (n?.role) roles.add(n.role);
-    for (const child of n?.children ?? []) walk(child);
-  };
-  for (let i = 1; i <= doc.numPages; i++) {
-    const page = await doc.getPage(i);
-    const content = await page.getTextContent();
-    parts.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
-    walk(await page.getStructTree());
-  }
-  const meta = await doc.getMetadata();
-  const info = meta.info as Record<string, unknown>;
-  // pdf.js answers with a Map (6.x) or an object (older).
-  const mark = (await doc.getMarkInfo()) as unknown;
-  const marked = mark instanceof Map ? mark.get('Marked') === true : (mark as { Marked?: boolean } | null)?.Marked === true;
-  await task.destroy();
-  return { text: parts.join(' '), title: info.Title, marked, language: info.Language, roles };
-}
-
-/** Whitespace is layout in a PDF (line breaks, wrapped words): compare without it. */
-const squeeze = (s: string) => s.replace(/\s+/g, '');
 
 async function fetchRaw(url: string): Promise<{ status: number; type: string | null; disposition: string | null; body: Buffer }> {
   const res = await fetch(url);
@@ -101,6 +76,12 @@ async function withPhotoField(root: string): Promise<void> {
   writeFileSync(formFile, JSON.stringify(form, null, 2));
 }
 
+/** What the service says happens after submitting: on the confirmation page and in the receipt. */
+const NEXT_STEPS = [
+  { de: 'Das Amt prüft Ihre Anmeldung innerhalb von zwei Wochen.', en: 'The office checks your registration within two weeks.' },
+  { de: 'Sie erhalten danach einen Bescheid per Post.', en: 'You then receive a notice by post.' },
+];
+
 describe('applicant: authority, PDF receipt, keeping a draft', () => {
   let temp: TempRoot;
   let stack: TestStack;
@@ -114,6 +95,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     const routing = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     writeFileSync(file, JSON.stringify({ ...routing, authorities: [AUTHORITY], directory: [{ ...entry, authorityId: AUTHORITY.id }] }, null, 2));
     await withPhotoField(temp.root);
+    editJson(join(temp.root, 'services', SERVICE, 'service.json'), (doc) => { doc.nextSteps = NEXT_STEPS; });
     stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root } });
   });
   after(async () => {
@@ -166,6 +148,8 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     assert.equal(done.status, 303, extractErrors(done.html));
     await b.get(done.location as string);
     assertAuthority(b.lastHtml, 'de', 'confirmation page');
+    const nextSteps = [...(/<ol class="[^"]*efa-next-steps">([\s\S]*?)<\/ol>/.exec(b.lastHtml)?.[1] ?? '').matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]);
+    assert.deepEqual(nextSteps, NEXT_STEPS.map((l) => l.de), 'the confirmation page lists what happens next, in order');
     const reference = /class="efa-reference">([^<]+)</.exec(b.lastHtml)?.[1] as string;
     assert.ok(reference);
     const receiptHref = (RECEIPT.exec(b.lastHtml)?.[1] ?? '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
@@ -179,7 +163,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     assert.equal(res.status, 200);
     assert.equal(res.type, 'application/pdf');
     assert.equal(res.disposition, `attachment; filename="Eingangsbestaetigung-${reference}.pdf"`);
-    const pdf = await pdfText(res.body);
+    const pdf = await readPdf(res.body);
     const text = squeeze(pdf.text);
     assert.ok(text.includes(squeeze(reference)), 'the reference number');
     assert.ok(text.includes(squeeze(AUTHORITY.name)), 'the authority');
@@ -196,6 +180,10 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     assert.ok(pdf.marked, 'a tagged PDF');
     for (const role of ['H1', 'H2', 'P', 'Figure']) assert.ok(pdf.roles.has(role), `its structure has ${role} (has ${[...pdf.roles].join(', ')})`);
     assert.equal(pdf.language, 'de-DE', 'the document language');
+    pdf.pages.forEach((page, i) => {
+      assert.ok(squeeze(page).includes(squeeze(`${uiTexts.de.receipt} ${reference} · Seite ${i + 1} von ${pdf.pages.length}`)), `page ${i + 1} names the receipt, its reference and its number`);
+    });
+    for (const line of NEXT_STEPS) assert.ok(text.includes(squeeze(line.de)), `what happens next: "${line.de}"`);
 
     // Stored for the receipt: sealed, not in plain text.
     const copy = (await stack.rt.db.query<{ applicant_copy: Uint8Array }>('SELECT applicant_copy FROM submissions WHERE reference = $1', [reference])).rows[0]?.applicant_copy;
@@ -215,7 +203,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     const res = await fetchRaw(`${stack.url}${receiptHref}`);
     assert.equal(res.status, 200);
     assert.match(res.disposition ?? '', /^attachment; filename="Receipt-[A-Z0-9-]+\.pdf"$/);
-    const pdf = await pdfText(res.body);
+    const pdf = await readPdf(res.body);
     const text = squeeze(pdf.text);
     assert.ok(text.includes(squeeze(AUTHORITY.nameEn as string)));
     assert.ok(text.includes(squeeze(uiTexts.en.receiptAnswers)));
@@ -239,7 +227,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     }
     // After the retention purge the receipt still confirms the submission, without the answers.
     await stack.rt.db.query('UPDATE submissions SET applicant_copy = NULL WHERE id = $1', [id]);
-    const purged = await pdfText((await fetchRaw(`${stack.url}/${TENANT}/status/${key}/eingangsbestaetigung.pdf`)).body);
+    const purged = await readPdf((await fetchRaw(`${stack.url}/${TENANT}/status/${key}/eingangsbestaetigung.pdf`)).body);
     assert.ok(squeeze(purged.text).includes(squeeze(uiTexts.de.receiptAnswersGone)));
     assert.ok(!purged.text.includes('Minka'));
   });
@@ -270,6 +258,7 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
       assert.ok(text.includes(keptUntil), `${lang}: the save page says until when`);
       assert.ok(text.includes(`${stack.url}/${TENANT}/${SERVICE}`), `${lang}: the address to come back to`);
       assert.doesNotMatch(saved.html, /<script/, 'no JavaScript needed');
+      assert.doesNotMatch(saved.html, /name="email"/, 'no e-mail form while mail is off');
       assert.match(saved.html, new RegExp(`href="/${TENANT}/${SERVICE}/tiere"`), 'back to where the applicant stopped');
 
       // Coming back: the start page offers to continue, and the answers are there.

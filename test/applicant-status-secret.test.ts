@@ -18,6 +18,7 @@ import { Browser } from './support/browser.js';
 import { extractErrors } from './support/answers.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { readPdf, squeeze } from './support/pdf.js';
 
 /**
  * The applicant's status link is a capability of its own, not the submission id: the id travels in
@@ -62,15 +63,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
   }
 }
 
-async function pdfText(pdf: Buffer): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const task = pdfjs.getDocument({ data: new Uint8Array(pdf), useSystemFonts: false });
-  const doc = await task.promise;
-  const parts: string[] = [];
-  for (let i = 1; i <= doc.numPages; i++) parts.push((await (await doc.getPage(i)).getTextContent()).items.map((item) => ('str' in item ? item.str : '')).join(' '));
-  await task.destroy();
-  return parts.join(' ').replace(/\s+/g, '');
-}
+const pdfText = async (pdf: Buffer): Promise<string> => squeeze((await readPdf(pdf)).text);
 
 interface Submitted { id: string; reference: string; key: string; browser: Browser; holder: string; setCookies: string[] }
 

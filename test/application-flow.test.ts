@@ -177,7 +177,11 @@ describe('a full Gewerbeanmeldung over HTTP, without JavaScript, against Postgre
     await b.get((await b.submit({}, '/start')).location as string);
     await step(b, person);
     await step(b, { 'betrieb.name': 'Hafenkiosk', 'betrieb.rechtsform': 'einzelunternehmen', 'betrieb.anzeigegrund': 'neuerrichtung' });
-    await step(b, { 'betrieb.anschrift.strasse': 'Jungfernstieg', 'betrieb.anschrift.hausnummer': '1', 'betrieb.anschrift.plz': '20354', 'betrieb.anschrift.ort': 'Hamburg' });
+    // Told right after the step that names the place, not only on the check page.
+    const gap = await b.submit({ 'betrieb.anschrift.strasse': 'Jungfernstieg', 'betrieb.anschrift.hausnummer': '1', 'betrieb.anschrift.plz': '20354', 'betrieb.anschrift.ort': 'Hamburg' });
+    assert.equal(gap.location, '/sh/gewerbeanmeldung/keine-stelle');
+    assert.match((await b.get(gap.location)).html, /können Sie diesen Antrag hier nicht stellen/);
+    await b.get('/sh/gewerbeanmeldung/taetigkeit');
     const token = /name="_csrf" value="([^"]*)"/.exec(b.lastHtml)?.[1] ?? '';
     await step(b, activity());
     assert.match(b.lastHtml, /noch keine zuständige Stelle angebunden/);

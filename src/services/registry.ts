@@ -32,6 +32,8 @@ export interface ServiceDefinition {
   derived?: Record<string, { title: LocalText; type?: string }>;
   /** What the check and confirmation pages show of the logic (fee, derived amounts, facts), in order. */
   display?: DisplayItem[];
+  /** What happens after submitting, in order, with timescales (confirmation page and PDF receipt). */
+  nextSteps?: LocalText[];
   /**
    * Which places the service takes: "anywhere" (the default: the rules of the place's Land apply)
    * or "portal-land" (only places in the Land of the portal it is applied for through).
@@ -66,6 +68,8 @@ export interface DisplayItem {
   label: { de: string; en: string };
   hint?: { de: string; en: string };
   format?: 'money' | 'number' | 'yesno' | 'text';
+  /** A yes/no fact said in the service's words instead of "Yes"/"No". */
+  says?: { true: { de: string; en: string }; false: { de: string; en: string } };
   pages?: Array<'check' | 'confirmation'>;
 }
 

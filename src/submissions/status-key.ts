@@ -48,7 +48,7 @@ export function cookieWithKey(value: string | undefined, key: string): string {
   return [key, ...keysInCookie(value).filter((k) => k !== key)].slice(0, COOKIE_KEYS).join('.');
 }
 
-/** A URL as it may be logged: a status key in its path is replaced. */
+/** A URL as it may be logged: a status key or a draft's resume secret in its path is replaced. */
 export function withoutStatusKey(url: string): string {
-  return url.replace(/(\/status\/)[A-Za-z0-9_-]{43}(?=[/?#]|$)/g, '$1[key]');
+  return url.replace(/(\/(?:status|fortsetzen)\/)[A-Za-z0-9_-]{43}(?=[/?#]|$)/g, '$1[key]');
 }

@@ -11,7 +11,7 @@ import type { Database } from '../storage/db.js';
 import { countPaid, countSubmitted, submittedCountSql } from '../storage/figure-counts.js';
 import { fileRefsIn } from '../attachments/references.js';
 import { buildPayload } from '../messages/index.js';
-import { replyEmailOf } from './reply-email.js';
+import { applicantEmailOf } from './reply-email.js';
 import { UnknownAttachmentError, type AttachmentStore, type SealedFile } from '../attachments/store.js';
 
 export interface Responsible {
@@ -179,7 +179,7 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
   const jwe = await encryptFor(responsible.endpoint.encryptionKey, text, mediaType);
   const mode: DeliveryMode = isPullEndpoint(responsible.endpoint) ? 'pull' : 'push';
   // Only a push delivery announces it (a pull authority reads it in the payload); cleared once delivered.
-  const replyEmail = mode === 'push' ? replyEmailOf(service.schema, data) ?? null : null;
+  const replyEmail = mode === 'push' ? applicantEmailOf(service, data as Record<string, unknown>) ?? null : null;
   try {
     await db.transaction(async (tx) => {
       // Locks the draft: of two submits at once (a double click) one waits here and then finds it gone.

@@ -1,3 +1,4 @@
+import type { Lang } from '../text.js';
 import type { LocalText } from '../../services/contract.js';
 import { nameOf } from '../messages.js';
 import { fieldNamed } from '../options.js';
@@ -99,7 +100,13 @@ export const integer: FieldKind = {
   view(_field, value, parsed) {
     return { partial: 'field-input', type: 'text', inputmode: 'numeric', value: parsed ? parsed.raw.value : value === undefined ? '' : String(value) };
   },
-  summary: (_field, value) => (value === undefined ? '' : String(value)),
+  // "31.500" on the check page and in the receipt, but a year stays "2019" (grouping from five digits).
+  summary: (_field, value, lang) => (typeof value === 'number' ? WHOLE[lang].format(value) : value === undefined ? '' : String(value)),
+};
+
+const WHOLE: Record<Lang, Intl.NumberFormat> = {
+  de: new Intl.NumberFormat('de-DE', { useGrouping: 'min2' }),
+  en: new Intl.NumberFormat('en-GB', { useGrouping: 'min2' }),
 };
 
 function notWhole(field: FormField): NonNullable<ParseResult['error']> {

@@ -1,5 +1,6 @@
 /** The confirmation page after submitting: the reference, the responsible authority, the declared facts, the status link. */
 import type { FastifyReply } from 'fastify';
+import { t } from '../../forms/text.js';
 import type { LoadedService } from '../../services/registry.js';
 import { accessByCookie, applicantFacts, keyNeededView, withoutFactsOncePurged, type SubmissionView } from './access.js';
 import { paymentTexts } from './payment-texts.js';
@@ -24,6 +25,7 @@ export function confirmationView(env: PageEnv, service: LoadedService, s: Submis
       reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName, authority: authorityView(s.authority, env.lang, s.authorityName),
       submittedAt: berlinDateTime(s.submittedAt, env.lang),
       facts, statusHref: s.statusHref, receiptHref: s.receiptHref, paid: paidOnline(env, s.payment),
+      nextSteps: (service.definition.nextSteps ?? []).map((line) => t(line, env.lang)),
     },
   };
 }

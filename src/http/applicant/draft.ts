@@ -19,14 +19,27 @@ export function draftExpiry(env: PageEnv, serviceId: string, expiresAt: Date): D
  * "Save and continue later": the answers are already saved with every step; this page says until
  * when, and how to come back (the draft cookie of this browser, the service's start page).
  */
-export function saveForLaterView(env: PageEnv, service: LoadedService, opts: { expiresAt: Date; startUrl: string; backHref: string }): PageView {
+export function saveForLaterView(env: PageEnv, service: LoadedService, opts: { expiresAt: Date; startUrl: string; backHref: string; mail?: SaveByMail }): PageView {
   const ui = uiOf(env);
+  const mail = opts.mail && { ...opts.mail, sentText: opts.mail.sentTo ? ui.saveMailSent.replace('{address}', opts.mail.sentTo) : undefined };
   return {
     template: 'save-for-later', title: ui.saveTitle, status: 200,
     context: {
-      serviceTitle: serviceTitle(env, service.definition.id), keptUntil: berlinDateTime(opts.expiresAt, env.lang), startUrl: opts.startUrl, backHref: opts.backHref,
+      serviceTitle: serviceTitle(env, service.definition.id), keptUntil: berlinDateTime(opts.expiresAt, env.lang), startUrl: opts.startUrl, backHref: opts.backHref, mail,
+      errorSummary: mail?.error ? [{ message: mail.error, href: 'f-resume-email' }] : undefined,
     },
   };
+}
+
+/** The "send me a link" form of the save page (./resume.ts), shown when mail is configured. */
+export interface SaveByMail {
+  action: string;
+  csrf: string;
+  /** What the applicant typed, shown again with an error. */
+  value?: string;
+  error?: string;
+  /** Where the link went, after sending. */
+  sentTo?: string;
 }
 
 /** No draft (expired, removed, or never started in this browser): what happened, and a fresh start. */

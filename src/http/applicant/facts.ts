@@ -82,6 +82,7 @@ function formatFact(item: DisplayItem, value: unknown, lang: Lang): string {
   if (value === undefined || value === null) return '–';
   // A derived list (the dogs' names, the amounts per year) is shown item by item in the item's format.
   if (Array.isArray(value)) return value.length === 0 ? '–' : value.map((v: unknown) => formatFact(item, v, lang)).join(', ');
+  if (item.says && typeof value === 'boolean') return item.says[value ? 'true' : 'false'][lang];
   switch (item.format ?? (item.value === 'fee' ? 'money' : 'text')) {
     case 'money': return money(typeof value === 'number' ? { cents: value, currency: 'EUR' } : (value as Money), lang);
     case 'number': return number(Number(value), lang);

@@ -13,8 +13,11 @@ import { FIGURES_SEGMENT, registerFigures } from './figures.js';
 import { registerHome } from './home.js';
 import { LEGAL_PAGES, registerLegal } from './legal.js';
 import { LOGIN_SEGMENT, registerLogin } from './login.js';
+import { registerNoOffice } from './no-office.js';
 import { registerPayment } from './payment.js';
 import { ApplicantPages } from './request.js';
+import { registerRowRemoval } from './row-remove.js';
+import { registerResume } from './resume.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
@@ -51,6 +54,9 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerSubmit(pages);
   registerPayment(pages);
   registerConfirmation(pages);
+  registerNoOffice(pages);
+  registerResume(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);
+  registerRowRemoval(pages);
 }

@@ -6,9 +6,9 @@ import type { FormStep } from '../../forms/definition.js';
 import { t, type Lang } from '../../forms/text.js';
 import type { Money } from '../../services/contract.js';
 import type { LoadedService } from '../../services/registry.js';
-import { saveForLaterView } from './draft.js';
 import { loginOf, sessionOf } from './account.js';
 import { logicContext } from './logic.js';
+import { sendSavePage } from './resume.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { berlinToday, formOf, money, serviceTitle, type PageEnv, type PageView } from './view.js';
 
@@ -85,9 +85,6 @@ export function registerStart(pages: ApplicantPages): void {
   app.get<RouteTypes>('/:tenant/:service/speichern', async (req: Req, reply) => {
     const ctx = await pages.serviceContext(req, reply);
     if (!ctx) return;
-    const { p, service, draft } = ctx;
-    const id = service.definition.id;
-    const resume = draft.currentStep ?? (formOf(p.tenant, id).steps[0] as FormStep).id;
-    return pages.send(reply, p, saveForLaterView(p, service, { expiresAt: draft.expiresAt, startUrl: `${req.protocol}://${req.host}${p.base}/${id}`, backHref: `${p.base}/${id}/${resume}` }));
+    return sendSavePage(pages, req, reply, ctx);
   });
 }

@@ -69,7 +69,7 @@ function receiptInput(rt: Runtime, p: PageEnv, service: LoadedService, { row, ke
   return {
     lang: p.lang, ui: uiOf(p), landName: t(p.tenant.name, p.lang), portalName: t(portalNameOf(p.tenant, service.definition.id), p.lang), logoSvg: logo === undefined ? undefined : logo.toString(),
     reference: row.reference, serviceTitle: view.context.serviceTitle as string, submittedAt: view.context.submittedAt as string,
-    authority: view.context.authority as AuthorityView, facts: view.context.facts as ReceiptInput['facts'],
+    authority: view.context.authority as AuthorityView, facts: view.context.facts as ReceiptInput['facts'], nextSteps: view.context.nextSteps as string[],
     // A Land that added a language after the submission: the copy in German.
     sections: copy?.[p.lang] ?? copy?.de,
   };

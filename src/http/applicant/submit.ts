@@ -8,10 +8,11 @@ import type { ConditionEnv } from '../../forms/conditions.js';
 import { pruneHidden, validateAll } from '../../forms/validate.js';
 import type { LoadedService } from '../../services/registry.js';
 import { DraftGoneError, resolveResponsible, storeSubmission } from '../../submissions/submit.js';
+import { applicantEmailOf } from '../../submissions/reply-email.js';
 import { newStatusKey } from '../../submissions/status-key.js';
-import { getAt } from '../../forms/pointer.js';
 import { sealNotifyAddress } from '../../postfach/notify.js';
 import { keepStatusCookie } from './access.js';
+import { CONFIRMATION_MAIL_FIELD, confirmationMailTo, sendConfirmationMail } from './confirmation-mail.js';
 import { checkSections, renderCheck } from './check.js';
 import { blocksSubmit, standingOf, submissionPayment } from './payment.js';
 import { placeElsewhere } from './place-view.js';
@@ -56,7 +57,7 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   try {
     const sections = applicantCopySections(p, service, data, stepCtx.conditions);
     const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
-    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), account: draft.account ?? undefined, payment: submissionPayment(standing), notifySealed: sealNotifyAddress(rt.drafts, rt.mailer, service.definition.contact?.email && getAt(data, service.definition.contact.email)) });
+    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), account: draft.account ?? undefined, payment: submissionPayment(standing), notifySealed: sealNotifyAddress(rt.drafts, rt.mailer, applicantEmailOf(service, data)) });
   } catch (err) {
     if (err instanceof DraftGoneError) return pages.send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
     throw err;
@@ -65,6 +66,8 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   if (record.deliveryMode === 'push') rt.dispatch(record.id);
   pages.dropDraftCookie(reply, p, id);
   keepStatusCookie(rt, req, reply, p, statusKey.key);
+  const mailTo = req.body?.[CONFIRMATION_MAIL_FIELD] === 'ja' ? confirmationMailTo(rt, service, data) : undefined;
+  if (mailTo) sendConfirmationMail(rt, req.log, p, service, { to: mailTo, reference: record.reference, submittedAt: new Date(), statusUrl: `${req.protocol}://${req.host}${p.base}/status/${statusKey.key}` });
   return reply.redirect(`${p.base}/${id}/bestaetigung/${record.id}`, 303);
 }
 
