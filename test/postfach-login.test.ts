@@ -80,6 +80,7 @@ describe('the Postfach after login: the account\'s applications and their answer
 
     // Another browser without the status cookie: only the login opens the Postfach.
     const anonymous = new Browser(ps.stack.url);
+    assert.match((await anonymous.get(`/${TENANT}/`)).html, new RegExp(`<a class="kern-link efa-postfach-overview" href="/${TENANT}/postfach">`), 'the Land\'s home page leads to the overview');
     const refused = await anonymous.get(`/${TENANT}/postfach`);
     assert.equal(refused.status, 303);
     assert.equal(refused.location, `/${TENANT}/postfach/anmelden`, 'without a login the overview goes to the login');
