@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeclarationError, DeclarationErrors } from '../src/core/errors.js';
+import { DeclarationErrors } from '../src/core/errors.js';
 import { generateSigningKeyPair } from '../src/crypto/keys.js';
 import { createRenderer } from '../src/forms/render.js';
 import { t } from '../src/forms/text.js';
