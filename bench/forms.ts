@@ -8,16 +8,22 @@
  *   npm run bench:forms -- 1000    (rows)
  *
  * The service is generated into a temp copy of the project root (test/support/extra-service.ts),
- * never into services/.
+ * never into services/. A second service nests a group in each row (three vaccinations per animal,
+ * test/support/extra-service.ts `vaccinations`): its list, check page, validation and the posts of
+ * an outer and an inner row are timed against the same baseline.
  */
 import { availableParallelism, cpus } from 'node:os';
 import Handlebars from 'handlebars';
-import { rowLines, rowsOf, rowTitle } from '../src/forms/fields/group.js';
-import { createRenderer } from '../src/forms/render.js';
+import { innerGroups, rowLines, rowsOf, rowTitle } from '../src/forms/fields/group.js';
+import { createRenderer, type Renderer } from '../src/forms/render.js';
 import { processRow, processStep, validateAll } from '../src/forms/validate.js';
 import { checkView } from '../src/http/applicant/check.js';
 import { stepContext } from '../src/http/applicant/logic.js';
+import { rowView, topRow } from '../src/http/applicant/row.js';
 import { stepView } from '../src/http/applicant/step.js';
+import type { Authority } from '../src/routing/types.js';
+import type { LoadedService } from '../src/services/registry.js';
+import type { Tenant } from '../src/tenants/registry.js';
 import { formOf, renderPage, type PageEnv } from '../src/http/applicant/view.js';
 import { loadDeclarations } from '../src/runtime.js';
 import { resolveResponsible } from '../src/submissions/submit.js';
@@ -27,6 +33,8 @@ const ROWS = Number(process.argv[2] ?? 500);
 const ROUNDS = 5;
 const MIN_ROUND_MS = 300;
 const SERVICE = 'haustiere';
+const NESTED = 'haustiere-geschachtelt';
+const INNER_ROWS = 3;
 
 /** Best of ROUNDS rounds of at least MIN_ROUND_MS each, in milliseconds per operation. */
 function measure(op: () => unknown): number {
@@ -48,9 +56,46 @@ function measure(op: () => unknown): number {
   return best;
 }
 
+const MIDDLE = Math.ceil(ROWS / 2) - 1;
+
+/** The post of row `index`'s own fields. */
+function rowPost(index: number): Record<string, string> {
+  const p = `tiere.${index}`;
+  return { [`${p}.name`]: 'Neu', [`${p}.art`]: 'hund', [`${p}.geburtsdatum.day`]: '1', [`${p}.geburtsdatum.month`]: '2', [`${p}.geburtsdatum.year`]: '2021' };
+}
+
+type Declarations = Awaited<ReturnType<typeof loadDeclarations>>;
+
+/** The same operations on ROWS animals with INNER_ROWS vaccinations each (a group nested in each row). */
+function nestedResults(decl: Declarations, tenant: Tenant, renderer: Renderer, today: string, authorityOf: (svc: LoadedService) => (d: Record<string, unknown>) => Authority): Array<[string, number]> {
+  const service = decl.services.get(NESTED);
+  const form = formOf(tenant, NESTED);
+  const step = form.steps.find((s) => s.id === 'tiere');
+  const group = step?.fields[0];
+  const inner = group && innerGroups(group, MIDDLE)[0];
+  if (!service || !step || !group || !inner) throw new Error('the nested service did not load');
+  const env: PageEnv = { tenant, lang: 'de', base: '/sh', url: `/sh/${NESTED}/tiere` };
+  const data = example(ROWS, INNER_ROWS);
+  const ctx = stepContext(env, decl.places, service, today, data);
+  if (validateAll(service, form, data, ctx)) throw new Error('the nested sample data is not a valid application');
+  const empty = { errors: new Map<string, string>(), parsed: new Map() };
+  const check = () => renderPage(renderer, env, checkView(env, service, data, ctx, { authorityOf: authorityOf(service), csrf: 'x' }));
+  if (!check().includes(`/tiere/${ROWS}/impfungen/${INNER_ROWS}?zurueck`)) throw new Error('the check page does not show every inner row');
+  const innerPost = { [`tiere.${MIDDLE}.impfungen.1.impfstoff`]: 'Neu', [`tiere.${MIDDLE}.impfungen.1.datum.day`]: '1', [`tiere.${MIDDLE}.impfungen.1.datum.month`]: '2', [`tiere.${MIDDLE}.impfungen.1.datum.year`]: '2022' };
+  return [
+    [`nested (${INNER_ROWS} per row): group step (list page), rendered`, measure(() => renderPage(renderer, env, stepView(env, service, step, data, empty, { fromCheck: false, csrf: 'x', conditions: ctx.conditions })))],
+    [`nested: outer row ${MIDDLE + 1}'s page with its inner list, rendered`, measure(() => renderPage(renderer, env, rowView(env, service, step, topRow(env, NESTED, step, group, MIDDLE), data, empty, { fromCheck: false, csrf: 'x', conditions: ctx.conditions })))],
+    ['nested: check page, rendered', measure(check)],
+    ['nested: validate the whole application (validateAll)', measure(() => validateAll(service, form, data, ctx))],
+    [`nested: post outer row ${MIDDLE + 1} (keeps its inner rows)`, measure(() => processRow(service, group, MIDDLE, data, rowPost(MIDDLE), ctx))],
+    [`nested: post inner row 2 of row ${MIDDLE + 1}`, measure(() => processRow(service, inner, 1, data, innerPost, ctx))],
+  ];
+}
+
 const temp = copyProjectRoot('efa-bench-forms-');
 try {
   await addExtraService(temp.root, { id: SERVICE, leikaKey: '99999999999001', tenants: ['sh'], routes: { '01': 'land-sh' }, minItems: 1, maxItems: ROWS });
+  await addExtraService(temp.root, { id: NESTED, leikaKey: '99999999999002', tenants: ['sh'], routes: { '01': 'land-sh' }, minItems: 1, maxItems: ROWS, vaccinations: { min: 0, max: INNER_ROWS } });
   const decl = await loadDeclarations(temp.root, { EFA_DEMO_RECEIVER_URL: 'http://127.0.0.1:3001' });
   const renderer = createRenderer(temp.root);
   const tenant = decl.tenants.get('sh');
@@ -65,7 +110,7 @@ try {
   const data = example(ROWS);
   const ctx = stepContext(env, decl.places, service, today, data);
   if (rowsOf(data.tiere).length !== ROWS || validateAll(service, form, data, ctx)) throw new Error('the sample data is not a valid application');
-  const authorityOf = (d: Record<string, unknown>) => resolveResponsible(decl.routing, service, d).authority;
+  const authorityOf = (svc: LoadedService) => (d: Record<string, unknown>) => resolveResponsible(decl.routing, svc, d).authority;
   const empty = { errors: new Map<string, string>(), parsed: new Map() };
   const spec = group.group;
 
@@ -73,7 +118,7 @@ try {
   const rows = rowsOf(data.tiere).map((row, i) => ({ number: i + 1, title: rowTitle(group, i, 'de'), lines: rowLines(spec, row, 'de') }));
   const bare = Handlebars.compile('<dl>{{#each rows}}<div id="r{{number}}"><dt>{{title}}</dt><dd>{{#each lines}}<span>{{label}}: {{value}}</span>{{/each}}</dd><dd><a href="/sh/haustiere/tiere/{{number}}">Ändern</a><button formaction="/sh/haustiere/tiere/{{number}}/entfernen">Entfernen</button></dd></div>{{/each}}</dl>');
   const listPage = () => renderPage(renderer, env, stepView(env, service, step, data, empty, { fromCheck: false, csrf: 'x', conditions: ctx.conditions }));
-  const checkPage = () => renderPage(renderer, env, checkView(env, service, data, ctx, { authorityOf, csrf: 'x' }));
+  const checkPage = () => renderPage(renderer, env, checkView(env, service, data, ctx, { authorityOf: authorityOf(service), csrf: 'x' }));
   if (!listPage().includes(`Tier ${ROWS}<`) || !checkPage().includes(`/tiere/${ROWS}?zurueck`)) throw new Error('the pages do not show every row');
 
   const results: Array<[string, number]> = [
@@ -82,8 +127,9 @@ try {
     ['check page, rendered (validates everything, fee, authority)', measure(checkPage)],
     ['validate the whole application (validateAll)', measure(() => validateAll(service, form, data, ctx))],
     ['post the group step ("continue": checks every row)', measure(() => processStep(service, step, data, {}, ctx))],
-    [`post one row (row ${Math.ceil(ROWS / 2)}: parse, store, validate)`, measure(() => processRow(service, group, Math.ceil(ROWS / 2) - 1, data, { [`tiere.${Math.ceil(ROWS / 2) - 1}.name`]: 'Neu', [`tiere.${Math.ceil(ROWS / 2) - 1}.art`]: 'hund', [`tiere.${Math.ceil(ROWS / 2) - 1}.geburtsdatum.day`]: '1', [`tiere.${Math.ceil(ROWS / 2) - 1}.geburtsdatum.month`]: '2', [`tiere.${Math.ceil(ROWS / 2) - 1}.geburtsdatum.year`]: '2021' }, ctx))],
+    [`post one row (row ${MIDDLE + 1}: parse, store, validate)`, measure(() => processRow(service, group, MIDDLE, data, rowPost(MIDDLE), ctx))],
   ];
+  results.push(...nestedResults(decl, tenant, renderer, today, authorityOf));
   const base = results[0]?.[1] ?? 1;
   console.log(`${ROWS} rows; ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; best of ${ROUNDS} rounds, ms per operation`);
   console.log(`${'what'.padEnd(62)} ${'ms'.padStart(8)} ${'vs. baseline'.padStart(13)}`);

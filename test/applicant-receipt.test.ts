@@ -40,7 +40,8 @@ function pet(n: number, name: string): Record<string, string> {
 }
 
 function decode(html: string): string {
-  return html.replace(/<\/span>|<br>/g, '\n').replace(/<[^>]+>/g, '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x60;/g, '`').trim();
+  // A row's answers are label/value pairs on the page; the receipt writes each as "label: value".
+  return html.replace(/<\/dt><dd class="efa-lines__value">/g, ': ').replace(/<\/span>|<br>|<\/div>/g, '\n').replace(/<[^>]+>/g, '').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x60;/g, '`').trim();
 }
 
 /** The answer rows of a check page: every label and value that has a change link, generically. */

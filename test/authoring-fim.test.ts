@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, type FimImport } from '../src/authoring/fim/index.js';
+import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, writeCodeListFiles, type FimImport } from '../src/authoring/fim/index.js';
 import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
@@ -34,7 +36,7 @@ const IMPORTS = [
   },
   {
     file: 'v3-constructs.xml', service: 'fim-konstrukte-3', leikaKey: '99999999999104', label: 'Name laut Pass',
-    data: { nameLautPass: 'Erika Mustermann', uhrzeitDesTermins: '09:30', familienstand: 'ledig', gewichtInKg: '72,5', meldebescheinigung: PDF },
+    data: { nameLautPass: 'Erika Mustermann', uhrzeitDesTermins: '09:30', familienstand: '1', gewichtInKg: '72,5', meldebescheinigung: PDF },
   },
 ];
 
@@ -122,9 +124,10 @@ describe('efa import-fim: an XDatenfelder file becomes a service draft that efa 
     const out = outputs.get('v2-constructs.xml') ?? '';
     assert.match(out, /not mapped, or only approximately \(\d+\):/);
     assert.match(out, /- datentyp obj: Datenfeld F90000006 v1\.0 „Lichtbild“: a binary object \(Blob\) is not a form answer: left out/);
-    assert.match(out, /- codelisteReferenz: Datenfeld F90000004 v1\.0 „Staatsangehörigkeit“: code list urn:de:example:staatsangehoerigkeit version 2 is not under codelists\//);
+    assert.match(out, /- codelisteReferenz: Datenfeld F90000004 v1\.0 „Staatsangehörigkeit“: code list urn:de:example:staatsangehoerigkeit version 2 \(FIM C90000001\) is neither in the export nor under codelists\//);
     assert.match(outputs.get('v2-simple.xml') ?? '', /every construct was mapped/);
-    assert.match(outputs.get('v3-simple.xml') ?? '', /- anzahl 0:1 \(Datenfeldgruppe\): Datenfeldgruppe G60000000086 v1\.2\.0 „Straßenanschrift“: an optional group with required fields \(strasse\)/);
+    // An optional group with required fields is no longer forced (or reported): the form asks whether it applies.
+    assert.match(outputs.get('v3-simple.xml') ?? '', /every construct was mapped/);
   });
 
   test('efa new service --from-fim scaffolds around the imported schema and form, and lists what was not mapped', async () => {
@@ -162,7 +165,18 @@ describe('efa import-fim: an XDatenfelder file becomes a service draft that efa 
     const v3Schema = join(dir, 'v3-schema.xml');
     writeFileSync(v3Schema, '<?xml version="1.0"?><xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0"/>');
     await assert.rejects(efa(['import-fim', v3Schema, '--out', temp.root]), (err: { stderr: string }) => {
-      assert.match(err.stderr, /XDatenfelder 3 Stammdatenschema .*cannot read these yet/);
+      assert.match(err.stderr, /XDatenfelder 3 xdatenfelder\.stammdatenschema\.0102: no <stammdatenschema> element/);
+      return true;
+    });
+    const broken = join(dir, 'kaputt.xml');
+    writeFileSync(broken, '<?xml version="1.0"?><xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_2"><xdf:stammdatenschema></xdf:xdatenfelder.stammdatenschema.0102>');
+    await assert.rejects(efa(['import-fim', broken, '--out', temp.root]), (err: { stderr: string }) => {
+      assert.match(err.stderr, /kaputt\.xml: XDatenfelder 2 xdatenfelder\.stammdatenschema\.0102: not well-formed XML: .*line 1/);
+      return true;
+    });
+    // Version 1 (a real export: Waffenbesitzkarte) is refused by name, with what to do instead.
+    await assert.rejects(efa(['import-fim', join(FIXTURES, 'v1-wabeka.xml'), '--out', temp.root]), (err: { stderr: string }) => {
+      assert.match(err.stderr, /XDatenfelder 1 \(xdatenfelder\.stammdatenschema\.0102001\) is not read: .*export .* as XDatenfelder 2 or 3/);
       return true;
     });
   });
@@ -238,11 +252,13 @@ describe('FIM data types and field kinds', () => {
   test('repeated groups and fields become arrays with bounds; a form group asks their rows', () => {
     const kind = prop(v2, '/kind');
     assert.deepEqual([kind.type, kind.minItems, kind.maxItems], ['array', 0, UNBOUNDED_MAX_ITEMS]);
-    // A group inside the row is asked with deeper pointers; a repeated group inside the row cannot be asked and is reported.
-    assert.deepEqual(fields(v2).find((f) => f.pointer === '/kind')?.fields?.map((f) => (f as { pointer: string }).pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschrift/strasse']);
+    // A group inside the row is asked with deeper pointers, an optional one after a question in the row
+    // (its fields read it as row.<path>); a repeated group inside the row cannot be asked and is reported.
+    const kindRow = fields(v2).find((f) => f.pointer === '/kind')?.fields as Array<{ pointer: string; kind: string; showIf?: unknown }>;
+    assert.deepEqual(kindRow.map((f) => f.pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschriftAngeben', '/abweichendeAnschrift/strasse']);
+    assert.equal(kindRow[2]?.kind, 'yesno');
+    assert.deepEqual(kindRow[3]?.showIf, { '===': [{ var: 'row.abweichendeAnschriftAngeben' }, true] });
     assert.ok(constructs(v2).includes('anzahl 0:5 inside a repeated group @ G90000004'), constructs(v2).join('; '));
-    // The form asks an optional group's required fields as required: said, not hidden.
-    assert.ok(constructs(v2).includes('anzahl 0:1 (Datenfeldgruppe) @ G90000003'), constructs(v2).join('; '));
     assert.equal('impfung' in (prop(v2, '/kind').items?.properties ?? {}), false);
     const tel = prop(v2, '/telefonnummer');
     assert.deepEqual([tel.type, tel.minItems, tel.maxItems, (tel.items as { required: string[] }).required], ['array', 0, 3, ['wert']]);
@@ -264,11 +280,12 @@ describe('FIM data types and field kinds', () => {
     assert.ok(v2.notes.some((n) => n.kind === 'rule' && n.script === 'function script() {}'));
   });
 
-  test('XDatenfelder 3: text_latin, time, num with a range, hidden, select values the parser does not read, file types and size', () => {
+  test('XDatenfelder 3: text_latin, time, num with a range, hidden, an inline value list (werte), file types and size', () => {
     assert.deepEqual(constructs(v3).sort(), [
       'datentyp num @ F90000000105', 'datentyp text_latin @ F90000000101', 'datentyp time @ F90000000102', 'feldart hidden @ F90000000103',
-      'feldart select (XDatenfelder 3) @ F90000000104', 'mediaType @ F90000000106', 'praezisierung minValue/maxValue (num) @ F90000000105',
+      'mediaType @ F90000000106', 'praezisierung minValue/maxValue (num) @ F90000000105',
     ]);
+    assert.deepEqual(prop(v3, '/familienstand').oneOf, [{ const: '1', title: 'ledig' }]);
     assert.deepEqual([prop(v3, '/nameLautPass').minLength, prop(v3, '/nameLautPass').maxLength], [1, 80]);
     assert.equal(prop(v3, '/uhrzeitDesTermins').pattern, '^([01][0-9]|2[0-3]):[0-5][0-9]$');
     assert.equal('interneKennung' in (v3.schema.properties as object), false);
@@ -311,5 +328,116 @@ describe('FIM data types and field kinds', () => {
     assert.equal(propertyName('Natürliche Person'), 'natuerlichePerson');
     assert.equal(propertyName('Straße'), 'strasse');
     assert.equal(propertyName('1. Wohnsitz'), 'f1Wohnsitz');
+  });
+});
+
+describe('FIM readers: XDatenfelder 2 and 3 as their XSDs allow them', () => {
+  const EXPORTS = join(FIXTURES, 'exports');
+  const v2Simple = () => readFileSync(join(FIXTURES, 'v2-simple.xml'), 'utf8');
+
+  test('an empty <xdf:version/> and a missing optional element are read, not refused', () => {
+    const xml = v2Simple().replace(/<xdf:version>[^<]*<\/xdf:version>/g, '<xdf:version/>').replace(/<xdf:hilfetextEingabe>[^<]*<\/xdf:hilfetextEingabe>/g, '');
+    const r = importFim(xml);
+    assert.equal(r.source.version, '');
+    assert.deepEqual(Object.keys(r.schema.properties as object), ['natuerlichePerson']);
+    // The real Gewerbe-Anmeldung has one such element.
+    const gewerbe = importFimFile(join(EXPORTS, 'S00000009-gewerbe', 'S00000009_xdatenfelder.xml'));
+    assert.equal(gewerbe.source.id, 'S00000009');
+  });
+
+  test('a version 3 Stammdatenschema: schema, groups, rules, inline value lists and code list references with their version', () => {
+    const r = importFimFile(join(EXPORTS, 'S00000094-mutterschutz-xdf3', 'S00000000094V1.0.0_xdf3.xml'));
+    assert.deepEqual(r.source, {
+      xdatenfelder: '3', message: 'xdatenfelder.stammdatenschema.0102', id: 'S00000000094', version: '1.0.0',
+      name: 'Benachrichtigung über die Beschäftigung einer schwangeren oder stillenden Frau',
+    });
+    const text = JSON.stringify(r.schema);
+    // Werteliste inline (werte/wert): the options with their labels.
+    assert.ok(text.includes('{"const":"001","title":"in Deutschland"},{"const":"002","title":"außerhalb von Deutschland"}'), 'the inline value list');
+    // A code list reference keeps URN and version (here not under codelists/: reported with both).
+    assert.ok(r.unsupported.some((u) => u.construct === 'codelisteReferenz' && (u.detail ?? '').includes('urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat version 2021-02-19')), JSON.stringify(r.unsupported));
+    // Rules (freitextRegel) are read with their element, and translated: "Wenn im Datenfeld F00000000463 der Wert 009 angegeben wurde, dann soll F00000000601 zum Pflichtfeld werden."
+    assert.deepEqual(r.rules, { total: 13, translated: 13 });
+    const sonstiges = (r.form.steps as Array<{ fields: Array<{ pointer: string; showIf?: unknown; required?: boolean }> }>).flatMap((s) => s.fields).find((f) => f.pointer === '/sonstigesBeschaeftigungsverhaeltnis');
+    assert.deepEqual(sonstiges?.showIf, { '===': [{ var: 'answers.dieFrauStehtInFolgendemBeschaeftigungsverhaeltnis' }, '009'] });
+    assert.equal(sonstiges?.required, true);
+  });
+
+  test('version 3 relations (provenance of an element) are read and reported, not asked', () => {
+    const xml = readFileSync(join(FIXTURES, 'v3-simple.xml'), 'utf8');
+    // On the group below the root, Straßenanschrift.
+    const at = xml.indexOf('<xdf:id>G60000000086</xdf:id>');
+    const withRelation = xml.slice(0, at) + xml.slice(at).replace('</xdf:identifikation>', '</xdf:identifikation><xdf:relation><xdf:praedikat listURI="urn:xoev-de:fim:codeliste:xdatenfelder.relation" listVersionID="1.0"><code>ABL</code></xdf:praedikat><xdf:objekt><xdf:id>G60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:objekt></xdf:relation>');
+    assert.notEqual(withRelation, xml);
+    const r = importFim(withRelation);
+    assert.deepEqual(r.unsupported.filter((u) => u.construct === 'relation').map((u) => u.detail), ['ABL G60000000001: provenance only, not part of the form']);
+  });
+
+  test('version 2 and 3 of the same export give the same structure', () => {
+    const v2 = importFimFile(join(EXPORTS, 'S05000058-bewohnerparken', 'S05000058V1.0_xdf2.xml'));
+    const v3 = importFimFile(join(EXPORTS, 'S05000058-bewohnerparken-xdf3', 'S05000000058V1.0.0_xdf3.xml'));
+    const shape = (r: FimImport) => JSON.stringify(r.schema.properties, (k, v: unknown) => (k === '$comment' || k === 'description' ? undefined : v));
+    assert.equal(Object.keys(v3.schema.properties as object).join(), Object.keys(v2.schema.properties as object).join());
+    assert.ok(shape(v3).length > 1000);
+  });
+});
+
+describe('FIM exports: the ZIP or folder with its code lists', () => {
+  const MUTTERSCHUTZ = join(FIXTURES, 'exports', 'S00000094-mutterschutz');
+  const zipOf = (dir: string) => zipSync(Object.fromEntries(readdirSync(dir).map((f) => [`export/${f}`, readFileSync(join(dir, f))])));
+
+  test('a ZIP gives the same draft as its folder, and the code lists it ships are installed under honest names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'efa-fim-zip-'));
+    try {
+      const zip = join(dir, 'S00000094.zip');
+      writeFileSync(zip, zipOf(MUTTERSCHUTZ));
+      const fromZip = importFimFile(zip);
+      const fromFolder = importFimFile(MUTTERSCHUTZ);
+      assert.deepEqual(fromZip.schema, fromFolder.schema);
+      assert.deepEqual(fromZip.codeListFiles.map((f) => f.file).sort(), [
+        'codelists/bund.destatis.bevoelkerungsstatistik.schluessel.staat_2021-02-19.xml',
+        'codelists/fim.codeliste.anschrift-inland-oder-ausland_2021-06-18.xml',
+        'codelists/fim.codeliste.artbeschaeftigungsverhaeltnis_2018-05-09.xml',
+        'codelists/fim.codeliste.statusfrauschwangerstillend_2020-02-06.xml',
+      ]);
+      // The choice is backed by the export's own list.
+      const text = JSON.stringify(fromZip.schema);
+      assert.ok(text.includes('"x-codelist":{"urn":"urn:de:fim:codeliste:anschrift-inland-oder-ausland","version":"2021-06-18"}'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a list the project has (same URN and version) is used, not written again; a local list is named as such', () => {
+    const root = mkdtempSync(join(tmpdir(), 'efa-fim-lists-'));
+    try {
+      const first = importFimFile(MUTTERSCHUTZ, { root });
+      assert.equal(first.codeListFiles.length, 4);
+      writeCodeListFiles(root, first);
+      const again = importFimFile(join(FIXTURES, 'exports', 'S00000094-mutterschutz-xdf3'), { root });
+      assert.deepEqual(again.codeListFiles, [], 'the Destatis list is in the project already');
+      assert.ok(again.notes.some((n) => n.kind === 'codelist' && n.text.includes('(already in the project)')));
+      const parking = importFimFile(join(FIXTURES, 'exports', 'S05000058-bewohnerparken'), { root, serviceId: 'bewohnerparken' });
+      const local = parking.codeListFiles.find((f) => f.urn === 'Bestätigung');
+      assert.equal(local?.file, 'codelists/lokal.bewohnerparken.bestaetigung_0-1.xml');
+      assert.ok(parking.notes.some((n) => n.text.includes('„Bestätigung“ is no URN, so it is not published in a repository')));
+      assert.ok(!parking.unsupported.some((u) => (u.detail ?? '').includes('XRepository (Bestätigung)')));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a ZIP that is not one, or holds no XDatenfelder message, is refused by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'efa-fim-bad-zip-'));
+    try {
+      const broken = join(dir, 'kaputt.zip');
+      writeFileSync(broken, Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(40)]));
+      assert.throws(() => importFimFile(broken), /kaputt\.zip: not a readable ZIP file/);
+      const lists = join(dir, 'nur-listen.zip');
+      writeFileSync(lists, zipSync({ 'C1.xml': readFileSync(join(MUTTERSCHUTZ, 'C00000020_genericode.xml')) }));
+      assert.throws(() => importFimFile(lists), /nur-listen\.zip: not an XDatenfelder message/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

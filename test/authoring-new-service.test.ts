@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Browser } from './support/browser.js';
 import { extractErrors, step } from './support/answers.js';
 import { copyProjectRoot, type TempRoot } from './support/extra-service.js';
-import { startStack, type TestStack } from './support/runtime.js';
+import { delivered, startStack, type TestStack } from './support/runtime.js';
 import { scaffoldService } from '../src/authoring/scaffold.js';
 import { loadExamples } from '../src/services/examples.js';
 import { FORMATS_DIR, loadDeclarations } from '../src/runtime.js';
@@ -38,17 +38,6 @@ function writeJson(file: string, value: unknown): void {
 /** Every file under the root, to show a refused command wrote nothing. */
 function listing(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
-}
-
-/** Waits, with a deadline, for the local receiver to hold the submission. */
-async function delivered(stack: TestStack, id: string): Promise<ReturnType<TestStack['inbox']['get']>> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    await stack.rt.delivery?.drain();
-    const received = stack.inbox.get(id);
-    if (received || Date.now() > deadline) return received;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**

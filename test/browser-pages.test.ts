@@ -6,7 +6,7 @@ import { getAt } from '../src/forms/pointer.js';
 import { createRenderer, type Renderer } from '../src/forms/render.js';
 import type { Lang } from '../src/forms/text.js';
 import { stepContext } from '../src/http/applicant/logic.js';
-import { rowView } from '../src/http/applicant/row.js';
+import { rowView, topRow } from '../src/http/applicant/row.js';
 import { stepView } from '../src/http/applicant/step.js';
 import { formOf, renderPage, type PageEnv, type PageView } from '../src/http/applicant/view.js';
 import { FORMATS_DIR } from '../src/runtime.js';
@@ -190,7 +190,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     const state = { errors: new Map<string, string>(), parsed: new Map() };
     const group = step.fields.find((f) => f.group);
     let view: PageView;
-    if (row !== undefined && group) view = rowView(env, service, step, group, row, example.data, state, { fromCheck: false, csrf: 'x', conditions });
+    if (row !== undefined && group) view = rowView(env, service, step, topRow(env, service.definition.id, step, group, row), example.data, state, { fromCheck: false, csrf: 'x', conditions });
     else view = stepView(env, service, step, example.data, state, { fromCheck: false, csrf: 'x', conditions });
     const html = renderPage(renderer, env, view);
     return tab.page.evaluate((source) => {
@@ -260,6 +260,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
 
     const postedEmpty = new Set<string>();
     let rowsDone = 0;
+    let listChecked = false;
     for (let guard = 0; guard < 60; guard++) {
       if (tab.path() === `${base}/${id}/pruefen`) break;
       const action = new URL((await page.locator(STEP_FORM).last().getAttribute('action')) ?? '', stack.url).pathname;
@@ -271,6 +272,14 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       // A group's list page posts no answers: "add" opens a row's page, "continue" goes on.
       if (group && rowNumber === undefined) {
         const wanted = Array.isArray(getAt(example.data, group.pointer)) ? (getAt(example.data, group.pointer) as unknown[]).length : 0;
+        if (!listChecked && wanted > 0 && rowsDone === wanted) {
+          // Once per walk, with every row in place: the list's layout, a row's way back, and removing
+          // the last row (asked first, then a banner); the walk then adds it again.
+          listChecked = true;
+          await exerciseList(tab, where, action, wanted);
+          rowsDone--;
+          continue;
+        }
         if (rowsDone < wanted) await tab.press(page.locator('button[name="aktion"][value="hinzufuegen"]'), `${where}: add a row`);
         else await tab.press(continueButton(page), `${where}: rows done`);
         continue;
@@ -304,6 +313,42 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     for (const step of formOf(t, id).steps.filter((s) => s.fields.some((f) => f.group && f.group.minItems > 0))) {
       await tab.goto(`/_efa/preview/${t.id}/${id}/${step.id}?errors=1&lang=${lang}`, `${label}: ${step.id} without rows (preview)`, 400);
     }
+  }
+
+  /**
+   * The "add another" list on `list` with `rows` rows: "Ändern | Entfernen" sit on one line, each
+   * link one line high (not a letter per line); a row page's "Zurück" leads to the list; "Entfernen"
+   * asks first (cancel keeps the row), then removes the last row and the list says so.
+   */
+  async function exerciseList(tab: Tab, where: string, list: string, rows: number): Promise<void> {
+    const page = tab.page;
+    const boxes = await page.locator('.efa-row-actions').evaluateAll((uls) => uls.map((ul) => Array.from(ul.querySelectorAll('a')).map((a) => {
+      const r = a.getBoundingClientRect();
+      const style = getComputedStyle(a);
+      const line = Number.parseFloat(style.lineHeight) || Number.parseFloat(style.fontSize) * 1.5;
+      return { top: Math.round(r.top), height: r.height, line, rects: a.getClientRects().length };
+    })));
+    assert.equal(boxes.length, rows, `${where}: one summary row with actions per item`);
+    for (const [change, remove] of boxes) {
+      assert.ok(change && remove, `${where}: each row has Ändern and Entfernen`);
+      assert.equal(remove.rects, 1, `${where}: "Entfernen" is one box, not broken over lines`);
+      assert.ok(remove.height < remove.line * 1.5, `${where}: "Entfernen" is one line high (${remove.height}px, line ${remove.line}px)`);
+      assert.equal(change.top, remove.top, `${where}: "Ändern" and "Entfernen" on one line`);
+    }
+    await tab.goto(`${list}/1`, `${where}: row 1`);
+    assert.match((await page.locator('h1').textContent()) ?? '', /\S+ 1: \S/, `${where}: the row page names the item`);
+    await tab.press(page.locator('main a.kern-link').first(), `${where}: back from row 1`);
+    assert.equal(tab.path(), list, `${where}: "Zurück" on a row page leads to the list`);
+    const removeLink = page.locator('.efa-row-remove').last();
+    await tab.press(removeLink, `${where}: remove row ${rows}, asked first`);
+    assert.equal(tab.path(), `${list}/${rows}/entfernen`);
+    await tab.press(page.locator('.efa-remove-actions a'), `${where}: removal cancelled`);
+    assert.equal(await page.locator('.efa-row-remove').count(), rows, `${where}: cancelling removes nothing`);
+    await tab.press(page.locator('.efa-row-remove').last(), `${where}: remove row ${rows} again`);
+    await tab.press(page.locator('.efa-remove-actions button[type="submit"]'), `${where}: row ${rows} removed`);
+    assert.equal(tab.path(), list);
+    assert.match((await page.locator('.efa-notice').textContent()) ?? '', new RegExp(`\\S+ ${rows} (wurde entfernt|has been removed)\\.`), `${where}: the banner says what was removed`);
+    assert.equal(await page.locator('.efa-row-remove').count(), rows - 1, `${where}: the row is gone`);
   }
 
   /**

@@ -9,6 +9,7 @@ import { Browser } from './support/browser.js';
 import { extractErrors, inDays } from './support/answers.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { waitUntil } from './support/delivery-stack.js';
+import { beginPets, expectRedirect, HOLDER_KIEL, HOLDER_KOELN } from './support/pets.js';
 import { startStack, type TestStack } from './support/runtime.js';
 import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
 
@@ -18,8 +19,6 @@ import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
  * minItems/maxItems bounds, row-named errors, the check page, and arrays at the receiver.
  */
 const SERVICE = 'haustiere';
-const HOLDER_KIEL = { 'halter.name': 'Erika Mustermann', 'halter.anschrift.strasse': 'Holstenstraße', 'halter.anschrift.hausnummer': '1', 'halter.anschrift.plz': '24103', 'halter.anschrift.ort': 'Kiel' };
-const HOLDER_KOELN = { 'halter.name': 'Max Schmitz', 'halter.anschrift.strasse': 'Domkloster', 'halter.anschrift.hausnummer': '4', 'halter.anschrift.plz': '50667', 'halter.anschrift.ort': 'Köln' };
 
 /** The fields of row `n` (1-based), named as the row page names them. */
 function pet(n: number, name: string, art: 'hund' | 'katze' = 'hund', born = { day: '1', month: '5', year: '2020' }): Record<string, string> {
@@ -27,10 +26,19 @@ function pet(n: number, name: string, art: 'hund' | 'katze' = 'hund', born = { d
   return { [`${p}.name`]: name, [`${p}.art`]: art, [`${p}.geburtsdatum.day`]: born.day, [`${p}.geburtsdatum.month`]: born.month, [`${p}.geburtsdatum.year`]: born.year, [`${p}.gechippt`]: 'ja' };
 }
 
-async function expectRedirect(b: Browser, res: { status: number; html: string; location?: string }, to: string): Promise<void> {
-  assert.equal(res.status, 303, `expected a redirect to ${to}, got ${res.status}: ${extractErrors(res.html)}`);
-  assert.equal(res.location, to);
-  await b.get(to);
+/** One answer of a row as the list, the removal page and the check page show it (label and value aligned). */
+const line = (label: string, value: string): string => `<dt class="efa-lines__label">${label}</dt><dd class="efa-lines__value">${value}</dd>`;
+
+/**
+ * Removes a row as the applicant does: "Entfernen" is a link to a page that asks first; its form
+ * (with the CSRF token) removes the row and leads back to the list, which says so.
+ */
+async function removeRow(b: Browser, listPath: string, n: number, question: RegExp): Promise<void> {
+  await b.get(`${listPath}/${n}/entfernen`);
+  assert.equal(b.lastStatus, 200);
+  assert.match(b.lastHtml, question);
+  assert.match(b.lastHtml, new RegExp(`<a class="kern-link" href="${listPath}">(Abbrechen|Cancel)</a>`), 'cancel leads back to the list');
+  await expectRedirect(b, await b.submit({}, `/${n}/entfernen`), `${listPath}?entfernt=${n}`);
 }
 
 describe('repeatable groups: the "add another" pattern without JavaScript', () => {
@@ -56,15 +64,10 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
     return stack.inbox.get(id) as ReceivedMessage;
   }
 
-  async function begin(b: Browser, tenant: string, holder: Record<string, string>, query = ''): Promise<void> {
-    await b.get(`/${tenant}/${SERVICE}${query}`);
-    await b.get((await b.submit({}, '/start')).location as string);
-    await expectRedirect(b, await b.submit(holder), `/${tenant}/${SERVICE}/tiere`);
-  }
+  const begin = (tenant: string, holder: Record<string, string>, query = '') => beginPets(stack.url, tenant, SERVICE, holder, query);
 
   test('add three rows, change row 2, remove row 1, be stopped below minItems and at maxItems, check, submit: a JSON array arrives', async () => {
-    const b = new Browser(stack.url);
-    await begin(b, 'sh', HOLDER_KIEL);
+    const b = await begin('sh', HOLDER_KIEL);
     // No rows yet and at least three needed: the first row's questions come at once.
     assert.match(b.lastHtml, /<h1 class="kern-heading-large">Tier 1<\/h1>/);
     assert.match(b.lastHtml, /action="\/sh\/haustiere\/tiere\/1"/);
@@ -77,17 +80,21 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
     assert.doesNotMatch(empty.html, /Tier 1: /);
     assert.match(empty.html, /id="f-tiere-0-name" name="tiere\.0\.name"/, 'the control the summary links to');
     await expectRedirect(b, await b.submit(pet(1, 'Bello')), '/sh/haustiere/tiere');
-    assert.match(b.lastHtml, /Tier 1<\/dt>[\s\S]*Name des Tiers: Bello/);
+    assert.match(b.lastHtml, new RegExp(`Tier 1: Bello</dt>[\\s\\S]*?${line('Name des Tiers', 'Bello')}`));
 
     for (const [n, name] of [[2, 'Minka'], [3, 'Rex']] as const) {
       await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), `/sh/haustiere/tiere/${n}`);
       assert.match(b.lastHtml, new RegExp(`<h1 class="kern-heading-large">Tier ${n}</h1>`));
       await expectRedirect(b, await b.submit(pet(n, name, n === 2 ? 'katze' : 'hund')), '/sh/haustiere/tiere');
     }
-    assert.equal([...b.lastHtml.matchAll(/<dt class="kern-description-list-item__key">Tier \d<\/dt>/g)].length, 3);
+    assert.equal([...b.lastHtml.matchAll(/<dt class="kern-description-list-item__key">Tier \d: [^<]+<\/dt>/g)].length, 3);
+    // Each row: its name, then "Ändern | Entfernen" as two links (no button, no form of their own).
+    assert.match(b.lastHtml, /<ul class="efa-row-actions"><li><a class="kern-link" href="\/sh\/haustiere\/tiere\/2">Ändern<span class="kern-sr-only"> Tier 2: Minka<\/span><\/a><\/li><li><a class="kern-link efa-row-remove" href="\/sh\/haustiere\/tiere\/2\/entfernen">Entfernen<span class="kern-sr-only"> Tier 2: Minka<\/span><\/a><\/li><\/ul>/);
 
     // Change row 2: the page shows its answers; a rule of the service names the row.
     await b.get('/sh/haustiere/tiere/2');
+    assert.match(b.lastHtml, /<h1 class="kern-heading-large">Tier 2: Minka<\/h1>/, 'the row page names the item');
+    assert.match(b.lastHtml, /<p><a class="kern-link" href="\/sh\/haustiere\/tiere">Zurück<\/a><\/p>/, 'back leads to the list');
     assert.match(b.lastHtml, /name="tiere\.1\.name" type="text" value="Minka"/);
     assert.match(b.lastHtml, /value="katze" checked/);
     const future = inDays(40);
@@ -95,15 +102,24 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
     assert.equal(ruled.status, 400);
     assert.match(ruled.html, /href="#f-tiere-1-geburtsdatum">Das Geburtsdatum darf nicht in der Zukunft liegen\./);
     await expectRedirect(b, await b.submit(pet(2, 'Mia', 'katze')), '/sh/haustiere/tiere');
-    assert.match(b.lastHtml, /Tier 2<\/dt>[\s\S]*?Name des Tiers: Mia/);
+    assert.match(b.lastHtml, new RegExp(`Tier 2: Mia</dt>[\\s\\S]*?${line('Name des Tiers', 'Mia')}`));
     assert.doesNotMatch(b.lastHtml, /Minka/);
 
-    // Remove row 1: a POST with the CSRF token; the others move up.
+    // Remove row 1: asked first, then a POST with the CSRF token; the others move up, and a banner says so.
     assert.equal((await b.post('/sh/haustiere/tiere/1/entfernen', '')).status, 403, 'no removal without the CSRF token');
+    await b.get('/sh/haustiere/tiere/1/entfernen');
+    assert.match(b.lastHtml, new RegExp(`<h1 class="kern-heading-large">Möchten Sie „Tier 1: Bello“ entfernen\\?</h1>\\s*<dl class="efa-lines"><div class="efa-lines__item">${line('Name des Tiers', 'Bello')}`));
     await b.get('/sh/haustiere/tiere');
-    await expectRedirect(b, await b.press('/tiere/1/entfernen'), '/sh/haustiere/tiere');
+    assert.match(b.lastHtml, /Bello/, 'asking removes nothing');
+    assert.doesNotMatch(b.lastHtml, /efa-notice/);
+    await removeRow(b, '/sh/haustiere/tiere', 1, /Möchten Sie „Tier 1: Bello“ entfernen\?/);
+    assert.match(b.lastHtml, /<div class="kern-alert kern-alert--success efa-notice" role="status"><div class="kern-alert__body"><p class="kern-body">Tier 1 wurde entfernt\.<\/p>/);
     assert.doesNotMatch(b.lastHtml, /Bello/);
-    assert.match(b.lastHtml, /Tier 1<\/dt>[\s\S]*?Name des Tiers: Mia[\s\S]*Tier 2<\/dt>[\s\S]*?Name des Tiers: Rex/);
+    assert.match(b.lastHtml, new RegExp(`Tier 1: Mia</dt>[\\s\\S]*?${line('Name des Tiers', 'Mia')}[\\s\\S]*Tier 2: Rex</dt>[\\s\\S]*?${line('Name des Tiers', 'Rex')}`));
+    // The banner says only a number in the group's bounds, whatever the address says.
+    for (const forged of ['99', 'Tier%201%20gel%C3%B6scht', '1%3Cb%3E']) {
+      assert.doesNotMatch((await b.get(`/sh/haustiere/tiere?entfernt=${forged}`)).html, /efa-notice/, forged);
+    }
 
     // Two rows, three needed: continuing is refused, naming the group.
     const tooFew = await b.submit({});
@@ -121,17 +137,16 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
     assert.equal(tooMany.status, 400);
     assert.match(tooMany.html, /href="#f-tiere">Bei „Tiere“ sind höchstens 4 Einträge möglich\./);
     assert.equal((await b.get('/sh/haustiere/tiere/5')).status, 404);
-    await b.get('/sh/haustiere/tiere');
-    await expectRedirect(b, await b.press('/tiere/4/entfernen'), '/sh/haustiere/tiere');
+    await removeRow(b, '/sh/haustiere/tiere', 4, /Möchten Sie „Tier 4: Max“ entfernen\?/);
     await expectRedirect(b, await b.submit({}), '/sh/haustiere/pruefen');
 
     // The check page: each row with its own change link straight to that row.
-    assert.match(b.lastHtml, /<dt class="kern-description-list-item__key">Tier 2<\/dt>\s*<dd class="kern-description-list-item__value"><span class="efa-line">Name des Tiers: Rex<\/span>/);
-    assert.match(b.lastHtml, /href="\/sh\/haustiere\/tiere\/2\?zurueck(=|&#x3D;)pruefen">Ändern<span class="kern-sr-only"> Tier 2<\/span>/);
+    assert.match(b.lastHtml, new RegExp(`<dt class="kern-description-list-item__key">Tier 2: Rex</dt>\\s*<dd class="kern-description-list-item__value"><dl class="efa-lines"><div class="efa-lines__item">${line('Name des Tiers', 'Rex')}`));
+    assert.match(b.lastHtml, /href="\/sh\/haustiere\/tiere\/2\?zurueck(=|&#x3D;)pruefen">Ändern<span class="kern-sr-only"> Tier 2: Rex<\/span>/);
     await b.get('/sh/haustiere/tiere/2?zurueck=pruefen');
     assert.match(b.lastHtml, /name="tiere\.1\.name" type="text" value="Rex"/);
     await expectRedirect(b, await b.submit(pet(2, 'Rex der Zweite')), '/sh/haustiere/pruefen');
-    assert.match(b.lastHtml, /Name des Tiers: Rex der Zweite/);
+    assert.match(b.lastHtml, new RegExp(line('Name des Tiers', 'Rex der Zweite')));
 
     const done = await b.submit({}, '/absenden');
     assert.equal(done.status, 303, extractErrors(done.html));
@@ -146,21 +161,21 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
   });
 
   test('in English, to Köln over XTA: one repeated XML element per row', async () => {
-    const b = new Browser(stack.url);
-    await begin(b, 'nw', HOLDER_KOELN, '?lang=en');
+    const b = await begin('nw', HOLDER_KOELN, '?lang=en');
     const empty = await b.submit({});
     assert.match(empty.html, /href="#f-tiere-0-name">Enter name of the pet\./);
     for (const [n, name] of [[1, 'Bello & Co'], [2, 'Minka'], [3, 'Rex']] as const) {
       if (n > 1) await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), `/nw/haustiere/tiere/${n}`);
       await expectRedirect(b, await b.submit(pet(n, name)), '/nw/haustiere/tiere');
     }
-    await expectRedirect(b, await b.press('/tiere/3/entfernen'), '/nw/haustiere/tiere');
+    await removeRow(b, '/nw/haustiere/tiere', 3, /Do you want to remove “Pet 3: Rex”\?/);
+    assert.match(b.lastHtml, /Pet 3 has been removed\./);
     const tooFew = await b.submit({});
     assert.match(tooFew.html, /href="#f-tiere">Add at least 3 entries to “Pets”\./);
     await expectRedirect(b, await b.submit({ aktion: 'hinzufuegen' }), '/nw/haustiere/tiere/3');
     await expectRedirect(b, await b.submit(pet(3, 'Luna', 'katze')), '/nw/haustiere/tiere');
     await expectRedirect(b, await b.submit({}), '/nw/haustiere/pruefen');
-    assert.match(b.lastHtml, /Pet 3<\/dt>/);
+    assert.match(b.lastHtml, /Pet 3: Luna<\/dt>/);
 
     const done = await b.submit({}, '/absenden');
     assert.equal(done.status, 303, extractErrors(done.html));
@@ -174,9 +189,8 @@ describe('repeatable groups: the "add another" pattern without JavaScript', () =
   });
 
   test('a row page that does not exist, and rows of another draft, are not found', async () => {
-    const b = new Browser(stack.url);
-    await begin(b, 'sh', HOLDER_KIEL);
-    for (const path of ['/sh/haustiere/tiere/0', '/sh/haustiere/tiere/2', '/sh/haustiere/tiere/x', '/sh/haustiere/halter/1']) {
+    const b = await begin('sh', HOLDER_KIEL);
+    for (const path of ['/sh/haustiere/tiere/0', '/sh/haustiere/tiere/2', '/sh/haustiere/tiere/x', '/sh/haustiere/halter/1', '/sh/haustiere/tiere/1/entfernen', '/sh/haustiere/tiere/1/impfungen/1']) {
       assert.equal((await b.get(path)).status, 404, path);
     }
     await b.get('/sh/haustiere/tiere');
@@ -268,13 +282,7 @@ describe('a group\'s own messages and add button, as the form and the Land word 
   });
 
   /** Past the keeper's step; the group has no row yet, so its first row's page is shown. */
-  async function begin(tenant: string, holder: Record<string, string>, query = ''): Promise<Browser> {
-    const b = new Browser(stack.url);
-    await b.get(`/${tenant}/${SERVICE}${query}`);
-    await b.get((await b.submit({}, '/start')).location as string);
-    await expectRedirect(b, await b.submit(holder), `/${tenant}/${SERVICE}/tiere`);
-    return b;
-  }
+  const begin = (tenant: string, holder: Record<string, string>, query = '') => beginPets(stack.url, tenant, SERVICE, holder, query);
   const continueWithoutRows = (b: Browser, tenant: string, query = '') => b.post(`/${tenant}/${SERVICE}/tiere${query}`, `_csrf=${encodeURIComponent(/name="_csrf" value="([^"]*)"/.exec(b.lastHtml)?.[1] ?? '')}`);
 
   test('no row at all: the form\'s errors.minItems, and the Land\'s where it rewords it; the button adds the first, not "another"', async () => {
@@ -292,6 +300,16 @@ describe('a group\'s own messages and add button, as the form and the Land word 
     const nw = await continueWithoutRows(await begin('nw', HOLDER_KOELN), 'nw');
     assert.equal(nw.status, 400);
     assert.match(nw.html, new RegExp(`href="#f-tiere">${NW_MIN}</a>`));
+  });
+
+  test('removing the only row of a group that needs one: the first row\'s questions again, with the banner', async () => {
+    const b = await begin('sh', HOLDER_KIEL);
+    await expectRedirect(b, await b.submit(pet(1, 'Bello')), `/sh/${SERVICE}/tiere`);
+    await removeRow(b, `/sh/${SERVICE}/tiere`, 1, /Möchten Sie „Tier 1: Bello“ entfernen\?/);
+    assert.match(b.lastHtml, /<h1 class="kern-heading-large">Tier 1<\/h1>/);
+    assert.match(b.lastHtml, /efa-notice" role="status"><div class="kern-alert__body"><p class="kern-body">Tier 1 wurde entfernt\./);
+    await b.get(`/sh/${SERVICE}/tiere/1?entfernt=1`);
+    assert.doesNotMatch(b.lastHtml, /efa-notice/, 'a row\'s own page says nothing of a removal');
   });
 
   test('one row too many: the form\'s errors.maxItems; with rows the button says "another"', async () => {

@@ -195,11 +195,11 @@ describe('decimal and money fields over HTTP, in German and English', () => {
         if (lang === 'de') {
           assert.match(shown, /Fläche in m²<\/dt>\s*<dd[^>]*>\s*2,5\s*</);
           assert.match(shown, /Kaution<\/dt>\s*<dd[^>]*>\s*12,50 €\s*</);
-          assert.match(shown, /Futterkosten im Monat: 1\.234,50 €/);
+          assert.match(shown, /Futterkosten im Monat<\/dt><dd class="efa-lines__value">1\.234,50 €</);
         } else {
           assert.match(shown, /Area in m²<\/dt>\s*<dd[^>]*>\s*2\.5\s*</);
           assert.match(shown, /Deposit<\/dt>\s*<dd[^>]*>\s*€12\.50\s*</);
-          assert.match(shown, /Food per month: €1,234\.50/);
+          assert.match(shown, /Food per month<\/dt><dd class="efa-lines__value">€1,234\.50</);
         }
 
         const done = await b.submit({}, '/absenden');

@@ -145,13 +145,13 @@ describe('a row\'s field shown by another field of the same row, over HTTP', () 
     assert.equal(missing.status, 400);
     assert.match(missing.html, /href="#f-tiere-0-chipnummer">Geben Sie Chipnummer ein\.<\/a>/);
     await saveRow(b, pet(1, 'Bello', 'ja', CHIP));
-    assert.match(b.lastHtml, /Chipnummer: 276098106123456/);
+    assert.match(b.lastHtml, /<dt class="efa-lines__label">Chipnummer<\/dt><dd class="efa-lines__value">276098106123456<\/dd>/);
 
     // Not chipped: a number typed anyway is neither checked nor kept.
     assert.equal((await b.submit({ aktion: 'hinzufuegen' })).location, `/sh/${SERVICE}/tiere/2`);
     await b.get(`/sh/${SERVICE}/tiere/2`);
     await saveRow(b, pet(2, 'Minka', 'nein', 'keine Nummer'));
-    assert.match(b.lastHtml, /Tier 2<\/dt>[\s\S]*Name des Tiers: Minka/);
+    assert.match(b.lastHtml, /Tier 2: Minka<\/dt>[\s\S]*Name des Tiers<\/dt><dd class="efa-lines__value">Minka/);
     assert.doesNotMatch(b.lastHtml, /keine Nummer/);
 
     // Row 1 changed to "not chipped" from the check page: its number goes too.

@@ -13,7 +13,7 @@ describe('return channel and Postfach reply under hostile input', () => {
   let ps: PostfachStack;
   before(async () => {
     // One file per client address and window: the reply upload must count against it like any upload.
-    ps = await startPostfachStack({ EFA_UPLOAD_CLIENT_MAX_FILES: '1' });
+    ps = await startPostfachStack(undefined, { EFA_UPLOAD_CLIENT_MAX_FILES: '1' });
   });
   after(async () => ps.close());
 

@@ -13,7 +13,8 @@ import { startStack, type TestStack } from './support/runtime.js';
  * Hundesteuer, the service's own acceptance walk: three dogs, one of them of a breed that NW and BY
  * list as dangerous (American Staffordshire Terrier, code 286) with its certificate as a PDF, over
  * HTTP without JavaScript, in three Länder, to the municipal tax offices of the demo directory:
- * Kiel (webhook), Lübeck (FIT-Connect), Köln (XTA), München (OSCI) and Bonn (pull API).
+ * Kiel (webhook), Lübeck (FIT-Connect), Köln (XTA), München (OSCI) and Bonn (pull API). SH lists
+ * no breed: there the certificate is never asked for, and nothing is attached.
  */
 const SERVICE = 'hundesteuer';
 const PULL_API = '/_efa/api/v1';
@@ -55,33 +56,51 @@ describe('Hundesteuer: three dogs with a certificate, walked without JavaScript 
     await follow(b, await b.submit({ 'halter.vorname': 'Erika', 'halter.familienname': 'Mustermann', 'halter.geburtsdatum.day': '12', 'halter.geburtsdatum.month': '5', 'halter.geburtsdatum.year': '1985' }), 'keeper');
     const at = await follow(b, await b.submit({ 'halter.anschrift.strasse': 'Hauptstraße', 'halter.anschrift.hausnummer': '1', 'halter.anschrift.plz': place.plz, 'halter.anschrift.ort': place.ort }), 'address');
     assert.equal(at, `/${place.tenant}/${SERVICE}/hunde`);
-    assert.match(b.lastHtml, /action="[^"]*\/hunde\/1"[^>]*enctype="multipart\/form-data"|enctype="multipart\/form-data"[^>]*action="[^"]*\/hunde\/1"/, 'the row holds a file field: a multipart form');
+    if (lists(place)) {
+      assert.match(b.lastHtml, /action="[^"]*\/hunde\/1"[^>]*enctype="multipart\/form-data"|enctype="multipart\/form-data"[^>]*action="[^"]*\/hunde\/1"/, 'the row holds a file field: a multipart form');
+      // Without JavaScript the certificate is shown with its condition in words (revealed by the browser otherwise).
+      assert.match(b.lastHtml, /Nur wenn Sie eine Rasse gewählt haben, die Ihr Land als gefährlich einstuft\./);
+    } else {
+      assert.doesNotMatch(b.lastHtml, /name="hunde\.0\.nachweis"|Nachweis für eine gelistete Rasse/, 'a Land that lists no breed never asks for the certificate');
+      assert.doesNotMatch(b.lastHtml, /multipart\/form-data/);
+    }
+    // The breeds go by name, not by their code in the list.
+    const breeds = [...b.lastHtml.matchAll(/<option value="[^"]+"[^>]*>([^<]+)<\/option>/g)].map((m) => m[1] as string);
+    assert.ok(breeds.length > 10, 'the breed list is offered');
+    assert.deepEqual(breeds, [...breeds].sort(new Intl.Collator('de', { sensitivity: 'base', numeric: true }).compare));
     return b;
   }
 
   async function threeDogs(b: Browser, place: Place): Promise<void> {
-    await follow(b, await b.submitMultipart(dog(1, 'Bello', '122', 'ruede', ['1', '4', '2023']), []), 'dog 1');
+    const post = (fields: Record<string, string>) => (lists(place) ? b.submitMultipart(fields, []) : b.submit(fields));
+    // A certificate sent anyway for a breed the Land does not list is neither kept nor sent (one attachment arrives: Rocky's).
+    const unasked = [{ name: 'hunde.0.nachweis', filename: 'Unnötig.pdf', type: 'application/pdf', content: CERTIFICATE }];
+    await follow(b, await (lists(place) ? b.submitMultipart(dog(1, 'Bello', '122', 'ruede', ['1', '4', '2023']), unasked) : post(dog(1, 'Bello', '122', 'ruede', ['1', '4', '2023']))), 'dog 1');
+    assert.doesNotMatch(b.lastHtml, /Unnötig/);
     await follow(b, await b.submit({ aktion: 'hinzufuegen' }), 'add dog 2');
-    await follow(b, await b.submitMultipart(dog(2, 'Luna', 'X900', 'huendin', ['10', '2', '2024']), []), 'dog 2');
+    await follow(b, await post(dog(2, 'Luna', 'X900', 'huendin', ['10', '2', '2024'])), 'dog 2');
     await follow(b, await b.submit({ aktion: 'hinzufuegen' }), 'add dog 3');
-    if (place.tenant !== 'sh') {
+    if (!lists(place)) {
+      await follow(b, await post(dog(3, 'Rocky', '286', 'ruede', ['15', '8', '2022'])), 'dog 3, no certificate asked');
+    } else {
       // NW and BY list the breed: without its certificate the row is refused, naming the row.
       const refused = await b.submitMultipart(dog(3, 'Rocky', '286', 'ruede', ['15', '8', '2022']), []);
       assert.equal(refused.status, 400);
       assert.match(refused.html, /Für einen Hund dieser Rasse laden Sie bitte den Nachweis hoch/);
       assert.doesNotMatch(extractErrors(refused.html), /Hund 3: /, 'on the row\'s own page the message does not repeat the row\'s name');
+      await follow(b, await b.submitMultipart(dog(3, 'Rocky', '286', 'ruede', ['15', '8', '2022']), [{ name: 'hunde.2.nachweis', filename: 'Wesenstest Rocky.pdf', type: 'application/pdf', content: CERTIFICATE }]), 'dog 3 with its certificate');
     }
-    await follow(b, await b.submitMultipart(dog(3, 'Rocky', '286', 'ruede', ['15', '8', '2022']), [{ name: 'hunde.2.nachweis', filename: 'Wesenstest Rocky.pdf', type: 'application/pdf', content: CERTIFICATE }]), 'dog 3 with its certificate');
     assert.match(b.lastHtml, /Rocky/);
     const check = await follow(b, await b.submit({}), 'continue to the check page');
     assert.equal(check, `/${place.tenant}/${SERVICE}/pruefen`);
   }
 
   for (const place of PLACES) {
-    test(`${place.ort} (${place.tenant.toUpperCase()}, ${place.transport}): the certificate arrives intact`, async () => {
+    test(`${place.ort} (${place.tenant.toUpperCase()}, ${place.transport}): ${lists(place) ? 'the certificate arrives intact' : 'no certificate asked or sent'}`, async () => {
       const b = await begin(place);
       await threeDogs(b, place);
-      assert.match(b.lastHtml, /Wesenstest Rocky\.pdf/, 'the check page shows the file');
+      if (lists(place)) assert.match(b.lastHtml, /Wesenstest Rocky\.pdf/, 'the check page shows the file');
+      else assert.doesNotMatch(b.lastHtml, /Nachweis/, 'the check page asks for no certificate');
       assert.match(b.lastHtml, /href="\/[a-z]{2}\/hundesteuer\/hunde\/3\?zurueck(=|&#x3D;)pruefen"/, 'each dog has its own change link');
       assert.match(b.lastHtml, /Voraussichtliche Hundesteuer im Jahr/, 'the service shows the expected tax, not a fee');
       assert.doesNotMatch(b.lastHtml, />Gebühr</);
@@ -101,6 +120,11 @@ describe('Hundesteuer: three dogs with a certificate, walked without JavaScript 
       assert.ok(received);
       assert.equal(received.authorityId, place.authority);
       assert.equal(received.transport, place.transport);
+      if (!lists(place)) {
+        assert.equal(received.attachments.length, 0);
+        assert.doesNotMatch(documentOf(received.document, received.mediaType), /nachweis/i);
+        return;
+      }
       assert.equal(received.attachments.length, 1);
       const [file] = received.attachments;
       assert.equal(file?.filename, 'Wesenstest Rocky.pdf');
@@ -134,6 +158,11 @@ describe('Hundesteuer: three dogs with a certificate, walked without JavaScript 
     assert.ok(Buffer.from(plaintext).equals(CERTIFICATE));
   }
 });
+
+/** Whether the Land lists breeds as dangerous (SH lists none): only then is a certificate asked for. */
+function lists(place: Place): boolean {
+  return place.tenant !== 'sh';
+}
 
 function documentOf(text: string, mediaType: string): string {
   return mediaType === 'application/json' ? JSON.stringify(JSON.parse(text)) : text;

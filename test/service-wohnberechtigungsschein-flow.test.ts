@@ -34,6 +34,7 @@ describe('Wohnberechtigungsschein: a family in Kiel with several documents', () 
     assert.equal(at, '/sh/wohnberechtigungsschein/haushalt', 'the household may be empty: the list comes first');
     for (const [n, row] of [[1, member(1, 'Ole', ['20', '1', '1984'], 'ehegatte')], [2, member(2, 'Tom', ['1', '3', '2016'], 'kind')]] as const) {
       await follow(b, await b.submit({ aktion: 'hinzufuegen' }), `add person ${n}`);
+      assert.match(b.lastHtml, /<p><a class="kern-link" href="\/sh\/wohnberechtigungsschein\/haushalt">Zurück<\/a><\/p>/, `person ${n}: back leads to the household list, also before its first row`);
       await follow(b, await b.submit(row), `person ${n}`);
     }
     await follow(b, await b.submit({}), 'household');

@@ -72,7 +72,7 @@ describe('the preview picks each Land\'s example and shows a group\'s rows', () 
     assert.deepEqual(pages.slice(pages.indexOf('halter'), pages.indexOf('pruefen')), ['halter', 'tiere', 'tiere/1']);
     const row = render('sh', PETS, 'tiere/1');
     assert.equal(row.status, 200);
-    assert.match(row.html, /<h1 class="kern-heading-large">Tier 1<\/h1>/);
+    assert.match(row.html, /<h1 class="kern-heading-large">Tier 1: Tier 1<\/h1>/, 'the row named by its first text answer');
     assert.match(row.html, /value="Tier 1"/);
     assert.match(row.html, new RegExp(`action="/sh/${PETS}/tiere/1"`));
     assert.match(row.html, /Chipnummer/, 'a field shown by another of the same row (the first pet is chipped)');
@@ -102,7 +102,7 @@ describe('the preview picks each Land\'s example and shows a group\'s rows', () 
       assert.match((await b.get('/_efa/preview')).html, new RegExp(`href="/_efa/preview/sh/${PETS}/tiere/1\\?lang=de"`));
       const row = await b.get(`/_efa/preview/sh/${PETS}/tiere/1?lang=en`);
       assert.equal(row.status, 200);
-      assert.match(row.html, /<h1 class="kern-heading-large">Pet 1<\/h1>/);
+      assert.match(row.html, /<h1 class="kern-heading-large">Pet 1: Tier 1<\/h1>/);
       assert.equal((await b.get(`/_efa/preview/sh/${PETS}/tiere/2`)).status, 404);
     });
   });

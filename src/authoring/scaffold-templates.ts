@@ -7,7 +7,7 @@
 const VERSION = '1.0.0';
 
 /** Kiel: a place the demo routing data and the postal code index both know. */
-const SAMPLE_ADDRESS = { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' };
+export const SAMPLE_ADDRESS = { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' };
 
 /** The German address the `address` field kind fills; `ars` decides responsibility. */
 export const ADDRESS_SCHEMA = {
@@ -136,55 +136,6 @@ export const logic: ServiceLogic<__TYPE__, Parameters, Derived> = {
 export default logic;
 `;
 
-const VALUE_AT = `/** The value at a JSON Pointer, for fields whose place the generated types do not fix. */
-function valueAt(data: unknown, pointer: string): unknown {
-  return pointer.split('/').slice(1).reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), data);
-}
-
-`;
-
-export function customLogic(typeName: string, regionPointer: string | undefined): string {
-  const region = regionPointer
-    ? `    const ars = valueAt(data, '${regionPointer}/ars');
-    if (typeof ars !== 'string') throw new Error('the address at ${regionPointer} has no ARS');
-    return ars;`
-    : `    // TODO: return the 12-digit ARS (Amtlicher Regionalschlüssel) that decides responsibility,
-    // e.g. from an address field (kind "address" fills /…/ars).
-    throw new Error('region() is not written yet');`;
-  return `import type { Issue, ServiceLogic } from '../../src/services/contract.js';
-import type { ${typeName} } from './types.gen.js';
-
-/** The parameters a Land may set: declare each in service.json "parameters" (bounds, default) and here. */
-export type Parameters = Record<string, never>;
-
-/** What derive() returns: declare each in service.json "derived" and here. */
-export type Derived = Record<string, never>;
-
-${regionPointer ? VALUE_AT : ''}/**
- * Service logic imports only types from the engine; whatever it calls comes with ctx
- * (ctx.today, ctx.dates, ctx.params): docs/services.md.
- */
-export const logic: ServiceLogic<${typeName}, Parameters, Derived> = {
-  rules(_data, _ctx) {
-    const issues: Issue[] = [];
-    // Cross-field rules go here: push { pointer, code, message } for each answered field that breaks one.
-    return issues;
-  },
-  derive() {
-    return {};
-  },
-  fee() {
-    return { cents: 0, currency: 'EUR' };
-  },
-  region(${regionPointer ? 'data' : '_data'}) {
-${region}
-  },
-};
-
-export default logic;
-`;
-}
-
 export function logicTest(id: string, typeName: string, defaults: boolean): string {
   const ruleTests = defaults
     ? `
@@ -221,44 +172,3 @@ describe('${id}: rules and responsibility', () => {${ruleTests}});
 `;
 }
 
-/**
- * A best-effort sample value for a schema (a given one, e.g. from FIM): `efa check` runs every
- * example against the schema and the rules, so what cannot be guessed is named in `warnings`.
- */
-export function sampleOf(node: unknown, root: Record<string, unknown>, warnings: string[], path: string, depth = 0): unknown {
-  if (!node || typeof node !== 'object' || depth > 20) return undefined;
-  let s = node as Record<string, unknown>;
-  if (typeof s.$ref === 'string' && s.$ref.startsWith('#/')) {
-    const target = s.$ref.slice(2).split('/').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), root);
-    s = { ...(target as Record<string, unknown>), ...s, $ref: undefined };
-  }
-  if ('const' in s) return s.const;
-  if (Array.isArray(s.enum)) return s.enum[0];
-  const choice = (s.oneOf ?? s.anyOf) as Array<Record<string, unknown>> | undefined;
-  if (Array.isArray(choice) && choice[0]) return sampleOf(choice[0], root, warnings, path, depth + 1);
-  const props = (s.properties ?? {}) as Record<string, unknown>;
-  if (s.type === 'object' || s.properties) {
-    if (['strasse', 'hausnummer', 'plz', 'ort', 'ars'].every((k) => k in props)) return { ...SAMPLE_ADDRESS };
-    const required = new Set((s.required as string[] | undefined) ?? []);
-    const out: Record<string, unknown> = {};
-    for (const [name, sub] of Object.entries(props)) if (required.has(name)) out[name] = sampleOf(sub, root, warnings, `${path}/${name}`, depth + 1);
-    return out;
-  }
-  if (s.type === 'array') {
-    const n = typeof s.minItems === 'number' ? s.minItems : 0;
-    return Array.from({ length: n }, (_v, i) => sampleOf(s.items, root, warnings, `${path}/${i}`, depth + 1));
-  }
-  if (s.type === 'boolean') return false;
-  if (s.type === 'integer' || s.type === 'number') return typeof s.minimum === 'number' ? s.minimum : 1;
-  if (s.type === 'string') {
-    if (s.format === 'date') return '2000-01-01';
-    if (s.format === 'email') return 'erika@example.org';
-    if (typeof s.pattern === 'string') {
-      warnings.push(`/examples/0/data${path}: give a sample value matching ${s.pattern}`);
-      return '';
-    }
-    const min = typeof s.minLength === 'number' ? s.minLength : 1;
-    return 'Beispiel'.padEnd(min, 'x').slice(0, typeof s.maxLength === 'number' ? Math.max(min, s.maxLength) : undefined);
-  }
-  return undefined;
-}

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { EfaError } from '../core/errors.js';
 import { generateTypes, TYPES_FILE } from '../services/types-gen.js';
-import { customLogic, DEFAULT_EXAMPLE, DEFAULT_LOGIC, defaultForm, defaultSchema, logicTest, sampleOf, serviceJson } from './scaffold-templates.js';
+import type { CodeLists } from '../codelists/genericode.js';
+import type { FimCheck } from './fim/index.js';
+import { customLogic } from './logic-template.js';
+import { samplesFor } from './samples.js';
+import { DEFAULT_EXAMPLE, DEFAULT_LOGIC, defaultForm, defaultSchema, logicTest, serviceJson } from './scaffold-templates.js';
 
 export { ADDRESS_SCHEMA } from './scaffold-templates.js';
 
@@ -47,6 +51,12 @@ export interface ScaffoldOptions {
   form?: object;
   /** The day examples.json states its examples are checked on (YYYY-MM-DD); default: today in Europe/Berlin. */
   today?: string;
+  /** More files to write with the others (relative to the root), e.g. the import notes and the code lists a FIM export ships. */
+  files?: Array<{ path: string; content: string }>;
+  /** Checks for logic.ts rules() (FIM rules the form cannot show as conditions). */
+  checks?: FimCheck[];
+  /** The code lists the schema's x-codelist references resolve to (the project's and those in `files`), for the sample data. */
+  codeLists?: CodeLists;
 }
 
 export interface ScaffoldResult {
@@ -90,16 +100,21 @@ export async function scaffoldService(opts: ScaffoldOptions): Promise<ScaffoldRe
   const types = await typesOf(schema, id);
   planned.set(join(serviceDir, TYPES_FILE), types);
   const typeName = rootTypeName(types, schema);
-  const regionPointer = opts.schema ? addressPointer(form) : '/antragsteller/anschrift';
-  planned.set(join(serviceDir, 'logic.ts'), opts.schema ? customLogic(typeName, regionPointer) : DEFAULT_LOGIC.replaceAll('__TYPE__', typeName));
+  const addresses = opts.schema ? addressPointers(form) : ['/antragsteller/anschrift'];
+  const fallbackArs = `${landOf(root, leadLand)}0000000000`;
+  planned.set(join(serviceDir, 'logic.ts'), opts.schema ? customLogic(typeName, { addresses, fallbackArs, checks: opts.checks ?? [] }) : DEFAULT_LOGIC.replaceAll('__TYPE__', typeName));
   const warnings: string[] = [];
+  const examples = opts.schema
+    ? samplesFor(schema, form, opts.checks ?? [], { root: schema, warnings, ...(opts.codeLists ? { codeLists: opts.codeLists } : {}) })
+    : [{ id: 'beispiel', title: { de: 'Beispielantrag', en: 'Sample application' }, data: DEFAULT_EXAMPLE }];
   // The day and the tenant stated, so a rule about the day or the place checks the sample the same way every time.
-  planned.set(join(serviceDir, 'examples.json'), json({ $schema: '../../schemas/examples.schema.json', today: opts.today ?? berlinToday(), tenant: leadLand, examples: [{ id: 'beispiel', title: { de: 'Beispielantrag', en: 'Sample application' }, data: opts.schema ? sampleOf(schema, schema, warnings, '') : DEFAULT_EXAMPLE }] }));
+  planned.set(join(serviceDir, 'examples.json'), json({ $schema: '../../schemas/examples.schema.json', today: opts.today ?? berlinToday(), tenant: leadLand, examples }));
   warnings.forEach((w, i) => { warnings[i] = `services/${id}/examples.json: ${w}`; });
-  if (opts.schema && !regionPointer) warnings.push(`services/${id}/logic.ts: region(): the form has no address field; return the 12-digit ARS that decides responsibility`);
+  if (opts.schema && addresses.length === 0) warnings.push(`services/${id}/logic.ts: region(): the form has no address field, so it returns the lead Land as a whole (${fallbackArs}); return the 12-digit ARS that decides responsibility`);
   planned.set(join('forms', `${id}.form.json`), json(form));
   planned.set(join('routing', `${id}.json`), json({ $schema: '../schemas/routing.schema.json', responsibilities: [] }));
   planned.set(join('test', `service-${id}-logic.test.ts`), logicTest(id, typeName, !opts.schema));
+  for (const f of opts.files ?? []) planned.set(f.path, f.content);
 
   const existing = [serviceDir, ...planned.keys()].filter((file) => existsSync(join(root, file)) && !(file.startsWith(`${serviceDir}/`) && existsSync(join(root, serviceDir))));
   if (existing.length > 0) throw new ScaffoldError(SCAFFOLD_CODES.exists, `service "${id}" exists already (${existing.join(', ')}): nothing was written; choose another id or edit the existing files`);
@@ -210,9 +225,18 @@ function rootTypeName(types: string, schema: Record<string, unknown>): string {
   throw new ScaffoldError(SCAFFOLD_CODES.inputInvalid, 'the generated types have no interface for the whole schema (give it a "title" and "properties")');
 }
 
-/** The first address field of the form (its pointer), whose ARS decides responsibility. */
-function addressPointer(form: Record<string, unknown>): string | undefined {
+/** The address fields of the form (their pointers, in form order), whose ARS decides responsibility. */
+function addressPointers(form: Record<string, unknown>): string[] {
   const steps = Array.isArray(form.steps) ? (form.steps as Array<{ fields?: Array<{ kind?: string; pointer?: string }> }>) : [];
-  for (const step of steps) for (const field of step.fields ?? []) if (field.kind === 'address' && field.pointer) return field.pointer;
-  return undefined;
+  return steps.flatMap((step) => (step.fields ?? []).filter((f) => f.kind === 'address' && f.pointer).map((f) => f.pointer as string));
+}
+
+/** The lead Land's two-digit key (tenants/<land>.json "land"), for a region() that has no address to go by. */
+function landOf(root: string, leadLand: string): string {
+  try {
+    const land = (JSON.parse(readFileSync(join(root, 'tenants', `${leadLand}.json`), 'utf8')) as { land?: unknown }).land;
+    return typeof land === 'string' && /^[0-9]{2}$/.test(land) ? land : '01';
+  } catch {
+    return '01';
+  }
 }

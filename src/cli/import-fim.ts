@@ -1,7 +1,7 @@
 /** `efa import-fim <file>`: writes the schema, the form draft and the import notes, then says what was not mapped. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { importFimFile, notesMarkdown, type FimImport } from '../authoring/fim/index.js';
+import { importFimFile, notesMarkdown, writeCodeListFiles, type FimImport } from '../authoring/fim/index.js';
 import { EfaError } from '../core/errors.js';
 
 export interface ImportFimOptions {
@@ -35,10 +35,10 @@ export function runImportFim(file: string, opts: ImportFimOptions): void {
   }
   const s = result.source;
   console.log(`imported XDatenfelder ${s.xdatenfelder} ${s.message} ${s.id}${s.version ? ` v${s.version}` : ''} "${s.name}" as service "${result.serviceId}"`);
-  for (const path of Object.keys(contents)) console.log(`wrote ${join(opts.root, path)}`);
+  for (const path of [...Object.keys(contents), ...writeCodeListFiles(opts.root, result)]) console.log(`wrote ${join(opts.root, path)}`);
   console.log(describeUnsupported(result));
-  const rules = result.notes.filter((n) => n.kind === 'rule').length;
-  if (rules > 0) console.log(`\n${rules} FIM rule reference${rules === 1 ? '' : 's'} kept as $comment in schema.json and in ${targets.notes}: implement them in logic.ts`);
+  const r = result.rules;
+  if (r.total > 0) console.log(`\nFIM rules: ${r.translated} of ${r.total} became conditions of the form or checks${r.translated < r.total ? `; the other ${r.total - r.translated} are listed with their text in ${targets.notes}: implement them in logic.ts` : ''}`);
   console.log(`\nnext: service.json, logic.ts and examples.json in services/${result.serviceId}/ (docs/services.md), npm run gen:types, then efa check`);
 }
 

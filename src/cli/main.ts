@@ -96,7 +96,7 @@ create.command('service')
   .option('--title <de>', 'German title (default: from the id)')
   .option('--title-en <en>', 'English title')
   .option('--root <dir>', 'project root (default: EFA_ROOT or .)')
-  .option('--from-fim <file.xml>', 'start from a FIM XDatenfelder file: its schema and form draft instead of the default (docs/fim.md)')
+  .option('--from-fim <export>', 'start from a FIM export (ZIP, folder or XDatenfelder file): its schema, form draft, code lists and notes instead of the default (docs/fim.md)')
   .action(async (id: string, opts: { leika?: string; lead?: string; title?: string; titleEn?: string; root?: string; fromFim?: string }) => {
     // Generating types needs json-schema-to-typescript, a development dependency: load it only here.
     const { scaffoldService, describeResult } = await import('../authoring/scaffold.js').catch((err: NodeJS.ErrnoException) => {
@@ -105,9 +105,11 @@ create.command('service')
     });
     const root = opts.root ?? config().root;
     try {
-      const fim = opts.fromFim ? (await import('../authoring/fim/index.js')).importFimFile(opts.fromFim, { serviceId: id, root }) : undefined;
+      const fimModule = opts.fromFim ? await import('../authoring/fim/index.js') : undefined;
+      const fim = fimModule && opts.fromFim ? fimModule.importFimFile(opts.fromFim, { serviceId: id, root }) : undefined;
       const title = opts.title ? { de: opts.title, ...(opts.titleEn ? { en: opts.titleEn } : {}) } : fim ? { de: fim.source.name } : undefined;
-      const result = await scaffoldService({ root, id, leikaKey: opts.leika, leadLand: opts.lead, title, ...(fim ? { schema: fim.schema, form: fim.form } : {}) });
+      const imported = fim && fimModule ? { schema: fim.schema, form: fim.form, files: fimModule.importFiles(fim), checks: fim.checks, codeLists: fimModule.importedCodeLists(root, fim) } : {};
+      const result = await scaffoldService({ root, id, leikaKey: opts.leika, leadLand: opts.lead, title, ...imported });
       console.log(describeResult(result, root));
       if (fim) {
         const { describeUnsupported } = await import('./import-fim.js');
@@ -141,8 +143,8 @@ program.command('gen-places')
   });
 
 program.command('import-fim')
-  .description('turn a FIM XDatenfelder file (2: Stammdatenschema, 3: Datenfeldgruppe) into a first draft of services/<id>/schema.json and forms/<id>.form.json; lists what it cannot map (docs/fim.md)')
-  .argument('<file>', 'the XDatenfelder XML file')
+  .description('turn a FIM export (XDatenfelder 2 or 3, Stammdatenschema or Datenfeldgruppe, with its code lists) into a first draft of services/<id>/schema.json and forms/<id>.form.json, installing the code lists; lists what it cannot map (docs/fim.md)')
+  .argument('<export>', 'the export: a ZIP, a folder, or the XDatenfelder XML file')
   .option('--service <id>', 'service id (folder and URL name); default: made from the FIM label')
   .option('--out <dir>', 'project root to write into (default: EFA_ROOT or the current folder); its codelists/ are matched')
   .option('--force', 'overwrite files the import would write')

@@ -84,10 +84,15 @@ function text(node: unknown): string | undefined {
 }
 
 export function parseGenericode(file: string): CodeList {
+  return parseGenericodeText(readFileSync(file, 'utf8'), file);
+}
+
+/** A Genericode list from its text; `file` names it in errors (and is where it is, or will be, stored). */
+export function parseGenericodeText(xml: string, file: string): CodeList {
   const shown = displayPath(file);
   let doc: Node;
   try {
-    doc = parser.parse(readFileSync(file, 'utf8'), true) as Node;
+    doc = parser.parse(xml, true) as Node;
   } catch (err) {
     throw new DeclarationError(shown, '', `not well-formed XML: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -145,6 +145,24 @@ export function evaluate(condition: Condition | undefined, answers: Record<strin
   return jsonLogic.truthy(jsonLogic.apply(condition.logic, conditionData(condition, answers, env)));
 }
 
+/**
+ * Whether the condition holds for at least one of `values` of the variable `name` (a control on
+ * the same page), the rest of its data as it is: a field that no answer there could reveal is not
+ * asked at all (a certificate for a listed breed in a Land that lists none).
+ */
+export function mayHold(condition: Condition, answers: Record<string, unknown>, env: ConditionEnv, name: string, values: readonly unknown[]): boolean {
+  const base = conditionData(condition, answers, env);
+  const keys = name.split('.');
+  return values.some((value) => jsonLogic.truthy(jsonLogic.apply(condition.logic, withValue(base, keys, value))));
+}
+
+/** A shallow copy of `node` with `value` at `keys`: only the objects on the path are copied. */
+function withValue(node: Record<string, unknown>, keys: string[], value: unknown): Record<string, unknown> {
+  const [key, ...rest] = keys as [string, ...string[]];
+  const child = node[key];
+  return { ...node, [key]: rest.length === 0 ? value : withValue(child !== null && typeof child === 'object' ? (child as Record<string, unknown>) : {}, rest, value) };
+}
+
 /** No parameters, and derive() unknown: for code that only knows the answers (tests, tools). */
 export const ANSWERS_ONLY: ConditionEnv = { params: {}, derive: () => ({}) };
 

@@ -139,6 +139,8 @@ function loadForm(file: string, service: LoadedService, formatsDir: string, coll
 
 /** `base` is set for a group's item fields: their pointers are relative to the item (`/hunde/0`). */
 function resolveField(file: string, path: string, def: FormFieldDefinition, service: LoadedService, earlier: Map<string, string>, sameStep: FormField[], base = ''): FormField {
+  // One level of nesting: a group in a row (base /a/0), never in a row of a row (/a/0/b/0).
+  if (def.kind === 'group' && base.split('/').length > 3) throw new DeclarationError(file, `${path}/kind`, 'a group inside a group\'s row cannot contain another group (one level of nesting)');
   const at = `${base}${def.pointer}`;
   const found = schemaAt(service.schema, at);
   // An array of files declares its items by $ref: the file kind reads the limits from the item.
@@ -149,7 +151,8 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (sameStep.some((f) => f.pointer === def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on this step`);
   const kind = fieldKinds.get(def.kind);
   if (!kind) throw new DeclarationError(file, `${path}/kind`, `unknown field kind "${def.kind}"`);
-  const options = labelledOptions(file, path, optionsOf(schema), def.options, codeListOf(schema)?.list);
+  const codeList = codeListOf(schema)?.list;
+  const options = sortOptions(labelledOptions(file, path, optionsOf(schema), def.options, codeList), def.sort ?? (codeList ? 'label' : 'list'));
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
   if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${at}`);
   if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
@@ -192,19 +195,24 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
     conditionHint,
   };
   if (def.kind === 'group') {
-    if (base) throw new DeclarationError(file, `${path}/kind`, 'a group cannot be inside another group');
-    field.group = resolveGroup(file, path, def, schema, service, earlier);
-  } else if (def.fields || def.itemLabel || def.addLabel || def.addFirstLabel) {
-    throw new DeclarationError(file, path, '"fields", "itemLabel", "addLabel" and "addFirstLabel" belong to a field of kind "group"');
+    if (base && def.kind === 'group' && containsFile(def)) throw new DeclarationError(file, `${path}/fields`, 'a group inside a group\'s row cannot ask for files (kind "file"): ask them in the outer row');
+    field.group = resolveGroup(file, path, def, schema, service, earlier, base);
+  } else if (def.fields || def.itemLabel || def.addLabel || def.addFirstLabel || def.titleField) {
+    throw new DeclarationError(file, path, '"fields", "itemLabel", "titleField", "addLabel" and "addFirstLabel" belong to a field of kind "group"');
   }
   return field;
 }
 
+function containsFile(def: FormFieldDefinition): boolean {
+  return (def.fields ?? []).some((f) => f.kind === 'file' || containsFile(f));
+}
+
 /** A group's rows: item fields of any kind against the array's `items`, bounded by minItems/maxItems. */
-function resolveGroup(file: string, path: string, def: FormFieldDefinition, schema: Record<string, unknown>, service: LoadedService, earlier: Map<string, string>): GroupSpec {
-  const items = schemaAt(service.schema, `${def.pointer}/0`);
-  if (items?.type !== 'object') throw new DeclarationError(file, `${path}/kind`, `a group needs "items" of type "object" at ${def.pointer} in the schema`);
-  if (typeof schema.maxItems !== 'number') throw new DeclarationError(file, `${path}/pointer`, `${def.pointer} needs "maxItems" in the schema: a group must be bounded`);
+function resolveGroup(file: string, path: string, def: FormFieldDefinition, schema: Record<string, unknown>, service: LoadedService, earlier: Map<string, string>, base = ''): GroupSpec {
+  const at = `${base}${def.pointer}`;
+  const items = schemaAt(service.schema, `${at}/0`);
+  if (items?.type !== 'object') throw new DeclarationError(file, `${path}/kind`, `a group needs "items" of type "object" at ${at} in the schema`);
+  if (typeof schema.maxItems !== 'number') throw new DeclarationError(file, `${path}/pointer`, `${at} needs "maxItems" in the schema: a group must be bounded`);
   if (!def.itemLabel) throw new DeclarationError(file, `${path}/itemLabel`, 'a group needs "itemLabel": what one row is called, e.g. { "de": "Hund", "en": "Dog" }');
   if (!def.fields || def.fields.length === 0) throw new DeclarationError(file, `${path}/fields`, 'a group needs "fields": the fields of one row');
   const seen = new Set<string>();
@@ -213,9 +221,12 @@ function resolveGroup(file: string, path: string, def: FormFieldDefinition, sche
     if (seen.has(f.pointer)) throw new DeclarationError(file, `${path}/fields/${i}/pointer`, `"${f.pointer}" is used twice in this group`);
     seen.add(f.pointer);
     // The row's earlier fields: a condition may read them as row.<path>.
-    fields.push(resolveField(file, `${path}/fields/${i}`, f, service, earlier, [...fields], `${def.pointer}/0`));
+    fields.push(resolveField(file, `${path}/fields/${i}`, f, service, earlier, [...fields], `${at}/0`));
   });
-  return { items: fields, itemLabel: def.itemLabel, addLabel: def.addLabel, addFirstLabel: def.addFirstLabel, minItems: typeof schema.minItems === 'number' ? schema.minItems : 0, maxItems: schema.maxItems };
+  if (def.titleField !== undefined && !fields.some((f) => f.pointer === def.titleField && !f.group)) {
+    throw new DeclarationError(file, `${path}/titleField`, `"${def.titleField}" is no field of this group's row (fields: ${fields.filter((f) => !f.group).map((f) => f.pointer).join(', ')}): the title names a row by one of its answers`);
+  }
+  return { items: fields, itemLabel: def.itemLabel, addLabel: def.addLabel, addFirstLabel: def.addFirstLabel, titleField: def.titleField, minItems: typeof schema.minItems === 'number' ? schema.minItems : 0, maxItems: schema.maxItems };
 }
 
 /** The deepest part of a pointer that exists, and what it offers there: the usual typo is the last token. */
@@ -314,6 +325,16 @@ function labelledOptions(file: string, path: string, options: Option[], labels: 
     throw new DeclarationError(file, at, `"${value}" is not an option of the schema (options: ${options.map((o) => o.value).join(', ') || 'none'})`);
   }
   return options.map((o) => ({ ...o, label: labels?.[o.value] ?? o.label }));
+}
+
+/**
+ * A code list's codes are no order a person searches in (dog breeds by their number): by default
+ * its options go by their German label; a form says `sort: "list"` to keep the list's order.
+ */
+function sortOptions(options: Option[], sort: 'label' | 'list'): Option[] {
+  if (sort === 'list') return options;
+  const collator = new Intl.Collator('de', { sensitivity: 'base', numeric: true });
+  return [...options].sort((a, b) => collator.compare(localised(a.label, 'de'), localised(b.label, 'de')));
 }
 
 function optionsOf(schema: Record<string, unknown>): Option[] {

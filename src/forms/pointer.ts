@@ -1,6 +1,8 @@
 /** JSON Pointer (RFC 6901) helpers over plain JSON objects. */
 export function segments(pointer: string): string[] {
-  return pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  // Read for every answer of every row on the check page: unescape only where there is an escape.
+  const tokens = pointer.split('/').slice(1);
+  return pointer.includes('~') ? tokens.map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : tokens;
 }
 
 export function getAt(data: unknown, pointer: string): unknown {

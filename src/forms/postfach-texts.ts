@@ -17,6 +17,11 @@ export const postfachDe = {
   replySent: 'Ihr Dokument ist eingegangen und wird an die zuständige Stelle übermittelt.', repliesTitle: 'Von Ihnen nachgereicht', replySentAt: 'Nachgereicht am {date}',
   replyErrorFile: 'Wählen Sie ein Dokument aus: PDF, JPEG oder PNG, höchstens 10 MB.', replyErrorMessage: 'Ihre Nachricht darf höchstens 2.000 Zeichen lang sein.',
   replyErrorQuota: 'Ihr Dokument wurde nicht gespeichert: Von Ihrem Anschluss wurden in kurzer Zeit zu viele Dateien hochgeladen, oder der Speicher ist gerade voll. Versuchen Sie es später erneut.',
+  overviewLink: 'Mit Ihrem Nutzerkonto anmelden und Ihre Anträge und Nachrichten sehen', overviewTitle: 'Mein Postfach', overviewIntro: 'Hier sehen Sie die Anträge, die Sie mit Ihrem Nutzerkonto in diesem Land gestellt haben, und die Nachrichten der zuständigen Stellen dazu. Anträge ohne Anmeldung öffnen Sie über Ihren persönlichen Link zum Bearbeitungsstand.',
+  overviewEmpty: 'Mit Ihrem Nutzerkonto wurde hier noch kein Antrag gestellt.', overviewCaption: 'Ihre Anträge, der neueste zuerst',
+  overviewReference: 'Aktenzeichen', overviewService: 'Leistung', overviewSubmitted: 'Abgesendet am', overviewStatus: 'Stand', overviewMessages: 'Nachrichten: {n}', overviewUnread: '{n} neu',
+  overviewMessagesHead: 'Nachrichten', overviewLogout: 'Abmelden', overviewHome: 'Zur Startseite',
+  overviewHigherLevel: 'Weitere Anträge ({n}) haben Sie mit einem höheren Vertrauensniveau gestellt, als Ihre Anmeldung hier hat. Um sie zu sehen, melden Sie sich ab und wieder an, zum Beispiel mit dem Online-Ausweis.',
 };
 
 export type PostfachTexts = typeof postfachDe;
@@ -36,4 +41,9 @@ export const postfachEn: PostfachTexts = {
   replySent: 'Your document was received and is being sent to the responsible office.', repliesTitle: 'Sent by you', replySentAt: 'Sent on {date}',
   replyErrorFile: 'Choose a document: PDF, JPEG or PNG, at most 10 MB.', replyErrorMessage: 'Your message may be at most 2,000 characters long.',
   replyErrorQuota: 'Your document was not stored: too many files were uploaded from your connection in a short time, or the storage is full just now. Try again later.',
+  overviewLink: 'Log in with your user account to see your applications and messages', overviewTitle: 'My inbox (Postfach)', overviewIntro: 'Here are the applications you submitted with your user account in this Land, and the messages of the responsible offices about them. Applications made without a login open through your personal status link.',
+  overviewEmpty: 'No application has been submitted here with your user account yet.', overviewCaption: 'Your applications, newest first',
+  overviewReference: 'Reference number', overviewService: 'Service', overviewSubmitted: 'Submitted on', overviewStatus: 'Status', overviewMessages: 'Messages: {n}', overviewUnread: '{n} new',
+  overviewMessagesHead: 'Messages', overviewLogout: 'Log out', overviewHome: 'To the home page',
+  overviewHigherLevel: 'You submitted more applications ({n}) at a higher level of assurance than your login here has. To see them, log out and log in again, for example with the online ID card.',
 };

@@ -5,7 +5,7 @@ import { errorPath } from '../core/declarations.js';
 import type { ConditionEnv } from './conditions.js';
 import { conditionHolds, visibleSteps, type FormStep, type LoadedForm } from './definition.js';
 import type { Body, FormField, ParseContext, ParseResult } from './fields/kind.js';
-import { bindItem, bindRow, groupMessage, locateRow, rowMessage, rowsOf, rowTitle, specOf } from './fields/group.js';
+import { bindItem, bindRow, groupMessage, locateRow, rowMessage, rowsOf, rowTitle, segmentOf, specOf } from './fields/group.js';
 import { MESSAGE_GROUPS, messageFor, type Named } from './messages.js';
 import { fieldNamed, notOffered } from './options.js';
 import { getAt, schemaAt, segments, setAt } from './pointer.js';
@@ -16,8 +16,12 @@ export interface FieldError {
   /** id of the control the error summary links to. */
   href: string;
   message: string;
-  /** For an error inside a group's row: the row's number, whose page holds the control. */
-  row?: number;
+  /**
+   * For an error inside a group's row: the path of the row's page below the list's page, whose
+   * page holds the control: "2", or in a nested group's row "2/einkommen/1" (from a step) or
+   * "einkommen/1" (from the outer row's page).
+   */
+  row?: string;
 }
 
 export interface StepOutcome {
@@ -80,12 +84,25 @@ export function processRow(service: LoadedService, groupField: FormField, index:
   // The new row is in place before its fields are read: a condition on an earlier field of the
   // row (row.<path>) sees that field's new answer, in field order as on a step.
   const rows = [...rowsOf(getAt(data, groupField.pointer))];
+  // A nested group's rows come from their own pages: the row keeps them (or, where none are
+  // needed, answers "none" as a step's group does).
+  for (const inner of specOf(groupField).items.filter((item) => item.group)) {
+    const kept = getAt(rows[index] ?? {}, inner.pointer);
+    setAt(row, inner.pointer, kept ?? (specOf(inner).minItems === 0 ? [] : undefined));
+  }
   rows[index] = row;
   setAt(data, groupField.pointer, rows);
   const parsed = new Map<string, ParseResult>();
   const parseErrors = new Map<string, string>();
   for (const field of fields) {
-    if (!conditionHolds(field.showIf, data, ctx.conditions)) continue;
+    if (!conditionHolds(field.showIf, data, ctx.conditions)) {
+      if (field.group) setAt(row, field.def.pointer, undefined);
+      continue;
+    }
+    if (field.group) {
+      parsed.set(field.pointer, { value: getAt(row, field.def.pointer), raw: {} });
+      continue;
+    }
     const result = field.kind.parse(field, body, ctx);
     parsed.set(field.pointer, result);
     setAt(row, field.def.pointer, result.value);
@@ -127,12 +144,17 @@ export function pruneHidden(form: LoadedForm, data: Record<string, unknown>, env
   return pruned;
 }
 
-/** Row by row, in field order: a condition may read the row's own answers (row.<path>). */
+/** Row by row, in field order: a condition may read the row's own answers (row.<path>); nested rows likewise. */
 function pruneRows(groupField: FormField, data: Record<string, unknown>, env: ConditionEnv): void {
-  const conditional = specOf(groupField).items.filter((item) => item.showIf);
+  const spec = specOf(groupField);
+  const conditional = spec.items.filter((item) => item.showIf || item.group);
   if (conditional.length === 0) return;
   rowsOf(getAt(data, groupField.pointer)).forEach((row, index) => {
-    for (const item of conditional) if (!conditionHolds(bindItem(groupField, index, item).showIf, data, env)) setAt(row, item.pointer, undefined);
+    for (const item of conditional) {
+      const bound = bindItem(groupField, index, item);
+      if (!conditionHolds(bound.showIf, data, env)) setAt(row, item.pointer, undefined);
+      else if (item.group) pruneRows(bound, data, env);
+    }
   });
 }
 
@@ -222,6 +244,9 @@ function rowNamed(field: FormField, pointer: string, message: string, lang: Lang
  * present, the schema names each missing field.
  */
 function withParents(data: Record<string, unknown>, fields: FormField[]): Record<string, unknown> {
+  // Copied only when a parent is missing: the whole document is large with many rows, and Ajv and
+  // the rules only read it.
+  if (fields.every((field) => hasParents(data, field.pointer))) return data;
   const probe = structuredClone(data);
   for (const field of fields) {
     let node = probe;
@@ -232,6 +257,15 @@ function withParents(data: Record<string, unknown>, fields: FormField[]): Record
     }
   }
   return probe;
+}
+
+function hasParents(data: Record<string, unknown>, pointer: string): boolean {
+  let node: unknown = data;
+  for (const key of segments(pointer).slice(0, -1)) {
+    node = (node as Record<string, unknown>)[key];
+    if (node === null || typeof node !== 'object') return false;
+  }
+  return true;
 }
 
 function namedOf(service: LoadedService, field: FormField, pointer: string): Named {
@@ -253,6 +287,15 @@ function overridden(field: FormField, keyword: string, lang: Lang): string | und
   return text === undefined ? undefined : t(text, lang);
 }
 
+/** "2", or "2/einkommen/1" when the control is on a nested group's row page. */
+function rowPath(field: FormField, at: { index: number; item?: FormField }, pointer: string): string {
+  const prefix = field.row ? `${segmentOf(field)}/` : '';
+  if (!at.item?.group) return `${prefix}${at.index + 1}`;
+  const inner = bindItem(field, at.index, at.item);
+  const innerAt = locateRow(inner, pointer);
+  return `${prefix}${at.index + 1}${innerAt ? `/${segmentOf(inner)}/${innerAt.index + 1}` : ''}`;
+}
+
 /**
  * The error summary in field order, each entry linking to its control. An error inside a group's
  * row names the row's page (`row`, 1-based) and the control there, since the list page has none.
@@ -264,7 +307,7 @@ export function summarise(fields: FormField[], errors: Map<string, string>): Fie
       if (pointer !== field.pointer && !pointer.startsWith(`${field.pointer}/`)) continue;
       const at = field.group ? locateRow(field, pointer) : undefined;
       const sub = pointer.slice(field.pointer.length + 1).replace(/\//g, '-');
-      if (at) list.push({ pointer, href: `${field.id}-${sub}`, message, row: at.index + 1 });
+      if (at) list.push({ pointer, href: `${field.id}-${sub}`, message, row: rowPath(field, at, pointer) });
       else list.push({ pointer, href: sub ? `${field.id}-${sub}` : (field.kind.anchor?.(field) ?? field.id), message });
     }
   }

@@ -27,7 +27,7 @@ import { homeView } from './applicant/home.js';
 import { LEGAL_PAGES, legalView } from './applicant/legal.js';
 import { groupOf } from './applicant/fields.js';
 import { conditionEnv, logicContext, stepContext } from './applicant/logic.js';
-import { rowView } from './applicant/row.js';
+import { rowView, topRow } from './applicant/row.js';
 import { startView } from './applicant/start.js';
 import { statusView } from './applicant/status.js';
 import { stepView } from './applicant/step.js';
@@ -209,10 +209,10 @@ export class Previewer {
   private rowPage(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, ctx: ReturnType<typeof stepContext>, errors: boolean): PageView {
     const group = groupOf(step, data, ctx.conditions) as FormField;
     const opts = { fromCheck: false, csrf: CSRF_PLACEHOLDER, conditions: ctx.conditions };
-    if (!errors) return rowView(env, service, step, group, 0, data, { errors: new Map(), parsed: new Map() }, opts);
+    if (!errors) return rowView(env, service, step, topRow(env, service.definition.id, step, group, 0), data, { errors: new Map(), parsed: new Map() }, opts);
     // processRow puts an empty row in place of the first before reading the (empty) post.
     const outcome = processRow(service, group, 0, data, {}, ctx);
-    return rowView(env, service, step, group, 0, outcome.data, outcome, { ...opts, status: 400 });
+    return rowView(env, service, step, topRow(env, service.definition.id, step, group, 0), outcome.data, outcome, { ...opts, status: 400 });
   }
 
   private submissionFacts(tenant: Tenant, service: LoadedService, data: Record<string, unknown>, today: string, authorityOf: (d: Record<string, unknown>) => Authority) {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject } from 'ajv';
-import { DeclarationError } from '../core/errors.js';
+import { DeclarationError, DeclarationErrors } from '../core/errors.js';
 import { describeAjvError, displayPath, errorPath, readJsonFile, validateDeclaration } from '../core/declarations.js';
 import type { LocalText, LogicContext } from './contract.js';
 import { defaults, type LoadedService } from './registry.js';
@@ -46,21 +46,41 @@ export function loadExamples(service: LoadedService, formatsDir: string, today: 
   if (!existsSync(file)) throw new DeclarationError(shown, '', `service "${service.definition.id}" has no sample data: add ${EXAMPLES_FILE} (see docs/services.md)`);
   const doc = validateDeclaration<ExamplesFile>(file, readJsonFile(file), join(formatsDir, 'examples.schema.json'));
   const seen = new Set<string>();
-  return doc.examples.map((example, i) => {
-    if (seen.has(example.id)) throw new DeclarationError(shown, `/examples/${i}/id`, `example id "${example.id}" is used twice`);
+  // Every problem of the file at once (an author fixes them in one go), then none of it is used.
+  const problems: DeclarationError[] = [];
+  const loaded = doc.examples.map((example, i) => {
+    if (seen.has(example.id)) problems.push(new DeclarationError(shown, `/examples/${i}/id`, `example id "${example.id}" is used twice`));
     seen.add(example.id);
     if (!service.validate(example.data)) {
-      const error = (service.validate.errors ?? [])[0] as ErrorObject;
-      throw new DeclarationError(shown, `/examples/${i}/data${errorPath(error)}`, `${describeAjvError(error)} (services/${service.definition.id}/schema.json)`);
+      // A oneOf over constants reports its branches one by one: each problem is listed once.
+      const said = new Set<string>();
+      for (const error of ((service.validate.errors ?? []) as ErrorObject[]).filter((e) => e.keyword !== 'if')) {
+        const problem = new DeclarationError(shown, `/examples/${i}/data${errorPath(error)}`, `${describeAjvError(error)} (services/${service.definition.id}/schema.json)`);
+        if (!said.has(problem.message)) problems.push(problem);
+        said.add(problem.message);
+      }
+      return undefined;
     }
     const day = example.today ?? doc.today ?? today;
     const tenant = example.tenant ?? doc.tenant ?? service.definition.leadLand;
     const ctx = contextFor ? contextFor(tenant, example.data, day) : newLogicContext(defaults(service.definition.parameters ?? {}), tenant, day);
-    if (!ctx) throw new DeclarationError(shown, example.tenant ? `/examples/${i}/tenant` : '/tenant', `no tenant "${tenant}" under tenants/: name the tenant (portal) the examples are checked under, e.g. the lead Land "${service.definition.leadLand}"`);
-    const issue = service.logic.rules(example.data, ctx)[0];
-    if (issue) throw new DeclarationError(shown, `/examples/${i}/data${issue.pointer}`, `breaks the service's rule ${issue.code} ("${typeof issue.message === 'string' ? issue.message : issue.message.de}"), checked ${checkedUnder(day, example.today ?? doc.today, tenant, ctx.place)}`);
+    if (!ctx) {
+      problems.push(new DeclarationError(shown, example.tenant ? `/examples/${i}/tenant` : '/tenant', `no tenant "${tenant}" under tenants/: name the tenant (portal) the examples are checked under, e.g. the lead Land "${service.definition.leadLand}"`));
+      return undefined;
+    }
+    for (const issue of service.logic.rules(example.data, ctx)) {
+      problems.push(new DeclarationError(shown, `/examples/${i}/data${issue.pointer}`, `breaks the service's rule ${issue.code} ("${typeof issue.message === 'string' ? issue.message : issue.message.de}"), checked ${checkedUnder(day, example.today ?? doc.today, tenant, ctx.place)}`));
+    }
+    // The example must reach an authority: a region() that throws would only fail at submission (and in the preview).
+    try {
+      service.logic.region(example.data);
+    } catch (err) {
+      problems.push(new DeclarationError(shown, `/examples/${i}/data`, `region() of services/${service.definition.id}/logic.ts fails for this example: ${err instanceof Error ? err.message : String(err)}`));
+    }
     return { ...example, today: example.today ?? doc.today, tenant: example.tenant ?? doc.tenant };
   });
+  if (problems.length > 0) throw problems.length === 1 ? problems[0] : new DeclarationErrors(problems);
+  return loaded as ServiceExample[];
 }
 
 /** "on 2026-12-01 (today: state "today" in examples.json to fix it) under tenant sh for the place 053150000000". */

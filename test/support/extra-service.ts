@@ -35,6 +35,11 @@ export interface ExtraService {
    * only for a pet that is microchipped; `showIf` as the form writes it (default the shorthand).
    */
   chipNumber?: boolean | { showIf: Record<string, unknown>; conditionHint?: Record<string, string> };
+  /**
+   * A group nested in each animal's row: its vaccinations (/tiere/<n>/impfungen, each a vaccine
+   * and a date), between `min` and `max` per animal.
+   */
+  vaccinations?: { min: number; max: number };
 }
 
 /**
@@ -63,20 +68,25 @@ export async function addExtraService(root: string, spec: ExtraService): Promise
     $defs: {
       anschrift: ADDRESS_SCHEMA,
       tier: {
-        type: 'object', additionalProperties: false, required: ['name', 'art', 'geburtsdatum'],
+        type: 'object', additionalProperties: false, required: ['name', 'art', 'geburtsdatum', ...(spec.vaccinations && spec.vaccinations.min > 0 ? ['impfungen'] : [])],
         properties: {
           name: { title: 'Name', type: 'string', minLength: 1, maxLength: 60 },
           art: { title: 'Tierart', oneOf: [{ const: 'hund', title: 'Hund' }, { const: 'katze', title: 'Katze' }] },
           geburtsdatum: { title: 'Geburtsdatum', type: 'string', format: 'date' },
           gechippt: { title: 'Gechippt', type: 'boolean' },
           ...(spec.chipNumber ? { chipnummer: { title: 'Chipnummer', type: 'string', pattern: '^[0-9]{15}$' } } : {}),
+          ...(spec.vaccinations ? { impfungen: { title: 'Impfungen', type: 'array', minItems: spec.vaccinations.min, maxItems: spec.vaccinations.max, items: { $ref: '#/$defs/impfung' } } } : {}),
         },
+      },
+      impfung: {
+        type: 'object', additionalProperties: false, required: ['impfstoff', 'datum'],
+        properties: { impfstoff: { title: 'Impfstoff', type: 'string', minLength: 2, maxLength: 60 }, datum: { title: 'Datum', type: 'string', format: 'date' } },
       },
     },
   });
   writeFileSync(join(dir, TYPES_FILE), await generateTypes(dir));
   writeFileSync(join(dir, 'logic.ts'), LOGIC);
-  json(join(dir, 'examples.json'), { $schema: '../../schemas/examples.schema.json', examples: [{ id: 'drei-tiere', title: { de: 'Drei Tiere in Kiel', en: 'Three pets in Kiel' }, data: example(spec.minItems) }] });
+  json(join(dir, 'examples.json'), { $schema: '../../schemas/examples.schema.json', examples: [{ id: 'drei-tiere', title: { de: 'Drei Tiere in Kiel', en: 'Three pets in Kiel' }, data: example(spec.minItems, spec.vaccinations?.min) }] });
   json(join(root, 'forms', `${spec.id}.form.json`), {
     $schema: '../schemas/form.schema.json', service: spec.id,
     steps: [
@@ -98,6 +108,7 @@ export async function addExtraService(root: string, spec: ExtraService): Promise
             { pointer: '/geburtsdatum', kind: 'date', label: { de: 'Geburtsdatum', en: 'Date of birth' } },
             { pointer: '/gechippt', kind: 'yesno', label: { de: 'Ist das Tier gechippt?', en: 'Is the pet microchipped?' } },
             ...(spec.chipNumber ? [chipField(spec.chipNumber)] : []),
+            ...(spec.vaccinations ? [VACCINATIONS] : []),
           ],
         }],
       },
@@ -115,16 +126,31 @@ export async function addExtraService(root: string, spec: ExtraService): Promise
   });
 }
 
+const VACCINATIONS = {
+  pointer: '/impfungen', kind: 'group', label: { de: 'Impfungen', en: 'Vaccinations' }, itemLabel: { de: 'Impfung', en: 'Vaccination' },
+  fields: [
+    { pointer: '/impfstoff', kind: 'text', label: { de: 'Impfstoff', en: 'Vaccine' } },
+    { pointer: '/datum', kind: 'date', label: { de: 'Datum der Impfung', en: 'Date of vaccination' } },
+  ],
+};
+
 function chipField(spec: NonNullable<ExtraService['chipNumber']>): Record<string, unknown> {
   const condition = spec === true ? { showIf: { pointer: './gechippt', equals: true } } : spec;
   return { pointer: '/chipnummer', kind: 'text', label: { de: 'Chipnummer', en: 'Chip number' }, required: true, ...condition };
 }
 
-/** `rows` animals kept in Kiel; also what the benchmark fills its group with. */
-export function example(rows: number): Record<string, unknown> {
+/**
+ * `rows` animals kept in Kiel, with `vaccinations` each when the service nests them; also what
+ * the benchmark fills its group with.
+ */
+export function example(rows: number, vaccinations?: number): Record<string, unknown> {
+  const impfungen = (n: number) => Array.from({ length: n }, (_v, j) => ({ impfstoff: `Impfstoff ${j + 1}`, datum: '2021-03-01' }));
   return {
     halter: { name: 'Erika Mustermann', anschrift: { strasse: 'Holstenstraße', hausnummer: '1', plz: '24103', ort: 'Kiel', ars: '010020000000' } },
-    tiere: Array.from({ length: rows }, (_v, i) => ({ name: `Tier ${i + 1}`, art: i % 2 === 0 ? 'hund' : 'katze', geburtsdatum: '2020-05-01', gechippt: i % 3 === 0 })),
+    tiere: Array.from({ length: rows }, (_v, i) => ({
+      name: `Tier ${i + 1}`, art: i % 2 === 0 ? 'hund' : 'katze', geburtsdatum: '2020-05-01', gechippt: i % 3 === 0,
+      ...(vaccinations === undefined ? {} : { impfungen: impfungen(vaccinations) }),
+    })),
   };
 }
 
@@ -133,6 +159,7 @@ import type { Haustiere } from './types.gen.js';
 
 const MESSAGES = {
   EFA_RULE_GEBURT_ZUKUNFT: { de: 'Das Geburtsdatum darf nicht in der Zukunft liegen.', en: 'The date of birth must not be in the future.' },
+  EFA_RULE_IMPFUNG_ZUKUNFT: { de: 'Das Datum der Impfung darf nicht in der Zukunft liegen.', en: 'The date of vaccination must not be in the future.' },
 } as const;
 
 export const logic: ServiceLogic<Haustiere> = {
@@ -141,6 +168,10 @@ export const logic: ServiceLogic<Haustiere> = {
     const issues: Issue[] = [];
     (data.tiere ?? []).forEach((tier, i) => {
       if (tier?.geburtsdatum && tier.geburtsdatum > ctx.today) issues.push({ pointer: \`/tiere/\${i}/geburtsdatum\`, code: 'EFA_RULE_GEBURT_ZUKUNFT', message: MESSAGES.EFA_RULE_GEBURT_ZUKUNFT });
+      // Nested rows (a service with vaccinations): a rule names the inner row's field.
+      ((tier as { impfungen?: Array<{ datum?: string }> }).impfungen ?? []).forEach((impfung, j) => {
+        if (impfung?.datum && impfung.datum > ctx.today) issues.push({ pointer: \`/tiere/\${i}/impfungen/\${j}/datum\`, code: 'EFA_RULE_IMPFUNG_ZUKUNFT', message: MESSAGES.EFA_RULE_IMPFUNG_ZUKUNFT });
+      });
     });
     return issues;
   },

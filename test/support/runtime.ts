@@ -78,3 +78,14 @@ export function unreachableDeliveryDeps(rt: Runtime): DeliveryDeps {
   const routing: RoutingData = { ...rt.routing, directory: new Map([...rt.routing.directory].map(([k, e]) => [k, { ...e, address: 'http://127.0.0.1:9/unreachable' }])) };
   return { ...deliveryDeps(rt), routing: () => routing, timeoutMs: () => 2_000 };
 }
+
+/** Waits, with a deadline, for the local receiver to hold the submission. */
+export async function delivered(stack: TestStack, id: string): Promise<ReturnType<TestStack['inbox']['get']>> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await stack.rt.delivery?.drain();
+    const received = stack.inbox.get(id);
+    if (received || Date.now() > deadline) return received;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -26,6 +26,26 @@ export interface FimNote {
   script?: string;
 }
 
+/** A code list to write into the project: `file` relative to the root. */
+export interface CodeListFile {
+  urn: string;
+  version: string;
+  file: string;
+  text: string;
+}
+
+/** A FIM rule the form cannot show as a condition, written into logic.ts as a check on the answers. */
+export interface FimCheck {
+  rule: string;
+  text: string;
+  /** atLeastOne: one of `pointers` answered; requiredIf: `pointers[1]` answered when `pointers[0]` is (blank: is not). */
+  kind: 'atLeastOne' | 'requiredIf';
+  pointers: string[];
+  blank?: boolean;
+  /** The optional group the fields are in: checked only once it is answered. */
+  within?: string;
+}
+
 export interface FimImport {
   schema: Record<string, unknown>;
   form: Record<string, unknown>;
@@ -35,6 +55,12 @@ export interface FimImport {
   serviceId: string;
   /** What was read: XDatenfelder version, message type, id and version of the root element. */
   source: { xdatenfelder: '2' | '3'; message: string; id: string; version: string; name: string };
+  /** The export's code lists its fields use that the project does not have yet: to be written (writeCodeListFiles). */
+  codeListFiles: CodeListFile[];
+  /** Distinct FIM rules, and how many became conditions or checks. */
+  rules: { total: number; translated: number };
+  /** Rules that became checks for logic.ts rules(). */
+  checks: FimCheck[];
 }
 
 export interface FimImportOptions {

@@ -8,7 +8,9 @@ import type { FieldKind, FormField, GroupSpec } from './kind.js';
  * "add another" pattern, no JavaScript). The group's step lists the rows with change and remove
  * controls and an "add" button; each row has its own page (/<step>/<n>) where the item fields are
  * ordinary fields of any kind, bound to that row by bindRow. The list page itself posts no
- * answers: the engine keeps a group's rows when its step is posted (forms/validate.ts).
+ * answers: the engine keeps a group's rows when its step is posted (forms/validate.ts). A row may
+ * hold one group of its own (nested, one level): bound to its row by bindItem, it is a group like
+ * any other, listed on the outer row's page, its rows on pages of their own (/<step>/<n>/<inner>/<m>).
  */
 export const group: FieldKind = {
   name: 'group',
@@ -26,10 +28,11 @@ export const group: FieldKind = {
       rows: rows.map((row, index) => ({
         number: index + 1,
         id: `${field.id}-${index}`,
-        title: rowTitle(field, index, lang),
+        title: rowName(field, index, row, lang),
         lines: rowLines(spec, row, lang),
         error: rowErrors.get(index),
       })),
+      segment: field.row ? segmentOf(field) : undefined,
       canAdd: rows.length < spec.maxItems,
       addLabel: rows.length === 0 ? t(firstAddLabel(spec), lang) : spec.addLabel ? t(spec.addLabel, lang) : undefined,
     };
@@ -48,25 +51,58 @@ export function rowsOf(value: unknown): Array<Record<string, unknown>> {
   return Array.isArray(value) ? (value as Array<Record<string, unknown>>) : [];
 }
 
-/** "Hund 2": the row's name on every page and in every message about it. */
+/** "Hund 2": the row's number, in every message about it. */
 export function rowTitle(field: FormField, index: number, lang: Lang): string {
   return `${t(specOf(field).itemLabel, lang)} ${index + 1}`;
 }
 
-/** A message about a row, prefixed with the row's name: "Hund 2: Geben Sie „Name“ an." */
-export function rowMessage(field: FormField, index: number, message: string, lang: Lang): string {
-  return `${rowTitle(field, index, lang)}: ${message}`;
+/**
+ * "Hund 2: Bello": the row's number and, once answered, its name (the group's `titleField`, by
+ * default the row's first text field), as the list, the row's page and the check page head it.
+ */
+export function rowName(field: FormField, index: number, row: Record<string, unknown> | undefined, lang: Lang): string {
+  const title = row ? rowTitleAnswer(specOf(field), row, lang) : undefined;
+  return title ? `${rowTitle(field, index, lang)}: ${title}` : rowTitle(field, index, lang);
 }
 
-/** One row's answers as label/value pairs for the list and the check page (unanswered fields left out). */
-export function rowLines(spec: GroupSpec, row: Record<string, unknown>, lang: Lang): Array<{ label: string; value: string }> {
+function rowTitleAnswer(spec: GroupSpec, row: Record<string, unknown>, lang: Lang): string | undefined {
+  const item = spec.titleField ? spec.items.find((i) => i.pointer === spec.titleField) : spec.items.find((i) => i.kind.name === 'text');
+  const value = item && getAt(row, item.pointer);
+  if (!item || value === undefined || value === null || value === '') return undefined;
+  return item.kind.summary(item, value, lang);
+}
+
+/**
+ * A message about a row, prefixed with the row's name: "Hund 2: Geben Sie „Name“ an."; in a
+ * nested group with the outer row's too: "Person 1: Einkommen 2: …".
+ */
+export function rowMessage(field: FormField, index: number, message: string, lang: Lang): string {
+  const outer = field.row ? `${rowTitle(field.row.group, field.row.index, lang)}: ` : '';
+  return `${outer}${rowTitle(field, index, lang)}: ${message}`;
+}
+
+/** The URL segment of a nested group's rows: the last token of its pointer (/einkommen → "einkommen"). */
+export function segmentOf(field: FormField): string {
+  return field.def.pointer.slice(field.def.pointer.lastIndexOf('/') + 1);
+}
+
+/**
+ * One row's answers as label/value pairs for the list and the check page (unanswered fields left
+ * out; a nested group by its number of rows, its rows listed on their own).
+ */
+export function rowLines(spec: GroupSpec, row: Record<string, unknown>, lang: Lang, opts: { nested: boolean } = { nested: true }): Array<{ label: string; value: string }> {
   const lines: Array<{ label: string; value: string }> = [];
   for (const item of spec.items) {
     const value = getAt(row, item.pointer);
-    if (value === undefined) continue;
+    if (value === undefined || (item.group && !opts.nested)) continue;
     lines.push({ label: t(item.label, lang), value: item.kind.summary(item, value, lang) });
   }
   return lines;
+}
+
+/** The nested groups of a row (at most one level deep), bound to row `index`. */
+export function innerGroups(field: FormField, index: number): FormField[] {
+  return specOf(field).items.filter((item) => item.group).map((item) => bindItem(field, index, item));
 }
 
 /** The item fields as ordinary fields of row `index`: absolute pointer, control name and id. */

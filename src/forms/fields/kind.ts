@@ -41,6 +41,10 @@ export interface FormFieldDefinition {
   addLabel?: LocalText;
   /** kind "group": the same button while there is no row yet; default "<itemLabel> hinzufügen". */
   addFirstLabel?: LocalText;
+  /** kind "group": the row field (pointer relative to the item) whose answer names a row, "Hund 1: Bello". */
+  titleField?: string;
+  /** Order of a choice's options: by label (default for a code list) or as listed (default for oneOf). */
+  sort?: 'label' | 'list';
 }
 
 export interface Option {
@@ -85,6 +89,8 @@ export interface GroupSpec {
   itemLabel: LocalText;
   addLabel?: LocalText;
   addFirstLabel?: LocalText;
+  /** The item field whose answer names a row; default the first text field. */
+  titleField?: string;
   /** From the schema's minItems / maxItems. */
   minItems: number;
   maxItems: number;

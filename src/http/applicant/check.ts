@@ -6,7 +6,8 @@ import type { FastifyReply } from 'fastify';
 import { EfaError } from '../../core/errors.js';
 import { conditionHolds, visibleSteps } from '../../forms/definition.js';
 import type { ConditionEnv } from '../../forms/conditions.js';
-import { rowLines, rowsOf, rowTitle } from '../../forms/fields/group.js';
+import { innerGroups, rowLines, rowName, rowsOf, segmentOf, specOf } from '../../forms/fields/group.js';
+import type { FormField } from '../../forms/fields/kind.js';
 import { getAt } from '../../forms/pointer.js';
 import { t } from '../../forms/text.js';
 import { pruneHidden, summarise, validateAll, type StepContext } from '../../forms/validate.js';
@@ -33,6 +34,8 @@ export interface CheckRow {
   lines?: Array<{ label: string; value: string }>;
   /** Said of an answer taken from the user account (check page only). */
   note?: string;
+  /** A row of a group inside a group's row: shown indented below its outer row. */
+  nested?: boolean;
 }
 
 export interface CheckSection {
@@ -57,13 +60,23 @@ export function checkSections(env: PageEnv, service: LoadedService, data: Record
       const note = prefilledNote(env, prefilled, f.pointer);
       const own = { label: t(f.label, env.lang), value: f.kind.summary(f, value, env.lang), changeHref, ...(note ? { note } : {}) };
       if (!f.group) return [own];
-      // Each row with its own change link, straight to that row's page.
-      const spec = f.group;
-      return [own, ...rowsOf(value).map((row, i) => ({
-        label: rowTitle(f, i, env.lang), lines: rowLines(spec, row, env.lang), value: '', changeHref: `${env.base}/${id}/${step.id}/${i + 1}?zurueck=pruefen`,
-      }))];
+      return [own, ...groupRows(env, f, value, `${env.base}/${id}/${step.id}`, data, conditions)];
     }),
   }));
+}
+
+/**
+ * Each row with its own change link, straight to that row's page, and after it the rows of its
+ * nested groups (indented, `nested`), each linking to its own page.
+ */
+function groupRows(env: PageEnv, group: FormField, value: unknown, listHref: string, data: Record<string, unknown>, conditions: ConditionEnv): Array<CheckRow & { changeHref: string }> {
+  const spec = specOf(group);
+  return rowsOf(value).flatMap((row, i) => {
+    const rowHref = `${listHref}/${i + 1}`;
+    const own = { label: rowName(group, i, row, env.lang), lines: rowLines(spec, row, env.lang, { nested: false }), value: '', changeHref: `${rowHref}?zurueck=pruefen`, ...(group.row ? { nested: true } : {}) };
+    const inner = innerGroups(group, i).filter((g) => conditionHolds(g.showIf, data, conditions));
+    return [own, ...inner.flatMap((g) => groupRows(env, g, getAt(data, g.pointer), `${rowHref}/${segmentOf(g)}`, data, conditions))];
+  });
 }
 
 /**

@@ -16,11 +16,13 @@ import { LOGIN_SEGMENT, registerLogin } from './login.js';
 import { registerNoOffice } from './no-office.js';
 import { registerPayment } from './payment.js';
 import { ApplicantPages } from './request.js';
+import { registerRowRemoval } from './row-remove.js';
 import { registerResume } from './resume.js';
 import { registerRows } from './row.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
 import { registerPostfach } from './postfach.js';
+import { OVERVIEW_SEGMENT, registerPostfachAccount } from './postfach-account.js';
 import { registerPostfachReply } from './postfach-reply.js';
 import { registerStep } from './step.js';
 import { registerSubmit } from './submit.js';
@@ -33,7 +35,7 @@ interface Options {
 }
 
 /** Path segments below a tenant that are pages of their own, never a service. */
-const RESERVED = new Set(['status', FIGURES_SEGMENT, LOGIN_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
+const RESERVED = new Set(['status', FIGURES_SEGMENT, LOGIN_SEGMENT, OVERVIEW_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
 
 export async function applicantRoutes(app: FastifyInstance, { rt, renderer, receiverUrl }: Options): Promise<void> {
   const uploads = await StepUploads.register(app, rt);
@@ -44,6 +46,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerFigures(pages);
   registerStatus(pages);
   registerPostfach(pages);
+  registerPostfachAccount(pages);
   registerPostfachReply(pages, uploads);
   registerStart(pages);
   registerLogin(pages);
@@ -55,4 +58,5 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerResume(pages);
   registerStep(pages, uploads);
   registerRows(pages, uploads);
+  registerRowRemoval(pages);
 }

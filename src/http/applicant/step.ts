@@ -3,7 +3,7 @@
  * files) to the draft before leading on to the next visible step or back to the check page.
  */
 import type { FastifyReply } from 'fastify';
-import { conditionHolds, revealedStep, visibleSteps, type FormStep } from '../../forms/definition.js';
+import { revealedStep, visibleSteps, type FormStep } from '../../forms/definition.js';
 import type { ConditionEnv } from '../../forms/conditions.js';
 import { groupMessage, rowsOf } from '../../forms/fields/group.js';
 import type { StepFiles } from '../../forms/fields/kind.js';
@@ -16,16 +16,16 @@ import type { Draft } from '../../submissions/drafts.js';
 import { partsFailure, type PartsResult } from '../upload-parts.js';
 import { draftExpiry, type DraftExpiry } from './draft.js';
 import { removeFileAction } from './file-removal.js';
-import { fieldViews, groupOf, previousHref, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
+import { fieldViews, groupOf, onPage, previousHref, removedNotice, REVEAL_SCRIPTS, stepTotal, type Prefilled, type StepState } from './fields.js';
 import { stepContext } from './logic.js';
 import { gapAfterStep, NO_OFFICE_SEGMENT } from './no-office.js';
 import { placeElsewhere } from './place-view.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
-import { renderRow } from './row.js';
+import { renderRow, topRow } from './row.js';
 import { failedReply, referenced, refusedStatus, type StepUploads } from './uploads.js';
 import { berlinToday, formOf, serviceTitle, type PageEnv, type PageView } from './view.js';
 
-export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry; prefilled?: Prefilled; logoutAction?: string }): PageView {
+export function stepView(env: PageEnv, service: LoadedService, step: FormStep, data: Record<string, unknown>, state: StepState, opts: { fromCheck: boolean; csrf: string; status?: number; conditions: ConditionEnv; draftExpiry?: DraftExpiry; prefilled?: Prefilled; logoutAction?: string; removed?: string }): PageView {
   const id = service.definition.id;
   const steps = visibleSteps(formOf(env.tenant, id), data, opts.conditions);
   const index = steps.findIndex((s) => s.id === step.id);
@@ -33,7 +33,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
   const query = opts.fromCheck ? '?zurueck=pruefen' : '';
   // A field whose condition reads this step's own answers is always rendered (explained in its hint)
   // and revealed by the browser; one that reads only earlier answers is decided here.
-  const shown = step.fields.filter((f) => f.controls.length > 0 || conditionHolds(f.showIf, data, opts.conditions));
+  const shown = step.fields.filter((f) => onPage(f, step.fields, data, opts.conditions));
   const fields = fieldViews(env, shown, data, state, { stepHref, query }, opts.conditions, opts.prefilled);
   // Errors inside a group's row link to the control on that row's page.
   const errorSummary = summarise(step.fields, state.errors).map((e) => (e.row ? { ...e, url: `${stepHref}/${e.row}${query}#${e.href}` } : e));
@@ -42,7 +42,7 @@ export function stepView(env: PageEnv, service: LoadedService, step: FormStep, d
     context: {
       serviceTitle: serviceTitle(env, id), stepTitle: t(step.title, env.lang), stepIntro: t(step.intro, env.lang), stepNumber: index + 1, stepCount: stepTotal(formOf(env.tenant, id), steps),
       fields, multipart: fields.some((f) => f.multipart === true), errorSummary: errorSummary.length > 0 ? errorSummary : undefined, backHref: previousHref(env, id, steps, index, opts.fromCheck),
-      action: `${stepHref}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry, logoutAction: opts.logoutAction, logoutLabel: opts.logoutAction ? (env.lang === 'en' ? 'Log out' : 'Abmelden') : undefined,
+      action: `${stepHref}${query}`, csrf: opts.csrf, draftExpiry: opts.draftExpiry, notice: removedNotice(env, shown.filter((f) => f.group), opts.removed), logoutAction: opts.logoutAction, logoutLabel: opts.logoutAction ? (env.lang === 'en' ? 'Log out' : 'Abmelden') : undefined,
       scripts: fields.some((f) => f.reveal) ? REVEAL_SCRIPTS : undefined,
     },
   };
@@ -52,7 +52,7 @@ function renderStep(pages: ApplicantPages, req: Req, reply: FastifyReply, draft:
   const conditions = stepContext(p, pages.rt.places, service, berlinToday(), data).conditions;
   const expiry = draftExpiry(p, service.definition.id, draft.expiresAt);
   const account = draft.account ? { prefilled: draft.accountMeta?.prefilled, logoutAction: `${p.base}/${service.definition.id}/abmelden` } : {};
-  return pages.send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry, ...account }));
+  return pages.send(reply, p, stepView(p, service, step, data, state, { fromCheck: req.query.zurueck === 'pruefen', csrf: reply.generateCsrf(), status, conditions, draftExpiry: expiry, removed: req.query.entfernt, ...account }));
 }
 
 async function showStep(pages: ApplicantPages, req: Req, reply: FastifyReply) {
@@ -64,7 +64,7 @@ async function showStep(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   const group = groupOf(step, ctx.draft.data, conditions);
   // "Add another" starts with the first row's questions while a group needs rows and has none.
   if (group && group.group && group.group.minItems > 0 && rowsOf(getAt(ctx.draft.data, group.pointer)).length === 0) {
-    return renderRow(pages, req, reply, ctx.draft, ctx.p, ctx.service, step, group, 0, ctx.draft.data, { errors: new Map(), parsed: new Map() });
+    return renderRow(pages, req, reply, ctx.draft, ctx.p, ctx.service, step, topRow(ctx.p, ctx.service.definition.id, step, group, 0), ctx.draft.data, { errors: new Map(), parsed: new Map() }, 200, true);
   }
   return renderStep(pages, req, reply, ctx.draft, ctx.p, ctx.service, step, ctx.draft.data, { errors: new Map(), parsed: new Map() });
 }

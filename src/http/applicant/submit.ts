@@ -57,7 +57,7 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   try {
     const sections = applicantCopySections(p, service, data, stepCtx.conditions);
     const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
-    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), payment: submissionPayment(standing), notifySealed: sealNotifyAddress(rt.drafts, rt.mailer, applicantEmailOf(service, data)) });
+    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), account: draft.account ?? undefined, payment: submissionPayment(standing), notifySealed: sealNotifyAddress(rt.drafts, rt.mailer, applicantEmailOf(service, data)) });
   } catch (err) {
     if (err instanceof DraftGoneError) return pages.send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
     throw err;

@@ -1,5 +1,6 @@
 /** One Datenfeld's value: its JSON Schema and the field kind that asks it, from feldart and datentyp. */
 import type { CodeLists } from '../../../codelists/genericode.js';
+import { isUrn, type InstalledList } from '../export.js';
 import type { FimReport } from '../report.js';
 import { patternSchema } from '../rules/pattern.js';
 import type { FimElement, FimFieldInfo, Json } from '../tree.js';
@@ -7,8 +8,13 @@ import type { FimElement, FimFieldInfo, Json } from '../tree.js';
 /** What mapping a field needs besides the field: where to report, the project's code lists, the XDatenfelder version. */
 export interface FieldContext {
   report: FimReport;
+  /** The project's code lists and the export's. */
   codeLists: CodeLists;
   version: '2' | '3';
+  /** The lists the export ships, where they are (or go) in the project. */
+  installed?: InstalledList[];
+  /** URN and version ("urn\0version") of every list a field uses. */
+  used?: Set<string>;
 }
 
 export type TypedField = { schema: Json; kind: string };
@@ -32,13 +38,9 @@ const DEFAULT_MEDIA_TYPES = ['application/pdf', 'image/jpeg', 'image/png'];
 export function choice(ctx: FieldContext, el: FimElement, f: FimFieldInfo, pointer: string): TypedField | null {
   const { report } = ctx;
   if (f.values.length > 0) {
-    return { schema: { type: 'string', oneOf: f.values.map((v) => ({ const: v.code, title: v.name })) }, kind: f.values.length <= RADIOS_UP_TO ? 'radios' : 'select' };
+    return { schema: { type: 'string', oneOf: f.values.map((v) => ({ const: v.code, title: v.name })) }, kind: choiceKind(f.values.length) };
   }
   const ref = f.codeList;
-  if (ctx.version === '3' && !ref) {
-    report.unmapped('feldart select (XDatenfelder 3)', el, 'the parser xdatenfelder-xml 0.1.4 does not read <werte> or <codelisteReferenz> of XDatenfelder 3: asked as free text; add the options ("oneOf") or "x-codelist" to schema.json by hand');
-    return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
-  }
   if (!ref || (!ref.urn && !ref.versionUri)) {
     report.unmapped('feldart select without values', el, 'neither a value list nor a code list reference: asked as free text');
     return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
@@ -47,14 +49,35 @@ export function choice(ctx: FieldContext, el: FimElement, f: FimFieldInfo, point
   const version = ref.version ?? '';
   const list = urn && version ? ctx.codeLists.get(urn)?.get(version) : undefined;
   if (list) {
-    report.note({ kind: 'codelist', where: pointer, text: `code list ${urn} version ${version}: codelists/${list.file.split('/').pop() ?? ''} (x-codelist)` });
-    return { schema: { type: 'string', 'x-codelist': { urn, version } }, kind: 'select' };
+    const shipped = ctx.installed?.find((i) => i.urn === urn && i.version === version);
+    ctx.used?.add(`${urn}\u0000${version}`);
+    const where = shipped ? `${shipped.file}${shipped.written ? `, installed from the export's ${shipped.entry}` : ' (already in the project)'}` : `codelists/${list.file.split('/').pop() ?? ''}`;
+    const local = isUrn(urn) ? '' : ` (a list of this export only: „${urn}“ is no URN, so it is not published in a repository)`;
+    report.note({ kind: 'codelist', where: pointer, text: `code list ${urn} version ${version}${ref.id ? ` (FIM ${ref.id})` : ''}: ${where}${local}, ${list.rows.length} option${list.rows.length === 1 ? '' : 's'}` });
+    return { schema: { type: 'string', 'x-codelist': { urn, version } }, kind: choiceKind(list.rows.length) };
   }
   const known = urn ? [...(ctx.codeLists.get(urn)?.keys() ?? [])] : [];
   const name = `${urn || ref.versionUri}${version ? ` version ${version}` : ''}`;
-  report.unmapped('codelisteReferenz', el, `code list ${name} is not under codelists/${known.length > 0 ? ` (there: versions ${known.join(', ')})` : ''}: download it (Genericode) from https://www.xrepository.de/details/${urn || ref.versionUri}, put it in codelists/ and replace this text field by "x-codelist": { "urn": "${urn}", "version": "${version}" }`);
-  report.note({ kind: 'codelist', where: pointer, text: `code list ${name} is missing under codelists/: a text field until then` });
+  const there = known.length > 0 ? ` (there: versions ${known.join(', ')})` : '';
+  const fetch = urn && isUrn(urn) && !/^urn:de:fim:/i.test(urn)
+    ? `download it (Genericode) from the XRepository (${urn}), put it in codelists/`
+    : 'it is a list of the FIM editor who made the export, not published in a repository: ask for its Genericode file, put it in codelists/';
+  report.unmapped('codelisteReferenz', el, `code list ${name}${ref.id ? ` (FIM ${ref.id})` : ''} is neither in the export nor under codelists/${there}: ${fetch} and replace this text field by "x-codelist": { "urn": "${urn}", "version": "${version}" }`);
+  report.note({ kind: 'codelist', where: pointer, text: `code list ${name} is missing: a text field until then` });
   return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
+}
+
+/** Radio buttons while the options are few enough to read at a glance, a select box above. One option is a radio too: the applicant confirms it (a consent). */
+export function choiceKind(options: number): 'radios' | 'select' {
+  return options <= RADIOS_UP_TO ? 'radios' : 'select';
+}
+
+/** E-mail addresses and phone numbers get their input types (keyboard, autofill); long texts a text area. */
+function textKind(el: FimElement, f: FimFieldInfo): string {
+  const label = `${el.name} ${el.label}`;
+  if (/\b(?:E-?Mail|De-Mail)/i.test(label)) return 'email';
+  if (/\b(?:Telefon|Telefax|Fax|Mobil(?:funk|telefon)?)(?:nummer)?\b/i.test(label)) return 'tel';
+  return f.maxLength !== undefined && f.maxLength > TEXTAREA_FROM ? 'textarea' : 'text';
 }
 
 /** Any other input, by datentyp; what has no field kind of its own becomes text with a pattern, or is left out. */
@@ -72,7 +95,7 @@ export function input(ctx: FieldContext, el: FimElement, f: FimFieldInfo, pointe
     case 'text':
     case 'text_latin':
       if (f.datentyp === 'text_latin') report.unmapped('datentyp text_latin', el, 'the DIN SPEC 91379 character set is not checked: a plain text field');
-      return { schema: { type: 'string', ...length }, kind: f.maxLength !== undefined && f.maxLength > TEXTAREA_FROM ? 'textarea' : 'text' };
+      return { schema: { type: 'string', ...length }, kind: textKind(el, f) };
     case 'date':
       range('a date');
       return { schema: { type: 'string', format: 'date' }, kind: 'date' };

@@ -9,19 +9,25 @@ export type Text = { de: string };
 export const de = (s: string): Text => ({ de: s });
 
 /** A form field as forms/<id>.form.json writes it. */
-interface FormFieldDraft {
+export interface FormFieldDraft {
   pointer: string;
   kind: string;
   label: Text;
   hint?: Text;
   fields?: FormFieldDraft[];
   itemLabel?: Text;
+  /** A JsonLogic condition (a FIM rule, or the question whether an optional group applies). */
+  showIf?: Record<string, unknown>;
+  /** When the field applies, in words: shown while JavaScript is off. */
+  conditionHint?: { de: string; en: string };
+  required?: boolean;
 }
 
 export interface StepDraft {
   id: string;
   title: Text;
   intro?: Text;
+  showIf?: Record<string, unknown>;
   fields: FormFieldDraft[];
 }
 

@@ -6,6 +6,7 @@ import { cardinalityShape, parseCardinality, type Cardinality } from '../cardina
 import { pointerOf, propertyName, unique } from '../names.js';
 import { ruleNotes } from '../rules/notes.js';
 import type { FimElement, FimFieldInfo, Json } from '../tree.js';
+import { addressBlock } from './blocks.js';
 import { choice, input, type FieldContext } from './fields.js';
 
 /** What one element became: its schema, and how the form asks it (null: not asked). */
@@ -21,6 +22,14 @@ export type Ask =
   | { type: 'field'; kind: string; label: string; hint?: string }
   | { type: 'object'; label: string; hint?: string; children: Array<{ key: string; mapped: Mapped }> }
   | { type: 'rows'; label: string; hint?: string; item: Ask };
+
+/** The fields below a group, by id and label: what a left-out group takes with it. */
+function fieldsOf(el: FimElement): string {
+  const out: string[] = [];
+  const walk = (e: FimElement) => (e.type === 'field' ? out.push(`${e.id} „${e.label}“`) : e.children.forEach(walk));
+  el.children.forEach(walk);
+  return out.join(', ');
+}
 
 export class SchemaMapper {
   constructor(private readonly ctx: FieldContext) {}
@@ -63,12 +72,16 @@ export class SchemaMapper {
     if (el.type === 'field' && el.field?.feldart === 'label') return this.label(el, pointer, inRow);
     const single = el.type === 'group' ? this.group(el, pointer, inRow || shape.type === 'array') : this.field(el, pointer);
     if (!single) return null;
+    const hasRequired = shape.type === 'value' && ((single.schema.required as string[] | undefined)?.length ?? 0) > 0;
+    const entries = this.report.index.get(el.id) ?? [];
+    entries.push({ pointer, type: el.type, label: el.label, inRow, repeated: shape.type === 'array', optional: card.min === 0, hasRequired });
+    this.report.index.set(el.id, entries);
     if (shape.type === 'value') return { ...single, required: this.requiredValue(el, single, shape.required) };
     const cap = () => {
       if (shape.capped) this.report.unmapped(`anzahl ${el.cardinality}`, el, `no upper bound: a form needs one, maxItems is ${shape.maxItems}; change it in schema.json if more are needed`);
     };
     if (inRow && single.ask?.type !== 'field') {
-      this.report.unmapped(`anzahl ${el.cardinality} inside a repeated group`, el, 'a repeatable group inside a repeatable group cannot be asked (a row holds no group): left out');
+      this.report.unmapped(`anzahl ${el.cardinality} inside a repeated group`, el, `a repeatable group inside a repeatable group cannot be asked yet (a row holds no group): left out, with its fields ${fieldsOf(el)}`);
       return null;
     }
     const { title, ...itemSchema } = single.schema;
@@ -106,10 +119,8 @@ export class SchemaMapper {
    */
   private requiredValue(el: FimElement, single: Mapped, required: boolean): boolean {
     if (el.type !== 'group') return required;
+    // An optional group with required fields is shown by a rule, or asked whether it applies (rules/apply.ts).
     const inner = (single.schema.required as string[] | undefined) ?? [];
-    if (!required && inner.length > 0) {
-      this.report.unmapped(`anzahl ${el.cardinality} (Datenfeldgruppe)`, el, `an optional group with required fields (${inner.join(', ')}): the form asks them as required; if the group may be left out, ask first whether it applies and give its step a showIf, or make the fields optional`);
-    }
     return required && inner.length > 0;
   }
 
@@ -124,6 +135,11 @@ export class SchemaMapper {
   }
 
   private group(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
+    const address = inRow ? null : addressBlock(this.report, el, pointer);
+    if (address) {
+      ruleNotes(this.report, el.rules, pointer, address, `FIM ${this.report.where(el)}`);
+      return { schema: address, required: false, ask: { type: 'field', kind: 'address', label: el.label, ...(el.hint ? { hint: el.hint } : {}) } };
+    }
     const { schema, children } = this.object(el.children, pointer, inRow);
     if (children.length === 0) {
       this.report.unmapped('empty Datenfeldgruppe', el, 'no element of the group could be mapped: left out');
