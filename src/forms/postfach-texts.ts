@@ -27,7 +27,7 @@ export const postfachDe = {
 export type PostfachTexts = typeof postfachDe;
 
 export const postfachEn: PostfachTexts = {
-  postfachTitle: 'Inbox (Postfach)', postfachIntro: 'Read the messages of the responsible office about your application here and download their attachments. Only whoever has your personal status link sees them.',
+  postfachTitle: 'Inbox', postfachIntro: 'Read the messages of the responsible office about your application here and download their attachments. Only whoever has your personal status link sees them.',
   postfachOpen: 'Open inbox', postfachCount: 'Messages from the responsible office: {n}', postfachEmpty: 'The responsible office has not sent you a message yet.',
   postfachMessage: 'Message of {date}', postfachAttachments: 'Attachments', postfachNewStatus: 'New status', postfachBytes: 'bytes',
   postfachPurged: 'The content of this message was deleted when the retention period ended.',
@@ -41,7 +41,7 @@ export const postfachEn: PostfachTexts = {
   replySent: 'Your document was received and is being sent to the responsible office.', repliesTitle: 'Sent by you', replySentAt: 'Sent on {date}',
   replyErrorFile: 'Choose a document: PDF, JPEG or PNG, at most 10 MB.', replyErrorMessage: 'Your message may be at most 2,000 characters long.',
   replyErrorQuota: 'Your document was not stored: too many files were uploaded from your connection in a short time, or the storage is full just now. Try again later.',
-  overviewLink: 'Log in with your user account to see your applications and messages', overviewTitle: 'My inbox (Postfach)', overviewIntro: 'Here are the applications you submitted with your user account in this Land, and the messages of the responsible offices about them. Applications made without a login open through your personal status link.',
+  overviewLink: 'Log in with your user account to see your applications and messages', overviewTitle: 'My inbox', overviewIntro: 'Here are the applications you submitted with your user account in this Land, and the messages of the responsible offices about them. Applications made without a login open through your personal status link.',
   overviewEmpty: 'No application has been submitted here with your user account yet.', overviewCaption: 'Your applications, newest first',
   overviewReference: 'Reference number', overviewService: 'Service', overviewSubmitted: 'Submitted on', overviewStatus: 'Status', overviewMessages: 'Messages: {n}', overviewUnread: '{n} new',
   overviewMessagesHead: 'Messages', overviewLogout: 'Log out', overviewHome: 'To the home page',
