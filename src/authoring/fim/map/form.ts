@@ -34,7 +34,17 @@ export interface StepDraft {
 type RowsAt = { pointer: string; ask: Extract<Ask, { type: 'rows' }> };
 
 function fieldDraft(pointer: string, ask: Extract<Ask, { type: 'field' }>): FormFieldDraft {
-  return { pointer, kind: ask.kind, label: de(ask.label), ...(ask.hint ? { hint: de(ask.hint) } : {}) };
+  const hint = ask.kind === 'file' && ask.hint ? withoutFileLimits(ask.hint) : ask.hint;
+  return { pointer, kind: ask.kind, label: de(ask.label), ...(hint ? { hint: de(hint) } : {}) };
+}
+
+/** A size named in a hint ("höchstens 10 MB"): the upload page states the schema's limits itself, once. */
+const FILE_LIMIT = /[0-9]\s*(KB|MB|GB)\b/i;
+
+/** A file field's FIM help text without its sentences about sizes (src/forms/definition.ts refuses a hint repeating them). */
+function withoutFileLimits(hint: string): string | undefined {
+  const kept = hint.split(/(?<=[.!?])\s+/).filter((sentence) => !FILE_LIMIT.test(sentence)).join(' ').trim();
+  return kept === '' ? undefined : kept;
 }
 
 /** The fields of an object, flattened (nested groups' fields with deeper pointers); repeatable groups are returned apart. */
