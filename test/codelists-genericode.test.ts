@@ -58,7 +58,11 @@ describe('code lists referenced from a service schema, and restricted by a Land'
     const sh = optionsIn('sh');
     assert.equal(sh.length, service.codeLists.get(URN)?.rows.length, 'the whole list where no restriction applies');
     assert.deepEqual(sh.find((o) => o.value === '286')?.label, { de: 'American Staffordshire Terrier', en: 'American Staffordshire Terrier' });
-    assert.deepEqual(optionsIn('by').map((o) => o.value), ['11', '76', '286', 'X001']);
+    // The Land's codes only, offered sorted by their German label (a code list's own order is by code).
+    const by = optionsIn('by');
+    assert.deepEqual(by.map((o) => o.value).sort(), ['11', '286', '76', 'X001']);
+    const labels = by.map((o) => (o.label as { de: string }).de);
+    assert.deepEqual(labels, [...labels].sort((a, b) => a.localeCompare(b, 'de')));
 
     const step = (tenant: string, body: Record<string, string>) => {
       const t = d.tenants.get(tenant);
