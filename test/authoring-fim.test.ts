@@ -253,13 +253,19 @@ describe('FIM data types and field kinds', () => {
     const kind = prop(v2, '/kind');
     assert.deepEqual([kind.type, kind.minItems, kind.maxItems], ['array', 0, UNBOUNDED_MAX_ITEMS]);
     // A group inside the row is asked with deeper pointers, an optional one after a question in the row
-    // (its fields read it as row.<path>); a repeated group inside the row cannot be asked and is reported.
-    const kindRow = fields(v2).find((f) => f.pointer === '/kind')?.fields as Array<{ pointer: string; kind: string; showIf?: unknown }>;
-    assert.deepEqual(kindRow.map((f) => f.pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschriftAngeben', '/abweichendeAnschrift/strasse']);
+    // (its fields read it as row.<path>); a repeated group inside the row is a group nested in the row
+    // (docs/forms.md "Nested groups"): an array with bounds in the row's schema, a group field after the row's fields.
+    type Row = { pointer: string; kind: string; showIf?: unknown; fields?: Row[]; itemLabel?: { de: string } };
+    const kindRow = fields(v2).find((f) => f.pointer === '/kind')?.fields as Row[];
+    assert.deepEqual(kindRow.map((f) => f.pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschriftAngeben', '/abweichendeAnschrift/strasse', '/impfung']);
     assert.equal(kindRow[2]?.kind, 'yesno');
     assert.deepEqual(kindRow[3]?.showIf, { '===': [{ var: 'row.abweichendeAnschriftAngeben' }, true] });
-    assert.ok(constructs(v2).includes('anzahl 0:5 inside a repeated group @ G90000004'), constructs(v2).join('; '));
-    assert.equal('impfung' in (prop(v2, '/kind').items?.properties ?? {}), false);
+    const inner = kindRow[4] as Row;
+    assert.deepEqual([inner.kind, inner.itemLabel?.de, inner.fields?.map((f) => `${f.pointer} ${f.kind}`)], ['group', 'Impfung', ['/impfdatum date']]);
+    const impfung = (prop(v2, '/kind').items?.properties as Record<string, { type: string; minItems: number; maxItems: number }>).impfung;
+    assert.deepEqual([impfung?.type, impfung?.minItems, impfung?.maxItems], ['array', 0, 5]);
+    assert.equal(constructs(v2).some((c) => c.endsWith('@ G90000004')), false, 'the nested group is asked, not reported as left out');
+    assert.ok(v2.notes.some((n) => n.kind === 'group' && n.where === '/kind/impfung'), 'fim-import.md says it is a nested group');
     const tel = prop(v2, '/telefonnummer');
     assert.deepEqual([tel.type, tel.minItems, tel.maxItems, (tel.items as { required: string[] }).required], ['array', 0, 3, ['wert']]);
     assert.equal(kindOf(v2, '/telefonnummer'), 'group');
@@ -268,6 +274,20 @@ describe('FIM data types and field kinds', () => {
     assert.equal(kindOf(v2, '/einkommensnachweis'), 'file');
     assert.ok(constructs(v2).includes('anzahl 0:* @ G90000002'), constructs(v2).join('; '));
     assert.ok(constructs(v2).includes('anzahl 0:3 (Datenfeld) @ F90000009'), constructs(v2).join('; '));
+  });
+
+  test('a group nested twice, and an upload in a nested row, are left out and reported: the engine nests one level, without files', () => {
+    const gewerbe = importFimFile(join(FIXTURES, 'exports', 'S00000009-gewerbe'), { root: '.' });
+    assert.ok(constructs(gewerbe).includes('anzahl 1:* inside a repeatable group inside a repeatable group @ G00000247'), constructs(gewerbe).join('; '));
+    const vertreter = fields(gewerbe).find((f) => f.pointer === '/angabenZumBetriebsinhaber')?.fields as Array<{ pointer: string; kind: string; fields?: Array<{ kind: string }> }>;
+    const nested = vertreter.find((f) => f.pointer === '/gesetzlicherVertreter');
+    assert.equal(nested?.kind, 'group', 'the legal representatives are a group in the row');
+    assert.equal(nested?.fields?.some((f) => f.kind === 'group'), false, 'no group inside the nested group');
+    const xml = readFileSync(join(FIXTURES, 'v2-constructs.xml'), 'utf8');
+    const at = xml.indexOf('<xdf:id>F90000015</xdf:id>');
+    const upload = xml.slice(0, at) + xml.slice(at).replace('<code>date</code>', '<code>file</code>');
+    const r = importFim(upload, { root: '.' });
+    assert.ok(constructs(r).includes('datentyp file inside a nested group @ F90000015'), constructs(r).join('; '));
   });
 
   test('money and decimals become text with a pattern, reported; obj is left out, reported; a label introduces its step', () => {

@@ -18,7 +18,7 @@ export interface Unsupported {
 
 /** Something the author has to act on that is not an error: a rule to implement, a prefill, a code list. */
 export interface FimNote {
-  kind: 'source' | 'rule' | 'codelist' | 'prefill' | 'default' | 'label';
+  kind: 'source' | 'rule' | 'codelist' | 'prefill' | 'default' | 'label' | 'group';
   /** JSON Pointer into schema.json ("" = the whole schema). */
   where: string;
   text: string;

@@ -95,7 +95,12 @@ export function input(ctx: FieldContext, el: FimElement, f: FimFieldInfo, pointe
     case 'text':
     case 'text_latin':
       if (f.datentyp === 'text_latin') report.unmapped('datentyp text_latin', el, 'the DIN SPEC 91379 character set is not checked: a plain text field');
-      return { schema: { type: 'string', ...length }, kind: textKind(el, f) };
+    {
+      const kind = textKind(el, f);
+      // What the phone field stores (digits in groups, src/forms/fields/normalise.ts): the examples then hold a number.
+      const phone = kind === 'tel' && !('pattern' in length) ? { pattern: '^\\+?(?:[0-9] ?){5,14}[0-9]$' } : {};
+      return { schema: { type: 'string', ...length, ...phone }, kind };
+    }
     case 'date':
       range('a date');
       return { schema: { type: 'string', format: 'date' }, kind: 'date' };

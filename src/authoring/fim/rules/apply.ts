@@ -216,10 +216,18 @@ export class RuleApplier {
 
   /** The same question for an optional group inside a repeatable group's row: its condition reads the row (row.<path>). */
   private askInRow(g: IndexedElement): boolean {
-    const rows = this.steps.flatMap((s) => s.fields).find((f) => f.kind === 'group' && g.pointer.startsWith(`${f.pointer}/`));
-    const item = (schemaAt(this.schema, rows?.pointer ?? '')?.items as Json | undefined);
+    let rows = this.steps.flatMap((s) => s.fields).find((f) => f.kind === 'group' && g.pointer.startsWith(`${f.pointer}/`));
+    let item = (schemaAt(this.schema, rows?.pointer ?? '')?.items as Json | undefined);
     if (!rows?.fields || !item) return false;
-    const rel = g.pointer.slice(rows.pointer.length);
+    let rel = g.pointer.slice(rows.pointer.length);
+    // In a group nested in the row, the question is asked in the inner row and reads it.
+    const nested = rows.fields.find((f) => f.kind === 'group' && rel.startsWith(`${f.pointer}/`));
+    if (nested) {
+      item = schemaAt(item, nested.pointer)?.items as Json | undefined;
+      rel = rel.slice(nested.pointer.length);
+      rows = nested;
+      if (!rows.fields || !item) return false;
+    }
     const props = schemaAt(item, parentOf(rel))?.properties as Record<string, Json> | undefined;
     const at = rows.fields.findIndex((f) => under(f.pointer, rel));
     if (!props || at < 0) return false;
