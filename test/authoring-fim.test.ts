@@ -7,6 +7,7 @@ import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, writeCodeListFiles, type FimImport } from '../src/authoring/fim/index.js';
+import { parseRule } from '../src/authoring/fim/rules/parse.js';
 import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
@@ -459,5 +460,22 @@ describe('FIM exports: the ZIP or folder with its code lists', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('FIM rule shapes of several fields and of dates', () => {
+  test('UND/ODER of compared, negated or empty fields becomes one compound shape; a mixed joiner or a date inside stays untranslated', () => {
+    assert.deepEqual(parseRule('Wenn Feld F00000532 „Beseitigung“ <> wahr ODER das Feld F00000549 „Deponie“ leer ist, dann muss das Feld F00000550 „Andere Art“ befüllt sein. Wenn …'), {
+      type: 'compound', join: 'or', targets: ['F00000550'], required: true,
+      atoms: [{ ref: 'F00000532', test: { values: [true] }, negate: true }, { ref: 'F00000549', test: { given: false }, negate: false }],
+    });
+    assert.equal(parseRule('Wenn das Feld F1000000001 = 01 UND das Feld F1000000002 = 02 ODER das Feld F1000000003 leer ist, dann muss das Feld F1000000004 befüllt sein.'), undefined);
+    assert.equal(parseRule('Wenn das Feld F00002364 = "wahr" ODER (aktuelles Datum - G00001377.F00002373) > 6 Jahre, dann muss die Feldgruppe G00001378 befüllt sein.'), undefined);
+  });
+
+  test('"(aktuelles Datum - F1) < 7 Tage, dann muss F2 befüllt sein" is a check of days until the date, exclusive when the text forbids F2 otherwise', () => {
+    assert.deepEqual(parseRule('Wenn (aktuelles Datum - F00000539 „Beginn der Tätigkeiten“) < 7 Tage muss das Feld F00002543 „Fristverkürzung“ befüllt sein. Wenn (aktuelles Datum - F00000539 „Beginn der Tätigkeiten“) >= 7 Tage, dann darf das Feld F00002543 „Fristverkürzung“ nicht befüllt sein.'),
+      { type: 'soon', source: 'F00000539', days: 7, target: 'F00002543', exclusive: true });
+    assert.deepEqual(parseRule('Wenn (aktuelles Datum - F00000539) < 3 Tage, dann muss das Feld F00002543 befüllt sein.'), { type: 'soon', source: 'F00000539', days: 3, target: 'F00002543', exclusive: false });
   });
 });
