@@ -58,7 +58,10 @@ function post(fields: Field[], data: unknown): Record<string, string> {
     if (f.kind === 'yesno') {
       if (value !== undefined || f.required) body[name] = value === true ? 'ja' : 'nein';
     }
-    else if (f.kind === 'date') {
+    else if (f.kind === 'checkboxes') {
+      // One control per option ticked: <name>.<code>.
+      for (const code of Array.isArray(value) ? value : []) body[`${name}.${String(code)}`] = 'ja';
+    } else if (f.kind === 'date') {
       const [year, month, day] = (typeof value === 'string' ? value : '2027-01-15').split('-');
       Object.assign(body, { [`${name}.day`]: String(Number(day)), [`${name}.month`]: String(Number(month)), [`${name}.year`]: year as string });
     } else if (f.kind === 'address' && value && typeof value === 'object') {
@@ -115,6 +118,22 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
       const missing = [...ids].filter((id) => !schema.includes(`${id} `) && !schema.includes(`${id}"`) && !notes.includes(id));
       assert.deepEqual(missing, [], `${f.dir}: fields neither mapped nor reported`);
     }
+  });
+
+  test('a one-option list becomes a checkbox, a Mehrfachauswahl checkboxes over the list\'s codes', () => {
+    const kinds = (dir: string) => {
+      const f = FIXTURES.find((x) => x.dir === dir) as (typeof FIXTURES)[number];
+      const out = new Map<string, string>();
+      const walk = (fields: Field[], base: string) => fields.forEach((x) => { out.set(`${base}${x.pointer}`, x.kind); walk(x.fields ?? [], `${base}${x.pointer}`); });
+      walk((json(join(temp.root, 'forms', `${f.service}.form.json`)).steps as Step[]).flatMap((st) => st.fields), '');
+      return { out, schema: json(join(temp.root, 'services', f.service, 'schema.json')) };
+    };
+    const parking = kinds('S05000058-bewohnerparken');
+    assert.equal(parking.out.get('/einwilligungZurVerarbeitungPersonenbezogenerDaten'), 'checkbox');
+    const stay = kinds('S00000246-aufenthaltserlaubnis');
+    assert.equal(stay.out.get('/persoenlicheDatenDerAntragstellendenPerson/staatsangehoerigkeit'), 'checkboxes');
+    const nationality = at(stay.schema, '/properties/persoenlicheDatenDerAntragstellendenPerson/properties/staatsangehoerigkeit') as Record<string, unknown>;
+    assert.deepEqual([nationality.type, nationality.uniqueItems, typeof nationality.maxItems], ['array', true, 'number']);
   });
 
   test('no optional group is forced: its fields are asked only when a rule or a question says it applies', () => {
@@ -241,7 +260,7 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
       // R00001316: the DGUV procedure number with option 04 only.
       const g = '/weitereAngabenZurObjektbezogenenOderUnternehmensbezogenen/massnahmenZurBegrenzungDerAsbestexposition/gefaehrdungsbeurteilungMitArbeitsplan2';
       const dguv = (choice: string, nummer?: string) => {
-        const plan = { esWerdenTechnischeSchutzmassnahmenEinschliesslichDer: choice, ...(nummer ? { verfahrensnummerNachDguvInformation201012: nummer } : {}) };
+        const plan = { esWerdenTechnischeSchutzmassnahmenEinschliesslichDer: [choice], ...(nummer ? { verfahrensnummerNachDguvInformation201012: nummer } : {}) };
         return { weitereAngabenZurObjektbezogenenOderUnternehmensbezogenen: { massnahmenZurBegrenzungDerAsbestexposition: { gefaehrdungsbeurteilungMitArbeitsplan2: plan } } };
       };
       assert.ok(codes(dguv('04')).includes(`EFA_RULE_FIM_R00001316 ${g}/verfahrensnummerNachDguvInformation201012`));

@@ -57,7 +57,8 @@ function fimIssue(c: (typeof FIM_CHECKS)[number], data: unknown, at: string, tod
     case 'requiredIf':
       return refused(blank(first) === c.blank);
     case 'requiredWhen':
-      return refused((c.values ?? []).includes(first as string | boolean));
+      // A multiple choice (checkboxes) meets it when one of its codes is among the values.
+      return refused((Array.isArray(first) ? first : [first]).some((v) => (c.values ?? []).includes(v as string | boolean)));
     case 'soon': {
       const days = daysUntil(first, today);
       if (days === undefined) return undefined;

@@ -67,8 +67,9 @@ export function choice(ctx: FieldContext, el: FimElement, f: FimFieldInfo, point
   return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
 }
 
-/** Radio buttons while the options are few enough to read at a glance, a select box above. One option is a radio too: the applicant confirms it (a consent). */
-export function choiceKind(options: number): 'radios' | 'select' {
+/** One option is a box to tick (a consent: the applicant confirms it); radio buttons while the options are few enough to read at a glance, a select box above. */
+export function choiceKind(options: number): 'checkbox' | 'radios' | 'select' {
+  if (options === 1) return 'checkbox';
   return options <= RADIOS_UP_TO ? 'radios' : 'select';
 }
 

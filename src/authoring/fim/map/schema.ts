@@ -94,6 +94,12 @@ export class SchemaMapper {
       cap();
       return { schema: { title, type: 'array', minItems: shape.minItems, maxItems: shape.maxItems, items: itemSchema }, required: shape.required, ask: single.ask };
     }
+    if (single.ask?.type === 'field' && ['checkbox', 'radios', 'select'].includes(single.ask.kind)) {
+      // FIM's Mehrfachauswahl (a choice that may occur several times): boxes to tick, one per option.
+      cap();
+      this.report.note({ kind: 'group', where: pointer, text: `${this.report.where(el)}: anzahl ${el.cardinality}, a multiple choice: asked as checkboxes (an array of codes)` });
+      return { schema: { title, type: 'array', minItems: shape.minItems, maxItems: shape.maxItems, uniqueItems: true, items: itemSchema }, required: shape.required, ask: { ...single.ask, kind: 'checkboxes' } };
+    }
     if (single.ask?.type === 'field') {
       // A form has no list of single values: each value becomes a row with one field, "wert".
       if (rows > 1) {

@@ -223,6 +223,8 @@ export class RuleApplier {
       de: `Nur wenn Sie bei „${label}“ ${test.values.map((x) => `„${named(x, 'de')}“`).join(' oder ')} gewählt haben.`,
       en: `Only if you chose ${test.values.map((x) => `“${named(x, 'en')}”`).join(' or ')} for “${label}”.`,
     };
+    // A multiple choice (an array of codes) has the value when one of its codes is it.
+    if (schema?.type === 'array') return { logic: test.values.length === 1 ? { in: [test.values[0], v] } : { or: test.values.map((x) => ({ in: [x, v] })) }, hint };
     return { logic: test.values.length === 1 ? { '===': [v, test.values[0]] } : { in: [v, test.values] }, hint };
   }
 
