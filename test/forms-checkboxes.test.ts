@@ -7,6 +7,7 @@ import { generateTypes, TYPES_FILE } from '../src/services/types-gen.js';
 import type { ReceivedMessage } from '../src/demo/receivers/inbox.js';
 import { Browser } from './support/browser.js';
 import { extractErrors } from './support/answers.js';
+import { axeViolations, launchChromium, report, vnuErrors, type HtmlPage } from './support/page-checks.js';
 import { waitUntil } from './support/delivery-stack.js';
 import { addExtraService, copyProjectRoot, type ExtraService, type TempRoot } from './support/extra-service.js';
 import { startStack, type TestStack } from './support/runtime.js';
@@ -77,6 +78,7 @@ describe('checkbox and checkboxes over HTTP without JavaScript', () => {
     const on = await b.submit({});
     assert.equal(on.location, `${base}/einwilligung`, extractErrors(on.html));
     await b.get(on.location as string);
+    const pages: HtmlPage[] = [{ name: 'boxes', html: b.lastHtml }];
     assert.match(b.lastHtml, /<fieldset class="kern-fieldset"[^>]*>\s*<legend class="kern-label">Gewünschte Leistungen<\/legend>/);
     assert.match(b.lastHtml, /<input class="kern-form-check__checkbox" type="checkbox" id="f-leistungen" name="leistungen\.marke" value="ja">\s*<label class="kern-label" for="f-leistungen">Hundemarke<\/label>/);
     assert.match(b.lastHtml, /<input class="kern-form-check__checkbox" type="checkbox" id="f-einwilligung" name="einwilligung" value="01">\s*<label class="kern-label" for="f-einwilligung">Ich stimme der Verarbeitung meiner Daten zu\.<\/label>/);
@@ -91,6 +93,7 @@ describe('checkbox and checkboxes over HTTP without JavaScript', () => {
     assert.match(three.html, /höchstens 2 Möglichkeiten aus\./, extractErrors(three.html));
     assert.match(three.html, /name="leistungen\.chip" value="ja" checked>/, 'the ticks stay as posted');
     assert.match(three.html, /name="einwilligung" value="01" checked>/);
+    pages.push({ name: 'boxes with errors, ticked', html: three.html });
 
     const forged = await b.submit({ 'leistungen.gold': 'ja', einwilligung: '99' });
     assert.equal(forged.status, 400);
@@ -102,6 +105,24 @@ describe('checkbox and checkboxes over HTTP without JavaScript', () => {
     await b.get(done.location as string);
     assert.match(b.lastHtml, /Gewünschte Leistungen<\/dt>\s*<dd[^>]*>Hundemarke, Beratung/);
     assert.match(b.lastHtml, /Einwilligung<\/dt>\s*<dd[^>]*>Ich stimme der Verarbeitung meiner Daten zu\./);
+    pages.push({ name: 'check page', html: b.lastHtml });
+    const nu = await vnuErrors(pages);
+    assert.equal(nu.size, 0, `Nu HTML Checker:\n${report(nu)}`);
+    // axe on the same pages, with the runtime's CSS (shown at its origin).
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.newPage({ locale: 'de-DE' });
+      await page.goto(`${stack.url}${base}`);
+      const found = new Map<string, string[]>();
+      for (const p of pages) {
+        await page.setContent(p.html, { waitUntil: 'load' });
+        const violations = await axeViolations(page);
+        if (violations.length > 0) found.set(p.name, violations);
+      }
+      assert.equal(found.size, 0, `axe:\n${report(found)}`);
+    } finally {
+      await chromium.close();
+    }
     const sent = await b.submit({}, '/absenden');
     assert.equal(sent.status, 303, extractErrors(sent.html));
     const id = (sent.location ?? '').split('/').pop() as string;
