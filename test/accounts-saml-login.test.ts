@@ -51,6 +51,21 @@ describe('login over SAML (BundID) through the applicant pages', () => {
     assert.match(step.html, /value="Max Mustermann"[^>]*readonly/, 'the name from the SAML attributes, locked');
   });
 
+  test('the Land\'s Postfach logs in over SAML too, at any level: the account\'s overview, then the logout', async () => {
+    const b = new Browser(stack.url);
+    const back = await postBack(b, await samlThroughIdp(b, { idp: idp.idp.url, app: stack.url }, { tenant: TENANT, service: 'postfach' }, 'basis'));
+    assert.equal(back.status, 303, back.html.slice(0, 300));
+    assert.equal(back.location, `/${TENANT}/postfach`);
+    const overview = await b.get(back.location);
+    assert.equal(overview.status, 200);
+    assert.match(overview.html, /Mein Postfach/);
+    assert.match(overview.html, /efa-overview-empty/, 'this account submitted nothing here');
+    const out = await b.submit({}, '/abmelden');
+    assert.ok(out.status === 200 || out.status === 303, out.html.slice(0, 300));
+    assert.equal(b.cookie('efa_session_postfach'), undefined, 'the session cookie is gone');
+    assert.equal((await b.get(`/${TENANT}/postfach`)).location, `/${TENANT}/postfach/anmelden`, 'logged out: the overview asks for the login again');
+  });
+
   test('a person whose way of login cannot reach the level gets the page that says what is needed and how', async () => {
     const b = new Browser(stack.url);
     const refused = await postBack(b, await throughIdp(b, 'basis'));

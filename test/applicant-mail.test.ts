@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateTypes, TYPES_FILE } from '../src/services/types-gen.js';
 import { withoutStatusKey } from '../src/submissions/status-key.js';
+import { RESUME_POSTS_PER_HOUR } from '../src/http/applicant/resume.js';
 import { MAX_RESUME_MAILS } from '../src/submissions/resume-links.js';
 import { Browser } from './support/browser.js';
 import { extractErrors, follow } from './support/answers.js';
@@ -40,7 +41,8 @@ describe('mail to the applicant: save and continue later, the confirmation', () 
       (doc.steps as Array<{ fields: unknown[] }>)[0]?.fields.push({ pointer: '/kontakt', kind: 'email' });
     });
     smtp = await startTestSmtp();
-    stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root, ...smtp.env } });
+    // Behind one proxy (the test client): X-Forwarded-For names the client, and X-Forwarded-Host must still never name a mail's link.
+    stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root, EFA_TRUST_PROXY: '1', ...smtp.env } });
   });
   after(async () => {
     await stack?.close();
@@ -98,6 +100,39 @@ describe('mail to the applicant: save and continue later, the confirmation', () 
     const refused = await b.submit({ email: ADDRESS }, '/speichern');
     assert.equal(refused.status, 429);
     assert.match(extractErrors(refused.html), /schon mehrere Links geschickt/);
+  });
+
+  test('a forwarded host never makes the links in the mails: the resume link and the status link use the Host that picked the tenant', async () => {
+    const b = await savedDraft();
+    b.extraHeaders = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'javascript' };
+    const link = await mailLink(b, 'umgeleitet@example.test');
+    assert.ok(link, 'the mail carries the link');
+    assert.equal(new URL(link).host, new URL(stack.url).host, 'the link names the portal\'s own host');
+    assert.equal(new URL(link).protocol, 'https:', 'a forwarded protocol other than http gives https, never another scheme');
+    assert.ok(!smtp.to('umgeleitet@example.test').some((m) => m.text.includes('evil.example')));
+
+    const c = new Browser(stack.url);
+    c.extraHeaders = b.extraHeaders;
+    await c.get(`/sh/${SERVICE}`);
+    await follow(c, await c.submit({}, '/start'), 'start');
+    await follow(c, await c.submit({ name: NAME, kontakt: 'umgeleitet-2@example.test', 'anschrift.strasse': KIEL.strasse, 'anschrift.hausnummer': KIEL.hausnummer, 'anschrift.plz': KIEL.plz, 'anschrift.ort': KIEL.ort }), 'place');
+    await follow(c, await c.submit({ 'zeitraum.von.day': '1', 'zeitraum.von.month': '3', 'zeitraum.von.year': '2027', 'zeitraum.bis.day': '5', 'zeitraum.bis.month': '3', 'zeitraum.bis.year': '2027' }), 'period');
+    const done = await c.submit({ bestaetigung_mail: 'ja' }, '/absenden');
+    assert.equal(done.status, 303, extractErrors(done.html));
+    const mail = await smtp.waitFor('umgeleitet-2@example.test');
+    assert.ok(!mail.text.includes('evil.example'), 'the confirmation\'s status link names no forwarded host');
+    assert.ok(mail.text.includes(`https://${new URL(stack.url).host}/sh/status/`), 'the status link names the portal\'s own host');
+  });
+
+  test('the mail form takes a bounded number of posts per client address and hour', async () => {
+    const b = await savedDraft();
+    b.extraHeaders = { 'x-forwarded-for': '203.0.113.77' };
+    for (let i = 0; i < RESUME_POSTS_PER_HOUR; i++) assert.equal((await b.submit({ email: 'unbekannt' }, '/speichern')).status, 400, `post ${i + 1}`);
+    const refused = await b.submit({ email: ADDRESS }, '/speichern');
+    assert.equal(refused.status, 429, 'past the bound the form is refused for this address, even with a good address');
+    const other = await savedDraft();
+    other.extraHeaders = { 'x-forwarded-for': '203.0.113.78' };
+    assert.equal((await other.submit({ email: 'unbekannt' }, '/speichern')).status, 400, 'another address is not affected');
   });
 
   test('a missing or malformed address is refused with the field named; a made-up link gets a page, not a draft', async () => {

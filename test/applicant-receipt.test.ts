@@ -157,6 +157,8 @@ describe('applicant: authority, PDF receipt, keeping a draft', () => {
     const statusHref = /href="([^"]*\/status\/[^"/]+)"/.exec(b.lastHtml)?.[1] as string;
     await b.get(statusHref);
     assertAuthority(b.lastHtml, 'de', 'status page');
+    const submittedOn = (await stack.rt.db.query<{ submitted_at: Date }>('SELECT submitted_at FROM submissions WHERE reference = $1', [reference])).rows[0]?.submitted_at as Date;
+    assert.ok(b.lastHtml.includes(`<dd class="kern-description-list-item__value efa-submitted-at">${berlinDateTime(submittedOn, 'de')}</dd>`), 'the status page says when the application was received');
     assert.equal((RECEIPT.exec(b.lastHtml)?.[1] ?? '').replace(/&#x3D;/g, '='), receiptHref, 'the status page links the same receipt');
 
     const res = await fetchRaw(`${stack.url}${receiptHref}`);

@@ -92,7 +92,7 @@ describe('authority pull API: a pull authority lists, fetches, decrypts and deci
     assert.equal(outbox.rows.length, 0, 'a pull submission is not queued for pushing');
     assert.equal(stack.inbox.get(id), undefined, 'and nothing was pushed to any receiver');
     const waiting = await statusPage(id, 'de');
-    assert.match(waiting, /data-status="submitted">Eingegangen, liegt zum Abruf bereit</);
+    assert.match(waiting, /data-status="submitted">Eingegangen, die zuständige Stelle holt ihn ab</);
     assert.match(waiting, /bis die zuständige Stelle ihn abruft/);
 
     const list = await call<{ totalCount: number; count: number; submissions: Array<Record<string, unknown>> }>('GET', `${API}/submissions`, { token: bonnToken });

@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
+import { accountKey } from '../src/accounts/sessions.js';
 import { startLocalOpenIdProvider, type LocalOpenIdProvider } from '../src/demo/oidc-provider.js';
 import { addExtraService, copyProjectRoot, type TempRoot } from './support/extra-service.js';
 import { axeViolations, launchChromium, report, vnuErrors, type HtmlPage } from './support/page-checks.js';
@@ -163,10 +165,38 @@ describe('the login walk in a real browser: our pages at 0 axe violations and 0 
     }
   });
 
+  test('the Land\'s Postfach after login: the overview of the account\'s applications in German and English, its logout', async () => {
+    // An application of Erika Mustermann's account (the provider's subject is the person's id) with an answer not read yet.
+    const id = randomUUID();
+    await stack.rt.db.query(
+      `INSERT INTO submissions (id, reference, tenant, service_id, service_version, leika_key, region, authority_id, authority_name, status,
+                                payload_jwe, payload_media_type, payload_sha512, schema_uri, fee_cents, submitted_at, delivery_mode, account)
+       VALUES ($1, 'SH-2026-BROWSER1', $2, $3, '1.0.0', '99999999999021', '010020000000', 'land-sh', 'Land Schleswig-Holstein', 'delivered', '', 'application/json', 'x', 'urn:x', 0, now(), 'push', $4)`,
+      [id, TENANT, SERVICE, accountKey(TENANT, 'elster')],
+    );
+    await stack.rt.db.query(`INSERT INTO submission_answers (id, submission_id, authority_id, channel, status, content_sha256, sealed) VALUES ($1, $2, 'land-sh', 'webhook', 'ACTION_REQUIRED', sha256('x'::bytea), NULL)`, [randomUUID(), id]);
+    const tab = await newTab();
+    const { page } = tab;
+    try {
+      await interstitial(tab, () => page.goto(`${stack.url}/${TENANT}/postfach`), `/${TENANT}/postfach/anmelden`, 'Postfach login start');
+      await click(page, page.getByRole('link', { name: 'Weiter zum Nutzerkonto' }), op.issuer);
+      await chooseAtProvider(page, /Erika Mustermann/);
+      const overview = await ours(tab, `/${TENANT}/postfach`, 'Postfach overview');
+      assert.match(overview, /SH-2026-BROWSER1/);
+      assert.match(overview, /Ihre Mitwirkung ist erforderlich/);
+      assert.match(overview, /1 neu/);
+      await page.goto(`${stack.url}/${TENANT}/postfach?lang=en`);
+      assert.match(await ours(tab, `/${TENANT}/postfach`, 'Postfach overview (English)'), /Your action is needed/);
+      await interstitial(tab, () => page.getByRole('button', { name: 'Log out' }).click(), `/${TENANT}/postfach/abmelden`, 'Postfach logout, on to the account service');
+    } finally {
+      await tab.context.close();
+    }
+  });
+
   test('no axe violation on our pages, and the Nu HTML Checker finds no error', async () => {
     const pages: HtmlPage[] = (await Promise.all(served.map(async (p) => ({ name: p.name, html: await p.html })))).filter((p): p is HtmlPage => p.html !== undefined);
     const names = new Set(pages.map((p) => p.name));
-    for (const path of [`GET /${TENANT}/${SERVICE}`, `GET /${TENANT}/${SERVICE}/anmelden`, `GET /${TENANT}/anmeldung/rueckkehr`, `GET /${TENANT}/${SERVICE}/halter`, `GET /${TENANT}/${SERVICE}/pruefen`, `POST /${TENANT}/${SERVICE}/abmelden`, `GET /${TENANT}/anmeldung/abgemeldet`]) {
+    for (const path of [`GET /${TENANT}/${SERVICE}`, `GET /${TENANT}/${SERVICE}/anmelden`, `GET /${TENANT}/anmeldung/rueckkehr`, `GET /${TENANT}/${SERVICE}/halter`, `GET /${TENANT}/${SERVICE}/pruefen`, `POST /${TENANT}/${SERVICE}/abmelden`, `GET /${TENANT}/anmeldung/abgemeldet`, `GET /${TENANT}/postfach/anmelden`, `GET /${TENANT}/postfach`, `POST /${TENANT}/postfach/abmelden`]) {
       assert.ok(names.has(path), `${path} was collected for the HTML checker (${[...names].join(', ')})`);
     }
     assert.equal(violations.size, 0, `axe violations:\n${report(violations)}`);

@@ -4,14 +4,15 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core';
 import { getAt } from '../src/forms/pointer.js';
 import { createRenderer, type Renderer } from '../src/forms/render.js';
-import type { Lang } from '../src/forms/text.js';
+import { t as inLang, type Lang } from '../src/forms/text.js';
 import { stepContext } from '../src/http/applicant/logic.js';
 import { rowView, topRow } from '../src/http/applicant/row.js';
 import { stepView } from '../src/http/applicant/step.js';
-import { formOf, renderPage, type PageEnv, type PageView } from '../src/http/applicant/view.js';
+import { berlinDateTime, formOf, renderPage, type PageEnv, type PageView } from '../src/http/applicant/view.js';
 import { FORMATS_DIR } from '../src/runtime.js';
 import { loadExamples, type ServiceExample } from '../src/services/examples.js';
 import type { LoadedService } from '../src/services/registry.js';
+import { portalNameOf } from '../src/tenants/portals.js';
 import type { Tenant } from '../src/tenants/registry.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { storeAnswer } from '../src/postfach/answers.js';
@@ -49,6 +50,14 @@ const STEP_FORM = 'form[method="post"]:not(#efa-file-removal)';
 
 function berlinToday(): string {
   return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
+}
+
+/** Where a walk stops for a screenshot: a group's list with its rows, the check page, the confirmation. */
+type Stage = 'list' | 'check' | 'confirmation';
+
+/** An element's text with its white space collapsed. */
+function squash(text: string | null): string {
+  return (text ?? '').replace(/\s+/g, ' ').trim();
 }
 
 /** A control's answer as the example's step page shows it (read from the rendered form). */
@@ -230,10 +239,66 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
   const continueButton = (page: Page) => page.locator('form[method="post"] .efa-actions button[type="submit"]');
 
   /**
+   * Issue 23, items 9 and 15: the header names the portal the Land files the service under (NW's
+   * business services under its business portal, the rest under the citizen portal), and what the
+   * service declares to know "before you start" is shown above the start button.
+   */
+  async function startPageSays(tab: Tab, t: Tenant, service: LoadedService, lang: Lang, label: string): Promise<void> {
+    const page = tab.page;
+    assert.equal(squash(await page.locator('.efa-header__brand').textContent()), inLang(portalNameOf(t, service.definition.id), lang), `${label}: the header names the service's portal`);
+    const before = service.definition.beforeStart;
+    const section = page.locator('main .efa-before-start');
+    if (!before) {
+      assert.equal(await section.count(), 0, `${label}: no empty "before you start" section`);
+      return;
+    }
+    assert.ok(await section.isVisible(), `${label}: the "before you start" section is shown`);
+    const shown = squash(await section.textContent());
+    for (const part of [before.eligibility, ...(before.needs ?? []), before.duration]) if (part) assert.ok(shown.includes(part[lang]), `${label}: "before you start" says ${part[lang]}`);
+    assert.ok(await page.evaluate(() => {
+      const start = document.querySelector('form[action$="/start"]');
+      return start !== null && (document.querySelector('.efa-before-start')?.compareDocumentPosition(start) ?? 0) & Node.DOCUMENT_POSITION_FOLLOWING;
+    }), `${label}: "before you start" is read before the start button`);
+  }
+
+  /** Issue 23, item 11: in each list of summary rows (a group's list, a section of the check page) every row's answers start at one edge. */
+  async function answersInOneColumn(page: Page, where: string): Promise<void> {
+    const lefts = await page.locator('main dl:has(> .efa-summary-row)').evaluateAll((lists) => lists.map((dl) => Array.from(dl.querySelectorAll(':scope > .efa-summary-row > .kern-description-list-item__value')).map((dd) => Math.round(dd.getBoundingClientRect().left))));
+    for (const list of lefts) assert.equal(new Set(list).size <= 1, true, `${where}: the answers of every row start in one column (left edges ${list.join(', ')} px)`);
+  }
+
+  /**
+   * Issue 23, item 11: on the check page a number the applicant entered (integer, decimal or money
+   * field) or the logic declares as a number is written with the language's digit grouping, never
+   * as a bare run like "31500"; a yes/no fact is said in the words the service declares.
+   */
+  async function checkPageSays(tab: Tab, t: Tenant, service: LoadedService, lang: Lang, label: string): Promise<void> {
+    await answersInOneColumn(tab.page, `${label}: check page`);
+    const fields = formOf(t, service.definition.id).steps.flatMap((s) => s.fields.flatMap((f) => [f, ...(f.group?.items ?? [])]));
+    const numeric = new Set(fields.filter((f) => ['integer', 'decimal', 'money'].includes(f.kind.name)).map((f) => inLang(f.label, lang)));
+    const display = (service.definition.display ?? []).filter((d) => (d.pages ?? ['check']).includes('check'));
+    for (const d of display.filter((item) => item.format === 'number' || item.format === 'money')) numeric.add(d.label[lang]);
+    const shown = await tab.page.locator('main .efa-summary-row, main .efa-fact').evaluateAll((els) => els.flatMap((el) => {
+      const key = (el.querySelector('dt')?.textContent ?? '').trim();
+      const dd = el.querySelector('dd');
+      // A group's row lists its fields as label/value pairs; a fee's lines read "label: value".
+      const pairs = Array.from(dd?.querySelectorAll('.efa-lines__item') ?? []).map((item) => ({ key: (item.querySelector('dt')?.textContent ?? '').trim(), value: (item.querySelector('dd')?.textContent ?? '').trim() }));
+      const lines = Array.from(dd?.querySelectorAll('li.efa-line') ?? []).map((line) => (line.textContent ?? '').trim());
+      return [{ key, value: (dd?.firstChild?.textContent ?? '').trim() }, ...pairs, ...lines.map((line) => ({ key: line.slice(0, line.indexOf(':')), value: line.slice(line.indexOf(':') + 1).trim() }))];
+    }));
+    // Grouped from five digits ("31.500"), as DIN 5008 and the fields write them; "1850" kg stays.
+    for (const { key, value } of shown) if (numeric.has(key)) assert.doesNotMatch(value, /\d{5}/, `${label}: "${key}" on the check page is written with digit grouping (${value})`);
+    for (const d of display.filter((item) => item.says)) {
+      const fact = shown.find((row) => row.key === d.label[lang]);
+      if (fact) assert.ok([d.says?.true[lang], d.says?.false[lang]].includes(fact.value), `${label}: "${d.label[lang]}" is said in the service's words, not "${fact.value}"`);
+    }
+  }
+
+  /**
    * One service from its start page to its status page, over HTTP in the browser, with every error
    * state on the way. `keyboard`: after each empty post, follow every error-summary link by keyboard.
    */
-  async function walk(tab: Tab, t: Tenant, service: LoadedService, lang: Lang, opts: { keyboard?: boolean; errors?: boolean } = {}): Promise<void> {
+  async function walk(tab: Tab, t: Tenant, service: LoadedService, lang: Lang, opts: { keyboard?: boolean; errors?: boolean; shoot?: (at: Stage) => Promise<void> } = {}): Promise<void> {
     const errors = opts.errors ?? true;
     const id = service.definition.id;
     const base = `/${t.id}`;
@@ -244,6 +309,7 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     const startButton = page.locator(`form[action$="/${id}/start"] button[type="submit"]`).last();
 
     await tab.goto(`${base}/${id}${lang === 'de' ? '' : `?lang=${lang}`}`, `${label}: start`);
+    await startPageSays(tab, t, service, lang, label);
     if (errors) {
       // A forged CSRF token: the Land's error page, not Fastify's JSON.
       await page.locator(`form[action$="/${id}/start"] input[name="_csrf"]`).last().evaluate((el) => { (el as HTMLInputElement).value = 'forged'; });
@@ -281,7 +347,11 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
           continue;
         }
         if (rowsDone < wanted) await tab.press(page.locator('button[name="aktion"][value="hinzufuegen"]'), `${where}: add a row`);
-        else await tab.press(continueButton(page), `${where}: rows done`);
+        else {
+          await answersInOneColumn(tab.page, where);
+          await opts.shoot?.('list');
+          await tab.press(continueButton(page), `${where}: rows done`);
+        }
         continue;
       }
       if (errors && !postedEmpty.has(action)) {
@@ -297,6 +367,8 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       if (rowNumber !== undefined) rowsDone++;
     }
     assert.equal(tab.path(), `${base}/${id}/pruefen`, `${label}: the walk reached the check page`);
+    await checkPageSays(tab, t, service, lang, label);
+    await opts.shoot?.('check');
     // A service whose fee can be paid here: the payment pages (docs/payment.md) share one template;
     // a return for no payment of this draft renders it without a payment provider's help.
     if (errors && t.payment && ['optional', 'before-submit'].includes(service.definition.payment?.policy ?? '')) {
@@ -305,7 +377,12 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
     }
     await tab.press(page.locator('form[action$="/absenden"] button[type="submit"]'), `${label}: confirmation`);
     assert.match(tab.path(), new RegExp(`^${base}/${id}/bestaetigung/`), `${label}: submitted`);
+    assert.deepEqual((await page.locator('main ol.efa-next-steps li').allTextContents()).map(squash), (service.definition.nextSteps ?? []).map((line) => inLang(line, lang)),
+      `${label}: the confirmation lists the next steps the service declares, numbered`);
+    await opts.shoot?.('confirmation');
     await tab.press(page.locator('main a[href*="/status/"]').first(), `${label}: status`);
+    const badge = page.locator('main .kern-badge[data-status]');
+    assert.notEqual(squash(await badge.textContent()), await badge.getAttribute('data-status'), `${label}: the status is said in words, not as its code`);
     if (!errors) return;
     await postfachPages(tab, label);
     // A group that needs rows, its list posted without any, shows its own message; the walk never
@@ -370,6 +447,13 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
       attachments: [{ filename: 'Anhörung.pdf', mediaType: 'application/pdf', sha512: createHash('sha512').update(bytes).digest('hex'), bytes }],
     }, 'webhook');
     await tab.goto(`${tab.path()}${new URL(page.url()).search}`, `${label}: Postfach with an answer asking for a document`);
+    // Issue 23, item 12: what the office said, dated, in plain words (the status page shows the same list).
+    const history = await page.locator('main .efa-history__entry').evaluateAll((els) => els.map((el) => ({ status: el.getAttribute('data-zbp-status') ?? '', date: el.querySelector('.efa-history__date')?.textContent ?? '', text: el.textContent ?? '' })));
+    assert.ok(history.length > 0, `${label}: the Postfach lists what happened`);
+    for (const h of history) {
+      assert.match(h.date, /\b20\d\d\b/, `${label}: each entry of the history is dated (${h.text})`);
+      assert.doesNotMatch(h.text, new RegExp(`\\b${h.status}\\b`), `${label}: the history says ${h.status} in words`);
+    }
     await tab.press(page.locator('form[action*="/nachreichen"] button[type="submit"]'), `${label}: Postfach, reply without a document`, 400);
   }
 
@@ -522,6 +606,58 @@ describe('every page in a real browser: axe-core (WCAG 2.2 AA) and the Nu HTML C
           await tab.page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));
           await tab.page.screenshot({ path: `${SCREENSHOT_DIR}/${serviceId}-${land}-errors-${width}.png`, fullPage: true });
         }
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  test('screenshots for docs/applicant.md: a group\'s list with its rows, an upload step with its files, the confirmation (docs/screenshots/)', async () => {
+    const land = LANDS[0];
+    const t = tenant(land);
+    const stepsOf = (s: LoadedService) => formOf(t, s.definition.id).steps;
+    const fileStep = (s: LoadedService) => stepsOf(s).find((step) => step.fields.some((f) => f.kind.name === 'file'));
+    const rowsOf = (s: LoadedService) => stepsOf(s).flatMap((step) => step.fields.filter((f) => f.group)).map((g) => getAt(exampleFor(t, s).data, g.pointer));
+    // One service shows all three: a group its example fills and a step of its own with uploads.
+    const fitting = servicesOf(t).filter((s) => fileStep(s) !== undefined && rowsOf(s).some((rows) => Array.isArray(rows) && rows.length > 0));
+    const service = fitting.find((s) => s.definition.id === 'wohnberechtigungsschein') ?? fitting[0];
+    assert.ok(service, `${land} offers a service with a filled group and an upload step`);
+    const id = service.definition.id;
+    const uploads = fileStep(service)?.id ?? '';
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    for (const [width, height] of [[1280, 800], [375, 812]] as const) {
+      const { tab, context } = await newTab({ viewport: { width, height }, axe: false });
+      const page = tab.page;
+      const shot = async (what: string) => {
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await page.locator(CHANGING).evaluateAll((els) => els.forEach((el) => el.remove()));
+        await page.screenshot({ path: `${SCREENSHOT_DIR}/${id}-${land}-${what}-${width}.png`, fullPage: true });
+      };
+      try {
+        await walk(tab, t, service, 'de', {
+          errors: false,
+          shoot: async (stage) => {
+            if (stage === 'list') await shot('list');
+            if (stage === 'check') {
+              await tab.goto(`/${land}/${id}/${uploads}?zurueck=pruefen`, `${land} ${id}: the uploads step with its files (${width} px)`);
+              assert.ok(await page.locator('ul.efa-files li.efa-file').count() > 0, `${land} ${id}: the uploads step lists the files uploaded`);
+              // Issue 23, item 6: each file's "Entfernen" stands clear of its name and size, on one line.
+              for (const file of await page.locator('ul.efa-files li.efa-file').all()) {
+                const gap = await file.evaluate((li) => (li.querySelector('.efa-file__remove .kern-label')?.getBoundingClientRect().left ?? 0) - (li.querySelector('.kern-body--muted')?.getBoundingClientRect().right ?? Infinity));
+                assert.ok(gap >= 0, `${land} ${id} (${width} px): "Entfernen" overlaps the file's size by ${-gap} px`);
+                assert.ok(((await file.locator('.efa-file__remove').boundingBox())?.height ?? Infinity) < 60, `${land} ${id} (${width} px): "Entfernen" is one line high`);
+              }
+              await shot('upload');
+              await tab.goto(`/${land}/${id}/pruefen`, `${land} ${id}: check page again (${width} px)`);
+            }
+            if (stage === 'confirmation') {
+              // The reference is drawn at random and the time is now: fixed samples of the same shape, so a second run writes the same bytes.
+              await page.locator('.efa-reference').evaluateAll((els, ref) => els.forEach((el) => { el.textContent = ref; }), `${land.toUpperCase()}-2026-7KQX-M4PT`);
+              await page.locator('main dt', { hasText: t.ui.de.submittedAt }).locator('xpath=following-sibling::dd').evaluate((el, at) => { el.textContent = at; }, berlinDateTime('2026-12-08T09:15:00Z', 'de'));
+              await shot('confirmation');
+            }
+          },
+        });
       } finally {
         await context.close();
       }

@@ -141,7 +141,7 @@ describe('delivery semantics', { concurrency: false }, () => {
     const verified = await applyOverHttp(stack.url, 'sh', KIEL);
     assert.equal((await processClaimed(deliveryDeps(stack.rt), MANY, verified.id, await claim(verified.id))).outcome, 'delivered');
     const confirmed = await verified.browser.get(`/sh/status/${verified.id}`);
-    assert.match(confirmed.html, /data-status="delivered" data-confirmed="true">Zugestellt und von der Stelle bestätigt</);
+    assert.match(confirmed.html, /data-status="delivered" data-confirmed="true">Bei der zuständigen Stelle angekommen</);
 
     // The same authority without its key (an entry marked unverifiedReceipts): only handed over.
     const routing: RoutingData = { ...stack.rt.routing, directory: new Map([...stack.rt.routing.directory].map(([k, e]) => [k, e.authorityId === 'gewerbeamt-kiel' ? { ...e, verificationKey: undefined, unverifiedReceipts: { reason: 'test: no signed receipts' } } : e])) };

@@ -20,6 +20,7 @@ interface Seeded {
   sessions: { expired: string[]; live: string[] };
   samlAssertions: { expired: string[]; live: string[] };
   answers: { due: string[]; kept: string[] };
+  payments: { due: string[]; kept: string[] };
 }
 
 async function submission(db: Database, fields: { status: string; updatedDaysAgo: number; mode?: 'push' | 'pull' }): Promise<string> {
@@ -96,7 +97,30 @@ async function seed(db: Database): Promise<Seeded> {
     return id;
   };
   const answers = { due: [await answer(31)], kept: [await answer(29)] };
-  return { drafts, payloads, attempts, sessions, samlAssertions, answers };
+  // Payments go with their submission's payload, or with their draft; a booked one no submission
+  // took stays for the reconciliation (a refund) as long as a payload would.
+  const payment = async (status: string, link: { draft?: string; submission?: string }, createdDaysAgo = 0) => {
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO payments (id, tenant, service_id, draft_id, submission_id, provider, amount_cents, purpose, status, created_at, expires_at)
+       VALUES ($1, 'sh', 'svc', $2, $3, 'xbezahldienste', 2000, 'svc fee', $4, now() - make_interval(days => $5), now() + interval '1 hour')`,
+      [id, link.draft ?? randomUUID(), link.submission ?? null, status, createdDaysAgo],
+    );
+    return id;
+  };
+  const payments = {
+    due: [
+      await payment('booked', { submission: payloads.due[0] as string }, 40), // its payload goes now
+      await payment('failed', { draft: drafts.expired[0] as string }), // its draft expired
+      await payment('booked', {}, 31), // never taken, its draft gone, as old as a payload is kept
+    ],
+    kept: [
+      await payment('booked', { submission: payloads.kept[0] as string }, 40), // the payload is still kept
+      await payment('initial', { draft: drafts.live[0] as string }), // its draft is live
+      await payment('booked', {}, 29), // never taken: listed for a refund a while yet
+    ],
+  };
+  return { drafts, payloads, attempts, sessions, samlAssertions, answers, payments };
 }
 
 async function ids(db: Database, sql: string): Promise<string[]> {
@@ -127,7 +151,8 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.equal(sessionsBefore.length, 4);
       assert.equal(assertionsBefore.length, 3);
       const outcome = await purge(db, POLICY);
-      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 2, samlAssertions: 2, files: 0, fileChunks: 0, payloads: 2, answers: 1, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 2, samlAssertions: 2, files: 0, fileChunks: 0, payloads: 2, answers: 1, payments: 3, attempts: 2, routingVersions: 2, routingRows: 2 }, busy: false });
+      assert.deepEqual(await ids(db, 'SELECT id FROM payments'), [...seeded.payments.kept].sort(), 'payments go with the payload or the draft; a booked one without submission stays for the refund');
       const answers = await db.query<{ id: string; sealed: Uint8Array | null; purged_at: Date | null; status: string }>('SELECT id, sealed, purged_at, status FROM submission_answers');
       assert.equal(answers.rows.length, 2);
       for (const row of answers.rows) {
@@ -156,14 +181,15 @@ for (const engine of ['postgres', 'pglite'] as const) {
       assert.deepEqual(await ids(db, 'SELECT natural_key AS id FROM routing_rows'), ['in-2-and-3', 'in-every-version', 'new-in-5'], 'rows of the kept versions stay, shared ones included');
       assert.deepEqual((await readRowDocument(db, 3)).authorities.map((a) => a.id).sort(), ['in-2-and-3', 'in-every-version'], 'the oldest kept version still reads whole');
 
-      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
+      assert.deepEqual(await purge(db, POLICY), { purged: { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, payments: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false }, 'a second run finds nothing due');
     });
 
     test('0 keeps a kind forever; drafts always go when expired', async () => {
       await db.query(`UPDATE drafts SET expires_at = now() - interval '1 day'`);
       await db.query(`UPDATE delivery_attempts SET finished_at = now() - interval '1000 days'`);
       const outcome = await purge(db, { payloadDays: 0, attemptDays: 0, routingVersionsKept: 0 });
-      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
+      assert.deepEqual(outcome, { purged: { drafts: 2, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, payments: 1, attempts: 0, routingVersions: 0, routingRows: 0 }, busy: false });
+      assert.deepEqual(await ids(db, 'SELECT id FROM payments'), [seeded.payments.kept[0], seeded.payments.kept[2]].map(String).sort(), 'the expired draft takes its payment along; a booked one without submission is kept forever with 0');
       assert.equal((await db.query('SELECT 1 FROM delivery_attempts')).rows.length, 2);
     });
 

@@ -218,6 +218,17 @@ describe('paying the fee against the local XBezahldienste simulator', () => {
     assert.equal(await count(), before);
   });
 
+  test('"pay now" pressed twice at once (a double click, two tabs) opens one transaction, and both go to its page', async () => {
+    const b = await applicant();
+    const body = new URLSearchParams({ _csrf: csrfOf(b.lastHtml) }).toString();
+    const presses = await Promise.all([b.post(`/${TENANT}/${REQUIRED}/bezahlen`, body), b.post(`/${TENANT}/${REQUIRED}/bezahlen`, body), b.post(`/${TENANT}/${REQUIRED}/bezahlen`, body)]);
+    assert.deepEqual(presses.map((r) => r.status), [303, 303, 303]);
+    assert.equal(new Set(presses.map((r) => r.location)).size, 1, 'every press leads to the same payment page');
+    const transactionId = new URL(presses[0]?.location as string).pathname.split('/').pop() as string;
+    const { rows } = await stack.rt.db.query<{ transaction_id: string }>('SELECT p.transaction_id FROM payments p JOIN payments q ON q.draft_id = p.draft_id WHERE q.transaction_id = $1', [transactionId]);
+    assert.deepEqual(rows.map((r) => r.transaction_id), [transactionId], 'one transaction for the draft');
+  });
+
   test('a provider answer with another amount is refused and the fee stays open', async () => {
     const b = await applicant();
     const tampered = await pay(b, 'bezahlt', (transactionId) => sim.simulator.changeAmount(transactionId, 100));

@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeclarationError } from '../src/core/errors.js';
+import { DeclarationErrors } from '../src/core/errors.js';
 import { generateSigningKeyPair } from '../src/crypto/keys.js';
 import { createRenderer } from '../src/forms/render.js';
 import { t } from '../src/forms/text.js';
@@ -129,7 +129,10 @@ describe('the preview for service authors', () => {
       const broken = structuredClone(EXAMPLES);
       (broken.examples[1] as ExamplesFile['examples'][number]).data.betrieb.rechtsform = 'ag';
       writeFileSync(join(dir, 'examples.json'), JSON.stringify(broken));
-      assert.throws(() => loadExamples(copy, FORMATS_DIR, '2026-11-24'), (e: unknown) => e instanceof DeclarationError && e.path === '/examples/1/data/betrieb/rechtsform' && /examples\.json: \/examples\/1\/data\/betrieb\/rechtsform: must be equal to constant|must match exactly one schema/.test(e.message));
+      // Every problem of the file at once, each said once: the unknown legal form is no branch of the oneOf.
+      assert.throws(() => loadExamples(copy, FORMATS_DIR, '2026-11-24'), (e: unknown) => e instanceof DeclarationErrors
+        && e.problems.length === 2 && e.problems.every((p) => p.path === '/examples/1/data/betrieb/rechtsform')
+        && /examples\.json: \/examples\/1\/data\/betrieb\/rechtsform: must be equal to constant/.test(e.message) && /must match exactly one schema/.test(e.message));
       const tooYoung = structuredClone(EXAMPLES) as unknown as { examples: Array<{ data: { inhaber: { geburtsdatum: string } } }> };
       (tooYoung.examples[0] as { data: { inhaber: { geburtsdatum: string } } }).data.inhaber.geburtsdatum = '2015-01-01';
       writeFileSync(join(dir, 'examples.json'), JSON.stringify(tooYoung));

@@ -11,6 +11,11 @@ export type TrustLevel = 'low' | 'substantial' | 'high';
 
 export const TRUST_LEVELS: readonly TrustLevel[] = ['low', 'substantial', 'high'];
 
+/** The levels a login at `reached` covers: its own and those below. */
+export function levelsUpTo(reached: TrustLevel): TrustLevel[] {
+  return TRUST_LEVELS.slice(0, TRUST_LEVELS.indexOf(reached) + 1);
+}
+
 /** True when `reached` is at least `needed`. */
 export function trustAtLeast(reached: TrustLevel, needed: TrustLevel): boolean {
   return TRUST_LEVELS.indexOf(reached) >= TRUST_LEVELS.indexOf(needed);

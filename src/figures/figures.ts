@@ -56,11 +56,12 @@ interface Row { month: string; tenant: string; service_id: string; kind: FigureK
 export async function readFigures(db: Queryable, filter: FigureFilter, opts: { minCount: number; currentMonth: boolean }): Promise<PublishedFigures> {
   const { rows } = await db.query<Row>(
     `SELECT to_char(month, 'YYYY-MM') AS month, tenant, service_id, kind, key, sum(n) AS n FROM figure_counts
-      WHERE ($1::text IS NULL OR tenant = $1) AND ($2::text IS NULL OR service_id = $2) AND ($3::text IS NULL OR to_char(month, 'YYYY-MM') = $3)
+      WHERE ($1::text IS NULL OR tenant = $1) AND ($2::text IS NULL OR service_id = $2) AND ($3::date IS NULL OR month = $3::date)
         AND ($4 OR month < ${berlinMonth('now()')})
       GROUP BY 1, 2, 3, 4, 5
       ORDER BY 1 DESC, 2, 3`,
-    [filter.land ?? null, filter.service ?? null, filter.month ?? null, opts.currentMonth],
+    // The month as a date: compared with the key's first column, so a month's read is an index range.
+    [filter.land ?? null, filter.service ?? null, filter.month ? `${filter.month}-01` : null, opts.currentMonth],
   );
   const byCell = new Map<string, Row[]>();
   for (const row of rows) {
@@ -68,6 +69,40 @@ export async function readFigures(db: Queryable, filter: FigureFilter, opts: { m
     byCell.set(id, [...(byCell.get(id) ?? []), row]);
   }
   return { minCount: opts.minCount, cells: [...byCell.values()].map((cell) => publishCell(cell, opts.minCount)) };
+}
+
+/**
+ * Anyone may read the figures, as often as the rate limit allows, and a read without a filter sums
+ * every counter row of every month. So a read is kept per filter for `keepMs` (the published months
+ * are over; only drafts that expire later still add to them) and requests for a filter being read
+ * share that read. With the current month published (EFA_FIGURES_CURRENT_MONTH) nothing is kept,
+ * only shared. At most `maxKept` filters are kept (the oldest goes first).
+ */
+export class FiguresReader {
+  private readonly kept = new Map<string, { at: number; done: boolean; figures: Promise<PublishedFigures> }>();
+  private readonly keepMs: number;
+
+  constructor(private readonly db: Queryable, private readonly opts: { minCount: number; currentMonth: boolean }, keepMs = 600_000, private readonly maxKept = 256) {
+    this.keepMs = opts.currentMonth ? 0 : keepMs;
+  }
+
+  read(filter: FigureFilter): Promise<PublishedFigures> {
+    const key = JSON.stringify([filter.land ?? null, filter.service ?? null, filter.month ?? null]);
+    const hit = this.kept.get(key);
+    if (hit && (!hit.done || Date.now() - hit.at < this.keepMs)) return hit.figures;
+    this.kept.delete(key);
+    if (this.kept.size >= this.maxKept) this.kept.delete(this.kept.keys().next().value as string);
+    const entry = { at: Date.now(), done: false, figures: readFigures(this.db, filter, this.opts) };
+    this.kept.set(key, entry);
+    entry.figures.then(() => {
+      entry.done = true;
+      entry.at = Date.now();
+      if (this.keepMs === 0 && this.kept.get(key) === entry) this.kept.delete(key);
+    }, () => {
+      if (this.kept.get(key) === entry) this.kept.delete(key);
+    });
+    return entry.figures;
+  }
 }
 
 function publishCell(rows: Row[], k: number): FigureCell {

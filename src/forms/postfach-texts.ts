@@ -16,12 +16,18 @@ export const postfachDe = {
   replyMessage: 'Ihre Nachricht an die zuständige Stelle (optional)', replyFile: 'Dokument', replyFileHint: 'PDF, JPEG oder PNG, höchstens 10 MB.', replySubmit: 'Dokument nachreichen',
   replySent: 'Ihr Dokument ist eingegangen und wird an die zuständige Stelle übermittelt.', repliesTitle: 'Von Ihnen nachgereicht', replySentAt: 'Nachgereicht am {date}',
   replyErrorFile: 'Wählen Sie ein Dokument aus: PDF, JPEG oder PNG, höchstens 10 MB.', replyErrorMessage: 'Ihre Nachricht darf höchstens 2.000 Zeichen lang sein.',
+  replyErrorQuota: 'Ihr Dokument wurde nicht gespeichert: Von Ihrem Anschluss wurden in kurzer Zeit zu viele Dateien hochgeladen, oder der Speicher ist gerade voll. Versuchen Sie es später erneut.',
+  overviewLink: 'Mit Ihrem Nutzerkonto anmelden und Ihre Anträge und Nachrichten sehen', overviewTitle: 'Mein Postfach', overviewIntro: 'Hier sehen Sie die Anträge, die Sie mit Ihrem Nutzerkonto in diesem Land gestellt haben, und die Nachrichten der zuständigen Stellen dazu. Anträge ohne Anmeldung öffnen Sie über Ihren persönlichen Link zum Bearbeitungsstand.',
+  overviewEmpty: 'Mit Ihrem Nutzerkonto wurde hier noch kein Antrag gestellt.', overviewCaption: 'Ihre Anträge, der neueste zuerst',
+  overviewReference: 'Aktenzeichen', overviewService: 'Leistung', overviewSubmitted: 'Abgesendet am', overviewStatus: 'Stand', overviewMessages: 'Nachrichten: {n}', overviewUnread: '{n} neu',
+  overviewMessagesHead: 'Nachrichten', overviewLogout: 'Abmelden', overviewHome: 'Zur Startseite',
+  overviewHigherLevel: 'Weitere Anträge ({n}) haben Sie mit einem höheren Vertrauensniveau gestellt, als Ihre Anmeldung hier hat. Um sie zu sehen, melden Sie sich ab und wieder an, zum Beispiel mit dem Online-Ausweis.',
 };
 
 export type PostfachTexts = typeof postfachDe;
 
 export const postfachEn: PostfachTexts = {
-  postfachTitle: 'Inbox (Postfach)', postfachIntro: 'Read the messages of the responsible office about your application here and download their attachments. Only whoever has your personal status link sees them.',
+  postfachTitle: 'Inbox', postfachIntro: 'Read the messages of the responsible office about your application here and download their attachments. Only whoever has your personal status link sees them.',
   postfachOpen: 'Open inbox', postfachCount: 'Messages from the responsible office: {n}', postfachEmpty: 'The responsible office has not sent you a message yet.',
   postfachMessage: 'Message of {date}', postfachAttachments: 'Attachments', postfachNewStatus: 'New status', postfachBytes: 'bytes',
   postfachPurged: 'The content of this message was deleted when the retention period ended.',
@@ -34,4 +40,10 @@ export const postfachEn: PostfachTexts = {
   replyMessage: 'Your message to the responsible office (optional)', replyFile: 'Document', replyFileHint: 'PDF, JPEG or PNG, at most 10 MB.', replySubmit: 'Send document',
   replySent: 'Your document was received and is being sent to the responsible office.', repliesTitle: 'Sent by you', replySentAt: 'Sent on {date}',
   replyErrorFile: 'Choose a document: PDF, JPEG or PNG, at most 10 MB.', replyErrorMessage: 'Your message may be at most 2,000 characters long.',
+  replyErrorQuota: 'Your document was not stored: too many files were uploaded from your connection in a short time, or the storage is full just now. Try again later.',
+  overviewLink: 'Log in with your user account to see your applications and messages', overviewTitle: 'My inbox', overviewIntro: 'Here are the applications you submitted with your user account in this Land, and the messages of the responsible offices about them. Applications made without a login open through your personal status link.',
+  overviewEmpty: 'No application has been submitted here with your user account yet.', overviewCaption: 'Your applications, newest first',
+  overviewReference: 'Reference number', overviewService: 'Service', overviewSubmitted: 'Submitted on', overviewStatus: 'Status', overviewMessages: 'Messages: {n}', overviewUnread: '{n} new',
+  overviewMessagesHead: 'Messages', overviewLogout: 'Log out', overviewHome: 'To the home page',
+  overviewHigherLevel: 'You submitted more applications ({n}) at a higher level of assurance than your login here has. To see them, log out and log in again, for example with the online ID card.',
 };

@@ -7,7 +7,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../storage/db.js';
-import { PaymentConfigError, PaymentMismatchError } from './errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PaymentConfigError, PaymentMismatchError, PaymentProviderError } from './errors.js';
 import { paymentAdapterNamed } from './registry.js';
 import type { PaymentAdapter, PaymentItem, PaymentMethod, PaymentProviderConfig, ProviderStatus } from './types.js';
 
@@ -48,6 +49,8 @@ const recordOf = (r: PaymentRow): PaymentRecord => ({
 const COLUMNS = 'id, tenant, service_id, draft_id, submission_id, provider, transaction_id, transaction_url, pay_page_url, amount_cents, currency, purpose, status, payment_method, created_at, expires_at, settled_at';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STATE_OF: Record<ProviderStatus, PaymentState> = { INITIAL: 'initial', BOOKED: 'booked', FAILED: 'failed', CANCELED: 'canceled' };
+/** How long a parallel "pay now" waits for the transaction another press is opening (beyond the provider's timeout). */
+const OPENING_S = 30;
 /** Characters of the purpose's random part: no look-alikes, as in reference numbers. */
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
@@ -99,18 +102,25 @@ export class Payments {
   /** Opens a transaction at the provider for a draft; the applicant goes on to `payPageUrl`. */
   async begin(input: BeginPayment): Promise<{ payment: PaymentRecord; payPageUrl: string }> {
     const adapter = this.adapterFor(input.tenant);
-    // "Pay now" again (a double click, the back button) goes back to the open transaction: one
-    // transaction per fee, so the applicant cannot pay twice by accident.
-    const { rows: open } = await this.db.query<PaymentRow>(
-      `SELECT ${COLUMNS} FROM payments WHERE draft_id = $1 AND status = 'initial' AND amount_cents = $2 AND expires_at > now() AND pay_page_url IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
-      [input.draftId, input.amountCents]);
-    if (open[0]) return { payment: recordOf(open[0]), payPageUrl: open[0].pay_page_url as string };
     const id = randomUUID();
     const purpose = purposeFor(input.serviceId);
-    await this.db.query(
-      `INSERT INTO payments (id, tenant, service_id, draft_id, provider, amount_cents, purpose, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(mins => $8))`,
-      [id, input.tenant, input.serviceId, input.draftId, adapter.name, input.amountCents, purpose, this.timeoutMinutes],
-    );
+    // "Pay now" again (a double click, two tabs, the back button) goes to the draft's open
+    // transaction for this fee, also to one a parallel press is opening right now: one transaction
+    // per fee, so the applicant cannot pay twice. The draft's row lock orders two presses.
+    const open = await this.db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM drafts WHERE id = $1 FOR UPDATE', [input.draftId]);
+      const { rows } = await tx.query<PaymentRow>(
+        `SELECT ${COLUMNS} FROM payments WHERE draft_id = $1 AND status = 'initial' AND amount_cents = $2 AND expires_at > now()
+            AND (pay_page_url IS NOT NULL OR created_at > now() - make_interval(secs => $3)) ORDER BY created_at DESC LIMIT 1`,
+        [input.draftId, input.amountCents, OPENING_S]);
+      if (rows[0]) return rows[0];
+      await tx.query(
+        `INSERT INTO payments (id, tenant, service_id, draft_id, provider, amount_cents, purpose, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(mins => $8))`,
+        [id, input.tenant, input.serviceId, input.draftId, adapter.name, input.amountCents, purpose, this.timeoutMinutes],
+      );
+      return undefined;
+    });
+    if (open) return this.opened(open);
     let tx;
     try {
       tx = await adapter.initiate({ requestId: id, amountCents: input.amountCents, currency: 'EUR', purpose, description: input.description, items: input.items, redirectUrl: input.returnUrl(id) });
@@ -122,6 +132,20 @@ export class Payments {
     if (tx.amountCents !== input.amountCents) throw new PaymentMismatchError('amount');
     const { rows } = await this.db.query<PaymentRow>(`UPDATE payments SET transaction_id = $2, transaction_url = $3, pay_page_url = $4 WHERE id = $1 RETURNING ${COLUMNS}`, [id, tx.transactionId, tx.transactionUrl ?? null, tx.payPageUrl ?? null]);
     return { payment: recordOf(rows[0] as PaymentRow), payPageUrl: tx.payPageUrl as string };
+  }
+
+  /** The open transaction's page, once the press that opens it has it (at most OPENING_S). */
+  private async opened(row: PaymentRow): Promise<{ payment: PaymentRecord; payPageUrl: string }> {
+    for (let current: PaymentRow | undefined = row; current; current = await this.reread(current.id)) {
+      if (current.pay_page_url) return { payment: recordOf(current), payPageUrl: current.pay_page_url };
+      if (Date.now() - new Date(current.created_at).getTime() > OPENING_S * 1000) break;
+      await sleep(100);
+    }
+    throw new PaymentProviderError('the payment being opened by a parallel request did not get its page');
+  }
+
+  private async reread(id: string): Promise<PaymentRow | undefined> {
+    return (await this.db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE id = $1 AND status = 'initial'`, [id])).rows[0];
   }
 
   /** The payment `id` if it belongs to this draft; a forged or another draft's id finds nothing. */

@@ -52,8 +52,13 @@ export function loadExamples(service: LoadedService, formatsDir: string, today: 
     if (seen.has(example.id)) problems.push(new DeclarationError(shown, `/examples/${i}/id`, `example id "${example.id}" is used twice`));
     seen.add(example.id);
     if (!service.validate(example.data)) {
-      const errors = ((service.validate.errors ?? []) as ErrorObject[]).filter((e) => e.keyword !== 'if');
-      for (const error of errors) problems.push(new DeclarationError(shown, `/examples/${i}/data${errorPath(error)}`, `${describeAjvError(error)} (services/${service.definition.id}/schema.json)`));
+      // A oneOf over constants reports its branches one by one: each problem is listed once.
+      const said = new Set<string>();
+      for (const error of ((service.validate.errors ?? []) as ErrorObject[]).filter((e) => e.keyword !== 'if')) {
+        const problem = new DeclarationError(shown, `/examples/${i}/data${errorPath(error)}`, `${describeAjvError(error)} (services/${service.definition.id}/schema.json)`);
+        if (!said.has(problem.message)) problems.push(problem);
+        said.add(problem.message);
+      }
       return undefined;
     }
     const day = example.today ?? doc.today ?? today;

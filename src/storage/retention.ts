@@ -29,6 +29,8 @@ export interface PurgeCounts {
   payloads: number;
   /** Authorities' answers in the applicant's Postfach whose text and files were removed (docs/postfach.md). */
   answers: number;
+  /** Fee payments (docs/payment.md): with their submission's payload, or once their draft is gone. */
+  payments: number;
   attempts: number;
   routingVersions: number;
   /** Routing rows (migration 900) that no kept version has any more. */
@@ -117,6 +119,25 @@ const FILE_STEPS: Step[] = [
   },
 ];
 
+/**
+ * Payments go with what they paid for, after the drafts' step so a draft that expired in this run
+ * takes its payments along: a submission's once its payload was purged; one no submission took
+ * once its draft is gone (expired, or submitted with another payment), except a booked one, which
+ * the reconciliation lists for a refund until it is as old as a payload is kept (forever with 0).
+ */
+function paymentStep(policy: RetentionPolicy): Step {
+  return {
+    kind: 'payments',
+    sql: `DELETE FROM payments WHERE id IN (SELECT p.id FROM payments p
+            WHERE CASE WHEN p.submission_id IS NOT NULL
+                       THEN EXISTS (SELECT 1 FROM submissions s WHERE s.id = p.submission_id AND s.payload_purged_at IS NOT NULL)
+                       ELSE NOT EXISTS (SELECT 1 FROM drafts d WHERE d.id = p.draft_id)
+                            AND (p.status <> 'booked' OR ($2 > 0 AND p.created_at < now() - make_interval(days => $2))) END
+            LIMIT $1)`,
+    params: [policy.payloadDays],
+  };
+}
+
 function steps(policy: RetentionPolicy): Step[] {
   const out: Step[] = [];
   if (policy.payloadDays > 0) {
@@ -144,6 +165,7 @@ function steps(policy: RetentionPolicy): Step[] {
   }
   // After the payloads, so the files of a payload purged in this run go in this run too.
   out.push(...FILE_STEPS);
+  out.push(paymentStep(policy));
   if (policy.attemptDays > 0) {
     out.push({
       kind: 'attempts',
@@ -181,7 +203,7 @@ async function batch(tx: Queryable, step: Step): Promise<number | 'busy'> {
 
 /** Deletes (or empties) what is due now and says how much; safe to run from several processes. */
 export async function purge(db: Database, policy: RetentionPolicy): Promise<PurgeOutcome> {
-  const purged: PurgeCounts = { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
+  const purged: PurgeCounts = { drafts: 0, sessions: 0, samlAssertions: 0, files: 0, fileChunks: 0, payloads: 0, answers: 0, payments: 0, attempts: 0, routingVersions: 0, routingRows: 0 };
   for (const step of steps(policy)) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await db.transaction((tx) => batch(tx, step));

@@ -118,6 +118,8 @@ export async function storeSubmission(db: Database, input: {
   authentication?: { trustLevel: string; prefilled: Array<{ pointer: string; source: string; editable: boolean }> };
   /** The fee's payment (src/payment/): bound to the submission in the same transaction. */
   payment?: SubmissionPayment;
+  /** The key of the account the draft was bound to after a login (accounts/sessions.ts accountKey): the Postfach after login lists it. */
+  account?: string;
   /** The applicant's e-mail address for answer notices, sealed for the submission id (src/postfach/notify.ts). */
   notifySealed?: (submissionId: string) => Uint8Array;
 }): Promise<SubmissionRecord> {
@@ -201,6 +203,7 @@ async function storeOnce(db: Database, input: Parameters<typeof storeSubmission>
       // The booked payment belongs to this submission now; a payment taken by another submit means this draft was submitted meanwhile.
       const paid = input.payment?.paid;
       if (paid && (await tx.query(`UPDATE payments SET submission_id = $1 WHERE id = $2 AND status = 'booked' AND submission_id IS NULL`, [id, paid.paymentId])).rowCount === 0) throw new DraftGoneError();
+      if (input.account) await tx.query('UPDATE submissions SET account = $2 WHERE id = $1', [id, input.account]);
       if (input.notifySealed) await tx.query('UPDATE submissions SET notify_sealed = $2 WHERE id = $1', [id, input.notifySealed(id)]);
       if (input.statusKeySha256) await tx.query('INSERT INTO submission_status_keys (submission_id, key_sha256) VALUES ($1, $2)', [id, input.statusKeySha256], { name: 'efa_submit_status_key' });
       if (sealed.length > 0) await input.attachments?.bind(tx, id, input.draftId as string, sealed);

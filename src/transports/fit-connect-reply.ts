@@ -25,7 +25,7 @@ export const fitConnectReturn: ReturnPath = {
     }
     if (typeof reply?.answerToken !== 'string') throw new AnswerInvalidError('the reply holds no answerToken');
     const files = Array.isArray(reply.attachments) ? reply.attachments : [];
-    const envelope = tokenEnvelope(reply.answerToken, files.map((f, i) => base64Bytes(f?.content, `attachment ${i + 1}`)));
+    const envelope = tokenEnvelope(reply.answerToken, () => files.map((f, i) => base64Bytes(f?.content, `attachment ${i + 1}`)));
     // The reply's ids must be the token's (the signature covers the token only).
     if (reply.replyId !== envelope.answerId || reply.caseId !== envelope.submissionId) throw new AnswerInvalidError('replyId and caseId must be the token\'s jti and submission');
     return envelope;

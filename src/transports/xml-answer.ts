@@ -16,8 +16,7 @@ export function xmlAnswerEnvelope(xml: string, find: (root: Record<string, unkno
   const { token, container } = find(root);
   const jws = text(token);
   if (!jws) throw new AnswerInvalidError('the message holds no answer token');
-  const files = children(container, fileElement).map((f, i) => base64Bytes(text(f) ?? '', `attachment ${i + 1}`));
-  return tokenEnvelope(jws, files);
+  return tokenEnvelope(jws, () => children(container, fileElement).map((f, i) => base64Bytes(text(f) ?? '', `attachment ${i + 1}`)));
 }
 
 export function xmlEscape(s: string): string {

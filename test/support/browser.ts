@@ -34,6 +34,8 @@ export class Browser {
   lastUrl = '';
   /** The Set-Cookie lines of the last response, as sent (attributes included). */
   lastSetCookies: string[] = [];
+  /** Sent with every request (e.g. what a proxy in front would add, or a hostile client's own headers). */
+  extraHeaders: Record<string, string> = {};
 
   constructor(private readonly origin: string, private readonly host?: string) {}
 
@@ -111,7 +113,7 @@ export class Browser {
   }
 
   private async request(method: string, path: string, body?: string | Buffer, type = 'application/x-www-form-urlencoded') {
-    const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+    const headers: Record<string, string> = { ...this.extraHeaders, cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
     if (this.host) headers.host = this.host;
     if (body !== undefined) headers['content-type'] = type;
     const res = await send(new URL(path, this.origin), method, headers, body);

@@ -46,7 +46,16 @@ export interface Application {
 
 export type Answer = DemoAnswer;
 
-export async function startPostfachStack(): Promise<PostfachStack> {
+/** The Land's account service (the local OpenID provider) and the test service's optional login with the name prefilled. */
+export interface PostfachLogin {
+  issuer: string;
+  clientId: string;
+  secretEnv: string;
+  secret: string;
+}
+
+/** `env`: settings of the stack beyond the test service's (limits a test lowers). */
+export async function startPostfachStack(login?: PostfachLogin, env: Record<string, string> = {}): Promise<PostfachStack> {
   const smtp = await startTestSmtp();
   const temp = copyProjectRoot('efa-postfach-');
   await addExtraService(temp.root, { id: POSTFACH_SERVICE, leikaKey: '99999999999077', tenants: ['sh'], routes: { '01': 'land-sh' }, minItems: 1, maxItems: 3 });
@@ -56,8 +65,10 @@ export async function startPostfachStack(): Promise<PostfachStack> {
   });
   editJson(join(temp.root, 'services', POSTFACH_SERVICE, 'service.json'), (doc) => {
     doc.contact = { email: '/halter/email' };
+    if (login) doc.login = { mode: 'optional', prefill: [{ pointer: '/halter/name', attribute: 'fullName' }] };
   });
-  const stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root, ...smtp.env } });
+  if (login) editJson(join(temp.root, 'tenants', 'sh.json'), (doc) => { doc.accounts = { adapter: 'oidc', issuer: login.issuer, clientId: login.clientId, clientSecretEnv: login.secretEnv }; });
+  const stack = await startStack({ database: 'postgres', env: { EFA_ROOT: temp.root, ...smtp.env, ...(login ? { [login.secretEnv]: login.secret } : {}), ...env } });
   const keys = loadDemoAuthorities(temp.root);
   const authorities = new Map<TransportName, ReceiverAuthority>();
   for (const transport of TRANSPORTS) {

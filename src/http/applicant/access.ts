@@ -6,6 +6,8 @@
 import type { FastifyReply } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { cookieWithKey, isStatusKey, keysInCookie, matchesStatusKey, statusKeyHash, STATUS_COOKIE } from '../../submissions/status-key.js';
+import { trustAtLeast, type TrustLevel } from '../../accounts/types.js';
+import { overviewSessionOf } from './account.js';
 import { authorityName, type SubmissionFacts } from './facts.js';
 import type { Req } from './request.js';
 import { uiOf, type PageEnv, type PageView } from './view.js';
@@ -38,6 +40,10 @@ export interface SubmissionView {
   payload_purged_at: Date | string | null;
   /** SHA-256 of the status key; null for submissions from before status keys. */
   key_sha256: Uint8Array | null;
+  /** The key of the account it was submitted with (the Postfach after login), null when anonymous. */
+  account: string | null;
+  /** The login's level at submit, null when anonymous. */
+  trust_level: TrustLevel | null;
 }
 
 export interface StatusAccess {
@@ -51,7 +57,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A submission as its own tenant may show it: another Land's is simply not found. */
 async function submissionWhere(rt: Runtime, tenant: string, where: 's.id = $2' | 'k.key_sha256 = $2', value: string | Buffer): Promise<SubmissionView | undefined> {
   const { rows } = await rt.db.query<SubmissionView>(
-    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at, s.authority_id, s.payload_purged_at, s.payment, k.key_sha256,
+    `SELECT s.id, s.reference, s.service_id, s.authority_name, s.status, s.fee_cents, s.shown, s.submitted_at, s.delivery_mode, d.decided_at, s.authority_id, s.payload_purged_at, s.payment, k.key_sha256, s.account, s.trust_level,
             s.delivery_mode = 'pull' OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.submission_id = s.id AND a.outcome = 'delivered' AND a.receipt->>'verified' = 'true') AS confirmed,
             EXISTS (SELECT 1 FROM delivery_followups f WHERE f.submission_id = s.id) AS awaiting_decision
        FROM submissions s LEFT JOIN submission_decisions d ON d.submission_id = s.id LEFT JOIN submission_status_keys k ON k.submission_id = s.id
@@ -73,7 +79,20 @@ export async function statusAccess(rt: Runtime, req: Req, p: PageEnv): Promise<S
     return row ? { row, key: param } : undefined;
   }
   if (!UUID.test(param)) return undefined;
-  return (await accessByCookie(rt, req, p, param)) ?? 'key-needed';
+  return (await accessByCookie(rt, req, p, param)) ?? (await accessByAccount(rt, req, p, param)) ?? 'key-needed';
+}
+
+/**
+ * The account logged in to this Land's Postfach sees the applications it submitted, by their id
+ * (the links of its overview); another account's, or an anonymous one, is not found for it.
+ */
+async function accessByAccount(rt: Runtime, req: Req, p: PageEnv, id: string): Promise<StatusAccess | undefined> {
+  const current = await overviewSessionOf(rt, req, p);
+  if (!current) return undefined;
+  const row = await submissionWhere(rt, p.tenant.id, 's.id = $2', id);
+  const own = row && row.account !== null && row.account === current.session.account;
+  // Submitted at a higher level than this login reached: that level's login opens it.
+  return own && (row.trust_level === null || trustAtLeast(current.session.trustLevel, row.trust_level)) ? { row, key: id } : undefined;
 }
 
 export async function accessByCookie(rt: Runtime, req: Req, p: PageEnv, id: string): Promise<StatusAccess | undefined> {

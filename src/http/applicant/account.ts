@@ -83,6 +83,28 @@ export function otherAccountView(p: PageEnv, service: LoadedService): PageView {
 
 export const sessionCookie = (serviceId: string) => `efa_session_${serviceId}`;
 
+/** The path segment below a tenant for the account service's callbacks (one URL to register per tenant). */
+export const LOGIN_SEGMENT = 'anmeldung';
+export const LOGIN_COOKIE = 'efa_login';
+
+/**
+ * The Postfach after login is a login of its own at the Land's account service, not at a service:
+ * its sessions carry this in place of a service id (no service id can take it, they start with a
+ * letter), and its cookie goes to the whole Land's pages, so the status and Postfach pages of the
+ * account's applications open for it (./access.ts).
+ */
+export const OVERVIEW_SESSION = '_postfach';
+export const OVERVIEW_COOKIE = 'efa_session_postfach';
+export const overviewCookiePath = (p: PageEnv) => p.base || '/';
+
+/** This browser's Postfach login in this Land, if any (no database read without its cookie). */
+export async function overviewSessionOf(rt: Runtime, req: FastifyRequest, p: PageEnv): Promise<{ id: string; session: AccountSession } | undefined> {
+  const id = unsigned(req, OVERVIEW_COOKIE);
+  if (!id) return undefined;
+  const session = await rt.accounts.sessions.find(id, p.tenant.id, OVERVIEW_SESSION);
+  return session && { id, session };
+}
+
 export function cookieOptions(rt: Runtime, path: string, maxAge?: number) {
   return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: rt.config.production ? true : 'auto' as const, path, ...(maxAge ? { maxAge } : {}) };
 }

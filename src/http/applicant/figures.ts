@@ -5,7 +5,7 @@
  * Public and anonymous: no cookie is needed or set beyond the language choice every page has.
  */
 import type { FastifyReply } from 'fastify';
-import { invalidFilter, figuresCsv, readFigures, SURVEY_SCORES, type FigureCell, type FigureFilter, type PublishedFigures } from '../../figures/figures.js';
+import { invalidFilter, figuresCsv, FiguresReader, SURVEY_SCORES, type FigureCell, type FigureFilter, type PublishedFigures } from '../../figures/figures.js';
 import type { Count } from '../../figures/suppress.js';
 import { t, type Lang } from '../../forms/text.js';
 import { errorBody } from '../schemas.js';
@@ -60,11 +60,11 @@ function filterOf(query: Record<string, string> | undefined, land?: string): Fig
 
 export function registerFigures(pages: ApplicantPages): void {
   const { app, rt } = pages;
-  const options = { minCount: rt.config.figures.minCount, currentMonth: rt.config.figures.currentMonth };
+  const reader = new FiguresReader(rt.db, { minCount: rt.config.figures.minCount, currentMonth: rt.config.figures.currentMonth });
   const sendData = async (reply: FastifyReply, filter: FigureFilter, format: 'json' | 'csv') => {
     const bad = invalidFilter(filter);
     if (bad) return reply.code(400).type('application/json; charset=utf-8').send({ error: 'EFA_FIGURES_FILTER', message: `invalid filter "${bad}": land and service are ids, month is YYYY-MM` });
-    const figures = await readFigures(rt.db, filter, options);
+    const figures = await reader.read(filter);
     void reply.header('cache-control', 'public, max-age=600').header('access-control-allow-origin', '*');
     if (format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="figures.csv"').send(figuresCsv(figures));
     return reply.type('application/json; charset=utf-8').send(figures);
@@ -82,7 +82,7 @@ export function registerFigures(pages: ApplicantPages): void {
     if (!p) return pages.notFound(reply, p);
     const filter = filterOf(req.query, p.tenant.id);
     if (invalidFilter(filter)) return pages.notFound(reply, p);
-    return pages.send(reply, p, figuresView(p, await readFigures(rt.db, filter, options)));
+    return pages.send(reply, p, figuresView(p, await reader.read(filter)));
   });
 }
 

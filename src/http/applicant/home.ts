@@ -6,7 +6,9 @@ import type { PageEnv, PageView } from './view.js';
 
 export function homeView(env: PageEnv): PageView {
   const services = [...env.tenant.serviceTexts].map(([id, texts]) => ({ href: `${env.base}/${id}`, title: t(texts.title, env.lang), description: t(texts.description, env.lang) }));
-  return { template: 'home', title: t(env.tenant.portalName, env.lang), context: { services }, status: 200 };
+  // A Land with an account service has the overview of its account holders' applications.
+  const postfachHref = env.tenant.accounts ? `${env.base}/postfach` : undefined;
+  return { template: 'home', title: t(env.tenant.portalName, env.lang), context: { services, postfachHref }, status: 200 };
 }
 
 export function registerHome(pages: ApplicantPages, receiverUrl: string | undefined): void {

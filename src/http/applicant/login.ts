@@ -14,12 +14,11 @@ import type { LoadedService } from '../../services/registry.js';
 import type { Draft, DraftAccountMeta } from '../../submissions/drafts.js';
 import type { ApplicantPages, Req, RouteTypes } from './request.js';
 import { postToIdp, registerSamlMetadata, samePostAgain } from './login-saml.js';
-import { accountView, continueView, cookieOptions, levelRefusedView, loginOf, neededLevel, otherAccountView, sessionCookie, sessionOf, textsOf, unsigned } from './account.js';
+import { accountView, continueView, cookieOptions, LOGIN_COOKIE, LOGIN_SEGMENT, OVERVIEW_SESSION, levelRefusedView, loginOf, neededLevel, otherAccountView, sessionCookie, sessionOf, textsOf, unsigned } from './account.js';
+import { overviewLoggedIn } from './postfach-account.js';
 import { formOf } from './view.js';
 
-/** The path segment below a tenant for the account service's callbacks (one URL to register per tenant). */
-export const LOGIN_SEGMENT = 'anmeldung';
-const LOGIN_COOKIE = 'efa_login';
+export { LOGIN_SEGMENT } from './account.js';
 
 /**
  * Puts the account's answers into the draft: a locked answer always (the account vouches for it),
@@ -70,6 +69,7 @@ async function callback(pages: ApplicantPages, req: Req, reply: FastifyReply) {
   if (again) return pages.send(reply, p, again);
   void reply.clearCookie(LOGIN_COOKIE, { path: `${p.base}/${LOGIN_SEGMENT}` });
   const pending = loginId ? await rt.accounts.sessions.takeLogin(loginId) : undefined;
+  if (pending?.tenant === p.tenant.id && pending.serviceId === OVERVIEW_SESSION) return overviewLoggedIn(pages, req, reply, p, pending.pending);
   const service = pending && pending.tenant === p.tenant.id ? pages.serviceOf(p, pending.serviceId) : undefined;
   const login = service && loginOf(service);
   const x = textsOf(p);

@@ -19,7 +19,7 @@ import type { SubmissionPayment } from '../../submissions/submit.js';
 import type { Runtime } from '../../runtime.js';
 import { stepContext } from './logic.js';
 import { fill, paymentTexts, type PaymentTexts } from './payment-texts.js';
-import type { ApplicantPages, Req, RouteTypes, ServiceContext } from './request.js';
+import { linkOrigin, type ApplicantPages, type Req, type RouteTypes, type ServiceContext } from './request.js';
 import { berlinToday, formOf, money, type PageEnv, type PageView } from './view.js';
 
 export const PAY_SEGMENT = 'bezahlen';
@@ -138,7 +138,7 @@ async function startPayment(pages: ApplicantPages, req: Req, reply: FastifyReply
     const { payPageUrl } = await rt.payments.begin({
       tenant: p.tenant.id, serviceId: id, draftId: draft.id, amountCents: standing.fee.cents, description,
       items: [{ id: 'gebuehr', description, quantity: 1, singleGrossCents: standing.fee.cents }],
-      returnUrl: (paymentId) => `${req.protocol}://${req.host}${p.base}/${id}/${PAY_SEGMENT}/rueckkehr?zahlung=${paymentId}`,
+      returnUrl: (paymentId) => `${linkOrigin(req)}${p.base}/${id}/${PAY_SEGMENT}/rueckkehr?zahlung=${paymentId}`,
     });
     return reply.redirect(payPageUrl, 303);
   } catch (err) {

@@ -6,6 +6,7 @@
  * else, whatever id they guess.
  */
 import type { FastifyReply } from 'fastify';
+import { markAnswersRead } from '../../postfach/accounts.js';
 import { answerFile, answersOf, type PostfachAnswer } from '../../postfach/answers.js';
 import { statusHistory, type HistoryEntry } from '../../postfach/history.js';
 import { repliesOf, type ApplicantReply } from '../../postfach/replies.js';
@@ -125,7 +126,10 @@ export function registerPostfach(pages: ApplicantPages): void {
     if (!access) return pages.notFound(reply, p);
     if (access === 'key-needed') return pages.send(reply, p, keyNeededView(p));
     void reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex');
-    return pages.send(reply, p, postfachView(p, { ...(await postfachInput(rt, access, reply.generateCsrf())), sent: req.query.gesendet !== undefined }));
+    const input = await postfachInput(rt, access, reply.generateCsrf());
+    // Shown now: the overview after login no longer marks these answers as new.
+    await markAnswersRead(rt.db, access.row.id);
+    return pages.send(reply, p, postfachView(p, { ...input, sent: req.query.gesendet !== undefined }));
   });
 
   app.get<RouteTypes>(`/:tenant/status/:key/${POSTFACH_SEGMENT}/:answer/:index`, async (req: Req, reply) => {

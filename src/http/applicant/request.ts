@@ -19,6 +19,20 @@ import { errorView, renderPage, type PageEnv, type PageView } from './view.js';
 /** Set by the app's URL rewrite when the request's host selected the tenant. */
 export const TENANT_OF_HOST = Symbol('efa.tenantOfHost');
 
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62}\.)*[a-z0-9-]{1,63}|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i;
+
+/**
+ * The origin of a link that leaves the request (a mail, a payment provider's way back): the Host
+ * the request came with, the one that picked the tenant (outside EFA_PATH_TENANTS only a configured
+ * tenant host reaches a tenant page). Never Fastify's req.host: behind a trusted proxy it is
+ * X-Forwarded-Host, which a proxy may pass through from the client, and anyone could put their own
+ * host into the portal's mails.
+ */
+export function linkOrigin(req: FastifyRequest): string {
+  const host = req.headers.host ?? '';
+  return `${req.protocol === 'http' ? 'http' : 'https'}://${HOST.test(host) ? host.toLowerCase() : 'localhost'}`;
+}
+
 export type RouteTypes = { Params: Record<string, string>; Querystring: Record<string, string>; Body: Body };
 export type Req = FastifyRequest<RouteTypes>;
 

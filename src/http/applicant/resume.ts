@@ -12,7 +12,7 @@ import type { Draft } from '../../submissions/drafts.js';
 import { applicantEmailOf } from '../../submissions/reply-email.js';
 import { draftOfResumeLink, issueResumeLink, ResumeMailLimitError } from '../../submissions/resume-links.js';
 import { saveForLaterView, type SaveByMail } from './draft.js';
-import type { ApplicantPages, Req, RouteTypes } from './request.js';
+import { linkOrigin, type ApplicantPages, type Req, type RouteTypes } from './request.js';
 import { berlinDateTime, formOf, serviceTitle, uiOf, type PageEnv } from './view.js';
 
 /** The path segment of the link (reserved as a step id in src/forms/definition.ts). */
@@ -28,7 +28,7 @@ export function sendSavePage(pages: ApplicantPages, req: Req, reply: FastifyRepl
   const { p, service, draft } = ctx;
   const id = service.definition.id;
   const view = saveForLaterView(p, service, {
-    expiresAt: draft.expiresAt, startUrl: `${req.protocol}://${req.host}${p.base}/${id}`, backHref: `${p.base}/${id}/${resumeStep(p, id, draft)}`,
+    expiresAt: draft.expiresAt, startUrl: `${linkOrigin(req)}${p.base}/${id}`, backHref: `${p.base}/${id}/${resumeStep(p, id, draft)}`,
     // The address the form already holds, if it asks for one, is offered.
     mail: pages.rt.mailer ? { value: applicantEmailOf(service, draft.data), ...mail, action: `${p.base}/${id}/speichern`, csrf: reply.generateCsrf() } : undefined,
   });
@@ -59,7 +59,7 @@ async function postSaveMail(pages: ApplicantPages, req: Req, reply: FastifyReply
     return sendSavePage(pages, req, reply, ctx, { value: raw, error: ui.saveMailLimit }, 429);
   }
   const id = service.definition.id;
-  const link = `${req.protocol}://${req.host}${p.base}/${id}/${RESUME_SEGMENT}/${token}`;
+  const link = `${linkOrigin(req)}${p.base}/${id}/${RESUME_SEGMENT}/${token}`;
   try {
     await mailer.send({ to: raw, ...mailText(p, id, link, berlinDateTime(draft.expiresAt, p.lang)) });
   } catch (err) {
@@ -84,7 +84,16 @@ async function openResumeLink(pages: ApplicantPages, req: Req, reply: FastifyRep
   return reply.header('referrer-policy', 'no-referrer').redirect(`${p.base}/${id}/${resumeStep(p, id, draft)}`, 303);
 }
 
+/**
+ * Posts of the mail form per client address and hour. MAX_RESUME_MAILS bounds one draft, but a new
+ * draft costs two requests: without this the form would mail any number of strangers.
+ */
+export const RESUME_POSTS_PER_HOUR = 20;
+
 export function registerResume(pages: ApplicantPages): void {
-  pages.app.post<RouteTypes>('/:tenant/:service/speichern', { preHandler: pages.app.csrfProtection }, async (req: Req, reply) => postSaveMail(pages, req, reply));
+  pages.app.post<RouteTypes>('/:tenant/:service/speichern', {
+    preHandler: pages.app.csrfProtection,
+    config: { rateLimit: { max: RESUME_POSTS_PER_HOUR, timeWindow: 3_600_000 } },
+  }, async (req: Req, reply) => postSaveMail(pages, req, reply));
   pages.app.get<RouteTypes>(`/:tenant/:service/${RESUME_SEGMENT}/:token`, async (req: Req, reply) => openResumeLink(pages, req, reply));
 }

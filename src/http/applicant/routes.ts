@@ -22,6 +22,7 @@ import { registerRows } from './row.js';
 import { registerStart } from './start.js';
 import { registerStatus } from './status.js';
 import { registerPostfach } from './postfach.js';
+import { OVERVIEW_SEGMENT, registerPostfachAccount } from './postfach-account.js';
 import { registerPostfachReply } from './postfach-reply.js';
 import { registerStep } from './step.js';
 import { registerSubmit } from './submit.js';
@@ -34,7 +35,7 @@ interface Options {
 }
 
 /** Path segments below a tenant that are pages of their own, never a service. */
-const RESERVED = new Set(['status', FIGURES_SEGMENT, LOGIN_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
+const RESERVED = new Set(['status', FIGURES_SEGMENT, LOGIN_SEGMENT, OVERVIEW_SEGMENT, ...LEGAL_PAGES.map((p) => p.slug), ...ASSET_FILES]);
 
 export async function applicantRoutes(app: FastifyInstance, { rt, renderer, receiverUrl }: Options): Promise<void> {
   const uploads = await StepUploads.register(app, rt);
@@ -45,6 +46,7 @@ export async function applicantRoutes(app: FastifyInstance, { rt, renderer, rece
   registerFigures(pages);
   registerStatus(pages);
   registerPostfach(pages);
+  registerPostfachAccount(pages);
   registerPostfachReply(pages, uploads);
   registerStart(pages);
   registerLogin(pages);

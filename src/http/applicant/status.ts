@@ -24,7 +24,7 @@ export function statusView(env: PageEnv, s: SubmissionFacts): PageView {
   return {
     template: 'status', title: ui.statusTitle, status: 200,
     context: {
-      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), authorityName: s.authorityName, authority: authorityView(s.authority, env.lang, s.authorityName), receiptHref: s.receiptHref,
+      reference: s.reference, serviceTitle: serviceTitle(env, s.serviceId), submittedAt: berlinDateTime(s.submittedAt, env.lang), authorityName: s.authorityName, authority: authorityView(s.authority, env.lang, s.authorityName), receiptHref: s.receiptHref,
       status: s.status, statusTone: tone, statusText: ui[`status${key}` as keyof UiTexts], statusExplanation: ui[`explain${key}` as keyof UiTexts],
     },
   };

@@ -17,7 +17,7 @@ import { checkSections, renderCheck } from './check.js';
 import { blocksSubmit, standingOf, submissionPayment } from './payment.js';
 import { placeElsewhere } from './place-view.js';
 import { stepContext } from './logic.js';
-import type { ApplicantPages, Req, RouteTypes, ServiceContext } from './request.js';
+import { linkOrigin, type ApplicantPages, type Req, type RouteTypes, type ServiceContext } from './request.js';
 import { stepView } from './step.js';
 import { berlinToday, errorView, formOf, type PageEnv } from './view.js';
 
@@ -57,7 +57,7 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   try {
     const sections = applicantCopySections(p, service, data, stepCtx.conditions);
     const applicantCopy = (submissionId: string) => rt.drafts.sealApplicantCopy(submissionId, { sections });
-    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), payment: submissionPayment(standing), notifySealed: sealNotifyAddress(rt.drafts, rt.mailer, applicantEmailOf(service, data)) });
+    record = await storeSubmission(rt.db, { tenant: p.tenant.id, service, data, logicCtx: stepCtx.logic, responsible, draftId: draft.id, attachments: rt.attachments, applicantCopy, statusKeySha256: statusKey.sha256, authentication: authenticationOf(draft), account: draft.account ?? undefined, payment: submissionPayment(standing), notifySealed: sealNotifyAddress(rt.drafts, rt.mailer, applicantEmailOf(service, data)) });
   } catch (err) {
     if (err instanceof DraftGoneError) return pages.send(reply, p, errorView(p, 'expired', `${p.base}/${id}`, 409));
     throw err;
@@ -67,7 +67,7 @@ async function submit(pages: ApplicantPages, req: Req, reply: FastifyReply, { p,
   pages.dropDraftCookie(reply, p, id);
   keepStatusCookie(rt, req, reply, p, statusKey.key);
   const mailTo = req.body?.[CONFIRMATION_MAIL_FIELD] === 'ja' ? confirmationMailTo(rt, service, data) : undefined;
-  if (mailTo) sendConfirmationMail(rt, req.log, p, service, { to: mailTo, reference: record.reference, submittedAt: new Date(), statusUrl: `${req.protocol}://${req.host}${p.base}/status/${statusKey.key}` });
+  if (mailTo) sendConfirmationMail(rt, req.log, p, service, { to: mailTo, reference: record.reference, submittedAt: new Date(), statusUrl: `${linkOrigin(req)}${p.base}/status/${statusKey.key}` });
   return reply.redirect(`${p.base}/${id}/bestaetigung/${record.id}`, 303);
 }
 

@@ -57,11 +57,12 @@ export class StepUploads {
 
   /**
    * For a multipart post: its deadline, then its CSRF check. `false`: the token was refused (the
-   * reply is sent); undefined: no multipart post.
+   * reply is sent); undefined: no multipart post. `declaredBytes`: what a post that is no step may
+   * hold (else the step's declared files).
    */
-  async begin(req: Req, reply: FastifyReply): Promise<MultipartPost | false | undefined> {
+  async begin(req: Req, reply: FastifyReply, declaredBytes?: number): Promise<MultipartPost | false | undefined> {
     if (!req.isMultipart()) return undefined;
-    const deadline = this.uploadDeadline(req, reply);
+    const deadline = this.uploadDeadline(req, reply, declaredBytes);
     const parts = await this.multipartAfterCsrf(req, reply);
     return parts ? { parts, deadline } : false;
   }
@@ -101,15 +102,27 @@ export class StepUploads {
   }
 
   /**
+   * Reads a post whose only file control is `field` (the Postfach reply): through the same per-draft,
+   * store and per-client quotas and the same deadline as a step's upload.
+   */
+  async readSingle(req: Req, post: MultipartPost, draftId: string, field: string, rules: FieldFileRules): Promise<PartsResult> {
+    return readUploadParts(post.parts, {
+      attachments: this.rt.attachments, storage: this.storageQuotas, window: this.uploadWindow, draftId, client: req.ip,
+      target: (name) => (name === field ? rules : undefined), draft: { bytes: rules.maxBytes * rules.maxFiles, files: rules.maxFiles }, replaceable: [], contentLength: contentLengthOf(req), deadline: post.deadline,
+    });
+  }
+
+  /**
    * A multipart step post may take as long as its declared upload needs at EFA_UPLOAD_MIN_RATE (see
    * upload-timeouts.ts). The step is looked up without the draft: this only bounds the time.
    */
-  private uploadDeadline(req: Req, reply: FastifyReply): AbortSignal {
+  private uploadDeadline(req: Req, reply: FastifyReply, declaredBytes: number | undefined): AbortSignal {
     const { rt } = this;
     const tenant = rt.tenants.get(req.params.tenant ?? '');
     const form = tenant && req.params.service && req.params.service in tenant.services ? tenant.forms.get(req.params.service) : undefined;
     const step = form?.steps.find((s) => s.id === req.params.step);
-    const declared = step ? declaredLimits(step.fields, rt.config.uploads.maxBytes, false).bytes : 0;
+    // A post that is no step (the Postfach reply) names what it may hold itself.
+    const declared = declaredBytes ?? (step ? declaredLimits(step.fields, rt.config.uploads.maxBytes, false).bytes : 0);
     return allowUpload(req, reply, uploadDeadlineMs(rt.config.ops.httpRequestTimeoutMs, declared, contentLengthOf(req), rt.config.uploads.minRateKbit));
   }
 }
