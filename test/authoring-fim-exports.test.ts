@@ -9,6 +9,7 @@ import { loadCodeLists } from '../src/codelists/genericode.js';
 import { readFimExport } from '../src/authoring/fim/export.js';
 import type { FimElement } from '../src/authoring/fim/tree.js';
 import { createRenderer } from '../src/forms/render.js';
+import { newLogicContext } from '../src/services/context.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
 import { Browser } from './support/browser.js';
@@ -31,11 +32,8 @@ const FIXTURES = [
   { dir: 'S00000009-gewerbe', label: undefined },
 ].map((f, i) => ({ ...f, service: `fim-${f.dir.toLowerCase()}`.slice(0, 40).replace(/-+$/, ''), leikaKey: `999999999992${String(i).padStart(2, '0')}` }));
 
-/**
- * Rules the importer leaves to the author (dates, several deciding fields, rules on repeated
- * fields): the Asbest-Anzeige has many of them. Listed in its fim-import.md, with the text.
- */
-const BELOW_TARGET = new Set(['S00000186-asbest']);
+/** Exports with a repeatable group inside a repeatable group: the walk fills its rows. */
+const NESTED = new Set(['S00000009-gewerbe']);
 
 const efa = (root: string, args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, EFA_ROOT: root }, maxBuffer: 16 * 1024 * 1024 });
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -60,7 +58,10 @@ function post(fields: Field[], data: unknown): Record<string, string> {
     if (f.kind === 'yesno') {
       if (value !== undefined || f.required) body[name] = value === true ? 'ja' : 'nein';
     }
-    else if (f.kind === 'date') {
+    else if (f.kind === 'checkboxes') {
+      // One control per option ticked: <name>.<code>.
+      for (const code of Array.isArray(value) ? value : []) body[`${name}.${String(code)}`] = 'ja';
+    } else if (f.kind === 'date') {
       const [year, month, day] = (typeof value === 'string' ? value : '2027-01-15').split('-');
       Object.assign(body, { [`${name}.day`]: String(Number(day)), [`${name}.month`]: String(Number(month)), [`${name}.year`]: year as string });
     } else if (f.kind === 'address' && value && typeof value === 'object') {
@@ -99,7 +100,7 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
       assert.ok(m, `${f.dir}: fim-import.md states the share`);
       const [translated, total] = [Number(m[1]), Number(m[2])];
       console.warn(`${f.dir}: ${translated} of ${total} FIM rules translated (${total === 0 ? 100 : Math.round((100 * translated) / total)} %)`);
-      if (!BELOW_TARGET.has(f.dir)) assert.ok(total === 0 || translated / total >= 0.8, `${f.dir}: ${translated}/${total}`);
+      assert.ok(total === 0 || translated / total >= 0.8, `${f.dir}: ${translated}/${total}`);
       assert.equal((notes.match(/not translated/g) ?? []).length >= total - translated, true, `${f.dir}: every untranslated rule is listed`);
       // A report line is never repeated.
       const lines = notes.split('\n').filter((l) => l.startsWith('- '));
@@ -117,6 +118,22 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
       const missing = [...ids].filter((id) => !schema.includes(`${id} `) && !schema.includes(`${id}"`) && !notes.includes(id));
       assert.deepEqual(missing, [], `${f.dir}: fields neither mapped nor reported`);
     }
+  });
+
+  test('a one-option list becomes a checkbox, a Mehrfachauswahl checkboxes over the list\'s codes', () => {
+    const kinds = (dir: string) => {
+      const f = FIXTURES.find((x) => x.dir === dir) as (typeof FIXTURES)[number];
+      const out = new Map<string, string>();
+      const walk = (fields: Field[], base: string) => fields.forEach((x) => { out.set(`${base}${x.pointer}`, x.kind); walk(x.fields ?? [], `${base}${x.pointer}`); });
+      walk((json(join(temp.root, 'forms', `${f.service}.form.json`)).steps as Step[]).flatMap((st) => st.fields), '');
+      return { out, schema: json(join(temp.root, 'services', f.service, 'schema.json')) };
+    };
+    const parking = kinds('S05000058-bewohnerparken');
+    assert.equal(parking.out.get('/einwilligungZurVerarbeitungPersonenbezogenerDaten'), 'checkbox');
+    const stay = kinds('S00000246-aufenthaltserlaubnis');
+    assert.equal(stay.out.get('/persoenlicheDatenDerAntragstellendenPerson/staatsangehoerigkeit'), 'checkboxes');
+    const nationality = at(stay.schema, '/properties/persoenlicheDatenDerAntragstellendenPerson/properties/staatsangehoerigkeit') as Record<string, unknown>;
+    assert.deepEqual([nationality.type, nationality.uniqueItems, typeof nationality.maxItems], ['array', true, 'number']);
   });
 
   test('no optional group is forced: its fields are asked only when a rule or a question says it applies', () => {
@@ -170,6 +187,7 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
           const b = new Browser(stack.url);
           assert.equal((await b.get(`/sh/${f.service}`)).status, 200);
           let res = await b.submit({}, '/start');
+          const nested = new Set<string>();
           for (let n = 0; res.location && !res.location.endsWith('/pruefen') && n < 40; n++) {
             await b.get(res.location);
             const id = res.location.split('/').pop() as string;
@@ -182,6 +200,19 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
               const page: string = `${res.location}/${i + 1}`;
               assert.equal((await b.get(page)).status, 200, page);
               const bound = (group?.fields ?? []).map((x) => ({ ...x, pointer: `${group?.pointer}/${i}${x.pointer}` }));
+              // A group nested in the row: "add" keeps the row's answers and opens an inner row on its own page, which leads back to the row.
+              for (const inner of bound.filter((x) => x.kind === 'group')) {
+                for (const [j] of ((at(example, inner.pointer) as unknown[] | undefined) ?? []).entries()) {
+                  const segment = inner.pointer.split('/').pop() as string;
+                  const add = await b.submit({ ...post(bound, example), aktion: `hinzufuegen-${segment}` });
+                  assert.equal(add.location, `${page}/${segment}/${j + 1}`, `${dir} ${page}: ${extractErrors(add.html)}`);
+                  await b.get(add.location as string);
+                  const innerRow = await b.submit(post((inner.fields ?? []).map((x) => ({ ...x, pointer: `${inner.pointer}/${j}${x.pointer}` })), example));
+                  assert.equal(innerRow.location, page, `${dir} ${add.location}: ${extractErrors(innerRow.html)}`);
+                  nested.add(segment);
+                  await b.get(page);
+                }
+              }
               const saved = await b.submit(post(bound, example));
               assert.equal(saved.status, 303, `${dir} ${page}: ${extractErrors(saved.html)}`);
               await b.get(res.location);
@@ -201,8 +232,46 @@ describe('real FIM exports: efa new service --from-fim, then efa check, with no 
           assert.ok(received, `${dir}: the local receiver got the submission`);
           const doc = JSON.parse(received.document) as { meta: { service: string; leikaKey: string } };
           assert.deepEqual([doc.meta.service, doc.meta.leikaKey], [f.service, f.leikaKey]);
+          // The rows of groups nested in rows (the Gewerbe-Anmeldung's legal representatives) reach the authority.
+          if (NESTED.has(dir)) assert.ok(nested.size > 0, `${dir}: no nested row was walked`);
+          const sent = JSON.stringify(doc);
+          for (const segment of nested) assert.match(sent, new RegExp(`"${segment}":\\[\\{`), `${dir}: the nested rows of ${segment} reach the authority`);
         });
       }
+    });
+
+    test('the Asbest-Anzeige\'s rules of dates, rows and several fields are enforced: logic.ts refuses what breaks them, the form shows what a compound condition decides', () => {
+      const f = FIXTURES.find((x) => x.dir === 'S00000186-asbest') as (typeof FIXTURES)[number];
+      const logic = decl.services.get(f.service)?.logic;
+      assert.ok(logic);
+      const today = '2027-03-01';
+      const codes = (data: object) => logic.rules(data, newLogicContext({}, 'sh', today)).map((i) => `${i.code} ${i.pointer}`);
+      const u = '/unternehmensbezogeneAnzeige';
+      // R00001344: a start less than 7 days away needs the shortened notice period, one 7 days or more away may not have it.
+      const start = (beginnDerTaetigkeiten: string, frist?: string) => ({ unternehmensbezogeneAnzeige: { beginnDerTaetigkeiten, ...(frist ? { moechtenSieEineFristverkuerzungBeantragen: frist } : {}) } });
+      assert.ok(codes(start('2027-03-04')).includes(`EFA_RULE_FIM_R00001344 ${u}/moechtenSieEineFristverkuerzungBeantragen`), codes(start('2027-03-04')).join('; '));
+      assert.ok(!codes(start('2027-03-04', 'Begründung')).some((c) => c.startsWith('EFA_RULE_FIM_R00001344')));
+      assert.ok(codes(start('2027-03-08', 'Begründung')).includes(`EFA_RULE_FIM_R00001344 ${u}/moechtenSieEineFristverkuerzungBeantragen`), 'refused 7 days ahead');
+      assert.ok(!codes(start('2027-03-08')).some((c) => c.startsWith('EFA_RULE_FIM_R00001344')));
+      // R00000940 in every row of the persons responsible: one of phone, fax or e-mail, named at the row that lacks it.
+      const rows = { unternehmensbezogeneAnzeige: { verantwortlichePersonImBetrieb: [{ angabenZurErreichbarkeit: { telefonnummer: '0431 123456' } }, { angabenZurErreichbarkeit: { telefonnummer: '', sonstiges: 'x' } }] } };
+      const inRows = codes(rows).filter((c) => c.startsWith('EFA_RULE_FIM_R00000940') && c.includes('/verantwortlichePersonImBetrieb/'));
+      assert.deepEqual(inRows, [`EFA_RULE_FIM_R00000940 ${u}/verantwortlichePersonImBetrieb/1/angabenZurErreichbarkeit/telefonnummer`]);
+      // R00001316: the DGUV procedure number with option 04 only.
+      const g = '/weitereAngabenZurObjektbezogenenOderUnternehmensbezogenen/massnahmenZurBegrenzungDerAsbestexposition/gefaehrdungsbeurteilungMitArbeitsplan2';
+      const dguv = (choice: string, nummer?: string) => {
+        const plan = { esWerdenTechnischeSchutzmassnahmenEinschliesslichDer: [choice], ...(nummer ? { verfahrensnummerNachDguvInformation201012: nummer } : {}) };
+        return { weitereAngabenZurObjektbezogenenOderUnternehmensbezogenen: { massnahmenZurBegrenzungDerAsbestexposition: { gefaehrdungsbeurteilungMitArbeitsplan2: plan } } };
+      };
+      assert.ok(codes(dguv('04')).includes(`EFA_RULE_FIM_R00001316 ${g}/verfahrensnummerNachDguvInformation201012`));
+      assert.ok(codes(dguv('01', 'BT 12')).includes(`EFA_RULE_FIM_R00001316 ${g}/verfahrensnummerNachDguvInformation201012`));
+      assert.ok(!codes(dguv('04', 'BT 12')).some((c) => c.startsWith('EFA_RULE_FIM_R00001316')));
+      // R00001186 (A <> wahr ODER B leer → C): a condition of the form with both deciding fields.
+      const fields = (json(join(temp.root, 'forms', `${f.service}.form.json`)).steps as Step[]).flatMap((st) => st.fields);
+      const other = fields.find((x) => x.pointer.endsWith('/abfallbehandlung/andereArtDerAbfallbeseitigungMitBeschreibung'));
+      const shown = JSON.stringify(other?.showIf);
+      assert.match(shown, /\{"or":\[\{"!":\[\{"===":\[\{"var":"answers\.[^"]*abfallbehandlung\.wirdEinEntsorgungsfachbetrieb[^"]*"\},true\]\}\]\},\{"!":\[\{"var":"answers\.[^"]*abfallbehandlung\.dieBeseitigung[^"]*"\}\]\}\]\}/, shown);
+      assert.equal(other?.required, true, 'asked as required where the rule applies');
     });
 
     test('every preview page renders in German and English; code-list fields are choices with the export\'s labels', () => {

@@ -7,6 +7,7 @@ import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cardinalityShape, importFim, importFimFile, parseCardinality, propertyName, UNBOUNDED_MAX_ITEMS, writeCodeListFiles, type FimImport } from '../src/authoring/fim/index.js';
+import { parseRule } from '../src/authoring/fim/rules/parse.js';
 import { createRenderer } from '../src/forms/render.js';
 import { Previewer } from '../src/http/preview.js';
 import { FORMATS_DIR, loadDeclarations, type Declarations } from '../src/runtime.js';
@@ -253,13 +254,19 @@ describe('FIM data types and field kinds', () => {
     const kind = prop(v2, '/kind');
     assert.deepEqual([kind.type, kind.minItems, kind.maxItems], ['array', 0, UNBOUNDED_MAX_ITEMS]);
     // A group inside the row is asked with deeper pointers, an optional one after a question in the row
-    // (its fields read it as row.<path>); a repeated group inside the row cannot be asked and is reported.
-    const kindRow = fields(v2).find((f) => f.pointer === '/kind')?.fields as Array<{ pointer: string; kind: string; showIf?: unknown }>;
-    assert.deepEqual(kindRow.map((f) => f.pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschriftAngeben', '/abweichendeAnschrift/strasse']);
+    // (its fields read it as row.<path>); a repeated group inside the row is a group nested in the row
+    // (docs/forms.md "Nested groups"): an array with bounds in the row's schema, a group field after the row's fields.
+    type Row = { pointer: string; kind: string; showIf?: unknown; fields?: Row[]; itemLabel?: { de: string } };
+    const kindRow = fields(v2).find((f) => f.pointer === '/kind')?.fields as Row[];
+    assert.deepEqual(kindRow.map((f) => f.pointer), ['/vorname', '/geburtsdatum', '/abweichendeAnschriftAngeben', '/abweichendeAnschrift/strasse', '/impfung']);
     assert.equal(kindRow[2]?.kind, 'yesno');
     assert.deepEqual(kindRow[3]?.showIf, { '===': [{ var: 'row.abweichendeAnschriftAngeben' }, true] });
-    assert.ok(constructs(v2).includes('anzahl 0:5 inside a repeated group @ G90000004'), constructs(v2).join('; '));
-    assert.equal('impfung' in (prop(v2, '/kind').items?.properties ?? {}), false);
+    const inner = kindRow[4] as Row;
+    assert.deepEqual([inner.kind, inner.itemLabel?.de, inner.fields?.map((f) => `${f.pointer} ${f.kind}`)], ['group', 'Impfung', ['/impfdatum date']]);
+    const impfung = (prop(v2, '/kind').items?.properties as Record<string, { type: string; minItems: number; maxItems: number }>).impfung;
+    assert.deepEqual([impfung?.type, impfung?.minItems, impfung?.maxItems], ['array', 0, 5]);
+    assert.equal(constructs(v2).some((c) => c.endsWith('@ G90000004')), false, 'the nested group is asked, not reported as left out');
+    assert.ok(v2.notes.some((n) => n.kind === 'group' && n.where === '/kind/impfung'), 'fim-import.md says it is a nested group');
     const tel = prop(v2, '/telefonnummer');
     assert.deepEqual([tel.type, tel.minItems, tel.maxItems, (tel.items as { required: string[] }).required], ['array', 0, 3, ['wert']]);
     assert.equal(kindOf(v2, '/telefonnummer'), 'group');
@@ -268,6 +275,20 @@ describe('FIM data types and field kinds', () => {
     assert.equal(kindOf(v2, '/einkommensnachweis'), 'file');
     assert.ok(constructs(v2).includes('anzahl 0:* @ G90000002'), constructs(v2).join('; '));
     assert.ok(constructs(v2).includes('anzahl 0:3 (Datenfeld) @ F90000009'), constructs(v2).join('; '));
+  });
+
+  test('a group nested twice, and an upload in a nested row, are left out and reported: the engine nests one level, without files', () => {
+    const gewerbe = importFimFile(join(FIXTURES, 'exports', 'S00000009-gewerbe'), { root: '.' });
+    assert.ok(constructs(gewerbe).includes('anzahl 1:* inside a repeatable group inside a repeatable group @ G00000247'), constructs(gewerbe).join('; '));
+    const vertreter = fields(gewerbe).find((f) => f.pointer === '/angabenZumBetriebsinhaber')?.fields as Array<{ pointer: string; kind: string; fields?: Array<{ kind: string }> }>;
+    const nested = vertreter.find((f) => f.pointer === '/gesetzlicherVertreter');
+    assert.equal(nested?.kind, 'group', 'the legal representatives are a group in the row');
+    assert.equal(nested?.fields?.some((f) => f.kind === 'group'), false, 'no group inside the nested group');
+    const xml = readFileSync(join(FIXTURES, 'v2-constructs.xml'), 'utf8');
+    const at = xml.indexOf('<xdf:id>F90000015</xdf:id>');
+    const upload = xml.slice(0, at) + xml.slice(at).replace('<code>date</code>', '<code>file</code>');
+    const r = importFim(upload, { root: '.' });
+    assert.ok(constructs(r).includes('datentyp file inside a nested group @ F90000015'), constructs(r).join('; '));
   });
 
   test('money and decimals become text with a pattern, reported; obj is left out, reported; a label introduces its step', () => {
@@ -439,5 +460,22 @@ describe('FIM exports: the ZIP or folder with its code lists', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('FIM rule shapes of several fields and of dates', () => {
+  test('UND/ODER of compared, negated or empty fields becomes one compound shape; a mixed joiner or a date inside stays untranslated', () => {
+    assert.deepEqual(parseRule('Wenn Feld F00000532 „Beseitigung“ <> wahr ODER das Feld F00000549 „Deponie“ leer ist, dann muss das Feld F00000550 „Andere Art“ befüllt sein. Wenn …'), {
+      type: 'compound', join: 'or', targets: ['F00000550'], required: true,
+      atoms: [{ ref: 'F00000532', test: { values: [true] }, negate: true }, { ref: 'F00000549', test: { given: false }, negate: false }],
+    });
+    assert.equal(parseRule('Wenn das Feld F1000000001 = 01 UND das Feld F1000000002 = 02 ODER das Feld F1000000003 leer ist, dann muss das Feld F1000000004 befüllt sein.'), undefined);
+    assert.equal(parseRule('Wenn das Feld F00002364 = "wahr" ODER (aktuelles Datum - G00001377.F00002373) > 6 Jahre, dann muss die Feldgruppe G00001378 befüllt sein.'), undefined);
+  });
+
+  test('"(aktuelles Datum - F1) < 7 Tage, dann muss F2 befüllt sein" is a check of days until the date, exclusive when the text forbids F2 otherwise', () => {
+    assert.deepEqual(parseRule('Wenn (aktuelles Datum - F00000539 „Beginn der Tätigkeiten“) < 7 Tage muss das Feld F00002543 „Fristverkürzung“ befüllt sein. Wenn (aktuelles Datum - F00000539 „Beginn der Tätigkeiten“) >= 7 Tage, dann darf das Feld F00002543 „Fristverkürzung“ nicht befüllt sein.'),
+      { type: 'soon', source: 'F00000539', days: 7, target: 'F00002543', exclusive: true });
+    assert.deepEqual(parseRule('Wenn (aktuelles Datum - F00000539) < 3 Tage, dann muss das Feld F00002543 befüllt sein.'), { type: 'soon', source: 'F00000539', days: 3, target: 'F00002543', exclusive: false });
   });
 });

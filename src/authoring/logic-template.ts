@@ -18,31 +18,65 @@ function valueAt(data: unknown, pointer: string): unknown {
   return pointer.split('/').slice(1).reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), data);
 }
 
-const blank = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+const blank = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
+  || (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(blank));
 `;
+
+type CheckRow = Omit<FimCheck, 'text'>;
 
 function checksCode(checks: FimCheck[]): string {
   if (checks.length === 0) return '';
-  const table = checks.map((c) => ({ rule: c.rule, kind: c.kind, pointers: c.pointers, ...(c.blank !== undefined ? { blank: c.blank } : {}), ...(c.within ? { within: c.within } : {}) }));
+  const table: CheckRow[] = checks.map(({ text: _text, ...c }) => c);
   return `
 /**
  * FIM rules the form cannot show as conditions (efa import-fim, services/<id>/fim-import.md):
- * a check inside an optional group ("within") applies only once that group is answered.
+ * a check inside an optional group ("within") applies only once that group is answered; one with
+ * "rows" applies to every row of that repeatable group, its pointers relative to the row.
  */
-const FIM_CHECKS: ReadonlyArray<{ rule: string; kind: 'atLeastOne' | 'requiredIf'; pointers: readonly string[]; blank?: boolean; within?: string }> = ${JSON.stringify(table, null, 2)};
+const FIM_CHECKS: ReadonlyArray<{ rule: string; kind: 'atLeastOne' | 'requiredIf' | 'requiredWhen' | 'soon'; pointers: readonly string[]; blank?: boolean; values?: ReadonlyArray<string | boolean>; days?: number; exclusive?: boolean; within?: string; rows?: string }> = ${JSON.stringify(table, null, 2)};
 
-function fimIssues(data: unknown): Issue[] {
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Days from \`today\` (the application's day, ctx.today) until an ISO date; undefined when it is no date. */
+function daysUntil(v: unknown, today: string): number | undefined {
+  const at = typeof v === 'string' ? Date.parse(v.slice(0, 10)) : NaN;
+  return Number.isNaN(at) ? undefined : Math.round((at - Date.parse(today)) / DAY_MS);
+}
+
+function fimIssue(c: (typeof FIM_CHECKS)[number], data: unknown, at: string, today: string): Issue | undefined {
+  const code = \`EFA_RULE_FIM_\${c.rule}\`;
+  const [first, second] = c.pointers.map((p) => valueAt(data, p));
+  const target = \`\${at}\${c.pointers[c.kind === 'atLeastOne' ? 0 : 1] as string}\`;
+  const required = { pointer: target, code, message: { de: 'Diese Angabe ist hier erforderlich.', en: 'This detail is required here.' } };
+  // An exclusive rule refuses the detail where its condition is not met (FIM: "darf nicht befüllt sein").
+  const refused = (met: boolean): Issue | undefined => (met ? (blank(second) ? required : undefined)
+    : c.exclusive && !blank(second) ? { pointer: target, code, message: { de: 'Lassen Sie diese Angabe hier leer: sie passt nicht zu Ihren anderen Angaben.', en: 'Leave this detail empty here: it does not fit your other answers.' } } : undefined);
+  switch (c.kind) {
+    case 'atLeastOne':
+      return c.pointers.every((p) => blank(valueAt(data, p))) ? { pointer: target, code, message: { de: 'Machen Sie mindestens eine dieser Angaben.', en: 'Give at least one of these details.' } } : undefined;
+    case 'requiredIf':
+      return refused(blank(first) === c.blank);
+    case 'requiredWhen':
+      // A multiple choice (checkboxes) meets it when one of its codes is among the values.
+      return refused((Array.isArray(first) ? first : [first]).some((v) => (c.values ?? []).includes(v as string | boolean)));
+    case 'soon': {
+      const days = daysUntil(first, today);
+      if (days === undefined) return undefined;
+      if (days < (c.days ?? 0)) return blank(second) ? { ...required, message: { de: \`Diese Angabe ist erforderlich, wenn das Datum weniger als \${c.days} Tage entfernt ist.\`, en: \`This detail is required when the date is less than \${c.days} days away.\` } } : undefined;
+      return c.exclusive && !blank(second) ? { pointer: target, code, message: { de: \`Diese Angabe machen Sie nur, wenn das Datum weniger als \${c.days} Tage entfernt ist.\`, en: \`Give this detail only when the date is less than \${c.days} days away.\` } } : undefined;
+    }
+  }
+}
+
+function fimIssues(data: unknown, today: string): Issue[] {
   const issues: Issue[] = [];
   for (const c of FIM_CHECKS) {
-    // The form passes a step's groups as (possibly empty) objects: "answered" means some answer in it.
-    const group = c.within === undefined ? undefined : valueAt(data, c.within);
-    if (c.within !== undefined && !(group && typeof group === 'object' && Object.values(group).some((v) => !blank(v)))) continue;
-    const code = \`EFA_RULE_FIM_\${c.rule}\`;
-    if (c.kind === 'atLeastOne' && c.pointers.every((p) => blank(valueAt(data, p)))) {
-      issues.push({ pointer: c.pointers[0] as string, code, message: { de: 'Machen Sie mindestens eine dieser Angaben.', en: 'Give at least one of these details.' } });
-    }
-    if (c.kind === 'requiredIf' && blank(valueAt(data, c.pointers[0] as string)) === c.blank && blank(valueAt(data, c.pointers[1] as string))) {
-      issues.push({ pointer: c.pointers[1] as string, code, message: { de: 'Diese Angabe ist hier erforderlich.', en: 'This detail is required here.' } });
+    const rows = c.rows === undefined ? [{ row: data, at: '' }] : ((valueAt(data, c.rows) as unknown[] | undefined) ?? []).map((row, i) => ({ row, at: \`\${c.rows}/\${i}\` }));
+    for (const { row, at } of rows) {
+      // The form passes a step's groups as (possibly empty) objects: "answered" means some answer in it.
+      if (c.within !== undefined && blank(valueAt(row, c.within))) continue;
+      const issue = fimIssue(c, row, at, today);
+      if (issue) issues.push(issue);
     }
   }
   return issues;
@@ -78,8 +112,8 @@ ${helpers}${checksCode(t.checks)}/**
  * (ctx.today, ctx.dates, ctx.params): docs/services.md.
  */
 export const logic: ServiceLogic<${typeName}, Parameters, Derived> = {
-  rules(${t.checks.length > 0 ? 'data' : '_data'}, _ctx) {
-    const issues: Issue[] = [${t.checks.length > 0 ? '...fimIssues(data)' : ''}];
+  rules(${t.checks.length > 0 ? 'data, ctx' : '_data, _ctx'}) {
+    const issues: Issue[] = [${t.checks.length > 0 ? '...fimIssues(data, ctx.today)' : ''}];
     // Cross-field rules go here: push { pointer, code, message } for each answered field that breaks one.
     return issues;
   },

@@ -77,7 +77,10 @@ export function sampleOf(node: unknown, ctx: SampleContext, path = '', depth = 0
     if (['id', 'filename', 'mediaType', 'size', 'sha512'].every((k) => k in props)) return fileSample(s);
     const required = new Set((s.required as string[] | undefined) ?? []);
     const out: Node = {};
-    for (const [name, sub] of Object.entries(props)) if (required.has(name)) out[name] = sampleOf(sub, ctx, `${path}/${name}`, depth + 1);
+    for (const [name, sub] of Object.entries(props)) {
+      if (required.has(name)) out[name] = sampleOf(sub, ctx, `${path}/${name}`, depth + 1);
+      else if (nestedList(path, sub)) out[name] = [sampleOf(sub.items, ctx, `${path}/${name}/0`, depth + 1)];
+    }
     return out;
   }
   if (s.type === 'array') {
@@ -88,6 +91,14 @@ export function sampleOf(node: unknown, ctx: SampleContext, path = '', depth = 0
   if (s.type === 'integer' || s.type === 'number') return typeof s.minimum === 'number' ? s.minimum : 1;
   if (s.type === 'string') return stringSample(s, ctx, path);
   return undefined;
+}
+
+/** An optional list inside a row (a nested group): the example shows one row of it, so the authority sees its shape. */
+function nestedList(path: string, s: unknown): s is Node & { items: Node } {
+  const node = s as Node | undefined;
+  if (!/\/\d+(?:\/|$)/.test(path) || node?.type !== 'array' || !node.items || typeof node.items !== 'object') return false;
+  const props = ((node.items as Node).properties ?? {}) as Node;
+  return !('sha512' in props);
 }
 
 function schemaAt(root: Node, pointer: string): Node | undefined {

@@ -151,11 +151,13 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (sameStep.some((f) => f.pointer === def.pointer)) throw new DeclarationError(file, `${path}/pointer`, `"${def.pointer}" already has a field on this step`);
   const kind = fieldKinds.get(def.kind);
   if (!kind) throw new DeclarationError(file, `${path}/kind`, `unknown field kind "${def.kind}"`);
-  const codeList = codeListOf(schema)?.list;
-  const options = sortOptions(labelledOptions(file, path, optionsOf(schema), def.options, codeList), def.sort ?? (codeList ? 'label' : 'list'));
+  // A multiple choice (an array of codes) offers its items' options.
+  const choices = schema.type === 'array' && schema.items && typeof schema.items === 'object' && def.kind === 'checkboxes' ? schema.items as Record<string, unknown> : schema;
+  const codeList = codeListOf(choices)?.list;
+  const options = sortOptions(labelledOptions(file, path, optionsOf(choices), def.options, codeList), def.sort ?? (codeList ? 'label' : 'list'));
   const type = (schema.type as string | undefined) ?? (options.length > 0 ? 'string' : undefined);
   if (!type || !kind.accepts.includes(type as never)) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" cannot fill a schema value of type "${type ?? 'unknown'}" at ${at}`);
-  if ((def.kind === 'radios' || def.kind === 'select') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
+  if ((def.kind === 'radios' || def.kind === 'select' || def.kind === 'checkboxes') && options.length === 0) throw new DeclarationError(file, `${path}/kind`, `"${def.kind}" needs oneOf options (const + title) at ${def.pointer} in the schema`);
   const schemaProblem = kind.checkSchema?.(schema);
   if (schemaProblem) throw new DeclarationError(file, `${path}/kind`, `kind "${def.kind}" at ${def.pointer}: ${schemaProblem}`);
   const label = def.label ?? (schema.title as string | undefined);

@@ -89,9 +89,12 @@ export function messageFor(error: ErrorObject, named: Named, kind: string): Loca
   switch (error.keyword) {
     case 'required':
       if (kind === 'file') return { de: `Laden Sie ${n.de} hoch.`, en: `Upload ${n.en}.` };
+      if (kind === 'checkbox') return { de: `Setzen Sie das Häkchen bei ${n.de}.`, en: `Tick the box for ${n.en}.` };
+      if (kind === 'checkboxes') return { de: `Wählen Sie für ${n.de} mindestens eine Möglichkeit aus.`, en: `Select at least one option for ${n.en}.` };
       return choice ? chooseMessage(named, kind === 'yesno') : { de: `Geben Sie ${n.de} ein.`, en: `Enter ${n.en}.` };
     case 'minItems':
       if (kind === 'file') return { de: `Laden Sie für ${n.de} mindestens ${p.limit} Dateien hoch.`, en: `Upload at least ${p.limit} files for ${n.en}.` };
+      if (kind === 'checkboxes') return { de: `Wählen Sie für ${n.de} mindestens ${p.limit} Möglichkeiten aus.`, en: `Select at least ${p.limit} options for ${n.en}.` };
       return { de: `Geben Sie für ${n.de} mindestens ${p.limit} Einträge ein.`, en: `Enter at least ${p.limit} entries for ${n.en}.` };
     case 'minLength':
       return { de: `Geben Sie für ${n.de} mindestens ${p.limit} Zeichen ein.`, en: `Enter at least ${p.limit} characters for ${n.en}.` };
@@ -113,6 +116,9 @@ export function messageFor(error: ErrorObject, named: Named, kind: string): Loca
     case 'enum':
     case 'oneOf':
       return { de: `Wählen Sie für ${n.de} eine der angebotenen Möglichkeiten aus.`, en: `Select one of the options for ${n.en}.` };
+    case 'maxItems':
+      if (kind === 'checkboxes') return { de: `Wählen Sie für ${n.de} höchstens ${p.limit} Möglichkeiten aus.`, en: `Select at most ${p.limit} options for ${n.en}.` };
+      return { de: `Prüfen Sie Ihre Angabe für ${n.de}.`, en: `Check your answer for ${n.en}.` };
     default:
       return { de: `Prüfen Sie Ihre Angabe für ${n.de}.`, en: `Check your answer for ${n.en}.` };
   }

@@ -44,7 +44,7 @@ export function importFim(xml: string, opts: FimImportOptions = {}, shipped: Shi
   report.unsupported.push(...tree.warnings);
   const merged = mergeCodeLists(opts.root, opts.codeLists ?? (opts.root ? loadCodeLists(opts.root) : new Map()), shipped, serviceId);
   const used = new Set<string>();
-  const { schema: body, children } = new SchemaMapper({ report, codeLists: merged.lists, version: tree.source.xdatenfelder, installed: merged.installed, used }).object(tree.children, '', false);
+  const { schema: body, children } = new SchemaMapper({ report, codeLists: merged.lists, version: tree.source.xdatenfelder, installed: merged.installed, used }).object(tree.children, '', 0);
   const codeListFiles = merged.files.filter((f) => used.has(`${f.urn}\u0000${f.version}`));
   for (const s of shipped) {
     if (!used.has(`${s.list.urn}\u0000${s.list.version}`)) report.note({ kind: 'codelist', where: '', text: `code list ${s.list.urn} version ${s.list.version} (${s.entry}) is in the export but no field uses it: not installed` });

@@ -18,7 +18,7 @@ export interface Unsupported {
 
 /** Something the author has to act on that is not an error: a rule to implement, a prefill, a code list. */
 export interface FimNote {
-  kind: 'source' | 'rule' | 'codelist' | 'prefill' | 'default' | 'label';
+  kind: 'source' | 'rule' | 'codelist' | 'prefill' | 'default' | 'label' | 'group';
   /** JSON Pointer into schema.json ("" = the whole schema). */
   where: string;
   text: string;
@@ -38,10 +38,20 @@ export interface CodeListFile {
 export interface FimCheck {
   rule: string;
   text: string;
-  /** atLeastOne: one of `pointers` answered; requiredIf: `pointers[1]` answered when `pointers[0]` is (blank: is not). */
-  kind: 'atLeastOne' | 'requiredIf';
+  /**
+   * atLeastOne: one of `pointers` answered; requiredIf: `pointers[1]` answered when `pointers[0]` is
+   * (blank: is not); requiredWhen: `pointers[1]` answered when `pointers[0]` has one of `values`;
+   * soon: `pointers[1]` answered when the date `pointers[0]` is less than `days` days away (and,
+   * `exclusive`, not answered otherwise). A group counts as answered once some answer in it is.
+   */
+  kind: 'atLeastOne' | 'requiredIf' | 'requiredWhen' | 'soon';
   pointers: string[];
   blank?: boolean;
+  values?: Array<string | boolean>;
+  days?: number;
+  exclusive?: boolean;
+  /** The repeatable group whose every row is checked: `pointers` (and `within`) are then relative to the row. */
+  rows?: string;
   /** The optional group the fields are in: checked only once it is answered. */
   within?: string;
 }

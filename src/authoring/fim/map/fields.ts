@@ -67,8 +67,9 @@ export function choice(ctx: FieldContext, el: FimElement, f: FimFieldInfo, point
   return { schema: { type: 'string', minLength: 1, maxLength: 200 }, kind: 'text' };
 }
 
-/** Radio buttons while the options are few enough to read at a glance, a select box above. One option is a radio too: the applicant confirms it (a consent). */
-export function choiceKind(options: number): 'radios' | 'select' {
+/** One option is a box to tick (a consent: the applicant confirms it); radio buttons while the options are few enough to read at a glance, a select box above. */
+export function choiceKind(options: number): 'checkbox' | 'radios' | 'select' {
+  if (options === 1) return 'checkbox';
   return options <= RADIOS_UP_TO ? 'radios' : 'select';
 }
 
@@ -95,7 +96,12 @@ export function input(ctx: FieldContext, el: FimElement, f: FimFieldInfo, pointe
     case 'text':
     case 'text_latin':
       if (f.datentyp === 'text_latin') report.unmapped('datentyp text_latin', el, 'the DIN SPEC 91379 character set is not checked: a plain text field');
-      return { schema: { type: 'string', ...length }, kind: textKind(el, f) };
+    {
+      const kind = textKind(el, f);
+      // What the phone field stores (digits in groups, src/forms/fields/normalise.ts): the examples then hold a number.
+      const phone = kind === 'tel' && !('pattern' in length) ? { pattern: '^\\+?(?:[0-9] ?){5,14}[0-9]$' } : {};
+      return { schema: { type: 'string', ...length, ...phone }, kind };
+    }
     case 'date':
       range('a date');
       return { schema: { type: 'string', format: 'date' }, kind: 'date' };

@@ -33,18 +33,16 @@ export interface StepDraft {
 
 type RowsAt = { pointer: string; ask: Extract<Ask, { type: 'rows' }> };
 
-function fieldDraft(pointer: string, ask: Extract<Ask, { type: 'field' }>): FormFieldDraft {
-  const hint = ask.kind === 'file' && ask.hint ? withoutFileLimits(ask.hint) : ask.hint;
-  return { pointer, kind: ask.kind, label: de(ask.label), ...(hint ? { hint: de(hint) } : {}) };
+/** An upload's page states its types and sizes from the schema: sentences of the FIM hint that repeat a size are left to the schema's description. */
+function hintOf(ask: Extract<Ask, { type: 'field' }>): string | undefined {
+  if (!ask.hint || ask.kind !== 'file') return ask.hint;
+  const kept = ask.hint.split(/(?<=[.!?])\s+/).filter((s) => !/[0-9]\s*(KB|MB|GB)\b/i.test(s)).join(' ').trim();
+  return kept || undefined;
 }
 
-/** A size named in a hint ("höchstens 10 MB"): the upload page states the schema's limits itself, once. */
-const FILE_LIMIT = /[0-9]\s*(KB|MB|GB)\b/i;
-
-/** A file field's FIM help text without its sentences about sizes (src/forms/definition.ts refuses a hint repeating them). */
-function withoutFileLimits(hint: string): string | undefined {
-  const kept = hint.split(/(?<=[.!?])\s+/).filter((sentence) => !FILE_LIMIT.test(sentence)).join(' ').trim();
-  return kept === '' ? undefined : kept;
+function fieldDraft(pointer: string, ask: Extract<Ask, { type: 'field' }>): FormFieldDraft {
+  const hint = hintOf(ask);
+  return { pointer, kind: ask.kind, label: de(ask.label), ...(hint ? { hint: de(hint) } : {}) };
 }
 
 /** The fields of an object, flattened (nested groups' fields with deeper pointers); repeatable groups are returned apart. */
@@ -69,10 +67,16 @@ function flatten(children: Array<{ key: string; mapped: Mapped }>, pointer: stri
   return { fields, groups, intro };
 }
 
+/** A repeatable group as a form field: its row's fields relative to the row, a group inside the row with them (docs/forms.md "Nested groups"). */
+function groupField(g: RowsAt): FormFieldDraft {
+  return { pointer: g.pointer, kind: 'group', label: de(g.ask.label), ...(g.ask.hint ? { hint: de(g.ask.hint) } : {}), itemLabel: de(g.ask.item.label), fields: rowFields(g.ask.item) };
+}
+
 function rowFields(item: Ask): FormFieldDraft[] {
   if (item.type === 'field') return [fieldDraft('/wert', item)];
   if (item.type === 'rows') return [];
-  return flatten(item.children, '').fields;
+  const inner = flatten(item.children, '');
+  return [...inner.fields, ...inner.groups.map(groupField)];
 }
 
 export function buildSteps(children: Array<{ key: string; mapped: Mapped }>): StepDraft[] {
@@ -94,12 +98,7 @@ export function buildSteps(children: Array<{ key: string; mapped: Mapped }>): St
     if (loose.length > 0) push('Angaben', 'angaben', loose, []);
     loose = [];
   };
-  const groupStep = (g: RowsAt) => {
-    const rows = rowFields(g.ask.item);
-    push(g.ask.label, g.ask.label, [{
-      pointer: g.pointer, kind: 'group', label: de(g.ask.label), ...(g.ask.hint ? { hint: de(g.ask.hint) } : {}), itemLabel: de(g.ask.item.label), fields: rows,
-    }], []);
-  };
+  const groupStep = (g: RowsAt) => push(g.ask.label, g.ask.label, [groupField(g)], []);
   for (const { key, mapped } of children) {
     if (mapped.intro !== undefined) {
       // Static text before the next question: it introduces the step that question opens.

@@ -38,15 +38,15 @@ export class SchemaMapper {
     return this.ctx.report;
   }
 
-  /** The children of a group (or of the root) as properties of one object. */
-  object(children: FimElement[], pointer: string, inRow: boolean): { schema: Json; children: Array<{ key: string; mapped: Mapped }> } {
+  /** The children of a group (or of the root) as properties of one object; `rows`: how many repeatable groups are around it. */
+  object(children: FimElement[], pointer: string, rows: number): { schema: Json; children: Array<{ key: string; mapped: Mapped }> } {
     const taken = new Set<string>();
     const properties: Json = {};
     const required: string[] = [];
     const asked: Array<{ key: string; mapped: Mapped }> = [];
     for (const child of children) {
       const key = unique(propertyName(child.label), taken);
-      const mapped = this.element(child, pointerOf(pointer, key), inRow);
+      const mapped = this.element(child, pointerOf(pointer, key), rows);
       if (!mapped) continue;
       asked.push({ key, mapped });
       if (mapped.intro !== undefined) continue;
@@ -56,7 +56,8 @@ export class SchemaMapper {
     return { schema: { type: 'object', additionalProperties: false, ...(required.length > 0 ? { required } : {}), properties }, children: asked };
   }
 
-  element(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
+  element(el: FimElement, pointer: string, rows: number): Mapped | null {
+    const inRow = rows > 0;
     let card: Cardinality;
     try {
       card = parseCardinality(el.cardinality);
@@ -69,8 +70,8 @@ export class SchemaMapper {
       this.report.unmapped('anzahl 0:0', el, 'the element may not occur at all: left out');
       return null;
     }
-    if (el.type === 'field' && el.field?.feldart === 'label') return this.label(el, pointer, inRow);
-    const single = el.type === 'group' ? this.group(el, pointer, inRow || shape.type === 'array') : this.field(el, pointer);
+    if (el.type === 'field' && el.field?.feldart === 'label') return this.label(el, pointer, rows);
+    const single = el.type === 'group' ? this.group(el, pointer, rows + (shape.type === 'array' ? 1 : 0)) : this.field(el, pointer, rows);
     if (!single) return null;
     const hasRequired = shape.type === 'value' && ((single.schema.required as string[] | undefined)?.length ?? 0) > 0;
     const entries = this.report.index.get(el.id) ?? [];
@@ -80,19 +81,29 @@ export class SchemaMapper {
     const cap = () => {
       if (shape.capped) this.report.unmapped(`anzahl ${el.cardinality}`, el, `no upper bound: a form needs one, maxItems is ${shape.maxItems}; change it in schema.json if more are needed`);
     };
-    if (inRow && single.ask?.type !== 'field') {
-      this.report.unmapped(`anzahl ${el.cardinality} inside a repeated group`, el, `a repeatable group inside a repeatable group cannot be asked yet (a row holds no group): left out, with its fields ${fieldsOf(el)}`);
+    // The engine holds one group inside a group's row (docs/forms.md "Nested groups"), no deeper.
+    if (rows > 1 && single.ask?.type !== 'field') {
+      this.report.unmapped(`anzahl ${el.cardinality} inside a repeatable group inside a repeatable group`, el, `a form nests groups one level deep only: left out, with its fields ${fieldsOf(el)}`);
       return null;
+    }
+    if (inRow && single.ask?.type !== 'field') {
+      this.report.note({ kind: 'group', where: pointer, text: `${this.report.where(el)}: a repeatable group inside a repeatable group: asked as a list on each row's page (nested group)` });
     }
     const { title, ...itemSchema } = single.schema;
     if (single.ask?.type === 'field' && single.ask.kind === 'file') {
       cap();
       return { schema: { title, type: 'array', minItems: shape.minItems, maxItems: shape.maxItems, items: itemSchema }, required: shape.required, ask: single.ask };
     }
+    if (single.ask?.type === 'field' && ['checkbox', 'radios', 'select'].includes(single.ask.kind)) {
+      // FIM's Mehrfachauswahl (a choice that may occur several times): boxes to tick, one per option.
+      cap();
+      this.report.note({ kind: 'group', where: pointer, text: `${this.report.where(el)}: anzahl ${el.cardinality}, a multiple choice: asked as checkboxes (an array of codes)` });
+      return { schema: { title, type: 'array', minItems: shape.minItems, maxItems: shape.maxItems, uniqueItems: true, items: itemSchema }, required: shape.required, ask: { ...single.ask, kind: 'checkboxes' } };
+    }
     if (single.ask?.type === 'field') {
       // A form has no list of single values: each value becomes a row with one field, "wert".
-      if (inRow) {
-        this.report.unmapped(`anzahl ${el.cardinality} inside a repeated group`, el, 'a repeated field inside a repeatable group cannot be asked (a row holds no group): left out');
+      if (rows > 1) {
+        this.report.unmapped(`anzahl ${el.cardinality} inside a repeatable group inside a repeatable group`, el, 'a form nests groups one level deep only: left out');
         return null;
       }
       cap();
@@ -124,7 +135,8 @@ export class SchemaMapper {
     return required && inner.length > 0;
   }
 
-  private label(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
+  private label(el: FimElement, pointer: string, rows: number): Mapped | null {
+    const inRow = rows > 0;
     const text = el.field?.content ?? el.hint ?? el.label;
     if (inRow) {
       this.report.unmapped('feldart label inside a repeated group', el, `a row has no place for static text: left out („${text}“)`);
@@ -134,13 +146,13 @@ export class SchemaMapper {
     return { schema: {}, required: false, ask: null, intro: text };
   }
 
-  private group(el: FimElement, pointer: string, inRow: boolean): Mapped | null {
-    const address = inRow ? null : addressBlock(this.report, el, pointer);
+  private group(el: FimElement, pointer: string, rows: number): Mapped | null {
+    const address = rows > 0 ? null : addressBlock(this.report, el, pointer);
     if (address) {
       ruleNotes(this.report, el.rules, pointer, address, `FIM ${this.report.where(el)}`);
       return { schema: address, required: false, ask: { type: 'field', kind: 'address', label: el.label, ...(el.hint ? { hint: el.hint } : {}) } };
     }
-    const { schema, children } = this.object(el.children, pointer, inRow);
+    const { schema, children } = this.object(el.children, pointer, rows);
     if (children.length === 0) {
       this.report.unmapped('empty Datenfeldgruppe', el, 'no element of the group could be mapped: left out');
       return null;
@@ -150,9 +162,13 @@ export class SchemaMapper {
     return { schema: full, required: false, ask: { type: 'object', label: el.label, ...(el.hint ? { hint: el.hint } : {}), children } };
   }
 
-  private field(el: FimElement, pointer: string): Mapped | null {
+  private field(el: FimElement, pointer: string, rows: number): Mapped | null {
     const f = el.field as FimFieldInfo;
     const report = this.report;
+    if (rows > 1 && f.datentyp === 'file') {
+      report.unmapped('datentyp file inside a nested group', el, 'a row of a group inside a group\'s row holds no upload (docs/forms.md "Nested groups"): left out; ask for it in a step of its own');
+      return null;
+    }
     if (f.feldart === 'hidden') {
       report.unmapped('feldart hidden', el, 'a hidden field is filled by the system, not asked: left out; derive() in logic.ts can compute it');
       return null;

@@ -25,7 +25,8 @@ type Hint = { de: string; en: string };
 
 /** Field kinds the browser reads as one answer, so a condition on the same step may read them. */
 const SINGLE_INPUT = new Set(['text', 'textarea', 'email', 'tel', 'integer', 'radios', 'select', 'yesno']);
-type Cond = { target: string; logic: Json; hint: Hint; required: boolean; sources: string[]; rule?: string };
+/** `fallback`: the check in logic.ts that enforces the rule when the form cannot show it as a condition. */
+type Cond = { target: string; logic: Json; hint: Hint; required: boolean; sources: string[]; rule?: string; fallback?: FimCheck };
 
 const varOf = (pointer: string) => ({ var: `answers.${pointer.slice(1).split('/').join('.')}` });
 const under = (pointer: string, base: string) => pointer === base || pointer.startsWith(`${base}/`);
@@ -67,14 +68,14 @@ export class RuleApplier {
     return label ?? code;
   }
 
-  private resolve(ref: RuleRef, owner: string): IndexedElement | string {
+  private resolve(ref: RuleRef, owner: string, inRow = false): IndexedElement | string {
     const all = this.index.get(ref) ?? [];
     const near = all.filter((e) => under(e.pointer, owner));
     const found = near.length > 0 ? near : all;
     if (found.length === 0) return `${ref} is not part of the form (left out, or not in this file)`;
     if (found.length > 1) return `${ref} occurs ${found.length} times (${found.map((e) => e.pointer).join(', ')}): which one is meant is unclear`;
     const el = found[0] as IndexedElement;
-    if (el.inRow) return `${ref} is inside a repeatable group: conditions there read their own row`;
+    if (el.inRow && !inRow) return `${ref} is inside a repeatable group: conditions there read their own row`;
     return el;
   }
 
@@ -82,10 +83,12 @@ export class RuleApplier {
   private translate(use: RuleUse): string | undefined {
     const shape = parseRule(use.rule.text ?? use.rule.name);
     if (!shape) return 'its text has none of the shapes the importer translates';
-    const refs = shape.type === 'when' ? [...shape.sources, ...shape.targets] : shape.type === 'requiredIf' ? [shape.source, shape.target] : shape.type === 'unique' ? [shape.ref] : shape.refs;
+    const refs = shape.type === 'when' ? [...shape.sources, ...shape.targets]
+      : shape.type === 'compound' ? [...shape.atoms.map((a) => a.ref), ...shape.targets]
+        : shape.type === 'requiredIf' || shape.type === 'soon' ? [shape.source, shape.target] : shape.type === 'unique' ? [shape.ref] : shape.refs;
     const els: IndexedElement[] = [];
     for (const ref of refs) {
-      const el = this.resolve(ref, use.owner);
+      const el = this.resolve(ref, use.owner, shape.type === 'atLeastOne');
       if (typeof el === 'string') return el;
       els.push(el);
     }
@@ -102,10 +105,34 @@ export class RuleApplier {
         }
         const logic = tests.length === 1 ? (tests[0] as { logic: Json }).logic : { or: tests.map((t) => t.logic) };
         const hint = { de: tests.map((t) => t.hint.de).join(' Oder: '), en: tests.map((t) => t.hint.en).join(' Or: ') };
-        for (const t of els.slice(shape.sources.length)) {
-          this.conds.push({ target: t.pointer, logic, hint, required: shape.required && t.type === 'field', sources: sources.map((s) => s.pointer), rule: id });
+        for (const [i, t] of els.slice(shape.sources.length).entries()) {
+          const fallback = sources.length === 1 && shape.required ? this.fallback(use, sources[0] as IndexedElement, t, shape.targets[i] as string, shape.test) : undefined;
+          this.conds.push({ target: t.pointer, logic, hint, required: shape.required && t.type === 'field', sources: sources.map((s) => s.pointer), rule: id, ...(fallback ? { fallback } : {}) });
           this.decided.add(t.pointer);
         }
+        return undefined;
+      }
+      case 'compound': {
+        const tests: Array<{ logic: Json; hint: Hint }> = [];
+        for (const [i, a] of shape.atoms.entries()) {
+          const test = this.test(els[i] as IndexedElement, a.test);
+          if (typeof test === 'string') return test;
+          tests.push(a.negate ? {
+            logic: { '!': [test.logic] },
+            hint: { de: test.hint.de.replace(/ gewählt haben\.$/, ' nicht gewählt haben.'), en: test.hint.en.replace(/^Only if you chose /, 'Only if you did not choose ') },
+          } : test);
+        }
+        const hint = { de: tests.map((t) => t.hint.de).join(shape.join === 'or' ? ' Oder: ' : ' Und: '), en: tests.map((t) => t.hint.en).join(shape.join === 'or' ? ' Or: ' : ' And: ') };
+        for (const t of els.slice(shape.atoms.length)) {
+          this.conds.push({ target: t.pointer, logic: { [shape.join]: tests.map((x) => x.logic) }, hint, required: shape.required && t.type === 'field', sources: els.slice(0, shape.atoms.length).map((e) => e.pointer), rule: id });
+          this.decided.add(t.pointer);
+        }
+        return undefined;
+      }
+      case 'soon': {
+        const date = schemaAt(this.schema, first.pointer);
+        if (date?.format !== 'date') return `${shape.source} is no date`;
+        this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'soon', pointers: [first.pointer, (rest[0] as IndexedElement).pointer], days: shape.days, exclusive: shape.exclusive, ...this.within(first.pointer) });
         return undefined;
       }
       case 'unique': {
@@ -133,15 +160,42 @@ export class RuleApplier {
         this.questions++;
         return undefined;
       }
-      case 'atLeastOne':
+      case 'atLeastOne': {
         if (els.some((e) => e.type !== 'field')) return 'it names groups: only fields can be checked';
-        this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'atLeastOne', pointers: els.map((e) => e.pointer), ...this.within(first.pointer) });
+        if (!els.some((e) => e.inRow)) {
+          this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'atLeastOne', pointers: els.map((e) => e.pointer), ...this.within(first.pointer) });
+          return undefined;
+        }
+        // Fields of a repeatable group's row: checked in every row.
+        const rows = this.rowsAround(first.pointer);
+        if (!rows || els.some((e) => !e.pointer.startsWith(`${rows}/`))) return 'its fields are not in one row of a repeatable group, or that group is nested';
+        const within = this.within(first.pointer).within;
+        const rel = (p: string) => p.slice(rows.length);
+        this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'atLeastOne', rows, pointers: els.map((e) => rel(e.pointer)), ...(within && within.startsWith(`${rows}/`) ? { within: rel(within) } : {}) });
         return undefined;
+      }
       case 'requiredIf':
         if (els.some((e) => e.type !== 'field')) return 'it names groups: only fields can be checked';
         this.checks.push({ rule: id, text: use.rule.text ?? use.rule.name, kind: 'requiredIf', pointers: [first.pointer, (rest[0] as IndexedElement).pointer], blank: shape.blank, ...this.within(first.pointer) });
         return undefined;
     }
+  }
+
+  /** The repeatable group whose row holds `pointer`, when it is not itself in a row. */
+  private rowsAround(pointer: string): string | undefined {
+    const groups = [...this.index.values()].flat().filter((e) => e.type === 'group' && e.repeated && pointer.startsWith(`${e.pointer}/`));
+    const nearest = groups.sort((a, b) => b.pointer.length - a.pointer.length)[0];
+    return nearest && !nearest.inRow ? nearest.pointer : undefined;
+  }
+
+  /** The check that enforces "when `source` is …, `target` must be answered" where the form cannot show it. */
+  private fallback(use: RuleUse, source: IndexedElement, target: IndexedElement, targetId: string, test: { values: Array<string | boolean> } | { given: boolean }): FimCheck | undefined {
+    if (source.type !== 'field') return undefined;
+    const text = use.rule.text ?? use.rule.name;
+    // "…, dann darf F… nicht befüllt sein" in the other case: an answer there is refused too.
+    const exclusive = new RegExp(`darf (?:das (?:Daten)?[Ff]eld|die (?:Feld)?[Gg]ruppe) (?:[GF]\\d+\\.)*${targetId}\\b[^.]*nicht befüllt`).test(text.replace(/[„“”]/g, '"'));
+    const base = { rule: use.rule.id, text, pointers: [source.pointer, target.pointer], ...(exclusive ? { exclusive } : {}), ...this.within(target.pointer) };
+    return 'given' in test ? { ...base, kind: 'requiredIf', blank: !test.given } : { ...base, kind: 'requiredWhen', values: test.values };
   }
 
   /** The nearest optional group around `pointer`: a check applies only once it is answered. */
@@ -169,6 +223,8 @@ export class RuleApplier {
       de: `Nur wenn Sie bei „${label}“ ${test.values.map((x) => `„${named(x, 'de')}“`).join(' oder ')} gewählt haben.`,
       en: `Only if you chose ${test.values.map((x) => `“${named(x, 'en')}”`).join(' or ')} for “${label}”.`,
     };
+    // A multiple choice (an array of codes) has the value when one of its codes is it.
+    if (schema?.type === 'array') return { logic: test.values.length === 1 ? { in: [test.values[0], v] } : { or: test.values.map((x) => ({ in: [x, v] })) }, hint };
     return { logic: test.values.length === 1 ? { '===': [v, test.values[0]] } : { in: [v, test.values] }, hint };
   }
 
@@ -216,10 +272,18 @@ export class RuleApplier {
 
   /** The same question for an optional group inside a repeatable group's row: its condition reads the row (row.<path>). */
   private askInRow(g: IndexedElement): boolean {
-    const rows = this.steps.flatMap((s) => s.fields).find((f) => f.kind === 'group' && g.pointer.startsWith(`${f.pointer}/`));
-    const item = (schemaAt(this.schema, rows?.pointer ?? '')?.items as Json | undefined);
+    let rows = this.steps.flatMap((s) => s.fields).find((f) => f.kind === 'group' && g.pointer.startsWith(`${f.pointer}/`));
+    let item = (schemaAt(this.schema, rows?.pointer ?? '')?.items as Json | undefined);
     if (!rows?.fields || !item) return false;
-    const rel = g.pointer.slice(rows.pointer.length);
+    let rel = g.pointer.slice(rows.pointer.length);
+    // In a group nested in the row, the question is asked in the inner row and reads it.
+    const nested = rows.fields.find((f) => f.kind === 'group' && rel.startsWith(`${f.pointer}/`));
+    if (nested) {
+      item = schemaAt(item, nested.pointer)?.items as Json | undefined;
+      rel = rel.slice(nested.pointer.length);
+      rows = nested;
+      if (!rows.fields || !item) return false;
+    }
     const props = schemaAt(item, parentOf(rel))?.properties as Record<string, Json> | undefined;
     const at = rows.fields.findIndex((f) => under(f.pointer, rel));
     if (!props || at < 0) return false;
@@ -266,6 +330,11 @@ export class RuleApplier {
       const problem = sourceAt === undefined || targets.length === 0 || targets.some((f) => (order.get(f.pointer) ?? 0) <= sourceAt)
         ? 'its deciding field is asked after what it decides'
         : this.composite(c, targets);
+      if (problem && c.fallback) {
+        // Not shown by a condition, but enforced: the check in logic.ts refuses the answers that break it.
+        this.checks.push(c.fallback);
+        continue;
+      }
       if (problem) {
         if (c.rule && !failed.has(c.rule)) {
           failed.set(c.rule, problem);
@@ -300,7 +369,9 @@ export class RuleApplier {
     if (op !== '!!' && op !== '!') {
       return Array.isArray(args) && (op === 'and' || op === 'or') ? { [op as string]: args.map((a: Json) => this.expand(a, fields)) } : logic;
     }
-    const name = ((args as Json[])[0] as { var?: string } | undefined)?.var ?? '';
+    const name = ((args as Json[])[0] as { var?: string } | undefined)?.var;
+    // A negated comparison ("<> wahr"), not "is given".
+    if (typeof name !== 'string') return { [op]: (args as Json[]).map((a) => this.expand(a, fields)) };
     const pointer = `/${name.slice('answers.'.length).split('.').join('/')}`;
     if (fields.some((f) => f.pointer === pointer)) return logic;
     const inner = fields.filter((f) => f.pointer.startsWith(`${pointer}/`) && f.kind !== 'group').map((f) => ({ '!!': [varOf(f.pointer)] }));

@@ -20,7 +20,17 @@ export type RuleShape =
   /** At least one of `refs` must be answered. */
   | { type: 'atLeastOne'; refs: RuleRef[] }
   /** Exactly one of the groups `refs` is answered: the applicant chooses which. */
-  | { type: 'oneOf'; refs: RuleRef[] };
+  | { type: 'oneOf'; refs: RuleRef[] }
+  /** Several deciding fields joined by UND or ODER (each compared, negated by "<>", or given/empty): `targets` are asked. */
+  | { type: 'compound'; join: 'and' | 'or'; atoms: Atom[]; targets: RuleRef[]; required: boolean }
+  /**
+   * "Wenn (aktuelles Datum - F1) < 7 Tage, dann muss F2 befüllt sein": read as "the date F1 is less
+   * than `days` days away" (a check in logic.ts); `exclusive`: F2 may not be answered otherwise.
+   */
+  | { type: 'soon'; source: RuleRef; days: number; target: RuleRef; exclusive: boolean };
+
+/** One comparison in a compound condition. */
+export type Atom = { ref: RuleRef; test: { values: Array<string | boolean> } | { given: boolean }; negate: boolean };
 
 const ID = /\b(?:[GF]\d{8,11}\.)*([GF]\d{8,11})\b/g;
 
@@ -47,9 +57,50 @@ function values(condition: string): Array<string | boolean> | undefined {
   return codes.length > 0 ? [...new Set(codes)] : undefined;
 }
 
+const REF = '(?:[GF]\\d+\\.)*([GF]\\d+)(?: "[^"]*")?';
+
+/** "das Feld F1 "…" <> wahr", "das Feld F2 "…" leer ist", "Feld F3 = 04": one atom of a compound condition. */
+function atom(part: string): Atom | undefined {
+  const m = new RegExp(`^(?:das |im )?(?:Daten)?[Ff]eld ${REF} (?:(=|<>) "?([0-9A-Za-z]{1,6})"?(?: "[^"]*")?|(nicht )?(leer|befüllt) ist)$`).exec(part.trim());
+  if (!m) return undefined;
+  const ref = m[1] as RuleRef;
+  if (m[2]) {
+    const raw = m[3] as string;
+    const value = raw === 'wahr' ? true : raw === 'falsch' ? false : raw;
+    return { ref, test: { values: [value] }, negate: m[2] === '<>' };
+  }
+  const given = m[5] === 'befüllt';
+  return { ref, test: { given: m[4] ? !given : given }, negate: false };
+}
+
+/** "Wenn A <> wahr ODER B leer ist, dann muss F… befüllt sein": several atoms, one joiner. */
+function compound(condition: string, consequence: string): RuleShape | undefined {
+  if (/aktuelles Datum|\(/.test(condition)) return undefined;
+  const ors = condition.split(/,? ODER /);
+  const ands = condition.split(/,? UND /);
+  if (ors.length > 1 && ands.length > 1) return undefined;
+  const parts = ors.length > 1 ? ors : ands;
+  if (parts.length < 2) return undefined;
+  const atoms = parts.map(atom);
+  if (atoms.some((a) => !a)) return undefined;
+  const c = new RegExp(`^muss (?:die (?:Feld)?[Gg]ruppe|das (?:Daten)?[Ff]eld) ${REF} befüllt (?:sein|werden)$`).exec(consequence);
+  if (!c) return undefined;
+  return { type: 'compound', join: ors.length > 1 ? 'or' : 'and', atoms: atoms as Atom[], targets: [c[1] as RuleRef], required: true };
+}
+
+function soon(text: string): RuleShape | undefined {
+  const m = new RegExp(`^Wenn \\(aktuelles Datum - ${REF}\\) < (\\d+) Tage,? (?:dann )?muss das (?:Daten)?[Ff]eld ${REF} befüllt sein\\.(.*)$`).exec(text);
+  if (!m) return undefined;
+  const target = m[3] as RuleRef;
+  const exclusive = new RegExp(`darf das (?:Daten)?[Ff]eld (?:[GF]\\d+\\.)*${target}(?: "[^"]*")? nicht befüllt sein`).test(m[4] as string);
+  return { type: 'soon', source: m[1] as RuleRef, days: Number(m[2]), target, exclusive };
+}
+
 export function parseRule(raw: string | undefined): RuleShape | undefined {
   if (!raw) return undefined;
   const text = normalise(raw);
+  const dated = soon(text);
+  if (dated) return dated;
   let m = /^Es muss entweder (?:die )*(?:Feldgruppe )?G.*\boder\b.*befüllt (?:werden|sein)\.?$/.exec(text);
   if (m && !/\((?:das|die|der) /.test(text)) {
     const refs = ids(text);
@@ -74,6 +125,10 @@ export function parseRule(raw: string | undefined): RuleShape | undefined {
   const consequence = m[2] as string;
   // One deciding field, compared by value: several fields, dates or "<>" are beyond the shapes.
   const sources = ids(condition);
+  if (sources.length > 1) {
+    const joined = compound(condition, consequence);
+    if (joined) return joined;
+  }
   if (sources.length === 0 || /aktuelles Datum|\bUND\b|<>/.test(condition)) return undefined;
   const targets = ids(consequence);
   // "Wenn die Feldgruppe G1 befüllt ist, ODER die Feldgruppe G2 befüllt ist, dann muss G3 befüllt sein."
