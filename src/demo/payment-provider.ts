@@ -125,6 +125,9 @@ export class PaymentSimulator {
       this.statusQueries += 1;
       return reply.send(this.answer(tx));
     });
+    // What `npm start` prints as the simulator's address: what it is (its payments open only by their own link).
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(html('Bezahldienst (Simulator)',
+      '<p>Ein lokaler Simulator der XBezahldienste-Schnittstelle (POST /paymenttransaction/…). Ein Antrag mit Gebühr führt über „Jetzt bezahlen“ auf seine Zahlungsseite; dort wählen Sie bezahlt, fehlgeschlagen, abgebrochen oder Zeitüberschreitung.</p>')));
     app.get<{ Params: { id: string } }>('/pay/:id', async (req, reply) => this.page(reply, this.transactions.get(req.params.id)));
     app.post<{ Params: { id: string; choice: string } }>('/pay/:id/:choice', async (req, reply) => this.choose(reply, this.transactions.get(req.params.id), req.params.choice));
   };
