@@ -7,6 +7,7 @@ import { parseClamavAddress } from '../src/config/env.js';
 import { ScannerError, type Scanner } from '../src/attachments/scanner.js';
 import { loadConfig } from '../src/config/env.js';
 import { EICAR, startFakeClamd, type FakeClamd } from './support/clamd.js';
+import { waitUntil } from './support/delivery-stack.js';
 
 async function scan(scanner: Scanner, chunks: Buffer[]) {
   const session = scanner.begin();
@@ -66,12 +67,18 @@ describe('ClamAV adapter: clamd INSTREAM over TCP', () => {
   });
 
   test('a file that streams in slower than the timeout in all is still scanned: only a stall of clamd counts while it streams', async () => {
-    const limited = clamavScanner({ host: '127.0.0.1', port: clamd.port, timeoutMs: 300 });
+    const timeoutMs = 300;
+    const limited = clamavScanner({ host: '127.0.0.1', port: clamd.port, timeoutMs });
+    const first = clamd.scans.length;
     const session = limited.begin();
-    // The applicant's pace, not a wait for state: five pieces over about twice the timeout.
-    for (let i = 0; i < 5; i++) {
-      await session.write(Buffer.alloc(100, i));
-      await new Promise((resolve) => setTimeout(resolve, 120));
+    // The applicant's pace: a piece, then the next once clamd has taken it in, until the stream has
+    // lasted twice the timeout. Each step waits for clamd's state; a busy machine only slows it more.
+    const started = Date.now();
+    let sent = 0;
+    for (let i = 0; Date.now() - started < 2 * timeoutMs; i++) {
+      await session.write(Buffer.alloc(100, i % 256));
+      sent += 100;
+      await waitUntil(() => (clamd.scans[first]?.bytes ?? 0) >= sent, 10_000, `clamd has ${sent} bytes`);
     }
     assert.deepEqual(await session.finish(), { clean: true });
   });
