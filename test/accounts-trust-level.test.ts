@@ -7,25 +7,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { fileRefsIn } from '../src/attachments/references.js';
 import { newAjv } from '../src/core/declarations.js';
 import { toMessage } from '../src/delivery/deliver.js';
 import { Inbox } from '../src/demo/receivers/inbox.js';
 import { buildReceiverServer } from '../src/demo/receivers/server.js';
 import type { ReceiverAuthority } from '../src/demo/receivers/types.js';
-import { FORMATS_DIR } from '../src/runtime.js';
-import type { LogicContext } from '../src/services/contract.js';
-import { newLogicContext } from '../src/services/context.js';
-import { loadExamples } from '../src/services/examples.js';
-import type { LoadedService } from '../src/services/registry.js';
 import type { SubmissionRow } from '../src/submissions/row.js';
-import { resolveResponsible, storeSubmission, type Responsible } from '../src/submissions/submit.js';
+import { storeSubmission } from '../src/submissions/submit.js';
 import { transports } from '../src/transports/registry.js';
 import { buildRequest, SOAP_MEDIA_TYPE } from '../src/transports/xta.js';
 import type { DirectoryEntry, OutboundMessage, TransportContext } from '../src/transports/types.js';
 import { endpointFor, makeAuthority, makeSender } from './support/authorities.js';
 import { messageFor } from './support/messages.js';
 import { startStack, type TestStack } from './support/runtime.js';
+import { submittableExample, type SubmittableInput } from './support/submittable.js';
 
 const SECRET_ENV = 'EFA_TEST_TRUST_LEVEL_SECRET';
 process.env[SECRET_ENV] = 'trust-level-test-secret';
@@ -103,25 +98,11 @@ describe('each transport names the login\'s trust level in its metadata', () => 
 
 describe('submit keeps the login\'s trust level with the submission', () => {
   let stack: TestStack;
-  let input: { tenant: string; service: LoadedService; data: unknown; logicCtx: LogicContext; responsible: Responsible };
+  let input: SubmittableInput;
 
   before(async () => {
     stack = await startStack({ database: 'postgres' });
-    // Any declared service with an example an authority is connected for, without uploads.
-    for (const service of stack.rt.services.values()) {
-      for (const example of loadExamples(service, FORMATS_DIR, '2026-12-01')) {
-        const tenant = [...stack.rt.tenants.values()].find((tn) => tn.serviceTexts.has(service.definition.id));
-        if (!tenant || fileRefsIn(example.data).length > 0) continue;
-        try {
-          const responsible = resolveResponsible(stack.rt.routing, service, example.data);
-          input = { tenant: tenant.id, service, data: example.data, logicCtx: newLogicContext(tenant.parameters.get(service.definition.id) ?? {}, tenant.id, '2026-12-01'), responsible };
-          return;
-        } catch {
-          // no authority for this example's region: try the next
-        }
-      }
-    }
-    assert.fail('no declared service has an example with a responsible authority');
+    input = submittableExample(stack.rt);
   });
   after(() => stack.close());
 

@@ -4,37 +4,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileRefsIn } from '../src/attachments/references.js';
-import { loadExamples } from '../src/services/examples.js';
-import { FORMATS_DIR } from '../src/runtime.js';
-import { newReference, resolveResponsible, storeSubmission, type Responsible } from '../src/submissions/submit.js';
-import type { LoadedService } from '../src/services/registry.js';
-import type { LogicContext } from '../src/services/contract.js';
+import { newReference, storeSubmission } from '../src/submissions/submit.js';
 import { startStack, type TestStack } from './support/runtime.js';
-import { newLogicContext } from '../src/services/context.js';
+import { submittableExample, type SubmittableInput } from './support/submittable.js';
 
 describe('reference numbers: a collision at submit is retried', () => {
   let stack: TestStack;
-  let input: { tenant: string; service: LoadedService; data: unknown; logicCtx: LogicContext; responsible: Responsible };
+  let input: SubmittableInput;
 
   before(async () => {
     stack = await startStack({ database: 'postgres' });
-    // Any declared service with an example an authority is connected for, in a Land offering it; not
-    // one with uploads, whose files would have to be in a draft first.
-    for (const service of stack.rt.services.values()) {
-      for (const example of loadExamples(service, FORMATS_DIR, '2026-12-01')) {
-        const tenant = [...stack.rt.tenants.values()].find((tn) => tn.serviceTexts.has(service.definition.id));
-        if (!tenant || fileRefsIn(example.data).length > 0) continue;
-        try {
-          const responsible = resolveResponsible(stack.rt.routing, service, example.data);
-          input = { tenant: tenant.id, service, data: example.data, logicCtx: newLogicContext(tenant.parameters.get(service.definition.id) ?? {}, tenant.id, '2026-12-01'), responsible };
-          return;
-        } catch {
-          // no authority for this example's region: try the next
-        }
-      }
-    }
-    assert.fail('no declared service has an example with a responsible authority');
+    input = submittableExample(stack.rt);
   });
   after(() => stack.close());
 
