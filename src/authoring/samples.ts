@@ -197,27 +197,6 @@ function chooseAlternatives(data: Node, form: Node, ctx: SampleContext): void {
   }
 }
 
-/**
- * Field kinds that read more into a string than its schema says (a phone number takes digits and
- * marks only, an IBAN its check digits): their sample is one the kind accepts as typed.
- */
-const KIND_SAMPLES: Record<string, string> = { tel: '0431 123456', iban: 'DE89370400440532013000' };
-
-type FieldDraft = { pointer: string; kind: string; fields?: FieldDraft[] };
-
-function sampleKinds(data: Node, fields: FieldDraft[], base = ''): void {
-  for (const f of fields) {
-    const at = `${base}${f.pointer}`;
-    const keys = at.split('/').slice(1);
-    const last = keys.pop() as string;
-    const parent = keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Node)[k] : undefined), data) as Node | undefined;
-    if (!parent || typeof parent !== 'object') continue;
-    const sample = KIND_SAMPLES[f.kind];
-    if (sample !== undefined && typeof parent[last] === 'string') parent[last] = sample;
-    if (f.kind === 'group' && Array.isArray(parent[last])) (parent[last] as unknown[]).forEach((_row, i) => sampleKinds(data, f.fields ?? [], `${at}/${i}`));
-  }
-}
-
 /** The examples: one with what is required, and one more for each conditional step that it does not show. */
 export function samplesFor(schema: Node, form: Node, checks: FimCheck[], ctx: SampleContext): Array<{ id: string; title: { de: string; en: string }; data: Node }> {
   const base = sampleOf(schema, ctx) as Node;
@@ -232,7 +211,5 @@ export function samplesFor(schema: Node, form: Node, checks: FimCheck[], ctx: Sa
     meetChecks(data, checks, ctx);
     out.push({ id: `beispiel-${step.id}`.slice(0, 63), title: { de: `Beispielantrag mit „${step.id}“`, en: `Sample application with “${step.id}”` }, data });
   }
-  const fields = ((form.steps as Array<{ fields: FieldDraft[] }> | undefined) ?? []).flatMap((st) => st.fields);
-  for (const example of out) sampleKinds(example.data, fields);
   return out;
 }

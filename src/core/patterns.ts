@@ -13,6 +13,13 @@ import { DeclarationError } from './errors.js';
 /** Input longer than this never matches a pattern; no form field asks for more in one value. */
 export const PATTERN_INPUT_LIMIT = 64 * 1024;
 
+/**
+ * A file size named in a text ("höchstens 10 MB"): an upload's page states the schema's limits
+ * itself, so a form refuses a file field's hint that repeats one, and the FIM importer leaves such
+ * sentences out of the hints it writes.
+ */
+export const FILE_SIZE_IN_TEXT = /[0-9]\s*(KB|MB|GB)\b/i;
+
 /** A pattern RE2 cannot run, or an XML Schema construct without a faithful translation. */
 export class PatternError extends DeclarationError {
   constructor(file: string, pointer: string, problem: string) {

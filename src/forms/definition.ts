@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { FILE_SIZE_IN_TEXT } from '../core/patterns.js';
 import { codeListOf } from '../codelists/genericode.js';
 import { CrossReferenceError, DeclarationError, DeclarationErrors } from '../core/errors.js';
 import type { DeclarationProblems } from '../core/problems.js';
@@ -164,7 +165,7 @@ function resolveField(file: string, path: string, def: FormFieldDefinition, serv
   if (!label) throw new DeclarationError(file, `${path}/label`, `field ${def.pointer} needs a label here or a "title" in the schema`);
   const marked = optionalMarker(label);
   if (marked) throw new DeclarationError(file, `${path}/label`, `the label says "${marked}": the runtime marks a field that is not required itself (KERN's "(optional)"), once, and never in summaries; remove it from the label`);
-  if (def.kind === 'file' && def.hint && /[0-9]\s*(KB|MB|GB)\b/i.test(Object.values(typeof def.hint === 'string' ? { de: def.hint } : def.hint).join(' '))) throw new DeclarationError(file, `${path}/hint`, 'the hint repeats the file limits: the page states the types and sizes from the schema itself, once; keep only what the file should contain');
+  if (def.kind === 'file' && def.hint && FILE_SIZE_IN_TEXT.test(Object.values(typeof def.hint === 'string' ? { de: def.hint } : def.hint).join(' '))) throw new DeclarationError(file, `${path}/hint`, 'the hint repeats the file limits: the page states the types and sizes from the schema itself, once; keep only what the file should contain');
   if (def.timing && def.kind !== 'date') throw new DeclarationError(file, `${path}/timing`, '"timing" belongs to a field of kind "date"');
   if ((def.optionShowIf || def.optionFee) && def.kind !== 'radios' && def.kind !== 'select') throw new DeclarationError(file, `${path}/kind`, '"optionShowIf" and "optionFee" belong to a field of kind "radios" or "select"');
   // In a group's row (base set) the fields before this one are the row's: read as row.<path>, never as answers.

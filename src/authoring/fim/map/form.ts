@@ -2,6 +2,7 @@
  * The form draft: the mapped elements become steps (one per top-level group, loose fields
  * together, one per repeatable group), with FIM labels as the steps' introductions.
  */
+import { FILE_SIZE_IN_TEXT } from '../../../core/patterns.js';
 import { pointerOf, slug, unique } from '../names.js';
 import type { Ask, Mapped } from './schema.js';
 
@@ -36,7 +37,7 @@ type RowsAt = { pointer: string; ask: Extract<Ask, { type: 'rows' }> };
 /** An upload's page states its types and sizes from the schema: sentences of the FIM hint that repeat a size are left to the schema's description. */
 function hintOf(ask: Extract<Ask, { type: 'field' }>): string | undefined {
   if (!ask.hint || ask.kind !== 'file') return ask.hint;
-  const kept = ask.hint.split(/(?<=[.!?])\s+/).filter((s) => !/[0-9]\s*(KB|MB|GB)\b/i.test(s)).join(' ').trim();
+  const kept = ask.hint.split(/(?<=[.!?])\s+/).filter((s) => !FILE_SIZE_IN_TEXT.test(s)).join(' ').trim();
   return kept || undefined;
 }
 
